@@ -1,0 +1,336 @@
+"""The contracts between PATCHIT's stages: every stage takes and returns these models.
+
+One module on purpose: the CLI, the remediation DAG, the store, the UI and the ingest API all
+speak these shapes, so a field means the same thing everywhere. Later work extends them with
+optional fields; it never builds a second set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from patchit_provider.engine.taxonomy import Category, Remediation
+
+# Bounds on what an event may carry: capture must stay cheap and the store small.
+MAX_LOG_TEXT_CHARS = 256_000
+MAX_MESSAGE_CHARS = 8_000
+MAX_TRACEBACK_CHARS = 64_000
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Contract(BaseModel):
+    """Base for every contract: unknown keys are rejected so malformed input fails loudly."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_assignment=True)
+
+
+class Platform(str, Enum):
+    AIRFLOW = "airflow"
+    DBT = "dbt"
+    SPARK = "spark"
+    DATABRICKS = "databricks"
+    SNOWFLAKE = "snowflake"
+    GLUE = "glue"
+    GENERIC = "generic"
+
+
+# ---------------------------------------------------------------------------------------------
+# Failure event (what capture produces, what the remediation DAG receives as conf)
+# ---------------------------------------------------------------------------------------------
+
+
+class Frame(Contract):
+    """One stack frame as the engine saw it (path as written in the log, not yet mapped)."""
+
+    path: str
+    line: int | None = None
+    function: str | None = None
+    code: str | None = None
+
+
+class ErrorInfo(Contract):
+    """The exception itself. `traceback` is the formatted text, which (unlike str(exc)) keeps
+    Python's "Did you mean" hint."""
+
+    type: str
+    message: str = ""
+    traceback: str | None = None
+    frames: list[Frame] = Field(default_factory=list)
+
+    @field_validator("message")
+    @classmethod
+    def _bound_message(cls, value: str) -> str:
+        return value[:MAX_MESSAGE_CHARS]
+
+    @field_validator("traceback")
+    @classmethod
+    def _bound_traceback(cls, value: str | None) -> str | None:
+        return value[-MAX_TRACEBACK_CHARS:] if value else value
+
+
+class FailureEvent(Contract):
+    """The normalized failure event of the original PATCHIT, for every platform."""
+
+    event_id: str = ""
+    platform: Platform = Platform.AIRFLOW
+    pipeline_id: str = Field(min_length=1, max_length=250)
+    run_id: str = Field(min_length=1, max_length=250)
+    task_id: str | None = Field(default=None, max_length=250)
+    map_index: int = -1
+    try_number: int | None = Field(default=None, ge=0)
+    detected_at: datetime = Field(default_factory=utcnow)
+    log_uri: str | None = None
+    log_text: str | None = None
+    error: ErrorInfo | None = None
+    artifact_uris: list[str] = Field(default_factory=list)
+    code_path: str | None = Field(
+        default=None, description="File that defines the failed pipeline (an Airflow DAG's fileloc)."
+    )
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("log_text")
+    @classmethod
+    def _bound_log(cls, value: str | None) -> str | None:
+        # Keep the tail: the error is at the end of a failed task's log.
+        return value[-MAX_LOG_TEXT_CHARS:] if value else value
+
+    def model_post_init(self, __context: Any) -> None:
+        if not self.event_id:
+            self.event_id = self.natural_key()
+
+    def natural_key(self) -> str:
+        """Same failure (platform, pipeline, run, task, map index, try) -> same id."""
+        parts = [
+            self.platform.value,
+            self.pipeline_id,
+            self.run_id,
+            self.task_id or "",
+            str(self.map_index),
+            str(self.try_number if self.try_number is not None else ""),
+        ]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+class TaskInstanceRef(Contract):
+    """A reference to a failed Airflow task instance, from which PATCHIT fetches the rest."""
+
+    dag_id: str = Field(min_length=1)
+    run_id: str = Field(min_length=1)
+    task_id: str = Field(min_length=1)
+    try_number: int | None = Field(default=None, ge=1)
+    map_index: int = -1
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence and triage
+# ---------------------------------------------------------------------------------------------
+
+
+class CodeSnippet(Contract):
+    path: str = Field(description="Repository-relative POSIX path.")
+    start_line: int
+    lines: list[str]
+    focus_line: int | None = None
+
+
+class RepoRef(Contract):
+    root: str = Field(description="Absolute path of the pipeline repository's work tree.")
+    head: str | None = None
+    branch: str | None = None
+
+
+class Evidence(Contract):
+    event_id: str
+    error: ErrorInfo | None = None
+    log_excerpt: str = ""
+    log_format: str = "unknown"
+    repo: RepoRef | None = None
+    mapped_frames: list[Frame] = Field(
+        default_factory=list, description="Frames inside the repository, repository-relative."
+    )
+    code_context: list[CodeSnippet] = Field(default_factory=list)
+    recent_changes: list[str] = Field(default_factory=list)
+    packages: dict[str, str] = Field(default_factory=dict)
+    redactions: int = 0
+    notes: list[str] = Field(default_factory=list)
+
+
+class Culprit(Contract):
+    path: str
+    line: int | None = None
+
+
+class ErrorSummary(Contract):
+    type: str
+    message: str
+
+
+class Triage(Contract):
+    """Fields as in ../shared/cli-contract.md; extras are allowed by the contract."""
+
+    category: Category
+    remediation: Remediation
+    fingerprint: str
+    summary: str
+    error: ErrorSummary
+    culprit: Culprit | None = None
+    confidence: float = Field(ge=0.0, le=1.0)
+    fingerprint_version: int = 1
+    rationale: str = ""
+    next_step: str = ""
+    evidence_lines: list[str] = Field(default_factory=list)
+
+    def contract_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+# ---------------------------------------------------------------------------------------------
+# Patch, policy, validation, publication
+# ---------------------------------------------------------------------------------------------
+
+
+class FileEdit(Contract):
+    """A search/replace edit: `search` must occur exactly once in `path` (no line numbers)."""
+
+    path: str
+    search: str
+    replace: str
+
+
+class PatchProposal(Contract):
+    producer: str = Field(description="'fixer:<name>' or 'llm:<backend>/<model>'.")
+    edits: list[FileEdit] = Field(default_factory=list)
+    diff: str = ""
+    files: list[str] = Field(default_factory=list)
+    rationale: str = ""
+    prompt_version: str | None = None
+
+
+class PolicyDecision(Contract):
+    allowed: bool
+    violations: list[str] = Field(default_factory=list)
+
+
+class CheckResult(Contract):
+    name: str
+    passed: bool
+    output: str = ""
+
+
+ReplayKind = Literal["reproduced_and_fixed", "checks_only", "not_possible"]
+
+
+class ValidationResult(Contract):
+    passed: bool
+    checks: list[CheckResult] = Field(default_factory=list)
+    replay: ReplayKind = "not_possible"
+    policy: PolicyDecision | None = None
+
+
+class PublicationKind(str, Enum):
+    LOCAL_BRANCH = "local_branch"
+    MOCK_PR = "mock_pr"
+    GITHUB = "github"
+
+
+class Publication(Contract):
+    kind: PublicationKind
+    branch: str
+    commit: str | None = None
+    url: str | None = None
+    pr_number: int | None = None
+    description_md: str = ""
+    repo_root: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Incident, audit trail, outcome
+# ---------------------------------------------------------------------------------------------
+
+
+class Outcome(str, Enum):
+    PATCH_VALIDATED = "patch_validated"
+    PATCH_REJECTED = "patch_rejected"
+    NO_PATCH = "no_patch"
+
+
+class IncidentState(str, Enum):
+    RECEIVED = "received"
+    TRIAGED = "triaged"
+    PATCH_PROPOSED = "patch_proposed"
+    VALIDATED = "validated"
+    PUBLISHED = "published"
+    ESCALATED = "escalated"
+    NO_PATCH = "no_patch"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+class Incident(Contract):
+    incident_id: str
+    event: FailureEvent
+    state: IncidentState = IncidentState.RECEIVED
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    fingerprint: str | None = None
+    occurrences: int = 1
+    evidence: Evidence | None = None
+    triage: Triage | None = None
+    patch: PatchProposal | None = None
+    validation: ValidationResult | None = None
+    publication: Publication | None = None
+    outcome: Outcome | None = None
+    remediation_run_id: str | None = None
+
+
+class AuditEvent(Contract):
+    incident_id: str
+    kind: str = Field(description="e.g. event.received, evidence.saved, triage.completed, ...")
+    at: datetime = Field(default_factory=utcnow)
+    actor: str = "patchit"
+    message: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+    seq: int | None = None
+
+
+class Artifact(Contract):
+    incident_id: str
+    name: str = Field(description="e.g. evidence.json, rca.md, rca.json, patch.diff")
+    media_type: str = "text/plain"
+    content: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RemediationResult(Contract):
+    """`patchit remediate --json` (../shared/cli-contract.md)."""
+
+    triage: Triage
+    outcome: Outcome
+    patch: dict[str, Any] | None = None
+    validation: ValidationResult | None = None
+
+
+class AuditKind:
+    """Audit event names, in the style of the original PATCHIT. One list, used by every stage."""
+
+    EVENT_RECEIVED = "event.received"
+    OCCURRENCE_ADDED = "occurrence.added"
+    EVIDENCE_SAVED = "evidence.saved"
+    TRIAGE_COMPLETED = "triage.completed"
+    PATCH_PROPOSED = "patch.proposed"
+    PATCH_SKIPPED = "patch.skipped"
+    POLICY_REJECTED = "policy.rejected"
+    VALIDATION_FINISHED = "validation.finished"
+    PR_CREATED = "pr.created"
+    BRANCH_CREATED = "branch.created"
+    REMEDIATION_ESCALATED = "remediation.escalated"
+    REMEDIATION_RETRY_ADVISED = "remediation.retry_advised"
+    STAGE_FAILED = "stage.failed"

@@ -1,0 +1,126 @@
+"""PATCHIT's settings: one model, one source for every default.
+
+The Airflow adapter fills it from the `[patchit]` config section (whose documented defaults in
+provider info are generated from this model); the CLI fills it from PATCHIT_* environment
+variables. Nothing else reads configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class PatchitSettings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    watch: Literal["all", "tagged", "none"] = Field(
+        "all",
+        description="Which DAGs the failure listener watches: 'all', 'tagged' (DAGs carrying "
+        "`watch_tag`) or 'none' (only DAGs that use PatchitNotifier).",
+    )
+    watch_tag: str = Field("patchit", description="The DAG tag that opts a DAG in when watch = tagged.")
+    ignore_dags: list[str] = Field(
+        default_factory=list,
+        description="Comma-separated DAG ids the listener never captures (PATCHIT's own DAGs are always ignored).",
+    )
+    store_conn_id: str = Field(
+        "",
+        description="Airflow connection of the incident store (postgres). Empty: SQLite at "
+        "`store_path`, which every process on this host reaches.",
+    )
+    store_path: str = Field(
+        "",
+        description="SQLite file of the embedded store. Empty: {AIRFLOW_HOME}/patchit/patchit.db.",
+    )
+    api_conn_id: str = Field(
+        "patchit_api",
+        description="HTTP connection to the Airflow API server (login/password), used to trigger "
+        "the remediation DAG when the task-SDK channel is not available and to fetch task logs.",
+    )
+    capture_timeout: float = Field(
+        5.0, gt=0, le=60, description="Seconds capture may take at most inside a failing task."
+    )
+    repo_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON object mapping DAG id (or fnmatch pattern) to a repository path, e.g. {"sales_*": "/srv/pipelines"}. '
+        "Without a match, the git work tree holding the DAG file is used.",
+    )
+    publish_mode: Literal["branch", "mock_pr", "none"] = Field(
+        "branch",
+        description="'branch': a local branch patchit/<fingerprint> with one commit; 'mock_pr': "
+        "the branch plus a PR file under .mock_github/prs/; 'none': keep the patch in the store only.",
+    )
+    check_command: str = Field(
+        "", description="Shell command run from the root of the patched copy; the patch is valid only if it exits 0."
+    )
+    validation_timeout: float = Field(300.0, gt=0, description="Seconds one validation check may take.")
+    log_tail_bytes: int = Field(
+        262_144, gt=0, description="Bytes of a task log PATCHIT reads from its end."
+    )
+
+    @field_validator("ignore_dags", mode="before")
+    @classmethod
+    def _split_csv(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("repo_map", mode="before")
+    @classmethod
+    def _parse_json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return {}
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"repo_map must be a JSON object: {exc}") from exc
+        return value
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> "PatchitSettings":
+        """Build from raw strings (Airflow config or environment), ignoring empty values."""
+        return cls.model_validate({k: v for k, v in values.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "PatchitSettings":
+        """PATCHIT_<OPTION> or AIRFLOW__PATCHIT__<OPTION>, for the CLI outside Airflow."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name in cls.model_fields:
+            for key in (f"PATCHIT_{name.upper()}", f"AIRFLOW__PATCHIT__{name.upper()}"):
+                if key in env:
+                    values[name] = env[key]
+                    break
+        return cls.from_mapping(values)
+
+
+def config_section() -> dict[str, Any]:
+    """The `[patchit]` section for provider info, generated from the model's fields."""
+    options: dict[str, Any] = {}
+    for name, field in PatchitSettings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, dict):
+            text = json.dumps(default) if default else ""
+        elif isinstance(default, list):
+            text = ",".join(default)
+        else:
+            text = str(default)
+        kind = {bool: "boolean", int: "integer", float: "float"}.get(type(default), "string")
+        options[name] = {
+            "description": field.description or "",
+            "version_added": "0.1.0",
+            "type": kind,
+            "example": None,
+            "default": text,
+        }
+    return {
+        "patchit": {
+            "description": "PATCHIT failure capture, incident store and remediation.",
+            "options": options,
+        }
+    }
