@@ -1,0 +1,276 @@
+"""The remediation pipeline: one method per stage, each persisting its output with the incident.
+
+The remediation DAG runs one stage per task and the CLI runs them all in a row; both go through
+`Remediator`, so a stage behaves the same wherever it runs. Each stage loads the incident,
+does its work through the engine module that owns it, saves the result, artifacts and audit
+events, and returns the incident. A stage that fails records `stage.failed` before re-raising,
+so the incident never silently stays half-done.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from patchit_provider.engine.models import (
+    Artifact,
+    AuditEvent,
+    AuditKind,
+    FailureEvent,
+    Incident,
+    IncidentState,
+    Outcome,
+    utcnow,
+)
+from patchit_provider.engine.settings import PatchitSettings
+from patchit_provider.engine.taxonomy import Remediation
+
+
+class IncidentNotFound(LookupError):
+    pass
+
+
+def redact_event(event: FailureEvent) -> FailureEvent:
+    """Redact the free-text parts of an event; ids stay as they are so idempotency holds."""
+    from patchit_provider.engine.redaction import redact, redact_obj
+
+    log_text = redact(event.log_text)[0] if event.log_text else event.log_text
+    return event.model_copy(
+        update={
+            "log_text": log_text,
+            "error": redact_obj(event.error) if event.error else None,
+            "metadata": redact_obj(event.metadata),
+        }
+    )
+
+
+class Remediator:
+    def __init__(self, store: Any, settings: PatchitSettings | None = None) -> None:
+        self.store = store
+        self.settings = settings or PatchitSettings()
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def load(self, incident_id: str) -> Incident:
+        incident = self.store.get_incident(incident_id)
+        if incident is None:
+            raise IncidentNotFound(f"no incident {incident_id!r} in the PATCHIT store")
+        return incident
+
+    def audit(self, incident: Incident, kind: str, message: str = "", **data: Any) -> None:
+        self.store.append_audit(
+            AuditEvent(incident_id=incident.incident_id, kind=kind, message=message, data=data)
+        )
+
+    def _artifact(self, incident: Incident, name: str, content: str, media_type: str) -> None:
+        self.store.put_artifact(
+            Artifact(incident_id=incident.incident_id, name=name, content=content, media_type=media_type)
+        )
+
+    def _save(self, incident: Incident, state: IncidentState | None = None) -> Incident:
+        if state is not None:
+            incident.state = state
+        incident.updated_at = utcnow()
+        return self.store.save_incident(incident)
+
+    @contextmanager
+    def _stage(self, incident_id: str, name: str) -> Iterator[Incident]:
+        incident = self.load(incident_id)
+        try:
+            yield incident
+        except Exception as exc:
+            from patchit_provider.engine.redaction import redact
+
+            detail, _ = redact(f"{type(exc).__name__}: {exc}")
+            fresh = self.load(incident_id)
+            self.audit(fresh, AuditKind.STAGE_FAILED, f"{name} failed: {detail}", stage=name)
+            self._save(fresh, IncidentState.FAILED)
+            raise
+
+    def repo_root(self, incident: Incident) -> Path | None:
+        from patchit_provider.engine.repo import discover_repo
+
+        event = incident.event
+        return discover_repo(event.code_path, event.pipeline_id, self.settings.repo_map)
+
+    def _write_rca(self, incident: Incident) -> None:
+        from patchit_provider.engine.report import render_rca
+
+        markdown, document = render_rca(incident)
+        self._artifact(incident, "rca.md", markdown, "text/markdown")
+        self._artifact(incident, "rca.json", json.dumps(document, indent=2, default=str), "application/json")
+
+    # -- stages --------------------------------------------------------------------------------
+
+    def receive(self, event: FailureEvent) -> Incident:
+        """Store the (redacted) event; a repeated event returns the incident it already opened."""
+        incident, created = self.store.create_incident(redact_event(event))
+        if created:
+            self.audit(
+                incident,
+                AuditKind.EVENT_RECEIVED,
+                f"{event.platform.value} failure of {event.pipeline_id}"
+                + (f".{event.task_id}" if event.task_id else "")
+                + f" in run {event.run_id}",
+                event_id=event.event_id,
+                try_number=event.try_number,
+            )
+        return incident
+
+    def collect_evidence(self, incident_id: str) -> Incident:
+        from patchit_provider.engine.evidence import collect_evidence
+
+        with self._stage(incident_id, "evidence") as incident:
+            repo = self.repo_root(incident)
+            evidence = collect_evidence(incident.event, repo, self.settings)
+            incident.evidence = evidence
+            self._artifact(incident, "evidence.json", evidence.model_dump_json(indent=2), "application/json")
+            self.audit(
+                incident,
+                AuditKind.EVIDENCE_SAVED,
+                f"log format {evidence.log_format}, {len(evidence.mapped_frames)} frame(s) in the repository",
+                repo=evidence.repo.root if evidence.repo else None,
+                redactions=evidence.redactions,
+            )
+            return self._save(incident)
+
+    def triage(self, incident_id: str) -> Incident:
+        from patchit_provider.engine.triage import triage
+
+        with self._stage(incident_id, "triage") as incident:
+            if incident.evidence is None:
+                raise RuntimeError("triage needs evidence: run the evidence stage first")
+            result = triage(incident.evidence)
+            incident.triage = result
+            incident.fingerprint = result.fingerprint
+            self.audit(
+                incident,
+                AuditKind.TRIAGE_COMPLETED,
+                result.summary,
+                category=result.category.value,
+                remediation=result.remediation.value,
+                fingerprint=result.fingerprint,
+                confidence=result.confidence,
+                culprit=result.culprit.model_dump() if result.culprit else None,
+            )
+            saved = self._save(incident, IncidentState.TRIAGED)
+            self._write_rca(saved)
+            return saved
+
+    def propose(self, incident_id: str) -> Incident:
+        from patchit_provider.engine.patching import propose_patch
+
+        with self._stage(incident_id, "propose") as incident:
+            triage = incident.triage
+            if triage is None or incident.evidence is None:
+                raise RuntimeError("proposing a patch needs a triage: run the triage stage first")
+            if triage.remediation is not Remediation.PATCH:
+                return self._close_without_patch(incident)
+            repo = self.repo_root(incident)
+            proposal = propose_patch(incident.evidence, triage, repo) if repo else None
+            if proposal is None:
+                reason = "no repository found for this pipeline" if repo is None else "no safe patch could be made"
+                self.audit(incident, AuditKind.PATCH_SKIPPED, reason)
+                incident.outcome = Outcome.NO_PATCH
+                return self._save(incident, IncidentState.NO_PATCH)
+            incident.patch = proposal
+            self._artifact(incident, "patch.diff", proposal.diff, "text/x-diff")
+            self.audit(
+                incident,
+                AuditKind.PATCH_PROPOSED,
+                proposal.rationale or f"patch from {proposal.producer}",
+                producer=proposal.producer,
+                files=proposal.files,
+            )
+            return self._save(incident, IncidentState.PATCH_PROPOSED)
+
+    def _close_without_patch(self, incident: Incident) -> Incident:
+        triage = incident.triage
+        assert triage is not None
+        if triage.remediation is Remediation.RETRY:
+            kind, state = AuditKind.REMEDIATION_RETRY_ADVISED, IncidentState.NO_PATCH
+        else:
+            kind, state = AuditKind.REMEDIATION_ESCALATED, IncidentState.ESCALATED
+        self.audit(
+            incident,
+            kind,
+            triage.next_step or f"{triage.category.value}: {triage.remediation.value}",
+            category=triage.category.value,
+        )
+        incident.outcome = Outcome.NO_PATCH
+        return self._save(incident, state)
+
+    def validate(self, incident_id: str) -> Incident:
+        from patchit_provider.engine.validation import validate
+
+        with self._stage(incident_id, "validate") as incident:
+            if incident.state is not IncidentState.PATCH_PROPOSED or incident.patch is None:
+                return incident
+            repo = self.repo_root(incident)
+            if repo is None or incident.triage is None:
+                raise RuntimeError("validation needs the repository and a triage")
+            result = validate(incident.patch, incident.event, incident.triage, repo, self.settings)
+            incident.validation = result
+            if result.policy is not None and not result.policy.allowed:
+                self.audit(incident, AuditKind.POLICY_REJECTED, "; ".join(result.policy.violations))
+            self.audit(
+                incident,
+                AuditKind.VALIDATION_FINISHED,
+                ("passed" if result.passed else "failed") + f" ({result.replay})",
+                passed=result.passed,
+                replay=result.replay,
+                checks={check.name: check.passed for check in result.checks},
+            )
+            if result.passed:
+                incident.outcome = Outcome.PATCH_VALIDATED
+                state = IncidentState.VALIDATED
+            else:
+                incident.outcome = Outcome.PATCH_REJECTED
+                state = IncidentState.REJECTED
+            saved = self._save(incident, state)
+            self._write_rca(saved)
+            return saved
+
+    def publish(self, incident_id: str) -> Incident:
+        from patchit_provider.engine.publishing import publish
+
+        with self._stage(incident_id, "publish") as incident:
+            if incident.state is not IncidentState.VALIDATED or incident.patch is None:
+                return incident
+            if self.settings.publish_mode == "none":
+                return incident
+            repo = self.repo_root(incident)
+            if repo is None:
+                raise RuntimeError("publishing needs the pipeline repository")
+            publication = publish(incident.patch, incident, repo, self.settings.publish_mode)
+            incident.publication = publication
+            self._artifact(incident, "pr.md", publication.description_md, "text/markdown")
+            self.audit(
+                incident,
+                AuditKind.BRANCH_CREATED,
+                f"branch {publication.branch}",
+                branch=publication.branch,
+                commit=publication.commit,
+                repo=publication.repo_root,
+            )
+            if publication.url or publication.pr_number is not None:
+                self.audit(
+                    incident,
+                    AuditKind.PR_CREATED,
+                    publication.url or f"PR #{publication.pr_number}",
+                    url=publication.url,
+                    number=publication.pr_number,
+                )
+            return self._save(incident, IncidentState.PUBLISHED)
+
+    # -- all at once ---------------------------------------------------------------------------
+
+    STAGES = ("collect_evidence", "triage", "propose", "validate", "publish")
+
+    def run_all(self, event: FailureEvent) -> Incident:
+        incident = self.receive(event)
+        for stage in self.STAGES:
+            incident = getattr(self, stage)(incident.incident_id)
+        return incident
