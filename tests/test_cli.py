@@ -10,42 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from patchit_testing import failure_log
+
 import git
 import pytest
 
 PATCHIT = [sys.executable, "-m", "patchit_provider.cli"]
-
-TRANSFORM = '''\
-"""Order enrichment for the nightly sales load."""
-
-import csv
-
-
-def load_orders(path):
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def enrich(orders):
-    enriched = []
-    for order in orders:
-        total = float(order["quantity"]) * float(order["unit_price"])
-        enriched.append({**order, "total": round(total, 2)})
-    return enriched
-
-
-def run(path):
-    orders = load_orders(path)
-    rows = enrich(order)
-    return len(rows)
-'''
-
-RUNNER = '''\
-import sys
-from etl.transform import run
-print(run(sys.argv[1]))
-'''
-
 
 def _patchit(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATCHIT_VALIDATION_TIMEOUT": "120"}
@@ -65,33 +35,8 @@ def _repo_state(root: Path) -> dict:
     }
 
 
-@pytest.fixture()
-def pipeline_repo(tmp_path: Path) -> Path:
-    root = tmp_path / "pipelines"
-    (root / "etl").mkdir(parents=True)
-    (root / "etl" / "__init__.py").write_text("")
-    (root / "etl" / "transform.py").write_text(TRANSFORM)
-    (root / "run_orders.py").write_text(RUNNER)
-    (root / "data").mkdir()
-    (root / "data" / "orders.csv").write_text("order_id,quantity,unit_price\n1,2,3.50\n2,1,10\n")
-    repo = git.Repo.init(root, initial_branch="main")
-    repo.git.add(A=True)
-    repo.index.commit("initial", author=git.Actor("Data Team", "data@example.com"))
-    return root
-
-
-def _failure_log(repo: Path, dest: Path) -> Path:
-    """The real traceback of the failing job, as a cron or BashOperator log would hold it."""
-    proc = subprocess.run(
-        [sys.executable, "run_orders.py", "data/orders.csv"], cwd=repo, capture_output=True, text=True
-    )
-    assert proc.returncode != 0
-    dest.write_text("[2026-11-22 03:00:01] starting nightly orders load\n" + proc.stderr)
-    return dest
-
-
 def test_triage_names_category_culprit_and_fingerprint(pipeline_repo: Path, tmp_path: Path):
-    log = _failure_log(pipeline_repo, tmp_path / "job.log")
+    log = failure_log(pipeline_repo, tmp_path / "job.log")
     proc = _patchit("triage", str(log), "--repo", str(pipeline_repo), "--json")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.decode().strip().splitlines()
@@ -106,7 +51,7 @@ def test_triage_names_category_culprit_and_fingerprint(pipeline_repo: Path, tmp_
 
 
 def test_triage_maps_paths_from_another_machine_and_reads_stdin(pipeline_repo: Path, tmp_path: Path):
-    log = _failure_log(pipeline_repo, tmp_path / "job.log").read_text()
+    log = failure_log(pipeline_repo, tmp_path / "job.log").read_text()
     container_log = log.replace(str(pipeline_repo), "/opt/airflow/dags/repo")
     proc = _patchit("triage", "-", "--repo", str(pipeline_repo), "--json", stdin=container_log.encode())
     assert proc.returncode == 0, proc.stderr
@@ -127,7 +72,7 @@ def test_triage_without_repo_and_of_garbage(tmp_path: Path):
 
 
 def test_remediate_validates_a_patch_that_fixes_the_job_and_leaves_repo_untouched(pipeline_repo: Path, tmp_path: Path):
-    log = _failure_log(pipeline_repo, tmp_path / "job.log")
+    log = failure_log(pipeline_repo, tmp_path / "job.log")
     before = _repo_state(pipeline_repo)
     check = f"{sys.executable} run_orders.py data/orders.csv"
     proc = _patchit("remediate", str(log), "--repo", str(pipeline_repo), "--check", check, "--json")
@@ -149,7 +94,7 @@ def test_remediate_validates_a_patch_that_fixes_the_job_and_leaves_repo_untouche
 
 
 def test_remediate_rejects_a_patch_whose_check_fails(pipeline_repo: Path, tmp_path: Path):
-    log = _failure_log(pipeline_repo, tmp_path / "job.log")
+    log = failure_log(pipeline_repo, tmp_path / "job.log")
     proc = _patchit("remediate", str(log), "--repo", str(pipeline_repo), "--check", "exit 3", "--json")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)

@@ -1,0 +1,68 @@
+"""Shared test material: a small real pipeline repository whose job really fails."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import git
+import pytest
+
+TRANSFORM = '''\
+"""Order enrichment for the nightly sales load."""
+
+import csv
+
+
+def load_orders(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def enrich(orders):
+    enriched = []
+    for order in orders:
+        total = float(order["quantity"]) * float(order["unit_price"])
+        enriched.append({**order, "total": round(total, 2)})
+    return enriched
+
+
+def run(path):
+    orders = load_orders(path)
+    rows = enrich(order)
+    return len(rows)
+'''
+
+RUNNER = '''\
+import sys
+from etl.transform import run
+print(run(sys.argv[1]))
+'''
+
+
+@pytest.fixture()
+def pipeline_repo(tmp_path: Path) -> Path:
+    root = tmp_path / "pipelines"
+    (root / "etl").mkdir(parents=True)
+    (root / "etl" / "__init__.py").write_text("")
+    (root / "etl" / "transform.py").write_text(TRANSFORM)
+    (root / "run_orders.py").write_text(RUNNER)
+    (root / "data").mkdir()
+    (root / "data" / "orders.csv").write_text("order_id,quantity,unit_price\n1,2,3.50\n2,1,10\n")
+    repo = git.Repo.init(root, initial_branch="main")
+    repo.git.add(A=True)
+    repo.index.commit("initial", author=git.Actor("Data Team", "data@example.com"))
+    return root
+
+
+def failure_log(repo: Path, dest: Path) -> Path:
+    """The real traceback of the failing job, as a cron or BashOperator log would hold it."""
+    proc = subprocess.run(
+        [sys.executable, "run_orders.py", "data/orders.csv"], cwd=repo, capture_output=True, text=True
+    )
+    assert proc.returncode != 0
+    dest.write_text("[2026-11-22 03:00:01] starting nightly orders load\n" + proc.stderr)
+    return dest
+
+
