@@ -1,0 +1,93 @@
+"""Airflow-side failure capture: the single entry for the listener and the notifier.
+
+`capture_failure` collects the facts, hands them to the remediation DAG and returns. It runs the
+work in a daemon thread joined with `[patchit] capture_timeout`, and never raises: a failing task
+must fail for its own reason, not PATCHIT's, and must not wait on PATCHIT.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Mapping
+
+log = logging.getLogger(__name__)
+
+OWN_DAG_IDS = frozenset({"patchit_remediation"})
+
+
+def is_watched(dag_id: str | None, tags: Any, settings: Any, *, explicit: bool) -> bool:
+    """Whether a failure of this DAG is PATCHIT's business.
+
+    `explicit` is the notifier (a per-DAG opt-in, so `watch` does not apply); PATCHIT's own DAGs
+    and `ignore_dags` are never captured, or a failing remediation would remediate itself.
+    """
+    if not dag_id or dag_id in OWN_DAG_IDS or dag_id in settings.ignore_dags:
+        return False
+    if explicit:
+        return True
+    if settings.watch == "all":
+        return True
+    if settings.watch == "tagged":
+        return settings.watch_tag in {str(t) for t in (tags or ())}
+    return False
+
+
+def _capture(task_instance: Any, error: Any, context: Mapping[str, Any] | None, source: str, settings: Any, result: dict) -> None:
+    from patchit_provider.capture.event import build_event
+    from patchit_provider.capture.trigger import remediation_run_id, trigger_remediation
+
+    event = build_event(task_instance, error, context=context, source=source)
+    # The supervisor channel only exists in the task process, i.e. with a live exception.
+    outcome = trigger_remediation(
+        event,
+        api_conn_id=settings.api_conn_id,
+        timeout=settings.capture_timeout,
+        use_supervisor=isinstance(error, BaseException),
+    )
+    result.update(event_id=event.event_id, run_id=remediation_run_id(event), outcome=outcome)
+
+
+def capture_failure(
+    task_instance: Any,
+    error: BaseException | str | None,
+    *,
+    context: Mapping[str, Any] | None = None,
+    source: str = "listener",
+    settings: Any = None,
+) -> dict[str, Any] | None:
+    """Build the event and trigger the remediation run, within the time bound.
+
+    Returns {"event_id", "run_id", "outcome"} when done in time, else None. Never raises.
+    """
+    try:
+        if settings is None:
+            from patchit_provider.config import load_settings
+
+            settings = load_settings()
+        result: dict[str, Any] = {}
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                _capture(task_instance, error, context, source, settings, result)
+            except BaseException as exc:  # reported by the caller thread
+                errors.append(exc)
+
+        thread = threading.Thread(target=work, name="patchit-capture", daemon=True)
+        thread.start()
+        thread.join(settings.capture_timeout)
+        if thread.is_alive():
+            log.warning("PATCHIT: capture took longer than %.1fs; abandoned", settings.capture_timeout)
+            return None
+        if errors:
+            log.warning("PATCHIT: capture failed: %s: %s", type(errors[0]).__name__, errors[0])
+            return None
+        log.info("PATCHIT: remediation run %s (%s)", result.get("run_id"), result.get("outcome"))
+        return result
+    except Exception as exc:
+        try:
+            log.warning("PATCHIT: capture failed: %s", exc)
+        except Exception:
+            pass
+        return None

@@ -1,0 +1,86 @@
+"""Start the remediation DAG for one FailureEvent, at most once per failure.
+
+The run id is derived from the event id, so the listener and the notifier (or a retry of the
+capture) reaching the same failure ask for the same run, and the second ask is a harmless
+duplicate. Channels, in order: the Task SDK supervisor (in a task process: no credentials, the
+same message TriggerDagRunOperator sends), then the REST API through `[patchit] api_conn_id`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from patchit_provider.engine.models import FailureEvent
+
+log = logging.getLogger(__name__)
+
+REMEDIATION_DAG_ID = "patchit_remediation"
+RUN_ID_PREFIX = "patchit__"
+CREATED = "created"
+DUPLICATE = "duplicate"
+
+
+def remediation_run_id(event: FailureEvent) -> str:
+    """Deterministic, within Airflow's run-id alphabet (event ids are hex)."""
+    return f"{RUN_ID_PREFIX}{event.event_id}"[:250]
+
+
+def remediation_conf(event: FailureEvent) -> dict[str, Any]:
+    return {"event": event.model_dump(mode="json")}
+
+
+def _task_channel() -> Any | None:
+    """The supervisor comms of a *task* process, or None (DAG processor, scheduler, API server).
+
+    The DAG processor also sets SUPERVISOR_COMMS, but its supervisor does not understand
+    TriggerDagRun and would never answer: only a decoder of task messages (or dag.test()'s
+    in-process comms, which have no decoder) qualifies.
+    """
+    try:
+        from airflow.sdk.execution_time import comms, task_runner
+    except ImportError:
+        return None
+    channel = getattr(task_runner, "SUPERVISOR_COMMS", None)
+    if channel is None or not hasattr(comms, "TriggerDagRun"):
+        return None
+    decoder = getattr(channel, "body_decoder", None)
+    if decoder is not None and getattr(decoder, "_type", comms.ToTask) is not comms.ToTask:
+        return None
+    return channel
+
+
+def trigger_via_supervisor(event: FailureEvent, dag_id: str = REMEDIATION_DAG_ID) -> str | None:
+    """CREATED / DUPLICATE, or None when this process has no usable task channel."""
+    channel = _task_channel()
+    if channel is None:
+        return None
+    from airflow.sdk.execution_time.comms import ErrorResponse, TriggerDagRun
+
+    answer = channel.send(TriggerDagRun(dag_id=dag_id, run_id=remediation_run_id(event), conf=remediation_conf(event)))
+    if isinstance(answer, ErrorResponse):
+        if str(getattr(answer.error, "value", answer.error)) == "DAGRUN_ALREADY_EXISTS":
+            return DUPLICATE
+        raise RuntimeError(f"supervisor refused TriggerDagRun: {answer.error} {answer.detail}")
+    return CREATED
+
+
+def trigger_via_api(event: FailureEvent, api_conn_id: str, timeout: float, dag_id: str = REMEDIATION_DAG_ID) -> str:
+    from patchit_provider.hooks.api import PatchitApiHook
+
+    hook = PatchitApiHook(api_conn_id, timeout=timeout)
+    return hook.trigger_dag_run(dag_id, remediation_run_id(event), remediation_conf(event))
+
+
+def trigger_remediation(
+    event: FailureEvent, *, api_conn_id: str, timeout: float, use_supervisor: bool = True
+) -> str:
+    """Supervisor first (when allowed and available), REST API otherwise or when it fails."""
+    if use_supervisor:
+        try:
+            result = trigger_via_supervisor(event)
+            if result is not None:
+                return result
+        except Exception as exc:  # the channel is internal API: fall back, never fail
+            log.warning("PATCHIT: supervisor trigger failed (%s); using the REST API", exc)
+    return trigger_via_api(event, api_conn_id, timeout)

@@ -1,0 +1,84 @@
+"""build_remediation_dag(): the `patchit_remediation` DAG, one task per remediation stage.
+
+Started by capture with {"event": ...} and a run id derived from the event, or by a person from
+the Trigger form with a task-instance reference. Each task is one Remediator stage, so each
+stage's success, failure, duration and log are visible on their own in the Airflow UI.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import DAG, Param
+
+from patchit_provider.operators.remediation import (
+    RECEIVE_TASK_ID,
+    CollectEvidenceOperator,
+    ProposePatchOperator,
+    PublishPatchOperator,
+    ReceiveEventOperator,
+    TriageOperator,
+    ValidatePatchOperator,
+)
+
+DAG_ID = "patchit_remediation"
+
+DOC_MD = """
+### PATCHIT remediation
+Turns one task failure into evidence, a triage (category, fingerprint, root cause), a patch
+when a safe one exists, its validation in a throwaway worktree, and a branch `patchit/<fingerprint>`.
+
+**Trigger it by hand** with either a full `event` (a PATCHIT FailureEvent), or the failed task
+instance: `dag_id`, `run_id`, `task_id` (and optionally `try_number`, `map_index`); PATCHIT then
+fetches the task log and the DAG file through the Airflow REST API (`[patchit] api_conn_id`).
+Failures captured by the PATCHIT listener or `PatchitNotifier` start it automatically.
+"""
+
+
+def _params() -> dict[str, Param]:
+    optional = {"section": "Or: the failed task instance"}
+    return {
+        "event": Param(
+            None,
+            type=["null", "object"],
+            title="Failure event",
+            description="A PATCHIT FailureEvent as JSON (what the listener sends). Leave empty to use the task-instance fields below.",
+            section="A captured failure event",
+        ),
+        "dag_id": Param(None, type=["null", "string"], title="DAG id", description="DAG of the failed task.", **optional),
+        "run_id": Param(None, type=["null", "string"], title="Run id", description="DAG run of the failed task.", **optional),
+        "task_id": Param(None, type=["null", "string"], title="Task id", description="The failed task.", **optional),
+        "try_number": Param(
+            None,
+            type=["null", "integer"],
+            minimum=1,
+            title="Try number",
+            description="Attempt whose log to analyse; empty means the task instance's latest try.",
+            **optional,
+        ),
+        "map_index": Param(
+            -1, type="integer", minimum=-1, title="Map index", description="-1 unless the task is mapped.", **optional
+        ),
+    }
+
+
+def build_remediation_dag(dag_id: str = DAG_ID) -> DAG:
+    with DAG(
+        dag_id=dag_id,
+        schedule=None,
+        catchup=False,
+        tags=["patchit"],
+        params=_params(),
+        max_active_runs=2,  # validation replays pipeline code: keep the host usable during bursts
+        doc_md=DOC_MD,
+        description="PATCHIT: failure -> evidence -> triage -> patch -> validation -> branch",
+        default_args={"retries": 0, "owner": "patchit", "execution_timeout": timedelta(minutes=30)},
+    ) as dag:
+        receive = ReceiveEventOperator(task_id=RECEIVE_TASK_ID)
+        evidence = CollectEvidenceOperator(task_id="collect_evidence")
+        triage = TriageOperator(task_id="triage")
+        propose = ProposePatchOperator(task_id="propose_patch")
+        validate = ValidatePatchOperator(task_id="validate")
+        publish = PublishPatchOperator(task_id="publish")
+        receive >> evidence >> triage >> propose >> validate >> publish
+    return dag

@@ -1,0 +1,40 @@
+"""Provider metadata for Airflow's ProvidersManager (entry point `apache_airflow_provider`).
+
+Kept free of Airflow imports: Airflow calls this while discovering providers, and the `config`
+section is generated from PatchitSettings so the documented defaults have one source.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from patchit_provider.engine.settings import config_section
+
+PACKAGE_NAME = "airflow-provider-patchit"  # must equal the canonical distribution name
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": PACKAGE_NAME,
+        "name": "PATCHIT",
+        "description": "Turns Airflow task failures into evidence, a root-cause analysis and a validated patch.",
+        "integrations": [
+            {
+                "integration-name": "PATCHIT",
+                "external-doc-url": "https://github.com/patchit/airflow-provider-patchit",
+                "tags": ["software"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "PATCHIT",
+                "python-modules": ["patchit_provider.hooks.store", "patchit_provider.hooks.api"],
+            }
+        ],
+        "operators": [
+            {"integration-name": "PATCHIT", "python-modules": ["patchit_provider.operators.remediation"]}
+        ],
+        "notifications": ["patchit_provider.notifications.patchit.PatchitNotifier"],
+        "plugins": [{"name": "patchit", "plugin-class": "patchit_provider.plugins.patchit.PatchitPlugin"}],
+        "config": config_section(),
+    }

@@ -1,0 +1,129 @@
+"""PatchitApiHook: PATCHIT's client of the Airflow REST API, through the `[patchit] api_conn_id`
+HTTP connection (host, port, login, password; schema http/https).
+
+Why a REST client and not the ORM: worker code may not touch the metadata DB in Airflow 3, and the
+REST API works the same from any host. httpx is imported lazily (the listener module imports this
+only on the fallback path) and every call has a timeout.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from airflow.sdk import BaseHook
+
+DUPLICATE = "duplicate"
+CREATED = "created"
+
+
+class PatchitApiError(RuntimeError):
+    """The Airflow API answered with an unexpected status."""
+
+
+class PatchitApiHook(BaseHook):
+    conn_name_attr = "api_conn_id"
+    default_conn_name = "patchit_api"
+    conn_type = "http"
+    hook_name = "PATCHIT Airflow API"
+
+    def __init__(
+        self,
+        api_conn_id: str = default_conn_name,
+        *,
+        timeout: float = 5.0,
+        transport: Any = None,
+        base_url: str | None = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.api_conn_id = api_conn_id
+        self.timeout = timeout
+        self._transport = transport  # httpx.MockTransport in tests
+        self._base_url = base_url
+        self._credentials = credentials
+        self._token: str | None = None
+
+    # -- connection ------------------------------------------------------------------------
+    def _resolve(self) -> tuple[str, tuple[str, str] | None]:
+        if self._base_url is not None:
+            return self._base_url.rstrip("/"), self._credentials
+        conn = self.get_connection(self.api_conn_id)
+        host = conn.host or "localhost"
+        if "://" not in host:
+            scheme = conn.schema if conn.schema in ("http", "https") else "http"
+            host = f"{scheme}://{host}"
+        if conn.port:
+            host = f"{host.rstrip('/')}:{conn.port}"
+        creds = (conn.login, conn.password or "") if conn.login else None
+        return host.rstrip("/"), creds
+
+    def _client(self):
+        import httpx
+
+        base, creds = self._resolve()
+        client = httpx.Client(base_url=base, timeout=httpx.Timeout(self.timeout), transport=self._transport)
+        if creds:
+            resp = client.post("/auth/token", json={"username": creds[0], "password": creds[1]})
+            if resp.status_code not in (200, 201):
+                client.close()
+                raise PatchitApiError(f"POST /auth/token answered {resp.status_code}: {resp.text[:300]}")
+            client.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
+        return client
+
+    @staticmethod
+    def _check(resp, what: str) -> Any:
+        if resp.status_code >= 400:
+            raise PatchitApiError(f"{what} answered {resp.status_code}: {resp.text[:500]}")
+        return resp.json()
+
+    # -- calls -----------------------------------------------------------------------------
+    def trigger_dag_run(self, dag_id: str, run_id: str, conf: dict[str, Any], note: str | None = None) -> str:
+        """Start a run; CREATED, or DUPLICATE when a run with that id exists (409)."""
+        body = {"dag_run_id": run_id, "logical_date": None, "conf": conf}
+        if note:
+            body["note"] = note
+        with self._client() as client:
+            resp = client.post(f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns", json=body)
+            if resp.status_code == 409:
+                return DUPLICATE
+            self._check(resp, "POST dagRuns")
+            return CREATED
+
+    def get_dag_details(self, dag_id: str) -> dict[str, Any]:
+        with self._client() as client:
+            return self._check(client.get(f"/api/v2/dags/{quote(dag_id, safe='')}/details"), "GET dag details")
+
+    def get_task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> dict[str, Any]:
+        path = f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}/taskInstances/{quote(task_id, safe='')}"
+        if map_index >= 0:
+            path += f"/{map_index}"
+        with self._client() as client:
+            return self._check(client.get(path), "GET task instance")
+
+    def get_task_log(
+        self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1, max_chars: int = 262_144
+    ) -> str:
+        """The task log as JSON lines (one structured record a line), the tail kept to max_chars."""
+        path = (
+            f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
+            f"/taskInstances/{quote(task_id, safe='')}/logs/{try_number}"
+        )
+        params = {"full_content": "true", "map_index": str(map_index)}
+        with self._client() as client:
+            data = self._check(client.get(path, params=params, headers={"Accept": "application/json"}), "GET log")
+        return log_content_to_text(data.get("content", []), max_chars)
+
+
+def log_content_to_text(content: list[Any], max_chars: int) -> str:
+    """REST log records (StructuredLogMessage dicts, or plain lines) -> JSON-lines text, tail-bounded."""
+    lines: list[str] = []
+    size = 0
+    for item in reversed(content):
+        line = item if isinstance(item, str) else json.dumps(item, default=str)
+        size += len(line) + 1
+        if size > max_chars and lines:
+            break
+        lines.append(line)
+    return "\n".join(reversed(lines)) + ("\n" if lines else "")

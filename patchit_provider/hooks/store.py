@@ -1,0 +1,59 @@
+"""PatchitStoreHook: where the incident store lives, as an Airflow hook.
+
+`[patchit] store_conn_id` names a postgres connection (-> `postgresql+psycopg://` URL); empty
+means the embedded SQLite file (`[patchit] store_path`, or {AIRFLOW_HOME}/patchit/patchit.db),
+which every process on one host reaches. The hook only resolves the URL; the store is the engine's.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from airflow.sdk import BaseHook
+
+if TYPE_CHECKING:
+    from patchit_provider.engine.settings import PatchitSettings
+
+
+def airflow_home() -> str:
+    return os.path.expanduser(os.environ.get("AIRFLOW_HOME", "~/airflow"))
+
+
+class PatchitStoreHook(BaseHook):
+    conn_name_attr = "store_conn_id"
+    default_conn_name = ""
+    conn_type = "postgres"
+    hook_name = "PATCHIT incident store"
+
+    def __init__(self, store_conn_id: str | None = None, settings: PatchitSettings | None = None) -> None:
+        super().__init__()
+        if settings is None:
+            from patchit_provider.config import load_settings
+
+            settings = load_settings()
+        self.settings = settings
+        self.store_conn_id = settings.store_conn_id if store_conn_id is None else store_conn_id
+
+    def get_uri(self) -> str:
+        if self.store_conn_id:
+            conn = self.get_connection(self.store_conn_id)
+            auth = ""
+            if conn.login:
+                auth = quote(conn.login, safe="")
+                if conn.password:
+                    auth += ":" + quote(conn.password, safe="")
+                auth += "@"
+            port = f":{conn.port}" if conn.port else ""
+            return f"postgresql+psycopg://{auth}{conn.host or 'localhost'}{port}/{conn.schema or ''}"
+        if self.settings.store_path:
+            return "sqlite:///" + os.path.abspath(os.path.expanduser(self.settings.store_path))
+        from patchit_provider.engine.store import default_sqlite_url
+
+        return default_sqlite_url(airflow_home())
+
+    def get_store(self):
+        from patchit_provider.engine.store import open_store
+
+        return open_store(self.get_uri())

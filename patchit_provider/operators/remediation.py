@@ -1,0 +1,122 @@
+"""One thin operator per remediation stage, each a call of the engine's Remediator.
+
+The incident id travels between stages as the return value (XCom) of the previous task. Stages
+with nothing to do (no patch for an escalation, nothing to publish) succeed; the Remediator's
+audit trail records why, so nothing is hidden behind a skip.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence
+
+from airflow.sdk import BaseOperator
+
+RECEIVE_TASK_ID = "receive"
+INCIDENT_FROM_RECEIVE = "{{ ti.xcom_pull(task_ids='" + RECEIVE_TASK_ID + "') }}"
+
+
+def _remediator(settings=None):
+    """(Remediator, store) from `[patchit]`: one store per task, closed by the caller."""
+    from patchit_provider.config import load_settings
+    from patchit_provider.engine.pipeline import Remediator
+    from patchit_provider.hooks.store import PatchitStoreHook
+
+    settings = settings or load_settings()
+    store = PatchitStoreHook(settings=settings).get_store()
+    return Remediator(store, settings), store
+
+
+class ReceiveEventOperator(BaseOperator):
+    """Resolve the run's conf into a FailureEvent and open (or find) its incident.
+
+    Accepts {"event": FailureEvent} or a task-instance reference (fetched through the REST API).
+    A malformed conf fails the task at once, with a message saying what is expected.
+    """
+
+    ui_color = "#fde2e4"
+
+    def execute(self, context: Any) -> str:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from patchit_provider.capture.reference import ConfError, resolve_conf
+        from patchit_provider.config import load_settings
+        from patchit_provider.hooks.api import PatchitApiHook
+
+        settings = load_settings()
+        dag_run = context.get("dag_run")
+        conf = {**(context.get("params") or {}), **((getattr(dag_run, "conf", None) or {}))}
+        try:
+            event = resolve_conf(
+                conf,
+                lambda: PatchitApiHook(settings.api_conn_id, timeout=30.0),
+                log_tail_chars=settings.log_tail_bytes,
+            )
+        except ConfError as exc:
+            raise AirflowFailException(f"PATCHIT: {exc}") from exc
+        remediator, store = _remediator(settings)
+        try:
+            incident = remediator.receive(event)
+            run_id = getattr(dag_run, "run_id", None)
+            if run_id and not incident.remediation_run_id:
+                incident.remediation_run_id = run_id  # links the incident to this DAG run in the UI
+                incident = store.save_incident(incident)
+        finally:
+            store.close()
+        self.log.info(
+            "PATCHIT incident %s for %s.%s (run %s, try %s)",
+            incident.incident_id, event.pipeline_id, event.task_id, event.run_id, event.try_number,
+        )
+        return incident.incident_id
+
+
+class _StageOperator(BaseOperator):
+    """Run one Remediator stage on the incident named by `incident_id` (templated)."""
+
+    stage: ClassVar[str]
+    template_fields: Sequence[str] = ("incident_id",)
+
+    def __init__(self, *, incident_id: str = INCIDENT_FROM_RECEIVE, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.incident_id = incident_id
+
+    def execute(self, context: Any) -> str:
+        if not self.incident_id or self.incident_id == "None":
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException("PATCHIT: no incident id (did the receive task run?)")
+        remediator, store = _remediator()
+        try:
+            incident = getattr(remediator, self.stage)(self.incident_id)
+        finally:
+            store.close()
+        self.log.info(
+            "PATCHIT %s: incident %s is %s (outcome %s)",
+            self.stage, incident.incident_id, incident.state.value,
+            incident.outcome.value if incident.outcome else "-",
+        )
+        return incident.incident_id
+
+
+class CollectEvidenceOperator(_StageOperator):
+    stage = "collect_evidence"
+    ui_color = "#e2ecfd"
+
+
+class TriageOperator(_StageOperator):
+    stage = "triage"
+    ui_color = "#fff3c4"
+
+
+class ProposePatchOperator(_StageOperator):
+    stage = "propose"
+    ui_color = "#e4f7e4"
+
+
+class ValidatePatchOperator(_StageOperator):
+    stage = "validate"
+    ui_color = "#d9f2ef"
+
+
+class PublishPatchOperator(_StageOperator):
+    stage = "publish"
+    ui_color = "#ece2fd"
