@@ -1,0 +1,194 @@
+"""Deterministic fixers: small, certain repairs read straight from the engine's evidence.
+
+A fixer acts only when the evidence names both the fault and the fix (Python's own "Did you
+mean" hint, a stdlib module used without its import) and the culprit line in the repository
+still shows the fault. Anything less returns None: no patch is better than a guessed one.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import sys
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from patchit_provider.engine.models import Evidence, FileEdit, Triage
+from patchit_provider.engine.patching.edits import occurrences, path_problem
+
+
+@dataclass(frozen=True)
+class Fix:
+    name: str
+    edits: list[FileEdit]
+    rationale: str
+
+
+Fixer = Callable[[Evidence, Triage, Path], "Fix | None"]
+
+_NAME_ERROR = re.compile(r"name '([A-Za-z_]\w*)' is not defined")
+_ATTRIBUTE_ERROR = re.compile(r"has no attribute '([A-Za-z_]\w*)'")
+_DID_YOU_MEAN = re.compile(r"Did you mean: '([A-Za-z_]\w*)'\?")
+
+
+def final_error_line(evidence: Evidence) -> str | None:
+    """The last `Type: message` line of the traceback for the event's own exception type.
+
+    The hint lives only in the formatted traceback; taking the last line of the right type
+    skips chained exceptions printed before it.
+    """
+    error = evidence.error
+    if error is None or not error.traceback:
+        return None
+    short = error.type.rsplit(".", 1)[-1]
+    pattern = re.compile(rf"^(?:[\w.]+\.)?{re.escape(short)}: (.*)$", re.M)
+    found = pattern.findall(error.traceback)
+    return f"{short}: {found[-1].strip()}" if found else None
+
+
+def culprit_location(evidence: Evidence, triage: Triage) -> tuple[str, int] | None:
+    """Triage's culprit, else the innermost in-repository frame that has a line number."""
+    if triage.culprit and triage.culprit.line:
+        return triage.culprit.path, triage.culprit.line
+    for frame in reversed(evidence.mapped_frames):
+        if frame.line:
+            return frame.path, frame.line
+    return None
+
+
+def _read_source(repo_root: Path, rel: str) -> str | None:
+    path = repo_root / rel
+    if path_problem(repo_root, rel) or not path.is_file() or path.suffix != ".py":
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def line_edit(rel: str, text: str, lineno: int, new_line: str) -> FileEdit:
+    """Replace line `lineno` (1-based) by `new_line`, as a search/replace edit.
+
+    The search text grows by neighbouring lines until it occurs once in the file, so the edit
+    stays valid without line numbers.
+    """
+    lines = text.splitlines(keepends=True)
+    index = lineno - 1
+    for radius in range(len(lines)):
+        start, end = max(0, index - radius), min(len(lines), index + radius + 1)
+        search = "".join(lines[start:end])
+        if len(occurrences(text, search)) == 1:
+            replace = "".join(lines[start:index]) + new_line + "".join(lines[index + 1 : end])
+            return FileEdit(path=rel, search=search, replace=replace)
+    raise ValueError("the file has no unique window around the line")  # unreachable: the whole file is unique
+
+
+def _name_tokens(text: str, lineno: int, name: str, attribute: bool) -> list[tokenize.TokenInfo]:
+    """NAME tokens `name` on line `lineno` that are loads: attributes (`.name`) or bare names.
+
+    Tokens rather than a regex so that strings and comments are never rewritten; a name followed
+    by `=` is an assignment target or keyword, not the failing lookup.
+    """
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type not in (tokenize.NL, tokenize.COMMENT)]
+    except (tokenize.TokenError, SyntaxError):
+        return []
+    hits = []
+    for i, tok in enumerate(tokens):
+        if tok.type != tokenize.NAME or tok.string != name or tok.start[0] != lineno:
+            continue
+        after_dot = i > 0 and tokens[i - 1].string == "."
+        assigned = i + 1 < len(tokens) and tokens[i + 1].string == "="
+        if after_dot == attribute and not assigned:
+            hits.append(tok)
+    return hits
+
+
+def did_you_mean(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | None:
+    """NameError / AttributeError with Python's hint: rename the token on the culprit line."""
+    line = final_error_line(evidence)
+    if not line or not line.startswith(("NameError:", "AttributeError:")):
+        return None
+    attribute = line.startswith("AttributeError:")
+    wrong = (_ATTRIBUTE_ERROR if attribute else _NAME_ERROR).search(line)
+    hint = _DID_YOU_MEAN.search(line)
+    location = culprit_location(evidence, triage)
+    if not wrong or not hint or not location or wrong.group(1) == hint.group(1):
+        return None
+    rel, lineno = location
+    text = _read_source(repo_root, rel)
+    if text is None:
+        return None
+    hits = _name_tokens(text, lineno, wrong.group(1), attribute)
+    if not hits:
+        return None
+    source_line = text.splitlines(keepends=True)[lineno - 1]
+    for tok in reversed(hits):  # right to left keeps earlier columns valid
+        col = tok.start[1]
+        source_line = source_line[:col] + hint.group(1) + source_line[col + len(tok.string) :]
+    return Fix(
+        name="did_you_mean",
+        edits=[line_edit(rel, text, lineno, source_line)],
+        rationale=f"Python reported `{line}`; `{wrong.group(1)}` is replaced by `{hint.group(1)}` "
+        f"on {rel}:{lineno}.",
+    )
+
+
+def _insertion_line(tree: ast.Module) -> tuple[int, bool]:
+    """(line, after): after the last top-level import, else after the docstring, else before
+    the first statement."""
+    imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    if imports:
+        return imports[-1].end_lineno or imports[-1].lineno, True
+    first = tree.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return first.end_lineno or first.lineno, True
+    return first.lineno, False
+
+
+def missing_stdlib_import(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | None:
+    """NameError on a standard-library module name used as a module: add `import <name>`."""
+    line = final_error_line(evidence)
+    wrong = _NAME_ERROR.search(line or "") if line and line.startswith("NameError:") else None
+    location = culprit_location(evidence, triage)
+    if not wrong or not location:
+        return None
+    module = wrong.group(1)
+    if module.startswith("_") or module not in sys.stdlib_module_names:
+        return None
+    rel, lineno = location
+    text = _read_source(repo_root, rel)
+    if text is None:
+        return None
+    lines = text.splitlines(keepends=True)
+    # Evidence that the name is meant as the module: it is used as `module.attr` on that line.
+    if lineno > len(lines) or not re.search(rf"(?<![\w.]){re.escape(module)}\s*\.", lines[lineno - 1]):
+        return None
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    if not tree.body or any(
+        isinstance(node, ast.Import) and any(alias.name == module and not alias.asname for alias in node.names)
+        for node in tree.body
+    ):
+        return None
+    at, after = _insertion_line(tree)
+    anchor = lines[at - 1]
+    if not anchor.endswith("\n"):
+        anchor += "\n"
+    new_line = anchor + f"import {module}\n" if after else f"import {module}\n" + anchor
+    return Fix(
+        name="missing_stdlib_import",
+        edits=[line_edit(rel, text, at, new_line)],
+        rationale=f"Python reported `{line}`; `{module}` is a standard-library module used as "
+        f"`{module}.` on {rel}:{lineno} without being imported, so `import {module}` is added.",
+    )
+
+
+# Order matters: a stdlib module used as a module is a missing import even when Python also
+# suggests a similarly named local.
+FIXERS: list[Fixer] = [missing_stdlib_import, did_you_mean]
