@@ -1,0 +1,202 @@
+"""Per-format knowledge: line prefixes, Airflow 3 records, dbt and JVM (Spark) error blocks.
+
+Each helper works on one line at a time so the reader stays a single streaming pass; only
+lines that can matter (errors, tracebacks) are parsed further.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from typing import Any
+
+from patchit_provider.engine.models import ErrorInfo, Frame
+
+AIRFLOW3 = "airflow3_json"
+AIRFLOW2 = "airflow2_text"
+DBT = "dbt"
+SPARK = "spark_driver"
+PYTHON = "python_traceback"
+TEXT = "text"
+
+MAX_BLOCK_LINES = 400
+
+_AIRFLOW2_PREFIX = re.compile(r"^\[\d{4}-\d\d-\d\d[T ][^\]]{4,40}\] \{[^}\s]{1,120}\} [A-Z]+ - ")
+_DBT_PREFIX = re.compile(r"^(?:\d\d:\d\d:\d\d\.\d+ \[[a-z ]{4,6}\] \[[^\]]*\]: |\d\d:\d\d:\d\d  )")
+_SPARK_LINE = re.compile(r"^(?:\d\d/\d\d/\d\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[,.]\d{3}) (?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL) ")
+_DBT_MARK = re.compile(r"Running with dbt=|^\d\d:\d\d:\d\d(?:\.\d+)? \[[a-z ]{4,6}\] \[|\bdbt(?:-core)?=\d|Finished running \d+ ")
+_SPARK_MARK = re.compile(r"org\.apache\.spark|SparkContext|pyspark|py4j")
+
+DBT_ERROR = re.compile(
+    r"^\s*(?P<kind>(?:Database|Compilation|Runtime|Parsing|Dependency|Internal|Validation|Env var) Error|Failure)"
+    r"(?: in (?:\w+ )?(?P<name>[\w.]+) \((?P<path>[^)]+)\))?\s*$"
+)
+JAVA_EXC = re.compile(
+    r'^(?:Exception in thread "[^"]*" |Caused by: )?(?P<type>(?:[a-z_][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Failure))'
+    r"(?::\s?(?P<msg>.*))?$"
+)
+
+
+def sniff(line: str) -> str | None:
+    """A format that this line proves (only the first lines of a log are sniffed)."""
+    if line.startswith("{") and '"event"' in line and '"timestamp"' in line:
+        return AIRFLOW3
+    if _AIRFLOW2_PREFIX.match(line):
+        return AIRFLOW2
+    if _DBT_MARK.search(line):
+        return DBT
+    if _SPARK_LINE.match(line) or _SPARK_MARK.search(line):
+        return SPARK
+    return None
+
+
+def strip_prefix(line: str) -> str:
+    """Remove an Airflow 2 or dbt line prefix so the payload (a traceback line) shows."""
+    if line[:1] == "[":
+        match = _AIRFLOW2_PREFIX.match(line)
+        if match:
+            return line[match.end() :]
+    elif line[:1].isdigit():
+        match = _DBT_PREFIX.match(line)
+        if match:
+            return line[match.end() :]
+    return line
+
+
+def load_record(line: str) -> dict[str, Any] | None:
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def record_text(record: dict[str, Any]) -> str:
+    event = record.get("event")
+    return event if isinstance(event, str) else ""
+
+
+def render_record(record: dict[str, Any]) -> list[str]:
+    """A JSON record as readable lines: `ts LEVEL event k=v`, then its formatted traceback."""
+    extras = " ".join(
+        f"{k}={v}" for k, v in record.items()
+        if k not in ("timestamp", "level", "event", "error_detail", "logger") and isinstance(v, (str, int, float))
+    )
+    head = " ".join(
+        str(p) for p in (record.get("timestamp"), str(record.get("level", "")).upper(), record_text(record), extras) if p
+    )
+    detail = record.get("error_detail")
+    return [head, *format_error_detail(detail).splitlines()] if isinstance(detail, list) else [head]
+
+
+def format_error_detail(stacks: list[Any]) -> str:
+    """structlog's exception dicts (outermost first) back to Python's traceback text."""
+    parts: list[str] = []
+    for index in range(len(stacks) - 1, -1, -1):
+        stack = stacks[index]
+        if not isinstance(stack, dict):
+            continue
+        lines = ["Traceback (most recent call last):"]
+        for frame in stack.get("frames") or []:
+            if isinstance(frame, dict):
+                lines.append(f'  File "{frame.get("filename", "?")}", line {frame.get("lineno", 0)}, in {frame.get("name", "?")}')
+        value = str(stack.get("exc_value", ""))
+        lines.append(f"{stack.get('exc_type', 'Exception')}: {value}" if value else str(stack.get("exc_type", "Exception")))
+        lines.extend(str(note) for note in stack.get("exc_notes") or [])
+        parts.append("\n".join(lines))
+        if index > 0:
+            marker = (
+                "The above exception was the direct cause of the following exception:"
+                if stack.get("is_cause")
+                else "During handling of the above exception, another exception occurred:"
+            )
+            parts.append(marker)
+    return "\n\n".join(parts)
+
+
+def error_from_detail(stacks: Any) -> ErrorInfo | None:
+    """ErrorInfo of the outermost exception of an Airflow 3 `error_detail` list."""
+    if not isinstance(stacks, list) or not stacks or not isinstance(stacks[0], dict):
+        return None
+    outer = stacks[0]
+    frames = [
+        Frame(path=str(f.get("filename", "?")), line=f.get("lineno") if isinstance(f.get("lineno"), int) else None,
+              function=f.get("name"))
+        for f in outer.get("frames") or [] if isinstance(f, dict)
+    ]
+    message = str(outer.get("exc_value", ""))
+    syntax = outer.get("syntax_error")
+    if isinstance(syntax, dict) and syntax.get("filename"):
+        frames.append(Frame(path=str(syntax["filename"]), line=syntax.get("lineno") or None, code=syntax.get("line") or None))
+    return ErrorInfo(type=str(outer.get("exc_type", "Exception")), message=message,
+                     traceback=format_error_detail(stacks), frames=frames)
+
+
+class BlockScanner:
+    """Keeps the last dbt error or JVM exception block: a header line plus its detail lines."""
+
+    def __init__(self, header: re.Pattern[str], continues: re.Pattern[str]) -> None:
+        self.header, self.continues = header, continues
+        self.last: list[str] | None = None
+        self._block: deque[str] | None = None
+
+    def feed(self, line: str) -> bool:
+        if self.header.match(line) and not (self._block is not None and line.startswith("Caused by:")):
+            self._finish()
+            self._block = deque([line], maxlen=MAX_BLOCK_LINES)
+            return True
+        if self._block is not None:
+            if line.strip() and self.continues.match(line):
+                self._block.append(line)
+            else:
+                self._finish()
+        return False
+
+    def close(self) -> list[str] | None:
+        self._finish()
+        return self.last
+
+    def _finish(self) -> None:
+        if self._block is not None:
+            self.last = list(self._block)
+        self._block = None
+
+
+def dbt_scanner() -> BlockScanner:
+    return BlockScanner(DBT_ERROR, re.compile(r"^\s{2,}\S"))
+
+
+def java_scanner() -> BlockScanner:
+    return BlockScanner(JAVA_EXC, re.compile(r"^(?:\s+|Caused by: |Suppressed: )"))
+
+
+def dbt_error(block: list[str]) -> ErrorInfo:
+    match = DBT_ERROR.match(block[0])
+    assert match is not None
+    details = [line.strip() for line in block[1:] if line.strip()]
+    frames = [Frame(path=match["path"], function=match["name"])] if match["path"] else []
+    kind = match["kind"]
+    return ErrorInfo(
+        type=f"dbt {kind}" if kind != "Failure" else "dbt Failure in test",
+        message="\n".join(details) or block[0],
+        traceback="\n".join(block),
+        frames=frames,
+    )
+
+
+def java_error(block: list[str]) -> ErrorInfo:
+    match = JAVA_EXC.match(block[0])
+    assert match is not None
+    message = [match["msg"] or ""]
+    for line in block[1:]:
+        if line.startswith("\tat ") or line.startswith("Caused by:") or line.lstrip().startswith("at "):
+            break
+        message.append(line.strip())
+    frames = []
+    for line in block:
+        at = re.match(r"^\s+at (?P<func>[\w$.<>]+)\((?P<file>[^:)]+)(?::(?P<line>\d+))?\)", line)
+        if at:
+            frames.append(Frame(path=at["file"], line=int(at["line"]) if at["line"] else None, function=at["func"]))
+    return ErrorInfo(type=match["type"], message="\n".join(m for m in message if m).strip(),
+                     traceback="\n".join(block), frames=frames[:50])

@@ -1,0 +1,171 @@
+"""Python tracebacks in text: find the last one in a stream, and parse it into a chain.
+
+Python prints a chain cause-first: the exception that finally propagated is the last block,
+its causes ("The above exception was the direct cause ...") and contexts ("During handling
+...") come before it. `parse_chain` returns the chain outermost-first, so callers take [0].
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+
+from patchit_provider.engine.models import ErrorInfo, Frame
+
+TB_START = "Traceback (most recent call last):"
+CHAIN_MARKERS = (
+    "The above exception was the direct cause of the following exception:",
+    "During handling of the above exception, another exception occurred:",
+)
+MAX_TB_LINES = 2_000
+MAX_MESSAGE_LINES = 30
+
+_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?$')
+# "pkg.mod.SomeError: message" or a bare "KeyError" as the final line of a block.
+_EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<msg>.*))?$")
+# A line that starts a new log record: the exception message is over.
+_RECORD_START = re.compile(r"^(?:\[?\d{2,4}[-/:]\d\d|\{\"|\[\d{4}-|\d\d:\d\d:\d\d|[A-Z]+\s+-\s|INFO\b|WARNING\b|DEBUG\b)")
+
+
+@dataclass
+class ChainedError:
+    """One exception of a chain; `relation` tells how it relates to the one printed after it."""
+
+    type: str
+    message: str
+    frames: list[Frame] = field(default_factory=list)
+    relation: str = ""  # "cause", "context" or "" for the outermost
+
+    def to_error_info(self, traceback: str | None) -> ErrorInfo:
+        return ErrorInfo(type=self.type, message=self.message, traceback=traceback, frames=self.frames)
+
+
+class TracebackScanner:
+    """Feed lines one by one; keeps only the lines of the most recent traceback (chained
+    blocks joined), bounded to MAX_TB_LINES (the end is kept: it names the outermost error)."""
+
+    def __init__(self) -> None:
+        self.last: list[str] | None = None  # the last finished traceback
+        self.count = 0
+        self._block: deque[str] | None = None
+        self._state = "idle"  # idle | frames | message | between
+        self._message_lines = 0
+
+    @property
+    def active(self) -> bool:
+        return self._block is not None
+
+    def feed(self, line: str) -> bool:
+        """Return True when the line starts a new (not chained) traceback."""
+        start = line.find(TB_START)
+        if start >= 0 and not line[:start].strip(" +|"):
+            if self._block is not None and self._state == "between":
+                self._block.append(line)
+                self._state = "frames"
+                return False
+            self._finish()
+            self._block = deque([line], maxlen=MAX_TB_LINES)
+            self._state = "frames"
+            self.count += 1
+            return True
+        if self._block is None:
+            return False
+        stripped = line.strip()
+        if stripped in CHAIN_MARKERS:
+            self._block.append(line)
+            self._state = "between"
+        elif self._state == "between":
+            if stripped:
+                self._finish()
+            else:
+                self._block.append(line)
+        elif self._state == "frames":
+            if not stripped or line[0] in " \t|+":
+                self._block.append(line)
+            elif _EXC_LINE.match(stripped) or ":" in stripped:
+                self._block.append(line)
+                self._state = "message"
+                self._message_lines = 0
+            else:
+                self._finish()
+        elif self._state == "message":
+            if not stripped:
+                self._block.append(line)
+                self._state = "between"  # a chain marker may follow a blank line
+            elif _RECORD_START.match(line) or self._message_lines >= MAX_MESSAGE_LINES:
+                self._finish()
+            else:
+                self._block.append(line)
+                self._message_lines += 1
+        return False
+
+    def close(self) -> list[str] | None:
+        self._finish()
+        return self.last
+
+    def _finish(self) -> None:
+        if self._block is not None:
+            lines = list(self._block)
+            while lines and not lines[-1].strip():
+                lines.pop()
+            if self._state in ("message", "between") or len(lines) > 1:
+                self.last = lines
+        self._block = None
+        self._state = "idle"
+
+
+def parse_chain(text_or_lines: str | list[str]) -> list[ChainedError]:
+    """Parse a traceback (possibly chained) into exceptions, outermost first."""
+    lines = text_or_lines.splitlines() if isinstance(text_or_lines, str) else text_or_lines
+    blocks: list[tuple[str, list[str]]] = []
+    relation, current = "", []
+    for line in lines:
+        stripped = line.strip()
+        if stripped in CHAIN_MARKERS:
+            blocks.append((relation, current))
+            relation = "cause" if stripped == CHAIN_MARKERS[0] else "context"
+            current = []
+        else:
+            current.append(line)
+    blocks.append((relation, current))
+    chain: list[ChainedError] = []
+    for index, (_, block) in enumerate(blocks):
+        error = _parse_block(block)
+        if error is None:
+            continue
+        # The marker before block i+1 says how block i relates to it.
+        error.relation = blocks[index + 1][0] if index + 1 < len(blocks) else ""
+        chain.append(error)
+    chain.reverse()
+    return chain
+
+
+def _parse_block(block: list[str]) -> ChainedError | None:
+    frames: list[Frame] = []
+    exc_index = None
+    last_frame_at = -1
+    for i, line in enumerate(block):
+        match = _FRAME.match(line)
+        if match:
+            frames.append(
+                Frame(path=match["path"], line=int(match["line"]), function=(match["func"] or "").strip() or None)
+            )
+            last_frame_at = i
+            continue
+        if frames and i == last_frame_at + 1 and line.startswith("    ") and frames[-1].code is None:
+            frames[-1].code = line.strip()
+    # The exception line: the first non-indented line after the last frame (or block start).
+    for i in range(last_frame_at + 1, len(block)):
+        line = block[i]
+        if line and not line[0].isspace() and not line.lstrip().startswith(TB_START):
+            if _EXC_LINE.match(line.split(":", 1)[0] if ":" in line else line):
+                exc_index = i
+                break
+    if exc_index is None:
+        return None
+    head = block[exc_index]
+    type_name, _, message = head.partition(":")
+    rest = [l for l in block[exc_index + 1 :] if l.strip()]
+    message = "\n".join([message.strip(), *[l.rstrip() for l in rest]]).strip()
+    return ChainedError(type=type_name.strip(), message=message, frames=frames)

@@ -1,0 +1,190 @@
+"""`read_log`: one streaming pass over a log of any format and size -> a small LogDigest.
+
+Memory is bounded by constants, not by the log: a tail of TAIL_LINES, a window of lines around
+the last error anchor, the last traceback / dbt / JVM block and the last Airflow error record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+from patchit_provider.engine.logs import formats as fmt
+from patchit_provider.engine.logs.clean import LineStats, LogSource, iter_lines
+from patchit_provider.engine.logs.pytb import TracebackScanner, parse_chain
+from patchit_provider.engine.models import ErrorInfo
+
+TAIL_LINES = 200
+BEFORE_LINES = 15
+AFTER_LINES = 150
+MAX_EXCERPT_LINES = 250
+EXCERPT_LINE_CHARS = 2_000
+SNIFF_LINES = 200
+
+# Lines that are worth a window when no traceback or error record is found.
+_ERROR_LINE = re.compile(
+    r"\bERROR\b|\bFATAL\b|\bCRITICAL\b|\[error ?\]|\"level\": ?\"(?:error|critical)\"|"
+    r"(?:Database|Compilation|Runtime) Error|Failure in test|Exception in thread|Traceback"
+)
+# Exceptions that only report that something else failed: look for that something else.
+_WRAPPER = re.compile(
+    r"(?i)bash command failed|non-zero exit (?:status|code)|returned non-zero|command failed|"
+    r"task failed with exception|dbt (?:run|build|test) failed"
+)
+
+
+@dataclass
+class LogDigest:
+    """What triage needs from a log: its format, the relevant error, and a bounded excerpt."""
+
+    format: str
+    error: ErrorInfo | None
+    excerpt: list[str]
+    line_count: int
+    errors: list[ErrorInfo] = field(default_factory=list)  # every error found, most relevant first
+    truncated_lines: int = 0
+    bytes_read: int = 0
+
+
+class _Window:
+    """BEFORE lines before an anchor and up to AFTER lines after the latest one."""
+
+    def __init__(self) -> None:
+        self.lines: deque[str] | None = None
+        self._left = 0
+        self.anchored = False
+
+    def anchor(self, tail: deque[str], line: str, restart: bool) -> None:
+        if self.anchored:  # the same line anchored twice (e.g. a traceback and a JVM header)
+            return
+        self.anchored = True
+        if self.lines is None or restart or self._left <= 0:
+            before = list(tail)[-BEFORE_LINES - 1 : -1] if len(tail) > 1 else []
+            self.lines = deque(before, maxlen=MAX_EXCERPT_LINES)
+        self.lines.append(line)
+        self._left = AFTER_LINES
+
+    def feed(self, line: str) -> None:
+        """Called for every line; a line that was just an anchor is not added twice."""
+        if self.anchored:
+            self.anchored = False
+        elif self.lines is not None and self._left > 0:
+            self.lines.append(line)
+            self._left -= 1
+
+
+def read_log(source: LogSource) -> LogDigest:
+    """Read a path, binary stream, bytes or text; never raises on content (only on I/O)."""
+    stats = LineStats()
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+    votes: Counter[str] = Counter()
+    pytb, dbt, java = TracebackScanner(), fmt.dbt_scanner(), fmt.java_scanner()
+    strong, weak = _Window(), _Window()
+    found: dict[str, int] = {}  # kind -> line number of its last start, to order the candidates
+    last_record: dict | None = None
+    for number, line in enumerate(iter_lines(source, stats), 1):
+        tail.append(line)
+        if number <= SNIFF_LINES and line:
+            kind = fmt.sniff(line)
+            if kind:
+                votes[kind] += 1
+        text: str | None = line
+        if line[:1] == "{":
+            text = None
+            if '"error_detail"' in line:
+                record = fmt.load_record(line)
+                if record and isinstance(record.get("error_detail"), list):
+                    last_record, found["record"] = record, number
+                    strong.anchor(tail, line, restart=True)
+            if pytb.active or "Traceback" in line:
+                record = fmt.load_record(line)
+                text = fmt.record_text(record) if record else line
+        else:
+            text = fmt.strip_prefix(line)
+        if text is not None:
+            if pytb.feed(text):
+                found["python"] = number
+                strong.anchor(tail, line, restart=True)
+            if dbt.feed(text):
+                found["dbt"] = number
+                strong.anchor(tail, line, restart=False)
+            if not pytb.active and java.feed(text):
+                found["java"] = number
+                strong.anchor(tail, line, restart="Caused by" not in text)
+        if _ERROR_LINE.search(line):
+            weak.anchor(tail, line, restart=False)
+        strong.feed(line)
+        weak.feed(line)
+    errors = _collect_errors(found, last_record, pytb.close(), dbt.close(), java.close())
+    log_format = _decide_format(votes, found)
+    window = strong.lines if strong.lines is not None else weak.lines
+    raw = list(window) if window is not None else list(tail)[-60:]
+    return LogDigest(
+        format=log_format,
+        error=_most_relevant(errors),
+        excerpt=_render_excerpt(raw),
+        line_count=stats.lines,
+        errors=errors,
+        truncated_lines=stats.truncated_lines,
+        bytes_read=stats.bytes,
+    )
+
+
+def _collect_errors(found, record, tb_lines, dbt_lines, java_lines) -> list[ErrorInfo]:
+    """Every error the log ends with, latest first."""
+    candidates: list[tuple[int, ErrorInfo]] = []
+    if record is not None:
+        error = fmt.error_from_detail(record.get("error_detail"))
+        if error:
+            candidates.append((found["record"], error))
+    if tb_lines:
+        chain = parse_chain(tb_lines)
+        if chain:
+            candidates.append((found["python"], chain[0].to_error_info("\n".join(tb_lines))))
+    if dbt_lines:
+        candidates.append((found["dbt"], fmt.dbt_error(dbt_lines)))
+    if java_lines and any(line.startswith(("\tat ", "    at ", "Caused by:")) for line in java_lines):
+        candidates.append((found["java"], fmt.java_error(java_lines)))
+    candidates.sort(key=lambda item: -item[0])
+    return [error for _, error in candidates]
+
+
+def is_wrapper(error: ErrorInfo) -> bool:
+    return error.type.rsplit(".", 1)[-1] in ("SystemExit", "CalledProcessError") or bool(
+        _WRAPPER.search(error.message[:500])
+    )
+
+
+def _most_relevant(errors: list[ErrorInfo]) -> ErrorInfo | None:
+    """The latest error, unless it only wraps an earlier one (BashOperator, dbt, subprocess)."""
+    for error in errors:
+        if not is_wrapper(error):
+            return error
+    return errors[0] if errors else None
+
+
+def _decide_format(votes: Counter[str], found: dict[str, int]) -> str:
+    if votes:
+        return votes.most_common(1)[0][0]
+    if "python" in found:
+        return fmt.PYTHON
+    if "java" in found:
+        return fmt.SPARK
+    if "dbt" in found:
+        return fmt.DBT
+    return fmt.TEXT
+
+
+def _render_excerpt(raw: list[str]) -> list[str]:
+    lines: list[str] = []
+    for line in raw:
+        if line[:1] == "{" and line.endswith("}"):
+            record = fmt.load_record(line)
+            if record is not None:
+                lines.extend(fmt.render_record(record))
+                continue
+        lines.append(line)
+    if len(lines) > MAX_EXCERPT_LINES:
+        lines = lines[:20] + [f"... {len(lines) - MAX_EXCERPT_LINES} lines omitted ..."] + lines[-(MAX_EXCERPT_LINES - 21):]
+    return [l if len(l) <= EXCERPT_LINE_CHARS else l[:EXCERPT_LINE_CHARS] + " ...[cut]" for l in lines]

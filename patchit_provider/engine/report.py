@@ -1,0 +1,100 @@
+"""render_rca(incident) -> (markdown, json): the root-cause report attached to every incident.
+
+Everything shown comes from logs and code we do not control, so it is escaped for Markdown
+(inline text) or fenced with a fence longer than any backtick run inside it (log text), and
+redacted once more on the way out.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from patchit_provider.engine.models import Incident
+from patchit_provider.engine.redaction import redact, redact_obj
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def md_escape(text: str) -> str:
+    """Inline-safe: no HTML, no Markdown syntax, one line."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(str(text).split()), quote=False))
+
+
+def md_fence(text: str, info: str = "text") -> str:
+    """A fenced block that the text cannot close: the fence outruns every backtick run."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
+def rca_dict(incident: Incident) -> dict[str, Any]:
+    event, evidence, triage = incident.event, incident.evidence, incident.triage
+    data: dict[str, Any] = {
+        "incident_id": incident.incident_id,
+        "state": incident.state.value,
+        "pipeline_id": event.pipeline_id,
+        "run_id": event.run_id,
+        "task_id": event.task_id,
+        "try_number": event.try_number,
+        "platform": event.platform.value,
+        "detected_at": event.detected_at.isoformat(),
+        "occurrences": incident.occurrences,
+        "triage": triage.contract_dict() if triage else None,
+        "log_format": evidence.log_format if evidence else None,
+        "repo": evidence.repo.model_dump(mode="json") if evidence and evidence.repo else None,
+        "recent_changes": list(evidence.recent_changes) if evidence else [],
+        "notes": list(evidence.notes) if evidence else [],
+        "redactions": evidence.redactions if evidence else 0,
+    }
+    return redact_obj(data)[0]
+
+
+def render_rca(incident: Incident) -> tuple[str, dict[str, Any]]:
+    data = rca_dict(incident)
+    triage, evidence = incident.triage, incident.evidence
+    task = f"{incident.event.pipeline_id}" + (f".{incident.event.task_id}" if incident.event.task_id else "")
+    out = [f"# Root-cause analysis: {md_escape(task)}", ""]
+    out += [
+        f"- **Run:** {md_escape(incident.event.run_id)}"
+        + (f" (try {incident.event.try_number})" if incident.event.try_number is not None else ""),
+        f"- **Detected:** {md_escape(incident.event.detected_at.isoformat())}",
+        f"- **Occurrences:** {incident.occurrences}",
+    ]
+    if triage is None:
+        out += ["", "_Not triaged yet._"]
+    else:
+        culprit = triage.culprit
+        where = f"{culprit.path}:{culprit.line}" if culprit and culprit.line else culprit.path if culprit else "no repository location"
+        out += [
+            "", "## What failed", "", md_escape(triage.summary), "",
+            f"- **Error:** {md_escape(triage.error.type)}: {md_escape(triage.error.message[:500])}",
+            f"- **Where:** {md_escape(where)}",
+            "", "## Category", "",
+            f"- **Category:** {md_escape(triage.category.value)}",
+            f"- **Remediation:** {md_escape(triage.remediation.value)}",
+            f"- **Confidence:** {triage.confidence:.2f}",
+            f"- **Why:** {md_escape(triage.rationale)}",
+            f"- **Fingerprint:** {md_escape(triage.fingerprint)} (v{triage.fingerprint_version})",
+            "", "## Next step", "", md_escape(triage.next_step),
+        ]
+        if triage.evidence_lines:
+            out += ["", "## Evidence", "", md_fence("\n".join(triage.evidence_lines))]
+    if evidence is not None:
+        if evidence.code_context:
+            out += ["", "## Code"]
+            for snippet in evidence.code_context:
+                numbered = "\n".join(
+                    f"{'>' if n == snippet.focus_line else ' '}{n:5d}  {line}"
+                    for n, line in enumerate(snippet.lines, snippet.start_line)
+                )
+                out += ["", f"{md_escape(snippet.path)}", "", md_fence(numbered)]
+        if evidence.recent_changes:
+            out += ["", "## Recent changes of the culprit file", ""]
+            out += [f"- {md_escape(change)}" for change in evidence.recent_changes]
+        if evidence.log_excerpt:
+            out += ["", "## Log excerpt", "", md_fence(evidence.log_excerpt[-8000:])]
+        if evidence.notes:
+            out += ["", "## Notes", ""] + [f"- {md_escape(note)}" for note in evidence.notes]
+    return redact("\n".join(out) + "\n")[0], data

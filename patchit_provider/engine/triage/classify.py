@@ -1,0 +1,152 @@
+"""triage(evidence) -> Triage: rules, culprit, remediation, fingerprint, human-readable text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Callable
+
+from patchit_provider.engine.logs import parse_chain
+from patchit_provider.engine.models import Culprit, ErrorInfo, ErrorSummary, Evidence, Frame, Triage
+from patchit_provider.engine.taxonomy import DEFAULT_REMEDIATION, Category, Remediation
+from patchit_provider.engine.triage.fingerprint import FINGERPRINT_VERSION, fingerprint
+from patchit_provider.engine.triage.rules import HINT, NEXT_STEPS, RULES, Rule
+
+_CONFIG_EXT = (".yaml", ".yml", ".ini", ".toml", ".cfg", ".conf", ".env", ".properties")
+_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
+_HINT_RE = re.compile(HINT, re.I)
+
+
+@dataclass
+class Candidate:
+    """One exception the rules look at (the outermost error, then its causes)."""
+
+    type: str
+    message: str
+    frames: list[Frame]
+    code_line: str = ""
+
+    @property
+    def short_type(self) -> str:
+        return self.type.rsplit(".", 1)[-1]
+
+
+def _quoted(message: str) -> str:
+    match = _QUOTED.search(message)
+    return (match.group(1) or match.group(2)) if match else ""
+
+
+def _module_in_repo(c: Candidate, root: Path | None) -> bool:
+    match = re.search(r"No module named '([\w.]+)'|cannot import name '\w+' from '([\w.]+)'", c.message)
+    if not match or root is None:
+        return False
+    top = (match.group(1) or match.group(2)).split(".")[0]
+    places = [root, *(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))] if root.is_dir() else []
+    return any((p / f"{top}.py").is_file() or (p / top / "__init__.py").is_file() or (p / top).is_dir() for p in places)
+
+
+def _missing_path(c: Candidate) -> str:
+    return _quoted(c.message.split(":", 1)[-1]) or _quoted(c.message)
+
+
+PREDICATES: dict[str, Callable[[Candidate, Path | None], bool]] = {
+    "module_in_repo": _module_in_repo,
+    "env_lookup": lambda c, _: bool(re.search(r"\benviron\b|getenv", c.code_line)),
+    "config_path": lambda c, _: _missing_path(c).lower().endswith(_CONFIG_EXT),
+    "executable": lambda c, _: bool(_missing_path(c)) and "/" not in _missing_path(c) and "." not in _missing_path(c),
+    "input_path": lambda c, _: not _missing_path(c).lower().endswith(_CONFIG_EXT)
+    and ("/" in _missing_path(c) or "." in _missing_path(c)),
+}
+
+
+def _matches(rule: Rule, c: Candidate, root: Path | None) -> bool:
+    if rule.types and c.short_type not in rule.types and c.type not in rule.types:
+        return False
+    if rule.pattern is not None and not rule.pattern.search(c.message if rule.types else f"{c.type}: {c.message}"):
+        return False
+    return rule.when is None or PREDICATES[rule.when](c, root)
+
+
+def _candidates(error: ErrorInfo | None, excerpt: str) -> list[Candidate]:
+    if error is None:
+        # No exception: the log lines themselves (SIGKILL, dbt summaries, ...), latest first.
+        lines = [l for l in excerpt.splitlines() if l.strip()][-40:]
+        return [Candidate("log", l, []) for l in reversed(lines)]
+    first = Candidate(error.type, error.message, error.frames, _code_line(error.frames))
+    chain = parse_chain(error.traceback) if error.traceback and "Traceback" in error.traceback else []
+    causes = [Candidate(e.type, e.message, e.frames, _code_line(e.frames)) for e in chain[1:]]
+    return [first, *causes]
+
+
+def _code_line(frames: list[Frame]) -> str:
+    return next((f.code for f in reversed(frames) if f.code), "") or ""
+
+
+def classify(candidates: list[Candidate], root: Path | None) -> tuple[Rule | None, Candidate | None]:
+    """First candidate (outermost first) that some rule matches, with that rule."""
+    for candidate in candidates:
+        for rule in RULES:
+            if _matches(rule, candidate, root):
+                return rule, candidate
+    return None, None
+
+
+def _culprit(evidence: Evidence) -> Culprit | None:
+    if evidence.mapped_frames:
+        frame = evidence.mapped_frames[-1]
+        return Culprit(path=frame.path, line=frame.line)
+    return None
+
+
+def _remediation(category: Category, message: str) -> Remediation:
+    if category in (Category.SCHEMA_MISSING_COLUMN, Category.SCHEMA_MISSING_RELATION) and not _HINT_RE.search(message):
+        return Remediation.ESCALATE  # no unique replacement is named: a person decides
+    return DEFAULT_REMEDIATION[category]
+
+
+def _evidence_lines(evidence: Evidence, candidate: Candidate | None, culprit: Culprit | None) -> list[str]:
+    keys = [k for k in (
+        candidate.type if candidate and candidate.type != "log" else "",
+        (candidate.message.splitlines() or [""])[0][:80] if candidate else "",
+        f'{PurePosixPath(culprit.path).name}", line {culprit.line}' if culprit and culprit.line else "",
+    ) if k]
+    lines = [l.strip() for l in evidence.log_excerpt.splitlines() if l.strip() and any(k in l for k in keys)]
+    if not lines and candidate:
+        lines = [f"{candidate.type}: {candidate.message}".strip()]
+    unique = list(dict.fromkeys(lines))
+    return [l[:500] for l in unique[-8:]]
+
+
+def triage(evidence: Evidence) -> Triage:
+    """Classify the failure of `evidence` into one taxonomy category with a remediation kind."""
+    root = Path(evidence.repo.root) if evidence.repo else None
+    candidates = _candidates(evidence.error, evidence.log_excerpt)
+    rule, matched = classify(candidates, root)
+    category = rule.category if rule else Category.UNKNOWN
+    confidence = rule.confidence if rule else 0.2
+    if rule and matched is not None and matched is not candidates[0] and evidence.error is not None:
+        confidence = round(confidence - 0.1, 2)  # found on a cause or a log line, not the error itself
+    error = evidence.error or ErrorInfo(type=matched.type if matched else "unknown", message=matched.message if matched else "")
+    culprit = _culprit(evidence)
+    message = matched.message if matched else error.message
+    where = f" at {culprit.path}:{culprit.line}" if culprit and culprit.line else f" in {culprit.path}" if culprit else ""
+    first_line = (error.message.strip().splitlines() or [""])[0]
+    summary = f"{error.type}: {first_line}"[:200]
+    if matched is not None and candidates and matched is not candidates[0] and evidence.error is not None:
+        summary += f" (caused by {matched.short_type}: {(matched.message.splitlines() or [''])[0][:120]})"
+    summary += where + f" [{category.value}]"
+    return Triage(
+        category=category,
+        remediation=_remediation(category, message),
+        fingerprint=fingerprint(category, error.type, error.message, evidence.mapped_frames),
+        fingerprint_version=FINGERPRINT_VERSION,
+        summary=" ".join(summary.split()),
+        error=ErrorSummary(type=error.type, message=error.message[:2000]),
+        culprit=culprit,
+        confidence=confidence,
+        rationale=(f"{rule.why} ({matched.type}" + (" in the exception chain" if matched is not candidates[0] else "") + ")")
+        if rule and matched else "no rule matched the error or the log excerpt",
+        next_step=NEXT_STEPS[category],
+        evidence_lines=_evidence_lines(evidence, matched, culprit),
+    )
