@@ -51,17 +51,18 @@ def sniff(line: str) -> str | None:
     return None
 
 
-def strip_prefix(line: str) -> str:
-    """Remove an Airflow 2 or dbt line prefix so the payload (a traceback line) shows."""
+def strip_prefix(line: str) -> tuple[str, str]:
+    """(payload, origin): an Airflow 2 or dbt line prefix removed so a traceback line shows;
+    origin is the logger location of an Airflow 2 line ("{subprocess.py:93} INFO"), else ""."""
     if line[:1] == "[":
         match = _AIRFLOW2_PREFIX.match(line)
         if match:
-            return line[match.end() :]
+            return line[match.end() :], line[line.index("] {") + 2 : match.end() - 3]
     elif line[:1].isdigit():
         match = _DBT_PREFIX.match(line)
         if match:
-            return line[match.end() :]
-    return line
+            return line[match.end() :], ""
+    return line, ""
 
 
 def load_record(line: str) -> dict[str, Any] | None:
@@ -138,13 +139,15 @@ class BlockScanner:
 
     def __init__(self, header: re.Pattern[str], continues: re.Pattern[str]) -> None:
         self.header, self.continues = header, continues
-        self.last: list[str] | None = None
+        self.blocks: deque[tuple[int, list[str]]] = deque(maxlen=2)  # (start line, lines)
         self._block: deque[str] | None = None
+        self._start = 0
 
-    def feed(self, line: str) -> bool:
+    def feed(self, line: str, number: int = 0) -> bool:
         if self.header.match(line) and not (self._block is not None and line.startswith("Caused by:")):
             self._finish()
             self._block = deque([line], maxlen=MAX_BLOCK_LINES)
+            self._start = number
             return True
         if self._block is not None:
             if line.strip() and self.continues.match(line):
@@ -153,14 +156,17 @@ class BlockScanner:
                 self._finish()
         return False
 
-    def close(self) -> list[str] | None:
+    def close(self) -> list[tuple[int, list[str]]]:
         self._finish()
-        return self.last
+        return list(self.blocks)
 
     def _finish(self) -> None:
         if self._block is not None:
-            self.last = list(self._block)
+            self.blocks.append((self._start, list(self._block)))
         self._block = None
+
+
+_DBT_PATH = re.compile(r"\(((?:[\w.-]+/)*[\w.-]+\.(?:sql|yml|yaml|py|csv))\)")
 
 
 def dbt_scanner() -> BlockScanner:
@@ -168,14 +174,15 @@ def dbt_scanner() -> BlockScanner:
 
 
 def java_scanner() -> BlockScanner:
-    return BlockScanner(JAVA_EXC, re.compile(r"^(?:\s+|Caused by: |Suppressed: )"))
+    return BlockScanner(JAVA_EXC, re.compile(r"^(?:\s+|Caused by: |Suppressed: |Driver stacktrace:)"))
 
 
 def dbt_error(block: list[str]) -> ErrorInfo:
     match = DBT_ERROR.match(block[0])
     assert match is not None
     details = [line.strip() for line in block[1:] if line.strip()]
-    frames = [Frame(path=match["path"], function=match["name"])] if match["path"] else []
+    path = match["path"] or next((m.group(1) for m in map(_DBT_PATH.search, details) if m), None)
+    frames = [Frame(path=path, function=match["name"])] if path else []
     kind = match["kind"]
     return ErrorInfo(
         type=f"dbt {kind}" if kind != "Failure" else "dbt Failure in test",

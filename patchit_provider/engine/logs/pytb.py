@@ -20,6 +20,7 @@ CHAIN_MARKERS = (
 )
 MAX_TB_LINES = 2_000
 MAX_MESSAGE_LINES = 30
+KEEP_BLOCKS = 3
 
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?$')
 # "pkg.mod.SomeError: message" or a bare "KeyError" as the final line of a block.
@@ -42,13 +43,20 @@ class ChainedError:
 
 
 class TracebackScanner:
-    """Feed lines one by one; keeps only the lines of the most recent traceback (chained
-    blocks joined), bounded to MAX_TB_LINES (the end is kept: it names the outermost error)."""
+    """Feed lines one by one; keeps the last KEEP_BLOCKS tracebacks (chained blocks joined),
+    each bounded to MAX_TB_LINES (the end is kept: it names the outermost error).
+
+    `origin` names where a line came from (an Airflow 2 logger location, a JSON record's
+    logger); a line from another origin ends the traceback, so a log record printed right
+    after it is not taken for part of the exception message.
+    """
 
     def __init__(self) -> None:
-        self.last: list[str] | None = None  # the last finished traceback
+        self.blocks: deque[tuple[int, list[str]]] = deque(maxlen=KEEP_BLOCKS)  # (start line, lines)
         self.count = 0
         self._block: deque[str] | None = None
+        self._start = 0
+        self._origin = ""
         self._state = "idle"  # idle | frames | message | between
         self._message_lines = 0
 
@@ -56,20 +64,23 @@ class TracebackScanner:
     def active(self) -> bool:
         return self._block is not None
 
-    def feed(self, line: str) -> bool:
+    def feed(self, line: str, number: int = 0, origin: str = "") -> bool:
         """Return True when the line starts a new (not chained) traceback."""
         start = line.find(TB_START)
         if start >= 0 and not line[:start].strip(" +|"):
-            if self._block is not None and self._state == "between":
+            if self._block is not None and self._state == "between" and origin == self._origin:
                 self._block.append(line)
                 self._state = "frames"
                 return False
             self._finish()
             self._block = deque([line], maxlen=MAX_TB_LINES)
-            self._state = "frames"
+            self._start, self._origin, self._state = number, origin, "frames"
             self.count += 1
             return True
         if self._block is None:
+            return False
+        if origin != self._origin:
+            self._finish()
             return False
         stripped = line.strip()
         if stripped in CHAIN_MARKERS:
@@ -100,9 +111,9 @@ class TracebackScanner:
                 self._message_lines += 1
         return False
 
-    def close(self) -> list[str] | None:
+    def close(self) -> list[tuple[int, list[str]]]:
         self._finish()
-        return self.last
+        return list(self.blocks)
 
     def _finish(self) -> None:
         if self._block is not None:
@@ -110,7 +121,7 @@ class TracebackScanner:
             while lines and not lines[-1].strip():
                 lines.pop()
             if self._state in ("message", "between") or len(lines) > 1:
-                self.last = lines
+                self.blocks.append((self._start, lines))
         self._block = None
         self._state = "idle"
 

@@ -81,8 +81,7 @@ def read_log(source: LogSource) -> LogDigest:
     votes: Counter[str] = Counter()
     pytb, dbt, java = TracebackScanner(), fmt.dbt_scanner(), fmt.java_scanner()
     strong, weak = _Window(), _Window()
-    found: dict[str, int] = {}  # kind -> line number of its last start, to order the candidates
-    last_record: dict | None = None
+    records: deque[tuple[int, dict]] = deque(maxlen=2)  # Airflow 3 records with error_detail
     for number, line in enumerate(iter_lines(source, stats), 1):
         tail.append(line)
         if number <= SNIFF_LINES and line:
@@ -90,34 +89,34 @@ def read_log(source: LogSource) -> LogDigest:
             if kind:
                 votes[kind] += 1
         text: str | None = line
+        origin = ""
         if line[:1] == "{":
             text = None
             if '"error_detail"' in line:
                 record = fmt.load_record(line)
                 if record and isinstance(record.get("error_detail"), list):
-                    last_record, found["record"] = record, number
+                    records.append((number, record))
                     strong.anchor(tail, line, restart=True)
             if pytb.active or "Traceback" in line:
                 record = fmt.load_record(line)
                 text = fmt.record_text(record) if record else line
+                origin = str(record.get("logger", "")) if record else ""
         else:
-            text = fmt.strip_prefix(line)
+            text, origin = fmt.strip_prefix(line)
         if text is not None:
-            if pytb.feed(text):
-                found["python"] = number
+            if pytb.feed(text, number, origin):
                 strong.anchor(tail, line, restart=True)
-            if dbt.feed(text):
-                found["dbt"] = number
+            if dbt.feed(text, number):
                 strong.anchor(tail, line, restart=False)
-            if not pytb.active and java.feed(text):
-                found["java"] = number
+            if not pytb.active and java.feed(text, number):
                 strong.anchor(tail, line, restart="Caused by" not in text)
         if _ERROR_LINE.search(line):
             weak.anchor(tail, line, restart=False)
         strong.feed(line)
         weak.feed(line)
-    errors = _collect_errors(found, last_record, pytb.close(), dbt.close(), java.close())
-    log_format = _decide_format(votes, found)
+    tracebacks, dbt_blocks, java_blocks = pytb.close(), dbt.close(), java.close()
+    errors = _collect_errors(records, tracebacks, dbt_blocks, java_blocks)
+    log_format = _decide_format(votes, bool(tracebacks), bool(java_blocks), bool(dbt_blocks))
     window = strong.lines if strong.lines is not None else weak.lines
     raw = list(window) if window is not None else list(tail)[-60:]
     return LogDigest(
@@ -131,21 +130,22 @@ def read_log(source: LogSource) -> LogDigest:
     )
 
 
-def _collect_errors(found, record, tb_lines, dbt_lines, java_lines) -> list[ErrorInfo]:
-    """Every error the log ends with, latest first."""
+def _collect_errors(records, tracebacks, dbt_blocks, java_blocks) -> list[ErrorInfo]:
+    """Every error kept from the log, latest first."""
     candidates: list[tuple[int, ErrorInfo]] = []
-    if record is not None:
+    for number, record in records:
         error = fmt.error_from_detail(record.get("error_detail"))
         if error:
-            candidates.append((found["record"], error))
-    if tb_lines:
-        chain = parse_chain(tb_lines)
+            candidates.append((number, error))
+    for number, lines in tracebacks:
+        chain = parse_chain(lines)
         if chain:
-            candidates.append((found["python"], chain[0].to_error_info("\n".join(tb_lines))))
-    if dbt_lines:
-        candidates.append((found["dbt"], fmt.dbt_error(dbt_lines)))
-    if java_lines and any(line.startswith(("\tat ", "    at ", "Caused by:")) for line in java_lines):
-        candidates.append((found["java"], fmt.java_error(java_lines)))
+            candidates.append((number, chain[0].to_error_info("\n".join(lines))))
+    candidates += [(number, fmt.dbt_error(lines)) for number, lines in dbt_blocks]
+    candidates += [
+        (number, fmt.java_error(lines)) for number, lines in java_blocks
+        if any(line.startswith(("\tat ", "    at ", "Caused by:")) for line in lines)
+    ]
     candidates.sort(key=lambda item: -item[0])
     return [error for _, error in candidates]
 
@@ -164,16 +164,10 @@ def _most_relevant(errors: list[ErrorInfo]) -> ErrorInfo | None:
     return errors[0] if errors else None
 
 
-def _decide_format(votes: Counter[str], found: dict[str, int]) -> str:
+def _decide_format(votes: Counter[str], python: bool, java: bool, dbt: bool) -> str:
     if votes:
         return votes.most_common(1)[0][0]
-    if "python" in found:
-        return fmt.PYTHON
-    if "java" in found:
-        return fmt.SPARK
-    if "dbt" in found:
-        return fmt.DBT
-    return fmt.TEXT
+    return fmt.PYTHON if python else fmt.SPARK if java else fmt.DBT if dbt else fmt.TEXT
 
 
 def _render_excerpt(raw: list[str]) -> list[str]:
