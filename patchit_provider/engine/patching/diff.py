@@ -30,6 +30,7 @@ def make_diff(root: Path, new_contents: dict[str, str]) -> str:
     with tempfile.TemporaryDirectory(prefix="patchit-diff-") as scratch:
         scratch_path = Path(scratch)
         repo = git.Repo.init(scratch_path)
+        existing = []
         for rel in new_contents:
             problem = path_problem(Path(root), rel)
             if problem:
@@ -39,10 +40,14 @@ def make_diff(root: Path, new_contents: dict[str, str]) -> str:
             source = Path(root) / rel
             if source.is_file():
                 target.write_bytes(source.read_bytes())
-        repo.git.add("--all", "--", *new_contents)
+                existing.append(rel)
+        if existing:
+            repo.git.add("--", *existing)
         for rel, text in new_contents.items():
             (scratch_path / rel).write_bytes(text.encode("utf-8"))
-        repo.git.add("--intent-to-add", "--all", "--", *new_contents)
+        created = [rel for rel in new_contents if rel not in existing]
+        if created:  # new files show up in `git diff` as "new file" once intended to be added
+            repo.git.add("--intent-to-add", "--", *created)
         diff = repo.git.execute(
             ["git", *_SCRATCH_CONFIG, "diff", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/", "--", *sorted(new_contents)],
             strip_newline_in_stdout=False,
