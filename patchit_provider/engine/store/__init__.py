@@ -1,0 +1,25 @@
+"""The incident store: incidents, occurrences, audit trail and artifacts in SQLite (default,
+no set-up) or PostgreSQL, through SQLAlchemy Core. Plain Python, no Airflow import."""
+
+from patchit_provider.engine.store.engine import default_sqlite_url
+from patchit_provider.engine.store.errors import (
+    IncidentNotFoundError,
+    SchemaVersionError,
+    StoreError,
+    StoreUnavailableError,
+)
+from patchit_provider.engine.store.incidents import IncidentStore, open_store
+from patchit_provider.engine.store.schema import SCHEMA_VERSION
+from patchit_provider.engine.store.sql import TERMINAL_STATES
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "TERMINAL_STATES",
+    "IncidentNotFoundError",
+    "IncidentStore",
+    "SchemaVersionError",
+    "StoreError",
+    "StoreUnavailableError",
+    "default_sqlite_url",
+    "open_store",
+]

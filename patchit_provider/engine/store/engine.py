@@ -1,0 +1,116 @@
+"""Engines for the two supported backends, each configured so that no call can hang.
+
+SQLite: WAL (readers never block the one writer), a busy timeout (writers queue instead of
+failing), foreign keys on, and BEGIN IMMEDIATE for writes, so a transaction that reads and
+then writes takes the write lock up front and never fails half-way with "database is locked".
+PostgreSQL (psycopg 3): connect_timeout, statement_timeout and lock_timeout, session in UTC.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
+
+from patchit_provider.engine.store.errors import StoreError
+
+WRITE = "patchit_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
+
+
+def default_sqlite_url(airflow_home: str | Path) -> str:
+    """`sqlite:///{AIRFLOW_HOME}/patchit/patchit.db`, creating the folder: the one place every
+    Airflow process on the host (scheduler, workers, API server) can reach without set-up."""
+    folder = Path(airflow_home).expanduser().resolve() / "patchit"
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'patchit.db'}"
+
+
+def parse_url(url: str | URL) -> URL:
+    """Parse and normalize: a bare `postgresql://` (as Airflow connections give) means psycopg 3,
+    the only PostgreSQL driver PATCHIT depends on."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"not a database URL: {exc}") from None
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend != "sqlite":
+        raise StoreError(f"unsupported store database {safe_url(parsed)}: use sqlite or postgresql")
+    return parsed
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL for messages and logs: password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid url>"
+
+
+def create_store_engine(url: URL, *, timeout: float, connect_timeout: float) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, timeout)
+    return _postgres_engine(url, timeout, connect_timeout)
+
+
+def _sqlite_engine(url: URL, timeout: float) -> Engine:
+    memory = url.database in (None, "", ":memory:")
+    if not memory:
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    kwargs: dict = {"connect_args": {"timeout": timeout, "check_same_thread": False}}
+    if memory:  # one shared connection, or every checkout would see a different empty database
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, **kwargs)
+    busy_ms = int(timeout * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        # Transactions are issued by the "begin" hook below, not by the sqlite3 module.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if not memory:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                # Durable across process crashes in WAL mode, far fewer fsyncs than FULL.
+                cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: URL, timeout: float, connect_timeout: float) -> Engine:
+    ms = int(timeout * 1000)
+    # Keep any libpq `options` the URL carries (e.g. -csearch_path=...), add ours after.
+    options = " ".join(
+        part
+        for part in (
+            url.query.get("options") if isinstance(url.query.get("options"), str) else None,
+            f"-c statement_timeout={ms} -c lock_timeout={ms} -c idle_in_transaction_session_timeout={ms * 2}",
+            "-c timezone=UTC",
+        )
+        if part
+    )
+    return create_engine(
+        url.difference_update_query(["options"]),
+        connect_args={
+            "connect_timeout": max(1, int(round(connect_timeout))),
+            "options": options,
+            "application_name": "patchit",
+        },
+        pool_pre_ping=True,
+        pool_timeout=timeout,
+        pool_size=5,
+        max_overflow=5,
+    )

@@ -1,0 +1,361 @@
+"""IncidentStore: the incidents of PATCHIT with their occurrences, audit trail and artifacts.
+
+One short transaction per call. Writes that must be race-free are single atomic statements
+(counter UPDATE ... + 1, INSERT ... ON CONFLICT) inside a write transaction, so they hold on
+SQLite (one writer at a time, BEGIN IMMEDIATE) and PostgreSQL (row locks, READ COMMITTED)
+alike. The store never redacts: callers hand it text that is already safe to keep.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+
+from patchit_provider.engine.models import (
+    Artifact,
+    AuditEvent,
+    FailureEvent,
+    Incident,
+    IncidentState,
+    Platform,
+    utcnow,
+)
+from patchit_provider.engine.store import sql
+from patchit_provider.engine.store.engine import WRITE, create_store_engine, parse_url, safe_url
+from patchit_provider.engine.store.errors import (
+    IncidentNotFoundError,
+    StoreError,
+    StoreUnavailableError,
+)
+from patchit_provider.engine.store.schema import (
+    artifacts,
+    audit_events,
+    ensure_schema,
+    incidents,
+    occurrences,
+)
+from patchit_provider.engine.taxonomy import Category
+
+DEFAULT_TIMEOUT = 30.0  # seconds: SQLite busy timeout, PostgreSQL statement and lock timeout
+DEFAULT_CONNECT_TIMEOUT = 5.0  # seconds to reach a PostgreSQL server
+
+
+# A forked child (Airflow forks task processes) must not reuse its parent's connections:
+# it drops the inherited pool without closing the parent's sockets and opens its own.
+_OPEN_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+os.register_at_fork(after_in_child=lambda: [e.dispose(close=False) for e in list(_OPEN_ENGINES)])
+
+
+def new_incident_id() -> str:
+    """Short enough to say aloud and type in a URL, random enough never to collide."""
+    return "inc-" + secrets.token_hex(6)
+
+
+def open_store(
+    url: str | URL, *, timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+) -> "IncidentStore":
+    """Open (and create or upgrade the schema of) the store at `url`: `sqlite:///path` or
+    `postgresql+psycopg://user:pw@host/db`. Connects at once, so a bad URL fails here."""
+    return IncidentStore(url, timeout=timeout, connect_timeout=connect_timeout)
+
+
+class IncidentStore:
+    def __init__(
+        self, url: str | URL, *, timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    ) -> None:
+        self.url = parse_url(url)
+        self.safe_url = safe_url(self.url)
+        self._engine: Engine = create_store_engine(self.url, timeout=timeout, connect_timeout=connect_timeout)
+        _OPEN_ENGINES.add(self._engine)
+        try:
+            with self._write() as conn:
+                self.schema_version = ensure_schema(conn)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn driver errors into StoreErrors that say which database failed."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except DBAPIError as exc:
+            kind = "unavailable" if exc.connection_invalidated or _operational(exc) else "error"
+            cls = StoreUnavailableError if kind == "unavailable" else StoreError
+            raise cls(f"incident store {self.safe_url} {kind}: {_first_line(exc.orig)}") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"incident store {self.safe_url} error: {_first_line(exc)}") from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._guard(), self._engine.connect().execution_options(**{WRITE: True}) as conn:
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._guard(), self._engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> "IncidentStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"IncidentStore({self.safe_url!r})"
+
+    # -- incidents --------------------------------------------------------------------------
+
+    def create_incident(self, event: FailureEvent) -> tuple[Incident, bool]:
+        """A new incident for `event`, or (the incident already holding it, False): capture may
+        deliver the same failure twice (listener and notifier, retried triggers)."""
+        for _ in range(3):
+            with self._write() as conn:
+                existing = self._by_event(conn, event.event_id)
+                if existing is not None:
+                    return existing, False
+                now = utcnow()
+                incident = Incident(incident_id=new_incident_id(), event=event, created_at=now, updated_at=now)
+                stmt = (
+                    sql.upsert_insert(conn, incidents)
+                    .values(incident_id=incident.incident_id, event_id=event.event_id, created_at=now,
+                            occurrences=1, audit_seq=0, **sql.incident_columns(incident))
+                    .on_conflict_do_nothing(index_elements=["event_id"])
+                    .returning(incidents.c.incident_id)  # rowcount is unreliable with RETURNING
+                )
+                if conn.execute(stmt).first() is not None:
+                    conn.execute(insert(occurrences).values(
+                        incident_id=incident.incident_id, event_id=event.event_id,
+                        detected_at=event.detected_at, event=sql.event_json(event)))
+                    return incident, True
+                # Lost a race on PostgreSQL: the winner has committed; read its incident.
+                existing = self._by_event(conn, event.event_id)
+                if existing is not None:
+                    return existing, False
+        raise StoreError(f"incident store {self.safe_url}: could not create incident for {event.event_id}")
+
+    def get_incident(self, incident_id: str) -> Incident | None:
+        with self._read() as conn:
+            row = conn.execute(select(incidents).where(incidents.c.incident_id == incident_id)).first()
+        return sql.row_to_incident(row) if row else None
+
+    def get_incident_by_event(self, event_id: str) -> Incident | None:
+        """The incident `event_id` opened, else the newest one it was counted as an occurrence of."""
+        with self._read() as conn:
+            return self._by_event(conn, event_id)
+
+    def _by_event(self, conn: Connection, event_id: str) -> Incident | None:
+        row = conn.execute(select(incidents).where(incidents.c.event_id == event_id)).first()
+        if row is None:
+            row = conn.execute(
+                select(incidents)
+                .join(occurrences, occurrences.c.incident_id == incidents.c.incident_id)
+                .where(occurrences.c.event_id == event_id)
+                .order_by(incidents.c.created_at.desc())
+                .limit(1)
+            ).first()
+        return sql.row_to_incident(row) if row else None
+
+    def save_incident(self, incident: Incident) -> Incident:
+        """Store the whole incident (each stage's output) and refresh the indexed columns.
+        `occurrences` is not written: add_occurrence owns that counter."""
+        saved = incident.model_copy(update={"updated_at": utcnow()})
+        with self._write() as conn:
+            count = conn.execute(
+                update(incidents)
+                .where(incidents.c.incident_id == saved.incident_id)
+                .values(**sql.incident_columns(saved))
+            ).rowcount
+            if count != 1:
+                raise IncidentNotFoundError(f"no incident {saved.incident_id!r} in {self.safe_url}")
+            current = conn.execute(
+                select(incidents.c.occurrences).where(incidents.c.incident_id == saved.incident_id)
+            ).scalar_one()
+        return saved.model_copy(update={"occurrences": current})
+
+    def find_open_by_fingerprint(self, fingerprint: str) -> Incident | None:
+        """The newest incident with this fingerprint that PATCHIT is still working on."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(incidents)
+                .where(incidents.c.fingerprint == fingerprint)
+                .where(incidents.c.state.not_in([s.value for s in sql.TERMINAL_STATES]))
+                .order_by(incidents.c.created_at.desc(), incidents.c.incident_id.desc())
+                .limit(1)
+            ).first()
+        return sql.row_to_incident(row) if row else None
+
+    # -- occurrences ------------------------------------------------------------------------
+
+    def add_occurrence(self, incident_id: str, event: FailureEvent) -> bool:
+        """Count `event` as another occurrence of the incident; False if it already was."""
+        with self._write() as conn:
+            self._require(conn, incident_id)
+            stmt = (
+                sql.upsert_insert(conn, occurrences)
+                .values(incident_id=incident_id, event_id=event.event_id,
+                        detected_at=event.detected_at, event=sql.event_json(event))
+                .on_conflict_do_nothing(index_elements=["incident_id", "event_id"])
+                .returning(occurrences.c.id)  # a row back means it was inserted
+            )
+            if conn.execute(stmt).first() is None:
+                return False
+            conn.execute(
+                update(incidents)
+                .where(incidents.c.incident_id == incident_id)
+                .values(occurrences=incidents.c.occurrences + 1)
+            )
+            return True
+
+    def occurrences(self, incident_id: str) -> list[FailureEvent]:
+        """Every event counted for the incident, first one first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(occurrences.c.event)
+                .where(occurrences.c.incident_id == incident_id)
+                .order_by(occurrences.c.detected_at, occurrences.c.id)
+            ).all()
+        return [FailureEvent.model_validate_json(row.event) for row in rows]
+
+    def _require(self, conn: Connection, incident_id: str) -> None:
+        if conn.execute(select(incidents.c.incident_id).where(incidents.c.incident_id == incident_id)).first() is None:
+            raise IncidentNotFoundError(f"no incident {incident_id!r} in {self.safe_url}")
+
+    # -- audit trail ------------------------------------------------------------------------
+
+    def append_audit(self, event: AuditEvent) -> AuditEvent:
+        """Append to the incident's trail; seq is 1, 2, 3, ... per incident with no gaps, even
+        with many writers (the counter bump row-locks the incident until commit)."""
+        with self._write() as conn:
+            bumped = conn.execute(
+                update(incidents)
+                .where(incidents.c.incident_id == event.incident_id)
+                .values(audit_seq=incidents.c.audit_seq + 1)
+            ).rowcount
+            if bumped != 1:
+                raise IncidentNotFoundError(f"no incident {event.incident_id!r} in {self.safe_url}")
+            seq = conn.execute(
+                select(incidents.c.audit_seq).where(incidents.c.incident_id == event.incident_id)
+            ).scalar_one()
+            conn.execute(insert(audit_events).values(**sql.audit_values(event, seq)))
+        return event.model_copy(update={"seq": seq})
+
+    def audit_trail(self, incident_id: str) -> list[AuditEvent]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(audit_events).where(audit_events.c.incident_id == incident_id).order_by(audit_events.c.seq)
+            ).all()
+        return [sql.row_to_audit(row) for row in rows]
+
+    # -- artifacts --------------------------------------------------------------------------
+
+    def put_artifact(self, artifact: Artifact) -> None:
+        """Insert or replace the incident's artifact of that name (a re-run stage overwrites)."""
+        values = artifact.model_dump(include={"incident_id", "name", "media_type", "content", "created_at"})
+        with self._write() as conn:
+            self._require(conn, artifact.incident_id)
+            stmt = sql.upsert_insert(conn, artifacts).values(**values)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["incident_id", "name"],
+                    set_={
+                        "media_type": stmt.excluded.media_type,
+                        "content": stmt.excluded.content,
+                        "created_at": stmt.excluded.created_at,
+                    },
+                )
+            )
+
+    def get_artifact(self, incident_id: str, name: str) -> Artifact | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(artifacts).where(artifacts.c.incident_id == incident_id, artifacts.c.name == name)
+            ).first()
+        return sql.row_to_artifact(row) if row else None
+
+    def list_artifacts(self, incident_id: str) -> list[str]:
+        """Artifact names of the incident, sorted."""
+        with self._read() as conn:
+            return list(
+                conn.execute(
+                    select(artifacts.c.name).where(artifacts.c.incident_id == incident_id).order_by(artifacts.c.name)
+                ).scalars()
+            )
+
+    # -- listing ----------------------------------------------------------------------------
+
+    def list_incidents(
+        self,
+        *,
+        state: IncidentState | str | None = None,
+        category: Category | str | None = None,
+        pipeline_id: str | None = None,
+        platform: Platform | str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        search: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Incident]:
+        """Newest first. `since` inclusive, `until` exclusive; `search` matches a fingerprint
+        prefix or (case-insensitively) text in the incident id, pipeline, task or summary."""
+        where = sql.incident_filters(state=state, category=category, pipeline_id=pipeline_id,
+                                     platform=platform, since=since, until=until, search=search)
+        with self._read() as conn:
+            rows = conn.execute(
+                select(incidents)
+                .where(where)
+                .order_by(incidents.c.created_at.desc(), incidents.c.incident_id.desc())
+                .limit(max(0, int(limit)))
+                .offset(max(0, int(offset)))
+            ).all()
+        return [sql.row_to_incident(row) for row in rows]
+
+    def count_incidents(
+        self,
+        *,
+        state: IncidentState | str | None = None,
+        category: Category | str | None = None,
+        pipeline_id: str | None = None,
+        platform: Platform | str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        search: str | None = None,
+    ) -> int:
+        where = sql.incident_filters(state=state, category=category, pipeline_id=pipeline_id,
+                                     platform=platform, since=since, until=until, search=search)
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(incidents).where(where)).scalar_one())
+
+
+def _operational(exc: DBAPIError) -> bool:
+    """Connection, timeout and lock problems, as opposed to bad SQL or bad data."""
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def _first_line(exc: Any) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
