@@ -1,0 +1,172 @@
+"""A real, throwaway Airflow 3.3 for the integration tests: one home, one metadata DB, two bundles.
+
+The environment is set at import, before anything imports airflow (Airflow reads its config at
+import). Bundles: `dags-folder` holds PATCHIT's remediation DAG; `pipelines` is the `dags/`
+folder of a small git repository whose task really fails with a NameError Python names.
+All tests share one process: the first dag.test() costs seconds, later ones a fraction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+BASE = Path(tempfile.mkdtemp(prefix="patchit-airflow-it-"))
+HOME = BASE / "airflow_home"
+DAGS = BASE / "dags"
+PIPELINES = BASE / "pipelines"
+PIPELINE_DAG_ID = "orders_daily"
+
+PIPELINE_DAG = '''\
+"""Daily order summary."""
+
+from datetime import datetime
+
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG
+
+from patchit_provider.notifications.patchit import PatchitNotifier
+
+
+def summarize_orders():
+    orders = [{"quantity": 2, "unit_price": 3.5}, {"quantity": 1, "unit_price": 10.0}]
+    order_total = sum(o["quantity"] * o["unit_price"] for o in orders)
+    return round(order_totl, 2)
+
+
+with DAG(
+    dag_id="orders_daily",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    tags=["sales"],
+) as dag:
+    PythonOperator(
+        task_id="summarize_orders",
+        python_callable=summarize_orders,
+        on_failure_callback=PatchitNotifier(),
+    )
+'''
+
+if "airflow.configuration" in sys.modules:  # pragma: no cover - a misordered test run
+    raise RuntimeError("airflow was imported before tests/airflow/conftest.py could configure it")
+
+for folder in (HOME, DAGS, PIPELINES / "dags"):
+    folder.mkdir(parents=True, exist_ok=True)
+shutil.copy(Path(__file__).resolve().parents[2] / "dags" / "patchit_remediation.py", DAGS)
+(PIPELINES / "dags" / "orders.py").write_text(PIPELINE_DAG)
+for cmd in (
+    ["git", "init", "-q", "-b", "main"],
+    ["git", "add", "-A"],
+    ["git", "-c", "user.name=Data Team", "-c", "user.email=data@example.com", "commit", "-q", "-m", "orders"],
+):
+    subprocess.run(cmd, cwd=PIPELINES, check=True)
+
+BUNDLES = [
+    {"name": "dags-folder", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+     "kwargs": {"path": str(DAGS)}},
+    {"name": "pipelines", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+     "kwargs": {"path": str(PIPELINES / "dags")}},
+]
+ENV = {
+    "AIRFLOW_HOME": str(HOME),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+    "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(BASE / "plugins"),
+    "AIRFLOW__CORE__PARALLELISM": "2",
+    "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME / 'airflow.db'}",
+    "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(BUNDLES),
+    "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(HOME / "logs"),
+    "AIRFLOW__PATCHIT__CAPTURE_TIMEOUT": "10",
+    # Nothing listens here: a capture that falls back to REST fails fast, as it should.
+    "AIRFLOW_CONN_PATCHIT_API": "http://admin:admin@127.0.0.1:9",
+    "GIT_AUTHOR_NAME": "PATCHIT", "GIT_AUTHOR_EMAIL": "patchit@example.com",
+    "GIT_COMMITTER_NAME": "PATCHIT", "GIT_COMMITTER_EMAIL": "patchit@example.com",
+}
+os.environ.update(ENV)
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """`airflow db migrate`, once per session; returns AIRFLOW_HOME."""
+    airflow = Path(sys.executable).with_name("airflow")
+    proc = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    yield HOME
+    shutil.rmtree(BASE, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pipeline_repo_root() -> Path:
+    return PIPELINES
+
+
+@pytest.fixture(scope="session")
+def pipeline_dag(airflow_db):
+    """The failing pipeline DAG, imported from its file in the git repository."""
+    return load_dag(PIPELINES / "dags" / "orders.py", PIPELINE_DAG_ID)
+
+
+@pytest.fixture(scope="session")
+def remediation_dag(airflow_db):
+    from patchit_provider.dags.remediation import build_remediation_dag
+
+    return build_remediation_dag()
+
+
+def load_dag(path: Path, dag_id: str, module_name: str | None = None):
+    """Import a DAG file the way a DAG bundle parse would, giving it a unique module name."""
+    import importlib.util
+
+    name = module_name or f"patchit_it_{dag_id}_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    dag = module.dag
+    dag.fileloc = str(path)
+    return dag
+
+
+@pytest.fixture()
+def patchit_env(monkeypatch):
+    """Set `[patchit]` options for one test: patchit_env(watch="tagged", capture_timeout="0.5")."""
+
+    def setter(**options: str) -> None:
+        for key, value in options.items():
+            monkeypatch.setenv(f"AIRFLOW__PATCHIT__{key.upper()}", str(value))
+
+    return setter
+
+
+def _remediation_runs() -> list[tuple[str, dict]]:
+    """(run_id, conf) of every patchit_remediation DagRun in the metadata DB."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.execute(
+            select(DagRun.run_id, DagRun.conf).where(DagRun.dag_id == "patchit_remediation")
+        ).all()
+        return [(run_id, dict(conf or {})) for run_id, conf in rows]
+
+
+@pytest.fixture()
+def remediation_runs(airflow_db):
+    """Callable: the remediation DagRuns as [(run_id, conf)]."""
+    return _remediation_runs
+
+
+@pytest.fixture()
+def dag_loader():
+    return load_dag
