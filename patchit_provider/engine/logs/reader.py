@@ -52,26 +52,26 @@ class _Window:
 
     def __init__(self) -> None:
         self.lines: deque[str] | None = None
-        self._left = 0
+        self.left = 0
         self.anchored = False
 
     def anchor(self, tail: deque[str], line: str, restart: bool) -> None:
         if self.anchored:  # the same line anchored twice (e.g. a traceback and a JVM header)
             return
         self.anchored = True
-        if self.lines is None or restart or self._left <= 0:
+        if self.lines is None or restart or self.left <= 0:
             before = list(tail)[-BEFORE_LINES - 1 : -1] if len(tail) > 1 else []
             self.lines = deque(before, maxlen=MAX_EXCERPT_LINES)
         self.lines.append(line)
-        self._left = AFTER_LINES
+        self.left = AFTER_LINES
 
     def feed(self, line: str) -> None:
         """Called for every line; a line that was just an anchor is not added twice."""
         if self.anchored:
             self.anchored = False
-        elif self.lines is not None and self._left > 0:
+        elif self.lines is not None and self.left > 0:
             self.lines.append(line)
-            self._left -= 1
+            self.left -= 1
 
 
 def read_log(source: LogSource) -> LogDigest:
@@ -82,38 +82,21 @@ def read_log(source: LogSource) -> LogDigest:
     pytb, dbt, java = TracebackScanner(), fmt.dbt_scanner(), fmt.java_scanner()
     strong, weak = _Window(), _Window()
     records: deque[tuple[int, dict]] = deque(maxlen=2)  # Airflow 3 records with error_detail
+    busy = False  # a scanner is inside a block: every line must reach it
     for number, line in enumerate(iter_lines(source, stats), 1):
         tail.append(line)
         if number <= SNIFF_LINES and line:
             kind = fmt.sniff(line)
             if kind:
                 votes[kind] += 1
-        text: str | None = line
-        origin = ""
-        if line[:1] == "{":
-            text = None
-            if '"error_detail"' in line:
-                record = fmt.load_record(line)
-                if record and isinstance(record.get("error_detail"), list):
-                    records.append((number, record))
-                    strong.anchor(tail, line, restart=True)
-            if pytb.active or "Traceback" in line:
-                record = fmt.load_record(line)
-                text = fmt.record_text(record) if record else line
-                origin = str(record.get("logger", "")) if record else ""
-        else:
-            text, origin = fmt.strip_prefix(line)
-        if text is not None:
-            if pytb.feed(text, number, origin):
-                strong.anchor(tail, line, restart=True)
-            if dbt.feed(text, number):
-                strong.anchor(tail, line, restart=False)
-            if not pytb.active and java.feed(text, number):
-                strong.anchor(tail, line, restart="Caused by" not in text)
-        if _ERROR_LINE.search(line):
-            weak.anchor(tail, line, restart=False)
-        strong.feed(line)
-        weak.feed(line)
+        hot = ("rror" in line or "RROR" in line or "xception" in line or "ailure" in line
+               or "Traceback" in line or "FATAL" in line or "CRITICAL" in line)
+        if hot or busy:  # the slow path; most lines of a big log are neither
+            busy = _scan(line, number, hot, tail, records, pytb, dbt, java, strong, weak)
+        if strong.left > 0 or strong.anchored:
+            strong.feed(line)
+        if weak.left > 0 or weak.anchored:
+            weak.feed(line)
     tracebacks, dbt_blocks, java_blocks = pytb.close(), dbt.close(), java.close()
     errors = _collect_errors(records, tracebacks, dbt_blocks, java_blocks)
     log_format = _decide_format(votes, bool(tracebacks), bool(java_blocks), bool(dbt_blocks))
@@ -128,6 +111,35 @@ def read_log(source: LogSource) -> LogDigest:
         truncated_lines=stats.truncated_lines,
         bytes_read=stats.bytes,
     )
+
+
+def _scan(line, number, hot, tail, records, pytb, dbt, java, strong, weak) -> bool:
+    """Feed one line that may matter to the scanners and windows; True while a block is open."""
+    text: str | None = line
+    origin = ""
+    if line[:1] == "{":
+        text = None
+        if '"error_detail"' in line:
+            record = fmt.load_record(line)
+            if record and isinstance(record.get("error_detail"), list):
+                records.append((number, record))
+                strong.anchor(tail, line, restart=True)
+        if pytb.active or "Traceback" in line:
+            record = fmt.load_record(line)
+            text = fmt.record_text(record) if record else line
+            origin = str(record.get("logger", "")) if record else ""
+    else:
+        text, origin = fmt.strip_prefix(line)
+    if text is not None:
+        if (pytb.active or "Traceback" in text) and pytb.feed(text, number, origin):
+            strong.anchor(tail, line, restart=True)
+        if (hot or dbt.active) and dbt.feed(text, number):
+            strong.anchor(tail, line, restart=False)
+        if (hot or java.active) and not pytb.active and java.feed(text, number):
+            strong.anchor(tail, line, restart="Caused by" not in text)
+    if hot and _ERROR_LINE.search(line):
+        weak.anchor(tail, line, restart=False)
+    return pytb.active or dbt.active or java.active
 
 
 def _collect_errors(records, tracebacks, dbt_blocks, java_blocks) -> list[ErrorInfo]:

@@ -1,0 +1,188 @@
+"""Log readers on real output: tracebacks printed by Python, an Airflow 3 JSON log whose
+error_detail comes from the task SDK's structlog transformer, Airflow 2 / dbt / Spark logs."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "logs"))
+import realfail  # noqa: E402
+
+from patchit_provider.engine.logs import parse_chain, read_log  # noqa: E402
+from patchit_provider.engine.logs.clean import MAX_LINE_CHARS  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures" / "logs"
+
+CHAINED = {
+    "main.py": """
+    import json
+
+    def load(raw):
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise RuntimeError("could not load orders") from exc
+
+    def transform(row):
+        return row["customer_id"]
+
+    try:
+        transform({"id": 1})
+    except KeyError:
+        load("{bad")
+    """
+}
+
+
+def test_plain_traceback_chain_outermost_first(tmp_path):
+    text = realfail.run_python(tmp_path, "main.py", CHAINED)
+    digest = read_log(text)
+    assert digest.format == "python_traceback"
+    assert digest.error.type == "RuntimeError"
+    assert digest.error.message == "could not load orders"
+    assert digest.error.frames[-1].function == "load"
+    assert digest.error.frames[-1].code.startswith("raise RuntimeError")
+    chain = parse_chain(digest.error.traceback)
+    assert [c.type for c in chain] == ["RuntimeError", "json.decoder.JSONDecodeError", "KeyError"]
+    assert [c.relation for c in chain] == ["", "cause", "context"]
+
+
+def test_did_you_mean_hint_kept_from_text(tmp_path):
+    text = realfail.run_python(tmp_path, "main.py", {"main.py": "total = 1\nprint(totl)\n"})
+    digest = read_log(text.encode())
+    assert digest.error.type == "NameError"
+    assert "Did you mean: 'total'?" in digest.error.message
+
+
+def test_syntax_error_frame(tmp_path):
+    text = realfail.run_python(tmp_path, "main.py", {"main.py": "import mod\n", "mod.py": "def f(:\n    pass\n"})
+    digest = read_log(text)
+    assert digest.error.type == "SyntaxError"
+    assert digest.error.frames[-1].path.endswith("mod.py")
+
+
+def test_airflow3_error_detail_from_real_structlog(tmp_path):
+    log = realfail.airflow3_log(tmp_path, "dag.py", {"dag.py": CHAINED["main.py"]})
+    digest = read_log(io.BytesIO(log.encode()))
+    assert digest.format == "airflow3_json"
+    assert digest.error.type == "RuntimeError"
+    assert any(f.path.endswith("dag.py") and f.function == "load" for f in digest.error.frames)
+    chain = parse_chain(digest.error.traceback)  # error_detail rebuilt as Python's text
+    assert [c.type for c in chain] == ["RuntimeError", "JSONDecodeError", "KeyError"]
+    assert any("Task failed with exception" in line for line in digest.excerpt)
+    assert not any(line.startswith("{") for line in digest.excerpt)  # records rendered readable
+
+
+def test_airflow3_fixture_shape_matches_installed_structlog(tmp_path):
+    live = realfail.error_detail_of(realfail.airflow3_log(tmp_path, "dag.py", {"dag.py": CHAINED["main.py"]}))
+    fixture = realfail.error_detail_of((FIXTURES / "airflow3_keyerror.log").read_text())
+    assert set(live[0]) == set(fixture[0])
+    assert set(live[0]["frames"][0]) == set(fixture[0]["frames"][0])
+
+
+def test_airflow3_fixture():
+    digest = read_log(FIXTURES / "airflow3_keyerror.log")
+    assert digest.format == "airflow3_json"
+    assert (digest.error.type, digest.error.message) == ("ValueError", "enrich failed for batch 2025-06-01")
+    assert parse_chain(digest.error.traceback)[1].message == "'customer_id'"
+
+
+def test_airflow2_bash_wrapper_yields_the_scripts_error():
+    digest = read_log(FIXTURES / "airflow2_bash_filenotfound.log")
+    assert digest.format == "airflow2_text"
+    assert digest.error.type == "FileNotFoundError"
+    assert digest.error.frames[-1].path == "/opt/airflow/dags/repo/scripts/ingest.py"
+    assert [e.type for e in digest.errors] == ["airflow.exceptions.AirflowException", "FileNotFoundError"]
+    assert digest.errors[0].message.startswith("Bash command failed")
+    assert "Marking task" not in digest.errors[0].message
+
+
+def test_dbt_console_and_dbt_log():
+    console = read_log(FIXTURES / "dbt_console_missing_column.log")
+    assert console.format == "dbt"
+    assert console.error.type == "dbt Runtime Error"
+    assert console.error.frames[0].path == "models/staging/stg_orders.sql"
+    assert "Candidate bindings" in console.error.message
+    assert not any("\x1b" in line for line in console.excerpt)
+    log = read_log(FIXTURES / "dbt_log_missing_node.log")
+    assert log.error.type == "dbt Compilation Error"
+    assert "stg_orderz" in log.error.message
+    assert log.error.frames[0].path == "models/marts/orders.sql"
+
+
+def test_spark_driver_logs():
+    pyspark = read_log(FIXTURES / "spark_driver_unresolved_column.log")
+    assert pyspark.format == "spark_driver"
+    assert pyspark.error.type.endswith("AnalysisException")
+    assert "UNRESOLVED_COLUMN" in pyspark.error.message
+    jvm = read_log(FIXTURES / "spark_driver_oom.log")
+    assert jvm.error.type == "org.apache.spark.SparkException"
+    assert "Container killed by YARN" in jvm.error.message
+
+
+def test_binary_garbage_and_control_chars_do_not_crash():
+    blob = bytes(range(256)) * 50 + b"\n\x1b[31mERROR\x1b[0m boom\x00\x07\n" + b"\xff\xfe" * 100
+    digest = read_log(io.BytesIO(blob))
+    assert digest.error is None
+    assert digest.line_count == 3 or digest.line_count > 0
+    assert all("\x1b" not in line and "\x00" not in line for line in digest.excerpt)
+
+
+def test_overlong_line_is_capped_and_skipped_in_chunks(tmp_path):
+    path = tmp_path / "long.log"
+    with path.open("wb") as handle:
+        handle.write(b"x" * (MAX_LINE_CHARS * 20) + b"\nValueError: invalid literal for int() with base 10: 'a'\n")
+    digest = read_log(path)
+    assert digest.line_count == 2
+    assert digest.truncated_lines == 1
+    assert all(len(line) < 3000 for line in digest.excerpt)
+
+
+def test_no_error_gives_tail_excerpt():
+    digest = read_log("\n".join(f"INFO line {i}" for i in range(1000)))
+    assert digest.error is None and digest.format == "text"
+    assert digest.excerpt[-1] == "INFO line 999" and len(digest.excerpt) <= 250
+
+
+def _big_log(target_bytes: int, tail: str) -> bytes:
+    line = b'{"timestamp": "2025-06-01T10:00:00.000000Z", "level": "info", "event": "processed batch of orders rows=1000", "logger": "airflow.task"}\n'
+    return line * (target_bytes // len(line)) + tail.encode()
+
+
+def test_ten_megabytes_read_fast(tmp_path):
+    tail = (FIXTURES / "airflow3_keyerror.log").read_text()
+    path = tmp_path / "big.log"
+    path.write_bytes(_big_log(10_000_000, tail))
+    started = time.perf_counter()
+    digest = read_log(path)
+    elapsed = time.perf_counter() - started
+    assert digest.error.type == "ValueError"
+    assert elapsed < 1.0, elapsed
+
+
+def test_memory_stays_bounded_on_a_streamed_log():
+    """A few MB streamed from a generator-backed stream: peak allocations stay far below its size."""
+    tail = "Traceback (most recent call last):\n  File \"/x/etl.py\", line 3, in f\n    g()\nKeyError: 'customer_id'\n"
+    data = _big_log(8_000_000, tail)
+    tracemalloc.start()
+    digest = read_log(io.BufferedReader(io.BytesIO(data)))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del data
+    assert digest.error.type == "KeyError"
+    assert peak < 2_000_000, peak
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.log")))
+def test_every_fixture_has_an_error_and_bounded_excerpt(name):
+    digest = read_log(FIXTURES / name)
+    assert digest.error is not None
+    assert 0 < len(digest.excerpt) <= 250
+    json.dumps(digest.error.model_dump())
