@@ -1,0 +1,138 @@
+"""Server-rendered pages. Every route is a GET that only reads; the one form (approve / reject)
+posts to a route that checks the CSRF token and Origin before anything else."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from patchit_provider.engine.models import IncidentState, Platform
+from patchit_provider.engine.taxonomy import Category
+from patchit_provider.www import csrf, queries
+from patchit_provider.www.auth import ScopeDep, require_read_run
+from patchit_provider.www.params import WINDOWS, FiltersDep, echo
+
+router = APIRouter(default_response_class=HTMLResponse)
+
+PER_PAGE = 50
+REFRESH_SECONDS = 10
+
+
+def _render(request: Request, name: str, **context: Any) -> HTMLResponse:
+    context.setdefault("refresh", None)
+    context.setdefault("embedded", False)
+    return request.app.state.templates.TemplateResponse(request, name, context)
+
+
+def _choices() -> dict[str, list[str]]:
+    return {
+        "states": [s.value for s in IncidentState],
+        "categories": [c.value for c in Category],
+        "platforms": [p.value for p in Platform],
+        "windows": list(WINDOWS),
+    }
+
+
+@router.get("/", name="incidents_page", summary="Incidents list")
+async def incidents_page(
+    request: Request,
+    scope: ScopeDep,
+    filters: FiltersDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    def work():
+        store = request.app.state.stores.get()
+        total = queries.count(store, scope, filters)
+        rows = queries.list_summaries(store, scope, filters, PER_PAGE, (page - 1) * PER_PAGE)
+        return total, rows
+
+    total, rows = await run_in_threadpool(work)
+    running = any(row["state"] in {s.value for s in queries.RUNNING_STATES} for row in rows)
+    pages = max(1, -(-total // PER_PAGE))
+    raw = echo(**{k: request.query_params.get(k) for k in ("state", "category", "dag_id", "platform", "window", "since", "until", "q")})
+    return _render(
+        request, "incidents.html", rows=rows, total=total, page=page, pages=pages, params=raw,
+        refresh=REFRESH_SECONDS if running else None, choices=_choices(),
+    )
+
+
+def _incident_context(store, scope, incident_id: str) -> dict[str, Any] | None:
+    incident = queries.get_visible(store, scope, incident_id)
+    if incident is None:
+        return None
+    rca = store.get_artifact(incident_id, "rca.md")
+    return {
+        "incident": incident,
+        "audit": store.audit_trail(incident_id),
+        "occurrences": store.occurrences(incident_id),
+        "artifacts": store.list_artifacts(incident_id),
+        "rca": rca.content if rca else None,
+        "running": incident.state in queries.RUNNING_STATES,
+    }
+
+
+@router.get("/incidents/{incident_id}", name="incident_page", summary="One incident")
+async def incident_page(request: Request, scope: ScopeDep, incident_id: str) -> HTMLResponse:
+    context = await run_in_threadpool(_incident_context, request.app.state.stores.get(), scope, incident_id)
+    if context is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Incident not found (or not visible to you)")
+    return _render_incident(request, scope, context)
+
+
+def _render_incident(request: Request, scope, context: dict[str, Any], embedded: bool = False) -> HTMLResponse:
+    """The incident page, with the CSRF token of its form (reused while valid, so two open
+    tabs keep working) in a hidden field and in a strict same-site cookie."""
+    token = request.cookies.get(csrf.COOKIE, "")
+    if not csrf.valid(token, scope.user_id):
+        token = csrf.issue(scope.user_id)
+    response = _render(request, "incident.html", csrf_token=token, csrf_field=csrf.FIELD, embedded=embedded,
+                       refresh=REFRESH_SECONDS if context["running"] else None, **context)
+    response.set_cookie(csrf.COOKIE, token, max_age=csrf.TTL_SECONDS, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path=request.scope.get("root_path") or "/")
+    return response
+
+
+@router.get("/runs", name="run_page", summary="The incident of a DAG run or task instance",
+            dependencies=[Depends(require_read_run)])
+async def run_page(
+    request: Request,
+    scope: ScopeDep,
+    dag_id: Annotated[str, Query(min_length=1, max_length=250)],
+    run_id: Annotated[str, Query(min_length=1, max_length=250)],
+    task_id: Annotated[str | None, Query(max_length=250)] = None,
+) -> HTMLResponse:
+    rows = await run_in_threadpool(
+        lambda: queries.for_run(request.app.state.stores.get(), scope, dag_id, run_id, task_id or None)
+    )
+    if len(rows) == 1:  # the common case: show the incident itself inside the tab
+        context = await run_in_threadpool(_incident_context, request.app.state.stores.get(), scope, rows[0]["incident_id"])
+        if context is not None:
+            return _render_incident(request, scope, context, embedded=True)
+    running = any(row["state"] in {s.value for s in queries.RUNNING_STATES} for row in rows)
+    return _render(request, "runs.html", rows=rows, dag_id=dag_id, run_id=run_id, task_id=task_id,
+                   refresh=REFRESH_SECONDS if running else None)
+
+
+@router.get("/overview", name="overview_page", summary="Overview charts")
+async def overview_page(request: Request, scope: ScopeDep, filters: FiltersDep) -> HTMLResponse:
+    figures = await run_in_threadpool(lambda: queries.overview(request.app.state.stores.get(), scope, filters))
+    raw = echo(**{k: request.query_params.get(k) for k in ("window", "since", "until")})
+    return _render(request, "overview.html", figures=figures, params=raw, choices=_choices())
+
+
+@router.post("/incidents/{incident_id}/{decision}", name="decide", summary="Approve or reject a patch (not yet wired)")
+async def decide(request: Request, scope: ScopeDep, incident_id: str, decision: str) -> HTMLResponse:
+    if decision not in ("approve", "reject"):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Unknown action")
+    await csrf.check(request, scope.user_id)
+    incident = await run_in_threadpool(queries.get_visible, request.app.state.stores.get(), scope, incident_id)
+    if incident is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Incident not found (or not visible to you)")
+    raise HTTPException(
+        status.HTTP_501_NOT_IMPLEMENTED,
+        "Approve / reject is not wired to the remediation DAG's approval step yet: answer it in "
+        "Browse -> Required Actions for now.",
+    )

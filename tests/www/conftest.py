@@ -1,0 +1,79 @@
+"""Airflow for the UI tests: a temporary home, a migrated metadata DB, a few DAGs, real users.
+
+The environment is set before Airflow is imported (it reads its configuration then). Users are
+the simple auth manager's, narrowed per DAG by patchit_www_auth.RestrictedAuthManager; tokens
+are real JWTs signed by the auth manager.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))  # patchit_www_auth, for [core] auth_manager
+
+_HOME = os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="patchit-www-test-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+os.environ["AIRFLOW__CORE__AUTH_MANAGER"] = "patchit_www_auth.RestrictedAuthManager"
+os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = "admin:admin,viewer:viewer,alice:viewer,bob:op"
+os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = "False"
+
+import pytest  # noqa: E402
+
+DAG_IDS = ("sales_daily", "hr_payroll", "patchit_remediation")
+
+DAG_FILE = '''
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.empty import EmptyOperator
+
+for dag_id in {dag_ids!r}:
+    with DAG(dag_id, schedule=None) as dag:
+        EmptyOperator(task_id="noop")
+    globals()[dag_id] = dag
+'''
+
+
+@pytest.fixture(scope="session")
+def airflow_db(tmp_path_factory) -> None:
+    """Migrated metadata DB holding DAGs sales_daily, hr_payroll and patchit_remediation."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+    from airflow.utils import db
+
+    db.initdb()
+    folder = tmp_path_factory.mktemp("dags")
+    (folder / "www_test_dags.py").write_text(DAG_FILE.format(dag_ids=DAG_IDS))
+    DagBundlesManager().sync_bundles_to_db()
+    bag = DagBag(dag_folder=str(folder))
+    assert set(DAG_IDS) <= set(bag.dags), bag.import_errors
+    sync_bag_to_db(bag, "dags-folder", None)
+
+
+@pytest.fixture(scope="session")
+def auth_manager(airflow_db):
+    from airflow.api_fastapi.app import create_auth_manager
+
+    manager = create_auth_manager()
+    manager.init()
+    return manager
+
+
+@pytest.fixture(scope="session")
+def token_for(auth_manager):
+    """token_for("alice") -> a real JWT for that configured user."""
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    roles = {u.username: u.role for u in auth_manager.get_users()}
+
+    def make(username: str) -> str:
+        return auth_manager.generate_jwt(SimpleAuthManagerUser(username=username, role=roles[username]))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def headers_for(token_for):
+    return lambda username: {"Authorization": f"Bearer {token_for(username)}"}
