@@ -43,10 +43,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/]+"), "https://hooks.slack.com/services/" + MARK),
     # scheme://user:password@host -> keep user and host
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,30}://[^\s:/@'\"]+:)(?!\*\*\*@)\S+@(?=[\w.\[-])"), r"\1" + MARK + "@"),
-    (re.compile(r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?(?:bearer|basic|token)\s+)[^\s\"',]+"), r"\1" + MARK),
+    (re.compile(r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?(?:bearer|basic|token)\s+)(?!\*\*\*)[^\s\"',]+"), r"\1" + MARK),
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + MARK),
     # query parameters: ?token=...&sig=...
-    (re.compile(r"(?i)([?&](?:access_token|token|api_key|apikey|key|password|secret|sig|signature|x-amz-signature|x-amz-credential)=)[^&\s\"']+"), r"\1" + MARK),
+    (re.compile(r"(?i)([?&](?:access_token|token|api_key|apikey|key|password|secret|sig|signature|x-amz-signature|x-amz-credential)=)(?!\*\*\*)[^&\s\"']+"), r"\1" + MARK),
 ]
 # key = value / key: value / "key": "value" / key='value'
 _ASSIGNMENT = re.compile(
