@@ -1,0 +1,182 @@
+"""PatchitLLMHook: the `patchit_llm` connection -> an engine LLM backend, budget and options.
+
+Connection: host = base URL (empty: the vendor's default), password = API key, extra = JSON with
+`backend` (openai | anthropic | inhouse | cursor), `model`, `max_tokens`, `timeout`,
+`max_retries`, `budget_tokens`, `budget_usd`, `prices` ({"model": [usd_in, usd_out] per 1M
+tokens}), `candidates`, `max_prompt_chars`, and for cursor `repository` and `ref`. The hook only
+reads the connection; talking to the vendor is the engine's (`engine.llm`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+from patchit_provider.engine.llm import BACKENDS, Budget, LLMError, build_backend
+from patchit_provider.engine.llm.budget import Prices
+
+TEST_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class LLMConnectionConfig:
+    """The connection's settings, validated; defaults here are the documented ones."""
+
+    backend: str
+    base_url: str
+    api_key: str
+    model: str = ""
+    max_tokens: int = 4096
+    timeout: float = 60.0
+    max_retries: int = 2
+    budget_tokens: int | None = None
+    budget_usd: float | None = None
+    prices: Prices = field(default_factory=dict)
+    candidates: int = 1
+    max_prompt_chars: int = 24_000
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_connection(cls, host: str | None, password: str | None, extra: dict[str, Any]) -> LLMConnectionConfig:
+        backend = str(extra.get("backend") or "openai").lower()
+        if backend not in BACKENDS:
+            raise ValueError(f"extra 'backend' must be one of {', '.join(BACKENDS)}, not {backend!r}")
+        return cls(
+            backend=backend,
+            base_url=(host or "").strip(),
+            api_key=password or "",
+            model=str(extra.get("model") or ""),
+            max_tokens=_number(extra, "max_tokens", int, 4096),
+            timeout=_number(extra, "timeout", float, 60.0),
+            max_retries=_number(extra, "max_retries", int, 2),
+            budget_tokens=_number(extra, "budget_tokens", int, None),
+            budget_usd=_number(extra, "budget_usd", float, None),
+            prices=_prices(extra.get("prices")),
+            candidates=_number(extra, "candidates", int, 1),
+            max_prompt_chars=_number(extra, "max_prompt_chars", int, 24_000),
+            options={k: extra[k] for k in ("repository", "ref", "max_polls", "poll_interval") if extra.get(k) not in (None, "")},
+        )
+
+
+class PatchitLLMHook(BaseHook):
+    conn_name_attr = "llm_conn_id"
+    default_conn_name = "patchit_llm"
+    conn_type = "patchit_llm"
+    hook_name = "PATCHIT LLM"
+
+    def __init__(self, llm_conn_id: str = default_conn_name, *, transport: Any = None, sleep: Any = None) -> None:
+        super().__init__()
+        self.llm_conn_id = llm_conn_id
+        self._transport = transport  # httpx.MockTransport in tests
+        self._sleep = sleep
+        self._config: LLMConnectionConfig | None = None
+
+    def get_config(self) -> LLMConnectionConfig:
+        if self._config is None:
+            conn = self.get_connection(self.llm_conn_id)
+            self._config = LLMConnectionConfig.from_connection(conn.host, conn.password, conn.extra_dejson)
+        return self._config
+
+    def get_backend(self, *, timeout: float | None = None, max_retries: int | None = None):
+        config = self.get_config()
+        return build_backend(
+            config.backend,
+            base_url=config.base_url,
+            api_key=config.api_key,
+            model=config.model,
+            timeout=config.timeout if timeout is None else timeout,
+            max_retries=config.max_retries if max_retries is None else max_retries,
+            transport=self._transport,
+            sleep=self._sleep,
+            options=config.options,
+        )
+
+    def get_budget(self) -> Budget:
+        """A fresh budget: one per incident."""
+        config = self.get_config()
+        return Budget(max_tokens=config.budget_tokens, max_cost_usd=config.budget_usd, prices=dict(config.prices))
+
+    def test_connection(self) -> tuple[bool, str]:
+        """A cheap real call (model list / key info) with a short timeout and no retries."""
+        try:
+            backend = self.get_backend(timeout=TEST_TIMEOUT, max_retries=0)
+            note = backend.check()
+        except (LLMError, ValueError) as exc:
+            return False, str(exc)
+        except Exception as exc:  # the UI shows the message; never a stack trace
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, f"{backend.name}: {note}"
+
+
+def _number(extra: dict[str, Any], key: str, kind: type, default: Any) -> Any:
+    value = extra.get(key)
+    if value is None or value == "":
+        return default
+    try:
+        number = kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"extra {key!r} must be a {kind.__name__}, not {value!r}") from exc
+    if number < 0:
+        raise ValueError(f"extra {key!r} must not be negative")
+    return number
+
+
+def _prices(value: Any) -> Prices:
+    if value in (None, "", {}):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"extra 'prices' must be a JSON object: {exc}") from exc
+    try:
+        return {str(model): (float(pair[0]), float(pair[1])) for model, pair in dict(value).items()}
+    except (TypeError, ValueError, IndexError, KeyError) as exc:
+        raise ValueError('extra \'prices\' must map model names to [usd_in, usd_out] per 1M tokens') from exc
+
+
+def provider_connection_type() -> dict[str, Any]:
+    """This connection type's entry for `get_provider_info()["connection-types"]`."""
+
+    def field_(label: str, kind: str, description: str, **schema: Any) -> dict[str, Any]:
+        return {"label": label, "description": description, "schema": {"type": [kind, "null"], **schema}}
+
+    return {
+        "hook-class-name": "patchit_provider.hooks.llm.PatchitLLMHook",
+        "connection-type": "patchit_llm",
+        "hook-name": "PATCHIT LLM",
+        "ui-field-behaviour": {
+            "hidden-fields": ["schema", "port", "login"],
+            "relabeling": {"host": "Base URL", "password": "API key"},
+            "placeholders": {
+                "host": "https://api.openai.com/v1 (empty: the backend's default)",
+                "password": "API key (empty for local servers such as Ollama)",
+                "model": "gpt-4o-mini, claude-sonnet-4-5, llama3.1 ...",
+                "prices": '{"gpt-4o-mini": [0.15, 0.6]}',
+                "repository": "https://github.com/acme/pipelines",
+            },
+        },
+        "conn-fields": {
+            "backend": field_(
+                "Backend", "string",
+                "openai: any OpenAI-compatible chat completions server (OpenAI, Groq, OpenRouter, vLLM, "
+                "Ollama, LM Studio, gateways); anthropic: Messages API; inhouse: POST /v1/propose_patch; "
+                "cursor: Cursor Cloud Agents.",
+                default="openai", enum=list(BACKENDS),
+            ),
+            "model": field_("Model", "string", "Model name as the vendor spells it (optional for inhouse and cursor)."),
+            "max_tokens": field_("Max answer tokens", "integer", "Upper bound on the tokens of one answer.", default=4096, minimum=1),
+            "timeout": field_("Timeout (s)", "number", "Timeout of every HTTP call, in seconds.", default=60, minimum=1),
+            "max_retries": field_("Max retries", "integer", "Retries on 429/5xx/529 and connection errors, honouring Retry-After.", default=2, minimum=0),
+            "budget_tokens": field_("Token budget per incident", "integer", "Input plus output tokens one incident may use; empty: unlimited.", minimum=1),
+            "budget_usd": field_("Cost budget per incident (USD)", "number", "Needs a price for the model in 'prices'; empty: unlimited.", minimum=0),
+            "prices": field_("Prices (JSON)", "string", 'USD per million tokens, per model name or prefix ("*" for any): {"model": [input, output]}.'),
+            "candidates": field_("Candidates", "integer", "Patches asked for per incident; each is validated and the best chosen.", default=1, minimum=1, maximum=5),
+            "max_prompt_chars": field_("Max prompt characters", "integer", "Bound on the prompt's context.", default=24000, minimum=2000),
+            "repository": field_("Repository (cursor)", "string", "GitHub repository URL the Cursor agent works on."),
+            "ref": field_("Ref (cursor)", "string", "Branch, tag or commit the Cursor agent starts from.", default="main"),
+        },
+    }
