@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Insert, Table, and_, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
 from sqlalchemy.engine import Row
 
 from patchit_provider.engine.models import (
@@ -19,6 +21,7 @@ from patchit_provider.engine.models import (
     IncidentState,
     Platform,
 )
+from patchit_provider.engine.store.errors import StoreError
 from patchit_provider.engine.store.schema import artifacts, audit_events, incidents
 from patchit_provider.engine.taxonomy import Category
 
@@ -33,6 +36,16 @@ TERMINAL_STATES: frozenset[IncidentState] = frozenset(
         IncidentState.FAILED,
     }
 )
+
+
+def dump(model: BaseModel) -> str:
+    """JSON of a contract, refusing one that would not read back: `model_copy(update=...)`
+    skips validation, and a wrong-typed field would otherwise be stored and fail every read."""
+    try:
+        return model.model_dump_json(warnings="error")
+    except PydanticSerializationError as exc:
+        detail = " ".join(str(exc).split())
+        raise StoreError(f"refusing to store a malformed {type(model).__name__}: {detail}") from None
 
 
 def upsert_insert(conn: Connection, table: Table) -> Insert:
@@ -59,7 +72,7 @@ def incident_columns(incident: Incident) -> dict[str, Any]:
         "outcome": _value(incident.outcome),
         "summary": triage.summary if triage else None,
         "updated_at": incident.updated_at,
-        "doc": incident.model_dump_json(),
+        "doc": dump(incident),
     }
 
 
@@ -107,7 +120,7 @@ def row_to_artifact(row: Row) -> Artifact:
 
 
 def event_json(event: FailureEvent) -> str:
-    return event.model_dump_json()
+    return dump(event)
 
 
 def incident_filters(

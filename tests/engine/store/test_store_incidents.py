@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from patchit_provider.engine.models import IncidentState, Outcome, Platform
-from patchit_provider.engine.store import TERMINAL_STATES, IncidentNotFoundError
+from patchit_provider.engine.store import TERMINAL_STATES, IncidentNotFoundError, StoreError
 from patchit_provider.engine.taxonomy import Category
 from store_factories import event, triaged
 
@@ -98,3 +98,15 @@ def test_find_open_by_fingerprint_skips_terminal_states(store):
     assert store.find_open_by_fingerprint("fp-same") is None
     assert store.find_open_by_fingerprint("fp-other") is None
 
+
+
+def test_malformed_model_is_refused_not_stored(store):
+    """`model_copy(update=...)` skips validation; storing such a copy would break every read."""
+    bad = event().model_copy(update={"metadata": [{}, 0]})
+    with pytest.raises(StoreError, match="malformed .*metadata"):
+        store.create_incident(bad)
+    assert store.count_incidents() == 0
+    incident, _ = store.create_incident(event())
+    with pytest.raises(StoreError, match="malformed Incident"):
+        store.save_incident(incident.model_copy(update={"occurrences": "many"}))
+    assert store.get_incident(incident.incident_id) == incident
