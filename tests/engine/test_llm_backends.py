@@ -108,6 +108,14 @@ def test_openai_request_and_answer_follow_the_documented_shape():
     assert (answer.input_tokens, answer.output_tokens) == (120, 30)
 
 
+@pytest.mark.parametrize("model", ["o3-mini", "gpt-5", "openai/o4-mini"])
+def test_openai_reasoning_models_get_max_completion_tokens(model):
+    server = Server(openai_ok())
+    backend("openai", server, model=model).complete(REQUEST)
+    body = server.body()
+    assert body["max_completion_tokens"] == 256 and "max_tokens" not in body and "temperature" not in body
+
+
 def test_openai_local_server_without_key_sends_no_authorization():
     server = Server(openai_ok())
     backend("openai", server, api_key="", base_url="http://localhost:11434/v1", model="llama3").complete(REQUEST)
@@ -439,3 +447,43 @@ def test_unknown_backend_and_missing_model():
         build_backend("bard")
     with pytest.raises(ValueError, match="model"):
         build_backend("anthropic", api_key="k")
+
+
+# -- A real socket: the timeout is enforced by httpx, not simulated ----------------------------
+
+
+@pytest.fixture
+def slow_server(monkeypatch):
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(1.0)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_read_timeout_against_a_slow_local_server(slow_server):
+    import time
+
+    backend = build_backend("openai", base_url=slow_server, model="m", timeout=0.2, max_retries=0)
+    started = time.monotonic()
+    with pytest.raises(LLMError, match="timed out after 1 attempt"):
+        backend.complete(REQUEST)
+    assert time.monotonic() - started < 0.9

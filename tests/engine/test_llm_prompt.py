@@ -123,6 +123,7 @@ def test_prompt_is_bounded_whatever_the_sizes(repo):
     log = "".join(f"line {i} {'z' * 100}\n" for i in range(20000)) + "NameError: final line\n"
     request = build_prompt(make_evidence(log), make_triage(line=2500), repo, max_chars=12_000)
     assert len(request.prompt) <= 12_000
+    assert request.prompt.endswith("or NO_PATCH.\n")  # nothing was cut off the end
     assert "    x_2498 = 2498" in request.prompt  # the window is around the culprit line
     assert "NameError: final line" in request.prompt  # the log keeps its tail
     assert fenced_blocks(request.prompt)
@@ -136,3 +137,13 @@ def test_missing_or_unsafe_culprit_is_not_read(repo, tmp_path_factory):
     request = build_prompt(evidence, triage, repo)
     assert "SECRET = 1" not in request.prompt
     assert "no repository file could be located" in request.prompt
+
+
+@pytest.mark.parametrize("max_chars", [600, 1500, 4000])
+def test_tiny_budgets_still_close_the_fence(repo, max_chars):
+    log = "x" * 50_000 + "\nERROR end\n"
+    traceback = "Traceback\n" + "  frame\n" * 5000
+    request = build_prompt(make_evidence(log, traceback), make_triage(), repo, max_chars=max_chars)
+    assert len(request.prompt) <= max_chars
+    assert request.prompt.endswith("or NO_PATCH.\n")
+    assert len(fenced_blocks(request.prompt)) == 1

@@ -3,16 +3,20 @@ most gateways speak: `POST {base_url}/chat/completions` with `Authorization: Bea
 
 `base_url` includes the version prefix, as in the vendors' docs (https://api.openai.com/v1,
 https://api.groq.com/openai/v1, http://localhost:11434/v1). `max_tokens` is sent because every
-compatible server accepts it; the answer is `choices[0].message.content` and the usage
-`usage.prompt_tokens` / `usage.completion_tokens`.
+compatible server accepts it (OpenAI's reasoning models excepted: see REASONING_MODEL); the
+answer is `choices[0].message.content`, the usage `usage.prompt_tokens` / `completion_tokens`.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from patchit_provider.engine.llm.base import LLMAnswer, LLMAnswerError, LLMRequest, token_count
 from patchit_provider.engine.llm.http import HttpConfig, send
+
+# OpenAI's reasoning models (o1, o3, o4-mini, gpt-5...) take `max_completion_tokens` instead.
+REASONING_MODEL = re.compile(r"^(?:openai/)?(?:o\d|gpt-5)")
 
 
 class OpenAICompatBackend:
@@ -29,16 +33,19 @@ class OpenAICompatBackend:
         return headers
 
     def complete(self, request: LLMRequest) -> LLMAnswer:
-        body = {
+        body: dict[str, Any] = {
             "model": self.model,
             "messages": [
                 {"role": "system", "content": request.system},
                 {"role": "user", "content": request.prompt},
             ],
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
             "stream": False,
         }
+        if REASONING_MODEL.match(self.model):  # they reject max_tokens and a non-default temperature
+            body["max_completion_tokens"] = request.max_tokens
+        else:
+            body["max_tokens"] = request.max_tokens
+            body["temperature"] = request.temperature
         with self.config.client(self._headers()) as client:
             data = send(self.config, client, "POST", "/chat/completions", json_body=body, what="chat/completions")
         return self.parse(data)

@@ -90,7 +90,8 @@ def build_prompt(
         f"confidence: {triage.confidence:.2f}\n"
     )
     tail = "\nAnswer with RATIONALE and SEARCH/REPLACE blocks as the system prompt specifies, or NO_PATCH.\n"
-    left = max_chars - len(head) - len(tail)
+    files_title = "\n# Repository files (current contents)\n"
+    left = max_chars - len(head) - len(tail) - len(files_title) - 1
 
     culprit_text = ""
     if culprit:
@@ -112,7 +113,7 @@ def build_prompt(
     files = culprit_text + "".join(neighbours)
     if not files:
         files = "(no repository file could be located for this failure)\n"
-    prompt = head + "\n# Repository files (current contents)\n" + files + "\n" + untrusted + tail
+    prompt = head + files_title + files + "\n" + untrusted + tail
     return LLMRequest(
         system=SYSTEM_PROMPT,
         prompt=prompt[:max_chars],
@@ -137,16 +138,21 @@ def _untrusted_section(evidence: Evidence, triage: Triage, clean: _Redactor, *, 
         parts.append("evidence lines:\n" + "\n".join(triage.evidence_lines[:20]))
     error = evidence.error
     if error and error.traceback:
-        parts.append("traceback:\n" + error.traceback[-max(budget // 3, 0):])
+        parts.append("traceback:\n" + _tail(error.traceback, budget // 3))
     body = clean("\n".join(parts))
     overhead = 200
     room = max(budget - len(body) - overhead, 0)
     # cut before redacting (redaction only shortens text), so a huge log costs nothing extra
-    log = clean((evidence.log_excerpt or "")[-room:]) if room else ""
+    log = clean(_tail(evidence.log_excerpt or "", room))
     if log:
-        body += "\nlog excerpt (tail):\n" + log[-room:]
-    body = body[-max(budget - overhead, 0):] if len(body) > budget - overhead else body
+        body += "\nlog excerpt (tail):\n" + _tail(log, room)
+    body = _tail(body, budget - overhead)
     return "# Error and log\n" + fence_untrusted("error, traceback and log", body)
+
+
+def _tail(text: str, size: int) -> str:
+    """The last `size` characters (none for size <= 0; `text[-0:]` would be all of it)."""
+    return text[-size:] if size > 0 else ""
 
 
 def _neighbour_refs(evidence: Evidence, triage: Triage, root: Path) -> list[tuple[str, int | None]]:
