@@ -93,7 +93,8 @@ start() {
     log "using $("$BIN/pg_ctl" --version) from $BIN"
     ensure_owner_user
     mkdir -p "$PG_DIR" "$SOCK"
-    [ "$(id -u)" = 0 ] && chown -R postgres "$PG_DIR"
+    # PG_DIR is ours alone (data/, run/, logs): hand it to the server's user, not recursively.
+    if [ "$(id -u)" = 0 ]; then chown postgres "$PG_DIR" "$SOCK"; fi
     # /tmp/patchit-pg may sit under a 0700 parent only root can enter: fail clearly then.
     if ! as_owner test -w "$PG_DIR"; then
         log "$PG_DIR is not writable by the server's user; set PATCHIT_PG_DIR"

@@ -50,3 +50,29 @@ def test_concurrent_writers_lose_nothing(store_url, record_property):
         assert len(store.occurrences(shared.incident_id)) == 1 + total
         assert store.list_artifacts(shared.incident_id) == [f"w{w}.txt" for w in range(WORKERS)]
         assert store.get_artifact(shared.incident_id, "w0.txt").content == str(ROUNDS - 1)
+
+
+
+def test_store_survives_fork(store):
+    """Airflow forks task processes from a parent that may hold an open store: the child must
+    get its own connections, so parent and child can write at the same time."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return
+    from patchit_provider.engine.models import AuditEvent
+
+    incident, _ = store.create_incident(event())
+    store.append_audit(AuditEvent(incident_id=incident.incident_id, kind="parent"))  # pool now holds a connection
+
+    def child() -> None:
+        for _ in range(30):
+            store.append_audit(AuditEvent(incident_id=incident.incident_id, kind="child"))
+
+    proc = multiprocessing.get_context("fork").Process(target=child)
+    proc.start()
+    for _ in range(30):
+        store.append_audit(AuditEvent(incident_id=incident.incident_id, kind="parent"))
+    proc.join(60)
+    assert proc.exitcode == 0
+    trail = store.audit_trail(incident.incident_id)
+    assert Counter(e.kind for e in trail) == {"parent": 31, "child": 30}
+    assert [e.seq for e in trail] == list(range(1, 62))
