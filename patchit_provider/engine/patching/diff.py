@@ -15,8 +15,7 @@ import git
 from unidiff import PatchSet
 
 from patchit_provider.engine.patching.edits import EditError, path_problem
-
-_SCRATCH_CONFIG = ("-c", "core.autocrlf=false", "-c", "core.safecrlf=false")
+from patchit_provider.engine.patching.gitcmd import run_git
 
 
 class DiffError(RuntimeError):
@@ -29,7 +28,7 @@ def make_diff(root: Path, new_contents: dict[str, str]) -> str:
         raise DiffError("nothing to diff")
     with tempfile.TemporaryDirectory(prefix="patchit-diff-") as scratch:
         scratch_path = Path(scratch)
-        repo = git.Repo.init(scratch_path)
+        run_git(scratch_path, "init", "--quiet")
         existing = []
         for rel in new_contents:
             problem = path_problem(Path(root), rel)
@@ -42,31 +41,22 @@ def make_diff(root: Path, new_contents: dict[str, str]) -> str:
                 target.write_bytes(source.read_bytes())
                 existing.append(rel)
         if existing:
-            repo.git.add("--", *existing)
+            run_git(scratch_path, "add", "--", *existing)
         for rel, text in new_contents.items():
             (scratch_path / rel).write_bytes(text.encode("utf-8"))
         created = [rel for rel in new_contents if rel not in existing]
         if created:  # new files show up in `git diff` as "new file" once intended to be added
-            repo.git.add("--intent-to-add", "--", *created)
-        diff = repo.git.execute(
-            ["git", *_SCRATCH_CONFIG, "diff", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/", "--", *sorted(new_contents)],
-            strip_newline_in_stdout=False,
+            run_git(scratch_path, "add", "--intent-to-add", "--", *created)
+        diff = run_git(
+            scratch_path, "diff", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/", "--", *sorted(new_contents)
         )
         if not diff.strip():
             raise DiffError("the edits change nothing")
         try:
-            repo.git.execute(["git", "apply", "--check", "--cached", "-"], istream=_stdin(diff))
+            run_git(scratch_path, "apply", "--check", "--cached", "-", stdin=diff)
         except git.GitCommandError as exc:
             raise DiffError(f"git apply --check rejected the diff: {exc.stderr.strip()}") from exc
     return diff
-
-
-def _stdin(text: str):
-    """gitpython feeds `istream` from a file object; a spooled temp file keeps it in memory."""
-    stream = tempfile.SpooledTemporaryFile()
-    stream.write(text.encode("utf-8"))
-    stream.seek(0)
-    return stream
 
 
 def diff_stats(diff: str) -> tuple[int, int, int, int]:

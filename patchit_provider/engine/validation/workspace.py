@@ -1,0 +1,93 @@
+"""Throwaway copies of the user's repository, and bounded subprocesses to run in them.
+
+Validation and publishing both work in a detached `git worktree` of HEAD in a temporary
+directory (a plain copy when the directory is not a git repository with a commit), so the
+user's work tree, index and branches are never touched; the worktree's metadata is removed
+again afterwards. Hooks are disabled: a checkout must not run the repository's own scripts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import git
+
+from patchit_provider.engine.patching.gitcmd import run_git
+
+MAX_OUTPUT = 4000
+
+
+def has_commit(root: Path) -> bool:
+    try:
+        repo = git.Repo(root)
+        return repo.head.is_valid() and Path(repo.working_tree_dir or "").resolve() == Path(root).resolve()
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
+        return False
+
+
+@contextmanager
+def scratch_tree(repo_root: Path) -> Iterator[Path]:
+    """A disposable checkout of the repository's HEAD (or a copy), removed on exit."""
+    root = Path(repo_root).resolve()
+    base = Path(tempfile.mkdtemp(prefix="patchit-"))
+    tree = base / "tree"
+    is_worktree = has_commit(root)
+    try:
+        if is_worktree:
+            run_git(root, "worktree", "add", "--detach", str(tree), "HEAD")
+        else:
+            shutil.copytree(root, tree, symlinks=True, ignore=shutil.ignore_patterns(".git", "__pycache__"))
+        yield tree
+    finally:
+        if is_worktree:
+            try:
+                run_git(root, "worktree", "remove", "--force", str(tree))
+            except git.GitCommandError:
+                pass  # the directory goes below; prune then drops the metadata
+        shutil.rmtree(base, ignore_errors=True)
+        if is_worktree:
+            run_git(root, "worktree", "prune")
+
+
+def apply_diff(tree: Path, diff: str, check_only: bool = False) -> None:
+    """Apply a diff in a scratch tree, all or nothing (raises git.GitCommandError)."""
+    run_git(tree, "apply", "--check", "--whitespace=nowarn", "-", stdin=diff)
+    if not check_only:
+        run_git(tree, "apply", "--whitespace=nowarn", "-", stdin=diff)
+
+
+def bounded(text: str, limit: int = MAX_OUTPUT) -> str:
+    """The end of a long output (where errors are), marked as cut."""
+    return text if len(text) <= limit else f"[... {len(text) - limit} characters cut ...]\n" + text[-limit:]
+
+
+def run_bounded(
+    args: list[str] | str, cwd: Path, timeout: float, env: dict[str, str] | None = None, shell: bool = False
+) -> tuple[int | None, str]:
+    """(exit status or None on timeout, bounded output). Output goes to a file, so a chatty
+    process cannot fill memory; on timeout the whole process group is killed."""
+    with tempfile.TemporaryFile() as sink:
+        process = subprocess.Popen(
+            args, cwd=cwd, env=env, shell=shell, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            status: int | None = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            status = None
+        size = sink.seek(0, os.SEEK_END)
+        sink.seek(max(0, size - MAX_OUTPUT * 2))
+        text = sink.read().decode("utf-8", "replace")
+    output = bounded(text) if size <= MAX_OUTPUT * 2 else bounded(f"[... output cut ...]\n{text}")
+    if status is None:
+        output += f"\n[timed out after {timeout:g} s]"
+    return status, output
