@@ -51,7 +51,7 @@ DEFAULT_CONNECT_TIMEOUT = 5.0  # seconds to reach a PostgreSQL server
 
 # A forked child (Airflow forks task processes) must not reuse its parent's connections:
 # it drops the inherited pool without closing the parent's sockets and opens its own.
-_OPEN_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+_OPEN_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 os.register_at_fork(after_in_child=lambda: [e.dispose(close=False) for e in list(_OPEN_ENGINES)])
 
 
@@ -62,7 +62,7 @@ def new_incident_id() -> str:
 
 def open_store(
     url: str | URL, *, timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-) -> "IncidentStore":
+) -> IncidentStore:
     """Open (and create or upgrade the schema of) the store at `url`: `sqlite:///path` or
     `postgresql+psycopg://user:pw@host/db`. Connects at once, so a bad URL fails here."""
     return IncidentStore(url, timeout=timeout, connect_timeout=connect_timeout)
@@ -94,8 +94,6 @@ class IncidentStore:
         """Turn driver errors into StoreErrors that say which database failed."""
         try:
             yield
-        except StoreError:
-            raise
         except DBAPIError as exc:
             kind = "unavailable" if exc.connection_invalidated or _operational(exc) else "error"
             cls = StoreUnavailableError if kind == "unavailable" else StoreError
@@ -118,7 +116,7 @@ class IncidentStore:
     def close(self) -> None:
         self._engine.dispose()
 
-    def __enter__(self) -> "IncidentStore":
+    def __enter__(self) -> IncidentStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

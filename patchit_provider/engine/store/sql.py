@@ -6,11 +6,11 @@ import json
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
 from sqlalchemy import ColumnElement, Connection, Insert, Table, and_, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from pydantic import BaseModel
-from pydantic_core import PydanticSerializationError
 from sqlalchemy.engine import Row
 
 from patchit_provider.engine.models import (

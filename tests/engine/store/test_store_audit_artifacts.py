@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from store_factories import event
 
 from patchit_provider.engine.models import Artifact, AuditEvent, AuditKind
 from patchit_provider.engine.store import IncidentNotFoundError
-from store_factories import event
 
 
 def test_audit_trail_is_numbered_in_order(store):

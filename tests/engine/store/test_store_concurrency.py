@@ -6,8 +6,9 @@ import multiprocessing
 import time
 from collections import Counter
 
-from patchit_provider.engine.store import open_store
 from store_factories import concurrent_worker, event
+
+from patchit_provider.engine.store import open_store
 
 WORKERS = 4
 ROUNDS = 40

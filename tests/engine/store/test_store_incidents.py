@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from store_factories import event, triaged
 
 from patchit_provider.engine.models import IncidentState, Outcome, Platform
 from patchit_provider.engine.store import TERMINAL_STATES, IncidentNotFoundError, StoreError
 from patchit_provider.engine.taxonomy import Category
-from store_factories import event, triaged
 
 
 def test_create_is_idempotent_by_event_id(store):

@@ -6,12 +6,12 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert
+from store_factories import event, triage, triaged
 
 from patchit_provider.engine.models import Incident, IncidentState, Platform
 from patchit_provider.engine.store import sql
 from patchit_provider.engine.store.schema import incidents
 from patchit_provider.engine.taxonomy import Category
-from store_factories import event, triage, triaged
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
+from store_factories import event
 
 from patchit_provider.engine.models import AuditEvent
 from patchit_provider.engine.store import (
@@ -21,7 +22,6 @@ from patchit_provider.engine.store import (
 )
 from patchit_provider.engine.store.engine import parse_url
 from patchit_provider.engine.store.schema import schema_version
-from store_factories import event
 
 
 def test_default_sqlite_url_lives_under_airflow_home(tmp_path):
