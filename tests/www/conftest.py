@@ -77,3 +77,52 @@ def token_for(auth_manager):
 @pytest.fixture(scope="session")
 def headers_for(token_for):
     return lambda username: {"Authorization": f"Bearer {token_for(username)}"}
+
+
+class RecordingHandOff:
+    """Stands in for the remediation DAG trigger: records events, answers like the real one."""
+
+    def __init__(self, status: str = "created") -> None:
+        self.status = status
+        self.calls: list = []
+        self.seen: set[str] = set()
+
+    def __call__(self, event, user_name=None):
+        from patchit_provider.www.handoff import REMEDIATION_DAG_ID, HandOff, remediation_run_id
+
+        self.calls.append((event, user_name))
+        run_id = remediation_run_id(event)
+        status = self.status
+        if status == "created" and run_id in self.seen:
+            status = "duplicate"
+        self.seen.add(run_id)
+        return HandOff(status, REMEDIATION_DAG_ID, run_id, "" if status != "failed" else "scheduler on holiday")
+
+
+@pytest.fixture
+def store(tmp_path):
+    from patchit_provider.engine.store import open_store
+
+    with open_store(f"sqlite:///{tmp_path / 'patchit.db'}") as opened:
+        yield opened
+
+
+@pytest.fixture
+def handoff():
+    return RecordingHandOff()
+
+
+@pytest.fixture
+def app(store, handoff, auth_manager):
+    from patchit_provider.www import create_app
+
+    return create_app(lambda: store, hand_off=handoff, max_event_bytes=64_000)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    # root_path as when mounted at /patchit, so generated links carry the prefix
+    with TestClient(app, root_path="/patchit") as test_client:
+        yield test_client

@@ -65,3 +65,29 @@ def add_incident(store, pipeline="sales_daily", run="run-1", task="load", *, pla
     incident.state = state
     incident.outcome = outcome
     return store.save_incident(incident)
+
+
+def bulk_incidents(store, n: int, pipelines=("sales_daily", "hr_payroll", "dbt_models"), start=T0) -> None:
+    """n incidents in one transaction (create_incident one by one would take ~n ms each):
+    rows built by the store's own column mapping, created one second apart, pipelines in turn
+    (`dbt_models` as a dbt incident), every 7th still running."""
+    from sqlalchemy import insert
+
+    from patchit_provider.engine.models import Incident
+    from patchit_provider.engine.store import sql
+    from patchit_provider.engine.store.schema import incidents
+
+    rows = []
+    states = [IncidentState.PUBLISHED, IncidentState.ESCALATED, IncidentState.NO_PATCH, IncidentState.REJECTED,
+              IncidentState.FAILED, IncidentState.PUBLISHED]
+    for i in range(n):
+        pipeline = pipelines[i % len(pipelines)]
+        platform = Platform.DBT if pipeline.startswith("dbt") else Platform.AIRFLOW
+        at = start + timedelta(seconds=i)
+        ev = event(pipeline, f"run-{i}", "load", platform=platform, detected_at=at)
+        inc = Incident(incident_id=f"inc-bulk{i:06d}", event=ev, created_at=at, updated_at=at,
+                       state=IncidentState.TRIAGED if i % 7 == 0 else states[i % len(states)])
+        rows.append({"incident_id": inc.incident_id, "event_id": ev.event_id, "created_at": at, "occurrences": 1,
+                     "audit_seq": 0, **sql.incident_columns(inc)})
+    with store._write() as conn:
+        conn.execute(insert(incidents), rows)
