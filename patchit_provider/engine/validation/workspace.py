@@ -56,11 +56,12 @@ def scratch_tree(repo_root: Path) -> Iterator[Path]:
             run_git(root, "worktree", "prune")
 
 
-def apply_diff(tree: Path, diff: str, check_only: bool = False) -> None:
-    """Apply a diff in a scratch tree, all or nothing (raises git.GitCommandError)."""
+def apply_diff(tree: Path, diff: str, check_only: bool = False, index: bool = False) -> None:
+    """Apply a diff in a scratch tree, all or nothing (raises git.GitCommandError); `index`
+    stages it too, ready to commit."""
     run_git(tree, "apply", "--check", "--whitespace=nowarn", "-", stdin=diff)
     if not check_only:
-        run_git(tree, "apply", "--whitespace=nowarn", "-", stdin=diff)
+        run_git(tree, "apply", "--whitespace=nowarn", *(["--index"] if index else []), "-", stdin=diff)
 
 
 def bounded(text: str, limit: int = MAX_OUTPUT) -> str:
