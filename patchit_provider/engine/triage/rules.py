@@ -57,7 +57,6 @@ RULES: list[Rule] = [
     # --- infra.network (after auth: a 401 is not transient) ---
     R(C.INFRA_NETWORK, ("ConnectionRefusedError", "ConnectionResetError", "ConnectionAbortedError", "BrokenPipeError", "ConnectError", "ConnectTimeout", "ReadTimeout", "ReadTimeoutError", "RemoteDisconnected", "RemoteProtocolError", "gaierror", "NewConnectionError", "MaxRetryError", "ProtocolError", "ChunkedEncodingError", "SSLError"), None, 0.9, "a network dependency failed"),
     R(C.INFRA_NETWORK, (), r"\b(?:500|502|503|504)\b[^\n]{0,40}(?:Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out|Internal Server Error)|Server error '5\d\d|\b429\b[^\n]{0,30}Too Many Requests|Too Many Requests for url|Max retries exceeded|Failed to establish a new connection|Connection refused|Connection reset by peer|Name or service not known|Temporary failure in name resolution|nodename nor servname|could not connect to server|server closed the connection unexpectedly|SSL SYSCALL error|could not translate host name|Connection timed out|Read timed out", 0.85, "a network call failed (transient)"),
-    R(C.INFRA_NETWORK, ("ConnectionError", "HTTPError", "HTTPStatusError", "OperationalError", "TransportError"), None, 0.6, "a connection-level error"),
     # --- upstream.failed ---
     R(C.UPSTREAM_FAILED, (), r"PATH_NOT_FOUND|Path does not exist|NoSuchKey|The specified key does not exist|upstream_failed|No files? found (?:matching|for)|missing partition", 0.8, "an expected input from upstream is absent"),
     R(C.UPSTREAM_FAILED, ("FileNotFoundError",), None, 0.8, "an input file produced elsewhere is absent", when="input_path"),
@@ -95,6 +94,7 @@ RULES: list[Rule] = [
     R(C.CODE_ERROR, ("TypeError", "RecursionError", "NotImplementedError", "IndexError", "DagCycleException", "AirflowDagCycleException", "ParamValidationError"), None, 0.7, "a programming error in the pipeline's code"),
     R(C.CODE_ERROR, (), r"Compilation Error|Parsing Error|syntax error at or near|Parser Error: syntax error|PARSE_SYNTAX_ERROR", 0.8, "the SQL or model does not compile"),
     # --- generic fallbacks ---
+    R(C.INFRA_NETWORK, ("ConnectionError", "HTTPError", "HTTPStatusError", "OperationalError", "TransportError"), None, 0.6, "a connection-level error"),
     R(C.INFRA_TIMEOUT, ("TimeoutError", "TimeoutExpired", "Timeout"), None, 0.6, "an operation timed out"),
     R(C.DATA_TYPE_MISMATCH, ("ValueError",), r"invalid|could not|cannot|unable", 0.5, "a value could not be used"),
 ]
