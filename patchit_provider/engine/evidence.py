@@ -46,6 +46,8 @@ def collect_evidence(
         notes.append(f"repository root {repo_root} is not a directory")
         root = None
     mapped = _map_frames(error, root) if error else []
+    if error is None:
+        notes.append("no exception found in the event or the log")
     evidence = Evidence(
         event_id=event.event_id,
         error=error,
@@ -57,8 +59,6 @@ def collect_evidence(
         recent_changes=_recent_changes(mapped[-1].path, root, notes) if root and mapped else [],
         notes=notes,
     )
-    if error is None:
-        notes.append("no exception found in the event or the log")
     redacted, count = redact_obj(evidence)
     redacted.redactions = count
     return redacted
