@@ -1,0 +1,92 @@
+"""RCA report: complete, escaped, fenced so that untrusted log text cannot break out."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import git
+
+from patchit_provider.engine.evidence import collect_evidence
+from patchit_provider.engine.models import FailureEvent, Incident
+from patchit_provider.engine.report import md_escape, md_fence, render_rca
+from patchit_provider.engine.settings import PatchitSettings
+from patchit_provider.engine.triage import triage
+
+FIXTURES = Path(__file__).parent / "fixtures" / "logs"
+
+
+def incident_for(log_text: str, repo: Path | None = None) -> Incident:
+    event = FailureEvent(pipeline_id="orders", run_id="manual__2025-06-01T10:00:00+00:00", task_id="transform",
+                         try_number=1, log_text=log_text)
+    evidence = collect_evidence(event, repo, PatchitSettings())
+    return Incident(incident_id="inc-1", event=event, evidence=evidence, triage=triage(evidence))
+
+
+def test_report_sections_and_json(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    (repo / "scripts" / "ingest.py").write_text((FIXTURES / "repo_orders" / "scripts" / "ingest.py").read_text())
+    r = git.Repo.init(repo)
+    r.index.add(["scripts/ingest.py"])
+    r.index.commit("ingest orders")
+    md, data = render_rca(incident_for((FIXTURES / "airflow2_bash_filenotfound.log").read_text(), repo))
+    for heading in ("## What failed", "## Category", "## Next step", "## Evidence", "## Code",
+                    "## Recent changes of the culprit file", "## Log excerpt"):
+        assert heading in md
+    assert "upstream.failed" in md and "scripts/ingest.py:5" in md.replace("\\", "")
+    assert "ingest orders" in md
+    assert data["triage"]["category"] == "upstream.failed"
+    assert data["triage"]["culprit"] == {"path": "scripts/ingest.py", "line": 5}
+    json.dumps(data)
+
+
+def test_untrusted_text_cannot_break_markdown():
+    hostile = (
+        "Traceback (most recent call last):\n"
+        '  File "/x/a.py", line 1, in f\n'
+        "ValueError: invalid literal for int() with base 10: '```` <script>alert(1)</script> [x](javascript:y) # h'\n"
+        "`````\n# injected heading\n"
+    )
+    md, _ = render_rca(incident_for(hostile))
+    outside = outside_fences(md)
+    assert "<script>" not in outside and "[x](javascript" not in outside
+    assert not re.search(r"^\s*#+ injected", outside, re.M)  # escaped inline, never a heading
+    assert "<script>" in md  # kept, but only inside a code block
+
+
+def outside_fences(md: str) -> str:
+    """The Markdown text outside fenced blocks, following CommonMark's closing rule (a fence of
+    at least the opening length, made only of backticks)."""
+    kept, fence = [], None
+    for line in md.splitlines():
+        if fence is None:
+            match = re.match(r"^(`{3,})", line)
+            if match:
+                fence = match.group(1)
+                continue
+            kept.append(line)
+        elif re.fullmatch(r"`{%d,}\s*" % len(fence), line):
+            fence = None
+    assert fence is None, "a fence was left open"
+    return "\n".join(kept)
+
+
+def test_secrets_never_reach_the_report():
+    text = "Traceback (most recent call last):\n  File \"/x/a.py\", line 1, in f\nValueError: could not connect to postgresql://u:Pa55word99@db/x with token=ghp_" + "a1B2c3D4" * 5 + "\n"
+    md, data = render_rca(incident_for(text))
+    assert "Pa55word99" not in md and "Pa55word99" not in json.dumps(data)
+    assert "ghp_a1B2" not in md
+
+
+def test_untriaged_incident():
+    event = FailureEvent(pipeline_id="orders", run_id="r1")
+    md, data = render_rca(Incident(incident_id="i", event=event))
+    assert "Not triaged yet" in md and data["triage"] is None
+
+
+def test_helpers():
+    assert md_fence("a ``` b") .startswith("````text\n")
+    assert md_fence("plain").startswith("```text\n")
+    assert md_escape("*bold* <b> [l](u)\nnext") == "\\*bold\\* &lt;b&gt; \\[l\\]\\(u\\) next"
