@@ -95,7 +95,8 @@ class RecordingHandOff:
         status = self.status
         if status == "created" and run_id in self.seen:
             status = "duplicate"
-        self.seen.add(run_id)
+        if status != "failed":
+            self.seen.add(run_id)
         return HandOff(status, REMEDIATION_DAG_ID, run_id, "" if status != "failed" else "scheduler on holiday")
 
 
