@@ -36,12 +36,11 @@ def redact_event(event: FailureEvent) -> FailureEvent:
     """Redact the free-text parts of an event; ids stay as they are so idempotency holds."""
     from patchit_provider.engine.redaction import redact, redact_obj
 
-    log_text = redact(event.log_text)[0] if event.log_text else event.log_text
     return event.model_copy(
         update={
-            "log_text": log_text,
-            "error": redact_obj(event.error) if event.error else None,
-            "metadata": redact_obj(event.metadata),
+            "log_text": redact(event.log_text)[0] if event.log_text else event.log_text,
+            "error": redact_obj(event.error)[0] if event.error else None,
+            "metadata": redact_obj(event.metadata)[0],
         }
     )
 
@@ -234,13 +233,13 @@ class Remediator:
             return saved
 
     def publish(self, incident_id: str) -> Incident:
-        from patchit_provider.engine.publishing import publish
-
         with self._stage(incident_id, "publish") as incident:
             if incident.state is not IncidentState.VALIDATED or incident.patch is None:
                 return incident
             if self.settings.publish_mode == "none":
                 return incident
+            from patchit_provider.engine.publishing import publish
+
             repo = self.repo_root(incident)
             if repo is None:
                 raise RuntimeError("publishing needs the pipeline repository")

@@ -29,11 +29,11 @@ def _event_from_run(repo: Path, script: str, *, dag: str = "orders", secret: str
         log = f"connecting with token={secret}\n" + log
         tb = f"{tb}\n(api key was {secret})"
     return FailureEvent(
+        platform="generic",
         pipeline_id=dag,
         run_id="scheduled__2026-11-22T03:00:00+00:00",
         task_id="enrich",
         try_number=1,
-        code_path=str(repo / "run_orders.py"),
         log_text=log,
         error=ErrorInfo(type=exc_type, message=message, traceback=tb),
     )
@@ -115,7 +115,6 @@ def test_rejected_patch_is_not_published(remediator: Remediator, pipeline_repo: 
 
 def test_unknown_repository_means_no_patch(remediator: Remediator, pipeline_repo: Path):
     event = _event_from_run(pipeline_repo, "run_orders.py data/orders.csv", dag="unmapped")
-    event.code_path = "/nonexistent/dags/unmapped.py"
     incident = remediator.run_all(event)
     assert incident.outcome is Outcome.NO_PATCH
     trail = remediator.store.audit_trail(incident.incident_id)
