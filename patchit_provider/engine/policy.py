@@ -223,6 +223,5 @@ def check_policy(
     if secrets:
         violations.append(f"the added lines contain {secrets} value(s) that look like secrets")
     for patched in patch:
-        path = sorted(_diff_paths(patched))[-1] if _diff_paths(patched) else patched.path
-        violations += _critic(path, patched)
+        violations += _critic(patched.path, patched)
     return PolicyDecision(allowed=not violations, violations=violations)

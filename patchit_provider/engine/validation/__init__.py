@@ -131,8 +131,8 @@ def validate(
             failed = _apply(tree, proposal.diff)
         if failed is not None:
             return ValidationResult(passed=False, checks=[*checks, failed], replay="not_possible", policy=decision)
-        checks.append(CheckResult(name="apply", passed=True, output=f"{len(proposal.files)} file(s) patched"))
         changed = sorted({patched.path for patched in PatchSet(proposal.diff)})
+        checks.append(CheckResult(name="apply", passed=True, output=f"{len(changed)} file(s) patched: {', '.join(changed)}"))
         checks.append(_compile(tree, changed))
         if dag_rel and (tree / dag_rel).is_file():
             result, output = _run_dag(tree, dag_rel, event, env, timeout)
