@@ -13,6 +13,7 @@ import socket
 import traceback
 from typing import Any, Mapping
 
+from patchit_provider.capture.suggest import with_hint
 from patchit_provider.engine.models import ErrorInfo, FailureEvent, Frame, Platform
 
 # `type` of an ErrorInfo when Airflow only gives a string (task killed, marked failed by a person).
@@ -22,7 +23,7 @@ LOG_TEMPLATE = "dag_id={dag_id}/run_id={run_id}/task_id={task_id}/{map}attempt={
 
 
 def error_info(error: BaseException | str | None) -> ErrorInfo | None:
-    """The exception's type, message, formatted traceback (keeps "Did you mean") and frames."""
+    """The exception's type, message, formatted traceback (with "Did you mean") and frames."""
     if error is None:
         return None
     if isinstance(error, BaseException):
@@ -33,7 +34,7 @@ def error_info(error: BaseException | str | None) -> ErrorInfo | None:
         return ErrorInfo(
             type=type(error).__name__,
             message=str(error),
-            traceback="".join(traceback.format_exception(error)),
+            traceback=with_hint("".join(traceback.format_exception(error)), error),
             frames=frames,
         )
     return ErrorInfo(type=EXTERNAL_ERROR_TYPE, message=str(error))

@@ -82,5 +82,6 @@ def trigger_remediation(
             if result is not None:
                 return result
         except Exception as exc:  # the channel is internal API: fall back, never fail
-            log.warning("PATCHIT: supervisor trigger failed (%s); using the REST API", exc)
+            detail = getattr(exc, "detail", None) or getattr(getattr(exc, "response", None), "text", "")
+            log.warning("PATCHIT: supervisor trigger failed (%s %s); using the REST API", exc, str(detail)[:300])
     return trigger_via_api(event, api_conn_id, timeout)

@@ -1,0 +1,135 @@
+"""(b) A real failing DAG run with dag.test(): capture starts exactly one remediation run, and the
+remediation DAG turns it into a validated patch on a branch that makes the task succeed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+TASK_ID = "summarize_orders"
+EXPECTED_AUDIT = [
+    "event.received",
+    "evidence.saved",
+    "triage.completed",
+    "patch.proposed",
+    "validation.finished",
+    "branch.created",
+]
+
+
+@pytest.fixture(scope="module")
+def failed_once(pipeline_dag):
+    """Run the failing DAG once; a test listener fires capture a second time for the same failure
+    (after the notifier and PATCHIT's listener) and records what capture answered."""
+    from airflow.listeners import hookimpl
+    from airflow.sdk.listener import get_listener_manager
+
+    from patchit_provider.capture import capture_failure
+
+    seen: dict = {"results": []}
+
+    class AgainListener:
+        @hookimpl
+        def on_task_instance_failed(self, previous_state, task_instance, error):
+            seen["state"] = str(task_instance.state)
+            seen["event_error"] = error
+            seen["results"].append(capture_failure(task_instance, error, source="test-again"))
+
+    again = AgainListener()
+    manager = get_listener_manager()
+    manager.add_listener(again)
+    try:
+        dag_run = pipeline_dag.test()
+    finally:
+        manager.pm.unregister(again)
+    return types.SimpleNamespace(dag_run=dag_run, **seen)
+
+
+def test_failure_starts_exactly_one_remediation_run(failed_once, remediation_runs, pipeline_repo_root):
+    from patchit_provider.capture.trigger import remediation_run_id
+    from patchit_provider.engine.models import FailureEvent
+
+    assert str(failed_once.dag_run.state) == "failed"
+    assert isinstance(failed_once.event_error, NameError)
+    runs = remediation_runs()
+    assert len(runs) == 1, runs
+    run_id, conf = runs[0]
+    event = FailureEvent.model_validate(conf["event"])
+    assert run_id == remediation_run_id(event) == f"patchit__{event.event_id}"
+    assert (event.pipeline_id, event.task_id, event.map_index, event.try_number) == ("orders_daily", TASK_ID, -1, 1)
+    assert event.error.type == "NameError"
+    assert "Did you mean: 'order_total'?" in event.error.traceback
+    assert event.error.frames[-1].function == "summarize_orders"
+    assert event.code_path == str(pipeline_repo_root / "dags" / "orders.py")
+    assert event.metadata["tags"] == ["sales"] and event.metadata["operator"] == "PythonOperator"
+    # notifier first (created), then PATCHIT's listener, then this test's capture: duplicates
+    assert failed_once.results == [{"event_id": event.event_id, "run_id": run_id, "outcome": "duplicate"}]
+
+
+@pytest.fixture(scope="module")
+def remediated(failed_once, remediation_dag, pipeline_repo_root):
+    """Run the remediation DAG with the conf capture sent (dag.test() does not run triggered runs)."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        conf = session.scalar(select(DagRun.conf).where(DagRun.dag_id == "patchit_remediation"))
+    dag_run = remediation_dag.test(run_conf=dict(conf))
+    return types.SimpleNamespace(dag_run=dag_run, conf=dict(conf))
+
+
+def _store():
+    from patchit_provider.engine.settings import PatchitSettings
+    from patchit_provider.hooks.store import PatchitStoreHook
+
+    return PatchitStoreHook(settings=PatchitSettings()).get_store()
+
+
+def test_remediation_dag_records_incident_and_audit_trail(remediated):
+    from patchit_provider.engine.models import IncidentState, Outcome
+
+    assert str(remediated.dag_run.state) == "success"
+    store = _store()
+    try:
+        incident = store.get_incident_by_event(remediated.conf["event"]["event_id"])
+        assert incident is not None
+        assert incident.remediation_run_id and incident.remediation_run_id.startswith("manual__")
+        kinds = [a.kind for a in store.audit_trail(incident.incident_id)]
+    finally:
+        store.close()
+    assert kinds == EXPECTED_AUDIT
+    assert incident.state is IncidentState.PUBLISHED
+    assert incident.outcome is Outcome.PATCH_VALIDATED
+    assert incident.triage.category.value == "code.error"
+    assert incident.publication.branch == f"patchit/{incident.fingerprint}"
+
+
+def test_patch_branch_makes_the_task_succeed(remediated, pipeline_repo_root, dag_loader, tmp_path):
+    store = _store()
+    try:
+        incident = store.get_incident_by_event(remediated.conf["event"]["event_id"])
+    finally:
+        store.close()
+    branch = incident.publication.branch
+    repo = str(pipeline_repo_root)
+    # PATCHIT never touches the checked-out branch or the work tree
+    assert subprocess.run(["git", "-C", repo, "branch", "--show-current"], capture_output=True, text=True).stdout.strip() == "main"
+    assert subprocess.run(["git", "-C", repo, "status", "--porcelain"], capture_output=True, text=True).stdout == ""
+    diff = subprocess.run(["git", "-C", repo, "diff", "main", branch], capture_output=True, text=True, check=True).stdout
+    assert "-    return round(order_totl, 2)" in diff and "+    return round(order_total, 2)" in diff
+
+    worktree = tmp_path / "patched"
+    subprocess.run(["git", "-C", repo, "worktree", "add", "-q", str(worktree), branch], check=True)
+    try:
+        patched = dag_loader(worktree / "dags" / "orders.py", "orders_daily", module_name="patchit_it_patched_orders")
+        dag_run = patched.test()
+        assert str(dag_run.state) == "success"
+    finally:
+        subprocess.run(["git", "-C", repo, "worktree", "remove", "--force", str(worktree)], check=False)
+        sys.modules.pop("patchit_it_patched_orders", None)
