@@ -125,5 +125,5 @@ def client(app):
     from fastapi.testclient import TestClient
 
     # root_path as when mounted at /patchit, so generated links carry the prefix
-    with TestClient(app, root_path="/patchit") as test_client:
+    with TestClient(app, base_url="http://testserver/patchit", root_path="/patchit") as test_client:
         yield test_client
