@@ -9,7 +9,8 @@ only on the fallback path) and every call has a timeout.
 from __future__ import annotations
 
 import json
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 from urllib.parse import quote
 
 from airflow.sdk import BaseHook
@@ -59,18 +60,19 @@ class PatchitApiHook(BaseHook):
         creds = (conn.login, conn.password or "") if conn.login else None
         return host.rstrip("/"), creds
 
-    def _client(self):
+    @contextmanager
+    def _client(self) -> Iterator[Any]:
+        """An httpx client on the API server, with a JWT from POST /auth/token when there is a login."""
         import httpx
 
         base, creds = self._resolve()
-        client = httpx.Client(base_url=base, timeout=httpx.Timeout(self.timeout), transport=self._transport)
-        if creds:
-            resp = client.post("/auth/token", json={"username": creds[0], "password": creds[1]})
-            if resp.status_code not in (200, 201):
-                client.close()
-                raise PatchitApiError(f"POST /auth/token answered {resp.status_code}: {resp.text[:300]}")
-            client.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
-        return client
+        with httpx.Client(base_url=base, timeout=httpx.Timeout(self.timeout), transport=self._transport) as client:
+            if creds:
+                resp = client.post("/auth/token", json={"username": creds[0], "password": creds[1]})
+                if resp.status_code not in (200, 201):
+                    raise PatchitApiError(f"POST /auth/token answered {resp.status_code}: {resp.text[:300]}")
+                client.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
+            yield client
 
     @staticmethod
     def _check(resp, what: str) -> Any:

@@ -170,3 +170,91 @@ def remediation_runs(airflow_db):
 @pytest.fixture()
 def dag_loader():
     return load_dag
+
+
+class FakeAirflowApi:
+    """A local stand-in for the Airflow REST API (the shapes PATCHIT uses), on 127.0.0.1.
+
+    `delay` makes every answer slow; `logs` / `details` / `task_instances` are served by path.
+    """
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        api = self
+        self.requests: list[dict] = []
+        self.runs: dict[str, dict] = {}
+        self.delay = 0.0
+        self.logs: dict[str, list] = {}
+        self.details: dict[str, dict] = {}
+        self.task_instances: dict[str, dict] = {}
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def _reply(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _record(self) -> dict:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"null") if length else None
+                entry = {"method": self.command, "path": self.path, "body": body,
+                         "auth": self.headers.get("Authorization")}
+                api.requests.append(entry)
+                if api.delay:
+                    import time
+
+                    time.sleep(api.delay)
+                return entry
+
+            def do_POST(self):
+                entry = self._record()
+                if self.path == "/auth/token":
+                    return self._reply(201, {"access_token": "tok-123"})
+                if self.path.endswith("/dagRuns") and entry["auth"] == "Bearer tok-123":
+                    run_id = entry["body"]["dag_run_id"]
+                    if run_id in api.runs:
+                        return self._reply(409, {"detail": "already exists"})
+                    api.runs[run_id] = entry["body"]
+                    return self._reply(200, {"dag_run_id": run_id, "state": "queued"})
+                return self._reply(401 if not entry["auth"] else 404, {"detail": "no"})
+
+            def do_GET(self):
+                self._record()
+                path = self.path.split("?")[0]
+                for table in (api.logs, api.details, api.task_instances):
+                    if path in table:
+                        value = table[path]
+                        return self._reply(200, {"content": value, "continuation_token": None}
+                                           if table is api.logs else value)
+                return self._reply(404, {"detail": f"not found: {path}"})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def conn_uri(self) -> str:
+        return f"http://admin:admin@127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture()
+def fake_api(monkeypatch):
+    """A FakeAirflowApi wired in as the `patchit_api` connection."""
+    api = FakeAirflowApi()
+    monkeypatch.setenv("AIRFLOW_CONN_PATCHIT_API", api.conn_uri)
+    yield api
+    api.close()

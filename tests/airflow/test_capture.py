@@ -1,0 +1,175 @@
+"""(c) Capture never hurts the task: bounded in time, never raising, and quiet when it should be."""
+
+from __future__ import annotations
+
+import time
+import types
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def _ti(dag_id="orders_daily", state="failed", tags=("sales",), try_number=1, run_id="manual__2026-01-01"):
+    dag = types.SimpleNamespace(dag_id=dag_id, tags=list(tags), fileloc="/srv/pipelines/dags/orders.py")
+    task = types.SimpleNamespace(dag=dag, task_type="PythonOperator", owner="data")
+    return types.SimpleNamespace(
+        dag_id=dag_id, run_id=run_id, task_id="summarize_orders", map_index=-1,
+        try_number=try_number, state=state, task=task, hostname="worker-1",
+    )
+
+
+def _live_error() -> NameError:
+    try:
+        order_total = 1  # noqa: F841
+        return order_totl  # noqa: F821
+    except NameError as exc:
+        return exc
+
+
+@pytest.fixture()
+def calls(monkeypatch):
+    """Record capture_failure calls made by the listener instead of capturing."""
+    import patchit_provider.capture as capture
+
+    seen: list = []
+    monkeypatch.setattr(capture, "capture_failure", lambda ti, error, **kw: seen.append((ti, error, kw)))
+    return seen
+
+
+def _fire(ti, error="boom"):
+    from patchit_provider.plugins.listener import on_task_instance_failed
+
+    return on_task_instance_failed(previous_state="running", task_instance=ti, error=error)
+
+
+def test_retry_captures_nothing(calls):
+    _fire(_ti(state="up_for_retry"), _live_error())
+    assert calls == []
+
+
+def test_final_failure_is_captured(calls):
+    _fire(_ti(), _live_error())
+    assert len(calls) == 1 and calls[0][2]["source"] == "listener"
+
+
+def test_patchit_own_and_ignored_dags_capture_nothing(calls, patchit_env):
+    patchit_env(ignore_dags="legacy_dag, other")
+    for dag_id in ("patchit_remediation", "legacy_dag"):
+        _fire(_ti(dag_id=dag_id))
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("watch", "tags", "captured"),
+    [("all", (), True), ("tagged", ("patchit",), True), ("tagged", ("sales",), False), ("none", ("patchit",), False)],
+)
+def test_watch_setting(calls, patchit_env, watch, tags, captured):
+    patchit_env(watch=watch)
+    _fire(_ti(tags=tags))
+    assert bool(calls) is captured
+
+
+def test_notifier_is_an_opt_in_regardless_of_watch(calls, patchit_env, monkeypatch):
+    import patchit_provider.capture as capture
+    from patchit_provider.notifications.patchit import PatchitNotifier
+
+    from airflow.sdk import DAG
+
+    patchit_env(watch="none")
+    PatchitNotifier()({"ti": _ti(), "dag": DAG("orders_daily", tags=["sales"]), "exception": _live_error()})
+    assert len(calls) == 1 and calls[0][2]["source"] == "notifier"
+    calls.clear()
+    PatchitNotifier()({"ti": _ti(dag_id="patchit_remediation"), "dag": None})
+    assert calls == []
+
+
+def test_network_refused_returns_fast_without_raising(airflow_db, patchit_env, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_PATCHIT_API", "http://admin:admin@127.0.0.1:9")
+    patchit_env(capture_timeout="5")
+    start = time.monotonic()
+    assert _fire(_ti(), "Executor reported the task as failed") is None
+    assert time.monotonic() - start < 5
+
+
+def test_slow_api_is_abandoned_at_the_time_bound(airflow_db, patchit_env, fake_api):
+    fake_api.delay = 5.0
+    patchit_env(capture_timeout="0.5")
+    start = time.monotonic()
+    assert _fire(_ti(), "Executor reported the task as failed") is None
+    assert time.monotonic() - start < 1.5
+    assert fake_api.requests  # it did try
+
+
+def test_hanging_supervisor_channel_is_abandoned_at_the_time_bound(airflow_db, patchit_env, monkeypatch):
+    from airflow.sdk.execution_time import task_runner
+
+    class Hanging:
+        def send(self, msg):
+            time.sleep(5)
+
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Hanging(), raising=False)
+    patchit_env(capture_timeout="0.5")
+    start = time.monotonic()
+    assert _fire(_ti(), _live_error()) is None
+    assert time.monotonic() - start < 1.5
+
+
+@pytest.mark.parametrize("broken", ["build_event", "load_settings"])
+def test_raising_inside_capture_never_escapes(airflow_db, monkeypatch, broken):
+    import patchit_provider.capture.event as event
+    import patchit_provider.config as config
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(event if broken == "build_event" else config, broken, boom)
+    assert _fire(_ti(), _live_error()) is None
+
+
+def test_rest_fallback_triggers_once_then_duplicate(airflow_db, fake_api, patchit_env):
+    from patchit_provider.capture import capture_failure
+
+    patchit_env(capture_timeout="10")
+    first = capture_failure(_ti(), "Executor reported the task as failed")
+    again = capture_failure(_ti(), "Executor reported the task as failed")
+    assert first["outcome"] == "created" and again["outcome"] == "duplicate"
+    assert first["run_id"] == again["run_id"] == f"patchit__{first['event_id']}"
+    assert len(fake_api.runs) == 1
+    (body,) = fake_api.runs.values()
+    assert body["logical_date"] is None and body["dag_run_id"] == first["run_id"]
+    assert body["conf"]["event"]["error"] == {
+        "type": "AirflowExternalFailure", "message": "Executor reported the task as failed",
+        "traceback": None, "frames": [],
+    }
+    posts = [r["path"] for r in fake_api.requests if r["method"] == "POST"]
+    assert posts == ["/auth/token", "/api/v2/dags/patchit_remediation/dagRuns"] * 2
+
+
+def test_dag_processor_comms_are_not_used_for_triggering(monkeypatch):
+    """The DAG processor's comms decode other messages: TriggerDagRun would never be answered."""
+    from airflow.sdk.execution_time import task_runner
+    from pydantic import TypeAdapter
+
+    from patchit_provider.capture.trigger import _task_channel
+
+    class ProcessorComms:
+        body_decoder = TypeAdapter(int)
+
+        def send(self, msg):  # pragma: no cover - must not be called
+            raise AssertionError("sent through the DAG processor's channel")
+
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", ProcessorComms(), raising=False)
+    assert _task_channel() is None
+
+
+def test_event_from_live_exception_keeps_the_hint_and_frames():
+    from patchit_provider.capture.event import build_event
+
+    event = build_event(_ti(), _live_error())
+    assert event.error.type == "NameError"
+    assert event.error.traceback.rstrip().endswith("Did you mean: 'order_total'?")
+    assert event.error.frames[-1].function == "_live_error"
+    assert event.code_path == "/srv/pipelines/dags/orders.py"
+    assert event.metadata["operator"] == "PythonOperator" and event.metadata["hostname"] == "worker-1"
+    assert build_event(_ti(), "x").event_id == event.event_id  # same failure, same id
