@@ -291,3 +291,11 @@ def test_same_failure_in_two_checkouts_same_fingerprint(real, tmp_path):
     moved = tracebacks["file_input_missing"].replace(str(root), "/opt/airflow/dags/repo")
     second, _ = run_triage(moved, root)
     assert first.fingerprint == second.fingerprint and second.culprit == first.culprit
+
+
+def test_airflow2_sigkill_line_without_error_words_is_seen():
+    filler = [f"[2024-05-01T02:00:01.000+0000] {{taskinstance.py:1}} INFO - batch {i}" for i in range(500)]
+    log = "\n".join([*filler, "[2024-05-01T02:00:03.750+0000] {local_task_job_runner.py:240} INFO - "
+                     "Task exited with return code Negsignal.SIGKILL"])
+    result, _ = run_triage(log, None)
+    assert result.category == Category.INFRA_RESOURCE

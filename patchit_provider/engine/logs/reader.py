@@ -25,7 +25,7 @@ SNIFF_LINES = 200
 # Lines that are worth a window when no traceback or error record is found.
 _ERROR_LINE = re.compile(
     r"\bERROR\b|\bFATAL\b|\bCRITICAL\b|\[error ?\]|\"level\": ?\"(?:error|critical)\"|"
-    r"(?:Database|Compilation|Runtime) Error|Failure in test|Exception in thread|Traceback"
+    r"(?:Database|Compilation|Runtime) Error|Failure in test|Exception in thread|Traceback|SIGKILL|\bKilled\b|No space left"
 )
 # Exceptions that only report that something else failed: look for that something else.
 _WRAPPER = re.compile(
@@ -90,7 +90,8 @@ def read_log(source: LogSource) -> LogDigest:
             if kind:
                 votes[kind] += 1
         hot = ("rror" in line or "RROR" in line or "xception" in line or "ailure" in line
-               or "Traceback" in line or "FATAL" in line or "CRITICAL" in line)
+               or "Traceback" in line or "FATAL" in line or "CRITICAL" in line or "SIGKILL" in line
+               or "Killed" in line or "space left" in line)
         if hot or busy:  # the slow path; most lines of a big log are neither
             busy = _scan(line, number, hot, tail, records, pytb, dbt, java, strong, weak)
         if strong.left > 0 or strong.anchored:
