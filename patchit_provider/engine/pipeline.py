@@ -46,9 +46,10 @@ def redact_event(event: FailureEvent) -> FailureEvent:
 
 
 class Remediator:
-    def __init__(self, store: Any, settings: PatchitSettings | None = None) -> None:
+    def __init__(self, store: Any, settings: PatchitSettings | None = None, github_target: Any = None) -> None:
         self.store = store
         self.settings = settings or PatchitSettings()
+        self.github_target = github_target  # publishing.github_client.GitHubTarget for publish_mode = github
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -243,7 +244,7 @@ class Remediator:
             repo = self.repo_root(incident)
             if repo is None:
                 raise RuntimeError("publishing needs the pipeline repository")
-            publication = publish(incident.patch, incident, repo, self.settings.publish_mode)
+            publication = publish(incident.patch, incident, repo, self.settings.publish_mode, github=self.github_target)
             incident.publication = publication
             self._artifact(incident, "pr.md", publication.description_md, "text/markdown")
             self.audit(

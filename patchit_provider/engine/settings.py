@@ -49,10 +49,11 @@ class PatchitSettings(BaseModel):
         description='JSON object mapping DAG id (or fnmatch pattern) to a repository path, e.g. {"sales_*": "/srv/pipelines"}. '
         "Without a match, the git work tree holding the DAG file is used.",
     )
-    publish_mode: Literal["branch", "mock_pr", "none"] = Field(
+    publish_mode: Literal["branch", "mock_pr", "github", "none"] = Field(
         "branch",
         description="'branch': a local branch patchit/<fingerprint> with one commit; 'mock_pr': "
-        "the branch plus a PR file under .mock_github/prs/; 'none': keep the patch in the store only.",
+        "the branch plus a PR file under .mock_github/prs/; 'github': a draft pull request on GitHub "
+        "through the `github_conn_id` connection; 'none': keep the patch in the store only.",
     )
     check_command: str = Field(
         "", description="Shell command run from the root of the patched copy; the patch is valid only if it exits 0."
@@ -60,6 +61,12 @@ class PatchitSettings(BaseModel):
     validation_timeout: float = Field(300.0, gt=0, description="Seconds one validation check may take.")
     log_tail_bytes: int = Field(
         262_144, gt=0, description="Bytes of a task log PATCHIT reads from its end."
+    )
+    github_conn_id: str = Field(
+        "patchit_github",
+        description="Connection (type patchit_github) used when publish_mode = github: host = API URL "
+        "(empty: https://api.github.com; GitHub Enterprise: https://HOST/api/v3), password = token, "
+        'extra = {"repository": "owner/name", "base_branch": "...", "labels": [...]}.',
     )
 
     @field_validator("ignore_dags", mode="before")

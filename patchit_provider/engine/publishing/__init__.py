@@ -8,6 +8,9 @@ making a second one.
 `mock_pr` (opt-in, `publish_mode = mock_pr`) also writes the original PATCHIT's mock PR files,
 `.mock_github/prs/<number>.json` and `.md`, into the repository's work tree: plain untracked
 files, committed nowhere, for demos and for tools that read them instead of a real forge.
+
+`github` (`publish_mode = github`) publishes through GitHub's REST API instead, with the target
+(repository, token, base branch, labels) from the `patchit_github` connection: see `github.py`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import git
 
@@ -23,6 +27,9 @@ from patchit_provider.engine.patching.gitcmd import run_git
 from patchit_provider.engine.redaction import redact
 from patchit_provider.engine.publishing.description import render_description, title_of
 from patchit_provider.engine.validation.workspace import apply_diff, has_commit, scratch_tree
+
+if TYPE_CHECKING:  # github_client imports PublishError from here
+    from patchit_provider.engine.publishing.github_client import GitHubTarget
 
 __all__ = ["PublishError", "publish"]
 
@@ -99,10 +106,19 @@ def _mock_pr(root: Path, branch: str, commit: str, title: str, body: str, propos
     return number, prs / f"{number}.md"
 
 
-def publish(proposal: PatchProposal, incident: Incident, repo_root: Path, mode: str) -> Publication:
-    """Publish a validated proposal as `mode` ('branch' or 'mock_pr'; 'none' is the caller's)."""
+def publish(
+    proposal: PatchProposal, incident: Incident, repo_root: Path, mode: str, *, github: GitHubTarget | None = None
+) -> Publication:
+    """Publish a validated proposal as `mode` ('branch', 'mock_pr' or 'github', which needs
+    `github`; 'none' is the caller's)."""
+    if mode == "github":
+        if github is None:
+            raise PublishError("publish_mode 'github' needs a GitHub target (the patchit_github connection)")
+        from patchit_provider.engine.publishing.github import publish_github
+
+        return publish_github(proposal, incident, repo_root, github)
     if mode not in ("branch", "mock_pr"):
-        raise PublishError(f"unknown publish mode {mode!r} (branch, mock_pr)")
+        raise PublishError(f"unknown publish mode {mode!r} (branch, mock_pr, github)")
     root = Path(repo_root).resolve()
     branch = branch_name(incident)
     title = title_of(proposal, incident)
