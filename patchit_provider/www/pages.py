@@ -104,6 +104,9 @@ async def run_page(
     run_id: Annotated[str, Query(min_length=1, max_length=250)],
     task_id: Annotated[str | None, Query(max_length=250)] = None,
 ) -> HTMLResponse:
+    # The UI may fill {RUN_ID} unencoded: "+00:00" of a scheduled run then arrives as " 00:00".
+    # Spaces are outside Airflow's run-id alphabet, so turning them back into "+" is safe.
+    run_id = run_id.replace(" ", "+")
     rows = await run_in_threadpool(
         lambda: queries.for_run(request.app.state.stores.get(), scope, dag_id, run_id, task_id or None)
     )

@@ -115,3 +115,10 @@ def test_overview_page_renders_charts(client, headers_for, store):
                  state=IncidentState.VALIDATED, rca_after=60, validated_after=600)
     text = client.get("/overview", headers=headers_for("admin")).text
     assert "code.error" in text and "<svg" in text and "60.0 s" in text and "10.0 min" in text and "100 %" in text
+
+
+def test_run_tab_survives_an_unencoded_plus_in_the_run_id(client, headers_for, store):
+    run_id = "scheduled__2026-03-01T00:00:00+00:00"
+    incident = add_incident(store, "sales_daily", run=run_id, category=Category.CODE_ERROR)
+    raw = f"/runs?dag_id=sales_daily&run_id={run_id}&task_id=load"  # '+' as the UI may leave it
+    assert incident.incident_id in client.get(raw, headers=headers_for("admin")).text
