@@ -285,6 +285,9 @@ class Incident(Contract):
     evidence: Evidence | None = None
     triage: Triage | None = None
     patch: PatchProposal | None = None
+    candidates: list[PatchProposal] = Field(
+        default_factory=list, description="Every proposal made; `patch` is the one validation chose."
+    )
     validation: ValidationResult | None = None
     publication: Publication | None = None
     outcome: Outcome | None = None
@@ -327,6 +330,7 @@ class AuditKind:
     TRIAGE_COMPLETED = "triage.completed"
     PATCH_PROPOSED = "patch.proposed"
     PATCH_SKIPPED = "patch.skipped"
+    LLM_FAILED = "llm.failed"
     POLICY_REJECTED = "policy.rejected"
     VALIDATION_FINISHED = "validation.finished"
     PR_CREATED = "pr.created"

@@ -12,16 +12,20 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from patchit_provider.engine.models import (
     Artifact,
     AuditEvent,
     AuditKind,
+    Evidence,
     FailureEvent,
     Incident,
     IncidentState,
     Outcome,
+    PatchProposal,
+    Triage,
+    ValidationResult,
     utcnow,
 )
 from patchit_provider.engine.settings import PatchitSettings
@@ -46,10 +50,17 @@ def redact_event(event: FailureEvent) -> FailureEvent:
 
 
 class Remediator:
-    def __init__(self, store: Any, settings: PatchitSettings | None = None, github_target: Any = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        settings: PatchitSettings | None = None,
+        github_target: Any = None,
+        llm: Callable[[Evidence, Triage, Path], list[PatchProposal]] | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings or PatchitSettings()
         self.github_target = github_target  # publishing.github_client.GitHubTarget for publish_mode = github
+        self.llm = llm  # engine.llm.propose.LLMProposer, or None: deterministic fixers only
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -160,8 +171,7 @@ class Remediator:
             return saved
 
     def propose(self, incident_id: str) -> Incident:
-        from patchit_provider.engine.patching import propose_patch
-
+        """Deterministic fixers first; the LLM only when none applies and one is configured."""
         with self._stage(incident_id, "propose") as incident:
             triage = incident.triage
             if triage is None or incident.evidence is None:
@@ -169,22 +179,41 @@ class Remediator:
             if triage.remediation is not Remediation.PATCH:
                 return self._close_without_patch(incident)
             repo = self.repo_root(incident)
-            proposal = propose_patch(incident.evidence, triage, repo) if repo else None
-            if proposal is None:
+            proposals = self._proposals(incident, repo) if repo else []
+            if not proposals:
                 reason = "no repository found for this pipeline" if repo is None else "no safe patch could be made"
                 self.audit(incident, AuditKind.PATCH_SKIPPED, reason)
                 incident.outcome = Outcome.NO_PATCH
                 return self._save(incident, IncidentState.NO_PATCH)
-            incident.patch = proposal
-            self._artifact(incident, "patch.diff", proposal.diff, "text/x-diff")
-            self.audit(
-                incident,
-                AuditKind.PATCH_PROPOSED,
-                proposal.rationale or f"patch from {proposal.producer}",
-                producer=proposal.producer,
-                files=proposal.files,
-            )
+            incident.candidates = proposals
+            incident.patch = proposals[0]
+            for number, proposal in enumerate(proposals, 1):
+                self._artifact(incident, _candidate_name(number, len(proposals)), proposal.diff, "text/x-diff")
+                self.audit(
+                    incident,
+                    AuditKind.PATCH_PROPOSED,
+                    proposal.rationale or f"patch from {proposal.producer}",
+                    producer=proposal.producer,
+                    files=proposal.files,
+                    candidate=number,
+                )
             return self._save(incident, IncidentState.PATCH_PROPOSED)
+
+    def _proposals(self, incident: Incident, repo: Path) -> list[PatchProposal]:
+        from patchit_provider.engine.patching import propose_patch
+
+        assert incident.evidence is not None and incident.triage is not None
+        fixed = propose_patch(incident.evidence, incident.triage, repo)
+        if fixed is not None or self.llm is None:
+            return [fixed] if fixed is not None else []
+        from patchit_provider.engine.llm.base import LLMError
+        from patchit_provider.engine.redaction import redact
+
+        try:
+            return self.llm(incident.evidence, incident.triage, repo)
+        except LLMError as exc:
+            self.audit(incident, AuditKind.LLM_FAILED, redact(f"{type(exc).__name__}: {exc}")[0])
+            return []
 
     def _close_without_patch(self, incident: Incident) -> Incident:
         triage = incident.triage
@@ -203,6 +232,7 @@ class Remediator:
         return self._save(incident, state)
 
     def validate(self, incident_id: str) -> Incident:
+        """Validate every candidate; keep the passing one that changes the fewest lines."""
         from patchit_provider.engine.validation import validate
 
         with self._stage(incident_id, "validate") as incident:
@@ -211,27 +241,40 @@ class Remediator:
             repo = self.repo_root(incident)
             if repo is None or incident.triage is None:
                 raise RuntimeError("validation needs the repository and a triage")
-            result = validate(incident.patch, incident.event, incident.triage, repo, self.settings)
-            incident.validation = result
-            if result.policy is not None and not result.policy.allowed:
-                self.audit(incident, AuditKind.POLICY_REJECTED, "; ".join(result.policy.violations))
-            self.audit(
-                incident,
-                AuditKind.VALIDATION_FINISHED,
-                ("passed" if result.passed else "failed") + f" ({result.replay})",
-                passed=result.passed,
-                replay=result.replay,
-                checks={check.name: check.passed for check in result.checks},
-            )
-            if result.passed:
+            results: list[tuple[PatchProposal, ValidationResult]] = []
+            for number, proposal in enumerate(incident.candidates or [incident.patch], 1):
+                result = validate(proposal, incident.event, incident.triage, repo, self.settings)
+                results.append((proposal, result))
+                self._audit_validation(incident, proposal, result, number)
+            passing = [pair for pair in results if pair[1].passed]
+            chosen = min(passing, key=lambda pair: _changed_lines(pair[0])) if passing else results[0]
+            incident.patch, incident.validation = chosen
+            if passing:
                 incident.outcome = Outcome.PATCH_VALIDATED
                 state = IncidentState.VALIDATED
+                self._artifact(incident, "patch.diff", chosen[0].diff, "text/x-diff")
             else:
                 incident.outcome = Outcome.PATCH_REJECTED
                 state = IncidentState.REJECTED
             saved = self._save(incident, state)
             self._write_rca(saved)
             return saved
+
+    def _audit_validation(self, incident: Incident, proposal: PatchProposal, result: ValidationResult, number: int) -> None:
+        if result.policy is not None and not result.policy.allowed:
+            self.audit(
+                incident, AuditKind.POLICY_REJECTED, "; ".join(result.policy.violations), candidate=number
+            )
+        self.audit(
+            incident,
+            AuditKind.VALIDATION_FINISHED,
+            ("passed" if result.passed else "failed") + f" ({result.replay})",
+            passed=result.passed,
+            replay=result.replay,
+            producer=proposal.producer,
+            candidate=number,
+            checks={check.name: check.passed for check in result.checks},
+        )
 
     def publish(self, incident_id: str) -> Incident:
         with self._stage(incident_id, "publish") as incident:
@@ -274,3 +317,14 @@ class Remediator:
         for stage in self.STAGES:
             incident = getattr(self, stage)(incident.incident_id)
         return incident
+
+
+def _candidate_name(number: int, total: int) -> str:
+    return "patch.diff" if total == 1 else f"candidate-{number}.diff"
+
+
+def _changed_lines(proposal: PatchProposal) -> int:
+    from patchit_provider.engine.patching import diff_stats
+
+    _, _, added, removed = diff_stats(proposal.diff)
+    return added + removed

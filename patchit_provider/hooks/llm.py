@@ -99,6 +99,15 @@ class PatchitLLMHook(BaseHook):
         config = self.get_config()
         return Budget(max_tokens=config.budget_tokens, max_cost_usd=config.budget_usd, prices=dict(config.prices))
 
+    def get_proposer(self):
+        """The engine's LLMProposer for this connection (what the remediation DAG hands over)."""
+        from patchit_provider.engine.llm.propose import LLMProposer
+
+        config = self.get_config()
+        return LLMProposer(
+            self.get_backend(), self.get_budget, candidates=config.candidates, max_chars=config.max_prompt_chars
+        )
+
     def test_connection(self) -> tuple[bool, str]:
         """A cheap real call (model list / key info) with a short timeout and no retries."""
         try:

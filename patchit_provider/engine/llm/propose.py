@@ -98,3 +98,25 @@ def _proposal(text: str, root: Path, producer: str) -> PatchProposal:
 
 def _with_temperature(request: LLMRequest, temperature: float) -> LLMRequest:
     return replace(request, temperature=temperature)
+
+
+class LLMProposer:
+    """What the Remediator calls when no deterministic fixer applies: a backend, a fresh budget
+    per incident, and the candidate count. Built by the Airflow hook or by a test."""
+
+    def __init__(self, backend: LLMBackend, budget_factory, *, candidates: int = 1, max_chars: int = DEFAULT_MAX_CHARS) -> None:
+        self.backend = backend
+        self.budget_factory = budget_factory
+        self.candidates = candidates
+        self.max_chars = max_chars
+
+    def __call__(self, evidence: Evidence, triage: Triage, repo_root: Path) -> list[PatchProposal]:
+        return propose_with_llm(
+            evidence,
+            triage,
+            repo_root,
+            self.backend,
+            candidates=self.candidates,
+            budget=self.budget_factory(),
+            max_chars=self.max_chars,
+        )
