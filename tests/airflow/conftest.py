@@ -228,7 +228,9 @@ class FakeAirflowApi:
 
             def do_GET(self):
                 self._record()
-                path = self.path.split("?")[0]
+                from urllib.parse import unquote
+
+                path = unquote(self.path.split("?")[0])
                 for table in (api.logs, api.details, api.task_instances):
                     if path in table:
                         value = table[path]
