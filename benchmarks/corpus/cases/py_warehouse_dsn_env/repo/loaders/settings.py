@@ -1,0 +1,5 @@
+import os
+
+
+def warehouse_dsn() -> str:
+    return os.environ["WAREHOUSE_DSN"]
