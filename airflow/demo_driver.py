@@ -23,6 +23,15 @@ PIPELINE_DAGS = ["orders_etl", "sales_report"]
 REMEDIATION_DAG = "patchit_remediation"
 SCENARIOS = ["default", "partial_json", "schema_drift", "code_typo", "missing_connection", "flaky_api"]
 TERMINAL = {"success", "failed"}
+# What each scenario should show: the run's outcome, or PATCHIT's category -> remediation.
+EXPECTED = {
+    "default": "run succeeds",
+    "partial_json": "data.malformed -> escalate",
+    "schema_drift": "schema.missing_column -> escalate",
+    "code_typo": "code.error -> patch",
+    "missing_connection": "config.missing -> escalate",
+    "flaky_api": "infra.network -> retry",
+}
 
 
 def say(message: str) -> None:
@@ -149,25 +158,44 @@ def run(api: Api, timeout: float) -> int:
         time.sleep(5)
     failed_runs = {runs[s] for s, st in states.items() if st == "failed"}
 
-    remediation: dict[str, dict] = {}
-    if have_remediation and failed_runs:
-        say(f"waiting for PATCHIT's remediation runs ({len(failed_runs)} failures) ...")
-        while time.monotonic() < deadline:
-            for dr in api.runs(REMEDIATION_DAG):
-                source = _source_run_id(dr.get("conf") or {})
-                if source in failed_runs and dr["state"] in TERMINAL and source not in remediation:
-                    remediation[source] = dr
-                    say(f"  {dr['dag_run_id']}: {dr['state']}")
-            if failed_runs <= set(remediation):
-                break
-            time.sleep(5)
+    remediation = wait_for_remediations(api, failed_runs, deadline) if have_remediation and failed_runs else {}
     missing = failed_runs - set(remediation)
-    if len(states) < len(runs) or missing:
-        say(f"WARNING: timed out after {timeout:.0f}s; unfinished: "
-            + ", ".join(sorted({runs[s] for s in SCENARIOS if s not in states} | missing)))
+    if len(states) < len(runs):
+        say(f"WARNING: pipeline runs still unfinished after {timeout:.0f}s: "
+            + ", ".join(runs[s] for s in SCENARIOS if s not in states))
+    if have_remediation and missing:
+        say("WARNING: no finished remediation run for: " + ", ".join(sorted(missing)))
 
-    print_incidents(runs, states, remediation)
+    print_incidents(runs, states)
     return 0
+
+
+def wait_for_remediations(api: Api, failed_runs: set[str], deadline: float, settle: float = 90) -> dict[str, dict]:
+    """Pipeline run id -> its finished remediation run. Done when every failed run has one, or
+    when nothing new has appeared for `settle` seconds (a failure capture did not start one)."""
+    say(f"waiting for PATCHIT's remediation runs ({len(failed_runs)} failed pipeline runs) ...")
+    done: dict[str, dict] = {}
+    seen: set[str] = set()
+    last_change = time.monotonic()
+    while time.monotonic() < deadline:
+        pending = False
+        for dr in api.runs(REMEDIATION_DAG):
+            source = _source_run_id(dr.get("conf") or {})
+            if source not in failed_runs:
+                continue
+            if dr["dag_run_id"] not in seen:
+                seen.add(dr["dag_run_id"])
+                last_change = time.monotonic()
+            if dr["state"] not in TERMINAL:
+                pending = True
+            elif source not in done:
+                done[source] = dr
+                last_change = time.monotonic()
+                say(f"  {dr['dag_run_id']} for {source}: {dr['state']}")
+        if failed_runs <= set(done) or (not pending and time.monotonic() - last_change > settle):
+            break
+        time.sleep(5)
+    return done
 
 
 def _source_run_id(conf: dict) -> str | None:
@@ -175,47 +203,44 @@ def _source_run_id(conf: dict) -> str | None:
     return event.get("run_id") or conf.get("run_id")
 
 
-def print_incidents(runs: dict[str, str], states: dict[str, str], remediation: dict[str, dict]) -> None:
+def print_incidents(runs: dict[str, str], states: dict[str, str]) -> None:
     listing = subprocess.run(
         ["patchit", "incidents", "--json", "--limit", "200"], capture_output=True, text=True, check=False
     )
     if listing.returncode != 0:
         say(f"`patchit incidents` failed: {listing.stderr.strip()[-1000:]}")
-        incidents = []
-    else:
-        incidents = json.loads(listing.stdout or "[]")
-    by_run = {inc["event"]["run_id"]: inc for inc in incidents}
+    by_run = {inc["event"]["run_id"]: inc for inc in json.loads(listing.stdout or "[]")}
 
     print()
-    print("What PATCHIT found (incident store: `patchit incidents`, `patchit show <id>`):")
+    print("What PATCHIT found (from its incident store, as `patchit incidents` shows it):")
     print()
-    header = ("scenario", "run", "failed task", "category", "remediation", "outcome", "culprit", "branch")
-    rows = [header]
+    rows = [("scenario", "expected", "run", "failed task", "category", "remediation", "outcome", "culprit", "branch")]
     for scenario, run_id in runs.items():
-        inc = by_run.get(run_id)
-        triage = (inc or {}).get("triage") or {}
-        culprit = triage.get("culprit") or {}
-        publication = (inc or {}).get("publication") or {}
+        inc = by_run.get(run_id) or {}
+        triage = inc.get("triage") or {}
+        culprit = triage.get("culprit")
+        outcome = f"{inc.get('outcome') or '-'} ({inc['state']})" if inc else "-"
         rows.append((
             scenario,
+            EXPECTED[scenario],
             states.get(scenario, "running"),
-            (inc or {}).get("event", {}).get("task_id") or "-",
-            triage.get("category") or "-",
-            triage.get("remediation") or "-",
-            (inc or {}).get("outcome") or ((inc or {}).get("state") if inc else "-") or "-",
+            f"orders_etl.{inc['event']['task_id']}" if inc else "-",
+            triage.get("category", "-"),
+            triage.get("remediation", "-"),
+            outcome,
             f"{culprit['path']}:{culprit.get('line')}" if culprit else "-",
-            publication.get("branch") or "-",
+            (inc.get("publication") or {}).get("branch", "-"),
         ))
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  " + "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
     print()
     for scenario, run_id in runs.items():
-        inc = by_run.get(run_id)
-        if inc and inc.get("triage"):
-            print(f"  {scenario}: {inc['triage']['summary']}")
-            if inc["triage"].get("next_step"):
-                print(f"  {' ' * len(scenario)}  next step: {inc['triage']['next_step']}")
+        triage = (by_run.get(run_id) or {}).get("triage")
+        if triage:
+            print(f"  {scenario}: {triage['summary']}")
+            if triage.get("next_step"):
+                print(f"  {'':{len(scenario)}}  next step: {triage['next_step']}")
     print()
 
 
