@@ -5,6 +5,7 @@ Called by scripts/demo.sh (which sets the environment from airflow/demo.env):
 
     python airflow/demo_driver.py wait-ready --timeout 240
     python airflow/demo_driver.py run --timeout 300
+    python airflow/demo_driver.py rerun-patched --timeout 300
 """
 
 from __future__ import annotations
@@ -167,6 +168,11 @@ def run(api: Api, timeout: float) -> int:
         say("WARNING: no finished remediation run for: " + ", ".join(sorted(missing)))
 
     print_incidents(runs, states)
+    try:
+        if api.get("/patchit/").status_code != 404:
+            print(f"PATCHIT's own pages: {api.base}/patchit/ (also linked from the Airflow UI)\n")
+    except httpx.HTTPError:
+        pass
     return 0
 
 
@@ -203,13 +209,18 @@ def _source_run_id(conf: dict) -> str | None:
     return event.get("run_id") or conf.get("run_id")
 
 
-def print_incidents(runs: dict[str, str], states: dict[str, str]) -> None:
+def load_incidents() -> list[dict]:
+    """PATCHIT's incidents, newest first, through its CLI (store under AIRFLOW_HOME)."""
     listing = subprocess.run(
         ["patchit", "incidents", "--json", "--limit", "200"], capture_output=True, text=True, check=False
     )
     if listing.returncode != 0:
         say(f"`patchit incidents` failed: {listing.stderr.strip()[-1000:]}")
-    by_run = {inc["event"]["run_id"]: inc for inc in json.loads(listing.stdout or "[]")}
+    return json.loads(listing.stdout or "[]")
+
+
+def print_incidents(runs: dict[str, str], states: dict[str, str]) -> None:
+    by_run = {inc["event"]["run_id"]: inc for inc in load_incidents()}
 
     print()
     print("What PATCHIT found (from its incident store, as `patchit incidents` shows it):")
@@ -244,6 +255,35 @@ def print_incidents(runs: dict[str, str], states: dict[str, str]) -> None:
     print()
 
 
+def rerun_patched(api: Api, timeout: float) -> int:
+    """Re-run, with the same conf, each pipeline run whose failure PATCHIT published a patch for."""
+    api.login()
+    deadline = time.monotonic() + timeout
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    reruns: dict[str, tuple[str, dict, str]] = {}
+    for inc in load_incidents():
+        event = inc["event"]
+        if not (inc.get("publication") or {}).get("branch") or event["run_id"] in reruns:
+            continue
+        original = api.get(f"/api/v2/dags/{event['pipeline_id']}/dagRuns/{event['run_id']}")
+        conf = (original.json().get("conf") or {}) if original.status_code == 200 else {}
+        run_id = f"{event['run_id']}__patched__{stamp}"
+        api.trigger(event["pipeline_id"], run_id, conf)
+        reruns[event["run_id"]] = (event["pipeline_id"], conf, run_id)
+        say(f"re-running {event['pipeline_id']} {json.dumps(conf)} with the patch applied: {run_id}")
+    if not reruns:
+        say("no published patch to re-run")
+        return 1
+    results: dict[str, str] = {}
+    while len(results) < len(reruns) and time.monotonic() < deadline:
+        for dag_id, conf, run_id in reruns.values():
+            if run_id not in results and (state := api.run_state(dag_id, run_id)) in TERMINAL:
+                results[run_id] = state
+                say(f"  {dag_id} {json.dumps(conf)}: {state}")
+        time.sleep(5)
+    return 0 if results and all(state == "success" for state in results.values()) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -251,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=240)
     p.add_argument("--pid", type=int, help="stop waiting when this process is gone")
     p = sub.add_parser("run")
+    p.add_argument("--timeout", type=float, default=300)
+    p = sub.add_parser("rerun-patched")
     p.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args(argv)
 
@@ -267,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
 
         wait_ready(api, args.timeout, alive)
         return 0
+    if args.cmd == "rerun-patched":
+        return rerun_patched(api, args.timeout)
     return run(api, args.timeout)
 
 

@@ -4,6 +4,8 @@
 # and, where a safe fix exists, publishes a validated patch on a branch of that repository.
 #
 #   bash scripts/demo.sh          set up everything, start Airflow, run the scenarios, show results
+#   bash scripts/demo.sh apply    merge PATCHIT's patchit/* branches into the pipeline repository
+#                                 and re-run the runs they fix (Airflow must be running)
 #   bash scripts/demo.sh stop     stop the demo Airflow (its whole process group)
 #   bash scripts/demo.sh status   is it running?
 #   bash scripts/demo.sh reset    stop it and delete .demo/ (the next run starts from scratch)
@@ -81,6 +83,10 @@ prepare() {
             git -C "$PIPELINES" -c user.name="Data Team" -c user.email="data-team@example.com" \
             commit -q -m "Orders ETL and sales report"
     fi
+    if [ "$(git -C "$PIPELINES" rev-list --count main)" -gt 1 ]; then
+        say "note: patches were merged into the pipeline repository (demo.sh apply), so the runs they"
+        say "      fixed now succeed; bash scripts/demo.sh reset starts the demo from scratch"
+    fi
     # PATCHIT's remediation DAG, exposed in the DAGs folder (refreshed on every start).
     if [ -f "$ROOT/dags/patchit_remediation.py" ]; then
         cp "$ROOT/dags/patchit_remediation.py" "$DEMO/dags/patchit_remediation.py"
@@ -129,6 +135,23 @@ show_branches() {
     done
 }
 
+apply_patches() {
+    running_pid >/dev/null || die "the demo is not running: start it with bash scripts/demo.sh"
+    local branches branch
+    branches="$(git -C "$PIPELINES" branch --list 'patchit/*' --format='%(refname:short)')"
+    [ -n "$branches" ] || die "PATCHIT has published no patchit/* branch in ${PIPELINES#"$ROOT"/}"
+    for branch in $branches; do
+        if git -C "$PIPELINES" merge-base --is-ancestor "$branch" main; then
+            say "$branch is already merged"
+            continue
+        fi
+        say "merging $branch into main of ${PIPELINES#"$ROOT"/}"
+        git -C "$PIPELINES" -c user.name="Data Team" -c user.email="data-team@example.com" \
+            merge -q --no-edit "$branch"
+    done
+    python "$ROOT/airflow/demo_driver.py" rerun-patched --timeout "$DEMO_TIMEOUT"
+}
+
 show_where_to_look() {
     cat <<EOF
 
@@ -138,8 +161,7 @@ Where to look:
   Incidents       AIRFLOW_HOME=${AIRFLOW_HOME#"$ROOT"/} .venv/bin/patchit incidents   (and: patchit show <id>)
   Pipeline repo   ${PIPELINES#"$ROOT"/}   (git log --all; the patch is on its patchit/* branch)
   Airflow log     ${LOG#"$ROOT"/}
-  Apply the patch and re-run:  git -C ${PIPELINES#"$ROOT"/} merge patchit/<fingerprint>, then trigger
-                  orders_etl with {"scenario": "code_typo"} in the UI
+  Apply the patch and re-run the failed run:  bash scripts/demo.sh apply
 Stop it with:     bash scripts/demo.sh stop     (start over: bash scripts/demo.sh reset)
 EOF
 }
@@ -155,6 +177,10 @@ main() {
     case "$cmd" in
         stop)
             stop
+            ;;
+        apply)
+            load_env
+            apply_patches
             ;;
         status)
             if pid="$(running_pid)"; then say "running (process group $pid), http://127.0.0.1:$DEMO_PORT"; else say "not running"; fi
@@ -182,7 +208,7 @@ main() {
             return "$rc"
             ;;
         *)
-            die "unknown command '$cmd' (use: start | stop | status | reset)"
+            die "unknown command '$cmd' (use: start | apply | stop | status | reset)"
             ;;
     esac
 }

@@ -22,7 +22,10 @@ want_stamp() {
 
 installed_ok() {
     [ -x "$PY" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(want_stamp)" ] \
-        && "$PY" -c 'import patchit_provider, airflow, pytest' >/dev/null 2>&1
+        && "$PY" - >/dev/null 2>&1 <<'PYCHECK'
+import importlib.util, sys
+sys.exit(any(importlib.util.find_spec(m) is None for m in ("patchit_provider", "airflow", "pytest")))
+PYCHECK
 }
 
 if [ "${PATCHIT_SETUP_FORCE:-0}" != "1" ] && installed_ok; then
