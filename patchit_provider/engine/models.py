@@ -272,6 +272,7 @@ class IncidentState(str, Enum):
     NO_PATCH = "no_patch"
     REJECTED = "rejected"
     FAILED = "failed"
+    GROUPED = "grouped"
 
 
 class Incident(Contract):
@@ -292,6 +293,9 @@ class Incident(Contract):
     publication: Publication | None = None
     outcome: Outcome | None = None
     remediation_run_id: str | None = None
+    grouped_into: str | None = Field(
+        default=None, description="The open incident with the same fingerprint this one was counted on."
+    )
 
 
 class AuditEvent(Contract):
@@ -326,6 +330,7 @@ class AuditKind:
 
     EVENT_RECEIVED = "event.received"
     OCCURRENCE_ADDED = "occurrence.added"
+    INCIDENT_GROUPED = "incident.grouped"
     EVIDENCE_SAVED = "evidence.saved"
     TRIAGE_COMPLETED = "triage.completed"
     PATCH_PROPOSED = "patch.proposed"

@@ -167,13 +167,37 @@ class Remediator:
                 culprit=result.culprit.model_dump() if result.culprit else None,
             )
             saved = self._save(incident, IncidentState.TRIAGED)
+            primary = self.store.group_by_fingerprint(saved)
+            if primary is not None:
+                return self._grouped(saved, primary)
             self._write_rca(saved)
             return saved
+
+    def _grouped(self, incident: Incident, primary: Incident) -> Incident:
+        """The same cause is already an open incident: count an occurrence there, do no new work."""
+        event = incident.event
+        self.audit(
+            primary,
+            AuditKind.OCCURRENCE_ADDED,
+            f"again in run {event.run_id}" + (f" (try {event.try_number})" if event.try_number else ""),
+            event_id=event.event_id,
+            incident_id=incident.incident_id,
+            occurrences=primary.occurrences,
+        )
+        self.audit(
+            incident,
+            AuditKind.INCIDENT_GROUPED,
+            f"same fingerprint as open incident {primary.incident_id}",
+            grouped_into=primary.incident_id,
+        )
+        return self.load(incident.incident_id)
 
     def propose(self, incident_id: str) -> Incident:
         """Deterministic fixers first; the LLM only when none applies and one is configured."""
         with self._stage(incident_id, "propose") as incident:
             triage = incident.triage
+            if incident.state is IncidentState.GROUPED:
+                return incident
             if triage is None or incident.evidence is None:
                 raise RuntimeError("proposing a patch needs a triage: run the triage stage first")
             if triage.remediation is not Remediation.PATCH:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
@@ -194,17 +194,59 @@ class IncidentStore:
             ).scalar_one()
         return saved.model_copy(update={"occurrences": current})
 
-    def find_open_by_fingerprint(self, fingerprint: str) -> Incident | None:
-        """The newest incident with this fingerprint that PATCHIT is still working on."""
+    def find_open_by_fingerprint(self, fingerprint: str, *, exclude: str | None = None) -> Incident | None:
+        """The oldest incident with this fingerprint that still takes occurrences of its cause."""
         with self._read() as conn:
-            row = conn.execute(
-                select(incidents)
-                .where(incidents.c.fingerprint == fingerprint)
-                .where(incidents.c.state.not_in([s.value for s in sql.TERMINAL_STATES]))
-                .order_by(incidents.c.created_at.desc(), incidents.c.incident_id.desc())
-                .limit(1)
-            ).first()
+            return self._open_by_fingerprint(conn, fingerprint, exclude)
+
+    def _open_by_fingerprint(self, conn: Connection, fingerprint: str, exclude: str | None) -> Incident | None:
+        query = (
+            select(incidents)
+            .where(incidents.c.fingerprint == fingerprint)
+            .where(incidents.c.state.not_in([s.value for s in sql.CLOSED_STATES]))
+            .order_by(incidents.c.created_at.asc(), incidents.c.incident_id.asc())
+            .limit(1)
+        )
+        if exclude is not None:
+            query = query.where(incidents.c.incident_id != exclude)
+        row = conn.execute(query).first()
         return sql.row_to_incident(row) if row else None
+
+    def group_by_fingerprint(self, incident: Incident) -> Incident | None:
+        """Count `incident` as an occurrence of the open incident with its fingerprint, if there
+        is one, and mark it grouped; atomically, so a storm of the same cause opens one incident.
+        Returns the incident it was grouped into, or None when it stays on its own."""
+        if not incident.fingerprint:
+            return None
+        with self._write() as conn:
+            if conn.dialect.name == "postgresql":  # serialize per fingerprint (SQLite writes are already serial)
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:fp))"), {"fp": incident.fingerprint})
+            primary = self._open_by_fingerprint(conn, incident.fingerprint, incident.incident_id)
+            if primary is None:
+                return None
+            event = incident.event
+            inserted = conn.execute(
+                sql.upsert_insert(conn, occurrences)
+                .values(incident_id=primary.incident_id, event_id=event.event_id,
+                        detected_at=event.detected_at, event=sql.event_json(event))
+                .on_conflict_do_nothing(index_elements=["incident_id", "event_id"])
+                .returning(occurrences.c.id)
+            ).first()
+            if inserted is not None:
+                conn.execute(
+                    update(incidents)
+                    .where(incidents.c.incident_id == primary.incident_id)
+                    .values(occurrences=incidents.c.occurrences + 1)
+                )
+            grouped = incident.model_copy(
+                update={"state": IncidentState.GROUPED, "grouped_into": primary.incident_id, "updated_at": utcnow()}
+            )
+            conn.execute(
+                update(incidents)
+                .where(incidents.c.incident_id == incident.incident_id)
+                .values(**sql.incident_columns(grouped))
+            )
+        return self.get_incident(primary.incident_id)
 
     # -- occurrences ------------------------------------------------------------------------
 

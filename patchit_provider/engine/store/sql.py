@@ -34,8 +34,14 @@ TERMINAL_STATES: frozenset[IncidentState] = frozenset(
         IncidentState.NO_PATCH,
         IncidentState.REJECTED,
         IncidentState.FAILED,
+        IncidentState.GROUPED,
     }
 )
+
+# States in which an incident no longer takes new occurrences of its cause: a grouped one points
+# elsewhere, and after a failed stage the work must be done again. An escalated or published
+# incident stays open (as a Sentry issue does until resolved): the same cause again is counted.
+CLOSED_STATES: frozenset[IncidentState] = frozenset({IncidentState.FAILED, IncidentState.GROUPED})
 
 
 def dump(model: BaseModel) -> str:
@@ -139,6 +145,8 @@ def incident_filters(
     clauses: list[ColumnElement[bool]] = []
     if state is not None:
         clauses.append(c.state == _value(state))
+    else:  # grouped incidents are occurrences of another one: listed only when asked for
+        clauses.append(c.state != IncidentState.GROUPED.value)
     if category is not None:
         clauses.append(c.category == _value(category))
     if pipeline_id is not None:
@@ -165,6 +173,7 @@ def incident_filters(
 
 __all__ = [
     "TERMINAL_STATES",
+    "CLOSED_STATES",
     "artifacts",
     "audit_events",
     "audit_values",

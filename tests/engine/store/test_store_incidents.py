@@ -85,18 +85,36 @@ def test_create_for_event_already_counted_returns_that_incident(store):
     assert not created and same.incident_id == old.incident_id
 
 
-def test_find_open_by_fingerprint_skips_terminal_states(store):
-    assert {s.value for s in TERMINAL_STATES} == {"published", "escalated", "no_patch", "rejected", "failed"}
+def test_find_open_by_fingerprint_skips_closed_states(store):
+    assert {s.value for s in TERMINAL_STATES} == {"published", "escalated", "no_patch", "rejected", "failed", "grouped"}
     a, _ = store.create_incident(event(run="a"))
     b, _ = store.create_incident(event(run="b"))
     store.save_incident(triaged(a, fingerprint="fp-same"))
     store.save_incident(triaged(b, fingerprint="fp-same"))
-    assert store.find_open_by_fingerprint("fp-same").incident_id == b.incident_id  # newest
-    store.save_incident(triaged(b, state=IncidentState.PUBLISHED, fingerprint="fp-same"))
-    assert store.find_open_by_fingerprint("fp-same").incident_id == a.incident_id
+    assert store.find_open_by_fingerprint("fp-same").incident_id == a.incident_id  # oldest
+    assert store.find_open_by_fingerprint("fp-same", exclude=a.incident_id).incident_id == b.incident_id
+    # An escalated or published incident still takes occurrences of its cause...
     store.save_incident(triaged(a, state=IncidentState.ESCALATED, fingerprint="fp-same"))
-    assert store.find_open_by_fingerprint("fp-same") is None
+    assert store.find_open_by_fingerprint("fp-same").incident_id == a.incident_id
+    # ...a failed one does not (the work must be done again).
+    store.save_incident(triaged(a, state=IncidentState.FAILED, fingerprint="fp-same"))
+    assert store.find_open_by_fingerprint("fp-same").incident_id == b.incident_id
     assert store.find_open_by_fingerprint("fp-other") is None
+
+
+def test_group_by_fingerprint_counts_an_occurrence_and_hides_the_duplicate(store):
+    a, _ = store.create_incident(event(run="a"))
+    b, _ = store.create_incident(event(run="b"))
+    a = store.save_incident(triaged(a, fingerprint="fp-same"))
+    assert store.group_by_fingerprint(a) is None, "the first of its cause stays on its own"
+    b = store.save_incident(triaged(b, fingerprint="fp-same"))
+    primary = store.group_by_fingerprint(b)
+    assert primary.incident_id == a.incident_id and primary.occurrences == 2
+    grouped = store.get_incident(b.incident_id)
+    assert grouped.state is IncidentState.GROUPED and grouped.grouped_into == a.incident_id
+    assert [i.incident_id for i in store.list_incidents()] == [a.incident_id]
+    assert store.count_incidents() == 1 and store.count_incidents(state="grouped") == 1
+    assert {e.run_id for e in store.occurrences(a.incident_id)} == {"a", "b"}
 
 
 
