@@ -55,12 +55,30 @@ with DAG(
     )
 '''
 
-if "airflow.configuration" in sys.modules:  # pragma: no cover - a misordered test run
-    raise RuntimeError("airflow was imported before tests/airflow/conftest.py could configure it")
+RETRY_DAG = '''\
+"""A task that fails on every try, with one retry (Airflow DAG for PATCHIT's tests)."""
+
+from datetime import datetime, timedelta
+
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG
+
+
+def load():
+    raise ValueError("upstream file is empty")
+
+
+with DAG(dag_id="flaky_retry", schedule=None, start_date=datetime(2026, 1, 1), catchup=False) as dag:
+    PythonOperator(task_id="load", python_callable=load, retries=1, retry_delay=timedelta(0))
+'''
+
+# Another test folder configured and imported Airflow first: this home would be half-applied.
+PRECONFIGURED = "airflow.settings" in sys.modules
 
 for folder in (HOME, DAGS, PIPELINES / "dags"):
     folder.mkdir(parents=True, exist_ok=True)
 shutil.copy(Path(__file__).resolve().parents[2] / "dags" / "patchit_remediation.py", DAGS)
+(DAGS / "flaky_retry.py").write_text(RETRY_DAG)
 (PIPELINES / "dags" / "orders.py").write_text(PIPELINE_DAG)
 for cmd in (
     ["git", "init", "-q", "-b", "main"],
@@ -98,11 +116,19 @@ os.environ.update(ENV)
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """`airflow db migrate`, once per session; returns AIRFLOW_HOME."""
+    if PRECONFIGURED:  # pragma: no cover
+        pytest.skip("Airflow was imported before tests/airflow configured it: run tests/airflow on its own")
     airflow = Path(sys.executable).with_name("airflow")
     proc = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     yield HOME
     shutil.rmtree(BASE, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dags_folder() -> Path:
+    """The `dags-folder` bundle: PATCHIT's remediation DAG and `flaky_retry`."""
+    return DAGS
 
 
 @pytest.fixture(scope="session")

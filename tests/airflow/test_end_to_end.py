@@ -133,3 +133,53 @@ def test_patch_branch_makes_the_task_succeed(remediated, pipeline_repo_root, dag
     finally:
         subprocess.run(["git", "-C", repo, "worktree", "remove", "--force", str(worktree)], check=False)
         sys.modules.pop("patchit_it_patched_orders", None)
+
+
+def test_retry_is_not_captured_only_the_final_failure(failed_once, dag_loader, remediation_runs, dags_folder):
+    from airflow.sdk.listener import get_listener_manager
+
+    states: list[str] = []
+
+    class Spy:
+        from airflow.listeners import hookimpl
+
+        @hookimpl
+        def on_task_instance_failed(self, previous_state, task_instance, error):
+            states.append(task_instance.state.value)
+
+    spy = Spy()
+    get_listener_manager().add_listener(spy)
+    try:
+        dag = dag_loader(dags_folder / "flaky_retry.py", "flaky_retry")
+        dag_run = dag.test()
+    finally:
+        get_listener_manager().pm.unregister(spy)
+    assert str(dag_run.state) == "failed"
+    assert states == ["up_for_retry", "failed"]
+    events = [conf["event"] for _, conf in remediation_runs() if conf["event"]["pipeline_id"] == "flaky_retry"]
+    assert [(e["task_id"], e["try_number"]) for e in events] == [("load", 2)]
+
+
+def test_scheduler_side_orm_task_instance_is_captured_through_rest(failed_once, fake_api, remediation_runs):
+    """In the scheduler / API server the core listener manager hands over an ORM TI and a string."""
+    from airflow.listeners.listener import get_listener_manager
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        ti = session.scalar(
+            select(TaskInstance).where(TaskInstance.dag_id == "orders_daily", TaskInstance.run_id == failed_once.dag_run.run_id)
+        )
+        get_listener_manager().hook.on_task_instance_failed(
+            previous_state=None, task_instance=ti, error="TaskInstance's state was manually set to `failed`."
+        )
+    (run_id,) = fake_api.runs
+    worker_run_ids = [
+        r for r, conf in remediation_runs() if r.startswith("patchit__") and conf["event"]["pipeline_id"] == "orders_daily"
+    ]
+    assert worker_run_ids == [run_id]  # same failure, same run id, whichever process saw it
+    event = fake_api.runs[run_id]["conf"]["event"]
+    assert event["error"]["type"] == "AirflowExternalFailure"
+    assert event["code_path"].endswith("/pipelines/dags/orders.py")
+    assert event["metadata"]["source"] == "listener:server"
