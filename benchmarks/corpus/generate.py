@@ -357,9 +357,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", choices=["main", "heldout", "all"], default="all")
     parser.add_argument("--engine", action="append", help="python, airflow2, airflow3, dbt, spark (repeatable)")
     parser.add_argument("--only", action="append", default=[], help="scenario or case name glob (repeatable)")
+    parser.add_argument("--relabel", action="store_true", help="only rewrite label.json of existing cases")
     args = parser.parse_args(argv)
     sets = ["main", "heldout"] if args.set == "all" else [args.set]
     scenarios = load(sets, set(args.engine) if args.engine else None, args.only)
+    if args.relabel:
+        for scenario in scenarios:
+            for run in scenario["runs"]:
+                path = OUTPUT[scenario["set"]] / run["case"] / "label.json"
+                if path.parent.is_dir():
+                    label = dict(scenario["label"], engine=scenario["engine"], scenario=scenario["name"])
+                    label["culprit"] = resolve_culprit(scenario["dir"] / "repo", label.get("culprit"))
+                    path.write_text(json.dumps(label, indent=2) + "\n")
+        return 0
     services = Services()
     try:
         for scenario in scenarios:
