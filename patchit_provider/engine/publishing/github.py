@@ -19,10 +19,9 @@ from urllib.parse import quote
 from patchit_provider.engine.models import Incident, PatchProposal, Publication, PublicationKind
 from patchit_provider.engine.patching import EditError, apply_edits
 from patchit_provider.engine.publishing import AUTHOR_EMAIL, AUTHOR_NAME, PublishError, branch_name
-from patchit_provider.engine.publishing.description import render_description, title_of
+from patchit_provider.engine.publishing.description import render_description, safe_inline, title_of
 from patchit_provider.engine.publishing.github_client import GitHubClient, GitHubError, GitHubTarget
 from patchit_provider.engine.redaction import redact
-from patchit_provider.engine.report import md_escape
 
 __all__ = ["MAX_BODY_CHARS", "bound_body", "publish_github"]
 
@@ -40,9 +39,9 @@ def publish_github(proposal: PatchProposal, incident: Incident, repo_root: Path,
     except EditError as exc:
         raise PublishError(f"the validated edits no longer apply to {root}: {exc}") from exc
     with GitHubClient(target) as gh:
-        pr = find_open_pr(gh, branch)
+        base = target.base_branch or gh.call("GET", gh.repo_path())["default_branch"]
+        pr = find_open_pr(gh, branch, base)
         if pr is None:
-            base = target.base_branch or gh.call("GET", gh.repo_path())["default_branch"]
             commit = _commit(gh, base, root, contents, _message(proposal, incident))
             _set_branch(gh, branch, commit)
             pr = _open_pr(gh, branch, base, redact(title_of(proposal, incident))[0], body)
@@ -57,13 +56,13 @@ def publish_github(proposal: PatchProposal, incident: Incident, repo_root: Path,
     )
 
 
-def find_open_pr(gh: GitHubClient, branch: str) -> dict[str, Any] | None:
-    """The open PR whose head is `owner:branch`, across every page of the list."""
+def find_open_pr(gh: GitHubClient, branch: str, base: str) -> dict[str, Any] | None:
+    """The open PR of `owner:branch` into `base`, else any open PR of the branch (someone may
+    have retargeted it: a second PR would fight it for the branch), across every page."""
     head = f"{gh.target.owner}:{branch}"
-    for pr in gh.paginate(gh.repo_path("/pulls"), {"head": head, "state": "open"}):
-        if (pr.get("head") or {}).get("ref") == branch:
-            return pr
-    return None
+    found = [pr for pr in gh.paginate(gh.repo_path("/pulls"), {"head": head, "state": "open"})
+             if (pr.get("head") or {}).get("ref") == branch]
+    return next((pr for pr in found if (pr.get("base") or {}).get("ref") == base), found[0] if found else None)
 
 
 def labels_of(target: GitHubTarget, incident: Incident) -> list[str]:
@@ -74,11 +73,11 @@ def labels_of(target: GitHubTarget, incident: Incident) -> list[str]:
 def occurrence_comment(incident: Incident, target: GitHubTarget) -> str:
     event = incident.event
     task = event.pipeline_id + (f".{event.task_id}" if event.task_id else "")
-    where = md_escape(incident.incident_id)
+    where = safe_inline(incident.incident_id)
     if target.incident_url:
         where = f"[{where}]({target.incident_url.format(incident_id=quote(incident.incident_id, safe=''))})"
     text = (
-        f"PATCHIT saw this failure again: {md_escape(task)}, run {md_escape(event.run_id)}, "
+        f"PATCHIT saw this failure again: {safe_inline(task)}, run {safe_inline(event.run_id)}, "
         f"at {event.detected_at.isoformat(timespec='seconds')} (incident {where}). "
         "This pull request still holds the validated fix."
     )
@@ -153,7 +152,7 @@ def _open_pr(gh: GitHubClient, branch: str, base: str, title: str, body: str) ->
     except GitHubError as exc:
         if exc.status != 422 or not exc.mentions("already exists"):
             raise
-    pr = find_open_pr(gh, branch)
+    pr = find_open_pr(gh, branch, base)
     if pr is None:
         raise PublishError(f"GitHub says a pull request for {branch} already exists, but none is open")
     return pr
