@@ -44,8 +44,8 @@ def publish_github(proposal: PatchProposal, incident: Incident, repo_root: Path,
         if pr is None:
             commit = _commit(gh, base, root, contents, _message(proposal, incident))
             _set_branch(gh, branch, commit)
-            pr = _open_pr(gh, branch, base, redact(title_of(proposal, incident))[0], body)
-            if pr.get("created"):
+            pr, created = _open_pr(gh, branch, base, redact(title_of(proposal, incident))[0], body)
+            if created:
                 gh.call("POST", gh.repo_path(f"/issues/{pr['number']}/labels"), json_body={"labels": labels_of(target, incident)})
         else:
             commit = (pr.get("head") or {}).get("sha")
@@ -75,7 +75,7 @@ def occurrence_comment(incident: Incident, target: GitHubTarget) -> str:
     task = event.pipeline_id + (f".{event.task_id}" if event.task_id else "")
     where = safe_inline(incident.incident_id)
     if target.incident_url:
-        where = f"[{where}]({target.incident_url.format(incident_id=quote(incident.incident_id, safe=''))})"
+        where = f"[{where}]({target.incident_url.replace('{incident_id}', quote(incident.incident_id, safe=''))})"
     text = (
         f"PATCHIT saw this failure again: {safe_inline(task)}, run {safe_inline(event.run_id)}, "
         f"at {event.detected_at.isoformat(timespec='seconds')} (incident {where}). "
@@ -144,15 +144,15 @@ def _set_branch(gh: GitHubClient, branch: str, commit: str) -> None:
     gh.call("PATCH", gh.repo_path(ref), json_body={"sha": commit, "force": True})
 
 
-def _open_pr(gh: GitHubClient, branch: str, base: str, title: str, body: str) -> dict[str, Any]:
-    """The new draft PR (with `created` set); if one appeared meanwhile for the branch, that one."""
+def _open_pr(gh: GitHubClient, branch: str, base: str, title: str, body: str) -> tuple[dict[str, Any], bool]:
+    """(PR, created): the new draft PR, or the one another run opened for the branch meanwhile."""
     request = {"title": title, "head": branch, "base": base, "body": body, "draft": True}
     try:
-        return {**gh.call("POST", gh.repo_path("/pulls"), json_body=request), "created": True}
+        return gh.call("POST", gh.repo_path("/pulls"), json_body=request), True
     except GitHubError as exc:
         if exc.status != 422 or not exc.mentions("already exists"):
             raise
     pr = find_open_pr(gh, branch, base)
     if pr is None:
         raise PublishError(f"GitHub says a pull request for {branch} already exists, but none is open")
-    return pr
+    return pr, False
