@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -167,7 +166,7 @@ def run(api: Api, timeout: float) -> int:
     if have_remediation and missing:
         say("WARNING: no finished remediation run for: " + ", ".join(sorted(missing)))
 
-    print_incidents(runs, states)
+    print_incidents(runs, states, remediation)
     try:
         if api.get("/patchit/").status_code != 404:
             print(f"PATCHIT's own pages: {api.base}/patchit/ (also linked from the Airflow UI)\n")
@@ -209,28 +208,41 @@ def _source_run_id(conf: dict) -> str | None:
     return event.get("run_id") or conf.get("run_id")
 
 
-def load_incidents() -> list[dict]:
-    """PATCHIT's incidents, newest first, through its CLI (store under AIRFLOW_HOME)."""
-    listing = subprocess.run(
-        ["patchit", "incidents", "--json", "--limit", "200"], capture_output=True, text=True, check=False
-    )
-    if listing.returncode != 0:
-        say(f"`patchit incidents` failed: {listing.stderr.strip()[-1000:]}")
-    return json.loads(listing.stdout or "[]")
+def load_incidents() -> tuple[list[dict], dict[str, dict]]:
+    """PATCHIT's incidents (newest first) from its store under AIRFLOW_HOME, and, for failures
+    grouped into an open incident with the same fingerprint, event id -> that incident."""
+    from patchit_provider.engine.models import AuditKind
+    from patchit_provider.engine.store import default_sqlite_url, open_store
+
+    with open_store(default_sqlite_url(os.environ["AIRFLOW_HOME"])) as store:
+        incidents = store.list_incidents(limit=200)
+        grouped = {
+            audit.data["event_id"]: incident.model_dump(mode="json")
+            for incident in incidents
+            for audit in store.audit_trail(incident.incident_id)
+            if audit.kind == AuditKind.OCCURRENCE_ADDED and audit.data.get("event_id")
+        }
+    return [incident.model_dump(mode="json") for incident in incidents], grouped
 
 
-def print_incidents(runs: dict[str, str], states: dict[str, str]) -> None:
-    by_run = {inc["event"]["run_id"]: inc for inc in load_incidents()}
+def print_incidents(runs: dict[str, str], states: dict[str, str], remediation: dict[str, dict]) -> None:
+    incidents, grouped = load_incidents()
+    by_run = {inc["event"]["run_id"]: inc for inc in incidents}
+    for run_id, dr in remediation.items():  # a repeated failure: shown as its open incident
+        event_id = ((dr.get("conf") or {}).get("event") or {}).get("event_id")
+        if run_id not in by_run and event_id in grouped:
+            by_run[run_id] = grouped[event_id]
 
     print()
-    print("What PATCHIT found (from its incident store, as `patchit incidents` shows it):")
+    print("What PATCHIT found (its incident store; also: `patchit incidents`, `patchit show <id>`):")
     print()
     rows = [("scenario", "expected", "run", "failed task", "category", "remediation", "outcome", "culprit", "branch")]
     for scenario, run_id in runs.items():
         inc = by_run.get(run_id) or {}
         triage = inc.get("triage") or {}
         culprit = triage.get("culprit")
-        outcome = f"{inc.get('outcome') or '-'} ({inc['state']})" if inc else "-"
+        seen = f", {inc['occurrences']}x" if inc.get("occurrences", 1) > 1 else ""
+        outcome = f"{inc.get('outcome') or '-'} ({inc['state']}{seen})" if inc else "-"
         rows.append((
             scenario,
             EXPECTED[scenario],
@@ -261,7 +273,7 @@ def rerun_patched(api: Api, timeout: float) -> int:
     deadline = time.monotonic() + timeout
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     reruns: dict[str, tuple[str, dict, str]] = {}
-    for inc in load_incidents():
+    for inc in load_incidents()[0]:
         event = inc["event"]
         if not (inc.get("publication") or {}).get("branch") or event["run_id"] in reruns:
             continue

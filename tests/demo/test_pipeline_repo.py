@@ -129,3 +129,14 @@ def test_repository_tests_pass(tmp_path):
     repo = shutil.copytree(REPO, tmp_path / "repo")
     done = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=repo, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_demo_driver_triggers_every_scenario_of_the_dag(dagbag):
+    sys.path.insert(0, str(REPO.parent))
+    try:
+        import demo_driver
+    finally:
+        sys.path.remove(str(REPO.parent))
+    dag_module = dagbag.dags["orders_etl"].get_task("extract_orders").python_callable.__globals__
+    RUN_PROFILES = dag_module["RUN_PROFILES"]
+    assert demo_driver.SCENARIOS == list(RUN_PROFILES) == list(demo_driver.EXPECTED)
