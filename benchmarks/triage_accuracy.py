@@ -1,0 +1,231 @@
+"""Triage accuracy on the labelled corpus of real failures (benchmarks/corpus/).
+
+    python benchmarks/triage_accuracy.py                      # main corpus, then the held-out set
+    python benchmarks/triage_accuracy.py --min-category 0.95 --min-remediation 0.95 \
+        --min-culprit 0.90 --max-fingerprint-violations 0      # fail (exit 1) below a threshold
+
+Every case is triaged through the real CLI contract, `patchit triage LOG --repo REPO --json`
+(in-process through `patchit_provider.cli.main`, or with `--subprocess` through the installed
+console script), and compared with its `label.json`:
+
+- category, remediation: equal to the label's ids;
+- culprit: the label's path and line; a label line of null means only the file is known (the
+  path must match, any line is accepted); a label culprit of null requires a null culprit;
+- fingerprints: cases with the same `cause` must share one fingerprint (a split is a violation)
+  and different causes must not share one (each colliding pair of causes is a violation).
+
+Without thresholds the exit status is 0: it is a measurement. Thresholds apply to the main
+corpus, and to the held-out set too with `--heldout-thresholds`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+SETS = {"main": CORPUS / "cases", "heldout": CORPUS / "heldout"}
+
+
+@dataclass
+class CaseResult:
+    case: str
+    label: dict
+    got: dict
+    error: str = ""
+
+    def ok_category(self) -> bool:
+        return self.got.get("category") == self.label["category"]
+
+    def ok_remediation(self) -> bool:
+        return self.got.get("remediation") == self.label["remediation"]
+
+    def ok_culprit(self) -> bool:
+        want, got = self.label.get("culprit"), self.got.get("culprit")
+        if want is None or got is None:
+            return want is None and got is None
+        if want.get("path") != got.get("path"):
+            return False
+        return want.get("line") is None or want.get("line") == got.get("line")
+
+
+@dataclass
+class Report:
+    name: str
+    results: list[CaseResult] = field(default_factory=list)
+
+    def rate(self, check: str) -> float:
+        if not self.results:
+            return 0.0
+        return sum(getattr(r, f"ok_{check}")() for r in self.results) / len(self.results)
+
+    def fingerprint_violations(self) -> tuple[list[str], list[str]]:
+        """(split causes, colliding pairs of causes), as readable lines."""
+        by_cause: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for r in self.results:
+            by_cause[r.label["cause"]][str(r.got.get("fingerprint"))].append(r.case)
+        splits = [
+            f"cause {cause}: {len(prints)} fingerprints " + "; ".join(f"{fp}={','.join(cases)}" for fp, cases in prints.items())
+            for cause, prints in sorted(by_cause.items()) if len(prints) > 1
+        ]
+        by_print: dict[str, set[str]] = defaultdict(set)
+        for cause, prints in by_cause.items():
+            for fp in prints:
+                by_print[fp].add(cause)
+        collisions = []
+        for fp, causes in sorted(by_print.items()):
+            ordered = sorted(causes)
+            for i, a in enumerate(ordered):
+                for b in ordered[i + 1:]:
+                    collisions.append(f"fingerprint {fp} shared by causes {a} and {b}")
+        return splits, collisions
+
+    def violations(self) -> int:
+        splits, collisions = self.fingerprint_violations()
+        return len(splits) + len(collisions)
+
+    def misses(self) -> list[tuple[str, str, str, str, str]]:
+        rows = []
+        for r in self.results:
+            for check in ("category", "remediation", "culprit"):
+                if not getattr(r, f"ok_{check}")():
+                    want = r.label.get(check) if check != "culprit" else _culprit_text(r.label.get("culprit"))
+                    got = r.got.get(check) if check != "culprit" else _culprit_text(r.got.get("culprit"))
+                    rows.append((r.case, check, str(want), str(got), r.error or str(r.got.get("summary", ""))))
+        return rows
+
+
+def _culprit_text(culprit: dict | None) -> str:
+    if not culprit:
+        return "null"
+    return f"{culprit.get('path')}:{culprit.get('line') if culprit.get('line') is not None else '*'}"
+
+
+def triage_json(log: Path, repo: Path, use_subprocess: bool = False) -> tuple[dict, str]:
+    """The `patchit triage --json` object for one case, and an error text when it failed."""
+    argv = ["triage", str(log), "--repo", str(repo), "--json"]
+    if use_subprocess:
+        exe = shutil.which("patchit") or str(Path(sys.executable).with_name("patchit"))
+        proc = subprocess.run([exe, *argv], capture_output=True, text=True, timeout=300)
+        out, code, err = proc.stdout, proc.returncode, proc.stderr
+    else:
+        from patchit_provider.cli import main
+
+        buffer, errors = io.StringIO(), io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(errors):
+                code = main(argv)
+        except Exception as exc:  # a crash is a miss on every figure, not the end of the run
+            return {}, f"crash: {type(exc).__name__}: {exc}"
+        out, err = buffer.getvalue(), errors.getvalue()
+    if code != 0:
+        return {}, f"exit {code}: {err.strip()[-300:]}"
+    lines = [l for l in out.splitlines() if l.strip()]
+    try:
+        return json.loads(lines[-1]), ""
+    except (IndexError, json.JSONDecodeError):
+        return {}, f"no JSON object on stdout: {out[-300:]!r}"
+
+
+def load_cases(directory: Path) -> list[tuple[str, Path, Path, dict]]:
+    cases = []
+    for label_path in sorted(directory.glob("*/label.json")):
+        case_dir = label_path.parent
+        cases.append((case_dir.name, case_dir / "log", case_dir / "repo", json.loads(label_path.read_text())))
+    return cases
+
+
+def evaluate(name: str, directory: Path, use_subprocess: bool = False) -> Report:
+    report = Report(name)
+    for case, log, repo, label in load_cases(directory):
+        got, error = triage_json(log, repo, use_subprocess)
+        report.results.append(CaseResult(case, label, got, error))
+    return report
+
+
+def composition(report: Report) -> str:
+    engines = sorted({r.label.get("engine", "?") for r in report.results})
+    counts = Counter((r.label["category"], r.label.get("engine", "?")) for r in report.results)
+    categories = sorted({r.label["category"] for r in report.results})
+    width = max([len(c) for c in categories] + [8])
+    lines = [f"  {'category':<{width}} " + " ".join(f"{e:>8}" for e in engines) + "   total"]
+    for cat in categories:
+        row = [counts[(cat, e)] for e in engines]
+        lines.append(f"  {cat:<{width}} " + " ".join(f"{n or '.':>8}" for n in row) + f"   {sum(row):>5}")
+    lines.append(f"  {'total':<{width}} " + " ".join(f"{sum(counts[(c, e)] for c in categories):>8}" for e in engines)
+                 + f"   {len(report.results):>5}")
+    return "\n".join(lines)
+
+
+def print_report(report: Report, show_composition: bool = True) -> None:
+    n = len(report.results)
+    causes = len({r.label["cause"] for r in report.results})
+    print(f"== {report.name}: {n} cases, {causes} causes")
+    if show_composition:
+        print(composition(report))
+    for check in ("category", "remediation", "culprit"):
+        ok = sum(getattr(r, f"ok_{check}")() for r in report.results)
+        print(f"  {check + ' accuracy':<22} {report.rate(check):6.1%}  ({ok}/{n})")
+    splits, collisions = report.fingerprint_violations()
+    print(f"  {'fingerprint violations':<22} {len(splits) + len(collisions):6d}  "
+          f"({len(splits)} same-cause splits, {len(collisions)} different-cause collisions)")
+    for line in splits + collisions:
+        print(f"    {line}")
+    misses = report.misses()
+    if misses:
+        print(f"  misses ({len(misses)}):")
+        widths = [max(len(row[i]) for row in misses) for i in range(4)]
+        widths = [min(w, 44) for w in widths]
+        header = ("case", "field", "expected", "got")
+        print("    " + "  ".join(h.ljust(w) for h, w in zip(header, widths)) + "  summary")
+        for row in misses:
+            print("    " + "  ".join(v[:w].ljust(w) for v, w in zip(row[:4], widths)) + "  " + row[4][:160])
+    print()
+
+
+def failed_thresholds(report: Report, args: argparse.Namespace) -> list[str]:
+    failures = []
+    for check, minimum in (("category", args.min_category), ("remediation", args.min_remediation), ("culprit", args.min_culprit)):
+        if minimum is not None and report.rate(check) < minimum:
+            failures.append(f"{report.name}: {check} accuracy {report.rate(check):.1%} < {minimum:.0%}")
+    if args.max_fingerprint_violations is not None and report.violations() > args.max_fingerprint_violations:
+        failures.append(f"{report.name}: {report.violations()} fingerprint violations > {args.max_fingerprint_violations}")
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", choices=["main", "heldout", "all"], default="all")
+    parser.add_argument("--subprocess", action="store_true", help="run the installed `patchit` console script per case")
+    parser.add_argument("--min-category", type=float)
+    parser.add_argument("--min-remediation", type=float)
+    parser.add_argument("--min-culprit", type=float)
+    parser.add_argument("--max-fingerprint-violations", type=int)
+    parser.add_argument("--heldout-thresholds", action="store_true", help="apply the thresholds to the held-out set too")
+    parser.add_argument("--json", action="store_true", help="print the per-case results as JSON lines as well")
+    args = parser.parse_args(argv)
+
+    failures: list[str] = []
+    for name in (["main", "heldout"] if args.set == "all" else [args.set]):
+        report = evaluate(name, SETS[name], args.subprocess)
+        print_report(report)
+        if args.json:
+            for r in report.results:
+                print(json.dumps({"set": name, "case": r.case, "label": r.label, "got": r.got, "error": r.error}))
+        if name == "main" or args.heldout_thresholds:
+            failures += failed_thresholds(report, args)
+    for failure in failures:
+        print(f"THRESHOLD NOT MET: {failure}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
