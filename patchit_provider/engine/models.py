@@ -249,6 +249,9 @@ class Publication(Contract):
     pr_number: int | None = None
     description_md: str = ""
     repo_root: str | None = None
+    reused: bool = Field(
+        default=False, description="The branch/PR of this fingerprint already existed: it was commented on, not created."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,6 +342,7 @@ class AuditKind:
     POLICY_REJECTED = "policy.rejected"
     VALIDATION_FINISHED = "validation.finished"
     PR_CREATED = "pr.created"
+    PR_COMMENTED = "pr.commented"
     BRANCH_CREATED = "branch.created"
     REMEDIATION_ESCALATED = "remediation.escalated"
     REMEDIATION_RETRY_ADVISED = "remediation.retry_advised"

@@ -24,6 +24,7 @@ from patchit_provider.engine.models import (
     IncidentState,
     Outcome,
     PatchProposal,
+    Publication,
     Triage,
     ValidationResult,
     utcnow,
@@ -314,23 +315,35 @@ class Remediator:
             publication = publish(incident.patch, incident, repo, self.settings.publish_mode, github=self.github_target)
             incident.publication = publication
             self._artifact(incident, "pr.md", publication.description_md, "text/markdown")
+            self._audit_publication(incident, publication)
+            return self._save(incident, IncidentState.PUBLISHED)
+
+    def _audit_publication(self, incident: Incident, publication: Publication) -> None:
+        if publication.reused:
             self.audit(
                 incident,
-                AuditKind.BRANCH_CREATED,
-                f"branch {publication.branch}",
-                branch=publication.branch,
-                commit=publication.commit,
-                repo=publication.repo_root,
+                AuditKind.PR_COMMENTED,
+                f"{publication.url or publication.branch}: the same cause again, commented on the open pull request",
+                url=publication.url,
+                number=publication.pr_number,
             )
-            if publication.url or publication.pr_number is not None:
-                self.audit(
-                    incident,
-                    AuditKind.PR_CREATED,
-                    publication.url or f"PR #{publication.pr_number}",
-                    url=publication.url,
-                    number=publication.pr_number,
-                )
-            return self._save(incident, IncidentState.PUBLISHED)
+            return
+        self.audit(
+            incident,
+            AuditKind.BRANCH_CREATED,
+            f"branch {publication.branch}",
+            branch=publication.branch,
+            commit=publication.commit,
+            repo=publication.repo_root,
+        )
+        if publication.url or publication.pr_number is not None:
+            self.audit(
+                incident,
+                AuditKind.PR_CREATED,
+                publication.url or f"PR #{publication.pr_number}",
+                url=publication.url,
+                number=publication.pr_number,
+            )
 
     # -- all at once ---------------------------------------------------------------------------
 

@@ -17,9 +17,10 @@ from patchit_provider.engine.redaction import redact, redact_obj
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 
-def md_escape(text: str) -> str:
-    """Inline-safe: no HTML, no Markdown syntax, one line."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(str(text).split()), quote=False))
+def md_escape(text: object) -> str:
+    """Inline-safe: redacted first (escaping would hide a token from the patterns), then no HTML,
+    no Markdown syntax, one line."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(redact(str(text))[0].split()), quote=False))
 
 
 def md_fence(text: str, info: str = "text") -> str:

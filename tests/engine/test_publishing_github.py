@@ -356,6 +356,7 @@ def test_a_second_incident_comments_on_the_open_pr(fake, target, case):
     second = publish(proposal, again(incident), c.root, "github", github=target())
     assert fake.calls() == ["GET /repos/acme/pipelines", "GET /repos/acme/pipelines/pulls", "POST /repos/acme/pipelines/issues/1/comments"]
     assert len(fake.pulls) == 1 and (second.pr_number, second.url, second.commit) == (1, first.url, first.commit)
+    assert second.reused and not first.reused
     [comment] = fake.comments[1]
     assert "scheduled\\_\\_2024\\-01\\-02" in comment and "again" in comment
     assert "(https://airflow.example.com/patchit/incidents/inc-second000001)" in comment

@@ -124,11 +124,14 @@ def publish(
     title = title_of(proposal, incident)
     body = render_description(proposal, incident)
     message = redact(f"{title}\n\n{proposal.rationale}".strip() + "\n")[0]
-    commit, _ = create_branch(root, branch, proposal.diff, message)
+    commit, created = create_branch(root, branch, proposal.diff, message)
     if mode == "branch":
-        return Publication(kind=PublicationKind.LOCAL_BRANCH, branch=branch, commit=commit, description_md=body, repo_root=str(root))
+        return Publication(
+            kind=PublicationKind.LOCAL_BRANCH, branch=branch, commit=commit, description_md=body, repo_root=str(root),
+            reused=not created,
+        )
     number, page = _mock_pr(root, branch, commit, title, body, proposal, incident)
     return Publication(
         kind=PublicationKind.MOCK_PR, branch=branch, commit=commit, pr_number=number, url=page.as_uri(),
-        description_md=body, repo_root=str(root),
+        description_md=body, repo_root=str(root), reused=not created,
     )

@@ -12,11 +12,6 @@ from patchit_provider.engine.redaction import redact
 from patchit_provider.engine.report import md_escape, md_fence
 
 
-def safe_inline(text: object) -> str:
-    """Inline Markdown of untrusted text: redacted, then escaped."""
-    return md_escape(redact(str(text))[0])
-
-
 def title_of(proposal: PatchProposal, incident: Incident) -> str:
     triage = incident.triage
     if triage is None:
@@ -28,37 +23,37 @@ def title_of(proposal: PatchProposal, incident: Incident) -> str:
 def render_description(proposal: PatchProposal, incident: Incident) -> str:
     event, triage, validation = incident.event, incident.triage, incident.validation
     task = event.pipeline_id + (f".{event.task_id}" if event.task_id else "")
-    out = [f"# {safe_inline(title_of(proposal, incident))}", ""]
+    out = [f"# {md_escape(title_of(proposal, incident))}", ""]
     out += [
-        f"- **Incident:** {safe_inline(incident.incident_id)}",
-        f"- **Failed task:** {safe_inline(task)} (run {safe_inline(event.run_id)})",
+        f"- **Incident:** {md_escape(incident.incident_id)}",
+        f"- **Failed task:** {md_escape(task)} (run {md_escape(event.run_id)})",
     ]
     if triage is not None:
         culprit = triage.culprit
         where = f"{culprit.path}:{culprit.line}" if culprit and culprit.line else culprit.path if culprit else "unknown"
         out += [
-            "", "## Root cause", "", safe_inline(triage.summary), "",
-            f"- **Error:** {safe_inline(triage.error.type)}: {safe_inline(triage.error.message[:500])}",
-            f"- **Where:** {safe_inline(where)}",
-            f"- **Category:** {safe_inline(triage.category.value)} (confidence {triage.confidence:.2f})",
-            f"- **Fingerprint:** {safe_inline(triage.fingerprint)}",
+            "", "## Root cause", "", md_escape(triage.summary), "",
+            f"- **Error:** {md_escape(triage.error.type)}: {md_escape(triage.error.message[:500])}",
+            f"- **Where:** {md_escape(where)}",
+            f"- **Category:** {md_escape(triage.category.value)} (confidence {triage.confidence:.2f})",
+            f"- **Fingerprint:** {md_escape(triage.fingerprint)}",
         ]
         if triage.rationale:
-            out += [f"- **Why:** {safe_inline(triage.rationale)}"]
+            out += [f"- **Why:** {md_escape(triage.rationale)}"]
         if triage.evidence_lines:
             out += ["", "## Evidence", "", md_fence("\n".join(triage.evidence_lines))]
-    out += ["", "## The change", "", f"- **Produced by:** {safe_inline(proposal.producer)}"]
+    out += ["", "## The change", "", f"- **Produced by:** {md_escape(proposal.producer)}"]
     if proposal.rationale:
-        out += [f"- **Rationale:** {safe_inline(proposal.rationale)}"]
+        out += [f"- **Rationale:** {md_escape(proposal.rationale)}"]
     out += ["", md_fence(proposal.diff.rstrip("\n"), "diff")]
     out += ["", "## Validation", ""]
     if validation is None:
         out += ["_Not validated._"]
     else:
-        out += [f"**{'Passed' if validation.passed else 'Failed'}** (replay: {safe_inline(validation.replay)})", ""]
+        out += [f"**{'Passed' if validation.passed else 'Failed'}** (replay: {md_escape(validation.replay)})", ""]
         out += ["| check | result | detail |", "|---|---|---|"]
         for check in validation.checks:
             first = next((line for line in check.output.splitlines() if line.strip()), "")
-            out += [f"| {safe_inline(check.name)} | {'passed' if check.passed else 'failed'} | {safe_inline(first[:200])} |"]
+            out += [f"| {md_escape(check.name)} | {'passed' if check.passed else 'failed'} | {md_escape(first[:200])} |"]
     out += ["", "---", "", "_Opened by PATCHIT. Review the change before merging._"]
     return redact("\n".join(out) + "\n")[0]

@@ -19,7 +19,8 @@ from urllib.parse import quote
 from patchit_provider.engine.models import Incident, PatchProposal, Publication, PublicationKind
 from patchit_provider.engine.patching import EditError, apply_edits
 from patchit_provider.engine.publishing import AUTHOR_EMAIL, AUTHOR_NAME, PublishError, branch_name
-from patchit_provider.engine.publishing.description import render_description, safe_inline, title_of
+from patchit_provider.engine.publishing.description import render_description, title_of
+from patchit_provider.engine.report import md_escape
 from patchit_provider.engine.publishing.github_client import GitHubClient, GitHubError, GitHubTarget
 from patchit_provider.engine.redaction import redact
 
@@ -41,6 +42,7 @@ def publish_github(proposal: PatchProposal, incident: Incident, repo_root: Path,
     with GitHubClient(target) as gh:
         base = target.base_branch or gh.call("GET", gh.repo_path())["default_branch"]
         pr = find_open_pr(gh, branch, base)
+        reused = pr is not None
         if pr is None:
             commit = _commit(gh, base, root, contents, _message(proposal, incident))
             _set_branch(gh, branch, commit)
@@ -52,7 +54,7 @@ def publish_github(proposal: PatchProposal, incident: Incident, repo_root: Path,
             gh.call("POST", gh.repo_path(f"/issues/{pr['number']}/comments"), json_body={"body": occurrence_comment(incident, target)})
     return Publication(
         kind=PublicationKind.GITHUB, branch=branch, commit=commit, url=pr.get("html_url"), pr_number=pr["number"],
-        description_md=body, repo_root=str(root),
+        description_md=body, repo_root=str(root), reused=reused,
     )
 
 
@@ -73,11 +75,11 @@ def labels_of(target: GitHubTarget, incident: Incident) -> list[str]:
 def occurrence_comment(incident: Incident, target: GitHubTarget) -> str:
     event = incident.event
     task = event.pipeline_id + (f".{event.task_id}" if event.task_id else "")
-    where = safe_inline(incident.incident_id)
+    where = md_escape(incident.incident_id)
     if target.incident_url:
         where = f"[{where}]({target.incident_url.replace('{incident_id}', quote(incident.incident_id, safe=''))})"
     text = (
-        f"PATCHIT saw this failure again: {safe_inline(task)}, run {safe_inline(event.run_id)}, "
+        f"PATCHIT saw this failure again: {md_escape(task)}, run {md_escape(event.run_id)}, "
         f"at {event.detected_at.isoformat(timespec='seconds')} (incident {where}). "
         "This pull request still holds the validated fix."
     )
