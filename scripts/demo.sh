@@ -6,7 +6,7 @@
 #   bash scripts/demo.sh          set up everything, start Airflow, run the scenarios, show results
 #   bash scripts/demo.sh apply    merge PATCHIT's patchit/* branches into the pipeline repository
 #                                 and re-run the runs they fix (Airflow must be running)
-#   bash scripts/demo.sh stop     stop the demo Airflow (its whole process group)
+#   bash scripts/demo.sh stop     stop the demo Airflow (every process it started)
 #   bash scripts/demo.sh status   is it running?
 #   bash scripts/demo.sh reset    stop it and delete .demo/ (the next run starts from scratch)
 #
