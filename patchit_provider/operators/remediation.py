@@ -44,7 +44,9 @@ class ReceiveEventOperator(BaseOperator):
 
         settings = load_settings()
         dag_run = context.get("dag_run")
-        conf = {**(context.get("params") or {}), **((getattr(dag_run, "conf", None) or {}))}
+        # The run's own conf (the Trigger form submits every param into it); params only as a
+        # fallback, since in-process runs (dag.test) may leave a previous run's values in them.
+        conf = dict(getattr(dag_run, "conf", None) or context.get("params") or {})
         try:
             event = resolve_conf(
                 conf,

@@ -110,7 +110,8 @@ ENV = {
     "GIT_AUTHOR_NAME": "PATCHIT", "GIT_AUTHOR_EMAIL": "patchit@example.com",
     "GIT_COMMITTER_NAME": "PATCHIT", "GIT_COMMITTER_EMAIL": "patchit@example.com",
 }
-os.environ.update(ENV)
+if not PRECONFIGURED:
+    os.environ.update(ENV)
 
 
 @pytest.fixture(scope="session")

@@ -102,7 +102,9 @@ def test_receive_stage_builds_the_event_from_the_fetched_log(fake_api, remediati
     assert str(dag_run.state) == "success"
     store = PatchitStoreHook(settings=PatchitSettings()).get_store()
     try:
-        (incident,) = [i for i in store.list_incidents() if i.event.run_id == RUN_ID]
+        found = [i for i in store.list_incidents(limit=500) if i.event.run_id == RUN_ID]
+        assert len(found) == 1, [(i.incident_id, i.event.pipeline_id, i.event.run_id) for i in store.list_incidents()]
+        (incident,) = found
     finally:
         store.close()
     assert incident.event.code_path == fileloc and incident.event.try_number == 1
