@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Connection,
     DateTime,
@@ -133,6 +134,30 @@ artifacts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("incident_id", "name", name="uq_artifacts_incident_name"),
 )
+
+# The notification ledger (engine/notify): one row per message sent or held back, per sink. It
+# is here, not in a process, so every worker shares one rate limit. A new table needs no
+# migration (create_all adds it to an existing database), so SCHEMA_VERSION stays as it is.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sink", String(250), nullable=False),
+    Column("thread_key", String(250), nullable=False),
+    Column("incident_id", String(64)),  # no foreign key: a summary has no incident
+    Column("kind", String(32), nullable=False),  # the moment ("opened", ...) or "summary"
+    Column("category", String(64)),
+    Column("pipeline_id", String(250)),
+    Column("sent_at", UTCDateTime, nullable=False),
+    # Held back (rate limit, or a retryable failure): to be reported by the next summary.
+    Column("suppressed", Boolean, nullable=False, default=False),
+    Column("summary_id", Integer),  # the summary row that reported this held-back row
+    Column("status", String(16), nullable=False),  # sending, sent, failed, suppressed
+    Column("detail", Text),  # why a send failed (redacted)
+    Column("retry_at", UTCDateTime),  # the sink asked to wait until then (HTTP 429 Retry-After)
+)
+Index("ix_notifications_sink_sent", notifications.c.sink, notifications.c.sent_at)
+Index("ix_notifications_pending", notifications.c.sink, notifications.c.suppressed, notifications.c.summary_id)
 
 # version -> function(conn) bringing a database from version-1 to version. Empty for now.
 MIGRATIONS: dict[int, object] = {}

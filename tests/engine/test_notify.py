@@ -1,0 +1,293 @@
+"""Notifications: payload formats, escaping and redaction, the shared rate limit, failing sinks."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from patchit_provider.engine.models import (
+    ErrorInfo,
+    ErrorSummary,
+    FailureEvent,
+    Incident,
+    IncidentState,
+    Outcome,
+    Publication,
+    PublicationKind,
+    Triage,
+)
+from patchit_provider.engine.notify import (
+    Moment,
+    Notifier,
+    PostError,
+    Sink,
+    build_message,
+    thread_key,
+)
+from patchit_provider.engine.store import list_notifications, open_store
+from patchit_provider.engine.taxonomy import Category, Remediation
+
+_spec = importlib.util.spec_from_file_location("redaction_corpus", Path(__file__).with_name("test_redaction.py"))
+_corpus = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_corpus)
+CORPUS = _corpus.CORPUS
+
+URL = "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 22, 3, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class Recorder:
+    """A webhook double: records (url, body); `fail` makes it raise that exception."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.posts: list[tuple[str, dict]] = []
+        self.fail = fail
+
+    def __call__(self, url: str, body: dict) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.posts.append((url, body))
+
+
+def make_incident(
+    n: int = 0,
+    *,
+    dag: str = "orders",
+    category: Category = Category.SCHEMA_MISSING_COLUMN,
+    summary: str = "Column 'amount' missing in orders",
+    fingerprint: str | None = None,
+    log: str = "",
+    message: str = "'amount'",
+) -> Incident:
+    event = FailureEvent(pipeline_id=dag, run_id=f"run-{n}", task_id="load", try_number=1,
+                         log_text=log or None, error=ErrorInfo(type="KeyError", message=message))
+    triage = Triage(category=category, remediation=Remediation.PATCH, fingerprint=fingerprint or f"fp{category.name.lower()}{dag}",
+                    summary=summary, error=ErrorSummary(type="KeyError", message=message), confidence=0.9,
+                    next_step="Add the column upstream")
+    return Incident(incident_id=f"inc-{n:06d}", event=event, triage=triage, fingerprint=triage.fingerprint,
+                    state=IncidentState.TRIAGED)
+
+
+@pytest.fixture()
+def store(tmp_path):
+    with open_store(f"sqlite:///{tmp_path / 'patchit.db'}") as opened:
+        yield opened
+
+
+def _all_text(body: dict) -> str:
+    return json.dumps(body, ensure_ascii=False)
+
+
+# -- formats -----------------------------------------------------------------------------------
+
+
+def test_slack_payload_shape():
+    body = build_message(make_incident(), Moment.OPENED, "slack", incident_url="https://af.example.com/patchit/incidents/{incident_id}")
+    assert isinstance(body["text"], str) and body["text"]
+    assert body["mrkdwn"] is True
+    kinds = [block["type"] for block in body["blocks"]]
+    assert kinds[0] == "header" and "section" in kinds and kinds[-1] == "context"
+    assert len(body["blocks"]) <= 50
+    for block in body["blocks"]:
+        texts = [block["text"]] if "text" in block else block.get("fields", []) + block.get("elements", [])
+        for obj in texts:
+            assert obj["type"] in ("mrkdwn", "plain_text") and len(obj["text"]) <= 3000
+    assert body["blocks"][0]["text"]["type"] == "plain_text" and len(body["blocks"][0]["text"]["text"]) <= 150
+    assert "<https://af.example.com/patchit/incidents/inc-000000|Open in PATCHIT>" in _all_text(body)
+    assert body["metadata"]["event_payload"]["thread_key"] == "patchit-fpschema_missing_columnorders"
+
+
+def test_json_format_fields():
+    incident = make_incident()
+    incident.outcome = Outcome.PATCH_VALIDATED
+    incident.publication = Publication(kind=PublicationKind.GITHUB, branch="patchit/fp1",
+                                       url="https://github.com/o/r/pull/7", pr_number=7)
+    body = build_message(incident, Moment.PUBLISHED, "json")
+    assert body["event"] == "incident.published"
+    assert body["incident_id"] == "inc-000000" and body["fingerprint"] == incident.fingerprint
+    assert (body["category"], body["remediation"], body["outcome"]) == ("schema.missing_column", "patch", "patch_validated")
+    assert (body["dag_id"], body["task_id"], body["run_id"]) == ("orders", "load", "run-0")
+    assert body["summary"] == "Column 'amount' missing in orders"
+    assert body["links"] == {"pull_request": "https://github.com/o/r/pull/7", "branch": "patchit/fp1"}
+    assert body["thread_key"] == thread_key(incident)
+    slack = build_message(incident, Moment.PUBLISHED, "slack")
+    assert "<https://github.com/o/r/pull/7|Pull request>" in _all_text(slack)
+
+
+@pytest.mark.parametrize("moment", list(Moment))
+def test_every_moment_renders_in_both_formats(moment):
+    for fmt in ("slack", "json"):
+        body = build_message(make_incident(), moment, fmt, detail="validate failed: boom")
+        json.dumps(body)  # serializable
+
+
+def test_thread_key_is_one_per_fingerprint():
+    a1, a2 = make_incident(1, fingerprint="aaa111"), make_incident(2, fingerprint="aaa111")
+    b = make_incident(3, fingerprint="bbb222")
+    assert thread_key(a1) == thread_key(a2) == "patchit-aaa111" != thread_key(b)
+    for fmt in ("slack", "json"):
+        key = lambda body: body.get("thread_key") or body["metadata"]["event_payload"]["thread_key"]  # noqa: E731
+        assert key(build_message(a1, Moment.OPENED, fmt)) == key(build_message(a2, Moment.ESCALATED, fmt))
+
+
+def test_log_text_cannot_inject_markup_or_mentions():
+    hostile = "<script>alert(1)</script> <!channel> <!here> @here @channel <@U123> <http://evil|click> & ```x```"
+    incident = make_incident(summary=hostile, message=hostile)
+    body = build_message(incident, Moment.OPENED, "slack", detail=hostile)
+    text = _all_text(body)
+    for raw in ("<script>", "<!channel>", "<!here>", "<@U123>", "<http://evil", "@here", "@channel", "```"):
+        assert raw not in text, raw
+    assert "&lt;script&gt;" in text and "&lt;!channel&gt;" in text and "&amp;" in text
+    assert "@\u200bhere" in text
+
+
+def test_secrets_never_leave_in_any_format():
+    secrets_text = "\n".join(text for text, _ in CORPUS)
+    incident = make_incident(summary=secrets_text[:3000], message=secrets_text[:3000], log=secrets_text)
+    for moment in (Moment.OPENED, Moment.FAILED):
+        for fmt in ("slack", "json"):
+            body = _all_text(build_message(incident, moment, fmt, detail=secrets_text))
+            leaked = [secret for _, secret in CORPUS if secret in body or json.dumps(secret)[1:-1] in body]
+            assert not leaked, (moment, fmt, leaked)
+
+
+def test_text_is_bounded():
+    incident = make_incident(summary="x " * 50_000)
+    slack = build_message(incident, Moment.OPENED, "slack")
+    assert len(slack["text"]) <= 600
+    assert all(len(b["text"]["text"]) <= 3000 for b in slack["blocks"] if "text" in b)
+    assert len(build_message(incident, Moment.OPENED, "json")["summary"]) <= 3000
+
+
+# -- rate limit --------------------------------------------------------------------------------
+
+CAUSES = [("orders", Category.SCHEMA_MISSING_COLUMN, 150), ("sales", Category.INFRA_NETWORK, 30),
+          ("billing", Category.CODE_ERROR, 20)]
+
+
+def _storm() -> list[Incident]:
+    out, n = [], 0
+    for dag, category, count in CAUSES:
+        for _ in range(count):
+            out.append(make_incident(n, dag=dag, category=category))
+            n += 1
+    return out
+
+
+def test_storm_sends_limit_then_one_summary(store):
+    clock, post = Clock(), Recorder()
+    notifier = Notifier([Sink("chat", URL)], post, store, limit=10, window_seconds=300, clock=clock)
+    statuses = []
+    for incident in _storm():
+        statuses += [d.status for d in notifier.notify(incident, Moment.OPENED)]
+        clock.advance(0.5)
+    assert statuses.count("sent") == 10 and statuses.count("suppressed") == 190
+    assert len(post.posts) == 10
+    assert notifier.flush() == []  # the window has not rolled yet
+
+    clock.advance(300)
+    flushed = notifier.flush()
+    assert [(d.kind, d.status) for d in flushed] == [("summary", "sent")]
+    assert len(post.posts) == 11  # 10 messages + 1 summary, not 200
+    text = post.posts[-1][1]["text"]
+    assert text.startswith("190 more failures in the last")
+    # 10 sent were all orders; the 190 held back: 140 orders, 30 sales, 20 billing
+    assert "140 × schema.missing_column in orders" in text
+    assert "30 × infra.network in sales" in text and "20 × code.error in billing" in text
+    assert notifier.flush() == []  # reported once
+
+
+def test_summary_goes_with_the_next_allowed_send(store):
+    clock, post = Clock(), Recorder()
+    notifier = Notifier([Sink("chat", URL, "json")], post, store, limit=2, window_seconds=60, clock=clock)
+    for n in range(5):
+        notifier.notify(make_incident(n), Moment.OPENED)
+    assert len(post.posts) == 2
+    clock.advance(61)
+    deliveries = notifier.notify(make_incident(99, dag="sales"), Moment.ESCALATED)
+    assert [(d.kind, d.status) for d in deliveries] == [("summary", "sent"), ("escalated", "sent")]
+    summary = post.posts[2][1]
+    assert summary["event"] == "incident.summary" and summary["suppressed"] == 3
+    assert summary["groups"] == [{"category": "schema.missing_column", "dag_id": "orders", "incidents": 3}]
+    assert post.posts[3][1]["event"] == "incident.escalated"
+
+
+def test_two_notifiers_on_one_store_share_the_limit(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    clock, post_a, post_b = Clock(), Recorder(), Recorder()
+    with open_store(url) as store_a, open_store(url) as store_b:
+        a = Notifier([Sink("chat", URL)], post_a, store_a, limit=10, window_seconds=300, clock=clock)
+        b = Notifier([Sink("chat", URL)], post_b, store_b, limit=10, window_seconds=300, clock=clock)
+        for n in range(40):
+            (a if n % 2 else b).notify(make_incident(n), Moment.OPENED)
+        assert len(post_a.posts) + len(post_b.posts) == 10
+        clock.advance(301)
+        assert len(a.flush()) + len(b.flush()) == 1  # one summary, whoever sends it
+        assert len(list_notifications(store_a, sink="chat")) == 41
+
+
+def test_limit_is_per_sink(store):
+    clock, post = Clock(), Recorder()
+    notifier = Notifier([Sink("chat", URL), Sink("pager", "https://example.com/hook", "json")], post, store,
+                        limit=3, window_seconds=300, clock=clock)
+    for n in range(5):
+        notifier.notify(make_incident(n), Moment.OPENED)
+    assert [url for url, _ in post.posts].count(URL) == 3
+    assert [url for url, _ in post.posts].count("https://example.com/hook") == 3
+
+
+# -- failing sinks -----------------------------------------------------------------------------
+
+
+def test_failing_post_is_reported_not_raised(store, caplog):
+    post = Recorder(fail=PostError(f"POST {URL} answered 404: channel_not_found", status=404))
+    notifier = Notifier([Sink("chat", URL)], post, store)
+    deliveries = notifier.notify(make_incident(), Moment.OPENED)
+    assert [(d.sink, d.status) for d in deliveries] == [("chat", "failed")]
+    assert "channel_not_found" in deliveries[0].error
+    assert "XXXXSECRETXXXX" not in deliveries[0].error and "XXXXSECRETXXXX" not in caplog.text
+    row = list_notifications(store)[-1]
+    assert (row["status"], row["suppressed"]) == ("failed", False)  # not retried: the payload would fail again
+
+
+def test_any_exception_from_post_is_contained(store):
+    notifier = Notifier([Sink("chat", URL)], Recorder(fail=ConnectionError("refused")), store)
+    assert [d.status for d in notifier.notify(make_incident(), "retry_advised")] == ["failed"]
+    assert [d.status for d in notifier.notify(make_incident(), "not-a-moment")] == ["failed"]
+
+
+def test_broken_store_is_contained():
+    class Broken:
+        def _write(self):
+            raise RuntimeError("database is gone")
+
+    notifier = Notifier([Sink("chat", URL)], Recorder(), Broken())
+    assert [d.status for d in notifier.notify(make_incident(), Moment.OPENED)] == ["failed"]
+    assert [d.status for d in notifier.flush()] == ["failed"]
+
+
+def test_rate_limited_by_the_sink_pauses_and_reports_later(store):
+    clock = Clock()
+    post = Recorder(fail=PostError("answered 429: rate_limited", status=429, retry_after=30))
+    notifier = Notifier([Sink("chat", URL)], post, store, limit=10, window_seconds=300, clock=clock)
+    assert [d.status for d in notifier.notify(make_incident(1), Moment.OPENED)] == ["failed"]
+    assert [d.status for d in notifier.notify(make_incident(2), Moment.OPENED)] == ["suppressed"]  # paused
+    post.fail = None
+    clock.advance(31)
+    deliveries = notifier.notify(make_incident(3, dag="sales"), Moment.OPENED)
+    assert [(d.kind, d.status) for d in deliveries] == [("summary", "sent"), ("opened", "sent")]
+    assert post.posts[0][1]["text"].startswith("2 more failures")  # the 429'd one and the paused one
