@@ -68,6 +68,20 @@ class PatchitSettings(BaseModel):
         "(empty: https://api.github.com; GitHub Enterprise: https://HOST/api/v3), password = token, "
         'extra = {"repository": "owner/name", "base_branch": "...", "labels": [...]}.',
     )
+    notify_conn_ids: list[str] = Field(
+        default_factory=list,
+        description="Comma-separated HTTP connection ids of the webhooks notified when an incident "
+        "opens and at each outcome: host = the full webhook URL, extra = "
+        '{"format": "slack"} (Slack incoming webhook, the default) or {"format": "json"} (generic JSON), '
+        'optionally "incident_url" (link template with {incident_id}) and "timeout" (seconds). Empty: no notifications.',
+    )
+    notify_rate_limit: int = Field(
+        10, ge=1, description="Messages one webhook receives at most per `notify_window_seconds`; "
+        "beyond that, notifications are counted and reported by one summary message."
+    )
+    notify_window_seconds: int = Field(
+        300, ge=1, description="The sliding window (seconds) of `notify_rate_limit`, shared by every worker through the incident store."
+    )
 
     @field_validator("ignore_dags", mode="before")
     @classmethod
@@ -75,6 +89,11 @@ class PatchitSettings(BaseModel):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("notify_conn_ids", mode="before")
+    @classmethod
+    def _split_notify_csv(cls, value: Any) -> Any:
+        return cls._split_csv(value)
 
     @field_validator("repo_map", mode="before")
     @classmethod
