@@ -57,11 +57,13 @@ class Remediator:
         settings: PatchitSettings | None = None,
         github_target: Any = None,
         llm: Callable[[Evidence, Triage, Path], list[PatchProposal]] | None = None,
+        notifier: Any = None,
     ) -> None:
         self.store = store
         self.settings = settings or PatchitSettings()
         self.github_target = github_target  # publishing.github_client.GitHubTarget for publish_mode = github
         self.llm = llm  # engine.llm.propose.LLMProposer, or None: deterministic fixers only
+        self.notifier = notifier  # engine.notify.Notifier, or None: no notifications
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -98,7 +100,7 @@ class Remediator:
             detail, _ = redact(f"{type(exc).__name__}: {exc}")
             fresh = self.load(incident_id)
             self.audit(fresh, AuditKind.STAGE_FAILED, f"{name} failed: {detail}", stage=name)
-            self._save(fresh, IncidentState.FAILED)
+            self._notify(self._save(fresh, IncidentState.FAILED), "failed", f"{name} failed: {detail}")
             raise
 
     def repo_root(self, incident: Incident) -> Path | None:
@@ -113,6 +115,15 @@ class Remediator:
         markdown, document = render_rca(incident)
         self._artifact(incident, "rca.md", markdown, "text/markdown")
         self._artifact(incident, "rca.json", json.dumps(document, indent=2, default=str), "application/json")
+
+    def _notify(self, incident: Incident, moment: str, detail: str = "") -> None:
+        """Tell the configured webhooks (engine.notify.Moment values); never changes how a stage ends."""
+        if self.notifier is None:
+            return
+        try:
+            self.notifier.notify(incident, moment, detail=detail)
+        except Exception:  # noqa: BLE001 - the Notifier does not raise; a stand-in might
+            pass
 
     # -- stages --------------------------------------------------------------------------------
 
@@ -172,6 +183,7 @@ class Remediator:
             if primary is not None:
                 return self._grouped(saved, primary)
             self._write_rca(saved)
+            self._notify(saved, "opened")
             return saved
 
     def _grouped(self, incident: Incident, primary: Incident) -> Incident:
@@ -209,7 +221,9 @@ class Remediator:
                 reason = "no repository found for this pipeline" if repo is None else "no safe patch could be made"
                 self.audit(incident, AuditKind.PATCH_SKIPPED, reason)
                 incident.outcome = Outcome.NO_PATCH
-                return self._save(incident, IncidentState.NO_PATCH)
+                saved = self._save(incident, IncidentState.NO_PATCH)
+                self._notify(saved, "escalated", reason)  # no automatic fix: a person must look
+                return saved
             incident.candidates = proposals
             incident.patch = proposals[0]
             for number, proposal in enumerate(proposals, 1):
@@ -254,7 +268,9 @@ class Remediator:
             category=triage.category.value,
         )
         incident.outcome = Outcome.NO_PATCH
-        return self._save(incident, state)
+        saved = self._save(incident, state)
+        self._notify(saved, "retry_advised" if triage.remediation is Remediation.RETRY else "escalated")
+        return saved
 
     def validate(self, incident_id: str) -> Incident:
         """Validate every candidate; keep the passing one that changes the fewest lines."""
@@ -283,6 +299,7 @@ class Remediator:
                 state = IncidentState.REJECTED
             saved = self._save(incident, state)
             self._write_rca(saved)
+            self._notify(saved, "patch_validated" if passing else "rejected")
             return saved
 
     def _audit_validation(self, incident: Incident, proposal: PatchProposal, result: ValidationResult, number: int) -> None:
@@ -316,7 +333,9 @@ class Remediator:
             incident.publication = publication
             self._artifact(incident, "pr.md", publication.description_md, "text/markdown")
             self._audit_publication(incident, publication)
-            return self._save(incident, IncidentState.PUBLISHED)
+            saved = self._save(incident, IncidentState.PUBLISHED)
+            self._notify(saved, "published")
+            return saved
 
     def _audit_publication(self, incident: Incident, publication: Publication) -> None:
         if publication.reused:

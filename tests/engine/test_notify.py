@@ -291,3 +291,97 @@ def test_rate_limited_by_the_sink_pauses_and_reports_later(store):
     deliveries = notifier.notify(make_incident(3, dag="sales"), Moment.OPENED)
     assert [(d.kind, d.status) for d in deliveries] == [("summary", "sent"), ("opened", "sent")]
     assert post.posts[0][1]["text"].startswith("2 more failures")  # the 429'd one and the paused one
+
+
+# -- wired into the Remediator -----------------------------------------------------------------
+
+_pipeline_spec = importlib.util.spec_from_file_location("pipeline_cases", Path(__file__).with_name("test_pipeline.py"))
+_pipeline_cases = importlib.util.module_from_spec(_pipeline_spec)
+_pipeline_spec.loader.exec_module(_pipeline_cases)
+event_from_run = _pipeline_cases._event_from_run
+
+
+class Moments:
+    """A Notifier stand-in recording (incident_id, moment, detail); `fail` makes it raise."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+        self.fail = fail
+
+    def notify(self, incident, moment, *, detail=""):
+        self.calls.append((incident.incident_id, str(moment), detail))
+        if self.fail:
+            raise RuntimeError("webhook exploded")
+        return []
+
+
+def _remediator(tmp_path, pipeline_repo, notifier, **settings):
+    import sys
+
+    from patchit_provider.engine.pipeline import Remediator
+    from patchit_provider.engine.settings import PatchitSettings
+
+    store = open_store(f"sqlite:///{tmp_path}/store.db")
+    config = PatchitSettings(repo_map={"orders": str(pipeline_repo)},
+                             check_command=f"{sys.executable} run_orders.py data/orders.csv", validation_timeout=120)
+    return Remediator(store, config.model_copy(update=settings), notifier=notifier)
+
+
+def test_remediator_notifies_opened_then_each_outcome(tmp_path, pipeline_repo):
+    moments = Moments()
+    remediator = _remediator(tmp_path, pipeline_repo, moments)
+    incident = remediator.run_all(event_from_run(pipeline_repo, "run_orders.py data/orders.csv"))
+    assert incident.state is IncidentState.PUBLISHED
+    assert [m for _, m, _ in moments.calls] == ["opened", "patch_validated", "published"]
+
+    # the same cause again is grouped into the open incident: no second "opened"
+    again = event_from_run(pipeline_repo, "run_orders.py data/orders.csv")
+    grouped = remediator.run_all(again.model_copy(update={"run_id": "manual__2", "event_id": ""}))
+    assert grouped.state is IncidentState.GROUPED
+    assert [m for _, m, _ in moments.calls] == ["opened", "patch_validated", "published"]
+    remediator.store.close()
+
+
+def test_remediator_notifies_rejection_and_stage_failure(tmp_path, pipeline_repo):
+    moments = Moments()
+    remediator = _remediator(tmp_path, pipeline_repo, moments, check_command="exit 1")
+    rejected = remediator.run_all(event_from_run(pipeline_repo, "run_orders.py data/orders.csv"))
+    assert rejected.state is IncidentState.REJECTED
+    assert [m for _, m, _ in moments.calls] == ["opened", "rejected"]
+
+    incident = remediator.receive(event_from_run(pipeline_repo, "run_orders.py data/orders.csv", dag="other"))
+    with pytest.raises(RuntimeError):
+        remediator.triage(incident.incident_id)  # no evidence yet
+    assert moments.calls[-1][:2] == (incident.incident_id, "failed")
+    assert "triage failed" in moments.calls[-1][2]
+    remediator.store.close()
+
+
+def test_remediator_notifies_retry_advice(tmp_path, pipeline_repo):
+    (pipeline_repo / "fetch.py").write_text("import socket\nsocket.create_connection(('127.0.0.1', 9), timeout=2)\n")
+    moments = Moments()
+    remediator = _remediator(tmp_path, pipeline_repo, moments)
+    remediator.run_all(event_from_run(pipeline_repo, "fetch.py"))
+    assert [m for _, m, _ in moments.calls] == ["opened", "retry_advised"]
+    remediator.store.close()
+
+
+def test_a_raising_notifier_never_breaks_the_remediation(tmp_path, pipeline_repo):
+    moments = Moments(fail=True)
+    remediator = _remediator(tmp_path, pipeline_repo, moments)
+    incident = remediator.run_all(event_from_run(pipeline_repo, "run_orders.py data/orders.csv"))
+    assert incident.state is IncidentState.PUBLISHED and len(moments.calls) == 3
+    remediator.store.close()
+
+
+def test_remediator_with_a_real_notifier_posts_redacted_slack_messages(tmp_path, pipeline_repo):
+    post = Recorder()
+    store = open_store(f"sqlite:///{tmp_path}/notify.db")
+    notifier = Notifier([Sink("chat", URL)], post, store)
+    remediator = _remediator(tmp_path, pipeline_repo, notifier)
+    event = event_from_run(pipeline_repo, "run_orders.py data/orders.csv", secret=_pipeline_cases.SECRET)
+    remediator.run_all(event)
+    assert len(post.posts) == 3
+    assert _pipeline_cases.SECRET not in _all_text({"posts": [body for _, body in post.posts]})
+    remediator.store.close()
+    store.close()
