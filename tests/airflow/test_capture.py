@@ -146,21 +146,31 @@ def test_rest_fallback_triggers_once_then_duplicate(airflow_db, fake_api, patchi
     assert posts == ["/auth/token", "/api/v2/dags/patchit_remediation/dagRuns"] * 2
 
 
-def test_dag_processor_comms_are_not_used_for_triggering(monkeypatch):
+def test_only_a_task_process_channel_is_used_for_triggering(airflow_db, monkeypatch):
     """The DAG processor's comms decode other messages: TriggerDagRun would never be answered."""
-    from airflow.sdk.execution_time import task_runner
+    import socket
+
+    from airflow.dag_processing.processor import ToDagProcessor, ToManager
+    from airflow.sdk.execution_time import comms, task_runner
     from pydantic import TypeAdapter
 
     from patchit_provider.capture.trigger import _task_channel
 
-    class ProcessorComms:
-        body_decoder = TypeAdapter(int)
-
-        def send(self, msg):  # pragma: no cover - must not be called
-            raise AssertionError("sent through the DAG processor's channel")
-
-    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", ProcessorComms(), raising=False)
-    assert _task_channel() is None
+    left, right = socket.socketpair()
+    try:
+        task = comms.CommsDecoder[comms.ToTask, comms.ToSupervisor](socket=left)
+        processor = comms.CommsDecoder[ToDagProcessor, ToManager](
+            socket=right, body_decoder=TypeAdapter[ToDagProcessor](ToDagProcessor)
+        )
+        monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", task, raising=False)
+        assert _task_channel() is task
+        monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", processor, raising=False)
+        assert _task_channel() is None
+        monkeypatch.delattr(task_runner, "SUPERVISOR_COMMS", raising=False)
+        assert _task_channel() is None
+    finally:
+        left.close()
+        right.close()
 
 
 def test_event_from_live_exception_keeps_the_hint_and_frames():
