@@ -25,6 +25,7 @@ def test_provider_info_validates_against_airflow_schema():
     assert info["package-name"] == "airflow-provider-patchit"
     assert info["notifications"] == ["patchit_provider.notifications.patchit.PatchitNotifier"]
     assert info["config"]["patchit"]["options"]["watch"]["default"] == "all"
+    assert {c["connection-type"] for c in info["connection-types"]} == {"patchit_llm", "patchit_github"}
 
 
 def test_every_class_and_module_named_in_provider_info_imports():
@@ -33,7 +34,8 @@ def test_every_class_and_module_named_in_provider_info_imports():
     from patchit_provider.get_provider_info import get_provider_info
 
     info = get_provider_info()
-    for dotted in info["notifications"] + [p["plugin-class"] for p in info["plugins"]]:
+    classes = [c["hook-class-name"] for c in info["connection-types"]]
+    for dotted in info["notifications"] + [p["plugin-class"] for p in info["plugins"]] + classes:
         assert import_string(dotted)
     for entry in info["hooks"] + info["operators"]:
         for module in entry["python-modules"]:
@@ -54,6 +56,9 @@ def test_providers_manager_discovers_patchit(airflow_db):
     providers = ProvidersManager().providers
     assert "airflow-provider-patchit" in providers
     assert providers["airflow-provider-patchit"].version == "0.1.0"
+    hooks = ProvidersManager().hooks
+    assert {"patchit_llm", "patchit_github"} <= set(hooks)
+    assert hooks["patchit_github"].hook_class_name == "patchit_provider.hooks.github.PatchitGitHubHook"
 
 
 def test_listener_registered_on_task_sdk_and_core_managers(airflow_db):
