@@ -240,6 +240,46 @@ def test_two_notifiers_on_one_store_share_the_limit(tmp_path):
         assert len(list_notifications(store_a, sink="chat")) == 41
 
 
+_store_spec = importlib.util.spec_from_file_location("store_fixtures", Path(__file__).parent / "store" / "conftest.py")
+_store_fixtures = importlib.util.module_from_spec(_store_spec)
+_store_spec.loader.exec_module(_store_fixtures)
+pg_schema_url = _store_fixtures.pg_schema_url  # a fresh PostgreSQL schema, as the store tests use
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared_url(request, tmp_path):
+    """One database for several workers: SQLite, or PostgreSQL when PATCHIT_TEST_PG_URL is set."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shared.db'}"
+    return request.getfixturevalue("pg_schema_url")
+
+
+def test_concurrent_workers_take_exactly_the_limit(shared_url):
+    import threading
+
+    clock, post = Clock(), Recorder()
+    stores = [open_store(shared_url) for _ in range(4)]
+    notifiers = [Notifier([Sink("chat", URL)], post, s, limit=10, window_seconds=300, clock=clock) for s in stores]
+
+    def worker(i: int) -> None:
+        for n in range(25):
+            notifiers[i].notify(make_incident(i * 100 + n, dag=f"dag{i}"), Moment.OPENED)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert len(post.posts) == 10
+        clock.advance(301)
+        assert sum(len(n.flush()) for n in notifiers) == 1
+        assert post.posts[-1][1]["text"].startswith("90 more failures")
+    finally:
+        for opened in stores:
+            opened.close()
+
+
 def test_limit_is_per_sink(store):
     clock, post = Clock(), Recorder()
     notifier = Notifier([Sink("chat", URL), Sink("pager", "https://example.com/hook", "json")], post, store,
