@@ -1,8 +1,9 @@
 """Provider metadata for Airflow's ProvidersManager (entry point `apache_airflow_provider`).
 
-The `config` section is generated from PatchitSettings and each connection type's form comes
-from its hook module, so every default and field has one source. Those hook modules are imported
-only when Airflow asks (it has imported airflow.sdk by then).
+Kept free of Airflow imports and of PATCHIT's hook modules: Airflow may call this while
+`airflow.sdk` is still initializing (provider discovery during config load), so importing a hook
+module here (which imports `airflow.sdk`) would be a circular import that breaks discovery for
+every provider. The `config` section is generated from PatchitSettings (one source of defaults).
 """
 
 from __future__ import annotations
@@ -12,14 +13,6 @@ from typing import Any
 from patchit_provider.engine.settings import config_section
 
 PACKAGE_NAME = "airflow-provider-patchit"  # must equal the canonical distribution name
-
-
-def connection_types() -> list[dict[str, Any]]:
-    """The connection forms of PATCHIT's own connection types (React UI: conn-fields)."""
-    from patchit_provider.hooks.github import provider_connection_type as github
-    from patchit_provider.hooks.llm import provider_connection_type as llm
-
-    return [llm(), github()]
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -45,7 +38,6 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
-        "connection-types": connection_types(),
         "operators": [
             {"integration-name": "PATCHIT", "python-modules": ["patchit_provider.operators.remediation"]}
         ],

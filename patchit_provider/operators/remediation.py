@@ -7,23 +7,63 @@ audit trail records why, so nothing is hidden behind a skip.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar, Sequence
 
 from airflow.sdk import BaseOperator
+
+log = logging.getLogger(__name__)
 
 RECEIVE_TASK_ID = "receive"
 INCIDENT_FROM_RECEIVE = "{{ ti.xcom_pull(task_ids='" + RECEIVE_TASK_ID + "') }}"
 
 
-def _remediator(settings=None):
-    """(Remediator, store) from `[patchit]`: one store per task, closed by the caller."""
+def _remediator(settings=None, stage: str = ""):
+    """(Remediator, store) from `[patchit]` and PATCHIT's connections; the caller closes the store.
+
+    Only the stage that uses a collaborator builds it: the LLM proposer for `propose` (when a
+    `patchit_llm` connection exists), the GitHub target for `publish` (publish_mode = github).
+    The webhook notifier is built for every stage; a broken webhook set-up is logged, not fatal.
+    """
     from patchit_provider.config import load_settings
     from patchit_provider.engine.pipeline import Remediator
     from patchit_provider.hooks.store import PatchitStoreHook
 
     settings = settings or load_settings()
     store = PatchitStoreHook(settings=settings).get_store()
-    return Remediator(store, settings), store
+    extras: dict[str, Any] = {"notifier": _notifier(store, settings)}
+    if stage == "propose":
+        extras["llm"] = _llm_proposer(settings)
+    if stage == "publish" and settings.publish_mode == "github":
+        from patchit_provider.hooks.github import PatchitGitHubHook
+
+        extras["github_target"] = PatchitGitHubHook(settings.github_conn_id).get_target()
+    return Remediator(store, settings, **extras), store
+
+
+def _notifier(store, settings):
+    try:
+        from patchit_provider.notifications.webhook import build_notifier
+
+        return build_notifier(store, settings)
+    except Exception as exc:
+        log.warning("PATCHIT: webhook notifications disabled: %s", exc)
+        return None
+
+
+def _llm_proposer(settings):
+    """The LLM proposer of the `patchit_llm` connection, or None (deterministic fixers only)."""
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from patchit_provider.hooks.llm import PatchitLLMHook
+
+    conn_id = getattr(settings, "llm_conn_id", PatchitLLMHook.default_conn_name)
+    if not conn_id:
+        return None
+    try:
+        return PatchitLLMHook(conn_id).get_proposer()
+    except AirflowNotFoundException:
+        return None
 
 
 class ReceiveEventOperator(BaseOperator):
@@ -55,7 +95,7 @@ class ReceiveEventOperator(BaseOperator):
             )
         except ConfError as exc:
             raise AirflowFailException(f"PATCHIT: {exc}") from exc
-        remediator, store = _remediator(settings)
+        remediator, store = _remediator(settings, stage="receive")
         try:
             incident = remediator.receive(event)
             run_id = getattr(dag_run, "run_id", None)
@@ -86,7 +126,7 @@ class _StageOperator(BaseOperator):
             from airflow.sdk.exceptions import AirflowFailException
 
             raise AirflowFailException("PATCHIT: no incident id (did the receive task run?)")
-        remediator, store = _remediator()
+        remediator, store = _remediator(stage=self.stage)
         try:
             incident = getattr(remediator, self.stage)(self.incident_id)
         finally:
