@@ -8,6 +8,7 @@ All tests share one process: the first dag.test() costs seconds, later ones a fr
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 BASE = Path(tempfile.mkdtemp(prefix="patchit-airflow-it-"))
+atexit.register(shutil.rmtree, BASE, True)
 HOME = BASE / "airflow_home"
 DAGS = BASE / "dags"
 PIPELINES = BASE / "pipelines"
@@ -122,8 +124,7 @@ def airflow_db() -> Path:
     airflow = Path(sys.executable).with_name("airflow")
     proc = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
-    yield HOME
-    shutil.rmtree(BASE, ignore_errors=True)
+    return HOME
 
 
 @pytest.fixture(scope="session")
