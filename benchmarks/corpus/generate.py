@@ -38,6 +38,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -168,7 +170,7 @@ def write_case(out_dir: Path, case: str, log: bytes, scenario: dict, src_repo: P
     check_no_secrets(text, case)
     expect = scenario.get("expect")
     if expect and expect not in text:
-        raise SystemExit(f"{case}: expected {expect!r} in the log; the pipeline did not fail as intended:\n{text[-3000:]}")
+        raise CaseError(f"{case}: expected {expect!r} in the log; the pipeline did not fail as intended:\n{text[-3000:]}")
     target = out_dir / case
     if target.exists():
         shutil.rmtree(target)
@@ -181,6 +183,10 @@ def write_case(out_dir: Path, case: str, log: bytes, scenario: dict, src_repo: P
     label["scenario"] = scenario["name"]
     (target / "label.json").write_text(json.dumps(label, indent=2) + "\n")
     print(f"  wrote {target.relative_to(HERE)} ({len(log)} bytes)")
+
+
+class CaseError(Exception):
+    """A run did not fail the way its scenario says: no case is written for it."""
 
 
 # --------------------------------------------------------------------------- runners
@@ -241,6 +247,18 @@ def run_subprocess(scenario: dict, run: dict, services: Services) -> bytes:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def settle(path: Path, timeout: float = 120) -> None:
+    """Wait until a task log holds the failure and has stopped growing (the run's state can be
+    final in the database before the task's supervisor has written the last lines)."""
+    deadline, last = time.time() + timeout, -1
+    while time.time() < deadline:
+        size = path.stat().st_size
+        if size == last and b'"level":"error"' in path.read_bytes():
+            return
+        last = size
+        time.sleep(3)
+
+
 def run_airflow3(scenarios: list[dict], services: Services, out_dirs: dict[str, Path]) -> None:
     """All airflow3 scenarios in one throwaway `airflow standalone` (LocalExecutor, SQLite)."""
     if not scenarios:
@@ -248,13 +266,6 @@ def run_airflow3(scenarios: list[dict], services: Services, out_dirs: dict[str, 
     home = Path(tempfile.mkdtemp(prefix="airflow-home-"))
     dags = home / "dags"
     dags.mkdir()
-    seen: dict[str, str] = {}
-    for scenario in scenarios:
-        for item in (scenario["dir"] / "repo").iterdir():
-            if item.name in seen:
-                raise SystemExit(f"{scenario['name']}: {item.name} also in {seen[item.name]} (one shared dags folder)")
-            seen[item.name] = scenario["name"]
-            (shutil.copytree if item.is_dir() else shutil.copy2)(item, dags / item.name)
     port = free_port()
     env = base_env(home)
     env.update({
@@ -282,6 +293,25 @@ def run_airflow3(scenarios: list[dict], services: Services, out_dirs: dict[str, 
                             start_new_session=True, cwd=home)
     print(f"  airflow standalone pid {proc.pid}, home {home}, port {port}")
     try:
+        # DAGs go in only once the API server answers: a task started before it fails to
+        # reach the execution API and leaves a one-line log.
+        deadline = time.time() + 300
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=5):
+                    break
+            except (OSError, urllib.error.URLError):
+                if time.time() > deadline or proc.poll() is not None:
+                    raise SystemExit(f"the API server did not come up: see {home / 'standalone.out'}")
+                time.sleep(2)
+        time.sleep(5)
+        seen: dict[str, str] = {}
+        for scenario in scenarios:
+            for item in (scenario["dir"] / "repo").iterdir():
+                if item.name in seen:
+                    raise SystemExit(f"{scenario['name']}: {item.name} also in {seen[item.name]} (one shared dags folder)")
+                seen[item.name] = scenario["name"]
+                (shutil.copytree if item.is_dir() else shutil.copy2)(item, dags / item.name)
         deadline = time.time() + 900
         states: dict[str, list[tuple[str, str]]] = {}
         while time.time() < deadline:
@@ -310,6 +340,7 @@ def run_airflow3(scenarios: list[dict], services: Services, out_dirs: dict[str, 
         else:
             raise SystemExit(f"airflow runs did not finish: {states}")
         time.sleep(3)
+        errors = []
         for scenario in scenarios:
             runs = [r for r in states[scenario["dag_id"]] if r[1] in ("failed", "success")]
             for spec, (run_id, state) in zip(scenario["runs"], runs):
@@ -317,7 +348,17 @@ def run_airflow3(scenarios: list[dict], services: Services, out_dirs: dict[str, 
                 attempts = sorted(task_dir.glob("attempt=*.log"))
                 if not attempts:
                     raise SystemExit(f"{spec['case']}: no task log under {task_dir} (run state {state})")
-                write_case(out_dirs[scenario["set"]], spec["case"], attempts[-1].read_bytes(), scenario, scenario["dir"] / "repo")
+                settle(attempts[-1])
+                try:
+                    write_case(out_dirs[scenario["set"]], spec["case"], attempts[-1].read_bytes(), scenario, scenario["dir"] / "repo")
+                except CaseError as exc:
+                    errors.append(str(exc))
+        if errors:
+            keep = Path(tempfile.mkdtemp(prefix="airflow-failed-logs-"))
+            shutil.copytree(home / "logs", keep / "logs")
+            log.flush()
+            shutil.copy2(home / "standalone.out", keep / "standalone.out")
+            raise SystemExit("\n\n".join(errors) + f"\n(task logs kept in {keep})")
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
