@@ -1,0 +1,6 @@
+import os
+
+import pyodbc
+
+conn = pyodbc.connect(os.environ.get("ERP_ODBC", "DSN=erp"))
+print(conn.cursor().execute("SELECT 1").fetchone())
