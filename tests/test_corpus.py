@@ -58,15 +58,18 @@ def test_corpus_is_large_enough_and_covers_the_taxonomy():
 
 
 def test_category_accuracy(report):
-    assert report.rate("category") >= 0.95, _misses(report, "category")
+    rate = report.rate("category")
+    assert rate >= 0.95, f"{rate:.1%} < 95%:\n" + _misses(report, "category")
 
 
 def test_remediation_accuracy(report):
-    assert report.rate("remediation") >= 0.95, _misses(report, "remediation")
+    rate = report.rate("remediation")
+    assert rate >= 0.95, f"{rate:.1%} < 95%:\n" + _misses(report, "remediation")
 
 
 def test_culprit_accuracy(report):
-    assert report.rate("culprit") >= 0.90, _misses(report, "culprit")
+    rate = report.rate("culprit")
+    assert rate >= 0.90, f"{rate:.1%} < 90%:\n" + _misses(report, "culprit")
 
 
 def test_fingerprints_group_by_cause(report):
