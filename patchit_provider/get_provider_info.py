@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from patchit_provider.connection_forms import connection_types
 from patchit_provider.engine.settings import config_section
 
 PACKAGE_NAME = "airflow-provider-patchit"  # must equal the canonical distribution name
@@ -41,6 +42,7 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {"integration-name": "PATCHIT", "python-modules": ["patchit_provider.operators.remediation"]}
         ],
+        "connection-types": connection_types(),
         "notifications": ["patchit_provider.notifications.patchit.PatchitNotifier"],
         "plugins": [{"name": "patchit", "plugin-class": "patchit_provider.plugins.patchit.PatchitPlugin"}],
         "config": config_section(),

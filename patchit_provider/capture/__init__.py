@@ -33,19 +33,41 @@ def is_watched(dag_id: str | None, tags: Any, settings: Any, *, explicit: bool) 
     return False
 
 
-def _capture(task_instance: Any, error: Any, context: Mapping[str, Any] | None, source: str, settings: Any, result: dict) -> None:
-    from patchit_provider.capture.event import build_event
+# Background triggers started by long-lived server processes (scheduler, API server); kept so
+# tests and shutdown can wait for them.
+_background: list[threading.Thread] = []
+
+
+def _trigger(event: Any, settings: Any, use_supervisor: bool, result: dict) -> None:
     from patchit_provider.capture.trigger import remediation_run_id, trigger_remediation
 
-    event = build_event(task_instance, error, context=context, source=source)
-    # The supervisor channel only exists in the task process, i.e. with a live exception.
     outcome = trigger_remediation(
-        event,
-        api_conn_id=settings.api_conn_id,
-        timeout=settings.capture_timeout,
-        use_supervisor=isinstance(error, BaseException),
+        event, api_conn_id=settings.api_conn_id, timeout=settings.capture_timeout, use_supervisor=use_supervisor
     )
     result.update(event_id=event.event_id, run_id=remediation_run_id(event), outcome=outcome)
+
+
+def _start_background(event: Any, settings: Any) -> None:
+    def work() -> None:
+        try:
+            result: dict = {}
+            _trigger(event, settings, False, result)
+            log.info("PATCHIT: remediation run %s (%s)", result.get("run_id"), result.get("outcome"))
+        except Exception as exc:
+            log.warning("PATCHIT: capture failed: %s: %s", type(exc).__name__, exc)
+
+    _background[:] = [t for t in _background if t.is_alive()]
+    thread = threading.Thread(target=work, name="patchit-capture", daemon=True)
+    thread.start()
+    _background.append(thread)
+
+
+def wait_for_background(timeout: float | None = None) -> None:
+    """Let server-side triggers finish (tests; a process about to exit)."""
+    for thread in list(_background):
+        thread.join(timeout)
+        if not thread.is_alive():
+            _background.remove(thread)
 
 
 def capture_failure(
@@ -65,12 +87,24 @@ def capture_failure(
             from patchit_provider.config import load_settings
 
             settings = load_settings()
+        from patchit_provider.capture.event import build_event
+
         result: dict[str, Any] = {}
         errors: list[BaseException] = []
+        # The supervisor channel only exists in the task process, i.e. with a live exception.
+        in_task = isinstance(error, BaseException)
+
+        if source.endswith(":server"):
+            # Scheduler / API server: read the ORM object here (it belongs to this thread's
+            # session), then trigger in the background: the scheduler loop never waits on PATCHIT.
+            event = build_event(task_instance, error, context=context, source=source)
+            _start_background(event, settings)
+            return {"event_id": event.event_id, "outcome": "triggering in the background"}
 
         def work() -> None:
             try:
-                _capture(task_instance, error, context, source, settings, result)
+                event = build_event(task_instance, error, context=context, source=source)
+                _trigger(event, settings, in_task, result)
             except BaseException as exc:  # reported by the caller thread
                 errors.append(exc)
 

@@ -81,36 +81,3 @@ def target_from_connection(
         transport=transport,
         **options,
     )
-
-
-def provider_connection_type() -> dict[str, Any]:
-    """This connection type's entry for `get_provider_info()["connection-types"]`."""
-
-    def field_(label: str, kind: str, description: str, **schema: Any) -> dict[str, Any]:
-        return {"label": label, "description": description, "schema": {"type": [kind, "null"], **schema}}
-
-    return {
-        "hook-class-name": "patchit_provider.hooks.github.PatchitGitHubHook",
-        "connection-type": "patchit_github",
-        "hook-name": "PATCHIT GitHub",
-        "ui-field-behaviour": {
-            "hidden-fields": ["schema", "port", "login"],
-            "relabeling": {"host": "API URL", "password": "Token"},
-            "placeholders": {
-                "host": "https://api.github.com (GitHub Enterprise: https://HOST/api/v3)",
-                "password": "github_pat_... (Contents and Pull requests: read and write)",
-                "repository": "acme/pipelines",
-                "base_branch": "main (empty: the repository's default branch)",
-                "labels": "patchit, automated",
-                "incident_url": "https://airflow.example.com/patchit/incidents/{incident_id}",
-            },
-        },
-        "conn-fields": {
-            "repository": field_("Repository", "string", "The repository PATCHIT opens pull requests on, as owner/name."),
-            "base_branch": field_("Base branch", "string", "Branch the pull requests target; empty: the repository's default branch."),
-            "labels": field_("Labels", "string", "Comma-separated labels for new pull requests; the failure category is added.", default="patchit"),
-            "incident_url": field_("Incident URL", "string", "Link template to an incident in PATCHIT's UI, with {incident_id}; used in comments."),
-            "timeout": field_("Timeout (s)", "number", "Timeout of every HTTP call, in seconds.", default=30, minimum=1),
-            "max_retries": field_("Max retries", "integer", "Retries on 5xx and rate limits, honouring Retry-After and x-ratelimit-reset.", default=3, minimum=0),
-        },
-    }

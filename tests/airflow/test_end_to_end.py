@@ -174,6 +174,9 @@ def test_scheduler_side_orm_task_instance_is_captured_through_rest(failed_once, 
         get_listener_manager().hook.on_task_instance_failed(
             previous_state=None, task_instance=ti, error="TaskInstance's state was manually set to `failed`."
         )
+    from patchit_provider.capture import wait_for_background
+
+    wait_for_background(30)  # the server path never makes the scheduler wait: it triggers in the background
     (run_id,) = fake_api.runs
     worker_run_ids = [
         r for r, conf in remediation_runs() if r.startswith("patchit__") and conf["event"]["pipeline_id"] == "orders_daily"

@@ -9,7 +9,8 @@ import json
 import httpx
 import pytest
 
-from patchit_provider.hooks.github import PatchitGitHubHook, provider_connection_type
+from patchit_provider.hooks.github import PatchitGitHubHook
+from patchit_provider.connection_forms import github_connection_type as provider_connection_type
 
 TOKEN = "github_pat_" + "A1b2" * 8
 

@@ -13,7 +13,8 @@ from patchit_provider.engine.llm import LLMRequest
 from patchit_provider.engine.llm.anthropic import AnthropicBackend
 from patchit_provider.engine.llm.cursor import CursorBackend
 from patchit_provider.engine.llm.openai_compat import OpenAICompatBackend
-from patchit_provider.hooks.llm import PatchitLLMHook, provider_connection_type
+from patchit_provider.hooks.llm import PatchitLLMHook
+from patchit_provider.connection_forms import llm_connection_type as provider_connection_type
 
 
 def set_conn(monkeypatch, *, host: str = "", password: str = "", **extra) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+BACKENDS = ("openai", "anthropic", "inhouse", "cursor")
+
 
 @dataclass(frozen=True)
 class LLMRequest:

@@ -8,14 +8,13 @@ import httpx
 
 from patchit_provider.engine.llm.anthropic import DEFAULT_BASE_URL as ANTHROPIC_URL
 from patchit_provider.engine.llm.anthropic import AnthropicBackend
-from patchit_provider.engine.llm.base import LLMBackend
+from patchit_provider.engine.llm.base import BACKENDS, LLMBackend
 from patchit_provider.engine.llm.cursor import DEFAULT_BASE_URL as CURSOR_URL
 from patchit_provider.engine.llm.cursor import CursorBackend
 from patchit_provider.engine.llm.http import HttpConfig
 from patchit_provider.engine.llm.inhouse import InHouseBackend
 from patchit_provider.engine.llm.openai_compat import OpenAICompatBackend
 
-BACKENDS = ("openai", "anthropic", "inhouse", "cursor")
 DEFAULT_URLS = {"openai": "https://api.openai.com/v1", "anthropic": ANTHROPIC_URL, "cursor": CURSOR_URL}
 
 
