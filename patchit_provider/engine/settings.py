@@ -68,6 +68,11 @@ class PatchitSettings(BaseModel):
         "(empty: https://api.github.com; GitHub Enterprise: https://HOST/api/v3), password = token, "
         'extra = {"repository": "owner/name", "base_branch": "...", "labels": [...]}.',
     )
+    llm_conn_id: str = Field(
+        "patchit_llm",
+        description="Connection (type patchit_llm) of the model asked for a patch when no deterministic "
+        "fixer applies; when it does not exist (or this is empty) only deterministic fixes are made.",
+    )
     notify_conn_ids: list[str] = Field(
         default_factory=list,
         description="Comma-separated HTTP connection ids of the webhooks notified when an incident "

@@ -57,7 +57,7 @@ def _llm_proposer(settings):
 
     from patchit_provider.hooks.llm import PatchitLLMHook
 
-    conn_id = getattr(settings, "llm_conn_id", PatchitLLMHook.default_conn_name)
+    conn_id = settings.llm_conn_id
     if not conn_id:
         return None
     try:
