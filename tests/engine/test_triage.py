@@ -299,3 +299,54 @@ def test_airflow2_sigkill_line_without_error_words_is_seen():
                      "Task exited with return code Negsignal.SIGKILL"])
     result, _ = run_triage(log, None)
     assert result.category == Category.INFRA_RESOURCE
+
+
+# --- rules fixed on the real corpus (benchmarks/corpus/cases): messages copied from the logs ---
+
+CORPUS_MESSAGES = [
+    # af2_event_timestamps_format: pandas/strptime says "doesn't", not "does not"
+    ("ValueError", 'time data "2024-05-01T10:05:00Z" doesn\'t match format "%Y-%m-%d %H:%M:%S". You might want to try:',
+     "data.type_mismatch", "escalate"),
+    # dbt_fct_orders_missing_column: DuckDB's binder on a VALUES list / table
+    ("dbt Runtime Error", 'Binder Error: Values list "customers" does not have a column named "segment"',
+     "schema.missing_column", "escalate"),
+    # spark_cast_invalid_input: the error class beats the word "malformed" in its message
+    ("pyspark.errors.exceptions.captured.NumberFormatException",
+     "[CAST_INVALID_INPUT] The value 'twelve' of the type \"STRING\" cannot be cast to \"INT\" because it is malformed. "
+     "Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and "
+     "return NULL instead. SQLSTATE: 22018", "data.type_mismatch", "escalate"),
+]
+
+
+@pytest.mark.parametrize("exc_type,message,category,remediation", CORPUS_MESSAGES)
+def test_corpus_message_shapes(exc_type, message, category, remediation):
+    result = triage(Evidence(event_id="e", error=ErrorInfo(type=exc_type, message=message)))
+    assert (result.category.value, result.remediation.value) == (category, remediation), result.rationale
+
+
+def test_generic_word_still_classifies_when_nothing_specific_matches():
+    result = triage(Evidence(event_id="e", error=ErrorInfo(type="RuntimeError", message="the export is truncated")))
+    assert result.category == Category.DATA_MALFORMED
+
+
+SETTINGS_TB = """Traceback (most recent call last):
+  File "/tmp/pipeline-53q4otyr/repo/app/main.py", line 3, in <module>
+    settings = load_settings()
+               ^^^^^^^^^^^^^^^
+  File "/tmp/pipeline-53q4otyr/repo/app/config.py", line 7, in load_settings
+    with open(path, encoding="utf-8") as handle:
+         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+FileNotFoundError: [Errno 2] No such file or directory: '{path}'
+"""
+
+
+@pytest.mark.parametrize("path,function,category", [
+    ("config/prod.json", "load_settings", "config.missing"),  # py_settings_file_missing: folder and loader
+    ("prod.json", "load_settings", "config.missing"),  # only the loader says it
+    ("settings_prod.json", "run", "config.missing"),  # only the name says it
+    ("landing/orders.json", "run", "upstream.failed"),  # an input produced elsewhere
+])
+def test_missing_config_file_vs_missing_input(path, function, category):
+    text = SETTINGS_TB.format(path=path).replace("in load_settings", f"in {function}")
+    result, _ = run_triage(text, None)
+    assert result.category.value == category, result.rationale

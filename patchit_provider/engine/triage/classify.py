@@ -9,11 +9,15 @@ from typing import Callable
 
 from patchit_provider.engine.logs import parse_chain
 from patchit_provider.engine.models import Culprit, ErrorInfo, ErrorSummary, Evidence, Frame, Triage
+from patchit_provider.engine.repo import is_foreign
 from patchit_provider.engine.taxonomy import DEFAULT_REMEDIATION, Category, Remediation
 from patchit_provider.engine.triage.fingerprint import FINGERPRINT_VERSION, fingerprint
 from patchit_provider.engine.triage.rules import HINT, NEXT_STEPS, RULES, Rule
 
 _CONFIG_EXT = (".yaml", ".yml", ".ini", ".toml", ".cfg", ".conf", ".env", ".properties")
+_CONFIG_DIRS = {"config", "configs", "conf", "settings", "etc", "profiles"}
+_CONFIG_NAME = re.compile(r"^(?:settings|config|conf|profiles?)(?:[._-]|$)", re.I)
+_CONFIG_FUNC = re.compile(r"(?:^|_)(?:config|configs|configuration|settings|conf|cfg|profiles?)(?:_|$)", re.I)
 _QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
 _HINT_RE = re.compile(HINT, re.I)
 
@@ -50,13 +54,26 @@ def _missing_path(c: Candidate) -> str:
     return _quoted(c.message.split(":", 1)[-1]) or _quoted(c.message)
 
 
+def _config_file(c: Candidate) -> bool:
+    """A missing file is configuration (not an upstream input) when its name or folder says so
+    (`config/prod.json`, `settings.yaml`) or when the pipeline's own code that failed to open it
+    is a config loader (`load_settings()`): where it is read tells what it is."""
+    path = _missing_path(c).replace("\\", "/")
+    parts = [p for p in path.split("/") if p]
+    if path.lower().endswith(_CONFIG_EXT) or (parts and _CONFIG_NAME.match(parts[-1])):
+        return True
+    if any(p.lower() in _CONFIG_DIRS for p in parts[:-1]):
+        return True
+    own = next((f for f in reversed(c.frames) if not is_foreign(f.path)), None)
+    return bool(own and own.function and _CONFIG_FUNC.search(own.function))
+
+
 PREDICATES: dict[str, Callable[[Candidate, Path | None], bool]] = {
     "module_in_repo": _module_in_repo,
     "env_lookup": lambda c, _: bool(re.search(r"\benviron\b|getenv", c.code_line)),
-    "config_path": lambda c, _: _missing_path(c).lower().endswith(_CONFIG_EXT),
+    "config_path": lambda c, _: _config_file(c),
     "executable": lambda c, _: bool(_missing_path(c)) and "/" not in _missing_path(c) and "." not in _missing_path(c),
-    "input_path": lambda c, _: not _missing_path(c).lower().endswith(_CONFIG_EXT)
-    and ("/" in _missing_path(c) or "." in _missing_path(c)),
+    "input_path": lambda c, _: not _config_file(c) and ("/" in _missing_path(c) or "." in _missing_path(c)),
 }
 
 
@@ -83,12 +100,18 @@ def _code_line(frames: list[Frame]) -> str:
     return next((f.code for f in reversed(frames) if f.code), "") or ""
 
 
+_SPECIFIC = [rule for rule in RULES if not rule.generic]
+_GENERIC = [rule for rule in RULES if rule.generic]
+
+
 def classify(candidates: list[Candidate], root: Path | None) -> tuple[Rule | None, Candidate | None]:
-    """First candidate (outermost first) that some rule matches, with that rule."""
-    for candidate in candidates:
-        for rule in RULES:
-            if _matches(rule, candidate, root):
-                return rule, candidate
+    """First candidate (outermost first) that a specific rule matches; only when none does, the
+    same with the generic rules (so a cause's precise error beats the wrapper's vague words)."""
+    for rules in (_SPECIFIC, _GENERIC):
+        for candidate in candidates:
+            for rule in rules:
+                if _matches(rule, candidate, root):
+                    return rule, candidate
     return None, None
 
 

@@ -3,6 +3,10 @@
 A rule matches an exception by type (last dotted part; empty = any type) and/or a message
 regex, optionally guarded by a named predicate (see classify.PREDICATES). Message shapes are
 the real ones printed by Python, pandas, requests/httpx, Airflow, dbt, DuckDB, Postgres, Spark.
+
+Rules marked `generic` (plain words such as "malformed", catch-all exception types) are tried
+only after every specific rule failed on the whole exception chain: an engine's error class
+(`[CAST_INVALID_INPUT] ... because it is malformed`) must beat a word its message happens to use.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ class Rule:
     confidence: float = 0.7
     why: str = ""
     when: str | None = None
+    generic: bool = False
     pattern: re.Pattern[str] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -29,6 +34,13 @@ class Rule:
 
 
 R = Rule
+
+
+def G(*args, **kwargs) -> Rule:
+    """A generic rule: a last resort after every specific rule (see the module docstring)."""
+    return Rule(*args, generic=True, **kwargs)
+
+
 HINT = r"Did you mean|Perhaps you meant|Candidate bindings|one of the following\? \[[^\]]"
 
 RULES: list[Rule] = [
@@ -70,7 +82,7 @@ RULES: list[Rule] = [
     R(C.SCHEMA_MISSING_RELATION, (), r"depends on a node named .* which was not found|Catalog Error: Table with name|Catalog Error: (?:View|Table) .* does not exist|relation \"[^\"]+\" does not exist|TABLE_OR_VIEW_NOT_FOUND|Table or view not found|no such table|Object '[^']+' does not exist or not authorized|Table '[^']+' doesn't exist|UndefinedTable", 0.9, "a table, view or dbt node does not exist"),
     R(C.SCHEMA_MISSING_RELATION, ("UndefinedTable", "CatalogException", "NoSuchTableException"), None, 0.85, "a relation does not exist"),
     # --- schema.missing_column ---
-    R(C.SCHEMA_MISSING_COLUMN, (), r"Referenced column \"[^\"]+\" not found|column \"[^\"]+\" does not exist|column [\w.\"]+ does not exist|UNRESOLVED_COLUMN|cannot resolve '?`?[\w.]+`?'? given input columns|no such column|invalid identifier|Unknown column '|not in index|are in the \[columns\]|Usecols do not match columns|Column '[^']+' does not exist|Missing column", 0.9, "a referenced column does not exist"),
+    R(C.SCHEMA_MISSING_COLUMN, (), r"Referenced column \"[^\"]+\" not found|does not have a column named|column \"[^\"]+\" (?:of relation \"[^\"]+\" )?does not exist|Unrecognized name: |column [\w.\"]+ does not exist|UNRESOLVED_COLUMN|cannot resolve '?`?[\w.]+`?'? given input columns|no such column|invalid identifier|Unknown column '|not in index|are in the \[columns\]|Usecols do not match columns|Column '[^']+' does not exist|Missing column", 0.9, "a referenced column does not exist"),
     R(C.SCHEMA_MISSING_COLUMN, ("UndefinedColumn",), None, 0.9, "a referenced column does not exist"),
     R(C.SCHEMA_MISSING_COLUMN, ("KeyError",), r"^'[^']+'$|^\"[^\"]+\"$", 0.75, "a record or DataFrame is indexed by a key it does not hold"),
     # --- data.empty (before malformed: EmptyDataError is a ParserError-like) ---
@@ -80,9 +92,9 @@ RULES: list[Rule] = [
     # --- data.malformed ---
     R(C.DATA_MALFORMED, ("JSONDecodeError", "ParserError", "UnicodeDecodeError", "BadGzipFile", "BadZipFile", "ArrowInvalid", "ParseError", "ExpatError", "ScannerError"), None, 0.9, "input bytes cannot be parsed"),
     R(C.DATA_MALFORMED, ("Error",), r"field larger than field limit|new-line character seen|line contains NUL|unexpected end of data", 0.85, "a CSV file cannot be parsed"),
-    R(C.DATA_MALFORMED, (), r"Error tokenizing data|Expecting (?:value|property name)|Unterminated string starting|Invalid Input Error: Could not convert|malformed|Malformed records are detected|Unexpected end of (?:file|input)|truncated", 0.8, "input bytes cannot be parsed"),
+    R(C.DATA_MALFORMED, (), r"Error tokenizing data|Expecting (?:value|property name)|Unterminated string starting|Invalid Input Error: Could not convert|Malformed records are detected|MALFORMED_RECORD_IN_PARSING", 0.8, "input bytes cannot be parsed"),
     # --- data.type_mismatch ---
-    R(C.DATA_TYPE_MISMATCH, (), r"invalid literal for int\(\)|could not convert string to float|does not match format|Unknown (?:string|datetime string) format|Unable to parse string|Conversion Error|CAST_INVALID_INPUT|invalid input syntax for (?:type|integer)|cannot convert float NaN to integer|Cannot convert non-finite values|Invalid value for dtype|could not be cast|Could not convert .* to numeric|out of range for type|cannot be cast to", 0.85, "a value cannot be converted to the expected type"),
+    R(C.DATA_TYPE_MISMATCH, (), r"invalid literal for int\(\)|could not convert string to float|(?:does not|doesn't) match format|Unknown (?:string|datetime string) format|Unable to parse string|Conversion Error|CAST_INVALID_INPUT|invalid input syntax for (?:type|integer)|cannot convert float NaN to integer|Cannot convert non-finite values|Invalid value for dtype|could not be cast|Could not convert .* to numeric|out of range for type|cannot be cast to", 0.85, "a value cannot be converted to the expected type"),
     R(C.DATA_TYPE_MISMATCH, ("IntCastingNaNError", "DateParseError", "OutOfBoundsDatetime", "InvalidTextRepresentation", "NumericValueOutOfRange", "ConversionException", "ValidationError"), None, 0.8, "a value has the wrong type or format"),
     # --- data.quality ---
     R(C.DATA_QUALITY, (), r"Failure in test|Got \d+ results?, configured to (?:fail|warn)|duplicate key value violates unique constraint|violates not-null constraint|violates foreign key constraint|violates check constraint|Constraint Error|data quality check failed|The following tests have failed|Test failed", 0.85, "a data test or constraint failed on well-formed data"),
@@ -93,10 +105,11 @@ RULES: list[Rule] = [
     R(C.CODE_ERROR, ("SyntaxError", "IndentationError", "TabError"), None, 0.95, "the pipeline's code does not parse"),
     R(C.CODE_ERROR, ("TypeError", "RecursionError", "NotImplementedError", "IndexError", "DagCycleException", "AirflowDagCycleException", "ParamValidationError"), None, 0.7, "a programming error in the pipeline's code"),
     R(C.CODE_ERROR, (), r"Compilation Error|Parsing Error|syntax error at or near|Parser Error: syntax error|PARSE_SYNTAX_ERROR", 0.8, "the SQL or model does not compile"),
-    # --- generic fallbacks ---
-    R(C.INFRA_NETWORK, ("ConnectionError", "HTTPError", "HTTPStatusError", "OperationalError", "TransportError"), None, 0.6, "a connection-level error"),
-    R(C.INFRA_TIMEOUT, ("TimeoutError", "TimeoutExpired", "Timeout"), None, 0.6, "an operation timed out"),
-    R(C.DATA_TYPE_MISMATCH, ("ValueError",), r"invalid|could not|cannot|unable", 0.5, "a value could not be used"),
+    # --- generic fallbacks: tried after every specific rule, on the whole chain ---
+    G(C.DATA_MALFORMED, (), r"\bmalformed\b|Unexpected end of (?:file|input)|\btruncated\b", 0.65, "the message says the input is malformed or truncated"),
+    G(C.INFRA_NETWORK, ("ConnectionError", "HTTPError", "HTTPStatusError", "OperationalError", "TransportError"), None, 0.6, "a connection-level error"),
+    G(C.INFRA_TIMEOUT, ("TimeoutError", "TimeoutExpired", "Timeout"), None, 0.6, "an operation timed out"),
+    G(C.DATA_TYPE_MISMATCH, ("ValueError",), r"invalid|could not|cannot|unable", 0.5, "a value could not be used"),
 ]
 
 NEXT_STEPS: dict[C, str] = {
