@@ -139,3 +139,33 @@ def test_secrets_never_reach_the_store(tmp_path: Path, remediator: Remediator, p
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("store.db*"))
     assert SECRET.encode() not in raw
     assert incident.triage is not None
+
+
+def test_same_cause_again_comments_on_the_open_pull_request(remediator: Remediator, pipeline_repo: Path, monkeypatch):
+    """A recurrence is grouped into the open incident; with a GitHub PR open, the PR gets a comment."""
+    import patchit_provider.engine.publishing as publishing
+    from patchit_provider.engine.models import Publication, PublicationKind
+
+    calls = []
+
+    def fake_publish(proposal, incident, repo_root, mode, *, github=None):
+        calls.append((incident.incident_id, mode, github))
+        return Publication(
+            kind=PublicationKind.GITHUB, branch=f"patchit/{incident.fingerprint}", url="https://github.test/acme/p/pull/7",
+            pr_number=7, reused=len(calls) > 1,
+        )
+
+    monkeypatch.setattr(publishing, "publish", fake_publish)
+    remediator.github_target = object()
+    remediator.settings = remediator.settings.model_copy(update={"publish_mode": "github"})
+    first = remediator.run_all(_event_from_run(pipeline_repo, "run_orders.py data/orders.csv"))
+    again = FailureEvent.model_validate(
+        {**_event_from_run(pipeline_repo, "run_orders.py data/orders.csv").model_dump(),
+         "run_id": "scheduled__2026-11-23T03:00:00+00:00", "event_id": ""}
+    )
+    second = remediator.run_all(again)
+
+    assert first.state is IncidentState.PUBLISHED and second.state is IncidentState.GROUPED
+    assert [c[0] for c in calls] == [first.incident_id, second.incident_id]
+    assert _kinds(remediator, second.incident_id)[-1] == "pr.commented"
+    assert remediator.load(first.incident_id).occurrences == 2
