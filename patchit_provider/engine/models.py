@@ -347,3 +347,6 @@ class AuditKind:
     REMEDIATION_ESCALATED = "remediation.escalated"
     REMEDIATION_RETRY_ADVISED = "remediation.retry_advised"
     STAGE_FAILED = "stage.failed"
+    APPROVAL_REQUESTED = "approval.requested"
+    APPROVAL_GRANTED = "approval.granted"
+    APPROVAL_REJECTED = "approval.rejected"

@@ -87,6 +87,18 @@ class PatchitSettings(BaseModel):
     notify_window_seconds: int = Field(
         300, ge=1, description="The sliding window (seconds) of `notify_rate_limit`, shared by every worker through the incident store."
     )
+    approval: Literal["always", "below_confidence", "never"] = Field(
+        "never",
+        description="When a validated patch waits for a person before publishing: 'always', "
+        "'below_confidence' (when the triage confidence is below `approval_confidence`) or 'never'.",
+    )
+    approval_confidence: float = Field(
+        0.9, ge=0, le=1, description="With approval = below_confidence: triage confidence below which approval is asked."
+    )
+    approval_timeout_hours: float = Field(
+        72.0, gt=0, description="Hours an approval request waits for an answer; then the approval task fails and "
+        "the patch is not published (there is no default answer: never auto-approved).",
+    )
 
     @field_validator("ignore_dags", mode="before")
     @classmethod
