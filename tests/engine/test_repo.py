@@ -77,3 +77,21 @@ def test_map_path_inside_the_repo_itself(repo):
 def test_is_foreign():
     assert is_foreign("/usr/local/lib/python3.11/site-packages/pandas/core/frame.py")
     assert not is_foreign("/opt/airflow/dags/etl.py")
+
+
+def test_dbt_models_lists_models_seeds_and_snapshots(tmp_path):
+    from patchit_provider.engine.repo import dbt_models
+
+    project = tmp_path / "analytics"
+    (project / "sql").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text('name: a\nmodel-paths: ["sql"]\n')
+    for rel in ("sql/marts/fct_orders.sql", "seeds/raw_orders.csv", "snapshots/orders_snap.sql",
+                "models/ignored.sql", "target/compiled/stale.sql"):
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text("select 1\n")
+    assert dbt_models(tmp_path) == {
+        "fct_orders": "analytics/sql/marts/fct_orders.sql",
+        "raw_orders": "analytics/seeds/raw_orders.csv",
+        "orders_snap": "analytics/snapshots/orders_snap.sql",
+    }
+    assert dbt_models(tmp_path / "analytics" / "sql") == {}  # no dbt project there

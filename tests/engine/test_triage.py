@@ -350,3 +350,77 @@ def test_missing_config_file_vs_missing_input(path, function, category):
     text = SETTINGS_TB.format(path=path).replace("in load_settings", f"in {function}")
     result, _ = run_triage(text, None)
     assert result.category.value == category, result.rationale
+
+
+# --- a missing name is patchable only with a unique *close* replacement ------------------------
+
+SPARK_UNRESOLVED = ("[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name `{missing}` "
+                    "cannot be resolved. Did you mean one of the following? [{names}]. SQLSTATE: 42703;")
+
+
+@pytest.mark.parametrize("exc_type,message,remediation", [
+    # dbt_source_table_missing: the only other table is suggested; refunds are not orders
+    ("dbt Runtime Error", 'Catalog Error: Table with name raw_refunds does not exist!\nDid you mean "raw_orders"?', "escalate"),
+    # spark_unresolved_column: one candidate keeps the name without its qualifier
+    ("pyspark.errors.exceptions.captured.AnalysisException",
+     SPARK_UNRESOLVED.format(missing="amount_eur", names="`amount`, `country`, `order_id`, `customer_id`"), "patch"),
+    # the held-out shape: a shared token is not a replacement
+    ("pyspark.errors.exceptions.captured.AnalysisException",
+     SPARK_UNRESOLVED.format(missing="unit_cost", names="`cost_eur`, `price`, `sku`"), "escalate"),
+    # py_duckdb_binder_column: only customer_id abbreviates to cust_id
+    ("_duckdb.BinderException", 'Binder Error: Referenced column "cust_id" not found in FROM clause!\n'
+     'Candidate bindings: "customer_id", "order_id", "amount"', "patch"),
+    # two close candidates: no unique replacement
+    ("_duckdb.BinderException", 'Binder Error: Referenced column "cust_id" not found in FROM clause!\n'
+     'Candidate bindings: "customer_id", "cust_ids"', "escalate"),
+])
+def test_replacement_must_be_unique_and_close(exc_type, message, remediation):
+    result = triage(Evidence(event_id="e", error=ErrorInfo(type=exc_type, message=message)))
+    assert result.category.value.startswith("schema.")
+    assert result.remediation.value == remediation, result.rationale
+
+
+@pytest.mark.parametrize("missing,candidate,close", [
+    ("stg_order", "stg_orders", True), ("orderz", "orders", True), ("cust_id", "customer_id", True),
+    ("order_dt", "order_date", True), ("amount_eur", "amount", True), ("customerid", "customer_id", True),
+    ("order_dt", "order_id", False),  # a shared prefix makes whole names look alike
+    ("raw_refunds", "raw_orders", False), ("unit_cost", "cost_eur", False), ("order_id", "id", False),
+])
+def test_close_names(missing, candidate, close):
+    from patchit_provider.engine.triage.replacement import is_close
+
+    assert is_close(missing, candidate) is close
+
+
+DBT_MISSING_REF = ("Model 'model.shop.fct_orders' (models/marts/fct_orders.sql) depends on a node named "
+                   "'stg_order' which was not found")
+
+
+def _dbt_repo(root: Path, models: list[str]) -> Path:
+    (root / "dbt_project.yml").write_text('name: shop\nmodel-paths: ["models"]\nseed-paths: ["seeds"]\n')
+    for rel in ["models/marts/fct_orders.sql", "seeds/raw_orders.csv", *models]:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("select 1\n")
+    return root
+
+
+def _dbt_evidence(root: Path | None) -> Evidence:
+    error = ErrorInfo(type="dbt Compilation Error", message=DBT_MISSING_REF,
+                      frames=[Frame(path="models/marts/fct_orders.sql", function="fct_orders")])
+    return Evidence(event_id="e", error=error, repo={"root": str(root)} if root else None,
+                    mapped_frames=error.frames if root else [])
+
+
+def test_dbt_missing_ref_with_a_unique_model_typo_is_patchable(tmp_path):
+    """dbt_missing_ref_typo: the repository's models name the replacement; triage records it."""
+    root = _dbt_repo(tmp_path, ["models/staging/stg_orders.sql", "models/staging/stg_customers.sql"])
+    result = triage(_dbt_evidence(root))
+    assert (result.category.value, result.remediation.value) == ("schema.missing_relation", "patch")
+    assert "`stg_order` -> `stg_orders`" in result.rationale
+    assert "replacement: stg_order -> stg_orders (models/staging/stg_orders.sql)" in result.evidence_lines
+    assert triage(_dbt_evidence(None)).remediation.value == "escalate"  # no repository, no candidates
+
+
+def test_dbt_missing_ref_with_two_close_models_escalates(tmp_path):
+    root = _dbt_repo(tmp_path, ["models/staging/stg_orders.sql", "models/staging/stg_orderz.sql"])
+    assert triage(_dbt_evidence(root)).remediation.value == "escalate"

@@ -12,14 +12,14 @@ from patchit_provider.engine.models import Culprit, ErrorInfo, ErrorSummary, Evi
 from patchit_provider.engine.repo import is_foreign
 from patchit_provider.engine.taxonomy import DEFAULT_REMEDIATION, Category, Remediation
 from patchit_provider.engine.triage.fingerprint import FINGERPRINT_VERSION, fingerprint
-from patchit_provider.engine.triage.rules import HINT, NEXT_STEPS, RULES, Rule
+from patchit_provider.engine.triage.replacement import Replacement, find_replacement
+from patchit_provider.engine.triage.rules import NEXT_STEPS, RULES, Rule
 
 _CONFIG_EXT = (".yaml", ".yml", ".ini", ".toml", ".cfg", ".conf", ".env", ".properties")
 _CONFIG_DIRS = {"config", "configs", "conf", "settings", "etc", "profiles"}
 _CONFIG_NAME = re.compile(r"^(?:settings|config|conf|profiles?)(?:[._-]|$)", re.I)
 _CONFIG_FUNC = re.compile(r"(?:^|_)(?:config|configs|configuration|settings|conf|cfg|profiles?)(?:_|$)", re.I)
 _QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
-_HINT_RE = re.compile(HINT, re.I)
 
 
 @dataclass
@@ -122,10 +122,20 @@ def _culprit(evidence: Evidence) -> Culprit | None:
     return None
 
 
-def _remediation(category: Category, message: str) -> Remediation:
-    if category in (Category.SCHEMA_MISSING_COLUMN, Category.SCHEMA_MISSING_RELATION) and not _HINT_RE.search(message):
+_SCHEMA = (Category.SCHEMA_MISSING_COLUMN, Category.SCHEMA_MISSING_RELATION)
+
+
+def _remediation(category: Category, replacement: Replacement | None) -> Remediation:
+    if category in _SCHEMA and replacement is None:
         return Remediation.ESCALATE  # no unique replacement is named: a person decides
     return DEFAULT_REMEDIATION[category]
+
+
+def _replacement(category: Category, message: str, root: Path | None, culprit: Culprit | None) -> Replacement | None:
+    if category not in _SCHEMA:
+        return None
+    own_model = PurePosixPath(culprit.path).stem if culprit and culprit.path.endswith(".sql") else None
+    return find_replacement(message, root, exclude=own_model)
 
 
 def _evidence_lines(evidence: Evidence, candidate: Candidate | None, culprit: Culprit | None) -> list[str]:
@@ -159,17 +169,24 @@ def triage(evidence: Evidence) -> Triage:
     if matched is not None and candidates and matched is not candidates[0] and evidence.error is not None:
         summary += f" (caused by {matched.short_type}: {(matched.message.splitlines() or [''])[0][:120]})"
     summary += where + f" [{category.value}]"
+    replacement = _replacement(category, message, root, culprit)
+    rationale = (f"{rule.why} ({matched.type}" + (" in the exception chain" if matched is not candidates[0] else "") + ")"
+                 if rule and matched else "no rule matched the error or the log excerpt")
+    lines = _evidence_lines(evidence, matched, culprit)
+    if replacement is not None:  # for a fixer: what to rename, to what
+        rationale += f"; replacement {replacement.describe()}"
+        lines.append(f"replacement: {replacement.missing} -> {replacement.candidate}"
+                     + (f" ({replacement.path})" if replacement.path else ""))
     return Triage(
         category=category,
-        remediation=_remediation(category, message),
+        remediation=_remediation(category, replacement),
         fingerprint=fingerprint(category, error.type, error.message, evidence.mapped_frames),
         fingerprint_version=FINGERPRINT_VERSION,
         summary=" ".join(summary.split()),
         error=ErrorSummary(type=error.type, message=error.message[:2000]),
         culprit=culprit,
         confidence=confidence,
-        rationale=(f"{rule.why} ({matched.type}" + (" in the exception chain" if matched is not candidates[0] else "") + ")")
-        if rule and matched else "no rule matched the error or the log excerpt",
+        rationale=rationale,
         next_step=NEXT_STEPS[category],
-        evidence_lines=_evidence_lines(evidence, matched, culprit),
+        evidence_lines=lines,
     )
