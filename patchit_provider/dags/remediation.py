@@ -11,9 +11,15 @@ from datetime import timedelta
 
 from airflow.sdk import DAG, Param
 
+from airflow.providers.standard.operators.empty import EmptyOperator
+
 from patchit_provider.operators.remediation import (
+    APPROVAL_TASK_ID,
     RECEIVE_TASK_ID,
+    SKIP_APPROVAL_TASK_ID,
     CollectEvidenceOperator,
+    DecideApprovalOperator,
+    PatchApprovalOperator,
     ProposePatchOperator,
     PublishPatchOperator,
     ReceiveEventOperator,
@@ -27,6 +33,10 @@ DOC_MD = """
 ### PATCHIT remediation
 Turns one task failure into evidence, a triage (category, fingerprint, root cause), a patch
 when a safe one exists, its validation in a throwaway worktree, and a branch `patchit/<fingerprint>`.
+
+**Approval** (`[patchit] approval`): when policy asks for it, a validated patch waits in the
+`approval` task (Browse -> Required Actions, or the incident's PATCHIT page) before publishing;
+Reject (with a reason) closes the incident unpublished. Other runs take `skip_approval`.
 
 **Trigger it by hand** with either a full `event` (a PATCHIT FailureEvent), or the failed task
 instance: `dag_id`, `run_id`, `task_id` (and optionally `try_number`, `map_index`); PATCHIT then
@@ -62,6 +72,13 @@ def _params() -> dict[str, Param]:
     }
 
 
+def _approval_timeout() -> timedelta:
+    """`[patchit] approval_timeout_hours`, read when the DAG is parsed."""
+    from patchit_provider.config import load_settings
+
+    return timedelta(hours=load_settings().approval_timeout_hours)
+
+
 def build_remediation_dag(dag_id: str = DAG_ID) -> DAG:
     with DAG(
         dag_id=dag_id,
@@ -79,6 +96,13 @@ def build_remediation_dag(dag_id: str = DAG_ID) -> DAG:
         triage = TriageOperator(task_id="triage")
         propose = ProposePatchOperator(task_id="propose_patch")
         validate = ValidatePatchOperator(task_id="validate")
-        publish = PublishPatchOperator(task_id="publish")
-        receive >> evidence >> triage >> propose >> validate >> publish
+        decide = DecideApprovalOperator(task_id="decide_approval")
+        approval = PatchApprovalOperator(
+            task_id=APPROVAL_TASK_ID,
+            response_timeout=_approval_timeout(),
+            execution_timeout=None,  # the wait is bounded by response_timeout, not by this
+        )
+        skip_approval = EmptyOperator(task_id=SKIP_APPROVAL_TASK_ID)
+        publish = PublishPatchOperator(task_id="publish", trigger_rule="none_failed_min_one_success")
+        receive >> evidence >> triage >> propose >> validate >> decide >> [approval, skip_approval] >> publish
     return dag

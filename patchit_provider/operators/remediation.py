@@ -162,3 +162,117 @@ class ValidatePatchOperator(_StageOperator):
 class PublishPatchOperator(_StageOperator):
     stage = "publish"
     ui_color = "#ece2fd"
+
+
+# -- approval: between validate and publish --------------------------------------------------
+
+APPROVAL_TASK_ID = "approval"
+SKIP_APPROVAL_TASK_ID = "skip_approval"
+MAX_BODY_DIFF_CHARS = 30_000
+
+try:  # the HITL operators need Airflow 3.1+ (this provider targets 3.3)
+    from airflow.providers.standard.operators.branch import BaseBranchOperator
+    from airflow.providers.standard.operators.hitl import ApprovalOperator
+except ImportError:  # pragma: no cover
+    BaseBranchOperator = ApprovalOperator = None  # type: ignore[assignment,misc]
+
+
+def approval_text(incident) -> tuple[str, str]:
+    """(subject, Markdown body) of an approval request: RCA summary and the validated diff, redacted
+    and escaped (the body is rendered as Markdown; the fence outruns any backticks in the diff)."""
+    from patchit_provider.engine.redaction import redact
+    from patchit_provider.engine.report import md_escape, md_fence
+
+    event, triage, patch = incident.event, incident.triage, incident.patch
+    where = event.pipeline_id + (f".{event.task_id}" if event.task_id else "")
+    subject = redact(f"PATCHIT: approve the patch for {where}? ({incident.incident_id})")[0][:250]
+    lines = [f"**Incident** `{incident.incident_id}` · {md_escape(where)} · run {md_escape(event.run_id)}", ""]
+    if triage is not None:
+        lines += [
+            f"**Category** {md_escape(triage.category.value)} (confidence {triage.confidence:.2f})", "",
+            f"**Root cause** {md_escape(triage.summary)}", "",
+        ]
+    if incident.validation is not None:
+        lines += [f"**Validation** {'passed' if incident.validation.passed else 'failed'} "
+                  f"(replay: {md_escape(incident.validation.replay)})", ""]
+    if patch is not None:
+        diff = redact(patch.diff)[0]
+        if len(diff) > MAX_BODY_DIFF_CHARS:
+            diff = diff[:MAX_BODY_DIFF_CHARS] + "\n... (diff truncated: see the incident page)"
+        lines += [f"**Patch** by {md_escape(patch.producer)}: {md_escape(patch.rationale or '')}", "",
+                  md_fence(diff, "diff"), ""]
+    lines.append(f"Details: [PATCHIT incident](/patchit/incidents/{incident.incident_id}). "
+                 "Rejecting needs a reason in the form's `reason` field.")
+    return subject, "\n".join(lines)
+
+
+if BaseBranchOperator is not None:
+
+    class DecideApprovalOperator(BaseBranchOperator):
+        """Sends the run to the approval task only when a validated patch exists AND policy
+        (`[patchit] approval`) asks for a person; every other run goes on without waiting."""
+
+        template_fields: Sequence[str] = ("incident_id",)
+        ui_color = "#fff0d9"
+
+        def __init__(self, *, incident_id: str = INCIDENT_FROM_RECEIVE, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.incident_id = incident_id
+
+        def choose_branch(self, context: Any) -> str:
+            remediator, store = _remediator(stage="decide_approval")
+            try:
+                incident = remediator.load(self.incident_id)
+                needed = remediator.approval_required(incident)
+            finally:
+                store.close()
+            self.log.info("PATCHIT incident %s (%s): approval %s", incident.incident_id,
+                          incident.state.value, "required" if needed else "not required")
+            return APPROVAL_TASK_ID if needed else SKIP_APPROVAL_TASK_ID
+
+    class PatchApprovalOperator(ApprovalOperator):
+        """The HITL gate: records `approval.requested`, waits in `awaiting_input`, then records the
+        answer (with who and why) before the base class skips publish on Reject. No defaults: on
+        timeout the task fails, the incident is closed as rejected, nothing is published."""
+
+        template_fields: Sequence[str] = ("subject", "body", "incident_id")
+        ui_color = "#ffe9a8"
+
+        def __init__(self, *, incident_id: str = INCIDENT_FROM_RECEIVE, **kwargs: Any) -> None:
+            from airflow.sdk import Param
+
+            kwargs.setdefault("subject", "PATCHIT: approve a validated patch?")
+            kwargs.setdefault("params", {
+                "reason": Param("", type=["null", "string"], maxLength=2000, title="Reason",
+                                description="Why (required to reject; recorded in the incident's audit trail)."),
+            })
+            super().__init__(**kwargs)
+            self.incident_id = incident_id
+
+        def execute(self, context: Any) -> Any:
+            remediator, store = _remediator(stage="approval")
+            try:
+                incident = remediator.request_approval(self.incident_id)
+            finally:
+                store.close()
+            # Set after template rendering on purpose: store content is never a Jinja template.
+            self.subject, self.body = approval_text(incident)
+            return super().execute(context)
+
+        def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+            if "error" in event:  # timed out: record it, then the base class fails the task
+                self._record(False, "timeout", str(event.get("error") or "no answer in time"))
+                return super().execute_complete(context, event)
+            result = super().execute_complete(context, event)
+            user = result.get("responded_by_user") or {}
+            by = str(user.get("name") or user.get("id") or "unknown")
+            reason = str((result.get("params_input") or {}).get("reason") or "")
+            self._record(result["chosen_options"][0] == self.APPROVE, by, reason)
+            return result
+
+        def _record(self, approved: bool, by: str, reason: str) -> None:
+            remediator, store = _remediator(stage="approval")
+            try:
+                remediator.record_approval(self.incident_id, approved, by, reason)
+            finally:
+                store.close()

@@ -1,0 +1,54 @@
+"""The remediation run's approval step, read and answered in-process from PATCHIT's pages.
+
+PATCHIT's app runs inside Airflow's API server, so it answers through the very handler of
+`PATCH /api/v2/dags/{dag}/dagRuns/{run}/taskInstances/{task}/{map_index}/hitlDetails`
+(`update_hitl_detail`): one code path for validating the option, refusing a second answer (409),
+checking assigned users, recording who answered and resuming the parked task. That handler's
+permission (PUT on the DAG's HITL_DETAIL) is enforced by the calling route's dependency.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+REMEDIATION_DAG_ID = "patchit_remediation"
+APPROVAL_TASK_ID = "approval"  # operators.remediation.APPROVAL_TASK_ID (not imported: keep this light)
+APPROVE, REJECT = "Approve", "Reject"
+
+
+def pending(run_id: str | None) -> bool:
+    """True while the run's approval task waits for an answer (awaiting input, none recorded)."""
+    if not run_id:
+        return False
+    from sqlalchemy import select
+
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance as TI
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+
+    query = (
+        select(TI.id)
+        .join(HITLDetail, HITLDetail.ti_id == TI.id)
+        .where(
+            TI.dag_id == REMEDIATION_DAG_ID, TI.run_id == run_id, TI.task_id == APPROVAL_TASK_ID,
+            TI.map_index == -1, TI.state == TaskInstanceState.AWAITING_INPUT,
+            HITLDetail.responded_at.is_(None),
+        )
+    )
+    with create_session() as session:
+        return session.scalar(query) is not None
+
+
+def answer(run_id: str, user: Any, approve: bool, reason: str = "") -> None:
+    """Answer as `user` (raises the handler's HTTPException: 404 no such step, 409 answered)."""
+    from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
+    from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
+    from airflow.utils.session import create_session
+
+    payload = UpdateHITLDetailPayload(chosen_options=[APPROVE if approve else REJECT], params_input={"reason": reason})
+    with create_session() as session:
+        update_hitl_detail(
+            dag_id=REMEDIATION_DAG_ID, dag_run_id=run_id, task_id=APPROVAL_TASK_ID,
+            update_hitl_detail_payload=payload, user=user, session=session, map_index=-1,
+        )
