@@ -24,6 +24,7 @@ MAX_SOURCE_BYTES = 2_000_000
 GIT_TIMEOUT = 5.0
 RECENT_CHANGES = 5
 MAX_EXCERPT_CHARS = 48_000
+PIPELINE_HEAD_LINES = 60
 
 
 def collect_evidence(
@@ -48,6 +49,13 @@ def collect_evidence(
     mapped = _map_frames(error, root) if error else []
     if error is None:
         notes.append("no exception found in the event or the log")
+    code_context = _code_context(mapped, root, notes) if root else []
+    changed = mapped[-1].path if mapped else None
+    if root is not None and not mapped:
+        pipeline = _pipeline_snippet(event, digest, root, notes)
+        if pipeline is not None:
+            code_context.append(pipeline)
+            changed = pipeline.path
     evidence = Evidence(
         event_id=event.event_id,
         error=error,
@@ -55,8 +63,8 @@ def collect_evidence(
         log_format=digest.format if digest else ("live_exception" if event.error else "none"),
         repo=_repo_ref(root, notes) if root else None,
         mapped_frames=mapped,
-        code_context=_code_context(mapped, root, notes) if root else [],
-        recent_changes=_recent_changes(mapped[-1].path, root, notes) if root and mapped else [],
+        code_context=code_context,
+        recent_changes=_recent_changes(changed, root, notes) if root and changed else [],
         notes=notes,
     )
     redacted, count = redact_obj(evidence)
@@ -144,6 +152,25 @@ def _code_context(frames: list[Frame], root: Path, notes: list[str]) -> list[Cod
             continue
         snippets.append(CodeSnippet(path=frame.path, start_line=start, lines=lines[start - 1 : end], focus_line=frame.line))
     return snippets
+
+
+def _pipeline_snippet(event: FailureEvent, digest: LogDigest | None, root: Path, notes: list[str]) -> CodeSnippet | None:
+    """The head of the file that defines the pipeline (the event's code_path, else the DAG file the
+    log names), when no frame points into the repository: a template rendered by Airflow's own code
+    fails there. Its focus_line is None: the file is known, not the line (triage relies on this)."""
+    named = [event.code_path] if event.code_path else []
+    named += digest.pipeline_files if digest else []
+    relative = next((rel for rel in (map_path(path, root) for path in named) if rel), None)
+    if relative is None:
+        return None
+    try:
+        with open(root / relative, encoding="utf-8", errors="replace") as handle:
+            lines = [line.rstrip("\n") for _, line in zip(range(PIPELINE_HEAD_LINES), handle)]
+    except OSError as exc:
+        notes.append(f"cannot read {relative}: {exc.strerror or exc}")
+        return None
+    notes.append(f"no frame in the repository; {relative} defines the pipeline (named by the event or the log)")
+    return CodeSnippet(path=relative, start_line=1, lines=lines, focus_line=None)
 
 
 def _git(root: Path) -> git.Repo | None:

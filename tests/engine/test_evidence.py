@@ -130,3 +130,17 @@ def test_huge_log_text_is_bounded(repo):
     big = "INFO filler line\n" * 200_000 + "KeyError: 'x'\n"
     ev = collect_evidence(event(log_text=big), repo, SETTINGS)
     assert len(ev.log_excerpt) < 50_000
+
+
+def test_pipeline_file_when_no_frame_is_in_the_repository(repo):
+    """A template rendered by Airflow's own code: the event's code_path (the DAG's fileloc) is the
+    repository file shown, with its history; no focus line (the line is not known)."""
+    error = ErrorInfo(type="UndefinedError", message="'dict object' has no attribute 'table_name'",
+                      frames=[Frame(path="/venv/lib/python3.11/site-packages/airflow/sdk/bases/operator.py", line=1)])
+    ev = collect_evidence(event(error=error, code_path="/opt/airflow/dags/repo/etl/job.py"), repo, SETTINGS)
+    assert ev.mapped_frames == []
+    assert [(s.path, s.start_line, s.focus_line) for s in ev.code_context] == [("etl/job.py", 1, None)]
+    assert "rename id column" in ev.recent_changes[0]
+    assert any("defines the pipeline" in n for n in ev.notes)
+    plain = collect_evidence(event(error=error), repo, SETTINGS)
+    assert plain.code_context == [] and plain.recent_changes == []

@@ -186,3 +186,14 @@ def test_every_fixture_has_an_error_and_bounded_excerpt(name):
     assert digest.error is not None
     assert 0 < len(digest.excerpt) <= 250
     json.dumps(digest.error.model_dump())
+
+
+def test_pipeline_files_named_by_airflow_logs():
+    af3 = "\n".join([
+        '{"timestamp":"2026-11-22T19:32:46.240017Z","level":"info","event":"Filling up the DagBag from /tmp/h/dags/table_export_dag.py","logger":"x"}',
+        '{"timestamp":"2026-11-22T19:32:46.303776Z","level":"info","event":"Worker startup parse complete","dag_file":"table_export_dag.py","logger":"task"}',
+    ])
+    assert read_log(af3).pipeline_files == ["/tmp/h/dags/table_export_dag.py", "table_export_dag.py"]
+    af2 = "[2024-05-01T02:00:01.000+0000] {dagbag.py:588} INFO - Filling up the DagBag from /opt/airflow/dags/sales.py"
+    assert read_log(af2).pipeline_files == ["/opt/airflow/dags/sales.py"]
+    assert read_log("Traceback (most recent call last):\nValueError: x\n").pipeline_files == []

@@ -424,3 +424,43 @@ def test_dbt_missing_ref_with_a_unique_model_typo_is_patchable(tmp_path):
 def test_dbt_missing_ref_with_two_close_models_escalates(tmp_path):
     root = _dbt_repo(tmp_path, ["models/staging/stg_orders.sql", "models/staging/stg_orderz.sql"])
     assert triage(_dbt_evidence(root)).remediation.value == "escalate"
+
+
+# --- culprit without an in-repository frame: the pipeline's file ------------------------------
+
+def _af3_log(exc_type: str, message: str) -> str:
+    """The shape of af3_template_undefined's log: Airflow names the DAG file, every frame of the
+    error is Airflow's own code."""
+    ids = '"task_id":"export_table","run_id":"scheduled__2024-01-01T00:00:00+00:00","dag_id":"table_export"'
+    frame = '{"filename":"/opt/venv/lib/python3.11/site-packages/airflow/sdk/definitions/_internal/templater.py","lineno":189,"name":"_do_render_template_fields"}'
+    return "\n".join([
+        '{"timestamp":"2026-11-22T19:32:46.240017Z","level":"info","event":"Filling up the DagBag from '
+        '/tmp/airflow-home-zts2fzcm/dags/table_export_dag.py",' + ids + ',"logger":"airflow.dag_processing.dagbag.BundleDagBag"}',
+        '{"timestamp":"2026-11-22T19:32:46.303776Z","level":"info","event":"Worker startup parse complete",'
+        '"dag_file":"table_export_dag.py",' + ids + ',"logger":"task"}',
+        '{"timestamp":"2026-11-22T19:32:46.331172Z","level":"error","event":"Task failed with exception",' + ids
+        + ',"logger":"task","error_detail":[{"exc_type":"' + exc_type + '","exc_value":' + json.dumps(message)
+        + ',"exc_notes":[],"syntax_error":null,"is_cause":false,"frames":[' + frame + ']}]}',
+    ])
+
+
+@pytest.mark.parametrize("exc_type,message,culprit", [
+    ("UndefinedError", "'dict object' has no attribute 'table_name'", "table_export_dag.py"),  # fix is in the DAG
+    ("AirflowSensorTimeout", "Sensor has timed out; run duration of 60.21 seconds exceeds the specified timeout of 60.0.", None),
+])
+def test_culprit_falls_back_to_the_dag_file_the_log_names(tmp_path, exc_type, message, culprit):
+    (tmp_path / "table_export_dag.py").write_text("from airflow.sdk import DAG\n")
+    result, evidence = run_triage(_af3_log(exc_type, message), tmp_path)
+    assert (result.culprit.path if result.culprit else None) == culprit
+    assert result.culprit is None or result.culprit.line is None
+    assert [s.path for s in evidence.code_context] == ["table_export_dag.py"]
+
+
+def test_culprit_falls_back_to_the_events_code_path(tmp_path):
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "dags" / "export.py").write_text("x = 1\n")
+    event = FailureEvent(pipeline_id="export", run_id="r", code_path="/opt/airflow/dags/repo/dags/export.py",
+                         error=ErrorInfo(type="UndefinedError", message="'ds_nodash_x' is undefined"))
+    result = triage(collect_evidence(event, tmp_path, PatchitSettings()))
+    assert result.category == Category.CONFIG_TEMPLATE
+    assert (result.culprit.path, result.culprit.line) == ("dags/export.py", None)

@@ -51,6 +51,17 @@ def sniff(line: str) -> str | None:
     return None
 
 
+# The file that defines the pipeline, as Airflow logs it before running a task: the culprit when
+# no frame points into the repository (a template rendered by Airflow's own code).
+_PIPELINE_FILE = re.compile(r'Filling up the DagBag from ([^"\s]+)|"dag_file": ?"([^"]+)"|\bdag_file=(\S+)')
+
+
+def pipeline_file(line: str) -> str | None:
+    """The DAG file an Airflow 2/3 line names ("Filling up the DagBag from ...", `dag_file`)."""
+    match = _PIPELINE_FILE.search(line)
+    return next((g for g in match.groups() if g), None) if match else None
+
+
 def strip_prefix(line: str) -> tuple[str, str]:
     """(payload, origin): an Airflow 2 or dbt line prefix removed so a traceback line shows;
     origin is the logger location of an Airflow 2 line ("{subprocess.py:93} INFO"), else ""."""

@@ -21,6 +21,7 @@ AFTER_LINES = 150
 MAX_EXCERPT_LINES = 250
 EXCERPT_LINE_CHARS = 2_000
 SNIFF_LINES = 200
+MAX_PIPELINE_FILES = 4
 
 # Lines that are worth a window when no traceback or error record is found.
 _ERROR_LINE = re.compile(
@@ -45,6 +46,7 @@ class LogDigest:
     errors: list[ErrorInfo] = field(default_factory=list)  # every error found, most relevant first
     truncated_lines: int = 0
     bytes_read: int = 0
+    pipeline_files: list[str] = field(default_factory=list)  # DAG files the log names, full paths first
 
 
 class _Window:
@@ -83,8 +85,13 @@ def read_log(source: LogSource) -> LogDigest:
     strong, weak = _Window(), _Window()
     records: deque[tuple[int, dict]] = deque(maxlen=2)  # Airflow 3 records with error_detail
     busy = False  # a scanner is inside a block: every line must reach it
+    pipeline_files: list[str] = []
     for number, line in enumerate(iter_lines(source, stats), 1):
         tail.append(line)
+        if ("DagBag" in line or "dag_file" in line) and len(pipeline_files) < MAX_PIPELINE_FILES:
+            named = fmt.pipeline_file(line)
+            if named and named not in pipeline_files:
+                pipeline_files.append(named)
         if number <= SNIFF_LINES and line:
             kind = fmt.sniff(line)
             if kind:
@@ -111,6 +118,7 @@ def read_log(source: LogSource) -> LogDigest:
         errors=errors,
         truncated_lines=stats.truncated_lines,
         bytes_read=stats.bytes,
+        pipeline_files=sorted(pipeline_files, key=lambda path: -path.count("/")),
     )
 
 

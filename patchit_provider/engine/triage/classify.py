@@ -115,10 +115,18 @@ def classify(candidates: list[Candidate], root: Path | None) -> tuple[Rule | Non
     return None, None
 
 
-def _culprit(evidence: Evidence) -> Culprit | None:
+def _culprit(evidence: Evidence, category: Category) -> Culprit | None:
+    """The innermost frame in the repository; without one, for a failure of the pipeline's own
+    definition (a category whose fix is a patch: template, code, reference), the file that defines
+    the pipeline (evidence's snippet without a focus line). Else None: an infrastructure or data
+    failure seen only in Airflow's code involves no repository location."""
     if evidence.mapped_frames:
         frame = evidence.mapped_frames[-1]
         return Culprit(path=frame.path, line=frame.line)
+    if DEFAULT_REMEDIATION[category] == Remediation.PATCH:
+        pipeline = next((s for s in evidence.code_context if s.focus_line is None), None)
+        if pipeline is not None:
+            return Culprit(path=pipeline.path, line=None)
     return None
 
 
@@ -161,7 +169,7 @@ def triage(evidence: Evidence) -> Triage:
     if rule and matched is not None and matched is not candidates[0] and evidence.error is not None:
         confidence = round(confidence - 0.1, 2)  # found on a cause or a log line, not the error itself
     error = evidence.error or ErrorInfo(type=matched.type if matched else "unknown", message=matched.message if matched else "")
-    culprit = _culprit(evidence)
+    culprit = _culprit(evidence, category)
     message = matched.message if matched else error.message
     where = f" at {culprit.path}:{culprit.line}" if culprit and culprit.line else f" in {culprit.path}" if culprit else ""
     first_line = (error.message.strip().splitlines() or [""])[0]
