@@ -9,13 +9,15 @@
 #   bash scripts/demo.sh stop     stop the demo Airflow (every process it started)
 #   bash scripts/demo.sh status   is it running?
 #   bash scripts/demo.sh reset    stop it and delete .demo/ (the next run starts from scratch)
+#   bash scripts/demo.sh serve    set up and start Airflow only (no scenarios); used by tests/browser
 #
-# Everything lives under .demo/ in the repository root. DEMO_PORT (default 28080) and
-# DEMO_TIMEOUT (seconds to wait for runs and remediations, default 480) can be overridden.
+# Everything lives under .demo/ in the repository root. DEMO_DIR (default .demo), DEMO_PORT
+# (default 28080) and DEMO_TIMEOUT (seconds to wait for runs and remediations, default 480) can
+# be overridden; the browser tests use their own DEMO_DIR and DEMO_PORT beside a running demo.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEMO="$ROOT/.demo"
+DEMO="${DEMO_DIR:-$ROOT/.demo}"
 DEMO_PORT="${DEMO_PORT:-28080}"
 DEMO_TIMEOUT="${DEMO_TIMEOUT:-480}"
 PIDFILE="$DEMO/standalone.pid"
@@ -190,6 +192,14 @@ main() {
             rm -rf "$DEMO"
             say "removed ${DEMO#"$ROOT"/}"
             ;;
+        serve)
+            command -v git >/dev/null || die "git is required"
+            command -v setsid >/dev/null || die "setsid (util-linux) is required"
+            bash "$ROOT/scripts/setup.sh"
+            load_env
+            prepare
+            start_airflow
+            ;;
         start)
             command -v git >/dev/null || die "git is required"
             command -v setsid >/dev/null || die "setsid (util-linux) is required"
@@ -208,7 +218,7 @@ main() {
             return "$rc"
             ;;
         *)
-            die "unknown command '$cmd' (use: start | apply | stop | status | reset)"
+            die "unknown command '$cmd' (use: start | serve | apply | stop | status | reset)"
             ;;
     esac
 }
