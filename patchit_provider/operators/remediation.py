@@ -263,12 +263,14 @@ if BaseBranchOperator is not None:
             if "error" in event:  # timed out: record it, then the base class fails the task
                 self._record(False, "timeout", str(event.get("error") or "no answer in time"))
                 return super().execute_complete(context, event)
-            result = super().execute_complete(context, event)
-            user = result.get("responded_by_user") or {}
+            # Recorded before the base class runs: on Reject it skips publish by raising.
+            chosen = list(event.get("chosen_options") or [])
+            self.validate_chosen_options(chosen)
+            user = event.get("responded_by_user") or {}
             by = str(user.get("name") or user.get("id") or "unknown")
-            reason = str((result.get("params_input") or {}).get("reason") or "")
-            self._record(result["chosen_options"][0] == self.APPROVE, by, reason)
-            return result
+            reason = str((event.get("params_input") or {}).get("reason") or "")
+            self._record(chosen == [self.APPROVE], by, reason)
+            return super().execute_complete(context, event)
 
         def _record(self, approved: bool, by: str, reason: str) -> None:
             remediator, store = _remediator(stage="approval")

@@ -165,7 +165,7 @@ def test_reject_records_the_reason_and_publishes_nothing(gate, remediation_dag, 
     states = _states(dag_run)
     assert (states["approval"], states["publish"]) == ("success", "skipped")
     incident, audit = _outcome(conf)
-    assert (incident.state.value, incident.outcome.value) == ("rejected", "patch_rejected")
+    assert (incident.state.value, incident.outcome.value) == ("rejected", "patch_rejected"), [(a.kind, a.message) for a in audit]
     rejected = [a for a in audit if a.kind == "approval.rejected"]
     assert len(rejected) == 1 and rejected[0].actor == "alice"
     assert "renames the wrong variable" in rejected[0].data["reason"]
