@@ -72,6 +72,11 @@ def wait_for_incident(api, run_id: str, states: set[str], timeout: float) -> dic
                 f"orders_etl run {pipeline}; remediation runs {remediation}")
 
 
+def audit_kinds(api, incident_id: str) -> list[str]:
+    resp = api.get(f"/patchit/api/incidents/{incident_id}")
+    return [a["kind"] for a in resp.json().get("audit", [])] if resp.status_code == 200 else []
+
+
 def test_ingested_log_with_script_tag_renders_as_text(base, code_typo_run, token, page, artifacts, found):
     # Triggered first (code_typo_run) so that PATCHIT works on it meanwhile.
     event = {
@@ -154,6 +159,11 @@ def test_approve_and_the_remediation_dag_publishes(base, code_typo_run, airflow_
         pytest.skip(f"approval step only: {reason}")
     incident = found.get("incident") or pytest.fail("no incident from an earlier step")
     assert incident["state"] == "validated", f"with [patchit] approval = always it should wait: {incident}"
+    # The HITL task must be waiting for input before the answer is given.
+    deadline = time.monotonic() + 60
+    while "approval.requested" not in audit_kinds(api, incident["incident_id"]):
+        assert time.monotonic() < deadline, "no approval.requested in the audit trail after 60s"
+        time.sleep(2)
     page.goto(f"{base}/plugin/patchit")
     frame = page.frame_locator("iframe").first
     frame.get_by_role("link", name=incident["incident_id"]).click()
@@ -161,8 +171,12 @@ def test_approve_and_the_remediation_dag_publishes(base, code_typo_run, airflow_
     shot(page, artifacts, "08-approval-requested")
     frame.get_by_role("button", name="Approve").click()
     published = wait_for_incident(api, code_typo_run, {"published"}, PUBLISH_TIMEOUT)
-    runs = [r for r in api.runs("patchit_remediation") if r.get("state") == "success"]
-    assert runs, "the remediation run did not finish after the approval"
+    run_id = api.get(f"/patchit/api/incidents/{published['incident_id']}").json()["incident"]["remediation_run_id"]
+    deadline = time.monotonic() + PUBLISH_TIMEOUT
+    while (state := api.run_state("patchit_remediation", run_id)) not in ("success", "failed"):
+        assert time.monotonic() < deadline, f"remediation run {run_id} still {state}"
+        time.sleep(3)
+    assert state == "success", f"remediation run {run_id} ended {state} after the approval"
     page.goto(f"{base}/patchit/incidents/{published['incident_id']}")
     timeline = page.locator("#timeline").inner_text()
     assert "approval.granted" in timeline and "branch.created" in timeline, timeline
