@@ -17,8 +17,10 @@ ROUNDS = 40
 def test_concurrent_writers_lose_nothing(store_url, record_property):
     with open_store(store_url) as store:
         shared, _ = store.create_incident(event("shared", "run-0"))
-    # Separate processes, each with its own connections (fork: spawn re-imports for ~2 s each).
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    # Separate processes, each with its own connections. Spawn, not fork: the suite runs in one
+    # process that already has threads (Airflow's in-process API), and a forked child can inherit
+    # a lock held by one of them and hang.
+    ctx = multiprocessing.get_context("spawn")
     start = time.perf_counter()
     with ctx.Pool(WORKERS) as pool:
         results = pool.starmap(
