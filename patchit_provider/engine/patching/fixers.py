@@ -12,78 +12,14 @@ import io
 import re
 import sys
 import tokenize
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from patchit_provider.engine.models import Evidence, FileEdit, Triage
-from patchit_provider.engine.patching.edits import occurrences, path_problem
-
-
-@dataclass(frozen=True)
-class Fix:
-    name: str
-    edits: list[FileEdit]
-    rationale: str
-
-
-Fixer = Callable[[Evidence, Triage, Path], "Fix | None"]
+from patchit_provider.engine.models import Evidence, Triage
+from patchit_provider.engine.patching.common import Fix, Fixer, culprit_location, final_error_line, line_edit, read_text
 
 _NAME_ERROR = re.compile(r"name '([A-Za-z_]\w*)' is not defined")
 _ATTRIBUTE_ERROR = re.compile(r"has no attribute '([A-Za-z_]\w*)'")
 _DID_YOU_MEAN = re.compile(r"Did you mean: '([A-Za-z_]\w*)'\?")
-
-
-def final_error_line(evidence: Evidence) -> str | None:
-    """The last `Type: message` line of the traceback for the event's own exception type.
-
-    The hint lives only in the formatted traceback; taking the last line of the right type
-    skips chained exceptions printed before it.
-    """
-    error = evidence.error
-    if error is None or not error.traceback:
-        return None
-    short = error.type.rsplit(".", 1)[-1]
-    pattern = re.compile(rf"^(?:[\w.]+\.)?{re.escape(short)}: (.*)$", re.M)
-    found = pattern.findall(error.traceback)
-    return f"{short}: {found[-1].strip()}" if found else None
-
-
-def culprit_location(evidence: Evidence, triage: Triage) -> tuple[str, int] | None:
-    """Triage's culprit, else the innermost in-repository frame that has a line number."""
-    if triage.culprit and triage.culprit.line:
-        return triage.culprit.path, triage.culprit.line
-    for frame in reversed(evidence.mapped_frames):
-        if frame.line:
-            return frame.path, frame.line
-    return None
-
-
-def _read_source(repo_root: Path, rel: str) -> str | None:
-    path = repo_root / rel
-    if path_problem(repo_root, rel) or not path.is_file() or path.suffix != ".py":
-        return None
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def line_edit(rel: str, text: str, lineno: int, new_line: str) -> FileEdit:
-    """Replace line `lineno` (1-based) by `new_line`, as a search/replace edit.
-
-    The search text grows by neighbouring lines until it occurs once in the file, so the edit
-    stays valid without line numbers.
-    """
-    lines = text.splitlines(keepends=True)
-    index = lineno - 1
-    for radius in range(len(lines)):
-        start, end = max(0, index - radius), min(len(lines), index + radius + 1)
-        search = "".join(lines[start:end])
-        if len(occurrences(text, search)) == 1:
-            replace = "".join(lines[start:index]) + new_line + "".join(lines[index + 1 : end])
-            return FileEdit(path=rel, search=search, replace=replace)
-    raise ValueError("the file has no unique window around the line")  # unreachable: the whole file is unique
 
 
 def _name_tokens(text: str, lineno: int, name: str, attribute: bool) -> list[tokenize.TokenInfo]:
@@ -119,7 +55,7 @@ def did_you_mean(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | N
     if not wrong or not hint or not location or wrong.group(1) == hint.group(1):
         return None
     rel, lineno = location
-    text = _read_source(repo_root, rel)
+    text = read_text(repo_root, rel)
     if text is None:
         return None
     hits = _name_tokens(text, lineno, wrong.group(1), attribute)
@@ -160,7 +96,7 @@ def missing_stdlib_import(evidence: Evidence, triage: Triage, repo_root: Path) -
     if module.startswith("_") or module not in sys.stdlib_module_names:
         return None
     rel, lineno = location
-    text = _read_source(repo_root, rel)
+    text = read_text(repo_root, rel)
     if text is None:
         return None
     lines = text.splitlines(keepends=True)

@@ -1,0 +1,78 @@
+"""What every deterministic fixer shares: the Fix it returns, where the culprit is, line edits.
+
+Kept apart from the fixer registry (fixers.py) so that fixers in other modules can use these
+without importing the registry that imports them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from patchit_provider.engine.models import Evidence, FileEdit, Triage
+from patchit_provider.engine.patching.edits import occurrences, path_problem
+
+
+@dataclass(frozen=True)
+class Fix:
+    name: str
+    edits: list[FileEdit]
+    rationale: str
+
+
+Fixer = Callable[[Evidence, Triage, Path], "Fix | None"]
+
+
+def final_error_line(evidence: Evidence) -> str | None:
+    """The last `Type: message` line of the traceback for the event's own exception type.
+
+    The hint lives only in the formatted traceback; taking the last line of the right type
+    skips chained exceptions printed before it.
+    """
+    error = evidence.error
+    if error is None or not error.traceback:
+        return None
+    short = error.type.rsplit(".", 1)[-1]
+    pattern = re.compile(rf"^(?:[\w.]+\.)?{re.escape(short)}: (.*)$", re.M)
+    found = pattern.findall(error.traceback)
+    return f"{short}: {found[-1].strip()}" if found else None
+
+
+def culprit_location(evidence: Evidence, triage: Triage) -> tuple[str, int] | None:
+    """Triage's culprit, else the innermost in-repository frame that has a line number."""
+    if triage.culprit and triage.culprit.line:
+        return triage.culprit.path, triage.culprit.line
+    for frame in reversed(evidence.mapped_frames):
+        if frame.line:
+            return frame.path, frame.line
+    return None
+
+
+def read_text(repo_root: Path, rel: str, suffixes: tuple[str, ...] = (".py",)) -> str | None:
+    """The UTF-8 text of a safe repository file with one of `suffixes`, else None."""
+    path = repo_root / rel
+    if path_problem(repo_root, rel) or not path.is_file() or path.suffix not in suffixes:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def line_edit(rel: str, text: str, lineno: int, new_line: str) -> FileEdit:
+    """Replace line `lineno` (1-based) by `new_line`, as a search/replace edit.
+
+    The search text grows by neighbouring lines until it occurs once in the file, so the edit
+    stays valid without line numbers.
+    """
+    lines = text.splitlines(keepends=True)
+    index = lineno - 1
+    for radius in range(len(lines)):
+        start, end = max(0, index - radius), min(len(lines), index + radius + 1)
+        search = "".join(lines[start:end])
+        if len(occurrences(text, search)) == 1:
+            replace = "".join(lines[start:index]) + new_line + "".join(lines[index + 1 : end])
+            return FileEdit(path=rel, search=search, replace=replace)
+    raise ValueError("the file has no unique window around the line")  # unreachable: the whole file is unique
