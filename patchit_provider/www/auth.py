@@ -66,6 +66,10 @@ ScopeDep = Annotated[Scope, Depends(get_scope)]
 require_trigger_remediation = requires_access_dag(
     method="POST", access_entity=DagAccessEntity.RUN, param_dag_id=REMEDIATION_DAG_ID
 )
+# Answering the approval step: the permission Airflow's own hitlDetails PATCH endpoint requires.
+require_answer_approval = requires_access_dag(
+    method="PUT", access_entity=DagAccessEntity.HITL_DETAIL, param_dag_id=REMEDIATION_DAG_ID
+)
 # The run/task-instance tab: the built-in check reads `dag_id` from the query string.
 require_read_run = requires_access_dag(method="GET", access_entity=DagAccessEntity.RUN)
 

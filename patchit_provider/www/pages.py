@@ -1,24 +1,26 @@
 """Server-rendered pages. Every route is a GET that only reads; the one form (approve / reject)
-posts to a route that checks the CSRF token and Origin before anything else."""
+posts to a route that checks the CSRF token and Origin before anything else, and answers the
+remediation run's HITL approval step (see approvals.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from patchit_provider.engine.models import IncidentState, Platform
 from patchit_provider.engine.taxonomy import Category
-from patchit_provider.www import csrf, queries
-from patchit_provider.www.auth import ScopeDep, require_read_run
+from patchit_provider.www import approvals, csrf, queries
+from patchit_provider.www.auth import ScopeDep, UserDep, require_answer_approval, require_read_run
 from patchit_provider.www.params import WINDOWS, FiltersDep, echo
 
 router = APIRouter(default_response_class=HTMLResponse)
 
 PER_PAGE = 50
 REFRESH_SECONDS = 10
+MAX_REASON_CHARS = 2000
 
 
 def _render(request: Request, name: str, **context: Any) -> HTMLResponse:
@@ -71,6 +73,8 @@ def _incident_context(store, scope, incident_id: str) -> dict[str, Any] | None:
         "artifacts": store.list_artifacts(incident_id),
         "rca": rca.content if rca else None,
         "running": incident.state in queries.RUNNING_STATES,
+        # Only a validated patch can wait for a person: skip the Airflow DB otherwise.
+        "approval_pending": incident.state is IncidentState.VALIDATED and approvals.pending(incident.remediation_run_id),
     }
 
 
@@ -126,16 +130,22 @@ async def overview_page(request: Request, scope: ScopeDep, filters: FiltersDep) 
     return _render(request, "overview.html", figures=figures, params=raw, choices=_choices())
 
 
-@router.post("/incidents/{incident_id}/{decision}", name="decide", summary="Approve or reject a patch (not yet wired)")
-async def decide(request: Request, scope: ScopeDep, incident_id: str, decision: str) -> HTMLResponse:
+@router.post("/incidents/{incident_id}/{decision}", name="decide", summary="Approve or reject a pending patch",
+             dependencies=[Depends(require_answer_approval)], response_class=RedirectResponse)
+async def decide(request: Request, scope: ScopeDep, user: UserDep, incident_id: str, decision: str) -> RedirectResponse:
+    """Answer the incident's pending HITL approval step as this user, then back to the incident."""
     if decision not in ("approve", "reject"):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Unknown action")
     await csrf.check(request, scope.user_id)
+    reason = " ".join(str((await request.form()).get("reason") or "").split())[:MAX_REASON_CHARS]
+    if decision == "reject" and not reason:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Rejecting needs a reason")
     incident = await run_in_threadpool(queries.get_visible, request.app.state.stores.get(), scope, incident_id)
     if incident is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Incident not found (or not visible to you)")
-    raise HTTPException(
-        status.HTTP_501_NOT_IMPLEMENTED,
-        "Approve / reject is not wired to the remediation DAG's approval step yet: answer it in "
-        "Browse -> Required Actions for now.",
-    )
+    run_id = incident.remediation_run_id
+    if not await run_in_threadpool(approvals.pending, run_id):
+        raise HTTPException(status.HTTP_409_CONFLICT, "No approval is pending for this incident")
+    await run_in_threadpool(approvals.answer, run_id, user, decision == "approve", reason)
+    url = request.url_for("incident_page", incident_id=incident_id)
+    return RedirectResponse(str(url), status_code=status.HTTP_303_SEE_OTHER)
