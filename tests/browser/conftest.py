@@ -40,16 +40,20 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "browser: real airflow standalone + headless Chromium (scripts/browser-deps.sh)")
 
 
-def approval_gate_missing() -> str | None:
-    """Why the Approve/Reject -> HITL gate cannot be exercised yet, or None when it is there.
-    Decided before Airflow starts, because it chooses `[patchit] approval` for the whole run."""
+def approval_gate() -> tuple[str, str]:
+    """(mode, why): how the approval step is exercised. Decided before Airflow starts, because
+    it chooses `[patchit] approval` for the whole run.
+    - "ui": the incident page's Approve button answers the DAG's HITL step;
+    - "rest": the DAG has the HITL step but the page's button is not wired yet (answers 501):
+      the step is answered through Airflow's hitlDetails REST endpoint instead;
+    - "skip": no HITL step in patchit_remediation yet."""
     dag_src = (ROOT / "patchit_provider" / "dags" / "remediation.py").read_text()
     pages_src = (ROOT / "patchit_provider" / "www" / "pages.py").read_text()
     if not any(word in dag_src for word in ("ApprovalOperator", "HITLOperator", "HITLBranchOperator")):
-        return "patchit_remediation has no HITL approval step yet (patchit_provider/dags/remediation.py)"
+        return "skip", "patchit_remediation has no HITL approval step yet (patchit_provider/dags/remediation.py)"
     if "HTTP_501_NOT_IMPLEMENTED" in pages_src:
-        return "Approve/Reject on the incident page is not wired to the HITL step yet (answers 501)"
-    return None
+        return "rest", "Approve on the incident page is not wired to the HITL step yet (answers 501)"
+    return "ui", ""
 
 
 def _demo_env(state_dir: Path, approval: bool) -> dict[str, str]:
@@ -94,8 +98,8 @@ def airflow_standalone(browser_deps):
     if _port_in_use():
         pytest.fail(f"port {PORT} on 127.0.0.1 is already in use (PATCHIT_BROWSER_PORT=... to use another)")
     state = Path(tempfile.mkdtemp(prefix="patchit-browser-"))
-    gate_missing = approval_gate_missing()
-    env = _demo_env(state, approval=gate_missing is None)
+    gate = approval_gate()
+    env = _demo_env(state, approval=gate[0] != "skip")
     demo = ["bash", str(ROOT / "scripts" / "demo.sh")]
     started = time.monotonic()
     try:
@@ -104,7 +108,7 @@ def airflow_standalone(browser_deps):
             log = (state / "standalone.log").read_text()[-3000:] if (state / "standalone.log").exists() else ""
             pytest.fail(f"demo.sh serve failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}\n{log}")
         print(f"\n[browser] airflow standalone ready on {BASE} in {time.monotonic() - started:.0f}s (state: {state})")
-        yield {"base": BASE, "state": state, "approval_gate_missing": gate_missing, "env": env}
+        yield {"base": BASE, "state": state, "approval_gate": gate, "env": env}
     finally:
         pidfile = state / "standalone.pid"
         pgid = pidfile.read_text().strip() if pidfile.exists() else ""
