@@ -76,3 +76,41 @@ def line_edit(rel: str, text: str, lineno: int, new_line: str) -> FileEdit:
             replace = "".join(lines[start:index]) + new_line + "".join(lines[index + 1 : end])
             return FileEdit(path=rel, search=search, replace=replace)
     raise ValueError("the file has no unique window around the line")  # unreachable: the whole file is unique
+
+
+def region_edit(rel: str, old: str, new: str) -> FileEdit:
+    """The edit turning `old` into `new`: the changed lines, grown by neighbours until unique.
+
+    Unchanged leading and trailing lines are left out, so the diff is as small as the change.
+    """
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    start, end_a, end_b = head, len(a) - tail, len(b) - tail
+    while True:
+        search = "".join(a[start:end_a])
+        if search and len(occurrences(old, search)) == 1:
+            return FileEdit(path=rel, search=search, replace="".join(b[start:end_b]))
+        if start == 0 and end_a == len(a):
+            raise ValueError("the file has no unique window around the change")
+        start, end_a, end_b = max(0, start - 1), min(len(a), end_a + 1), end_b + (end_a < len(a))
+
+
+def recorded_replacement(triage: Triage) -> tuple[str, str, str | None] | None:
+    """(missing, candidate, dbt model path) that triage recorded as the unique close replacement.
+
+    Only triage decides what is close and unique (triage/replacement.py); fixers read its record
+    rather than re-deciding, so a patch can never name a replacement the RCA did not.
+    """
+    for line in triage.evidence_lines:
+        found = _REPLACEMENT.match(line)
+        if found:
+            return found.group(1), found.group(2), found.group(3)
+    return None
+
+
+_REPLACEMENT = re.compile(r"^replacement: (\S+) -> (\S+)(?: \((.+)\))?$")

@@ -1,0 +1,195 @@
+"""Renaming a missing column, relation or dbt node to the unique replacement triage recorded.
+
+The replacement comes only from triage's record (an engine's candidate list or hint, or the
+repository's dbt models, filtered to exactly one close name); these fixers decide only *where*
+to write it, and touch nothing but the missing name itself in the culprit file: in Python, a
+string literal or attribute equal to it on the culprit line, else the SQL string the culprit line
+runs; in SQL, whole words in code (never comments, string values or Jinja); in dbt, `ref()` calls.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from pathlib import Path
+
+from patchit_provider.engine.models import Evidence, Triage
+from patchit_provider.engine.patching.common import Fix, culprit_location, read_text, recorded_replacement, region_edit
+from patchit_provider.engine.taxonomy import Category
+
+_SCHEMA = (Category.SCHEMA_MISSING_COLUMN, Category.SCHEMA_MISSING_RELATION)
+_DBT_NODE = re.compile(r"depends on a node named '([^']+)'")
+_IDENT = re.compile(r"^[A-Za-z_][\w$]*$")
+# SQL lexemes that are left alone (comments, Jinja, string values) or renamed (words, "quoted").
+_SQL_LEXEME = re.compile(
+    r"(?P<skip>--[^\n]*|/\*.*?\*/|\{#.*?#\}|\{\{.*?\}\}|\{%.*?%\}|'(?:[^']|'')*')"
+    r"|(?P<quoted>\"(?:[^\"]|\"\")*\")|(?P<word>[A-Za-z_][\w$]*)",
+    re.S,
+)
+_STRING_PREFIX = re.compile(r"^([A-Za-z]*)('''|\"\"\"|'|\")")
+
+
+def _case_like(word: str, missing: str, candidate: str) -> str:
+    """`candidate` written the way `word` wrote the missing name (SQL is case-insensitive)."""
+    if word == missing:
+        return candidate
+    if word.isupper():
+        return candidate.upper()
+    return candidate.lower() if word.islower() else candidate
+
+
+def sql_rename(sql: str, missing: str, candidate: str) -> tuple[str, int]:
+    """(`sql` with every code occurrence of `missing` renamed, how many were renamed)."""
+    count = 0
+
+    def swap(match: re.Match[str]) -> str:
+        nonlocal count
+        text = match.group(0)
+        if match.group("word") and text.lower() == missing.lower():
+            count += 1
+            return _case_like(text, missing, candidate)
+        if match.group("quoted") and text[1:-1] == missing:
+            count += 1
+            return f'"{candidate}"'
+        return text
+
+    return _SQL_LEXEME.sub(swap, sql), count
+
+
+def _string_parts(token: str) -> tuple[str, str, str] | None:
+    """(opening, body, closing) of a plain or raw string literal token; None for f/b/u strings."""
+    found = _STRING_PREFIX.match(token)
+    if not found or set(found.group(1).lower()) - {"r"}:
+        return None
+    opening, quote = found.group(0), found.group(2)
+    return opening, token[len(opening) : len(token) - len(quote)], quote
+
+
+def _tokens(text: str) -> list[tokenize.TokenInfo]:
+    try:
+        return list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return []
+
+
+def _offsets(text: str) -> list[int]:
+    starts, total = [0], 0
+    for line in text.splitlines(keepends=True):
+        total += len(line)
+        starts.append(total)
+    return starts
+
+
+def _sql_strings(text: str, tokens: list[tokenize.TokenInfo], lineno: int) -> list[tokenize.TokenInfo]:
+    """String tokens the culprit line runs: those on the line, else the string constants
+    assigned to a name the line uses (`SQL = \"\"\"...\"\"\"` ... `con.execute(SQL)`)."""
+    strings = [t for t in tokens if t.type == tokenize.STRING]
+    on_line = [t for t in strings if t.start[0] <= lineno <= t.end[0]]
+    if on_line:
+        return on_line
+    used = {t.string for t in tokens if t.type == tokenize.NAME and t.start[0] == lineno}
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    spans = [
+        ((node.value.lineno, node.value.col_offset), (node.value.end_lineno, node.value.end_col_offset))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        and any(isinstance(target, ast.Name) and target.id in used for target in node.targets)
+    ]
+    return [t for t in strings if any(lo <= t.start and t.end <= hi for lo, hi in spans)]
+
+
+def python_rename(text: str, lineno: int, missing: str, candidate: str) -> str | None:
+    """`text` with the missing name replaced at the culprit line, or None when it is not there.
+
+    First what equals the name exactly on the line (`df["cust_id"]`, `F.col("amount_eur")`,
+    `df.amount_eur`); only when nothing does, the SQL of the string(s) that line runs.
+    """
+    tokens = _tokens(text)
+    starts = _offsets(text)
+    changes: list[tuple[int, int, str]] = []  # (start offset, end offset, new text)
+    for i, tok in enumerate(tokens):
+        if tok.start[0] != lineno and not (tok.type == tokenize.STRING and tok.start[0] <= lineno <= tok.end[0]):
+            continue
+        parts = _string_parts(tok.string) if tok.type == tokenize.STRING else None
+        if parts and parts[1] == missing:
+            changes.append((starts[tok.start[0] - 1] + tok.start[1], starts[tok.end[0] - 1] + tok.end[1], parts[0] + candidate + parts[2]))
+        elif tok.type == tokenize.NAME and tok.string == missing and i and tokens[i - 1].string == "." and candidate.isidentifier():
+            changes.append((starts[tok.start[0] - 1] + tok.start[1], starts[tok.end[0] - 1] + tok.end[1], candidate))
+    if not changes:
+        for tok in _sql_strings(text, tokens, lineno):
+            parts = _string_parts(tok.string)
+            body, count = sql_rename(parts[1], missing, candidate) if parts else ("", 0)
+            if count:
+                changes.append((starts[tok.start[0] - 1] + tok.start[1], starts[tok.end[0] - 1] + tok.end[1], parts[0] + body + parts[2]))
+    for begin, end, new in sorted(changes, reverse=True):  # right to left keeps offsets valid
+        text = text[:begin] + new + text[end:]
+    return text if changes else None
+
+
+def replace_identifier(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | None:
+    """A missing column (or relation) renamed to triage's unique replacement in the culprit file."""
+    recorded = recorded_replacement(triage)
+    if triage.category not in _SCHEMA or recorded is None or triage.culprit is None:
+        return None
+    missing, candidate, _ = recorded
+    if _DBT_NODE.search(triage.error.message) or not (_IDENT.match(missing) and _IDENT.match(candidate)):
+        return None  # a dbt node is renamed in its ref() (dbt_ref); anything else is not a plain name
+    rel = triage.culprit.path
+    if rel.endswith(".sql"):
+        text = read_text(repo_root, rel, (".sql",))
+        new, count = sql_rename(text, missing, candidate) if text is not None else ("", 0)
+        where = f"{count} occurrence(s) in the SQL of {rel}"
+    else:
+        location = culprit_location(evidence, triage)
+        text = read_text(repo_root, rel) if location and location[0] == rel else None
+        new = python_rename(text, location[1], missing, candidate) if text is not None else None
+        where = f"{rel}:{location[1] if location else '?'}"
+    if text is None or not new or new == text:
+        return None
+    return Fix(
+        name="replace_identifier",
+        edits=[region_edit(rel, text, new)],
+        rationale=f"{triage.error.type}: `{missing}` does not exist and the evidence names exactly one close "
+        f"replacement, `{candidate}`; it is renamed at {where}.",
+    )
+
+
+_REF = r"(\bref\s*\(\s*(?:(['\"])[\w.]+\2\s*,\s*)?)(['\"]){name}\3(?=\s*[,)])"
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+
+
+def dbt_ref(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | None:
+    """`ref('stg_order')` -> `ref('stg_orders')` in the model dbt says depends on the missing node."""
+    recorded = recorded_replacement(triage)
+    node = _DBT_NODE.search(triage.error.message)
+    if triage.category is not Category.SCHEMA_MISSING_RELATION or recorded is None or node is None:
+        return None
+    missing, candidate, model_path = recorded
+    if node.group(1) != missing or model_path is None or triage.culprit is None:
+        return None  # only a node of the project itself (triage found its model file) is a target
+    rel = triage.culprit.path
+    text = read_text(repo_root, rel, (".sql",))
+    if text is None:
+        return None
+    comments = [m.span() for m in _JINJA_COMMENT.finditer(text)]
+    pattern = re.compile(_REF.format(name=re.escape(missing)))
+
+    def swap(match: re.Match[str]) -> str:
+        if any(lo <= match.start() < hi for lo, hi in comments):
+            return match.group(0)
+        return f"{match.group(1)}{match.group(3)}{candidate}{match.group(3)}"
+
+    new = pattern.sub(swap, text)
+    if new == text:
+        return None
+    return Fix(
+        name="dbt_ref",
+        edits=[region_edit(rel, text, new)],
+        rationale=f"dbt: {rel} refers to the node `{missing}`, which does not exist; `{candidate}` "
+        f"({model_path}) is the project's only close model, so the ref() is renamed to it.",
+    )
