@@ -197,3 +197,63 @@ def test_pipeline_files_named_by_airflow_logs():
     af2 = "[2024-05-01T02:00:01.000+0000] {dagbag.py:588} INFO - Filling up the DagBag from /opt/airflow/dags/sales.py"
     assert read_log(af2).pipeline_files == ["/opt/airflow/dags/sales.py"]
     assert read_log("Traceback (most recent call last):\nValueError: x\n").pipeline_files == []
+
+
+GROUP = {
+    "tasks.py": """
+    def load(path):
+        return int("abc")
+
+    def fetch():
+        return {"id": 1}["customer_id"]
+
+    def main():
+        errors = []
+        for step in (lambda: load("orders.csv"), fetch):
+            try:
+                step()
+            except Exception as exc:
+                errors.append(exc)
+        try:
+            raise ExceptionGroup("nested", [TypeError("bad type")])
+        except ExceptionGroup as group:
+            errors.append(group)
+        raise ExceptionGroup("2 tasks failed", errors)
+
+    main()
+    """
+}
+
+
+def test_exception_group_first_leaf_drives(tmp_path):
+    text = realfail.run_python(tmp_path, "tasks.py", GROUP)
+    assert "+-+---------------- 1 ----------------" in text and "(3 sub-exceptions)" in text
+    chain = parse_chain(text)
+    assert [(e.type, e.relation) for e in chain] == [
+        ("ValueError", "member"), ("KeyError", "member"), ("TypeError", "member"), ("ExceptionGroup", "")]
+    leaf = chain[0]
+    assert "invalid literal for int()" in leaf.message
+    # the group's frames, then the leaf's own: the innermost is where the leaf was raised
+    assert [(f.function, f.line) for f in leaf.frames] == [("<module>", 21), ("main", 19), ("main", 12),
+                                                            ("<lambda>", 10), ("load", 3)]
+    assert chain[2].frames[-1].line == 16  # the nested group's frame carried to its leaf
+    digest = read_log(("INFO start\n" + text + "INFO: task failed, marking it\n").encode())
+    assert digest.error.type == "ValueError" and digest.error.frames[-1].function == "load"
+    assert len(digest.errors) == 1
+
+
+def test_exception_group_in_an_airflow2_log(tmp_path):
+    text = realfail.run_python(tmp_path, "tasks.py", GROUP)
+    prefix = "[2025-06-01T10:00:00.000+0000] {taskinstance.py:441} ERROR - "
+    log = prefix + "Task failed with exception\n" + "".join(prefix + l + "\n" for l in text.splitlines())
+    log += "[2025-06-01T10:00:01.000+0000] {taskinstance.py:1206} INFO - Marking task as FAILED.\n"
+    digest = read_log(log.encode())
+    assert digest.format == "airflow2_text" and digest.error.type == "ValueError"
+
+
+def test_exception_group_in_airflow3_error_detail(tmp_path):
+    log = realfail.airflow3_log(tmp_path, "tasks.py", GROUP)
+    digest = read_log(log.encode())
+    assert digest.error.type == "ValueError" and digest.error.frames[-1].function == "load"
+    # the rendered traceback keeps Python's layout: parse_chain finds the same leaves again
+    assert [e.type for e in parse_chain(digest.error.traceback)] == ["ValueError", "KeyError", "TypeError", "ExceptionGroup"]

@@ -104,20 +104,34 @@ def render_record(record: dict[str, Any]) -> list[str]:
     return [head, *format_error_detail(detail).splitlines()] if isinstance(detail, list) else [head]
 
 
-def format_error_detail(stacks: list[Any]) -> str:
-    """structlog's exception dicts (outermost first) back to Python's traceback text."""
+def format_error_detail(stacks: list[Any], depth: int = 0) -> str:
+    """structlog's exception dicts (outermost first) back to Python's traceback text; a group's
+    members (structlog's `exceptions`) in Python's nested `| ` layout, so parse_chain reads both."""
     parts: list[str] = []
     for index in range(len(stacks) - 1, -1, -1):
         stack = stacks[index]
         if not isinstance(stack, dict):
             continue
-        lines = ["Traceback (most recent call last):"]
+        group = bool(stack.get("is_group")) and isinstance(stack.get("exceptions"), list) and depth < 5
+        lines = ["Exception Group Traceback (most recent call last):" if group else "Traceback (most recent call last):"]
         for frame in stack.get("frames") or []:
             if isinstance(frame, dict):
                 lines.append(f'  File "{frame.get("filename", "?")}", line {frame.get("lineno", 0)}, in {frame.get("name", "?")}')
         value = str(stack.get("exc_value", ""))
         lines.append(f"{stack.get('exc_type', 'Exception')}: {value}" if value else str(stack.get("exc_type", "Exception")))
         lines.extend(str(note) for note in stack.get("exc_notes") or [])
+        if group:
+            lines = ["+ " + lines[0], *("| " + line for line in lines[1:])]
+            members = [m for m in stack["exceptions"][:15] if isinstance(m, list)]
+            for number, member in enumerate(members, 1):
+                lines.append(("+-+" if number == 1 else "  +") + f"---------------- {number} ----------------")
+                text = format_error_detail(member, depth + 1).splitlines()
+                if text and text[0].startswith("  + "):  # a nested group: its own layout, shifted
+                    lines += ["  | " + text[0][4:], *("  " + line[2:] for line in text[1:])]
+                else:
+                    lines += ["  | " + line for line in text]
+            lines.append("  +------------------------------------")
+            lines = ["  " + line for line in lines]
         parts.append("\n".join(lines))
         if index > 0:
             marker = (
@@ -133,11 +147,18 @@ def error_from_detail(stacks: Any) -> ErrorInfo | None:
     """ErrorInfo of the outermost exception of an Airflow 3 `error_detail` list."""
     if not isinstance(stacks, list) or not stacks or not isinstance(stacks[0], dict):
         return None
-    outer = stacks[0]
+    outer, outer_frames = stacks[0], []
+    for _ in range(5):  # an exception group: its first leaf drives triage (see pytb)
+        members = outer.get("exceptions") if outer.get("is_group") else None
+        if not (isinstance(members, list) and members and isinstance(members[0], list) and members[0]
+                and isinstance(members[0][0], dict)):
+            break
+        outer_frames += [f for f in outer.get("frames") or [] if isinstance(f, dict)]
+        outer = members[0][0]
     frames = [
         Frame(path=str(f.get("filename", "?")), line=f.get("lineno") if isinstance(f.get("lineno"), int) else None,
               function=f.get("name"))
-        for f in outer.get("frames") or [] if isinstance(f, dict)
+        for f in [*outer_frames, *(outer.get("frames") or [])] if isinstance(f, dict)
     ]
     message = str(outer.get("exc_value", ""))
     syntax = outer.get("syntax_error")

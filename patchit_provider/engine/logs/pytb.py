@@ -3,6 +3,8 @@
 Python prints a chain cause-first: the exception that finally propagated is the last block,
 its causes ("The above exception was the direct cause ...") and contexts ("During handling
 ...") come before it. `parse_chain` returns the chain outermost-first, so callers take [0].
+An exception group (PEP 654) is printed as nested `| `-prefixed blocks: its leaves come first in
+the chain (the first leaf drives triage: the group only says that several things failed).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from patchit_provider.engine.models import ErrorInfo, Frame
 
 TB_START = "Traceback (most recent call last):"
+GROUP_START = "Exception Group Traceback (most recent call last):"
 CHAIN_MARKERS = (
     "The above exception was the direct cause of the following exception:",
     "During handling of the above exception, another exception occurred:",
@@ -26,6 +29,10 @@ _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<
 # "pkg.mod.SomeError: message" or a bare "KeyError" as the final line of a block.
 _EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<msg>.*))?$")
 # A line that starts a new log record: the exception message is over.
+# "  +-+---------------- 1 ----------------", "    +---------------- ... ----------------", "  +------"
+_GROUP_SEPARATOR = re.compile(r"^\s*\+[-+]*-{4,}(?: (?:\d+|\.\.\.) -+)?\s*$")
+_GROUP_LINE = re.compile(r"^(?P<indent>\s*)[|+] ?(?P<text>.*)$")
+_SUB_EXCEPTIONS = re.compile(r"\(\d+ sub-exceptions?\)\s*$")
 _RECORD_START = re.compile(r"^(?:\[?\d{2,4}[-/:]\d\d|\{\"|\[\d{4}-|\d\d:\d\d:\d\d|[A-Z]+\s+-\s|INFO\b|WARNING\b|DEBUG\b)")
 
 
@@ -59,6 +66,7 @@ class TracebackScanner:
         self._origin = ""
         self._state = "idle"  # idle | frames | message | between
         self._message_lines = 0
+        self._group = False
 
     @property
     def active(self) -> bool:
@@ -67,7 +75,12 @@ class TracebackScanner:
     def feed(self, line: str, number: int = 0, origin: str = "") -> bool:
         """Return True when the line starts a new (not chained) traceback."""
         start = line.find(TB_START)
+        if start >= 0 and line[:start].endswith("Exception Group "):
+            start -= len("Exception Group ")
         if start >= 0 and not line[:start].strip(" +|"):
+            if self._group and self._block is not None and "|" in line[:start] and origin == self._origin:
+                self._block.append(line)  # a member of the exception group being read
+                return False
             if self._block is not None and self._state == "between" and origin == self._origin:
                 self._block.append(line)
                 self._state = "frames"
@@ -75,6 +88,7 @@ class TracebackScanner:
             self._finish()
             self._block = deque([line], maxlen=MAX_TB_LINES)
             self._start, self._origin, self._state = number, origin, "frames"
+            self._group = GROUP_START in line
             self.count += 1
             return True
         if self._block is None:
@@ -94,6 +108,8 @@ class TracebackScanner:
         elif self._state == "frames":
             if not stripped or line[0] in " \t|+":
                 self._block.append(line)
+            elif self._group:  # a group's own exception line is indented: an unindented line ends it
+                self._finish()
             elif _EXC_LINE.match(stripped) or ":" in stripped:
                 self._block.append(line)
                 self._state = "message"
@@ -123,6 +139,7 @@ class TracebackScanner:
             if self._state in ("message", "between") or len(lines) > 1:
                 self.blocks.append((self._start, lines))
         self._block = None
+        self._group = False
         self._state = "idle"
 
 
@@ -142,14 +159,56 @@ def parse_chain(text_or_lines: str | list[str]) -> list[ChainedError]:
     blocks.append((relation, current))
     chain: list[ChainedError] = []
     for index, (_, block) in enumerate(blocks):
-        error = _parse_block(block)
-        if error is None:
+        parsed = _parse_group(block) if any(GROUP_START in line for line in block[:3]) else [_parse_block(block)]
+        if not parsed or parsed[0] is None:
             continue
         # The marker before block i+1 says how block i relates to it.
-        error.relation = blocks[index + 1][0] if index + 1 < len(blocks) else ""
-        chain.append(error)
+        parsed[-1].relation = blocks[index + 1][0] if index + 1 < len(blocks) else ""
+        chain.extend(reversed(parsed))  # type: ignore[arg-type]
     chain.reverse()
     return chain
+
+
+def _parse_group(block: list[str]) -> list[ChainedError]:
+    """A printed exception group -> its leaves in printed order (depth first), then the group.
+    Each leaf carries the frames of the groups around it before its own (innermost last)."""
+    segments: list[tuple[int, list[str]]] = []  # (depth, lines without the "| " prefix)
+    current: list[str] = []
+    depth = 0
+    for line in block:
+        if _GROUP_SEPARATOR.match(line):
+            segments.append((depth, current))
+            indent = len(line) - len(line.lstrip())
+            depth = indent // 2 + (1 if line.lstrip().startswith("+-+") else 0)
+            current = []
+            continue
+        match = _GROUP_LINE.match(line)
+        current.append(match["text"] if match else line)
+    segments.append((depth, current))
+    leaves: list[ChainedError] = []
+    outer_frames: dict[int, list[Frame]] = {}
+    top: ChainedError | None = None
+    for depth, lines in segments:
+        lines = [GROUP_START.replace("Exception Group ", "") if GROUP_START in l else l for l in lines]
+        if not any(l.strip() for l in lines):
+            continue
+        chain = parse_chain(lines)
+        if not chain:
+            continue
+        error = chain[0]
+        inherited = [f for d in sorted(outer_frames) if d < depth for f in outer_frames[d]]
+        if _SUB_EXCEPTIONS.search(error.message.splitlines()[0] if error.message else ""):
+            for d in [d for d in outer_frames if d >= depth]:
+                del outer_frames[d]
+            outer_frames[depth] = error.frames
+            if top is None:
+                top = error
+            continue
+        for member in chain:  # a leaf may itself be chained: its causes follow it
+            member.frames = inherited + member.frames
+            member.relation = member.relation or "member"
+        leaves.extend(chain)
+    return [*leaves, top] if top is not None else leaves
 
 
 def _parse_block(block: list[str]) -> ChainedError | None:
