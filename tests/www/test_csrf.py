@@ -9,11 +9,21 @@ from www_factories import add_incident
 
 from patchit_provider.engine.models import IncidentState
 from patchit_provider.engine.taxonomy import Category
-from patchit_provider.www import csrf
+from patchit_provider.www import approvals, csrf
 
 
 @pytest.fixture
-def validated(store):
+def answers(monkeypatch):
+    """Every incident's approval step is pending; answers are recorded instead of reaching
+    Airflow (test_approval_routes.py covers the real HITL rows)."""
+    calls: list = []
+    monkeypatch.setattr(approvals, "pending", lambda run_id: True)
+    monkeypatch.setattr(approvals, "answer", lambda run_id, user, approve, reason="": calls.append((user.get_name(), approve, reason)))
+    return calls
+
+
+@pytest.fixture
+def validated(store, answers):
     return add_incident(store, "sales_daily", category=Category.CODE_ERROR, state=IncidentState.VALIDATED, diff="+x\n")
 
 
@@ -27,12 +37,12 @@ def _form(client, headers, incident):
 ORIGIN = {"Origin": "http://testserver"}
 
 
-def test_valid_post_reaches_the_stub(client, headers_for, validated):
+def test_valid_post_answers_and_redirects(client, headers_for, validated, answers):
     admin = headers_for("admin")
     token = _form(client, admin, validated)
     response = client.post(f"/incidents/{validated.incident_id}/approve", data={"csrf_token": token},
-                           headers={**admin, **ORIGIN})
-    assert response.status_code == 501 and "Required Actions" in response.text
+                           headers={**admin, **ORIGIN}, follow_redirects=False)
+    assert response.status_code == 303 and answers == [("admin", True, "")]
 
 
 def test_token_is_reused_while_valid(client, headers_for, validated):
@@ -72,18 +82,20 @@ def test_cross_site_and_forged_posts_are_403(client, headers_for, validated, cas
 def test_referer_counts_as_origin(client, headers_for, validated):
     admin = headers_for("admin")
     token = _form(client, admin, validated)
-    response = client.post(f"/incidents/{validated.incident_id}/reject", data={"csrf_token": token},
-                           headers={**admin, "Referer": f"http://testserver/patchit/incidents/{validated.incident_id}"})
-    assert response.status_code == 501
+    response = client.post(f"/incidents/{validated.incident_id}/reject", data={"csrf_token": token, "reason": "no"},
+                           headers={**admin, "Referer": f"http://testserver/patchit/incidents/{validated.incident_id}"},
+                           follow_redirects=False)
+    assert response.status_code == 303
 
 
-def test_hidden_incident_is_404_even_with_a_valid_token(client, headers_for, store):
-    hr = add_incident(store, "hr_payroll", category=Category.CODE_ERROR, state=IncidentState.VALIDATED)
-    alice = headers_for("alice")
-    token = csrf.issue("alice")
+def test_hidden_incident_is_404_even_with_a_valid_token(client, headers_for, store, answers):
+    # bob may answer approval steps but not read sales_daily
+    sales = add_incident(store, "sales_daily", category=Category.CODE_ERROR, state=IncidentState.VALIDATED)
+    bob = headers_for("bob")
+    token = csrf.issue("bob")
     client.cookies.set(csrf.COOKIE, token)
-    response = client.post(f"/incidents/{hr.incident_id}/approve", data={"csrf_token": token}, headers={**alice, **ORIGIN})
-    assert response.status_code == 404
+    response = client.post(f"/incidents/{sales.incident_id}/approve", data={"csrf_token": token}, headers={**bob, **ORIGIN})
+    assert response.status_code == 404 and answers == []
 
 
 def test_get_never_changes_state(client, headers_for, validated, store):
