@@ -12,8 +12,12 @@ from urllib.parse import unquote, urlparse
 
 import git
 
+from patchit_provider.engine.blame import blame_lines
+from patchit_provider.engine.dbt_artifacts import node_error, node_frame, read_dbt_artifacts
 from patchit_provider.engine.logs import LogDigest, parse_chain, read_log
-from patchit_provider.engine.models import CodeSnippet, ErrorInfo, Evidence, FailureEvent, Frame, RepoRef
+from patchit_provider.engine.models import BlameLine, CodeSnippet, ErrorInfo, Evidence, FailureEvent, Frame, RepoRef
+from patchit_provider.engine.packages import package_versions
+from patchit_provider.engine.peek import peek_inputs
 from patchit_provider.engine.redaction import redact_obj
 from patchit_provider.engine.repo import map_path
 from patchit_provider.engine.settings import PatchitSettings
@@ -46,7 +50,14 @@ def collect_evidence(
     if root is not None and not root.is_dir():
         notes.append(f"repository root {repo_root} is not a directory")
         root = None
+    dbt_nodes = read_dbt_artifacts(event.artifact_uris, root, notes, [f.path for f in error.frames] if error else [])
+    if error is None and dbt_nodes:
+        error = node_error(dbt_nodes[0])
+        notes.append(f"error taken from dbt run_results.json ({dbt_nodes[0].unique_id})")
     mapped = _map_frames(error, root) if error else []
+    frame = node_frame(dbt_nodes[0]) if dbt_nodes else None
+    if root is not None and not mapped and frame is not None:  # the failed node's file localizes the error
+        mapped = _map_frames(ErrorInfo(type="dbt", frames=[frame]), root)
     if error is None:
         notes.append("no exception found in the event or the log")
     code_context = _code_context(mapped, root, notes) if root else []
@@ -56,6 +67,7 @@ def collect_evidence(
         if pipeline is not None:
             code_context.append(pipeline)
             changed = pipeline.path
+    culprit_line = mapped[-1].line if mapped else None
     evidence = Evidence(
         event_id=event.event_id,
         error=error,
@@ -65,6 +77,10 @@ def collect_evidence(
         mapped_frames=mapped,
         code_context=code_context,
         recent_changes=_recent_changes(changed, root, notes) if root and changed else [],
+        blame=_blame(changed, culprit_line, root, notes) if root and changed and culprit_line else [],
+        packages=package_versions(error),
+        input_peeks=peek_inputs(error, mapped, root, notes),
+        dbt_nodes=dbt_nodes,
         notes=notes,
     )
     redacted, count = redact_obj(evidence)
@@ -201,10 +217,16 @@ def _recent_changes(path: str, root: Path, notes: list[str]) -> list[str]:
         return []
     try:
         out = repo.git.log(
-            "-n", str(RECENT_CHANGES), "--date=short", "--format=%h %ad %an: %s", "--", path,
+            "-n", str(RECENT_CHANGES), "--date=short", "--format=%h %ad %an: %s", "--", str(root / path),
             kill_after_timeout=GIT_TIMEOUT,
         )
     except git.GitCommandError as exc:
         notes.append(f"git log of {path} failed: {str(exc).splitlines()[0][:200]}")
         return []
     return [line[:300] for line in out.splitlines()[:RECENT_CHANGES]]
+
+
+def _blame(path: str, line: int, root: Path, notes: list[str]) -> list[BlameLine]:
+    """Who last changed the culprit line and the lines around it (see engine/blame.py)."""
+    repo = _git(root)
+    return blame_lines(repo, str(root / path), line, notes) if repo is not None else []

@@ -147,6 +147,38 @@ class RepoRef(Contract):
     branch: str | None = None
 
 
+class BlameLine(Contract):
+    """Who last changed one line of the culprit file (git blame), and when."""
+
+    line: int
+    commit: str
+    author: str = ""
+    date: str = Field(default="", description="Author date, ISO 8601.")
+    summary: str = ""
+    code: str = ""
+
+
+class InputPeek(Contract):
+    """The head of an input file named by the error: first lines / column names, never the data."""
+
+    path: str
+    kind: str = Field(description="csv, json, jsonl, parquet, text")
+    header: list[str] = Field(default_factory=list)
+    columns: list[str] = Field(default_factory=list)
+    size: int | None = None
+
+
+class DbtNode(Contract):
+    """A failed dbt node from run_results.json, completed by manifest.json when given."""
+
+    unique_id: str
+    status: str
+    message: str = ""
+    path: str | None = Field(default=None, description="original_file_path, repository-relative when mapped.")
+    compiled_sql: str = ""
+    depends_on: list[str] = Field(default_factory=list)
+
+
 class Evidence(Contract):
     event_id: str
     error: ErrorInfo | None = None
@@ -158,7 +190,12 @@ class Evidence(Contract):
     )
     code_context: list[CodeSnippet] = Field(default_factory=list)
     recent_changes: list[str] = Field(default_factory=list)
-    packages: dict[str, str] = Field(default_factory=dict)
+    packages: dict[str, str] = Field(
+        default_factory=dict, description="Distributions of the traceback's modules -> version, as installed where the engine runs."
+    )
+    blame: list[BlameLine] = Field(default_factory=list, description="git blame of the culprit line and a few around it.")
+    input_peeks: list[InputPeek] = Field(default_factory=list)
+    dbt_nodes: list[DbtNode] = Field(default_factory=list)
     redactions: int = 0
     notes: list[str] = Field(default_factory=list)
 
