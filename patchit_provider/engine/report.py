@@ -11,7 +11,7 @@ import html
 import re
 from typing import Any
 
-from patchit_provider.engine.models import Incident
+from patchit_provider.engine.models import Evidence, Incident
 from patchit_provider.engine.redaction import redact, redact_obj
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
@@ -46,6 +46,11 @@ def rca_dict(incident: Incident) -> dict[str, Any]:
         "log_format": evidence.log_format if evidence else None,
         "repo": evidence.repo.model_dump(mode="json") if evidence and evidence.repo else None,
         "recent_changes": list(evidence.recent_changes) if evidence else [],
+        "blame": [b.model_dump(mode="json") for b in evidence.blame] if evidence else [],
+        "input_peeks": [p.model_dump(mode="json") for p in evidence.input_peeks] if evidence else [],
+        "dbt_nodes": [n.model_dump(mode="json") for n in evidence.dbt_nodes] if evidence else [],
+        "packages": dict(evidence.packages) if evidence else {},
+        "packages_source": "the environment where PATCHIT runs",
         "notes": list(evidence.notes) if evidence else [],
         "redactions": evidence.redactions if evidence else 0,
     }
@@ -91,11 +96,59 @@ def render_rca(incident: Incident) -> tuple[str, dict[str, Any]]:
                     for n, line in enumerate(snippet.lines, snippet.start_line)
                 )
                 out += ["", f"{md_escape(snippet.path)}", "", md_fence(numbered)]
-        if evidence.recent_changes:
-            out += ["", "## Recent changes of the culprit file", ""]
-            out += [f"- {md_escape(change)}" for change in evidence.recent_changes]
+        out += _recent_changes(evidence)
+        out += _dbt_nodes(evidence)
+        out += _input_peeks(evidence)
+        if evidence.packages:
+            out += ["", "## Packages involved", "", "_Versions installed where PATCHIT runs (the worker's may differ)._", ""]
+            out += [f"- {md_escape(name)} {md_escape(version)}" for name, version in sorted(evidence.packages.items())]
         if evidence.log_excerpt:
             out += ["", "## Log excerpt", "", md_fence(evidence.log_excerpt[-8000:])]
         if evidence.notes:
             out += ["", "## Notes", ""] + [f"- {md_escape(note)}" for note in evidence.notes]
     return redact("\n".join(out) + "\n")[0], data
+
+
+def _recent_changes(evidence: Evidence) -> list[str]:
+    """Who changed the failing lines and when (blame), then the culprit file's last commits."""
+    if not evidence.blame and not evidence.recent_changes:
+        return []
+    out = ["", "## Recent changes"]
+    if evidence.blame:
+        out += ["", "Lines involved (git blame):", ""]
+        rows = [f"{b.line:5d}  {b.commit[:8]}  {b.date[:10]}  {b.author[:30]:30}  {b.summary[:60]}\n       | {b.code}"
+                for b in evidence.blame]
+        out += [md_fence("\n".join(rows))]
+    if evidence.recent_changes:
+        out += ["", "Last commits of the culprit file (git log):", ""]
+        out += [f"- {md_escape(change)}" for change in evidence.recent_changes]
+    return out
+
+
+def _dbt_nodes(evidence: Evidence) -> list[str]:
+    out: list[str] = []
+    for node in evidence.dbt_nodes:
+        out += ["", f"## dbt node {md_escape(node.unique_id)}", "", f"- **Status:** {md_escape(node.status)}"]
+        if node.path:
+            out.append(f"- **File:** {md_escape(node.path)}")
+        if node.depends_on:
+            out.append("- **Upstream:** " + ", ".join(md_escape(d) for d in node.depends_on))
+        if node.message:
+            out += ["", md_fence(node.message[:2000])]
+        if node.compiled_sql:
+            out += ["", "Compiled SQL:", "", md_fence(node.compiled_sql[:3000], "sql")]
+    return out
+
+
+def _input_peeks(evidence: Evidence) -> list[str]:
+    if not evidence.input_peeks:
+        return []
+    out = ["", "## Input files (header only)"]
+    for peek in evidence.input_peeks:
+        size = f", {peek.size} bytes" if peek.size is not None else ""
+        out += ["", f"{md_escape(peek.path)} ({md_escape(peek.kind)}{size})"]
+        if peek.columns:
+            out += ["", "- **Columns:** " + ", ".join(md_escape(c) for c in peek.columns[:60])]
+        if peek.header:
+            out += ["", md_fence("\n".join(peek.header))]
+    return out
