@@ -171,6 +171,7 @@ def test_approve_and_the_remediation_dag_publishes(base, code_typo_run, airflow_
     shot(page, artifacts, "08-approval-requested")
     remediation_run = api.get(f"/patchit/api/incidents/{incident['incident_id']}").json()["incident"]["remediation_run_id"]
     if mode == "ui":
+        print("\n[browser] approving with the incident page's Approve button")
         frame.get_by_role("button", name="Approve").click()
     else:  # the DAG's gate exists, the page's button does not answer it yet: Airflow's REST API
         print(f"\n[browser] {why}: approving through PATCH .../hitlDetails")
