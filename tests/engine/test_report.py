@@ -90,3 +90,31 @@ def test_helpers():
     assert md_fence("a ``` b") .startswith("````text\n")
     assert md_fence("plain").startswith("```text\n")
     assert md_escape("*bold* <b> [l](u)\nnext") == "\\*bold\\* &lt;b&gt; \\[l\\]\\(u\\) next"
+
+
+def test_report_shows_blame_dbt_nodes_peeks_and_packages(tmp_path):
+    from patchit_provider.engine.models import BlameLine, DbtNode, InputPeek
+
+    dbt = Path(__file__).parent / "fixtures" / "dbt"
+    event = FailureEvent(pipeline_id="shop", run_id="r1", task_id="dbt_run",
+                         artifact_uris=[str(dbt / "run_results.json"), str(dbt / "manifest.json")])
+    evidence = collect_evidence(event, dbt, PatchitSettings())
+    assert evidence.dbt_nodes and evidence.dbt_nodes[0].path == "models/marts/fct_orders.sql"
+    evidence = evidence.model_copy(update={
+        "blame": [BlameLine(line=11, commit="abcdef123456", author="Ana", date="2025-05-30T09:00:00+00:00",
+                            summary="add segment to fct_orders", code="    customers.segment,")],
+        "input_peeks": [InputPeek(path="data/orders.csv", kind="csv", header=["order_id,amount"], columns=["order_id", "amount"], size=12)],
+        "packages": {"pandas": "2.2.3"},
+    })
+    incident = Incident(incident_id="inc-2", event=event, evidence=evidence, triage=triage(evidence))
+    md, data = render_rca(incident)
+    for heading in ("## Recent changes", "Lines involved (git blame)", "## dbt node model.shop.fct\\_orders",
+                    "Compiled SQL", "## Input files (header only)", "## Packages involved"):
+        assert heading in md, heading
+    assert "add segment to fct_orders" in md and "Ana" in md and "2025-05-30" in md
+    assert "```sql\n" in md and "customers.segment" in md and "model.shop.stg\\_customers" in md
+    assert "where PATCHIT runs" in md and "pandas 2.2.3" in md
+    assert data["dbt_nodes"][0]["depends_on"] == ["model.shop.stg_orders", "model.shop.stg_customers"]
+    assert data["blame"][0]["author"] == "Ana" and data["packages"] == {"pandas": "2.2.3"}
+    assert data["input_peeks"][0]["columns"] == ["order_id", "amount"]
+    json.dumps(data)
