@@ -211,3 +211,31 @@ def test_below_confidence_asks_only_below_the_threshold(gate, repo):
     assert ask(approval="below_confidence", approval_confidence=0.9) is True
     assert ask(approval="below_confidence", approval_confidence=0.7) is False
     assert ask(approval="always") is True and ask(approval="never") is False
+
+
+def test_timeout_fails_the_task_and_closes_the_incident_unpublished(gate, remediation_dag, tmp_path):
+    """The scheduler's awaiting_input sweep resumes with a timeout error when there is no default
+    answer (there is none): the answer is recorded as a rejection by 'timeout' and the task fails."""
+    from airflow.providers.standard.exceptions import HITLTimeoutError
+
+    from patchit_provider.engine.models import FailureEvent, IncidentState, PatchProposal
+    from patchit_provider.operators.remediation import approval_text
+
+    store = _store()
+    try:
+        incident, _ = store.create_incident(FailureEvent(pipeline_id="orders_daily", run_id="r1", task_id="t"))
+        incident.patch = PatchProposal(producer="fixer:test", diff="+x = 1  # ``` api_key=sk-abcdef0123456789abcdef\n",
+                                       files=["dags/orders.py"], rationale="fix")
+        incident.state = IncidentState.VALIDATED
+        store.save_incident(incident)
+    finally:
+        store.close()
+    task = remediation_dag.get_task("approval")
+    assert task.defaults is None and task.response_timeout.total_seconds() == 72 * 3600
+    task = task.__class__(task_id="approval_copy", incident_id=incident.incident_id)
+    with pytest.raises(HITLTimeoutError):
+        task.execute_complete({}, {"error": "no response", "error_type": "timeout"})
+    incident, audit = _outcome({"event": {"event_id": incident.event.event_id}})
+    assert (incident.state.value, audit[-1].kind, audit[-1].actor) == ("rejected", "approval.rejected", "timeout")
+    subject, body = approval_text(incident)
+    assert "````diff" in body and "sk-abcdef0123456789abcdef" not in body  # fence outruns ```; redacted
