@@ -4,7 +4,8 @@ Checks, each a CheckResult with bounded output (a failing check never raises):
 `policy`, `apply` (git apply), `compile` (changed .py files), `import` (the patched DAG file
 defines the failed DAG, in a subprocess with an isolated AIRFLOW_HOME), `replay` (the failed
 task's callable, called once on the unpatched tree, where it must fail with the recorded error,
-and once on the patched tree, where it must succeed), and `check` (the configured command).
+and once on the patched tree, where it must succeed), `dbt_parse` / `dbt_build` for a change inside a dbt project (see dbt_checks), and `check` (the
+configured command).
 A policy-rejected patch is never executed. When the callable cannot be called outside a real task
 run (other operators, context, XCom or templated arguments), the verdict rests on the other
 checks: replay is then `checks_only`.
@@ -32,6 +33,7 @@ from patchit_provider.engine.models import (
 from patchit_provider.engine.policy import check_policy
 from patchit_provider.engine.repo import map_path
 from patchit_provider.engine.settings import PatchitSettings
+from patchit_provider.engine.validation.dbt_checks import DbtValidation
 from patchit_provider.engine.validation.workspace import apply_diff, bounded, run_bounded, scratch_tree
 
 __all__ = ["validate"]
@@ -119,32 +121,51 @@ def validate(
         return ValidationResult(passed=False, checks=checks, replay="not_possible", policy=decision)
     timeout = settings.validation_timeout
     dag_rel = map_path(event.code_path, root) if event.code_path else None
-    replay: ReplayKind = "checks_only"
     with scratch_tree(root) as tree, tempfile.TemporaryDirectory(prefix="patchit-home-") as home:
         env = isolated_env(Path(home), tree)
         baseline = None
-        failed = _apply(tree, proposal.diff, check_only=True)
-        if failed is None:
-            # The unpatched run comes first, in the same tree, before the patch lands.
-            if dag_rel and event.task_id and (tree / dag_rel).is_file():
-                baseline = _run_dag(tree, dag_rel, event, env, timeout)[0].get("replay")
-            failed = _apply(tree, proposal.diff)
-        if failed is not None:
-            return ValidationResult(passed=False, checks=[*checks, failed], replay="not_possible", policy=decision)
         changed = sorted({patched.path for patched in PatchSet(proposal.diff)})
-        checks.append(CheckResult(name="apply", passed=True, output=f"{len(changed)} file(s) patched: {', '.join(changed)}"))
-        checks.append(_compile(tree, changed))
-        if dag_rel and (tree / dag_rel).is_file():
-            result, output = _run_dag(tree, dag_rel, event, env, timeout)
-            imported = result["import"]
-            detail = imported["detail"] if imported["ok"] else f"{imported['detail']}\n{output}"
-            checks.append(CheckResult(name="import", passed=imported["ok"], output=bounded(detail)))
-            if event.task_id:
-                replay_check, replay = _replay_check(baseline, result.get("replay"), event.error.type if event.error else None)
-                checks.append(replay_check)
-        if settings.check_command:
-            status, output = run_bounded(settings.check_command, cwd=tree, timeout=timeout, env=env, shell=True)
-            verdict = "timed out" if status is None else f"exit status {status}"
-            checks.append(CheckResult(name="check", passed=status == 0, output=bounded(f"$ {settings.check_command} ({verdict})\n{output}")))
+        dbt = DbtValidation(tree, root, changed, env, timeout)
+        try:
+            failed = _apply(tree, proposal.diff, check_only=True)
+            if failed is None:
+                # The unpatched runs come first, in the same tree, before the patch lands.
+                if dag_rel and event.task_id and (tree / dag_rel).is_file():
+                    baseline = _run_dag(tree, dag_rel, event, env, timeout)[0].get("replay")
+                dbt.run_baseline()
+                failed = _apply(tree, proposal.diff)
+            if failed is not None:
+                return ValidationResult(passed=False, checks=[*checks, failed], replay="not_possible", policy=decision)
+            checks, replay = _checks_after_apply(checks, tree, changed, dag_rel, event, env, baseline, dbt, settings)
+        finally:
+            dbt.close()
     passed = all(check.passed for check in checks)
     return ValidationResult(passed=passed, checks=checks, replay=replay, policy=decision)
+
+
+def _checks_after_apply(
+    checks: list[CheckResult], tree: Path, changed: list[str], dag_rel: str | None, event: FailureEvent,
+    env: dict[str, str], baseline: dict | None, dbt: DbtValidation, settings: PatchitSettings,
+) -> tuple[list[CheckResult], ReplayKind]:
+    """The checks on the patched tree, and the replay verdict."""
+    timeout = settings.validation_timeout
+    replay: ReplayKind = "checks_only"
+    checks.append(CheckResult(name="apply", passed=True, output=f"{len(changed)} file(s) patched: {', '.join(changed)}"))
+    checks.append(_compile(tree, changed))
+    if dag_rel and (tree / dag_rel).is_file():
+        result, output = _run_dag(tree, dag_rel, event, env, timeout)
+        imported = result["import"]
+        detail = imported["detail"] if imported["ok"] else f"{imported['detail']}\n{output}"
+        checks.append(CheckResult(name="import", passed=imported["ok"], output=bounded(detail)))
+        if event.task_id:
+            replay_check, replay = _replay_check(baseline, result.get("replay"), event.error.type if event.error else None)
+            checks.append(replay_check)
+    dbt_checks, dbt_fixed = dbt.checks()
+    checks.extend(dbt_checks)
+    if dbt_fixed and replay == "checks_only":
+        replay = "reproduced_and_fixed"
+    if settings.check_command:
+        status, output = run_bounded(settings.check_command, cwd=tree, timeout=timeout, env=env, shell=True)
+        verdict = "timed out" if status is None else f"exit status {status}"
+        checks.append(CheckResult(name="check", passed=status == 0, output=bounded(f"$ {settings.check_command} ({verdict})\n{output}")))
+    return checks, replay
