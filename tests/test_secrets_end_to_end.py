@@ -36,7 +36,7 @@ def test_no_secret_in_the_store_the_report_or_the_branch(pipeline_repo: Path, tm
         task_id="enrich",
         log_text=LEAKY_LOG + "\n" + log,
         error=ErrorInfo(type="NameError", message="name 'order' is not defined", traceback=LEAKY_LOG + "\n" + tb),
-        metadata={"env": dict(CORPUS)},
+        metadata={"env": {f"line_{n}": text for n, (text, _) in enumerate(CORPUS)}, "conn": {"password": "pa55w0rd"}},
     )
     settings = PatchitSettings(
         repo_map={"orders": str(pipeline_repo)},

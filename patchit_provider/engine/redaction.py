@@ -33,7 +33,7 @@ _SECRET_KEY_RE = re.compile(rf"(?i)^{_SECRET_KEY}$")
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # A whole key block; a block cut short (a truncated log) loses its key lines, not the rest of the log.
     (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----", re.S), MARK),
-    (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:\r?\n[ \t]*[A-Za-z0-9+/=:-]{8,}[ \t]*)*"), MARK),
+    (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:\r?\n[ \t]*[A-Za-z0-9+/=:-]{8,}[ \t]*(?=\r?\n|\Z))*"), MARK),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"), MARK),
     (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"), MARK),
     (re.compile(r"(?<![A-Za-z0-9])(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}\b"), MARK),
@@ -135,7 +135,8 @@ def redact(text: str) -> tuple[str, int]:
 def redact_obj(obj: Any) -> tuple[Any, int]:
     """A redacted copy of nested dicts/lists/tuples/pydantic models, and the replacement count.
 
-    Values under secret-named keys are replaced whole, whatever they look like.
+    Values under secret-named keys are replaced whole, whatever they look like; keys are
+    redacted too (events from other platforms may carry anything as a key).
     """
     if isinstance(obj, str):
         return redact(obj)
@@ -150,8 +151,9 @@ def redact_obj(obj: Any) -> tuple[Any, int]:
                     and str(value).strip().lower() not in _HARMLESS_VALUES:
                 out[key], count = MARK, count + 1
                 continue
-            out[key], n = redact_obj(value)
-            count += n
+            safe_key, key_count = redact(key) if isinstance(key, str) else (key, 0)
+            out[safe_key], n = redact_obj(value)
+            count += n + key_count
         return out, count
     if isinstance(obj, (list, tuple)):
         items, count = [], 0
