@@ -7,7 +7,6 @@ Bounded: a few lines only, one git call under a timeout; never raises (None plus
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 import git
 
@@ -72,9 +71,3 @@ def _line(sha: str, number: int, info: dict[str, str], code: str) -> BlameLine:
         code=code[:300],
     )
 
-
-def open_repo(root: Path) -> git.Repo | None:
-    try:
-        return git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitError):
-        return None
