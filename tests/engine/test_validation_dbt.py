@@ -118,3 +118,14 @@ def test_missing_column_fix_passes_dbt_build(tmp_path):
     assert result.passed, result.checks
     assert result.replay == "reproduced_and_fixed"
     _untouched(root)
+
+
+def test_find_dbt_prefers_the_script_next_to_the_interpreter(tmp_path, monkeypatch):
+    python = tmp_path / "bin" / "python"
+    python.parent.mkdir()
+    monkeypatch.setattr(dbt_checks.sys, "executable", str(python))
+    # No script there: the module in this environment, if any (never an import of it).
+    has_core = importlib.util.find_spec("dbt") is not None
+    assert dbt_checks.find_dbt() == ([str(python), "-m", "dbt.cli.main"] if has_core else None)
+    (python.parent / "dbt").write_text("#!/bin/sh\n")
+    assert dbt_checks.find_dbt() == [str(python.parent / "dbt")]

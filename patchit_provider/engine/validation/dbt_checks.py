@@ -39,8 +39,11 @@ PROJECT_WIDE_DIRS = {"macros"}
 
 
 def find_dbt() -> list[str] | None:
-    """dbt in PATCHIT's own environment: the module (without importing it here, which is slow),
-    else the `dbt` script next to the interpreter."""
+    """dbt in PATCHIT's own environment: the `dbt` script next to the interpreter (`-m
+    dbt.cli.main` prints a runpy warning), else the module, found without importing it (slow)."""
+    script = Path(sys.executable).with_name("dbt")
+    if script.is_file():
+        return [str(script)]
     try:
         spec = importlib.util.find_spec("dbt")
     except (ImportError, ValueError):
@@ -48,8 +51,7 @@ def find_dbt() -> list[str] | None:
     for location in (spec.submodule_search_locations or []) if spec else []:
         if (Path(location) / "cli" / "main.py").is_file():
             return [sys.executable, "-m", "dbt.cli.main"]
-    script = Path(sys.executable).with_name("dbt")
-    return [str(script)] if script.is_file() else None
+    return None
 
 
 def _available(command: list[str] | None) -> bool:
