@@ -39,11 +39,12 @@ def repo(tmp_path) -> Path:
     r = git.Repo.init(root)
     with r.config_writer() as cw:
         cw.set_value("user", "name", "Dev").set_value("user", "email", "dev@example.com")
+    dev = git.Actor("Dev", "dev@example.com")  # explicit: GIT_AUTHOR_* in the environment would win over config
     r.index.add(["etl/job.py"])
-    r.index.commit("add job")
+    r.index.commit("add job", author=dev, committer=dev)
     (root / "etl" / "job.py").write_text(JOB.replace("rows]", "rows]  # ids"))
     r.index.add(["etl/job.py"])
-    r.index.commit("rename id column")
+    r.index.commit("rename id column", author=dev, committer=dev)
     return root
 
 
