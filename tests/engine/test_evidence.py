@@ -262,7 +262,7 @@ def test_dbt_manifest_only_completes_the_logged_node_and_size_cap(tmp_path, monk
 
 
 def test_dbt_real_run_artifacts(tmp_path):
-    pytest.importorskip("dbt.adapters.duckdb", reason="dbt-duckdb is not installed (corpus extras): no real dbt run")
+    pytest.importorskip("dbt.adapters.duckdb", reason="dbt-duckdb is not installed (the test extra installs it): no real dbt run")
     dbt = Path(sys.executable).with_name("dbt")
     if not dbt.exists():
         pytest.skip("no dbt executable next to the interpreter")

@@ -88,9 +88,9 @@ def remediate(case: Path, repo: Path, capsys, check: str | None = None) -> dict:
 def _needs(case: Path):
     engine = _label(case)["engine"]
     if engine == "dbt" and not HAS_DBT:
-        return pytest.mark.skip(reason="dbt-duckdb is not installed (corpus extra, not in CI's install)")
+        return pytest.mark.skip(reason="dbt-duckdb is not installed (the test extra installs it)")
     if engine == "spark" and not HAS_SPARK:
-        return pytest.mark.skip(reason="pyspark or Java is not installed (corpus extra)")
+        return pytest.mark.skip(reason="pyspark or Java is not installed (the test extra installs it)")
     return []
 
 

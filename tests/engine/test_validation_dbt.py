@@ -20,7 +20,7 @@ from patchit_provider.engine.validation.dbt_checks import DBT_MISSING, DbtProjec
 CASES = Path(__file__).resolve().parents[2] / "benchmarks" / "corpus" / "cases"
 SETTINGS = PatchitSettings(validation_timeout=300)
 HAS_DBT = importlib.util.find_spec("dbt") is not None and importlib.util.find_spec("dbt.adapters.duckdb") is not None
-needs_dbt = pytest.mark.skipif(not HAS_DBT, reason="dbt-duckdb is not installed (corpus extra, not in CI's install)")
+needs_dbt = pytest.mark.skipif(not HAS_DBT, reason="dbt-duckdb is not installed (the test extra installs it)")
 MODEL = "analytics/models/marts/fct_orders.sql"
 
 
