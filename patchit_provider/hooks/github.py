@@ -15,7 +15,7 @@ from typing import Any
 from airflow.sdk import BaseHook
 
 from patchit_provider.engine.publishing.github_client import DEFAULT_API_URL, GitHubClient, GitHubError, GitHubTarget
-from patchit_provider.hooks.llm import TEST_TIMEOUT, _number
+from patchit_provider.hooks.extras import TEST_TIMEOUT, extra_number
 
 
 class PatchitGitHubHook(BaseHook):
@@ -76,8 +76,8 @@ def target_from_connection(
         base_branch=str(extra.get("base_branch") or "").strip(),
         labels=tuple(str(label) for label in labels if str(label).strip()),
         incident_url=str(extra.get("incident_url") or ""),
-        timeout=_number(extra, "timeout", float, 30.0),
-        max_retries=_number(extra, "max_retries", int, 3),
+        timeout=extra_number(extra, "timeout", float, 30.0),
+        max_retries=extra_number(extra, "max_retries", int, 3),
         transport=transport,
         **options,
     )

@@ -17,8 +17,8 @@ from airflow.sdk import BaseHook
 
 from patchit_provider.engine.llm import BACKENDS, Budget, LLMError, build_backend
 from patchit_provider.engine.llm.budget import Prices
+from patchit_provider.hooks.extras import TEST_TIMEOUT, extra_number
 
-TEST_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,14 @@ class LLMConnectionConfig:
             base_url=(host or "").strip(),
             api_key=password or "",
             model=str(extra.get("model") or ""),
-            max_tokens=_number(extra, "max_tokens", int, 4096),
-            timeout=_number(extra, "timeout", float, 60.0),
-            max_retries=_number(extra, "max_retries", int, 2),
-            budget_tokens=_number(extra, "budget_tokens", int, None),
-            budget_usd=_number(extra, "budget_usd", float, None),
+            max_tokens=extra_number(extra, "max_tokens", int, 4096),
+            timeout=extra_number(extra, "timeout", float, 60.0),
+            max_retries=extra_number(extra, "max_retries", int, 2),
+            budget_tokens=extra_number(extra, "budget_tokens", int, None),
+            budget_usd=extra_number(extra, "budget_usd", float, None),
             prices=_prices(extra.get("prices")),
-            candidates=_number(extra, "candidates", int, 1),
-            max_prompt_chars=_number(extra, "max_prompt_chars", int, 24_000),
+            candidates=extra_number(extra, "candidates", int, 1),
+            max_prompt_chars=extra_number(extra, "max_prompt_chars", int, 24_000),
             options={k: extra[k] for k in ("repository", "ref", "max_polls", "poll_interval") if extra.get(k) not in (None, "")},
         )
 
@@ -118,19 +118,6 @@ class PatchitLLMHook(BaseHook):
         except Exception as exc:  # the UI shows the message; never a stack trace
             return False, f"{type(exc).__name__}: {exc}"
         return True, f"{backend.name}: {note}"
-
-
-def _number(extra: dict[str, Any], key: str, kind: type, default: Any) -> Any:
-    value = extra.get(key)
-    if value is None or value == "":
-        return default
-    try:
-        number = kind(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"extra {key!r} must be a {kind.__name__}, not {value!r}") from exc
-    if number < 0:
-        raise ValueError(f"extra {key!r} must not be negative")
-    return number
 
 
 def _prices(value: Any) -> Prices:
