@@ -78,3 +78,41 @@ def test_storm_of_1000_failures_with_10_causes_gives_10_incidents(tmp_path: Path
         primary = open_incidents[0]
         kinds = [entry.kind for entry in store.audit_trail(primary.incident_id)]
         assert kinds.count("occurrence.added") == primary.occurrences - 1
+
+
+def test_same_cause_in_two_dags_gives_two_incidents_each_with_only_its_own_occurrences(tmp_path: Path):
+    """Grouping is scoped by (platform, pipeline_id): a reader of one DAG never sees, through an
+    incident's occurrences, the runs of another DAG that failed the same way."""
+
+    def failure(dag_id: str, run: int) -> FailureEvent:
+        traceback = (
+            "Traceback (most recent call last):\n"
+            '  File "/opt/airflow/dags/etl/shared.py", line 12, in load\n'
+            "    do_work()\n"
+            "KeyError: 'customer_id'\n"
+        )
+        return FailureEvent(pipeline_id=dag_id, run_id=f"scheduled__{run}", task_id="load", try_number=1,
+                            error=ErrorInfo(type="KeyError", message="'customer_id'", traceback=traceback))
+
+    events = [failure(dag_id, run) for run in range(3) for dag_id in ("sales_daily", "hr_payroll")]
+    with open_store(f"sqlite:///{tmp_path}/store.db") as store:
+        remediator = Remediator(store)
+        for event in events:
+            incident = remediator.receive(event)
+            remediator.collect_evidence(incident.incident_id)
+            remediator.triage(incident.incident_id)
+
+        open_incidents = store.list_incidents(state=IncidentState.TRIAGED, limit=10)
+        assert sorted(i.event.pipeline_id for i in open_incidents) == ["hr_payroll", "sales_daily"]
+        assert len({i.fingerprint for i in open_incidents}) == 1, "same cause, same fingerprint"
+        for incident in open_incidents:
+            assert incident.occurrences == 3
+            assert {e.pipeline_id for e in store.occurrences(incident.incident_id)} == {incident.event.pipeline_id}
+        for grouped in store.list_incidents(state=IncidentState.GROUPED, limit=10):
+            primary = store.get_incident(grouped.grouped_into)
+            assert primary.event.pipeline_id == grouped.event.pipeline_id
+        # the same fingerprint from another platform's pipeline of the same name stays apart too
+        dbt = FailureEvent.model_validate({**failure("sales_daily", 9).model_dump(exclude={"event_id"}), "platform": "dbt"})
+        incident = remediator.receive(dbt)
+        remediator.collect_evidence(incident.incident_id)
+        assert remediator.triage(incident.incident_id).state is IncidentState.TRIAGED

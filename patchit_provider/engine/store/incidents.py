@@ -194,12 +194,19 @@ class IncidentStore:
             ).scalar_one()
         return saved.model_copy(update={"occurrences": current})
 
-    def find_open_by_fingerprint(self, fingerprint: str, *, exclude: str | None = None) -> Incident | None:
-        """The oldest incident with this fingerprint that still takes occurrences of its cause."""
+    def find_open_by_fingerprint(
+        self, fingerprint: str, *, exclude: str | None = None,
+        platform: Platform | str | None = None, pipeline_id: str | None = None,
+    ) -> Incident | None:
+        """The oldest incident with this fingerprint that still takes occurrences of its cause;
+        with `platform` / `pipeline_id`, only within that scope (the one grouping uses)."""
         with self._read() as conn:
-            return self._open_by_fingerprint(conn, fingerprint, exclude)
+            return self._open_by_fingerprint(conn, fingerprint, exclude, platform, pipeline_id)
 
-    def _open_by_fingerprint(self, conn: Connection, fingerprint: str, exclude: str | None) -> Incident | None:
+    def _open_by_fingerprint(
+        self, conn: Connection, fingerprint: str, exclude: str | None,
+        platform: Platform | str | None = None, pipeline_id: str | None = None,
+    ) -> Incident | None:
         query = (
             select(incidents)
             .where(incidents.c.fingerprint == fingerprint)
@@ -209,22 +216,31 @@ class IncidentStore:
         )
         if exclude is not None:
             query = query.where(incidents.c.incident_id != exclude)
+        if platform is not None:
+            query = query.where(incidents.c.platform == getattr(platform, "value", platform))
+        if pipeline_id is not None:
+            query = query.where(incidents.c.pipeline_id == pipeline_id)
         row = conn.execute(query).first()
         return sql.row_to_incident(row) if row else None
 
     def group_by_fingerprint(self, incident: Incident) -> Incident | None:
-        """Count `incident` as an occurrence of the open incident with its fingerprint, if there
-        is one, and mark it grouped; atomically, so a storm of the same cause opens one incident.
-        Returns the incident it was grouped into, or None when it stays on its own."""
+        """Count `incident` as an occurrence of the open incident with its fingerprint in the same
+        (platform, pipeline_id) scope, if there is one, and mark it grouped; atomically, so a storm
+        of the same cause opens one incident. Never across scopes: an incident's page shows its
+        occurrences to the readers of its own DAG only. Returns the incident it was grouped into,
+        or None when it stays on its own."""
         if not incident.fingerprint:
             return None
+        event = incident.event
         with self._write() as conn:
-            if conn.dialect.name == "postgresql":  # serialize per fingerprint (SQLite writes are already serial)
-                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:fp))"), {"fp": incident.fingerprint})
-            primary = self._open_by_fingerprint(conn, incident.fingerprint, incident.incident_id)
+            if conn.dialect.name == "postgresql":  # serialize per scope (SQLite writes are already serial)
+                key = "\x1f".join((event.platform.value, event.pipeline_id, incident.fingerprint))
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+            primary = self._open_by_fingerprint(
+                conn, incident.fingerprint, incident.incident_id, event.platform, event.pipeline_id
+            )
             if primary is None:
                 return None
-            event = incident.event
             inserted = conn.execute(
                 sql.upsert_insert(conn, occurrences)
                 .values(incident_id=primary.incident_id, event_id=event.event_id,
