@@ -12,8 +12,10 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from patchit_provider.engine import limits
+from patchit_provider.engine.limits import SafeText, bounded
 from patchit_provider.engine.taxonomy import Category, Remediation
 
 # Bounds on what an event may carry: capture must stay cheap and the store small.
@@ -50,20 +52,20 @@ class Platform(str, Enum):
 class Frame(Contract):
     """One stack frame as the engine saw it (path as written in the log, not yet mapped)."""
 
-    path: str
-    line: int | None = None
-    function: str | None = None
-    code: str | None = None
+    path: bounded(limits.MAX_PATH_CHARS)
+    line: int | None = Field(default=None, ge=0, le=limits.INT32_MAX)
+    function: bounded(limits.MAX_FRAME_TEXT) | None = None
+    code: bounded(limits.MAX_FRAME_TEXT) | None = None
 
 
 class ErrorInfo(Contract):
     """The exception itself. `traceback` is the formatted text, which (unlike str(exc)) keeps
     Python's "Did you mean" hint."""
 
-    type: str
-    message: str = ""
-    traceback: str | None = None
-    frames: list[Frame] = Field(default_factory=list)
+    type: bounded(500, 1)
+    message: SafeText = ""
+    traceback: SafeText | None = None
+    frames: list[Frame] = Field(default_factory=list, max_length=limits.MAX_FRAMES)
 
     @field_validator("message")
     @classmethod
@@ -79,22 +81,32 @@ class ErrorInfo(Contract):
 class FailureEvent(Contract):
     """The normalized failure event of the original PATCHIT, for every platform."""
 
-    event_id: str = ""
+    event_id: str = Field(default="", max_length=limits.MAX_ID_CHARS, pattern=r"^[A-Za-z0-9_.~:+-]*$")
     platform: Platform = Platform.AIRFLOW
-    pipeline_id: str = Field(min_length=1, max_length=250)
-    run_id: str = Field(min_length=1, max_length=250)
-    task_id: str | None = Field(default=None, max_length=250)
-    map_index: int = -1
-    try_number: int | None = Field(default=None, ge=0)
-    detected_at: datetime = Field(default_factory=utcnow)
-    log_uri: str | None = None
-    log_text: str | None = None
+    pipeline_id: bounded(limits.MAX_ID_CHARS, 1)
+    run_id: bounded(limits.MAX_ID_CHARS, 1)
+    task_id: bounded(limits.MAX_ID_CHARS) | None = None
+    map_index: int = Field(default=-1, ge=-1, le=limits.INT32_MAX)
+    try_number: int | None = Field(default=None, ge=0, le=limits.INT32_MAX)
+    detected_at: datetime = Field(default_factory=utcnow, description="Timezone-aware, from 2000-01-01 to one day from now.")
+    log_uri: bounded(limits.MAX_URI_CHARS) | None = None
+    log_text: SafeText | None = None
     error: ErrorInfo | None = None
-    artifact_uris: list[str] = Field(default_factory=list)
-    code_path: str | None = Field(
+    artifact_uris: list[bounded(limits.MAX_URI_CHARS)] = Field(default_factory=list, max_length=limits.MAX_ARTIFACT_URIS)
+    code_path: bounded(limits.MAX_PATH_CHARS) | None = Field(
         default=None, description="File that defines the failed pipeline (an Airflow DAG's fileloc)."
     )
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: limits.Metadata = Field(
+        default_factory=dict,
+        description=f"JSON object: depth <= {limits.META_MAX_DEPTH}, <= {limits.META_MAX_KEYS} keys per object, "
+        f"<= {limits.META_MAX_ITEMS} items per list, <= {limits.META_MAX_NODES} values, JSON scalars as leaves.",
+        json_schema_extra={"maxProperties": limits.META_MAX_KEYS},
+    )
+
+    @field_validator("detected_at")
+    @classmethod
+    def _sane_date(cls, value: datetime, info: ValidationInfo) -> datetime:
+        return limits.check_detected_at(value, info)
 
     @field_validator("log_text")
     @classmethod
