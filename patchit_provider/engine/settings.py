@@ -99,6 +99,16 @@ class PatchitSettings(BaseModel):
         72.0, gt=0, description="Hours an approval request waits for an answer; then the approval task fails and "
         "the patch is not published (there is no default answer: never auto-approved).",
     )
+    ingest_uri_schemes: list[str] = Field(
+        default_factory=lambda: ["s3", "gs", "https"],
+        description="Comma-separated URI schemes the ingest API accepts in log_uri and artifact_uris "
+        "(file:// and local paths never: events from other platforms cannot name files on this host).",
+    )
+    ingest_uri_hosts: list[str] = Field(
+        default_factory=list,
+        description="Comma-separated hosts (fnmatch patterns, e.g. *.s3.amazonaws.com) allowed in ingested "
+        "URIs; empty: any host of the accepted schemes.",
+    )
 
     @field_validator("ignore_dags", mode="before")
     @classmethod
@@ -111,6 +121,12 @@ class PatchitSettings(BaseModel):
     @classmethod
     def _split_notify_csv(cls, value: Any) -> Any:
         return cls._split_csv(value)
+
+    @field_validator("ingest_uri_schemes", "ingest_uri_hosts", mode="before")
+    @classmethod
+    def _split_lower_csv(cls, value: Any) -> Any:
+        value = cls._split_csv(value)
+        return [str(v).lower() for v in value] if isinstance(value, list) else value
 
     @field_validator("repo_map", mode="before")
     @classmethod
