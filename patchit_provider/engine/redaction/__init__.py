@@ -1,65 +1,68 @@
-"""Secret redaction, applied to everything PATCHIT stores, shows, sends to an LLM or puts in a PR.
+"""Secret redaction, applied to everything PATCHIT stores, shows, sends to a model or puts in a PR.
 
-Two layers: well-known token formats and secret-named assignments (precise), then long
-high-entropy tokens (a safety net). Decided trade-offs:
-- Pure hex strings (git SHAs, digests, event ids, UUIDs) are never redacted for entropy alone:
-  evidence must keep commit ids and fingerprints readable. A hex secret is still caught when it
-  is assigned to a secret-named key (`api_key=...`) or embedded in a URL's credentials.
-- Words, identifiers and paths are never redacted: entropy candidates need 20+ characters
-  (not part of a dotted name or an absolute path), digits and letters mixed, and a high
-  character entropy.
-Adapters add platform maskers (Airflow's secrets masker) with `register_extra_redactor`, so this
-module never imports Airflow.
+Layers, most exact first:
+1. literal values: the connections and variables the failed task could use, fed by the
+   adapters from Airflow's own secrets masker (`add_secret_values`, `register_extra_redactor`),
+   so this package never imports Airflow; value-based masking is exact;
+2. detect-secrets' maintained plugins (token formats, quoted keyword assignments) and its
+   heuristic filters (`plugins.py`);
+3. PATCHIT's rules for formats and places detect-secrets does not cover: command lines, URLs,
+   unquoted `key=value` / `key: value` assignments, more token prefixes (`rules.py`);
+4. an entropy net for long random tokens.
+ANSI escapes are stripped first, so a colourised key is still a key. Values that only look
+like secrets (ids, hashes, counts, fingerprints, `max_tokens=4096`) are kept (`benign.py`).
+
+`redact_diff` keeps a diff's lines and prefixes (it stays parseable); `restore_diff` turns a
+stored, redacted diff back into the real patch against the repository and refuses a patch
+whose added lines carry a secret that is not already in the file.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any, Callable
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from pydantic import BaseModel
 
-MARK = "***"
-
-_SECRET_KEY = (
-    r"[\w.-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
-    r"client[_-]?secret|credentials?|auth[_-]?key|session[_-]?key|passphrase|signature)[\w.-]*"
+from patchit_provider.engine.redaction import plugins, rules
+from patchit_provider.engine.redaction.benign import (
+    MARK,
+    entropy,
+    is_harmless_value,
+    is_placeholder,
+    is_hex,
+    key_is_about_the_secret,
+    looks_random,
 )
-_SECRET_KEY_RE = re.compile(rf"(?i)^{_SECRET_KEY}$")
 
-# (pattern, replacement) in order; replacements keep the non-secret context readable.
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    # A whole key block; a block cut short (a truncated log) loses its key lines, not the rest of the log.
-    (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----", re.S), MARK),
-    (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:\r?\n[ \t]*[A-Za-z0-9+/=:-]{8,}[ \t]*(?=\r?\n|\Z))*"), MARK),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"), MARK),
-    (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"), MARK),
-    (re.compile(r"(?<![A-Za-z0-9])(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}\b"), MARK),
-    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"), MARK),
-    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"), MARK),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), MARK),
-    (re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"), MARK),
-    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), MARK),
-    (re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/]+"), "https://hooks.slack.com/services/" + MARK),
-    # scheme://user:password@host -> keep user and host
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,30}://[^\s:/@'\"]+:)(?!\*\*\*@)\S+@(?=[\w.\[-])"), r"\1" + MARK + "@"),
-    (re.compile(r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?(?:bearer|basic|token)\s+)(?!\*\*\*)[^\s\"',]+"), r"\1" + MARK),
-    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + MARK),
-    # query parameters: ?token=...&sig=...
-    (re.compile(r"(?i)([?&](?:access_token|token|api_key|apikey|key|password|secret|sig|signature|x-amz-signature|x-amz-credential)=)(?!\*\*\*)[^&\s\"']+"), r"\1" + MARK),
+__all__ = [
+    "MARK", "redact", "redact_obj", "redact_diff", "redact_uri", "restore_diff", "register_extra_redactor",
+    "add_secret_values", "clear_secret_values", "is_secret_key", "shannon_entropy", "RedactedPatchError",
 ]
-# key = value / key: value / "key": "value" / key='value'
-_ASSIGNMENT = re.compile(
-    rf"(?i)(?P<key>\b{_SECRET_KEY})(?P<sep>[\"']?\s*(?:=|:|=>)\s*)(?:(?P<q>[\"'])(?P<qv>[^\"'\n]*)(?P=q)|(?P<v>[^\s\"',;&}}\])]+))"
-)
-_CANDIDATE = re.compile(r"(?<![\w/.])[A-Za-z0-9+/_=-]{20,}")
-_HEXISH = re.compile(r"^[0-9a-fA-F-]+$")
-_HARMLESS_VALUES = {"", MARK, "none", "null", "true", "false", "nil", "***@", "<redacted>"}
 
+shannon_entropy = entropy
 ExtraRedactor = Callable[[str], str]
 _extra: list[ExtraRedactor] = []
+_literals: set[str] = set()
+_literal_re: re.Pattern[str] | None = None
+_lock = threading.Lock()
+_generation = 0
+_cache: OrderedDict[tuple[int, str], tuple[str, int]] = OrderedDict()
+_CACHE_MIN_CHARS, _CACHE_ENTRIES = 2_000, 64
+MIN_LITERAL_CHARS = 5  # as Airflow's masker: shorter values would mask ordinary words
+
+_CANDIDATE = re.compile(r"(?<![\w/.*])[A-Za-z0-9+/_=\-]{20,}")
+_WORDS = re.compile(r"[_.\-\s]+|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _bump() -> None:
+    global _generation
+    _generation += 1
+    _cache.clear()
 
 
 def register_extra_redactor(fn: ExtraRedactor) -> Callable[[], None]:
@@ -68,58 +71,137 @@ def register_extra_redactor(fn: ExtraRedactor) -> Callable[[], None]:
     Returns a function that removes it again. An extra redactor's replacements are counted by
     the `***` markers it adds.
     """
-    _extra.append(fn)
-    return lambda: _extra.remove(fn) if fn in _extra else None
+    with _lock:
+        _extra.append(fn)
+        _bump()
+
+    def unregister() -> None:
+        with _lock:
+            if fn in _extra:
+                _extra.remove(fn)
+            _bump()
+
+    return unregister
 
 
-def shannon_entropy(text: str) -> float:
-    counts = Counter(text)
-    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+def add_secret_values(values: Iterable[Any]) -> int:
+    """Mask these exact values wherever they appear (connection passwords, variable values the
+    task could read). Values shorter than MIN_LITERAL_CHARS are skipped. Returns how many are new."""
+    global _literal_re
+    new = {str(v) for v in values if v is not None and len(str(v).strip()) >= MIN_LITERAL_CHARS} - _literals
+    new = {v for v in new if v.strip().lower() not in ("none", "null", "true", "false")}
+    if new:
+        with _lock:
+            _literals.update(new)
+            ordered = sorted(_literals, key=len, reverse=True)
+            _literal_re = re.compile("|".join(re.escape(v) for v in ordered))
+            _bump()
+    return len(new)
 
 
-def _looks_random(token: str) -> bool:
-    if _HEXISH.match(token) or token.startswith("/") or token.endswith("/"):
+def clear_secret_values() -> None:
+    global _literal_re
+    with _lock:
+        _literals.clear()
+        _literal_re = None
+        _bump()
+
+
+def _normal_key(key: str) -> str:
+    return "_".join(w.lower() for w in _WORDS.split(key.strip("\"'`\\[] ")) if w)
+
+
+def is_secret_key(key: str) -> bool:
+    """`password`, `DB_PASS`, `apiKey`, `AIRFLOW__CORE__FERNET_KEY`; not `token_count`, `compass`."""
+    norm = _normal_key(key)
+    return bool(rules.SECRET_KEY_RE.match(norm)) and not key_is_about_the_secret(norm)
+
+
+def _is_weak_key(key: str) -> bool:
+    norm = _normal_key(key)
+    return bool(rules.WEAK_KEY_RE.match(norm)) and not key_is_about_the_secret(norm)
+
+
+def _key_material(value: str) -> bool:
+    """A value of a `*_key` field that is key material (not `customer_id`)."""
+    v = value.strip()
+    if len(v) < 16:
         return False
-    bonus = 0.2 if "/" in token else 0.0  # a relative path is not random; demand more
-    letters = sum(c.isalpha() for c in token)
-    digits = sum(c.isdigit() for c in token)
-    if digits < 2 or letters < 4:
-        return False
-    if not any(c.isupper() for c in token) and not any(c in "+=" for c in token) and digits < 4:
-        return False
-    threshold = 4.2 if len(token) < 32 else 4.4 if len(token) < 64 else 4.6
-    return shannon_entropy(token) >= min(threshold, math.log2(len(token)) - 0.3) + bonus
+    return (is_hex(v) and len(v) >= 24) or looks_random(v) or (
+        sum(c.isdigit() for c in v) >= 3 and sum(c.isalpha() for c in v) >= 3 and entropy(v) >= 3.5 and "_" not in v
+    )
 
 
-def redact(text: str) -> tuple[str, int]:
-    """Return the text with secrets replaced by `***`, and the number of replacements."""
-    if not text:
+def _apply(rule: rules.Rule, text: str) -> tuple[str, int]:
+    pattern, group = rule
+    count = 0
+
+    def repl(match: re.Match[str]) -> str:
+        nonlocal count
+        if group == 0:
+            count += 1
+            return MARK
+        value = match.group(group)
+        if value is None or value.startswith(MARK) or is_harmless_value(value):
+            return match[0]
+        count += 1
+        start, end = match.span(group)
+        return match[0][: start - match.start()] + MARK + match[0][end - match.start():]
+
+    return pattern.sub(repl, text), count
+
+
+def _replace_values(text: str, values: set[str]) -> tuple[str, int]:
+    values = {v for v in values if v and MARK not in v}
+    if not values:
         return text, 0
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9])(?:" + "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) + r")(?![A-Za-z0-9])"
+    )
+    return pattern.subn(MARK, text)
+
+
+def _redact_uncached(text: str) -> tuple[str, int]:
     total = 0
-    for pattern, replacement in _PATTERNS:
-        text, n = pattern.subn(replacement, text)
+    text = rules.ANSI.sub("", text)
+    # detect-secrets reports values; collect them before the rules rewrite the text
+    values = plugins.format_hits(text) | plugins.keyword_hits(text)
+    for rule in (*rules.KEY_BLOCKS, *rules.FORMATS, *rules.CONTEXT):
+        text, n = _apply(rule, text)
         total += n
 
-    def _assignment(match: re.Match[str]) -> str:
+    def assignment(match: re.Match[str]) -> str:
         nonlocal total
         value = match["qv"] if match["q"] else match["v"]
-        if value is None or value.strip().lower() in _HARMLESS_VALUES or value.startswith(MARK):
+        key = match["key"]
+        if value is None or value.startswith(MARK):
+            return match[0]
+        strong = is_secret_key(key)
+        if not strong and not (_is_weak_key(key) and _key_material(value)):
+            return match[0]
+        if is_harmless_value(value, match.string[max(0, match.start() - 200): match.end() + 200]):
             return match[0]
         total += 1
+        if len(value) >= 8:
+            values.add(value)
         quote = match["q"] or ""
-        return f"{match['key']}{match['sep']}{quote}{MARK}{quote}"
+        return f"{key}{match['sep']}{quote}{MARK}{quote}"
 
-    text = _ASSIGNMENT.sub(_assignment, text)
+    text = rules.ASSIGNMENT.sub(assignment, text)
+    text, n = _replace_values(text, values)
+    total += n
 
-    def _entropy(match: re.Match[str]) -> str:
+    def high_entropy(match: re.Match[str]) -> str:
         nonlocal total
-        token = match[0]
-        if _looks_random(token):
+        if looks_random(match[0]):
             total += 1
             return MARK
-        return token
+        return match[0]
 
-    text = _CANDIDATE.sub(_entropy, text)
+    text = _CANDIDATE.sub(high_entropy, text)
+    if _literal_re is not None:
+        text, n = _literal_re.subn(MARK, text)
+        total += n
     for fn in list(_extra):
         try:
             before = text.count(MARK)
@@ -132,13 +214,184 @@ def redact(text: str) -> tuple[str, int]:
     return text, total
 
 
-def redact_obj(obj: Any) -> tuple[Any, int]:
+def redact(text: str) -> tuple[str, int]:
+    """Return the text with secrets replaced by `***`, and the number of replacements."""
+    if not text:
+        return text, 0
+    if not isinstance(text, str):
+        text = str(text)
+    if len(text) < _CACHE_MIN_CHARS:
+        return _redact_uncached(text)
+    key = (_generation, text)
+    hit = _cache.get(key)
+    if hit is not None:
+        _cache.move_to_end(key)
+        return hit
+    result = _redact_uncached(text)
+    with _lock:
+        _cache[key] = result
+        while len(_cache) > _CACHE_ENTRIES:
+            _cache.popitem(last=False)
+    return result
+
+
+def redact_uri(uri: str) -> tuple[str, int]:
+    """A URI fit to show: no userinfo password or token user, no secret-looking query values."""
+    if not uri:
+        return uri, 0
+    text, count = redact(uri)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return text, count
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user, _, password = userinfo.partition(":")
+        if password and password != MARK:
+            userinfo, count = f"{user}:{MARK}", count + 1
+        elif not password and user != MARK and (looks_random(user) or len(user) >= 20):
+            userinfo, count = MARK, count + 1
+        netloc = f"{userinfo}@{host}"
+    query = parts.query
+    if query:
+        pairs = []
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            if value and value != MARK and (is_secret_key(name) or looks_random(value) or (is_hex(value) and len(value) >= 32)):
+                value, count = MARK, count + 1
+            pairs.append(f"{name}={value}")
+        query = "&".join(pairs)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)), count
+
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+_KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY")
+_KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY")
+
+
+def redact_diff(diff: str) -> tuple[str, int]:
+    """Redact a unified diff line by line: same lines, same prefixes, so it still parses."""
+    if not diff:
+        return diff, 0
+    out, total, in_key = [], 0, False
+    for line in diff.split("\n"):
+        prefix = line[:1] if line[:1] in (" ", "+", "-") and not line.startswith(("+++ ", "--- ")) else ""
+        body = line[len(prefix):]
+        if _KEY_BEGIN.search(body):
+            in_key = not _KEY_END.search(body)
+            out.append(prefix + MARK)
+            total += 1
+            continue
+        if in_key:
+            in_key = not _KEY_END.search(body)
+            out.append(prefix + MARK)
+            total += 1
+            continue
+        red, n = redact(body)
+        out.append(prefix + red.replace("\n", " "))
+        total += n
+    return "\n".join(out), total
+
+
+class RedactedPatchError(ValueError):
+    """A stored diff cannot be turned back into the real patch: its added lines hold a secret."""
+
+
+def _secrets_between(original: str, redacted: str) -> list[str] | None:
+    """The values redaction replaced in `original` to give `redacted`, in order."""
+    pieces = redacted.split(MARK)
+    pattern = "^" + "(.+?)".join(re.escape(p) for p in pieces) + "$"
+    match = re.match(pattern, original, re.S)
+    return list(match.groups()) if match else None
+
+
+def _restore_added(line: str, known: list[str]) -> str | None:
+    """An added line with `***` slots filled with values already in the file, if redacting it
+    gives the stored line back; None when it cannot be (the patch adds a secret)."""
+    slots = line.count(MARK)
+    if not known or slots > 3:
+        return None
+    pieces = line.split(MARK)
+
+    def fill(index: int, built: str) -> str | None:
+        if index == slots:
+            candidate = built + pieces[-1]
+            return candidate if redact(candidate)[0] == line else None
+        for value in known:
+            found = fill(index + 1, built + pieces[index] + value)
+            if found is not None:
+                return found
+        return None
+
+    return fill(0, "")
+
+
+def restore_diff(diff: str, repo_root: Any) -> str:
+    """The real patch behind a redacted (stored) diff, read back from the repository's files.
+
+    Context and removed lines are taken from the file when redacting the file's line gives the
+    stored line; added lines may only reuse secrets already in the file's changed lines. Raises
+    RedactedPatchError when an added line carries a secret the file does not hold (a patch must
+    never add one). A diff without `***` is returned as it is.
+    """
+    from pathlib import Path
+
+    if not diff or MARK not in diff:
+        return diff
+    root = Path(repo_root)
+    out: list[str] = []
+    old_lines: list[str] = []
+    old_no = 0
+    known: list[str] = []
+    for line in diff.split("\n"):
+        if line.startswith("--- "):
+            path = line[4:].strip().split("\t")[0]
+            rel = path[2:] if path.startswith(("a/", "b/")) else path
+            file = root / rel
+            old_lines = file.read_text(encoding="utf-8", errors="surrogateescape").split("\n") \
+                if rel != "/dev/null" and file.is_file() else []
+            out.append(line)
+            continue
+        hunk = _HUNK.match(line)
+        if hunk:
+            old_no, known = int(hunk.group(1)), []
+            out.append(line)
+            continue
+        if line[:1] in (" ", "-") and not line.startswith("--- ") and old_lines:
+            real = old_lines[old_no - 1] if 0 < old_no <= len(old_lines) else None
+            old_no += 1
+            stored = line[1:]
+            if MARK in stored and real is not None:
+                if redact_diff(" " + real)[0][1:] == stored:
+                    known += _secrets_between(real, stored) or []
+                    out.append(line[0] + real)
+                    continue
+            out.append(line)
+            continue
+        if line.startswith("+") and not line.startswith("+++ ") and MARK in line[1:]:
+            restored = _restore_added(line[1:], known)
+            if restored is None:
+                raise RedactedPatchError(
+                    "the patch adds a secret (or a redacted value it cannot have read from the file): refused"
+                )
+            out.append("+" + restored)
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def redact_obj(obj: Any, _key: str | None = None) -> tuple[Any, int]:
     """A redacted copy of nested dicts/lists/tuples/pydantic models, and the replacement count.
 
     Values under secret-named keys are replaced whole, whatever they look like; keys are
-    redacted too (events from other platforms may carry anything as a key).
+    redacted too (events from other platforms may carry anything as a key); `diff` values keep
+    their lines, URI fields lose userinfo and query tokens.
     """
     if isinstance(obj, str):
+        if _key == "diff":
+            return redact_diff(obj)
+        if _key in ("log_uri", "artifact_uris", "url", "uri", "html_url", "webhook_url"):
+            return redact_uri(obj)
         return redact(obj)
     if isinstance(obj, BaseModel):
         data, count = redact_obj(obj.model_dump(mode="python"))
@@ -147,18 +400,18 @@ def redact_obj(obj: Any) -> tuple[Any, int]:
         out: dict[Any, Any] = {}
         count = 0
         for key, value in obj.items():
-            if isinstance(key, str) and _SECRET_KEY_RE.match(key) and isinstance(value, (str, int, float)) \
-                    and str(value).strip().lower() not in _HARMLESS_VALUES:
+            if isinstance(key, str) and isinstance(value, (str, int, float)) and not isinstance(value, bool) \
+                    and is_secret_key(key) and not is_placeholder(str(value)):
                 out[key], count = MARK, count + 1
                 continue
             safe_key, key_count = redact(key) if isinstance(key, str) else (key, 0)
-            out[safe_key], n = redact_obj(value)
+            out[safe_key], n = redact_obj(value, key if isinstance(key, str) else None)
             count += n + key_count
         return out, count
     if isinstance(obj, (list, tuple)):
         items, count = [], 0
         for value in obj:
-            red, n = redact_obj(value)
+            red, n = redact_obj(value, _key)
             items.append(red)
             count += n
         return type(obj)(items) if isinstance(obj, tuple) else items, count
