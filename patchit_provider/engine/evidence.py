@@ -14,6 +14,7 @@ import git
 
 from patchit_provider.engine.blame import blame_lines
 from patchit_provider.engine.dbt_artifacts import node_error, node_frame, read_dbt_artifacts
+from patchit_provider.engine.intake import is_ingested
 from patchit_provider.engine.logs import LogDigest, parse_chain, read_log
 from patchit_provider.engine.models import BlameLine, CodeSnippet, ErrorInfo, Evidence, FailureEvent, Frame, RepoRef
 from patchit_provider.engine.packages import package_versions
@@ -50,7 +51,11 @@ def collect_evidence(
     if root is not None and not root.is_dir():
         notes.append(f"repository root {repo_root} is not a directory")
         root = None
-    dbt_nodes = read_dbt_artifacts(event.artifact_uris, root, notes, [f.path for f in error.frames] if error else [])
+    ingested = is_ingested(event)  # never open an ingested URI or a path it names on this host
+    if ingested and event.artifact_uris:
+        notes.append("artifact_uris came from the ingest API: not read (PATCHIT never opens ingested URIs on this host)")
+    uris = [] if ingested else event.artifact_uris
+    dbt_nodes = read_dbt_artifacts(uris, root, notes, [f.path for f in error.frames] if error else [])
     if error is None and dbt_nodes:
         error = node_error(dbt_nodes[0])
         notes.append(f"error taken from dbt run_results.json ({dbt_nodes[0].unique_id})")
@@ -79,7 +84,7 @@ def collect_evidence(
         recent_changes=_recent_changes(changed, root, notes) if root and changed else [],
         blame=_blame(changed, culprit_line, root, notes) if root and changed and culprit_line else [],
         packages=package_versions(error),
-        input_peeks=peek_inputs(error, mapped, root, notes),
+        input_peeks=peek_inputs(error, mapped, root, notes, repo_only=ingested),
         dbt_nodes=dbt_nodes,
         notes=notes,
     )
@@ -95,6 +100,9 @@ def _read_digest(event: FailureEvent, stream: BinaryIO | None, notes: list[str])
     elif event.log_text:
         source = event.log_text
     elif event.log_uri:
+        if is_ingested(event):
+            notes.append("log_uri came from the ingest API: not read (PATCHIT never opens ingested URIs on this host)")
+            return None
         path = _local_path(event.log_uri)
         if path is None:
             notes.append(f"log {event.log_uri} is not a local file; only local paths and file:// URIs are read")

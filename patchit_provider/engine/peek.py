@@ -31,13 +31,16 @@ def named_paths(error: ErrorInfo, mapped: list[Frame]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def peek_inputs(error: ErrorInfo | None, mapped: list[Frame], root: Path | None, notes: list[str]) -> list[InputPeek]:
-    """Heads of the input files `error` names that exist locally (as written, or in the repo)."""
+def peek_inputs(
+    error: ErrorInfo | None, mapped: list[Frame], root: Path | None, notes: list[str], *, repo_only: bool = False
+) -> list[InputPeek]:
+    """Heads of the input files `error` names that exist locally (as written, or in the repo);
+    `repo_only` (events from the ingest API): only files inside the repository."""
     if error is None or _MISSING.search(f"{error.type}: {error.message[:300]}"):
         return []
     peeks: list[InputPeek] = []
     for name in named_paths(error, mapped):
-        path = _locate(name, root)
+        path = _locate(name, root, repo_only)
         if path is None:
             continue
         peek = peek_file(path, notes)
@@ -49,14 +52,17 @@ def peek_inputs(error: ErrorInfo | None, mapped: list[Frame], root: Path | None,
     return peeks
 
 
-def _locate(name: str, root: Path | None) -> Path | None:
-    candidates = [Path(name).expanduser()]
+def _locate(name: str, root: Path | None, repo_only: bool = False) -> Path | None:
+    candidates = [] if repo_only else [Path(name).expanduser()]
     if root is not None:
         relative = map_path(name, root)
         if relative:
             candidates.insert(0, root / relative)
         elif not Path(name).is_absolute():
             candidates.append(root / name)
+    if repo_only:
+        real_root = root.resolve() if root is not None else None
+        candidates = [c for c in candidates if real_root is not None and real_root in c.resolve().parents]
     return next((c for c in candidates if _is_file(c)), None)
 
 
