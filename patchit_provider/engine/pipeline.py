@@ -129,6 +129,11 @@ class Remediator(ApprovalAndPublishing):
 
     def receive(self, event: FailureEvent) -> Incident:
         """Store the (redacted) event; a repeated event returns the incident it already opened."""
+        return self.receive_created(event)[0]
+
+    def receive_created(self, event: FailureEvent) -> tuple[Incident, bool]:
+        """receive(), and whether this call opened the incident (decided atomically by the store:
+        of concurrent deliveries of one event exactly one gets True)."""
         incident, created = self.store.create_incident(redact_event(event))
         if created:
             self.audit(
@@ -140,7 +145,7 @@ class Remediator(ApprovalAndPublishing):
                 event_id=event.event_id,
                 try_number=event.try_number,
             )
-        return incident
+        return incident, created
 
     def collect_evidence(self, incident_id: str) -> Incident:
         from patchit_provider.engine.evidence import collect_evidence
