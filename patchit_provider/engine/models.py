@@ -282,6 +282,14 @@ class ValidationResult(Contract):
     checks: list[CheckResult] = Field(default_factory=list)
     replay: ReplayKind = "not_possible"
     policy: PolicyDecision | None = None
+    sandboxed: bool = Field(
+        default=False, description="The patched code ran only inside the sandbox (false: it was not executed at all, "
+        "or the result predates the sandbox)."
+    )
+    approval_reason: str | None = Field(
+        default=None, description="Why a person must approve this patch whatever the approval setting "
+        "(e.g. validated by static checks only, without a sandbox); None when nothing forces it."
+    )
 
 
 class PublicationKind(str, Enum):

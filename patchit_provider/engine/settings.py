@@ -59,6 +59,20 @@ class PatchitSettings(BaseModel):
         "", description="Shell command run from the root of the patched copy; the patch is valid only if it exits 0."
     )
     validation_timeout: float = Field(300.0, gt=0, description="Seconds one validation check may take.")
+    sandbox: Literal["auto", "required"] = Field(
+        "auto",
+        description="How validation runs patched code (DAG import, replay, dbt, the check command): always inside "
+        "a bubblewrap sandbox. 'auto': without a working sandbox, nothing of the patch is executed, validation "
+        "rests on static checks and a person must approve; 'required': without a sandbox, validation fails.",
+    )
+    sandbox_bwrap: str = Field("/usr/bin/bwrap", description="The bubblewrap executable (Debian package 'bubblewrap').")
+    sandbox_env: list[str] = Field(
+        default_factory=list,
+        description="Comma-separated names of environment variables the pipeline's checks need inside the sandbox "
+        "(besides PATH, LANG/LC_*, TZ, JAVA_HOME); names that look like credentials are never passed.",
+    )
+    sandbox_memory_mb: int = Field(4096, ge=64, description="Memory (MiB of data segment) one sandboxed process may use.")
+    sandbox_max_processes: int = Field(512, ge=8, description="Processes and threads a sandboxed check may run at once.")
     log_tail_bytes: int = Field(
         262_144, gt=0, description="Bytes of a task log PATCHIT reads from its end."
     )
@@ -120,6 +134,11 @@ class PatchitSettings(BaseModel):
     @field_validator("notify_conn_ids", mode="before")
     @classmethod
     def _split_notify_csv(cls, value: Any) -> Any:
+        return cls._split_csv(value)
+
+    @field_validator("sandbox_env", mode="before")
+    @classmethod
+    def _split_sandbox_env(cls, value: Any) -> Any:
         return cls._split_csv(value)
 
     @field_validator("ingest_uri_schemes", "ingest_uri_hosts", mode="before")
