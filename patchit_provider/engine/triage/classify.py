@@ -13,6 +13,9 @@ from patchit_provider.engine.repo import is_foreign
 from patchit_provider.engine.taxonomy import DEFAULT_REMEDIATION, Category, Remediation
 from patchit_provider.engine.triage.fingerprint import FINGERPRINT_VERSION, fingerprint
 from patchit_provider.engine.triage.replacement import Replacement, find_replacement
+from patchit_provider.engine.triage import resolve
+from patchit_provider.engine.triage.catalogs.base import Verdict
+from patchit_provider.engine.triage.resolve import Finding
 from patchit_provider.engine.triage.rules import NEXT_STEPS, RULES, Rule
 
 _CONFIG_EXT = (".yaml", ".yml", ".ini", ".toml", ".cfg", ".conf", ".env", ".properties")
@@ -102,17 +105,50 @@ def _code_line(frames: list[Frame]) -> str:
 
 _SPECIFIC = [rule for rule in RULES if not rule.generic]
 _GENERIC = [rule for rule in RULES if rule.generic]
+RULES_SOURCE = "patchit_provider/engine/triage/rules.py (message shapes printed by Python, pandas, DuckDB, PostgreSQL, dbt, Spark)"
+LOG_LINE_PENALTY = 0.15
 
 
-def classify(candidates: list[Candidate], root: Path | None) -> tuple[Rule | None, Candidate | None]:
-    """First candidate (outermost first) that a specific rule matches; only when none does, the
-    same with the generic rules (so a cause's precise error beats the wrapper's vague words)."""
-    for rules in (_SPECIFIC, _GENERIC):
+def _rule_finding(rule: Rule) -> Finding:
+    return Finding(Verdict(rule.category, rule.confidence, RULES_SOURCE, rule.why), "text rule")
+
+
+def _strong(c: Candidate, root: Path | None) -> Finding | None:
+    """Codes, engine messages, the specific text rules, then the class itself (resolve.py)."""
+    found = resolve.code_facts(c.type, c.message) or resolve.message_facts(c.type, c.message)
+    if found is not None:
+        return found
+    for rule in _SPECIFIC:
+        if _matches(rule, c, root):
+            return _rule_finding(rule)
+    return resolve.class_fact(c.type) if c.type != "log" else None
+
+
+def _weak(c: Candidate, root: Path | None) -> Finding | None:
+    found = resolve.weak_facts(c.type, c.message)
+    if found is not None:
+        return found
+    for rule in _GENERIC:
+        if _matches(rule, c, root):
+            return _rule_finding(rule)
+    return None
+
+
+def classify(candidates: list[Candidate], root: Path | None) -> tuple[Finding | None, Candidate | None]:
+    """First candidate (outermost first) with a strong fact; only when none has one, the same
+    with the weak facts (so a cause's precise error beats the wrapper's vague class). A verdict
+    of `unknown` (SQLSTATE 25P02: an earlier statement failed) passes to the next candidate."""
+    for judge in (_strong, _weak):
         for candidate in candidates:
-            for rule in rules:
-                if _matches(rule, candidate, root):
-                    return rule, candidate
+            found = judge(candidate, root)
+            if found is not None and found.verdict.category != Category.UNKNOWN:
+                return found, candidate
     return None, None
+
+
+def _log_candidates(excerpt: str) -> list[Candidate]:
+    lines = [l for l in excerpt.splitlines() if l.strip()][-60:]
+    return [Candidate("log", l, []) for l in reversed(lines)]
 
 
 def _culprit(evidence: Evidence, category: Category) -> Culprit | None:
@@ -133,7 +169,9 @@ def _culprit(evidence: Evidence, category: Category) -> Culprit | None:
 _SCHEMA = (Category.SCHEMA_MISSING_COLUMN, Category.SCHEMA_MISSING_RELATION)
 
 
-def _remediation(category: Category, replacement: Replacement | None) -> Remediation:
+def _remediation(category: Category, replacement: Replacement | None, verdict: Verdict | None = None) -> Remediation:
+    if verdict is not None and verdict.remediation is not None:
+        return verdict.remediation
     if category in _SCHEMA and replacement is None:
         return Remediation.ESCALATE  # no unique replacement is named: a person decides
     return DEFAULT_REMEDIATION[category]
@@ -163,11 +201,18 @@ def triage(evidence: Evidence) -> Triage:
     """Classify the failure of `evidence` into one taxonomy category with a remediation kind."""
     root = Path(evidence.repo.root) if evidence.repo else None
     candidates = _candidates(evidence.error, evidence.log_excerpt)
-    rule, matched = classify(candidates, root)
-    category = rule.category if rule else Category.UNKNOWN
-    confidence = rule.confidence if rule else 0.2
-    if rule and matched is not None and matched is not candidates[0] and evidence.error is not None:
-        confidence = round(confidence - 0.1, 2)  # found on a cause or a log line, not the error itself
+    found, matched = classify(candidates, root)
+    from_log = False
+    if found is None and evidence.error is not None:  # a vague error: the log lines around it may say more
+        found, matched = classify(_log_candidates(evidence.log_excerpt), root)
+        from_log = found is not None
+    verdict = found.verdict if found else None
+    category = verdict.category if verdict else Category.UNKNOWN
+    confidence = verdict.confidence if verdict else 0.2
+    if from_log:
+        confidence = round(confidence - LOG_LINE_PENALTY, 2)
+    elif verdict and matched is not None and matched is not candidates[0] and evidence.error is not None:
+        confidence = round(confidence - 0.1, 2)  # found on a cause, not the error itself
     error = evidence.error or ErrorInfo(type=matched.type if matched else "unknown", message=matched.message if matched else "")
     culprit = _culprit(evidence, category)
     message = matched.message if matched else error.message
@@ -178,8 +223,8 @@ def triage(evidence: Evidence) -> Triage:
         summary += f" (caused by {matched.short_type}: {(matched.message.splitlines() or [''])[0][:120]})"
     summary += where + f" [{category.value}]"
     replacement = _replacement(category, message, root, culprit)
-    rationale = (f"{rule.why} ({matched.type}" + (" in the exception chain" if matched is not candidates[0] else "") + ")"
-                 if rule and matched else "no rule matched the error or the log excerpt")
+    rationale = (f"{verdict.why} ({found.fact} of {matched.type}" + (" in the exception chain" if matched is not candidates[0] else "")
+                 + f"; source: {verdict.source})" if verdict and matched else "no catalog entry or rule matched the error or the log excerpt")
     lines = _evidence_lines(evidence, matched, culprit)
     if replacement is not None:  # for a fixer: what to rename, to what
         rationale += f"; replacement {replacement.describe()}"
@@ -187,7 +232,7 @@ def triage(evidence: Evidence) -> Triage:
                      + (f" ({replacement.path})" if replacement.path else ""))
     return Triage(
         category=category,
-        remediation=_remediation(category, replacement),
+        remediation=_remediation(category, replacement, verdict),
         fingerprint=fingerprint(category, error.type, error.message, evidence.mapped_frames),
         fingerprint_version=FINGERPRINT_VERSION,
         summary=" ".join(summary.split()),

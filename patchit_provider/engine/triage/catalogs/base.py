@@ -1,0 +1,27 @@
+"""What a catalog entry says about a failure: a category, how sure, and where that comes from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from patchit_provider.engine.taxonomy import Category, Remediation
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One catalog entry's answer. `source` is the URL or installed file the entry comes from;
+    `remediation` overrides the category's default only where the catalog says more."""
+
+    category: Category
+    confidence: float
+    source: str
+    why: str
+    remediation: Remediation | None = None
+
+    def weaker(self, by: float) -> "Verdict":
+        return Verdict(self.category, round(max(0.05, self.confidence - by), 2), self.source, self.why, self.remediation)
+
+
+# A class that only reports that something else failed (AirflowException, DatabaseError, ...):
+# no verdict of its own; the cause, a code in its message or the log decides.
+WRAPPER = None

@@ -1,0 +1,167 @@
+"""Codes that engines print in their messages: HTTP status, errno, AWS error codes, signals and
+exit codes. Each table cites where its codes are defined."""
+
+from __future__ import annotations
+
+import errno as _errno
+import re
+
+from patchit_provider.engine.taxonomy import Category as C
+from patchit_provider.engine.triage.catalogs.base import Verdict
+
+# --- HTTP status (RFC 9110 section 15; 429 from RFC 6585 section 4) ---------------------------
+RFC = "https://www.rfc-editor.org/rfc/rfc9110.html#name-status-codes"
+RFC6585 = "https://www.rfc-editor.org/rfc/rfc6585.html#section-4"
+
+HTTP: dict[int, Verdict] = {
+    400: Verdict(C.CODE_ERROR, 0.55, RFC, "HTTP 400 Bad Request: the request the code sends is invalid"),
+    401: Verdict(C.INFRA_AUTH, 0.9, RFC, "HTTP 401 Unauthorized: credentials missing or refused"),
+    403: Verdict(C.INFRA_AUTH, 0.85, RFC, "HTTP 403 Forbidden: access refused"),
+    404: Verdict(C.UPSTREAM_FAILED, 0.6, RFC, "HTTP 404 Not Found: the resource is absent"),
+    405: Verdict(C.CODE_ERROR, 0.6, RFC, "HTTP 405 Method Not Allowed"),
+    407: Verdict(C.INFRA_AUTH, 0.85, RFC, "HTTP 407 Proxy Authentication Required"),
+    408: Verdict(C.INFRA_NETWORK, 0.8, RFC, "HTTP 408 Request Timeout (transient)"),
+    410: Verdict(C.UPSTREAM_FAILED, 0.6, RFC, "HTTP 410 Gone"),
+    413: Verdict(C.INFRA_RESOURCE, 0.6, RFC, "HTTP 413 Content Too Large"),
+    415: Verdict(C.CODE_ERROR, 0.6, RFC, "HTTP 415 Unsupported Media Type"),
+    422: Verdict(C.CODE_ERROR, 0.55, RFC, "HTTP 422 Unprocessable Content"),
+    429: Verdict(C.INFRA_NETWORK, 0.9, RFC6585, "HTTP 429 Too Many Requests: rate limited (retry later)"),
+    500: Verdict(C.INFRA_NETWORK, 0.8, RFC, "HTTP 500 Internal Server Error of a remote service"),
+    502: Verdict(C.INFRA_NETWORK, 0.9, RFC, "HTTP 502 Bad Gateway (transient)"),
+    503: Verdict(C.INFRA_NETWORK, 0.9, RFC, "HTTP 503 Service Unavailable (transient)"),
+    504: Verdict(C.INFRA_NETWORK, 0.9, RFC, "HTTP 504 Gateway Timeout (transient)"),
+    507: Verdict(C.INFRA_RESOURCE, 0.6, RFC, "HTTP 507 Insufficient Storage"),
+}
+# A 403 or 400 whose body says rate limit / quota / throttling is a rate limit: GitHub
+# (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api), Google APIs
+# (https://cloud.google.com/bigquery/docs/error-messages: rateLimitExceeded, quotaExceeded are 403).
+RATE_LIMIT = re.compile(r"rate.?limit|quota|throttl|too many requests|slow ?down|userRateLimitExceeded", re.I)
+RATE_VERDICT = Verdict(C.INFRA_NETWORK, 0.85, "https://cloud.google.com/bigquery/docs/error-messages",
+                       "HTTP 403/400 whose body reports a rate limit or quota: retry later")
+
+_HTTP = re.compile(
+    r"\b(?P<a>[1-5]\d\d) (?:Client|Server) Error\b"                     # requests
+    r"|(?:Client|Server) error '(?P<b>[1-5]\d\d)\b"                     # httpx
+    r"|\bHTTP Error (?P<c>[1-5]\d\d)\b"                                 # urllib
+    r"|<HttpError (?P<d>[1-5]\d\d)\b"                                   # googleapiclient
+    r"|\b(?:status[ _]?code|status|response code|http[ _]status|HTTP/\d(?:\.\d)?)[\s:=]+\(?(?P<e>[1-5]\d\d)\b"
+    r"|^\s*(?P<f>[1-5]\d\d) (?:GET|POST|PUT|PATCH|DELETE|HEAD) https?://"    # google-api-core "403 GET https://..."
+    r"|\((?P<g>[1-5]\d\d)\) when calling the"                            # botocore "(403) when calling the HeadObject"
+    r"|\b(?P<h>4(?:01|03|29)|50[234]) (?:Unauthorized|Forbidden|Too Many Requests|Bad Gateway|Service Unavailable|Gateway Time-?out)\b",
+    re.I | re.M,
+)
+
+
+def http_status(message: str) -> int | None:
+    match = _HTTP.search(message[:4000])
+    return int(next(g for g in match.groups() if g)) if match else None
+
+
+def http_verdict(message: str) -> tuple[int, Verdict] | None:
+    status = http_status(message)
+    if status is None or status not in HTTP:
+        return None
+    if status in (400, 403) and RATE_LIMIT.search(message[:4000]):
+        return status, RATE_VERDICT
+    return status, HTTP[status]
+
+
+# --- errno (the `errno` module: names are POSIX, numbers are the platform's) ------------------
+ERRNO_SRC = "https://docs.python.org/3/library/errno.html (errno module), https://man7.org/linux/man-pages/man3/errno.3.html"
+_E = {
+    **dict.fromkeys(("EACCES", "EPERM", "EROFS"), (C.INFRA_AUTH, 0.85, "the OS refused access")),
+    **dict.fromkeys(("ENOSPC", "EDQUOT", "EFBIG"), (C.INFRA_RESOURCE, 0.95, "no space left on the device")),
+    **dict.fromkeys(("ENOMEM", "EMFILE", "ENFILE", "EAGAIN"), (C.INFRA_RESOURCE, 0.85, "out of memory or file handles")),
+    **dict.fromkeys(("ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH",
+                     "ENETDOWN", "EHOSTDOWN", "EPIPE", "ENOTCONN", "ESHUTDOWN"), (C.INFRA_NETWORK, 0.9, "a network connection failed")),
+}
+ERRNO: dict[int, tuple[str, Verdict]] = {
+    getattr(_errno, name): (name, Verdict(cat, conf, ERRNO_SRC, f"errno {name}: {why}"))
+    for name, (cat, conf, why) in _E.items() if hasattr(_errno, name)
+}
+# getaddrinfo failures ([Errno -2] Name or service not known, -3 Temporary failure, -5, 8, 11001):
+# https://man7.org/linux/man-pages/man3/getaddrinfo.3.html (EAI_NONAME, EAI_AGAIN, EAI_NODATA)
+DNS = Verdict(C.INFRA_NETWORK, 0.9, "https://man7.org/linux/man-pages/man3/getaddrinfo.3.html", "the host name could not be resolved")
+_ERRNO = re.compile(r"\[Errno (?P<n>-?\d+)\]|\berrno[ =:]+(?P<m>-?\d+)|\b(?P<name>E(?:ACCES|PERM|ROFS|NOSPC|DQUOT|NOMEM|MFILE|NFILE|CONNREFUSED|CONNRESET|CONNABORTED|TIMEDOUT|HOSTUNREACH|NETUNREACH|PIPE))\b")
+_DNS = re.compile(r"\[Errno (?:-2|-3|-5|8|11001|11002)\] (?:Name or service not known|Temporary failure in name resolution|No address associated|nodename nor servname|getaddrinfo failed)", re.I)
+
+
+def errno_verdict(message: str) -> tuple[str, Verdict] | None:
+    """(errno name, verdict) of the first errno the message shows; ENOENT is left to the caller
+    (a missing file is an input, a config file or an executable: where it is read decides)."""
+    text = message[:4000]
+    if _DNS.search(text):
+        return "EAI", DNS
+    for match in _ERRNO.finditer(text):
+        if match["name"]:
+            number = getattr(_errno, match["name"], None)
+        else:
+            number = int(match["n"] or match["m"])
+        if number in ERRNO:
+            return ERRNO[number]
+    return None
+
+
+# --- AWS error codes (botocore ClientError: "An error occurred (Code) when calling the X operation")
+# https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList,
+# https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html
+AWS_SRC = "https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList; https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html"
+_AWS = {
+    **dict.fromkeys("AccessDenied AccessDeniedException UnauthorizedOperation UnauthorizedAccess InvalidAccessKeyId "
+                    "SignatureDoesNotMatch ExpiredToken ExpiredTokenException InvalidClientTokenId UnrecognizedClientException "
+                    "AuthFailure InvalidToken MissingAuthenticationToken AllAccessDisabled IncompleteSignature "
+                    "NotAuthorized InvalidSignatureException".split(), (C.INFRA_AUTH, 0.9, "AWS refused the credentials")),
+    **dict.fromkeys("Throttling ThrottlingException ThrottledException SlowDown RequestLimitExceeded TooManyRequestsException "
+                    "ProvisionedThroughputExceededException RequestThrottled RequestThrottledException ServiceUnavailable "
+                    "ServiceUnavailableException InternalError InternalFailure InternalServerError RequestTimeout "
+                    "RequestTimeoutException LimitExceededException".split(), (C.INFRA_NETWORK, 0.85, "AWS throttled or failed transiently")),
+    **dict.fromkeys("NoSuchKey 404 NotFound NoSuchUpload".split(), (C.UPSTREAM_FAILED, 0.8, "the S3 object does not exist")),
+    **dict.fromkeys("NoSuchBucket InvalidBucketName NoSuchEntity NoSuchEntityException".split(), (C.CONFIG_MISSING, 0.7, "the bucket or entity named in the configuration does not exist")),
+    **dict.fromkeys("EntityNotFoundException ResourceNotFoundException".split(), (C.SCHEMA_MISSING_RELATION, 0.6, "the Glue/Athena table or resource does not exist")),
+    **dict.fromkeys("ValidationException InvalidParameterValue InvalidParameterException InvalidRequestException "
+                    "MalformedPolicyDocument".split(), (C.CODE_ERROR, 0.55, "the request's parameters are invalid")),
+}
+AWS: dict[str, Verdict] = {code: Verdict(cat, conf, AWS_SRC, f"AWS {code}: {why}") for code, (cat, conf, why) in _AWS.items()}
+_AWS_CODE = re.compile(r"An error occurred \((?P<code>[\w.]+)\) when calling|<Code>(?P<xml>\w+)</Code>|\berror[_ ]?code['\"]?[:=]\s*['\"]?(?P<kv>[A-Z]\w+)")
+
+
+def aws_verdict(message: str) -> tuple[str, Verdict] | None:
+    match = _AWS_CODE.search(message[:4000])
+    if not match:
+        return None
+    code = match["code"] or match["xml"] or match["kv"]
+    return (code, AWS[code]) if code in AWS else None
+
+
+# --- signals and exit codes ------------------------------------------------------------------
+# signal(7): https://man7.org/linux/man-pages/man7/signal.7.html; a shell reports 128+N for a
+# process killed by signal N (https://tldp.org/LDP/abs/html/exitcodes.html); Python's subprocess
+# reports -N. SIGKILL without a timeout is nearly always the kernel's or the container's OOM
+# killer (https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/).
+SIGNALS_SRC = "https://man7.org/linux/man-pages/man7/signal.7.html; https://tldp.org/LDP/abs/html/exitcodes.html"
+_EXIT = re.compile(
+    r"(?:return code|returncode|exit code|exit status|exited with(?: code| status)?|exitcode|status code)[\s:=]+(?:Negsignal\.)?(?P<code>-?\d+|SIG[A-Z]+)"
+    r"|\bsignal[\s:=]+(?P<sig>-?\d+|SIG[A-Z]+)|\b(?:Negsignal|Signals)\.(?P<name>SIG[A-Z]+)",
+    re.I,
+)
+SIGNAL_VERDICTS = {
+    "SIGKILL": Verdict(C.INFRA_RESOURCE, 0.9, SIGNALS_SRC, "killed by SIGKILL (usually the out-of-memory killer)"),
+    "SIGTERM": Verdict(C.INFRA_RESOURCE, 0.6, SIGNALS_SRC, "terminated by SIGTERM from outside (eviction, kill, shutdown)"),
+    "SIGSEGV": Verdict(C.INFRA_RESOURCE, 0.5, SIGNALS_SRC, "crashed with SIGSEGV in native code"),
+    "SIGBUS": Verdict(C.INFRA_RESOURCE, 0.6, SIGNALS_SRC, "SIGBUS (often an exhausted /dev/shm)"),
+}
+_BY_NUMBER = {9: "SIGKILL", 15: "SIGTERM", 11: "SIGSEGV", 7: "SIGBUS"}
+
+
+def signal_verdict(message: str) -> tuple[str, Verdict] | None:
+    for match in _EXIT.finditer(message[:4000]):
+        raw = (match["code"] or match["sig"] or match["name"]).upper()
+        if raw.startswith("SIG"):
+            name = raw
+        else:
+            number = int(raw)
+            name = _BY_NUMBER.get(-number) if number < 0 else _BY_NUMBER.get(number - 128) if number > 128 else (
+                _BY_NUMBER.get(number) if match["sig"] else None)
+        if name in SIGNAL_VERDICTS:
+            return name, SIGNAL_VERDICTS[name]
+    return None

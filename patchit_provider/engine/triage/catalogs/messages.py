@@ -1,0 +1,128 @@
+"""Engine messages that carry no class or code: text rules, only where no structure exists.
+
+Each family cites the engine's documentation or source where the message is defined. A rule is
+(pattern, verdict); the first match in a family's order wins. Patterns are matched against
+"Type: message" of one exception (or one log line when there is no exception).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from patchit_provider.engine.taxonomy import Category as C
+from patchit_provider.engine.taxonomy import Remediation
+from patchit_provider.engine.triage.catalogs.base import Verdict
+
+AF3_UPGRADE = "https://airflow.apache.org/docs/apache-airflow/stable/installation/upgrading_to_airflow3.html"
+AF_CONTEXT = "https://airflow.apache.org/docs/apache-airflow/stable/templates-ref.html (removed in 3.0: see upgrading_to_airflow3)"
+AF_TASKS = "https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/tasks.html#zombie-undead-tasks"
+AF_TROUBLE = "https://airflow.apache.org/docs/apache-airflow/stable/troubleshooting.html"
+AF_DAGFILE = "https://airflow.apache.org/docs/apache-airflow/stable/howto/dynamic-dag-generation.html; airflow/dag_processing (Broken DAG import errors)"
+K8S = "https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/; https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/"
+YARN = "https://spark.apache.org/docs/latest/running-on-yarn.html (spark.executor.memoryOverhead); Hadoop ContainersMonitorImpl"
+JVM = "https://docs.oracle.com/en/java/javase/17/troubleshoot/troubleshooting-memory-leaks.html"
+DBT_TESTS = "https://docs.getdbt.com/reference/resource-configs/severity"
+DBT_PROFILES = "https://docs.getdbt.com/docs/core/connect-data-platform/connection-profiles"
+DBT_DEPS = "https://docs.getdbt.com/reference/commands/deps; https://docs.getdbt.com/reference/project-configs/require-dbt-version"
+PIP = "https://pip.pypa.io/en/stable/topics/dependency-resolution/"
+SNOWFLAKE = "https://docs.snowflake.com/en/user-guide/key-pair-auth-troubleshooting; https://docs.snowflake.com/en/developer-guide/python-connector/python-connector-api#error-codes"
+PG_MSG = "https://www.postgresql.org/docs/current/errcodes-appendix.html (message texts of src/backend)"
+DUCKDB = "https://github.com/duckdb/duckdb/blob/main/src/common/exception.cpp (ExceptionType names)"
+BIGQUERY = "https://cloud.google.com/bigquery/docs/error-messages"
+
+# Context keys removed in Airflow 3.0 (upgrading_to_airflow3: "Removed context variables").
+REMOVED_CONTEXT_KEYS = (
+    "execution_date", "next_execution_date", "next_ds", "next_ds_nodash", "prev_ds", "prev_ds_nodash",
+    "prev_execution_date", "prev_execution_date_success", "tomorrow_ds", "tomorrow_ds_nodash",
+    "yesterday_ds", "yesterday_ds_nodash", "triggering_dataset_events",
+)
+# Modules and names removed or moved in Airflow 3.0 (ruff AIR301/AIR302 list them).
+_KEYS = "|".join(REMOVED_CONTEXT_KEYS)
+
+
+@dataclass(frozen=True)
+class TextRule:
+    pattern: str
+    verdict: Verdict
+    regex: re.Pattern[str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regex", re.compile(self.pattern, re.I | re.S))
+
+
+def _r(pattern: str, category: C, confidence: float, source: str, why: str, remediation: Remediation | None = None) -> TextRule:
+    return TextRule(pattern, Verdict(category, confidence, source, why, remediation))
+
+
+# Ordered: the most specific messages first.
+RULES: list[TextRule] = [
+    # --- Airflow 2 -> 3 removals (a code change fixes them) ----------------------------------
+    _r(rf"^(?:KeyError|UndefinedError|jinja2\.exceptions\.UndefinedError): '(?:{_KEYS})'(?: is undefined)?\s*$", C.CODE_ERROR, 0.9,
+       AF_CONTEXT, "a context key removed in Airflow 3 is used", Remediation.PATCH),
+    _r(r"No module named '(?:airflow\.(?:contrib|operators|sensors|hooks|utils\.dates|utils\.helpers|kubernetes|executors\.\w+_executor|datasets|macros)\b[\w.]*)'",
+       C.CODE_ERROR, 0.85, AF3_UPGRADE, "an Airflow module that was moved or removed in Airflow 3 is imported", Remediation.PATCH),
+    _r(r"cannot import name '\w+' from '(?!airflow\.providers\.)airflow(?:\.[\w.]+)?'", C.CODE_ERROR, 0.8, AF3_UPGRADE,
+       "a name that Airflow moved or removed is imported", Remediation.PATCH),
+    _r(r"No module named 'airflow\.providers\.[\w.]+'", C.DEPENDENCY_MISSING, 0.85, AF3_UPGRADE,
+       "an Airflow provider package is not installed"),
+    _r(r"unexpected keyword argument '(?:schedule_interval|timetable|concurrency|task_concurrency|sla|fail_stop|default_view|orientation|sla_miss_callback|provide_context|execution_date)'",
+       C.CODE_ERROR, 0.9, AF3_UPGRADE, "a DAG or operator argument removed in Airflow 3 is passed", Remediation.PATCH),
+    # --- Airflow supervisor / scheduler ------------------------------------------------------
+    _r(r"Likely out of memory|Process terminated by signal", C.INFRA_RESOURCE, 0.9, AF_TROUBLE, "the supervisor saw the task killed (OOM)"),
+    _r(r"detected as zombie|Detected zombie job|zombie task|Zombie", C.INFRA_RESOURCE, 0.7, AF_TASKS,
+       "the task stopped heartbeating (worker killed or lost)"),
+    _r(r"killed externally|finished \(failed\) although the task says (?:it's|its) (?:queued|running)|Executor \w+ reported that the task instance .* finished with state failed",
+       C.INFRA_RESOURCE, 0.65, AF_TASKS, "the executor lost the task (killed, evicted or never started)"),
+    _r(r"Received SIGTERM|Terminating subprocesses|State of this instance has been externally set", C.INFRA_RESOURCE, 0.6,
+       AF_TROUBLE, "the task was terminated from outside"),
+    _r(r"Timeout, PID: \d+|execution_timeout|Task (?:instance )?(?:has )?timed out|Sensor has timed out|DAG run timed out|dagrun_timeout",
+       C.INFRA_TIMEOUT, 0.9, AF_TROUBLE, "the task, sensor or run exceeded its timeout"),
+    _r(r"The conn_id `?[\w.-]+`? isn't defined|Connection[ ]\S+ not found|CONNECTION_NOT_FOUND|VARIABLE_NOT_FOUND|Variable \S+ does not exist",
+       C.CONFIG_MISSING, 0.95, AF_TROUBLE, "an Airflow connection or variable is not defined"),
+    # --- Kubernetes, YARN, JVM: memory and evictions -----------------------------------------
+    _r(r"OOMKilled|Out ?of ?memory: Killed process|memory cgroup out of memory|The node was low on resource: memory|Evicted",
+       C.INFRA_RESOURCE, 0.95, K8S, "the container was killed for memory or evicted"),
+    _r(r"Container killed by YARN for exceeding (?:physical )?memory limits|exceeding (?:physical|virtual) memory limits|Container killed on request\. Exit code is 1(?:37|43)|Container from a bad node|ExecutorLostFailure|Executor lost|Lost executor|Executor heartbeat timed out",
+       C.INFRA_RESOURCE, 0.9, YARN, "an executor or container was killed or lost (memory)"),
+    _r(r"java\.lang\.OutOfMemoryError|GC overhead limit exceeded|Java heap space|Metaspace|unable to create (?:new )?native thread|bigger than spark\.driver\.maxResultSize|Cannot allocate memory",
+       C.INFRA_RESOURCE, 0.95, JVM, "the JVM or process ran out of memory"),
+    _r(r"No space left on device", C.INFRA_RESOURCE, 0.95, JVM, "the disk is full (ENOSPC)"),
+    _r(r"ImagePullBackOff|ErrImagePull|InvalidImageName", C.CONFIG_MISSING, 0.75, K8S, "the task's container image cannot be pulled"),
+    _r(r"Pod took longer than \d+ seconds to start|Unschedulable|Insufficient (?:cpu|memory)", C.INFRA_RESOURCE, 0.7, K8S,
+       "the pod could not be scheduled (resources)"),
+    # --- dbt ---------------------------------------------------------------------------------
+    _r(r"Failure in (?:test|unit_test)|Got \d+ results?, configured to (?:fail|warn) if|\d+ of \d+ FAIL \d+ ", C.DATA_QUALITY, 0.9,
+       DBT_TESTS, "a dbt data test failed"),
+    _r(r"Could not find profile named|profiles\.yml file \[ERROR not found\]|Env var required but not provided|Credentials in profile \S+, target \S+ invalid|Runtime Error\s+Could not find profile",
+       C.CONFIG_MISSING, 0.9, DBT_PROFILES, "a dbt profile, target or env var is missing"),
+    _r(r"Version error for package|Could not find a satisfactory version|version requirement[s]? (?:can never be satisfied|is not satisfied)|This version of dbt is not supported|Required version of dbt for|require-dbt-version|incompatible with the installed|packages\.yml, but only \d+ package|run \"?dbt deps\"?|Package \S+ was not found in the package index",
+       C.DEPENDENCY_MISSING, 0.85, DBT_DEPS, "a dbt package is missing or does not support the installed dbt"),
+    # --- Python packaging --------------------------------------------------------------------
+    _r(r"ResolutionImpossible|conflicting dependencies|VersionConflict|No matching distribution found for|requires [\w.-]+[<>=!~]=?[\w.*]+, but you have|is incompatible with|Could not find a version that satisfies",
+       C.DEPENDENCY_MISSING, 0.85, PIP, "a package version does not fit the installed ones"),
+    # --- warehouse authentication (key pair, JWT, OAuth, passwords) ---------------------------
+    _r(r"JWT token is invalid|Authentication token has expired|OAuth access token (?:has )?expired|Incorrect username or password|Failed to authenticate|private key is encrypted|Could not deserialize key data|Bad decrypt|Invalid access token|invalid_grant|token (?:has )?expired|ExpiredToken|Login failed for user|password authentication failed|authentication failed",
+       C.INFRA_AUTH, 0.9, SNOWFLAKE, "the warehouse refused the credentials (password, key pair, JWT or OAuth)"),
+    _r(r"Insufficient privileges to operate on|permission denied for (?:table|schema|relation|database|sequence|function)|Access Denied: |User does not have permission|PERMISSION_DENIED",
+       C.INFRA_AUTH, 0.9, PG_MSG, "the account lacks a privilege on the object"),
+    _r(r"This session does not have a current database|No active warehouse selected|does not have a current (?:schema|warehouse)",
+       C.CONFIG_MISSING, 0.8, SNOWFLAKE, "the connection names no database or warehouse"),
+    _r(r"reached its statement or warehouse timeout|canceling statement due to statement timeout|statement timeout|Query exceeded (?:the )?(?:maximum )?(?:execution )?time|Interrupt Error|query was canceled|SQL execution canceled",
+       C.INFRA_TIMEOUT, 0.9, SNOWFLAKE, "a statement hit its timeout"),
+    _r(r"(?:Numeric|Date|Timestamp|Time|Boolean) value '[^']*' is not recognized|is not recognized as a valid|Failed to cast variant value|Conversion Error|invalid input syntax for type|value too long for type|out of range for type",
+       C.DATA_TYPE_MISMATCH, 0.9, SNOWFLAKE, "a value cannot be converted to the column's type"),
+    _r(r"deadlock detected|could not serialize access|remaining connection slots are reserved|too many clients already|the database system is (?:starting up|shutting down|in recovery mode)",
+       C.INFRA_NETWORK, 0.8, PG_MSG, "a transient database condition (re-run)"),
+    _r(r"out of shared memory|Out of Memory Error|could not resize shared memory|Resources exceeded during query execution|resource monitor",
+       C.INFRA_RESOURCE, 0.9, DUCKDB, "the database ran out of memory or credits"),
+    _r(r"Not found: (?:Table|View|Dataset) [\w:.\-`]+", C.SCHEMA_MISSING_RELATION, 0.85, BIGQUERY, "the BigQuery table or dataset does not exist"),
+    _r(r"IO Error: No files found that match the pattern|No files found that match", C.UPSTREAM_FAILED, 0.85, DUCKDB, "no input file matches the path"),
+]
+
+
+def match(text: str) -> tuple[TextRule, Verdict] | None:
+    for rule in RULES:
+        if rule.regex.search(text):
+            return rule, rule.verdict
+    return None

@@ -1,0 +1,89 @@
+"""The resolver: facts of one exception -> the catalog verdict that decides it.
+
+For one exception (type, message), strongest fact first:
+1. codes the engine put in the message: a Spark error condition, a specific SQLSTATE (or the
+   psycopg class, which is one), an AWS error code, an HTTP status (with the rate-limit body
+   rule), an errno, a signal or exit code;
+2. engine messages that carry no code (catalogs/messages.py);
+3. the exception class itself (catalogs/exceptions.py).
+Weak facts, used only when no exception of the chain has a strong one: the SQLSTATE's class,
+and the nearest base class with a verdict.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+
+from patchit_provider.engine.triage.catalogs import codes, exceptions, messages, spark, sqlstate
+from patchit_provider.engine.triage.catalogs.base import Verdict
+
+
+@dataclass(frozen=True)
+class Finding:
+    verdict: Verdict
+    fact: str  # what was seen: "SQLSTATE 42703", "HTTP 429", "class UndefinedColumn", ...
+
+
+def _short(type_name: str) -> str:
+    return type_name.rsplit(".", 1)[-1].strip()
+
+
+def _state(type_name: str, message: str) -> str | None:
+    short = _short(type_name)
+    if hasattr(builtins, short) and "psycopg" not in type_name:  # psycopg's SyntaxError is not Python's
+        return sqlstate.find_state(message)
+    return sqlstate.find_state(message) or sqlstate.psycopg_classes().get(short)
+
+
+def code_facts(type_name: str, message: str) -> Finding | None:
+    """Codes printed by the engine (strongest facts)."""
+    found = spark.find(message)
+    if found:
+        return Finding(found[1], f"Spark condition {found[0]}")
+    state = _state(type_name, message)
+    if state and (verdict := sqlstate.specific(state)) is not None:
+        return Finding(verdict, f"SQLSTATE {state}")
+    aws = codes.aws_verdict(message)
+    if aws:
+        return Finding(aws[1], f"AWS error code {aws[0]}")
+    http = codes.http_verdict(message)
+    if http:
+        return Finding(http[1], f"HTTP {http[0]}")
+    err = codes.errno_verdict(message)
+    if err:
+        return Finding(err[1], f"errno {err[0]}")
+    sig = codes.signal_verdict(message)
+    if sig:
+        return Finding(sig[1], f"signal {sig[0]}")
+    return None
+
+
+def message_facts(type_name: str, message: str) -> Finding | None:
+    text = f"{type_name}: {message}" if type_name and type_name != "log" else message
+    hit = messages.match(text[:6000])
+    return Finding(hit[1], "engine message") if hit else None
+
+
+def class_fact(type_name: str) -> Finding | None:
+    """The raised class's own verdict (not its bases)."""
+    for key in (type_name.strip().replace(" ", "_"), _short(type_name)):
+        verdict = exceptions.CLASSES.get(key)
+        if verdict is not None:
+            return Finding(verdict, f"class {_short(type_name)}")
+    return None
+
+
+def weak_facts(type_name: str, message: str) -> Finding | None:
+    state = _state(type_name, message)
+    if state and (verdict := sqlstate.of_class(state)) is not None:
+        return Finding(verdict, f"SQLSTATE class {state[:2]}")
+    if not type_name or type_name == "log":
+        return None
+    for name in exceptions.lineage(_short(type_name))[1:]:
+        if name in exceptions.CLASSES:
+            verdict = exceptions.CLASSES[name]
+            if verdict is None:  # a wrapper base: nothing more specific to say
+                return None
+            return Finding(verdict.weaker(0.1), f"base class {name} of {_short(type_name)}")
+    return None
