@@ -13,7 +13,7 @@ from patchit_provider.engine.repo import is_foreign
 from patchit_provider.engine.taxonomy import DEFAULT_REMEDIATION, Category, Remediation
 from patchit_provider.engine.triage.fingerprint import FINGERPRINT_VERSION, fingerprint
 from patchit_provider.engine.triage.replacement import Replacement, find_replacement
-from patchit_provider.engine.triage import resolve
+from patchit_provider.engine.triage import localize, resolve
 from patchit_provider.engine.triage.catalogs.base import Verdict
 from patchit_provider.engine.triage.resolve import Finding
 from patchit_provider.engine.triage.rules import NEXT_STEPS, RULES, Rule
@@ -151,19 +151,44 @@ def _log_candidates(excerpt: str) -> list[Candidate]:
     return [Candidate("log", l, []) for l in reversed(lines)]
 
 
-def _culprit(evidence: Evidence, category: Category) -> Culprit | None:
-    """The innermost frame in the repository; without one, for a failure of the pipeline's own
-    definition (a category whose fix is a patch: template, code, reference), the file that defines
-    the pipeline (evidence's snippet without a focus line). Else None: an infrastructure or data
-    failure seen only in Airflow's code involves no repository location."""
-    if evidence.mapped_frames:
-        frame = evidence.mapped_frames[-1]
-        return Culprit(path=frame.path, line=frame.line)
-    if DEFAULT_REMEDIATION[category] == Remediation.PATCH:
-        pipeline = next((s for s in evidence.code_context if s.focus_line is None), None)
-        if pipeline is not None:
-            return Culprit(path=pipeline.path, line=None)
-    return None
+# Failures of a SQL statement: its text may live in a `.sql` file that the culprit names.
+_SQL_CATEGORIES = {Category.SCHEMA_MISSING_COLUMN, Category.SCHEMA_MISSING_RELATION, Category.DATA_TYPE_MISMATCH,
+                   Category.CODE_ERROR, Category.DATA_QUALITY}
+
+
+def _culprit(evidence: Evidence, category: Category, message: str = "", error_type: str = "") -> Culprit | None:
+    """Where to look (localize.py): the `.sql` file and line of a statement run from Python; the
+    innermost frame in the repository (a dbt model: the line of its failing identifier); for a
+    failure of the pipeline's own definition (a category whose fix is a patch), the file that
+    defines the pipeline. Without a repository, the user's innermost frame, DAG file or SQL/dbt
+    file as the output writes it. Else None: an infrastructure or data failure seen only in
+    Airflow's code involves no repository location."""
+    root = Path(evidence.repo.root) if evidence.repo else None
+    frames = evidence.error.frames if evidence.error else []
+    texts = [message, evidence.log_excerpt[-20_000:], *(f.code or "" for f in frames)]
+    own = evidence.mapped_frames[-1] if evidence.mapped_frames else None
+    is_dbt = bool(own and own.path.endswith((".sql", ".yml", ".yaml"))) or error_type.startswith("dbt") or bool(evidence.dbt_nodes)
+    if category in _SQL_CATEGORIES and not is_dbt and localize.is_sql_error(error_type, message):
+        found = localize.sql_file_culprit(root, message, error_type, texts, own.path if own else None)
+        if found is not None:
+            return found
+    if own is not None:
+        line = own.line
+        if line is None and root is not None and own.path.endswith(".sql"):
+            line = localize.locate_in_sql(root, own.path, message, error_type)
+        return Culprit(path=own.path, line=line)
+    if root is not None:
+        if DEFAULT_REMEDIATION[category] == Remediation.PATCH:
+            pipeline = next((s for s in evidence.code_context if s.focus_line is None), None)
+            if pipeline is not None:
+                return Culprit(path=pipeline.path, line=None)
+        return None
+    dag = localize.broken_dag(message + "\n" + evidence.log_excerpt[-20_000:])
+    if dag is not None:
+        line = next((f.line for f in reversed(frames) if f.path == dag), None)
+        return Culprit(path=dag, line=line)
+    frame = localize.user_frame(frames)
+    return Culprit(path=frame.path, line=frame.line) if frame is not None else None
 
 
 _SCHEMA = (Category.SCHEMA_MISSING_COLUMN, Category.SCHEMA_MISSING_RELATION)
@@ -214,8 +239,8 @@ def triage(evidence: Evidence) -> Triage:
     elif verdict and matched is not None and matched is not candidates[0] and evidence.error is not None:
         confidence = round(confidence - 0.1, 2)  # found on a cause, not the error itself
     error = evidence.error or ErrorInfo(type=matched.type if matched else "unknown", message=matched.message if matched else "")
-    culprit = _culprit(evidence, category)
     message = matched.message if matched else error.message
+    culprit = _culprit(evidence, category, message, matched.type if matched else error.type)
     where = f" at {culprit.path}:{culprit.line}" if culprit and culprit.line else f" in {culprit.path}" if culprit else ""
     first_line = (error.message.strip().splitlines() or [""])[0]
     summary = f"{error.type}: {first_line}"[:200]

@@ -1,0 +1,235 @@
+"""Localization: where in the repository (or, without one, in the output) a failure points.
+
+- SQL kept in a `.sql` file and run from Python: the file (named in the log, in the runner's
+  source, or the one file of the repository whose parsed statements hold the failing
+  identifier) and the line of that identifier, found by parsing the SQL with sqlglot in the
+  dialect of the engine that failed (DuckDB, PostgreSQL, Snowflake), never by regex over SQL.
+- dbt: the model or test file named by the error (log, run_results.json, manifest.json), and the
+  line of the failing identifier or `ref()` when the file is in the repository.
+- DAG import errors ("Broken DAG: [path]", "Failed to import: path"): the DAG file, and the line
+  of its innermost frame.
+- Without a repository: the innermost frame of the user's code (outside site-packages, the
+  standard library and Airflow), or the SQL/dbt/DAG file the output names, as written.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+
+from patchit_provider.engine.models import Culprit, Frame
+from patchit_provider.engine.repo import is_foreign, map_path
+from patchit_provider.engine.triage.replacement import missing_name
+
+MAX_SQL_FILES = 400
+MAX_SQL_BYTES = 1_000_000
+DIALECTS = ("duckdb", "postgres", "snowflake")
+
+# A Python frame of Airflow's own code when it is not installed under site-packages (a source
+# checkout, the official image's /opt/airflow/airflow): never the user's code.
+_AIRFLOW_CODE = re.compile(r"(?:^|/)airflow/(?:models|operators|sensors|utils|sdk|jobs|executors|task|cli|dag_processing|"
+                           r"serialization|execution_time|providers|hooks|api|bases|definitions)/|(?:^|/)(?:task-sdk|airflow-core)/src/")
+_SQL_PATH = re.compile(r"(?<![\w/.-])((?:[A-Za-z]:)?[\w./@~+-]*[\w-]\.sql)\b")
+_BROKEN_DAG = re.compile(r"Broken DAG: \[(?P<a>[^\]]+\.py)\]|Failed to import: (?P<b>\S+\.py)|\[(?P<c>\S+\.py)\] (?:Traceback|\w+Error:)")
+
+
+def user_frame(frames: list[Frame]) -> Frame | None:
+    """The innermost frame of the user's code, as written: a Python file outside installed
+    packages, the standard library and Airflow; JVM frames (`Dataset.scala`) never."""
+    for frame in reversed(frames):
+        path = frame.path.replace("\\", "/")
+        if not path or path.startswith("<") or is_foreign(path) or _AIRFLOW_CODE.search(path):
+            continue
+        if not path.endswith((".py", ".sql", ".yml", ".yaml")) and "/" not in path:
+            continue  # a JVM frame's bare file name
+        if path.endswith((".scala", ".java")):
+            continue
+        return frame
+    return None
+
+
+def broken_dag(text: str) -> str | None:
+    """The DAG file of an import error ("Broken DAG: [/opt/airflow/dags/x.py] ...")."""
+    match = _BROKEN_DAG.search(text)
+    return next((g for g in match.groups() if g), None) if match else None
+
+
+def sql_paths(texts: list[str]) -> list[str]:
+    """`.sql` paths named in the given texts (log lines, messages, source of the runner)."""
+    found: list[str] = []
+    for text in texts:
+        for match in _SQL_PATH.finditer(text):
+            path = match.group(1).lstrip("./") if match.group(1).startswith("./") else match.group(1)
+            if path not in found and "target/run/" not in path and "target/compiled/" not in path:
+                found.append(path)
+    return found
+
+
+_SQL_ENGINE = re.compile(r"Binder Error|Catalog Error|Parser Error|Conversion Error|syntax error at or near|SQL compilation error|"
+                         r"psycopg|duckdb|snowflake|sqlite3|pyodbc|ProgrammingError|UndefinedColumn|UndefinedTable|"
+                         r"\bSQLSTATE\b|\b\d{6} \([0-9A-Z]{5}\):", re.I)
+
+
+def is_sql_error(error_type: str, message: str) -> bool:
+    """The failure is a SQL engine's answer to a statement (not a Python error near SQL)."""
+    return missing_name(message) is not None or bool(_SQL_ENGINE.search(f"{error_type} {message[:2000]}"))
+
+
+def dialects_for(error_type: str, message: str) -> list[str]:
+    """The engines' dialects, the one that failed first: DuckDB names its error kinds (`Binder
+    Error`), PostgreSQL drivers are psycopg / `LINE n:`, Snowflake prints `000904 (42000):`."""
+    text = f"{error_type} {message[:2000]}"
+    order = list(DIALECTS)
+    if re.search(r"snowflake|invalid identifier|\b\d{6} \([0-9A-Z]{5}\):", text, re.I):
+        first = "snowflake"
+    elif re.search(r"psycopg|postgres|redshift|UndefinedColumn|UndefinedTable|^\s*LINE \d+:|\bpgcode\b", text, re.I | re.M):
+        first = "postgres"
+    else:
+        first = "duckdb"
+    order.remove(first)
+    return [first, *order]
+
+
+def _blank(text: str, filler: str = "") -> str:
+    out = re.sub(r"[^\n]", " ", text)
+    return filler + out[len(filler):] if filler and len(out.split("\n", 1)[0]) >= len(filler) else out
+
+
+def _mask_jinja(sql: str) -> str:
+    """dbt's Jinja replaced by blanks of the same shape, so lines and columns stay put and the
+    SQL parser sees plain SQL (`{{ ref('x') }}` becomes the identifier `_j`)."""
+    sql = re.sub(r"\{#.*?#\}", lambda m: _blank(m.group(0)), sql, flags=re.S)
+    sql = re.sub(r"\{%.*?%\}", lambda m: _blank(m.group(0)), sql, flags=re.S)
+    return re.sub(r"\{\{.*?\}\}", lambda m: _blank(m.group(0), "_j"), sql, flags=re.S)
+
+
+def identifier_line(sql: str, kind: str, name: str, dialects: list[str]) -> int | None:
+    """1-based line of the first column (`kind` "column") or table ("relation") called `name`
+    in the parsed statements of `sql`; the first dialect that parses the text decides."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    wanted = name.strip("\"'`[]").lower()
+    node_type = exp.Column if kind == "column" else exp.Table
+    text = _mask_jinja(sql)
+    for dialect in dialects:
+        try:
+            statements = sqlglot.parse(text, read=dialect)
+        except (SqlglotError, ValueError, RecursionError):
+            continue
+        for statement in statements:
+            if statement is None:
+                continue
+            for node in statement.find_all(node_type):
+                if node.name.lower() == wanted and isinstance(node.this, exp.Expression):
+                    line = node.this.meta.get("line")
+                    if isinstance(line, int):
+                        return line
+        return None  # parsed, but the identifier is not there
+    return _token_line(text, wanted, dialects[0])
+
+
+def _token_line(text: str, wanted: str, dialect: str) -> int | None:
+    """When no dialect parses the file (a dbt macro, a vendor extension): the tokenizer's
+    identifier tokens, still no regex over SQL."""
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.errors import SqlglotError
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = Dialect.get_or_raise(dialect).tokenize(text)
+    except (SqlglotError, ValueError):
+        return None
+    for token in tokens:
+        if token.token_type in (TokenType.VAR, TokenType.IDENTIFIER) and token.text.lower() == wanted:
+            return token.line
+    return None
+
+
+def ref_line(sql: str, name: str) -> int | None:
+    """The line of `ref('name')` in a dbt model (Jinja, not SQL: dbt's own call syntax)."""
+    pattern = re.compile(r"\bref\(\s*(?:['\"][\w.-]+['\"]\s*,\s*)?['\"]" + re.escape(name) + r"['\"]")
+    for number, line in enumerate(sql.splitlines(), 1):
+        if pattern.search(line):
+            return number
+    return None
+
+
+def _read(path: Path) -> str | None:
+    try:
+        if path.stat().st_size > MAX_SQL_BYTES:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _repo_sql_files(root: Path) -> list[Path]:
+    skip = {".git", "target", "dbt_packages", "dbt_modules", "logs", "node_modules", ".venv", "venv", "__pycache__"}
+    files: list[Path] = []
+    for path in sorted(root.rglob("*.sql")):
+        if len(files) >= MAX_SQL_FILES:
+            break
+        if not set(path.relative_to(root).parts[:-1]) & skip and path.is_file():
+            files.append(path)
+    return files
+
+
+def locate_in_sql(root: Path, relative: str, message: str, error_type: str) -> int | None:
+    """The line of the failing identifier (or dbt ref) in the repository file `relative`."""
+    missing = missing_name(message)
+    if missing is None:
+        return None
+    text = _read(root / relative)
+    if text is None:
+        return None
+    kind, name = missing
+    if kind == "relation" and re.search(r"depends on a node named", message):
+        return ref_line(text, name)
+    return identifier_line(text, kind, name, dialects_for(error_type, message))
+
+
+def sql_file_culprit(root: Path | None, message: str, error_type: str, texts: list[str],
+                     runner: str | None) -> Culprit | None:
+    """The `.sql` file holding the failing statement and the line of its failing identifier:
+    the file the output or the runner's source names, else the one repository `.sql` file whose
+    parsed statements hold the identifier. None when no SQL file can be shown."""
+    named = sql_paths(texts)
+    if root is None:
+        return Culprit(path=named[0], line=None) if named else None
+    if runner:
+        source = _read(root / runner)
+        if source:
+            named += [p for p in sql_paths([source]) if p not in named]
+    missing = missing_name(message)
+    for path in named:
+        relative = map_path(path, root) or _beside(root, runner, path)
+        if relative:
+            return Culprit(path=relative, line=locate_in_sql(root, relative, message, error_type))
+    if missing is None:
+        return None
+    kind, name = missing
+    dialects = dialects_for(error_type, message)
+    hits = []
+    for path in _repo_sql_files(root):
+        text = _read(path)
+        if text and name.lower() in text.lower():
+            line = identifier_line(text, kind, name, dialects)
+            if line is not None:
+                hits.append(Culprit(path=path.relative_to(root).as_posix(), line=line))
+                if len(hits) > 1:
+                    return None  # the identifier is in several files: the runner decides, not a guess
+    return hits[0] if hits else None
+
+
+def _beside(root: Path, runner: str | None, path: str) -> str | None:
+    """A relative `.sql` path opened by the runner: relative to the runner's folder."""
+    if not runner:
+        return None
+    candidate = (root / PurePosixPath(runner).parent / path)
+    try:
+        resolved = candidate.resolve()
+        return resolved.relative_to(root.resolve()).as_posix() if resolved.is_file() else None
+    except (OSError, ValueError):
+        return None
