@@ -115,7 +115,7 @@ def validate(
 ) -> ValidationResult:
     """Run every check on `proposal` in a throwaway tree; passed = all checks passed."""
     root = Path(repo_root)
-    decision = check_policy(proposal, triage, root)
+    decision = check_policy(proposal, triage, root, check_command=settings.check_command)
     checks = [CheckResult(name="policy", passed=decision.allowed, output=bounded("\n".join(decision.violations) or "allowed"))]
     if not decision.allowed:
         return ValidationResult(passed=False, checks=checks, replay="not_possible", policy=decision)
