@@ -16,6 +16,16 @@ console script), and compared with its `label.json`:
 
 Without thresholds the exit status is 0: it is a measurement. Thresholds apply to the main
 corpus, and to the held-out set too with `--heldout-thresholds`.
+
+    python benchmarks/triage_accuracy.py --external            # benchmarks/external/{dev,heldout}
+    python benchmarks/triage_accuracy.py --external --min-category 0.9 --min-remediation 0.95 \
+        --min-culprit 0.95 --max-unknown 0.05                   # thresholds on the held-out part
+
+The external corpus (benchmarks/external/README.md) holds outputs posted in public trackers, with
+no repository: each case is triaged without `--repo`. Its culprit is scored only where the label
+has one: right when the paths match by suffix (either way, POSIX) and the line matches when the
+label gives one. Per-case misses are printed for `dev` only; the frozen `heldout` part prints
+aggregates only (it must never be used to write or tune a rule).
 """
 
 from __future__ import annotations
@@ -33,6 +43,8 @@ from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 SETS = {"main": CORPUS / "cases", "heldout": CORPUS / "heldout"}
+EXTERNAL = Path(__file__).resolve().parent / "external"
+EXTERNAL_SETS = {"external/dev": EXTERNAL / "dev", "external/heldout": EXTERNAL / "heldout"}
 
 
 @dataclass
@@ -109,9 +121,9 @@ def _culprit_text(culprit: dict | None) -> str:
     return f"{culprit.get('path')}:{culprit.get('line') if culprit.get('line') is not None else '*'}"
 
 
-def triage_json(log: Path, repo: Path, use_subprocess: bool = False) -> tuple[dict, str]:
+def triage_json(log: Path, repo: Path | None, use_subprocess: bool = False) -> tuple[dict, str]:
     """The `patchit triage --json` object for one case, and an error text when it failed."""
-    argv = ["triage", str(log), "--repo", str(repo), "--json"]
+    argv = ["triage", str(log), *(["--repo", str(repo)] if repo is not None else []), "--json"]
     if use_subprocess:
         exe = shutil.which("patchit") or str(Path(sys.executable).with_name("patchit"))
         proc = subprocess.run([exe, *argv], capture_output=True, text=True, timeout=300)
@@ -191,6 +203,95 @@ def print_report(report: Report, show_composition: bool = True) -> None:
     print()
 
 
+def _suffix_match(want: str, got: str) -> bool:
+    a = [p for p in want.replace("\\", "/").split("/") if p not in ("", ".")]
+    b = [p for p in got.replace("\\", "/").split("/") if p not in ("", ".")]
+    if not a or not b:
+        return False
+    short, long = sorted((a, b), key=len)
+    return long[-len(short):] == short
+
+
+@dataclass
+class ExternalResult(CaseResult):
+    def has_culprit(self) -> bool:
+        return bool(self.label.get("culprit"))
+
+    def ok_culprit(self) -> bool:
+        want, got = self.label.get("culprit"), self.got.get("culprit")
+        if not want:
+            return True  # not scored (see has_culprit)
+        if not got or not _suffix_match(str(want.get("path", "")), str(got.get("path", ""))):
+            return False
+        return want.get("line") is None or want.get("line") == got.get("line")
+
+    def is_unknown(self) -> bool:
+        return self.got.get("category", "unknown") == "unknown"
+
+
+def evaluate_external(name: str, directory: Path, use_subprocess: bool = False) -> list[ExternalResult]:
+    results = []
+    for label_path in sorted(directory.glob("*/label.json")):
+        label = json.loads(label_path.read_text())
+        got, error = triage_json(label_path.parent / "log", None, use_subprocess)
+        results.append(ExternalResult(label_path.parent.name, label, got, error))
+    return results
+
+
+def external_figures(results: list[ExternalResult]) -> dict[str, float | int]:
+    n = len(results)
+    scored = [r for r in results if r.has_culprit()]
+    return {
+        "cases": n,
+        "category": sum(r.ok_category() for r in results) / n if n else 0.0,
+        "remediation": sum(r.ok_remediation() for r in results) / n if n else 0.0,
+        "culprit": sum(r.ok_culprit() for r in scored) / len(scored) if scored else 1.0,
+        "culprit_cases": len(scored),
+        "unknown": sum(r.is_unknown() for r in results) / n if n else 0.0,
+    }
+
+
+def _figure_line(label: str, results: list[ExternalResult], width: int) -> str:
+    f = external_figures(results)
+    return (f"  {label:<{width}} {f['cases']:>5}  {f['category']:8.1%} {f['remediation']:8.1%} "
+            f"{f['culprit']:8.1%} ({f['culprit_cases']:>3}) {f['unknown']:8.1%}")
+
+
+def print_external(name: str, results: list[ExternalResult], show_cases: bool) -> None:
+    print(f"== {name}: {len(results)} cases" + ("" if show_cases else " (frozen: aggregates only)"))
+    groups = [("overall", results)]
+    for key in ("engine", "category"):
+        for value in sorted({str(r.label.get(key, "?")) for r in results}):
+            groups.append((f"{key}={value}", [r for r in results if str(r.label.get(key, "?")) == value]))
+    width = max(len(g[0]) for g in groups)
+    print(f"  {'':<{width}} {'cases':>5}  {'category':>8} {'remed.':>8} {'culprit':>8} (n)   {'unknown':>8}")
+    for label, group in groups:
+        print(_figure_line(label, group, width))
+    if show_cases:
+        misses = []
+        for r in results:
+            for check in ("category", "remediation", "culprit"):
+                if not getattr(r, f"ok_{check}")():
+                    want = r.label.get(check) if check != "culprit" else _culprit_text(r.label.get("culprit"))
+                    got = r.got.get(check) if check != "culprit" else _culprit_text(r.got.get("culprit"))
+                    misses.append((r.case, check, str(want), str(got), r.error or str(r.got.get("summary", ""))))
+        if misses:
+            print(f"  misses ({len(misses)}):")
+            for case, check, want, got, summary in misses:
+                print(f"    {case[:56]:<56} {check:<11} {want[:40]:<40} {got[:40]:<40} {summary[:140]}")
+    print()
+
+
+def external_failures(name: str, results: list[ExternalResult], args: argparse.Namespace) -> list[str]:
+    f = external_figures(results)
+    failures = [f"{name}: {check} accuracy {f[check]:.1%} < {minimum:.0%}"
+                for check, minimum in (("category", args.min_category), ("remediation", args.min_remediation),
+                                       ("culprit", args.min_culprit)) if minimum is not None and f[check] < minimum]
+    if args.max_unknown is not None and f["unknown"] > args.max_unknown:
+        failures.append(f"{name}: unknown rate {f['unknown']:.1%} > {args.max_unknown:.0%}")
+    return failures
+
+
 def failed_thresholds(report: Report, args: argparse.Namespace) -> list[str]:
     failures = []
     for check, minimum in (("category", args.min_category), ("remediation", args.min_remediation), ("culprit", args.min_culprit)):
@@ -210,10 +311,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-culprit", type=float)
     parser.add_argument("--max-fingerprint-violations", type=int)
     parser.add_argument("--heldout-thresholds", action="store_true", help="apply the thresholds to the held-out set too")
-    parser.add_argument("--json", action="store_true", help="print the per-case results as JSON lines as well")
+    parser.add_argument("--json", action="store_true", help="print the per-case results as JSON lines as well (not for the frozen part)")
+    parser.add_argument("--external", action="store_true", help="score benchmarks/external/{dev,heldout} (thresholds apply to heldout)")
+    parser.add_argument("--part", choices=["dev", "heldout", "both"], default="both", help="with --external: which part")
+    parser.add_argument("--max-unknown", type=float, help="with --external: the highest acceptable rate of `unknown`")
     args = parser.parse_args(argv)
 
     failures: list[str] = []
+    if args.external:
+        for name, directory in EXTERNAL_SETS.items():
+            if args.part != "both" and not name.endswith(args.part):
+                continue
+            results = evaluate_external(name, directory, args.subprocess)
+            frozen = name.endswith("heldout")
+            print_external(name, results, show_cases=not frozen)
+            if args.json and not frozen:
+                for r in results:
+                    print(json.dumps({"set": name, "case": r.case, "label": r.label, "got": r.got, "error": r.error}))
+            if frozen:
+                failures += external_failures(name, results, args)
+        for failure in failures:
+            print(f"THRESHOLD NOT MET: {failure}")
+        return 1 if failures else 0
     for name in (["main", "heldout"] if args.set == "all" else [args.set]):
         report = evaluate(name, SETS[name], args.subprocess)
         print_report(report)

@@ -11,6 +11,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from patchit_provider.engine.logs import formats as fmt
+from patchit_provider.engine.logs.bare import bare_error
 from patchit_provider.engine.logs.clean import LineStats, LogSource, iter_lines
 from patchit_provider.engine.logs.pytb import TracebackScanner, parse_chain
 from patchit_provider.engine.models import ErrorInfo
@@ -107,6 +108,9 @@ def read_log(source: LogSource) -> LogDigest:
             weak.feed(line)
     tracebacks, dbt_blocks, java_blocks = pytb.close(), dbt.close(), java.close()
     errors = _collect_errors(records, tracebacks, dbt_blocks, java_blocks)
+    if not errors:  # no traceback or block: an exception printed on its own (logs/bare.py)
+        bare = bare_error(list(tail), is_wrapper)
+        errors = [bare] if bare is not None else []
     log_format = _decide_format(votes, bool(tracebacks), bool(java_blocks), bool(dbt_blocks))
     window = strong.lines if strong.lines is not None else weak.lines
     raw = list(window) if window is not None else list(tail)[-60:]

@@ -1,0 +1,62 @@
+"""An exception printed without a traceback: the last lines of a log that only say
+`psycopg2.errors.UniqueViolation: duplicate key ...`, a SyntaxError's `File "x.py", line 3`
+display, or a JVM exception line without `at` frames.
+
+Used only when the log holds no traceback, dbt block, JVM block or Airflow error record; it
+reads the bounded tail the reader keeps, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import re
+
+from patchit_provider.engine.logs import formats as fmt
+from patchit_provider.engine.models import ErrorInfo, Frame
+
+MAX_DETAIL_LINES = 12
+# A class name that says it is an error, optionally dotted; or an `errors`/`exceptions` module's class.
+_TYPE = (r"(?:[A-Za-z_]\w*\.)*(?:[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Timeout|Failure|Fault|Denied|NotFound|"
+         r"Forbidden|Unauthorized|Violation|Unavailable|Exceeded|Expired)|[A-Z]\w*Error\w*)"
+         r"|(?:[a-z_]\w*\.)+(?:errors?|exceptions?)\.[A-Z]\w*")
+_BARE = re.compile(rf"^\s*(?P<type>{_TYPE})(?::\s?(?P<msg>.*)|\s*)$")
+_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?\s*$')
+_DETAIL = re.compile(r"^(?:\s+\S|DETAIL:|HINT:|LINE \d+:|CONTEXT:|\s*\^)")
+
+
+def _text(line: str) -> str:
+    if line[:1] == "{":
+        record = fmt.load_record(line)
+        if record is not None:
+            return fmt.record_text(record)
+    return fmt.strip_prefix(line)[0]
+
+
+def bare_error(lines: list[str], is_wrapper=lambda error: False) -> ErrorInfo | None:
+    """The most relevant exception line of `lines` (the last one that does not only wrap
+    another), with the frames displayed above it and its detail lines below."""
+    texts = [_text(line) for line in lines]
+    found: list[ErrorInfo] = []
+    frames: list[Frame] = []
+    for index, text in enumerate(texts):
+        frame = _FRAME.match(text)
+        if frame:
+            code = texts[index + 1].strip() if index + 1 < len(texts) and not _FRAME.match(texts[index + 1]) else None
+            frames.append(Frame(path=frame["path"], line=int(frame["line"]), function=(frame["func"] or "").strip() or None,
+                                code=code if code and not _BARE.match(code) else None))
+            continue
+        match = _BARE.match(text)
+        if not match or text.startswith((" ", "\t")) and not frames:
+            continue
+        detail = []
+        for follow in texts[index + 1 : index + 1 + MAX_DETAIL_LINES]:
+            if not follow.strip() or not _DETAIL.match(follow) or _FRAME.match(follow):
+                break
+            detail.append(follow.strip())
+        message = "\n".join([(match["msg"] or "").strip(), *detail]).strip()
+        block = [*(f'  File "{f.path}", line {f.line}' for f in frames), text, *detail]
+        found.append(ErrorInfo(type=match["type"], message=message, traceback="\n".join(block), frames=frames))
+        frames = []
+    for error in reversed(found):
+        if not is_wrapper(error):
+            return error
+    return found[-1] if found else None
