@@ -89,6 +89,7 @@ def _matches(dotted: str, table: tuple[str, ...]) -> bool:
 
 
 def _dotted(node: ast.AST) -> list[str] | None:
+    """`a.b.c` as ['a', 'b', 'c']; `__import__('os').environ` as ['os', 'environ']."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -96,6 +97,11 @@ def _dotted(node: ast.AST) -> list[str] | None:
     if isinstance(node, ast.Name):
         parts.append(node.id)
         return parts[::-1]
+    if (
+        parts and isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str) and ast.unparse(node.func) in ("__import__", "importlib.import_module", "import_module")
+    ):
+        return [*node.args[0].value.split("."), *parts[::-1]]
     return None
 
 
