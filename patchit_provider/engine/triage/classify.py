@@ -14,6 +14,7 @@ from patchit_provider.engine.taxonomy import DEFAULT_REMEDIATION, Category, Reme
 from patchit_provider.engine.triage.fingerprint import FINGERPRINT_VERSION, fingerprint
 from patchit_provider.engine.triage.replacement import Replacement, find_replacement
 from patchit_provider.engine.triage import localize, resolve
+from patchit_provider.engine.triage.catalogs import messages
 from patchit_provider.engine.triage.catalogs.base import Verdict
 from patchit_provider.engine.triage.resolve import Finding
 from patchit_provider.engine.triage.rules import NEXT_STEPS, RULES, Rule
@@ -33,6 +34,7 @@ class Candidate:
     message: str
     frames: list[Frame]
     code_line: str = ""
+    context: str = ""  # lines printed right after a log line (a response body)
 
     @property
     def short_type(self) -> str:
@@ -88,15 +90,46 @@ def _matches(rule: Rule, c: Candidate, root: Path | None) -> bool:
     return rule.when is None or PREDICATES[rule.when](c, root)
 
 
+# "com.chaquo.python.PyException: MemoryError: ..." / "Message Error: Couldn't apply ...: TypeError: x"
+_NESTED = re.compile(r"^(?:[\w .']*?:\s)??((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Timeout|Interrupt|Violation|Denied|NotFound|Forbidden|Invalid)):\s?(.*)", re.S)
+_FILE_LINE = re.compile(r"\(([^()]+\.py), line (\d+)\)")
+
+
+def _nested(c: Candidate) -> Candidate | None:
+    """An exception named inside another's message (a wrapper that prints its cause inline)."""
+    match = _NESTED.match(c.message.strip())
+    if match and match.group(1) != c.type:
+        return Candidate(match.group(1), match.group(2).strip(), c.frames, c.code_line)
+    return None
+
+
+def _log_line(line: str, context: str) -> Candidate:
+    """A log line as a candidate: a DAG import error ("Broken DAG: [path] message") carries its
+    file (and the line CPython names); a CPython message names its built-in class."""
+    dag = localize.broken_dag(line)
+    frames: list[Frame] = []
+    message = line
+    if dag is not None:
+        message = line.split("]", 1)[-1].strip() if "Broken DAG" in line else line
+        where = _FILE_LINE.search(message)
+        frames = [Frame(path=dag, line=int(where.group(2)) if where else None)]
+    bare = _NESTED.match(message.strip())
+    if bare and "Broken DAG" not in bare.group(1):
+        return Candidate(bare.group(1), bare.group(2).strip(), frames, context=context)
+    inferred = messages.infer_python_type(message)
+    return Candidate(inferred or "log", message, frames, context=context)
+
+
 def _candidates(error: ErrorInfo | None, excerpt: str) -> list[Candidate]:
     if error is None:
         # No exception: the log lines themselves (SIGKILL, dbt summaries, ...), latest first.
-        lines = [l for l in excerpt.splitlines() if l.strip()][-40:]
-        return [Candidate("log", l, []) for l in reversed(lines)]
+        return _log_candidates(excerpt, 40)
     first = Candidate(error.type, error.message, error.frames, _code_line(error.frames))
     chain = parse_chain(error.traceback) if error.traceback and "Traceback" in error.traceback else []
     causes = [Candidate(e.type, e.message, e.frames, _code_line(e.frames)) for e in chain[1:]]
-    return [first, *causes]
+    listed = [first, *causes]
+    nested = [n for n in map(_nested, listed) if n is not None]
+    return [*listed, *nested]
 
 
 def _code_line(frames: list[Frame]) -> str:
@@ -115,12 +148,12 @@ def _rule_finding(rule: Rule) -> Finding:
 
 def _strong(c: Candidate, root: Path | None) -> Finding | None:
     """Codes, engine messages, the specific text rules, then the class itself (resolve.py)."""
-    found = resolve.code_facts(c.type, c.message) or resolve.message_facts(c.type, c.message)
-    if found is not None:
-        return found
-    for rule in _SPECIFIC:
-        if _matches(rule, c, root):
-            return _rule_finding(rule)
+    code = resolve.code_facts(c.type, c.message, c.context)
+    text = resolve.message_facts(c.type, c.message)
+    rule = next((_rule_finding(r) for r in _SPECIFIC if _matches(r, c, root)), None)
+    found = [f for f in (code, text, rule) if f is not None]
+    if found:  # the most confident; on a tie the order above (code, engine message, text rule)
+        return max(found, key=lambda f: (f.verdict.confidence, -found.index(f)))
     return resolve.class_fact(c.type) if c.type != "log" else None
 
 
@@ -146,9 +179,9 @@ def classify(candidates: list[Candidate], root: Path | None) -> tuple[Finding | 
     return None, None
 
 
-def _log_candidates(excerpt: str) -> list[Candidate]:
-    lines = [l for l in excerpt.splitlines() if l.strip()][-60:]
-    return [Candidate("log", l, []) for l in reversed(lines)]
+def _log_candidates(excerpt: str, count: int = 60) -> list[Candidate]:
+    lines = [l for l in excerpt.splitlines() if l.strip()][-count:]
+    return [_log_line(l, "\n".join(lines[i + 1 : i + 9])) for i, l in reversed(list(enumerate(lines)))]
 
 
 # Failures of a SQL statement: its text may live in a `.sql` file that the culprit names.

@@ -36,8 +36,9 @@ def _state(type_name: str, message: str) -> str | None:
     return sqlstate.find_state(message) or sqlstate.psycopg_classes().get(short)
 
 
-def code_facts(type_name: str, message: str) -> Finding | None:
-    """Codes printed by the engine (strongest facts)."""
+def code_facts(type_name: str, message: str, context: str = "") -> Finding | None:
+    """Codes printed by the engine (strongest facts). `context`: the lines printed right after
+    (a response body under an HTTP status line)."""
     found = spark.find(message)
     if found:
         return Finding(found[1], f"Spark condition {found[0]}")
@@ -47,7 +48,7 @@ def code_facts(type_name: str, message: str) -> Finding | None:
     aws = codes.aws_verdict(message)
     if aws:
         return Finding(aws[1], f"AWS error code {aws[0]}")
-    http = codes.http_verdict(message)
+    http = codes.http_verdict(message, context) or codes.http_verdict(type_name + " " + message, context)
     if http:
         return Finding(http[1], f"HTTP {http[0]}")
     err = codes.errno_verdict(message)
@@ -56,6 +57,9 @@ def code_facts(type_name: str, message: str) -> Finding | None:
     sig = codes.signal_verdict(message)
     if sig:
         return Finding(sig[1], f"signal {sig[0]}")
+    grpc = codes.grpc_verdict(message)
+    if grpc:
+        return Finding(grpc[1], f"gRPC status {grpc[0]}")
     return None
 
 

@@ -47,7 +47,9 @@ _HTTP = re.compile(
     r"|\b(?:status[ _]?code|status|response code|http[ _]status|HTTP/\d(?:\.\d)?)[\s:=]+\(?(?P<e>[1-5]\d\d)\b"
     r"|^\s*(?P<f>[1-5]\d\d) (?:GET|POST|PUT|PATCH|DELETE|HEAD) https?://"    # google-api-core "403 GET https://..."
     r"|\((?P<g>[1-5]\d\d)\) when calling the"                            # botocore "(403) when calling the HeadObject"
-    r"|\b(?P<h>4(?:01|03|29)|50[234]) (?:Unauthorized|Forbidden|Too Many Requests|Bad Gateway|Service Unavailable|Gateway Time-?out)\b",
+    r"|\b(?P<h>4(?:01|03|29)|50[234]) (?:Unauthorized|Forbidden|Too Many Requests|Bad Gateway|Service Unavailable|Gateway Time-?out)\b"
+    # google-api-core's str(exc) is "<code> <message>"; PyGithub's "<status> {json body}"
+    r"|\A\s*[\"']?(?P<i>[1-5]\d\d) (?=[A-Z{\"])",
     re.I | re.M,
 )
 
@@ -57,11 +59,11 @@ def http_status(message: str) -> int | None:
     return int(next(g for g in match.groups() if g)) if match else None
 
 
-def http_verdict(message: str) -> tuple[int, Verdict] | None:
+def http_verdict(message: str, context: str = "") -> tuple[int, Verdict] | None:
     status = http_status(message)
     if status is None or status not in HTTP:
         return None
-    if status in (400, 403) and RATE_LIMIT.search(message[:4000]):
+    if status in (400, 403) and RATE_LIMIT.search(message[:4000] + "\n" + context[:4000]):
         return status, RATE_VERDICT
     return status, HTTP[status]
 
@@ -140,7 +142,7 @@ def aws_verdict(message: str) -> tuple[str, Verdict] | None:
 # killer (https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/).
 SIGNALS_SRC = "https://man7.org/linux/man-pages/man7/signal.7.html; https://tldp.org/LDP/abs/html/exitcodes.html"
 _EXIT = re.compile(
-    r"(?:return code|returncode|exit code|exit status|exited with(?: code| status)?|exitcode|status code)[\s:=]+(?:Negsignal\.)?(?P<code>-?\d+|SIG[A-Z]+)"
+    r"(?:return code|returncode|exit code|exit status|exited with(?: code| status)?|exitcode|status code)[\s:=(]+(?:Negsignal\.)?(?P<code>-?\d+|SIG[A-Z]+)"
     r"|\bsignal[\s:=]+(?P<sig>-?\d+|SIG[A-Z]+)|\b(?:Negsignal|Signals)\.(?P<name>SIG[A-Z]+)",
     re.I,
 )
@@ -165,3 +167,22 @@ def signal_verdict(message: str) -> tuple[str, Verdict] | None:
         if name in SIGNAL_VERDICTS:
             return name, SIGNAL_VERDICTS[name]
     return None
+
+
+# --- gRPC status codes (Databricks SQL, BigQuery Storage, Spark Connect):
+# https://grpc.github.io/grpc/core/md_doc_statuscodes.html
+GRPC_SRC = "https://grpc.github.io/grpc/core/md_doc_statuscodes.html"
+GRPC: dict[str, Verdict] = {
+    "DEADLINE_EXCEEDED": Verdict(C.INFRA_TIMEOUT, 0.85, GRPC_SRC, "gRPC DEADLINE_EXCEEDED: the call ran out of time"),
+    "UNAVAILABLE": Verdict(C.INFRA_NETWORK, 0.85, GRPC_SRC, "gRPC UNAVAILABLE: the service is unavailable (transient)"),
+    "PERMISSION_DENIED": Verdict(C.INFRA_AUTH, 0.9, GRPC_SRC, "gRPC PERMISSION_DENIED"),
+    "UNAUTHENTICATED": Verdict(C.INFRA_AUTH, 0.9, GRPC_SRC, "gRPC UNAUTHENTICATED"),
+    "RESOURCE_EXHAUSTED": Verdict(C.INFRA_NETWORK, 0.75, GRPC_SRC, "gRPC RESOURCE_EXHAUSTED: quota or rate limit"),
+    "ABORTED": Verdict(C.INFRA_NETWORK, 0.6, GRPC_SRC, "gRPC ABORTED: a concurrency conflict (re-run)"),
+}
+_GRPC = re.compile(r"(?:StatusCode\.|\b)(" + "|".join(GRPC) + r")\b(?![a-z])")
+
+
+def grpc_verdict(message: str) -> tuple[str, Verdict] | None:
+    match = _GRPC.search(message[:4000])
+    return (match.group(1), GRPC[match.group(1)]) if match else None

@@ -80,6 +80,13 @@ RULES: list[TextRule] = [
        C.INFRA_TIMEOUT, 0.9, AF_TROUBLE, "the task, sensor or run exceeded its timeout"),
     _r(r"The conn_id `?[\w.-]+`? isn't defined|Connection[ ]\S+ not found|CONNECTION_NOT_FOUND|VARIABLE_NOT_FOUND|Variable \S+ does not exist",
        C.CONFIG_MISSING, 0.95, AF_TROUBLE, "an Airflow connection or variable is not defined"),
+    # --- more Airflow messages (airflow/models/baseoperator.py, airflow/settings.py 3.0) ------
+    _r(r"Invalid arguments were passed to \w+ \(task_id", C.CODE_ERROR, 0.9, AF3_UPGRADE,
+       "the operator was given arguments it does not accept", Remediation.PATCH),
+    _r(r"Direct database access via the ORM is not allowed in Airflow 3", C.CODE_ERROR, 0.9, AF3_UPGRADE,
+       "task code uses the metadata database directly, removed in Airflow 3", Remediation.PATCH),
+    _r(r"Event: \S+ (?:had an event of type \w+ )?Failed\b|Pod failed\b|pod .* (?:has )?(?:failed|terminated)|terminated with exit code",
+       C.INFRA_RESOURCE, 0.55, AF_TASKS, "the task's pod failed outside the task's code (the executor reports it)"),
     # --- Kubernetes, YARN, JVM: memory and evictions -----------------------------------------
     _r(r"OOMKilled|Out ?of ?memory: Killed process|memory cgroup out of memory|The node was low on resource: memory|Evicted",
        C.INFRA_RESOURCE, 0.95, K8S, "the container was killed for memory or evicted"),
@@ -116,7 +123,22 @@ RULES: list[TextRule] = [
        C.INFRA_NETWORK, 0.8, PG_MSG, "a transient database condition (re-run)"),
     _r(r"out of shared memory|Out of Memory Error|could not resize shared memory|Resources exceeded during query execution|resource monitor",
        C.INFRA_RESOURCE, 0.9, DUCKDB, "the database ran out of memory or credits"),
-    _r(r"Not found: (?:Table|View|Dataset) [\w:.\-`]+", C.SCHEMA_MISSING_RELATION, 0.85, BIGQUERY, "the BigQuery table or dataset does not exist"),
+    # --- libpq client (src/interfaces/libpq/fe-auth.c, fe-connect.c) -------------------------
+    _r(r"fe_sendauth: no password supplied|no password supplied|password authentication failed for user \S+ \(no password\)",
+       C.CONFIG_MISSING, 0.85, "https://github.com/postgres/postgres/blob/master/src/interfaces/libpq/fe-auth.c",
+       "the connection has no password configured"),
+    # --- pip builds: a package cannot be built or installed -----------------------------------
+    _r(r"pg_config executable not found|Failed building wheel for|error: subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure|Could not build wheels for",
+       C.DEPENDENCY_MISSING, 0.85, PIP, "a package could not be built or installed"),
+    # --- JSON readers (pandas' vendored ujson: pandas/_libs/src/vendored/ujson/lib/ultrajsondec.c) --
+    _r(r"Unmatched '.{1,3}' when (?:when )?decoding|Expected object or value|Trailing data|Unexpected character found when decoding|Unterminated string starting at|Expecting (?:value|property name|',' delimiter)",
+       C.DATA_MALFORMED, 0.85, "https://github.com/pandas-dev/pandas/blob/main/pandas/_libs/src/vendored/ujson/lib/ultrajsondec.c; https://docs.python.org/3/library/json.html#json.JSONDecodeError",
+       "a JSON input cannot be parsed"),
+    # --- timeouts that name themselves (dbt adapters, client libraries) -----------------------
+    _r(r"did not complete within the designated timeout|timed out after \d+|Timeout of \d+(?:\.\d+)?\s*(?:s|seconds|ms)? (?:exceeded|reached)|Deadline of \d+(?:\.\d+)?s exceeded|operation took too long",
+       C.INFRA_TIMEOUT, 0.8, "https://docs.getdbt.com/docs/core/connect-data-platform/bigquery-setup#job_execution_timeout_seconds",
+       "an operation exceeded its time limit"),
+    _r(r"Not found: (?:Table|View|Dataset) [\w:.\-`\"<>]+", C.SCHEMA_MISSING_RELATION, 0.85, BIGQUERY, "the BigQuery table or dataset does not exist"),
     _r(r"IO Error: No files found that match the pattern|No files found that match", C.UPSTREAM_FAILED, 0.85, DUCKDB, "no input file matches the path"),
 ]
 
@@ -125,4 +147,32 @@ def match(text: str) -> tuple[TextRule, Verdict] | None:
     for rule in RULES:
         if rule.regex.search(text):
             return rule, rule.verdict
+    return None
+
+
+# CPython's own messages -> the built-in class that carries them, for output that prints the
+# message without the class ("Broken DAG: [dag.py] name 'x' is not defined", a scheduler's
+# "Couldn't apply scheduled task: f() missing 1 required positional argument").
+# Source: https://github.com/python/cpython (Python/ceval.c, Python/errors.c, Parser/pegen_errors.c,
+# Python/import.c); https://docs.python.org/3/library/exceptions.html
+CPYTHON_MESSAGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\bname '\w+' is not defined"), "NameError"),
+    (re.compile(r"invalid syntax|unexpected indent|unindent does not match|expected an indented block|"
+                r"expected ':'|was never closed|unterminated string literal|EOL while scanning|EOF while scanning|"
+                r"invalid character .* \(U\+|unmatched '[)\]}]'|Perhaps you forgot a comma"), "SyntaxError"),
+    (re.compile(r"No module named '[\w.]+'"), "ModuleNotFoundError"),
+    (re.compile(r"cannot import name '\w+' from '[\w.]+'"), "ImportError"),
+    (re.compile(r"'[\w.]+' object has no attribute '\w+'|module '[\w.]+' has no attribute '\w+'"), "AttributeError"),
+    (re.compile(r"missing \d+ required (?:positional|keyword-only) arguments?|got an unexpected keyword argument|"
+                r"takes \d+ positional arguments? but \d+ (?:were|was) given|object is not (?:callable|subscriptable|iterable)|"
+                r"unsupported operand type\(s\)|can only concatenate str"), "TypeError"),
+    (re.compile(r"\[Errno 13\] Permission denied|Operation not permitted"), "PermissionError"),
+    (re.compile(r"\[Errno 2\] No such file or directory"), "FileNotFoundError"),
+]
+
+
+def infer_python_type(text: str) -> str | None:
+    for pattern, name in CPYTHON_MESSAGES:
+        if pattern.search(text):
+            return name
     return None
