@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
 
 from patchit_provider.engine import limits
 from patchit_provider.engine.limits import SafeText, bounded
@@ -407,3 +407,264 @@ class AuditKind:
     APPROVAL_REQUESTED = "approval.requested"
     APPROVAL_GRANTED = "approval.granted"
     APPROVAL_REJECTED = "approval.rejected"
+
+
+# ---------------------------------------------------------------------------------------------
+# Rollout plans (issue 12): what a person or the CLI asks for (RolloutSpec), the validated,
+# versioned plan the engine computes from it (RolloutPlan), and the edits a person or a model
+# may make to a plan (PlanEdit). Vocabulary of the systems people already trust: Ansible's
+# `serial` and `max_fail_percentage`, AWS SSM's `MaxErrors`, `MaxConcurrency` and maintenance
+# window `Cutoff`. JSON keys as in `patchit rollout plan` (../shared/cli-contract.md).
+# ---------------------------------------------------------------------------------------------
+
+MAX_ROLLOUT_MEMBERS = 100_000
+MAX_DURATION_SAMPLES = 10_000
+MAX_ROLLOUT_SECONDS = 366 * 24 * 3600
+PERCENT_PATTERN = r"^\s*\d+(?:\.\d+)?\s*%\s*$"
+
+CountOrPercent = StrictInt | Annotated[str, Field(pattern=PERCENT_PATTERN)]
+
+
+class RolloutMember(Contract):
+    """One target of a rollout: a DAG id, a task instance, a deployment, ..."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: bounded(limits.MAX_ID_CHARS, 1) = Field(description="Unique within the rollout.")
+    criticality: StrictInt = Field(
+        default=1, description="Higher = more critical. The canary and early waves take the least critical "
+        "members first, ties broken by id."
+    )
+    task: bounded(limits.MAX_ID_CHARS) | None = Field(
+        default=None, description="Key of `duration_history` to use when the member's own id has no history "
+        "(e.g. 'dag_id.task_id' shared by many runs)."
+    )
+    seconds: float | None = Field(
+        default=None, ge=0, le=MAX_ROLLOUT_SECONDS,
+        description="This member's own duration estimate; wins over history and `member_seconds`.",
+    )
+
+
+class GateAction(str, Enum):
+    """What happens at the gate after a wave."""
+
+    CONTINUE = "continue"  # start the next wave after the bake time
+    PAUSE = "pause"  # wait for a person to continue or abort
+    ABORT = "abort"  # stop the rollout here
+
+
+class WaveGate(Contract):
+    """The gate after a wave. Failures beyond the error budget always abort, whatever this says."""
+
+    on_success: GateAction = Field(
+        default=GateAction.CONTINUE, description="After a wave with no failed member: continue or pause (not abort)."
+    )
+    on_failures: GateAction = Field(
+        default=GateAction.CONTINUE,
+        description="After a wave with failed members still within the cumulative budget: continue, pause or abort.",
+    )
+
+
+class ApprovalPoint(str, Enum):
+    """Where a person must approve before the rollout goes on. An empty list means none."""
+
+    BEFORE_FIRST_WAVE = "before_first_wave"
+    BEFORE_PROMOTION = "before_promotion"  # after the canary (wave 0), before wave 1
+
+
+class RiskLevel(str, Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Weekday(str, Enum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+class MaintenanceWindow(Contract):
+    """A time a rollout may run in: once (`start`/`end`) or daily (`daily_start`/`daily_end`,
+    "HH:MM" in `timezone`, on `days`; an end at or before the start ends the next day).
+
+    `cutoff_seconds` is SSM's Cutoff: no wave starts unless it can finish `cutoff_seconds` before
+    the window ends (a wave that cannot finish before the cutoff does not start; it waits for
+    the next window)."""
+
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    daily_start: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    daily_end: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    days: list[Weekday] = Field(default_factory=list, description="Days a daily window opens on; empty = every day.")
+    timezone: str = Field(default="UTC", max_length=64, description="IANA time zone of daily_start/daily_end.")
+    cutoff_seconds: int = Field(default=0, ge=0, le=MAX_ROLLOUT_SECONDS)
+
+
+class RolloutSpec(Contract):
+    """What a user, the CLI or another stage asks for. Semantics are fixed by the CLI contract;
+    keys this model does not know are ignored (the contract allows extra keys) and named in
+    the plan's notes."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    members: list[RolloutMember] = Field(max_length=MAX_ROLLOUT_MEMBERS)
+    waves: list[CountOrPercent] = Field(
+        min_length=1, max_length=1_000,
+        description="Wave sizes as Ansible's `serial`: an integer is a count, \"P%\" is P percent of all members "
+        "rounded down with a minimum of 1; one entry per wave, the last entry repeats until every member is "
+        "placed, the final wave takes what is left.",
+    )
+    max_errors: CountOrPercent = Field(
+        default=0, description="Error budget (SSM MaxErrors, Ansible max_fail_percentage): a count or \"P%\" of all "
+        "members rounded down. Cumulative across waves; the rollout stops as soon as failures STRICTLY exceed it.",
+    )
+    max_concurrency: StrictInt = Field(default=1, ge=1, description="Members running at once inside a wave.")
+    bake_seconds: float = Field(default=0, ge=0, le=MAX_ROLLOUT_SECONDS, description="Wait between consecutive waves.")
+    member_seconds: float | None = Field(
+        default=None, ge=0, le=MAX_ROLLOUT_SECONDS,
+        description="Duration of one member when neither its own `seconds` nor a duration history is known.",
+    )
+    duration_history: dict[str, list[Annotated[float, Field(ge=0, le=MAX_ROLLOUT_SECONDS)]]] = Field(
+        default_factory=dict,
+        description="Past durations in seconds, keyed by member id or by a member's `task`; the estimate is "
+        "the `duration_percentile` (nearest rank) of those samples.",
+    )
+    duration_percentile: Literal["p50", "p90"] = Field(
+        default="p90", description="Which estimate of a history feeds the wave durations (p90: windows are cut conservatively)."
+    )
+    gates: list[WaveGate] = Field(
+        default_factory=lambda: [WaveGate()], min_length=1, max_length=1_000,
+        description="The gate after each wave, one entry per wave; the last entry repeats.",
+    )
+    approval_points: list[ApprovalPoint] = Field(default_factory=list, description="Empty: no approval needed.")
+    windows: list[MaintenanceWindow] = Field(default_factory=list, max_length=100, description="Empty: any time.")
+    start_at: AwareDatetime | None = Field(default=None, description="Earliest start; default: when planned.")
+    deadline: AwareDatetime | None = Field(default=None, description="The last wave must end by then.")
+    policy_max_failures: StrictInt | None = Field(
+        default=None, ge=0, description="A plan whose worst_case_failures exceeds this is invalid."
+    )
+    risk_level: RiskLevel | None = None
+    rationale: bounded(8_000) = ""
+    assumptions: list[bounded(2_000)] = Field(default_factory=list, max_length=100)
+    subject: bounded(limits.MAX_ID_CHARS) | None = Field(
+        default=None, description="What the rollout delivers: an incident id (recovery), a finding id (upgrade), ..."
+    )
+
+
+class RolloutWave(Contract):
+    """One wave of a plan, with its members named (never a count)."""
+
+    index: int = Field(ge=0)
+    members: list[str] = Field(min_length=1)
+    seconds: int = Field(default=0, ge=0, description="Estimated duration: members through max_concurrency slots, in order.")
+    gate: WaveGate = Field(default_factory=WaveGate)
+    approval_before: bool = Field(default=False, description="A person must approve before this wave starts.")
+
+
+class ScheduledWave(Contract):
+    """When a wave runs against the maintenance windows (assuming approvals answered at once)."""
+
+    index: int = Field(ge=0)
+    start: datetime
+    end: datetime
+    window: int | None = Field(default=None, description="Index into spec.windows; None when there are no windows or out of window.")
+    out_of_window: bool = False
+
+
+class PlanAuthor(Contract):
+    """Who produced a plan version's waves: the deterministic planner or a model (whose proposal
+    was kept only because the edited plan validated)."""
+
+    kind: Literal["deterministic", "model"] = "deterministic"
+    backend: str | None = None
+    model: str | None = None
+    prompt_version: str | None = None
+
+
+class MoveMember(Contract):
+    op: Literal["move_member"] = "move_member"
+    member: str
+    to_wave: int = Field(ge=0, description="A wave index; the current number of waves appends a new last wave.")
+
+
+class ResizeWave(Contract):
+    op: Literal["resize_wave"] = "resize_wave"
+    wave: int = Field(ge=0)
+    size: StrictInt = Field(ge=1, description="Members move to or from the next wave, keeping their order.")
+
+
+class SetMaxErrors(Contract):
+    op: Literal["set_max_errors"] = "set_max_errors"
+    max_errors: CountOrPercent
+
+
+class SetMaxConcurrency(Contract):
+    op: Literal["set_max_concurrency"] = "set_max_concurrency"
+    max_concurrency: StrictInt = Field(ge=1)
+
+
+class SetBake(Contract):
+    op: Literal["set_bake"] = "set_bake"
+    bake_seconds: float = Field(ge=0, le=MAX_ROLLOUT_SECONDS)
+
+
+class SetApprovalPoints(Contract):
+    op: Literal["set_approval_points"] = "set_approval_points"
+    approval_points: list[ApprovalPoint]
+
+
+PlanEdit = Annotated[
+    MoveMember | ResizeWave | SetMaxErrors | SetMaxConcurrency | SetBake | SetApprovalPoints,
+    Field(discriminator="op"),
+]
+
+
+class RolloutPlan(Contract):
+    """The validated result. `valid` false means: `waves` is empty and `problems` says why, one
+    sentence each; an invalid plan can never be executed. Figures are null when the spec itself
+    could not be read."""
+
+    valid: bool
+    problems: list[str] = Field(default_factory=list)
+    waves: list[RolloutWave] = Field(default_factory=list)
+    max_errors: int | None = Field(default=None, description="The budget as a count: stop when failures > this.")
+    worst_case_failures: int | None = Field(
+        default=None, description="max_errors + max_concurrency, capped at the member count: failures possible before a stop is seen."
+    )
+    min_duration_seconds: int | None = Field(
+        default=None, description="Sum over waves of their durations (ceil(size / max_concurrency) x member_seconds "
+        "when uniform) plus bake_seconds between consecutive waves; no failure, no waiting for a window.",
+    )
+    max_concurrency: int | None = None
+    bake_seconds: float | None = None
+    member_seconds: dict[str, int] = Field(default_factory=dict, description="Estimate used per member.")
+    schedule: list[ScheduledWave] = Field(default_factory=list)
+    start_at: datetime | None = None
+    finish_at: datetime | None = None
+    deadline: datetime | None = None
+    needs_out_of_window_approval: bool = False
+    out_of_window_reason: str | None = None
+    approval_points: list[ApprovalPoint] = Field(default_factory=list)
+    risk_level: RiskLevel | None = None
+    rationale: str = ""
+    assumptions: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="What the planner or a model attempt wants a reader to know.")
+    generated_by: PlanAuthor = Field(default_factory=PlanAuthor)
+    version: int = Field(default=1, ge=1)
+    parent_version: int | None = None
+    edited_by: str | None = None
+    edits: list[PlanEdit] = Field(default_factory=list, description="The edits that made this version from its parent.")
+    created_at: datetime = Field(default_factory=utcnow)
+    spec: RolloutSpec | None = Field(default=None, description="The spec as read; edits change it and re-validate.")
+
+    def contract_dict(self) -> dict[str, Any]:
+        """`patchit rollout plan --json`: the contract's keys first, extras after."""
+        data = self.model_dump(mode="json", exclude={"spec"})
+        head = ["valid", "problems", "waves", "max_errors", "worst_case_failures", "min_duration_seconds"]
+        return {key: data[key] for key in head} | {k: v for k, v in data.items() if k not in head}
