@@ -114,3 +114,36 @@ def recorded_replacement(triage: Triage) -> tuple[str, str, str | None] | None:
 
 
 _REPLACEMENT = re.compile(r"^replacement: (\S+) -> (\S+)(?: \((.+)\))?$")
+
+
+def hunk_edits(rel: str, old: str, new: str) -> list[FileEdit]:
+    """The edits turning `old` into `new`, one per changed hunk (top to bottom), each grown by
+    neighbouring lines until unique in the text it applies to.
+
+    A migration may touch an import at the top and a call far below; one region edit would
+    carry every line in between, these carry only what changed.
+    """
+    import difflib
+
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    current = list(a)
+    delta = 0
+    edits: list[FileEdit] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        start, end = i1 + delta, i2 + delta
+        text = "".join(current)
+        lo, hi = start, end
+        while True:
+            search = "".join(current[lo:hi])
+            if search and len(occurrences(text, search)) == 1:
+                break
+            if lo == 0 and hi == len(current):
+                raise ValueError("the file has no unique window around the change")
+            lo, hi = max(0, lo - 1), min(len(current), hi + 1)
+        replacement = b[j1:j2]
+        edits.append(FileEdit(path=rel, search=search, replace="".join(current[lo:start] + replacement + current[end:hi])))
+        current[start:end] = replacement
+        delta += (j2 - j1) - (i2 - i1)
+    return edits

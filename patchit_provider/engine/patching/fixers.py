@@ -18,6 +18,7 @@ from patchit_provider.engine.models import Evidence, Triage
 from patchit_provider.engine.patching.common import Fix, Fixer, culprit_location, final_error_line, line_edit, read_text
 from patchit_provider.engine.patching.rename import dbt_ref, replace_identifier
 from patchit_provider.engine.patching.requirements import missing_package
+from patchit_provider.engine.patching.syntax import syntax_hint
 
 _NAME_ERROR = re.compile(r"name '([A-Za-z_]\w*)' is not defined")
 _ATTRIBUTE_ERROR = re.compile(r"has no attribute '([A-Za-z_]\w*)'")
@@ -129,4 +130,4 @@ def missing_stdlib_import(evidence: Evidence, triage: Triage, repo_root: Path) -
 
 # Order matters: a stdlib module used as a module is a missing import even when Python also
 # suggests a similarly named local.
-FIXERS: list[Fixer] = [missing_stdlib_import, did_you_mean, replace_identifier, dbt_ref, missing_package]
+FIXERS: list[Fixer] = [missing_stdlib_import, did_you_mean, syntax_hint, replace_identifier, dbt_ref, missing_package]
