@@ -15,7 +15,7 @@ import git
 from unidiff import PatchSet
 
 from patchit_provider.engine.patching.edits import EditError, path_problem
-from patchit_provider.engine.patching.gitcmd import run_git
+from patchit_provider.engine.patching.gitcmd import git_path_problem, run_git
 
 
 class DiffError(RuntimeError):
@@ -28,7 +28,11 @@ def make_diff(root: Path, new_contents: dict[str, str]) -> str:
         raise DiffError("nothing to diff")
     with tempfile.TemporaryDirectory(prefix="patchit-diff-") as scratch:
         scratch_path = Path(scratch)
-        run_git(scratch_path, "init", "--quiet")
+        for rel in new_contents:  # git's own files are never written, not even in this scratch repository
+            problem = git_path_problem(rel)
+            if problem:
+                raise EditError(problem)
+        run_git(scratch_path, "init", "--quiet", "--template=")
         existing = []
         for rel in new_contents:
             problem = path_problem(Path(root), rel)

@@ -9,14 +9,22 @@ configured command).
 A policy-rejected patch is never executed. When the callable cannot be called outside a real task
 run (other operators, context, XCom or templated arguments), the verdict rests on the other
 checks: replay is then `checks_only`.
+
+Everything that executes code of the tree (import, replay, dbt, the check command) runs in the
+sandbox (sandbox.py). Where no sandbox works, nothing of the patch is executed: with
+`sandbox = auto` the verdict rests on the static checks (policy, git paths, apply, compile), a
+`sandbox` check says "not run" and why, and `approval_reason` makes a person approve before
+anything is published; with `sandbox = required` validation fails.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 import git
@@ -34,37 +42,65 @@ from patchit_provider.engine.policy import check_policy
 from patchit_provider.engine.repo import map_path
 from patchit_provider.engine.settings import PatchitSettings
 from patchit_provider.engine.validation.dbt_checks import DbtValidation
-from patchit_provider.engine.validation.workspace import apply_diff, bounded, run_bounded, scratch_tree
+from patchit_provider.engine.validation.sandbox import Limits, Sandbox, probe
+from patchit_provider.engine.patching.gitcmd import diff_git_problems
+from patchit_provider.engine.validation.workspace import UnsafeDiff, apply_diff, bounded, scratch_tree
 
 __all__ = ["validate"]
 
 RUNNER = Path(__file__).with_name("runner.py")
 
 
+MAX_RESULT_BYTES = 1 << 20
+
+
 def isolated_env(airflow_home: Path, tree: Path) -> dict[str, str]:
-    """The environment of every validation subprocess: no AIRFLOW_* from this process (no real
-    metadata DB, connections or variables), a fresh AIRFLOW_HOME, the patched tree first on the path."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
-    env.update(
+    """Validation's own variables for every sandboxed process (the sandbox adds its allow-list
+    and nothing else of this process): a fresh AIRFLOW_HOME (no real metadata DB, connections or
+    variables), the patched tree first on the path."""
+    return dict(
         AIRFLOW_HOME=str(airflow_home),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__CORE__UNIT_TEST_MODE="True",
         AIRFLOW__CORE__DAGS_FOLDER=str(tree),
-        PYTHONPATH=os.pathsep.join(filter(None, [str(tree), env.get("PYTHONPATH", "")])),
+        PYTHONPATH=str(tree),
         PYTHONDONTWRITEBYTECODE="1",
     )
-    return env
 
 
-def _run_dag(tree: Path, dag_rel: str, event: FailureEvent, env: dict[str, str], timeout: float) -> tuple[dict, str]:
-    """Import the DAG file (and replay the task) in a subprocess: (runner result, output)."""
-    with tempfile.TemporaryDirectory(prefix="patchit-run-") as scratch:
-        out = Path(scratch) / "result.json"
-        args = [sys.executable, str(RUNNER), str(tree / dag_rel), event.pipeline_id, event.task_id or "", str(tree), str(out)]
-        status, output = run_bounded(args, cwd=tree, timeout=timeout, env=env)
-        if out.is_file():
-            return json.loads(out.read_text(encoding="utf-8")), output
-    reason = "timed out" if status is None else f"exited with status {status}"
+def _read_result(path: Path, private: Path) -> dict | None:
+    """The runner's result file, written inside the sandbox: a regular file where it should be
+    (no link out of the private directory), at most MAX_RESULT_BYTES, of the expected shape."""
+    try:
+        if Path(os.path.realpath(path)) != path or not str(path).startswith(str(private) + os.sep):
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as handle:
+            if not os.path.isfile(path):
+                return None
+            result = json.loads(handle.read(MAX_RESULT_BYTES))
+    except (OSError, ValueError):
+        return None
+    imported = result.get("import") if isinstance(result, dict) else None
+    replay = result.get("replay")
+    if not isinstance(imported, dict) or not isinstance(imported.get("ok"), bool) or not isinstance(imported.get("detail"), str):
+        return None
+    if replay is not None and not (isinstance(replay, dict) and isinstance(replay.get("status"), str)):
+        return None
+    return result
+
+
+def _run_dag(box: Sandbox, tree: Path, dag_rel: str, event: FailureEvent, env: dict[str, str], timeout: float) -> tuple[dict, str]:
+    """Import the DAG file (and replay the task) in a sandboxed subprocess: (runner result, output)."""
+    run_dir = box.private / f"run-{uuid.uuid4().hex[:12]}"
+    run_dir.mkdir()
+    out = run_dir / "result.json"
+    args = [sys.executable, str(RUNNER), str(tree / dag_rel), event.pipeline_id, event.task_id or "", str(tree), str(out)]
+    status, output = box.run(args, cwd=tree, timeout=timeout, env=env)
+    result = _read_result(out, box.private)
+    if result is not None:
+        return result, output
+    reason = "timed out" if status is None else f"exited with status {status} without a readable result"
     return {"import": {"ok": False, "detail": f"the DAG runner {reason}"}, "replay": None}, output
 
 
@@ -72,6 +108,8 @@ def _apply(tree: Path, diff: str, check_only: bool = False) -> CheckResult | Non
     """None when the diff applies, else the failed `apply` check."""
     try:
         apply_diff(tree, diff, check_only=check_only)
+    except UnsafeDiff as exc:
+        return CheckResult(name="apply", passed=False, output=bounded(str(exc)))
     except git.GitCommandError as exc:
         return CheckResult(name="apply", passed=False, output=bounded(str(exc.stderr or exc)))
     return None
@@ -113,47 +151,85 @@ def _replay_check(baseline: dict | None, patched: dict | None, error_type: str |
 def validate(
     proposal: PatchProposal, event: FailureEvent, triage: Triage, repo_root: Path, settings: PatchitSettings
 ) -> ValidationResult:
-    """Run every check on `proposal` in a throwaway tree; passed = all checks passed."""
+    """Run every check on `proposal` in a throwaway tree; passed = all checks passed (without a
+    sandbox: the static checks, see the module's docstring)."""
     root = Path(repo_root)
     decision = check_policy(proposal, triage, root, check_command=settings.check_command)
     checks = [CheckResult(name="policy", passed=decision.allowed, output=bounded("\n".join(decision.violations) or "allowed"))]
     if not decision.allowed:
         return ValidationResult(passed=False, checks=checks, replay="not_possible", policy=decision)
+    # Defence in depth, whatever the policy says: git's own files are refused before any write.
+    refused = diff_git_problems(proposal.diff, root)
+    if refused:
+        output = "refused before anything was written: " + "; ".join(refused)
+        checks.append(CheckResult(name="apply", passed=False, output=bounded(output)))
+        return ValidationResult(passed=False, checks=checks, replay="not_possible", policy=decision)
+    unavailable = probe(settings.sandbox_bwrap)
+    if unavailable:
+        return _static_only(proposal, root, checks, decision, settings, unavailable)
     timeout = settings.validation_timeout
+    limits = Limits(memory_mb=settings.sandbox_memory_mb, cpu_seconds=math.ceil(2 * timeout) + 10,
+                    processes=settings.sandbox_max_processes)
     dag_rel = map_path(event.code_path, root) if event.code_path else None
-    with scratch_tree(root) as tree, tempfile.TemporaryDirectory(prefix="patchit-home-") as home:
-        env = isolated_env(Path(home), tree)
+    with scratch_tree(root) as tree, tempfile.TemporaryDirectory(prefix="patchit-sandbox-") as private:
+        box = Sandbox(tree=tree, private=Path(private), bwrap=settings.sandbox_bwrap, allow_env=settings.sandbox_env, limits=limits)
+        (box.private / "airflow").mkdir()
+        env = isolated_env(box.private / "airflow", tree)
         baseline = None
         changed = sorted({patched.path for patched in PatchSet(proposal.diff)})
-        dbt = DbtValidation(tree, root, changed, env, timeout)
-        try:
-            failed = _apply(tree, proposal.diff, check_only=True)
-            if failed is None:
-                # The unpatched runs come first, in the same tree, before the patch lands.
-                if dag_rel and event.task_id and (tree / dag_rel).is_file():
-                    baseline = _run_dag(tree, dag_rel, event, env, timeout)[0].get("replay")
-                dbt.run_baseline()
-                failed = _apply(tree, proposal.diff)
-            if failed is not None:
-                return ValidationResult(passed=False, checks=[*checks, failed], replay="not_possible", policy=decision)
-            checks, replay = _checks_after_apply(checks, tree, changed, dag_rel, event, env, baseline, dbt, settings)
-        finally:
-            dbt.close()
+        dbt = DbtValidation(tree, root, changed, env, timeout, box)
+        failed = _apply(tree, proposal.diff, check_only=True)
+        if failed is None:
+            # The unpatched runs come first, in the same tree, before the patch lands.
+            if dag_rel and event.task_id and (tree / dag_rel).is_file():
+                baseline = _run_dag(box, tree, dag_rel, event, env, timeout)[0].get("replay")
+            dbt.run_baseline()
+            failed = _apply(tree, proposal.diff)
+        if failed is not None:
+            return ValidationResult(passed=False, checks=[*checks, failed], replay="not_possible", policy=decision, sandboxed=True)
+        checks, replay = _checks_after_apply(checks, box, changed, dag_rel, event, env, baseline, dbt, settings)
     passed = all(check.passed for check in checks)
-    return ValidationResult(passed=passed, checks=checks, replay=replay, policy=decision)
+    return ValidationResult(passed=passed, checks=checks, replay=replay, policy=decision, sandboxed=True)
+
+
+def _static_only(
+    proposal: PatchProposal, root: Path, checks: list[CheckResult], decision, settings: PatchitSettings, why: str
+) -> ValidationResult:
+    """No working sandbox: apply and compile only, nothing of the patch is executed."""
+    with scratch_tree(root) as tree:
+        failed = _apply(tree, proposal.diff)
+        if failed is not None:
+            checks = [*checks, failed]
+        else:
+            changed = sorted({patched.path for patched in PatchSet(proposal.diff)})
+            checks = [*checks, CheckResult(name="apply", passed=True, output=f"{len(changed)} file(s) patched: {', '.join(changed)}"),
+                      _compile(tree, changed)]
+    skipped = "the DAG import, the replay, dbt and the check command"
+    if settings.sandbox == "required":
+        note = f"not run: {why}. [patchit] sandbox = required, so the patch is not validated without a sandbox."
+        checks.append(CheckResult(name="sandbox", passed=False, output=note))
+        return ValidationResult(passed=False, checks=checks, replay="not_possible", policy=decision, sandboxed=False)
+    note = (f"not run: {why}. Nothing of the patch was executed ({skipped} were skipped): "
+            "static checks only (policy, apply, compile), so a person must approve before it is published.")
+    checks.append(CheckResult(name="sandbox", passed=False, output=note))
+    passed = all(check.passed for check in checks if check.name != "sandbox")
+    reason = f"validated by static checks only, without a sandbox ({why}): the patched code was never run"
+    return ValidationResult(passed=passed, checks=checks, replay="not_possible", policy=decision, sandboxed=False,
+                            approval_reason=reason if passed else None)
 
 
 def _checks_after_apply(
-    checks: list[CheckResult], tree: Path, changed: list[str], dag_rel: str | None, event: FailureEvent,
+    checks: list[CheckResult], box: Sandbox, changed: list[str], dag_rel: str | None, event: FailureEvent,
     env: dict[str, str], baseline: dict | None, dbt: DbtValidation, settings: PatchitSettings,
 ) -> tuple[list[CheckResult], ReplayKind]:
     """The checks on the patched tree, and the replay verdict."""
+    tree = box.tree
     timeout = settings.validation_timeout
     replay: ReplayKind = "checks_only"
     checks.append(CheckResult(name="apply", passed=True, output=f"{len(changed)} file(s) patched: {', '.join(changed)}"))
     checks.append(_compile(tree, changed))
     if dag_rel and (tree / dag_rel).is_file():
-        result, output = _run_dag(tree, dag_rel, event, env, timeout)
+        result, output = _run_dag(box, tree, dag_rel, event, env, timeout)
         imported = result["import"]
         detail = imported["detail"] if imported["ok"] else f"{imported['detail']}\n{output}"
         checks.append(CheckResult(name="import", passed=imported["ok"], output=bounded(detail)))
@@ -165,7 +241,7 @@ def _checks_after_apply(
     if dbt_fixed and replay == "checks_only":
         replay = "reproduced_and_fixed"
     if settings.check_command:
-        status, output = run_bounded(settings.check_command, cwd=tree, timeout=timeout, env=env, shell=True)
+        status, output = box.run(settings.check_command, cwd=tree, timeout=timeout, env=env, shell=True)
         verdict = "timed out" if status is None else f"exit status {status}"
         checks.append(CheckResult(name="check", passed=status == 0, output=bounded(f"$ {settings.check_command} ({verdict})\n{output}")))
     return checks, replay

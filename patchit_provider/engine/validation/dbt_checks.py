@@ -7,10 +7,11 @@ files' nodes with their parents and tests (check `dbt_build`). Parents are built
 worktree has an empty warehouse: a model cannot be built before the models and seeds it refs.
 A change to macros or project files can affect any node, so it builds the whole project.
 
-dbt's target and log directories go to a temporary directory, never into the user's repository;
-the profile comes from the project's own profiles.yml when it has one, else DBT_PROFILES_DIR (or
-dbt's default). A relative DuckDB path resolves inside the scratch tree. A profile that points at
-a shared warehouse is built into: PATCHIT's profile for validation must be a development target.
+dbt runs in the validation's sandbox (sandbox.py): no network, so only a local warehouse (DuckDB)
+can be built, and only the project's own profiles.yml is visible (a DBT_PROFILES_DIR elsewhere on
+the host is not mounted). dbt's target and log directories go to the sandbox's private
+directory, never into the user's repository. A relative DuckDB path resolves inside the scratch
+tree.
 
 When dbt is not installed where PATCHIT validates, the dbt checks fail: a dbt change that dbt
 never saw is not validated, and must not pass on the other checks alone.
@@ -24,12 +25,12 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from patchit_provider.engine.models import CheckResult
-from patchit_provider.engine.validation.workspace import bounded, run_bounded
+from patchit_provider.engine.validation.sandbox import Sandbox
+from patchit_provider.engine.validation.workspace import bounded
 
 DBT_MISSING = "dbt is not installed where PATCHIT validates"
 PROJECT_FILE = "dbt_project.yml"
@@ -102,17 +103,17 @@ def _prepare(tree: Path, root: Path, project: DbtProject) -> None:
 
 
 def run_dbt(
-    tree: Path, project: DbtProject, command: str, env: dict[str, str], timeout: float, scratch: Path
+    box: Sandbox, project: DbtProject, command: str, env: dict[str, str], timeout: float, scratch: Path
 ) -> tuple[int | None, str, str]:
     """(exit status or None on timeout, bounded output, the command line shown in the check)."""
     dbt = find_dbt()
-    directory = tree / project.path
+    directory = box.tree / project.path
     args = [command, "--project-dir", str(directory), *_profiles_dir(directory, env)]
     args += ["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")]
     if command == "build" and project.selectors():
         args += ["--select", *project.selectors()]
     env = {**env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false", "DBT_PRINTER_WIDTH": "100"}
-    status, output = run_bounded([*dbt, "--no-use-colors", *args], cwd=directory, timeout=timeout, env=env)
+    status, output = box.run([*dbt, "--no-use-colors", *args], cwd=directory, timeout=timeout, env=env)
     shown = " ".join(["dbt", command, *(["--select", *project.selectors()] if command == "build" else [])])
     return status, output, f"$ {shown} (in {project.path or '.'})"
 
@@ -124,18 +125,14 @@ def _verdict(status: int | None) -> str:
 class DbtValidation:
     """The dbt side of one validation: a baseline build before the patch lands, then the checks."""
 
-    def __init__(self, tree: Path, root: Path, changed: list[str], env: dict[str, str], timeout: float):
-        self.tree, self.root, self.env, self.timeout = Path(tree), Path(root), env, timeout
+    def __init__(self, tree: Path, root: Path, changed: list[str], env: dict[str, str], timeout: float, box: Sandbox):
+        self.tree, self.root, self.env, self.timeout, self.box = Path(tree), Path(root), env, timeout, box
         self.projects = dbt_projects(self.tree, changed)
         self.installed = _available(find_dbt()) if self.projects else False
         self.baseline: dict[str, int | None] = {}
-        self._scratch = tempfile.TemporaryDirectory(prefix="patchit-dbt-")
-
-    def close(self) -> None:
-        self._scratch.cleanup()
 
     def _dir(self, project: DbtProject, kind: str) -> Path:
-        path = Path(self._scratch.name) / (project.path.replace("/", "_") or "_root") / kind
+        path = self.box.private / "dbt" / (project.path.replace("/", "_") or "_root") / kind
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -145,7 +142,7 @@ class DbtValidation:
             return
         for project in self.projects:
             _prepare(self.tree, self.root, project)
-            status, _, _ = run_dbt(self.tree, project, "build", self.env, self.timeout, self._dir(project, "baseline"))
+            status, _, _ = run_dbt(self.box, project, "build", self.env, self.timeout, self._dir(project, "baseline"))
             self.baseline[project.path] = status
 
     def checks(self) -> tuple[list[CheckResult], bool]:
@@ -161,13 +158,13 @@ class DbtValidation:
         for project in self.projects:
             _prepare(self.tree, self.root, project)
             scratch = self._dir(project, "patched")  # shared: the build reuses the parse's manifest
-            status, output, shown = run_dbt(self.tree, project, "parse", self.env, self.timeout, scratch)
+            status, output, shown = run_dbt(self.box, project, "parse", self.env, self.timeout, scratch)
             checks.append(CheckResult(name="dbt_parse", passed=status == 0, output=bounded(f"{shown} ({_verdict(status)})\n{output}")))
             if status != 0:
                 checks.append(CheckResult(name="dbt_build", passed=False, output=f"not run: dbt parse failed in {project.path or '.'}"))
                 fixed = False
                 continue
-            status, output, shown = run_dbt(self.tree, project, "build", self.env, self.timeout, scratch)
+            status, output, shown = run_dbt(self.box, project, "build", self.env, self.timeout, scratch)
             before = self.baseline.get(project.path)
             reproduced = before not in (None, 0)  # a timeout reproduces nothing
             seen = "not run" if project.path not in self.baseline else ("failed, " if reproduced else "") + _verdict(before)

@@ -19,9 +19,13 @@ from typing import Iterator
 
 import git
 
-from patchit_provider.engine.patching.gitcmd import run_git
+from patchit_provider.engine.patching.gitcmd import diff_git_problems, run_git
 
 MAX_OUTPUT = 4000
+
+
+class UnsafeDiff(ValueError):
+    """A diff that would write git's own files or links: refused before anything is written."""
 
 
 def has_commit(root: Path) -> bool:
@@ -46,11 +50,7 @@ def scratch_tree(repo_root: Path) -> Iterator[Path]:
             shutil.copytree(root, tree, symlinks=True, ignore=shutil.ignore_patterns(".git", "__pycache__"))
         yield tree
     finally:
-        if is_worktree:
-            try:
-                run_git(root, "worktree", "remove", "--force", str(tree))
-            except git.GitCommandError:
-                pass  # the directory goes below; prune then drops the metadata
+        # No `worktree remove`: it would run git in a tree that patched code may have changed.
         shutil.rmtree(base, ignore_errors=True)
         if is_worktree:
             run_git(root, "worktree", "prune")
@@ -58,7 +58,10 @@ def scratch_tree(repo_root: Path) -> Iterator[Path]:
 
 def apply_diff(tree: Path, diff: str, check_only: bool = False, index: bool = False) -> None:
     """Apply a diff in a scratch tree, all or nothing (raises git.GitCommandError); `index`
-    stages it too, ready to commit."""
+    stages it too, ready to commit. Raises UnsafeDiff for git's own paths or links."""
+    problems = diff_git_problems(diff, tree)
+    if problems:
+        raise UnsafeDiff("refused before anything was written: " + "; ".join(problems))
     run_git(tree, "apply", "--check", "--whitespace=nowarn", "-", stdin=diff)
     if not check_only:
         run_git(tree, "apply", "--whitespace=nowarn", *(["--index"] if index else []), "-", stdin=diff)
