@@ -28,6 +28,8 @@ class ApprovalAndPublishing:
         """Whether policy makes this incident wait for a person; only a validated patch can."""
         if incident.state is not IncidentState.VALIDATED or incident.patch is None:
             return False
+        if incident.validation is not None and incident.validation.approval_reason:
+            return True  # e.g. validated without a sandbox: whatever the approval setting
         if self.settings.approval == "below_confidence":
             confidence = incident.triage.confidence if incident.triage else 0.0
             return confidence < self.settings.approval_confidence
@@ -43,8 +45,9 @@ class ApprovalAndPublishing:
     def request_approval(self, incident_id: str) -> Incident:
         incident = self.load(incident_id)
         confidence = incident.triage.confidence if incident.triage else None
-        self.audit(incident, AuditKind.APPROVAL_REQUESTED, f"approval policy '{self.settings.approval}'",
-                   policy=self.settings.approval, confidence=confidence)
+        forced = incident.validation.approval_reason if incident.validation else None
+        self.audit(incident, AuditKind.APPROVAL_REQUESTED, forced or f"approval policy '{self.settings.approval}'",
+                   policy=self.settings.approval, confidence=confidence, reason=forced)
         return incident
 
     def record_approval(self, incident_id: str, approved: bool, by: str, reason: str = "") -> Incident:
