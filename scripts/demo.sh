@@ -195,7 +195,7 @@ main() {
         serve)
             command -v git >/dev/null || die "git is required"
             command -v setsid >/dev/null || die "setsid (util-linux) is required"
-            bash "$ROOT/scripts/setup.sh"
+            bash "$ROOT/scripts/setup.sh" && bash "$ROOT/scripts/sandbox-deps.sh"
             load_env
             prepare
             start_airflow
@@ -203,7 +203,7 @@ main() {
         start)
             command -v git >/dev/null || die "git is required"
             command -v setsid >/dev/null || die "setsid (util-linux) is required"
-            bash "$ROOT/scripts/setup.sh"
+            bash "$ROOT/scripts/setup.sh" && bash "$ROOT/scripts/sandbox-deps.sh"
             load_env
             prepare
             start_airflow

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh && bash scripts/browser-deps.sh
+bash scripts/sandbox-deps.sh  # bubblewrap: validation runs patched code only in its sandbox
 
 # A real PostgreSQL on 127.0.0.1 for the store's tests; stopped again on exit.
 pg_env=$(bash scripts/postgres.sh start)
