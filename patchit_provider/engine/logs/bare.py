@@ -59,4 +59,7 @@ def bare_error(lines: list[str], is_wrapper=lambda error: False) -> ErrorInfo | 
     for error in reversed(found):
         if not is_wrapper(error):
             return error
+    if not found and frames:  # a traceback cut before its exception line: its frames still localize
+        return ErrorInfo(type="Traceback", message="(the traceback ends without its exception line)",
+                         traceback="\n".join(f'  File "{f.path}", line {f.line}' for f in frames), frames=frames)
     return found[-1] if found else None

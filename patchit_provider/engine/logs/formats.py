@@ -206,7 +206,8 @@ class BlockScanner:
         self._block = None
 
 
-_DBT_PATH = re.compile(r"\(((?:[\w.-]+/)*[\w.-]+\.(?:sql|yml|yaml|py|csv))\)")
+_DBT_PATH = re.compile(r"\(((?:[\w.-]+[/\\])*[\w.-]+\.(?:sql|yml|yaml|py|csv))\)"
+                       r"|\bgiven in ((?:[\w.-]+[/\\])*[\w.-]+\.(?:sql|yml|yaml|py|csv)):?")
 
 
 def dbt_scanner() -> BlockScanner:
@@ -221,7 +222,7 @@ def dbt_error(block: list[str]) -> ErrorInfo:
     match = DBT_ERROR.match(block[0])
     assert match is not None
     details = [line.strip() for line in block[1:] if line.strip()]
-    path = match["path"] or next((m.group(1) for m in map(_DBT_PATH.search, details) if m), None)
+    path = match["path"] or next((m.group(1) or m.group(2) for m in map(_DBT_PATH.search, details) if m), None)
     frames = [Frame(path=path, function=match["name"])] if path else []
     kind = match["kind"]
     return ErrorInfo(

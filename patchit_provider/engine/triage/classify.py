@@ -216,12 +216,14 @@ def _culprit(evidence: Evidence, category: Category, message: str = "", error_ty
             if pipeline is not None:
                 return Culprit(path=pipeline.path, line=None)
         return None
-    dag = localize.broken_dag(message + "\n" + evidence.log_excerpt[-20_000:])
-    if dag is not None:
-        line = next((f.line for f in reversed(frames) if f.path == dag), None)
-        return Culprit(path=dag, line=line)
     frame = localize.user_frame(frames)
-    return Culprit(path=frame.path, line=frame.line) if frame is not None else None
+    if frame is not None:
+        return Culprit(path=frame.path, line=frame.line)
+    dag = localize.broken_dag(message + "\n" + evidence.log_excerpt[-20_000:])
+    if dag is not None:  # a DAG import error without frames: the line CPython names, if any
+        where = next((m for m in _FILE_LINE.finditer(message) if PurePosixPath(dag.replace("\\", "/")).name == m.group(1)), None)
+        return Culprit(path=dag, line=int(where.group(2)) if where else None)
+    return None
 
 
 _SCHEMA = (Category.SCHEMA_MISSING_COLUMN, Category.SCHEMA_MISSING_RELATION)

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path, PurePosixPath
 
 from patchit_provider.engine.models import Culprit, Frame
@@ -29,16 +30,27 @@ DIALECTS = ("duckdb", "postgres", "snowflake")
 # checkout, the official image's /opt/airflow/airflow): never the user's code.
 _AIRFLOW_CODE = re.compile(r"(?:^|/)airflow/(?:models|operators|sensors|utils|sdk|jobs|executors|task|cli|dag_processing|"
                            r"serialization|execution_time|providers|hooks|api|bases|definitions)/|(?:^|/)(?:task-sdk|airflow-core)/src/")
+_LIB = re.compile(r"(?:^|/)[Ll]ib/([\w.]+?)(?:\.py)?(?:/|$)")
 _SQL_PATH = re.compile(r"(?<![\w/.-])((?:[A-Za-z]:)?[\w./@~+-]*[\w-]\.sql)\b")
 _BROKEN_DAG = re.compile(r"Broken DAG: \[(?P<a>[^\]]+\.py)\]|Failed to import: (?P<b>\S+\.py)|\[(?P<c>\S+\.py)\] (?:Traceback|\w+Error:)")
 
 
+def _stdlib(path: str) -> bool:
+    """`C:/Python37/lib/_strptime.py`, `anaconda3/lib/json/decoder.py`: a `lib/` folder whose next
+    part is a standard-library module (sys.stdlib_module_names), wherever Python is installed."""
+    match = _LIB.search(path)
+    return bool(match) and match.group(1).split(".")[0] in sys.stdlib_module_names
+
+
 def user_frame(frames: list[Frame]) -> Frame | None:
     """The innermost frame of the user's code, as written: a Python file outside installed
-    packages, the standard library and Airflow; JVM frames (`Dataset.scala`) never."""
+    packages, the standard library and Airflow; compiled extension sources (`parsers.pyx`) and
+    JVM frames (`Dataset.scala`) never."""
     for frame in reversed(frames):
         path = frame.path.replace("\\", "/")
-        if not path or path.startswith("<") or is_foreign(path) or _AIRFLOW_CODE.search(path):
+        if not path or path.startswith("<") or is_foreign(path) or _AIRFLOW_CODE.search(path) or _stdlib(path):
+            continue
+        if path.endswith((".pyx", ".pxi", ".pxd")):
             continue
         if not path.endswith((".py", ".sql", ".yml", ".yaml")) and "/" not in path:
             continue  # a JVM frame's bare file name

@@ -138,6 +138,13 @@ RULES: list[TextRule] = [
     _r(r"did not complete within the designated timeout|timed out after \d+|Timeout of \d+(?:\.\d+)?\s*(?:s|seconds|ms)? (?:exceeded|reached)|Deadline of \d+(?:\.\d+)?s exceeded|operation took too long",
        C.INFRA_TIMEOUT, 0.8, "https://docs.getdbt.com/docs/core/connect-data-platform/bigquery-setup#job_execution_timeout_seconds",
        "an operation exceeded its time limit"),
+    # --- Arrow and pandas conversion messages (arrow/python/pyarrow/src/arrow/python/python_to_arrow.cc,
+    #     pandas/core/reshape/merge.py) ----------------------------------------------------------
+    _r(r"Could not convert .{0,200}? with type \w+: tried to convert to|Conversion failed for column|You are trying to merge on \w+ and \w+ columns|cannot safely cast non-equivalent|Unable to parse string .* at position|Integer column has NA values",
+       C.DATA_TYPE_MISMATCH, 0.9, "https://github.com/apache/arrow/blob/main/python/pyarrow/src/arrow/python/python_to_arrow.cc; https://github.com/pandas-dev/pandas/blob/main/pandas/core/reshape/merge.py",
+       "values do not have the type the reader or merge expects"),
+    _r(r"does not have sufficient permissions|Insufficient permissions|not authorized to perform|is not authorized to access|lacks? (?:the )?(?:required )?permissions?",
+       C.INFRA_AUTH, 0.85, PG_MSG, "the account lacks a permission"),
     _r(r"Not found: (?:Table|View|Dataset) [\w:.\-`\"<>]+", C.SCHEMA_MISSING_RELATION, 0.85, BIGQUERY, "the BigQuery table or dataset does not exist"),
     _r(r"IO Error: No files found that match the pattern|No files found that match", C.UPSTREAM_FAILED, 0.85, DUCKDB, "no input file matches the path"),
 ]

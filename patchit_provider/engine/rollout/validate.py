@@ -1,0 +1,274 @@
+"""Reading a spec and validating a plan: every problem is one readable sentence.
+
+`read_spec` turns the pydantic errors of a raw spec into sentences (a user reads them in the
+CLI's `problems`), `spec_problems` adds what one field cannot see (duplicate ids, sizes of 0 or
+over 100%, windows), and `evaluate` computes a plan's figures from explicit waves and decides
+`valid`: the planner, edits and the model planner all end here, so one set of rules holds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError
+
+from patchit_provider.engine.models import (
+    ApprovalPoint,
+    GateAction,
+    PlanAuthor,
+    PlanEdit,
+    RolloutMember,
+    RolloutPlan,
+    RolloutSpec,
+    RolloutWave,
+    utcnow,
+)
+from patchit_provider.engine.rollout import budget, durations
+from patchit_provider.engine.rollout.schedule import schedule_waves
+
+SPEC_KEYS = frozenset(RolloutSpec.model_fields)
+MEMBER_KEYS = frozenset(RolloutMember.model_fields)
+
+
+def read_spec(data: Any) -> tuple[RolloutSpec | None, list[str], list[str]]:
+    """(spec or None, problems, notes). Unknown keys are allowed by the contract: named in notes."""
+    if not isinstance(data, Mapping):
+        return None, [f"The spec must be a JSON object, not {type(data).__name__}."], []
+    notes = [f"Unknown key {key!r} ignored." for key in data if key not in SPEC_KEYS]
+    members = data.get("members")
+    if isinstance(members, list):
+        extra = sorted({k for m in members if isinstance(m, Mapping) for k in m if k not in MEMBER_KEYS})
+        notes += [f"Unknown member key {key!r} ignored." for key in extra]
+    try:
+        spec = RolloutSpec.model_validate(dict(data))
+    except ValidationError as exc:
+        return None, _sentences(exc), notes
+    return spec, spec_problems(spec), notes
+
+
+UNION_BRANCHES = frozenset({"int", "constrained-str", "str"})
+
+
+def _sentences(exc: ValidationError) -> list[str]:
+    """One sentence per place in the spec; a count-or-"P%" union reports once, not per branch."""
+    problems: dict[str, str] = {}
+    for error in exc.errors(include_url=False):
+        loc = list(error["loc"])
+        union = bool(loc) and loc[-1] in UNION_BRANCHES
+        where = _where(loc[:-1] if union else loc)
+        if where in problems:
+            continue
+        got = error.get("input")
+        if union:
+            text = f'{where} must be a whole count or a percentage like "10%" (got {_show(got)})'
+        else:
+            text = _sentence(where, error["type"], error.get("ctx") or {}, got, error["msg"])
+        problems[where] = text[0].upper() + text[1:] + "."
+    return list(problems.values())
+
+
+def _sentence(where: str, kind: str, ctx: dict[str, Any], got: Any, msg: str) -> str:
+    if kind == "missing":
+        return f"{where} is required"
+    if kind == "greater_than_equal":
+        return f"{where} must be at least {ctx.get('ge')} (got {_show(got)})"
+    if kind == "less_than_equal":
+        return f"{where} must be at most {ctx.get('le')} (got {_show(got)})"
+    if kind in ("too_short", "string_too_short") and isinstance(got, str):
+        return f"{where} must not be empty"
+    if kind in ("too_short", "string_too_short"):
+        return f"{where} needs at least {ctx.get('min_length')} item(s)"
+    if kind in ("too_long", "string_too_long"):
+        return f"{where} is too long (at most {ctx.get('max_length')})"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{where} must be a whole number (got {_show(got)})"
+    if kind == "timezone_aware":
+        return f"{where} must carry a time zone, e.g. 2026-12-01T22:00:00Z (got {_show(got)})"
+    if kind == "enum":
+        return f"{where} must be one of {ctx.get('expected')} (got {_show(got)})"
+    return f"{where}: {msg} (got {_show(got)})"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _where(loc: Sequence[Any]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int) and parts:
+            parts[-1] += f"[{item}]"
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "the spec"
+
+
+def spec_problems(spec: RolloutSpec) -> list[str]:
+    problems: list[str] = []
+    total = len(spec.members)
+    if total == 0:
+        problems.append("The spec has no members: there is nothing to roll out.")
+    for member_id, count in sorted(Counter(m.id for m in spec.members).items()):
+        if count > 1:
+            problems.append(f"Member id {member_id!r} appears {count} times; ids must be unique.")
+    for i, size in enumerate(spec.waves):
+        problems += _size_problems(f"waves[{i}]", size, allow_zero=False)
+    problems += _size_problems("max_errors", spec.max_errors, allow_zero=True)
+    for i, gate in enumerate(spec.gates):
+        if gate.on_success is GateAction.ABORT:
+            problems.append(f"gates[{i}].on_success cannot be abort: a wave without failures continues or pauses.")
+    for i, window in enumerate(spec.windows):
+        problems += _window_problems(i, window)
+    if spec.deadline is not None and spec.start_at is not None and spec.deadline <= spec.start_at:
+        problems.append(f"The deadline {spec.deadline.isoformat()} is not after start_at {spec.start_at.isoformat()}.")
+    return problems
+
+
+def _size_problems(where: str, value: int | str, *, allow_zero: bool) -> list[str]:
+    if isinstance(value, str):
+        pct = budget.percent(value)
+        if pct > 100:
+            return [f"{where} is {value.strip()}: a percentage cannot exceed 100%."]
+        if pct == 0 and not allow_zero:
+            return [f"{where} is {value.strip()}: a wave needs at least 1 member."]
+        return []
+    if value < 0:
+        return [f"{where} is {value}: it cannot be negative."]
+    if value == 0 and not allow_zero:
+        return [f"{where} is 0: a wave needs at least 1 member."]
+    return []
+
+
+def _window_problems(i: int, window) -> list[str]:
+    once = window.start is not None or window.end is not None
+    daily = window.daily_start is not None or window.daily_end is not None
+    if once == daily:
+        return [f"windows[{i}] needs either start and end, or daily_start and daily_end (not both, not neither)."]
+    if once:
+        if window.start is None or window.end is None:
+            return [f"windows[{i}] needs both start and end."]
+        if window.end <= window.start:
+            return [f"windows[{i}] ends at or before it starts."]
+        if window.cutoff_seconds >= (window.end - window.start).total_seconds():
+            return [f"windows[{i}]: the cutoff ({window.cutoff_seconds} s) leaves no time in the window."]
+        if window.days:
+            return [f"windows[{i}]: days apply to daily windows only."]
+        return []
+    if window.daily_start is None or window.daily_end is None:
+        return [f"windows[{i}] needs both daily_start and daily_end."]
+    try:
+        ZoneInfo(window.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return [f"windows[{i}]: unknown time zone {window.timezone!r}."]
+    h1, m1 = map(int, window.daily_start.split(":"))
+    h2, m2 = map(int, window.daily_end.split(":"))
+    length = ((h2 * 60 + m2) - (h1 * 60 + m1)) % (24 * 60) or 24 * 60
+    if window.cutoff_seconds >= length * 60:
+        return [f"windows[{i}]: the cutoff ({window.cutoff_seconds} s) leaves no time in the window."]
+    return []
+
+
+def wave_problems(spec: RolloutSpec, waves: Sequence[Sequence[str]]) -> list[str]:
+    """The invariants of explicit waves: each member in exactly one wave, no empty wave."""
+    problems: list[str] = []
+    known = {m.id for m in spec.members}
+    placed = Counter(member for wave in waves for member in wave)
+    for i, wave in enumerate(waves):
+        if not wave:
+            problems.append(f"Wave {i} is empty; every wave needs at least 1 member.")
+    for member, count in sorted(placed.items()):
+        if member not in known:
+            problems.append(f"Wave member {member!r} is not a member of the spec.")
+        elif count > 1:
+            problems.append(f"Member {member!r} is in {count} waves; each member belongs to exactly one.")
+    missing = sorted(known - set(placed))
+    if missing:
+        problems.append(f"{len(missing)} member(s) are in no wave: {', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}.")
+    return problems
+
+
+def evaluate(
+    spec: RolloutSpec,
+    waves: Sequence[Sequence[str]],
+    *,
+    now: datetime | None = None,
+    policy_max_failures: int | None = None,
+    notes: Sequence[str] = (),
+    author: PlanAuthor | None = None,
+    version: int = 1,
+    parent_version: int | None = None,
+    edited_by: str | None = None,
+    edits: Sequence[PlanEdit] = (),
+) -> RolloutPlan:
+    """The plan for these explicit waves: figures, schedule, and `valid` with its reasons."""
+    notes = list(notes)
+    problems = spec_problems(spec) + wave_problems(spec, waves)
+    limits = [x for x in (policy_max_failures, spec.policy_max_failures) if x is not None]
+    policy = min(limits) if limits else None
+    common: dict[str, Any] = dict(
+        deadline=spec.deadline, approval_points=spec.approval_points, risk_level=spec.risk_level,
+        rationale=spec.rationale, assumptions=list(spec.assumptions), generated_by=author or PlanAuthor(),
+        version=version, parent_version=parent_version, edited_by=edited_by, edits=list(edits), spec=spec,
+        policy_max_failures=policy, max_concurrency=spec.max_concurrency, bake_seconds=spec.bake_seconds,
+    )
+    if problems:
+        return RolloutPlan(valid=False, problems=problems, notes=notes, **common)
+
+    total = len(spec.members)
+    max_errors = budget.max_errors_count(spec.max_errors, total)
+    worst = budget.worst_case_failures(max_errors, spec.max_concurrency, total)
+    estimates, sources = durations.member_estimates(spec)
+    unknown = sorted(m for m, s in estimates.items() if s is None)
+    if unknown:
+        text = (f"{len(unknown)} member(s) have no duration estimate (no seconds, no duration_history, no "
+                f"member_seconds): {', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}")
+        if spec.windows or spec.deadline:
+            problems.append(text[0].upper() + text[1:] + "; the windows and the deadline cannot be checked.")
+        else:
+            notes.append(text + "; counted as 0 seconds.")
+    seconds = {m: s or 0 for m, s in estimates.items()}
+    by_source = Counter(sources.values())
+    if by_source.get("p50") or by_source.get("p90"):
+        notes.append(f"{by_source.get(spec.duration_percentile)} member duration(s) estimated as the "
+                     f"{spec.duration_percentile} of their duration history.")
+    wave_secs = [durations.wave_seconds([seconds[m] for m in wave], spec.max_concurrency) for wave in waves]
+    bake = math.ceil(spec.bake_seconds)
+    figures: dict[str, Any] = dict(
+        max_errors=max_errors, worst_case_failures=worst,
+        min_duration_seconds=durations.min_duration(wave_secs, bake), member_seconds=seconds,
+    )
+    if policy is not None and worst > policy:
+        problems.append(
+            f"The worst case of {worst} failed member(s) (max_errors {max_errors} + max_concurrency "
+            f"{spec.max_concurrency}, capped at {total} members) exceeds the policy limit of {policy}; "
+            "lower max_errors or max_concurrency."
+        )
+    start = spec.start_at or now or utcnow()
+    sched = schedule_waves(wave_secs, bake, start, spec.windows, spec.deadline)
+    problems += sched.problems
+    if ApprovalPoint.BEFORE_PROMOTION in spec.approval_points and len(waves) < 2:
+        notes.append("before_promotion approval has no effect: the plan has a single wave.")
+    if problems:
+        return RolloutPlan(valid=False, problems=problems, notes=notes, **figures, **common)
+    gates = spec.gates
+    plan_waves = [
+        RolloutWave(
+            index=i, members=list(wave), seconds=wave_secs[i], gate=gates[min(i, len(gates) - 1)],
+            approval_before=(i == 0 and ApprovalPoint.BEFORE_FIRST_WAVE in spec.approval_points)
+            or (i == 1 and ApprovalPoint.BEFORE_PROMOTION in spec.approval_points),
+        )
+        for i, wave in enumerate(waves)
+    ]
+    reason = "; ".join(sched.out_of_window) or None
+    return RolloutPlan(
+        valid=True, waves=plan_waves, schedule=sched.waves, start_at=start, finish_at=sched.finish,
+        needs_out_of_window_approval=bool(sched.out_of_window),
+        out_of_window_reason=reason[0].upper() + reason[1:] + "." if reason else None,
+        notes=notes, **figures, **common,
+    )
