@@ -179,6 +179,14 @@ def classify(candidates: list[Candidate], root: Path | None) -> tuple[Finding | 
     return None, None
 
 
+def _in_package(frames: list[Frame]) -> bool:
+    """The innermost frame is an installed package's other than Airflow's own."""
+    if not frames:
+        return False
+    path = frames[-1].path.replace("\\", "/")
+    return is_foreign(path) and "site-packages/airflow/" not in path and "dist-packages/airflow/" not in path
+
+
 def _log_candidates(excerpt: str, count: int = 60) -> list[Candidate]:
     lines = [l for l in excerpt.splitlines() if l.strip()][-count:]
     return [_log_line(l, "\n".join(lines[i + 1 : i + 9])) for i, l in reversed(list(enumerate(lines)))]
@@ -267,6 +275,9 @@ def triage(evidence: Evidence) -> Triage:
         found, matched = classify(_log_candidates(evidence.log_excerpt), root)
         from_log = found is not None
     verdict = found.verdict if found else None
+    if verdict is not None and verdict.kind == "airflow3_removal" and matched is not None and _in_package(matched.frames):
+        verdict = Verdict(Category.DEPENDENCY_MISSING, verdict.confidence, verdict.source,
+                          "an installed package uses an API Airflow removed: that package's version does not support the installed Airflow")
     category = verdict.category if verdict else Category.UNKNOWN
     confidence = verdict.confidence if verdict else 0.2
     if from_log:

@@ -17,9 +17,10 @@ class Verdict:
     source: str
     why: str
     remediation: Remediation | None = None
+    kind: str = ""  # "airflow3_removal": a removed Airflow API; inside an installed package it is that package's incompatibility
 
     def weaker(self, by: float) -> "Verdict":
-        return Verdict(self.category, round(max(0.05, self.confidence - by), 2), self.source, self.why, self.remediation)
+        return Verdict(self.category, round(max(0.05, self.confidence - by), 2), self.source, self.why, self.remediation, self.kind)
 
 
 # A class that only reports that something else failed (AirflowException, DatabaseError, ...):

@@ -51,23 +51,30 @@ class TextRule:
         object.__setattr__(self, "regex", re.compile(self.pattern, re.I | re.S))
 
 
-def _r(pattern: str, category: C, confidence: float, source: str, why: str, remediation: Remediation | None = None) -> TextRule:
-    return TextRule(pattern, Verdict(category, confidence, source, why, remediation))
+def _r(pattern: str, category: C, confidence: float, source: str, why: str, remediation: Remediation | None = None,
+       kind: str = "") -> TextRule:
+    return TextRule(pattern, Verdict(category, confidence, source, why, remediation, kind))
+
+
+AF3 = "airflow3_removal"
 
 
 # Ordered: the most specific messages first.
 RULES: list[TextRule] = [
     # --- Airflow 2 -> 3 removals (a code change fixes them) ----------------------------------
     _r(rf"^(?:KeyError|UndefinedError|jinja2\.exceptions\.UndefinedError): '(?:{_KEYS})'(?: is undefined)?\s*$", C.CODE_ERROR, 0.9,
-       AF_CONTEXT, "a context key removed in Airflow 3 is used", Remediation.PATCH),
+       AF_CONTEXT, "a context key removed in Airflow 3 is used", Remediation.PATCH, AF3),
     _r(r"No module named '(?:airflow\.(?:contrib|operators|sensors|hooks|utils\.dates|utils\.helpers|kubernetes|executors\.\w+_executor|datasets|macros)\b[\w.]*)'",
-       C.CODE_ERROR, 0.85, AF3_UPGRADE, "an Airflow module that was moved or removed in Airflow 3 is imported", Remediation.PATCH),
+       C.CODE_ERROR, 0.85, AF3_UPGRADE, "an Airflow module that was moved or removed in Airflow 3 is imported", Remediation.PATCH, AF3),
     _r(r"cannot import name '\w+' from '(?!airflow\.providers\.)airflow(?:\.[\w.]+)?'", C.CODE_ERROR, 0.8, AF3_UPGRADE,
-       "a name that Airflow moved or removed is imported", Remediation.PATCH),
+       "a name that Airflow moved or removed is imported", Remediation.PATCH, AF3),
+    _r(r"No module named 'airflow\.providers\.cncf\.kubernetes\.(?:operators|triggers)\.kubernetes_pod'", C.CODE_ERROR, 0.85,
+       "https://airflow.apache.org/docs/apache-airflow-providers-cncf-kubernetes/stable/changelog.html (10.0.0: kubernetes_pod modules removed, use .pod)",
+       "a provider module removed in a provider release is imported", Remediation.PATCH),
     _r(r"No module named 'airflow\.providers\.[\w.]+'", C.DEPENDENCY_MISSING, 0.85, AF3_UPGRADE,
        "an Airflow provider package is not installed"),
     _r(r"unexpected keyword argument '(?:schedule_interval|timetable|concurrency|task_concurrency|sla|fail_stop|default_view|orientation|sla_miss_callback|provide_context|execution_date)'",
-       C.CODE_ERROR, 0.9, AF3_UPGRADE, "a DAG or operator argument removed in Airflow 3 is passed", Remediation.PATCH),
+       C.CODE_ERROR, 0.9, AF3_UPGRADE, "a DAG or operator argument removed in Airflow 3 is passed", Remediation.PATCH, AF3),
     # --- Airflow supervisor / scheduler ------------------------------------------------------
     _r(r"Likely out of memory|Process terminated by signal", C.INFRA_RESOURCE, 0.9, AF_TROUBLE, "the supervisor saw the task killed (OOM)"),
     _r(r"detected as zombie|Detected zombie job|zombie task|Zombie", C.INFRA_RESOURCE, 0.7, AF_TASKS,
@@ -84,7 +91,7 @@ RULES: list[TextRule] = [
     _r(r"Invalid arguments were passed to \w+ \(task_id", C.CODE_ERROR, 0.9, AF3_UPGRADE,
        "the operator was given arguments it does not accept", Remediation.PATCH),
     _r(r"Direct database access via the ORM is not allowed in Airflow 3", C.CODE_ERROR, 0.9, AF3_UPGRADE,
-       "task code uses the metadata database directly, removed in Airflow 3", Remediation.PATCH),
+       "task code uses the metadata database directly, removed in Airflow 3", Remediation.PATCH, AF3),
     _r(r"Event: \S+ (?:had an event of type \w+ )?Failed\b|Pod failed\b|pod .* (?:has )?(?:failed|terminated)|terminated with exit code",
        C.INFRA_RESOURCE, 0.55, AF_TASKS, "the task's pod failed outside the task's code (the executor reports it)"),
     # --- Kubernetes, YARN, JVM: memory and evictions -----------------------------------------
@@ -105,6 +112,18 @@ RULES: list[TextRule] = [
        C.CONFIG_MISSING, 0.9, DBT_PROFILES, "a dbt profile, target or env var is missing"),
     _r(r"Version error for package|Could not find a satisfactory version|version requirement[s]? (?:can never be satisfied|is not satisfied)|This version of dbt is not supported|Required version of dbt for|require-dbt-version|incompatible with the installed|packages\.yml, but only \d+ package|run \"?dbt deps\"?|Package \S+ was not found in the package index",
        C.DEPENDENCY_MISSING, 0.85, DBT_DEPS, "a dbt package is missing or does not support the installed dbt"),
+    # --- APIs removed by a library release: the installed version does not fit the code (pin it) --
+    _r(r"module 'numpy' has no attribute '(?:float|int|bool|object|str|long|unicode|complex)'|`np\.(?:float|int|bool|object)` was a deprecated alias",
+       C.DEPENDENCY_MISSING, 0.85, "https://numpy.org/doc/stable/release/1.24.0-notes.html#expired-deprecations", "NumPy 1.24 removed the np.float/np.int aliases"),
+    _r(r"'(?:DataFrame|Series)' object has no attribute '(?:append|iteritems|swapaxes|lookup|ix|as_matrix|get_value|set_value)'",
+       C.DEPENDENCY_MISSING, 0.85, "https://pandas.pydata.org/docs/whatsnew/v2.0.0.html#removal-of-prior-version-deprecations-changes", "pandas 2.0 removed this DataFrame/Series method"),
+    _r(r"cannot import name '(?:soft_unicode)' from 'markupsafe'|cannot import name '(?:Markup|escape|contextfunction|environmentfilter|evalcontextfilter)' from 'jinja2'",
+       C.DEPENDENCY_MISSING, 0.85, "https://markupsafe.palletsprojects.com/en/stable/changes/#version-2-1-0; https://jinja.palletsprojects.com/en/stable/changes/#version-3-1-0",
+       "MarkupSafe 2.1 / Jinja 3.1 removed this name: the installed versions do not fit together"),
+    # --- an OS library or build tool is missing: the image must change, not the requirements ---
+    _r(r"cannot open shared object file|Library not loaded: |pg_config executable not found|error: command '[\w-]+' failed|Microsoft Visual C\+\+ \d+\.\d+ or greater is required",
+       C.DEPENDENCY_MISSING, 0.85, "https://man7.org/linux/man-pages/man8/ld.so.8.html; https://www.psycopg.org/docs/install.html#build-prerequisites",
+       "an operating-system library or build tool is missing from the image", Remediation.ESCALATE),
     # --- Python packaging --------------------------------------------------------------------
     _r(r"ResolutionImpossible|conflicting dependencies|VersionConflict|No matching distribution found for|requires [\w.-]+[<>=!~]=?[\w.*]+, but you have|is incompatible with|Could not find a version that satisfies",
        C.DEPENDENCY_MISSING, 0.85, PIP, "a package version does not fit the installed ones"),
@@ -128,7 +147,7 @@ RULES: list[TextRule] = [
        C.CONFIG_MISSING, 0.85, "https://github.com/postgres/postgres/blob/master/src/interfaces/libpq/fe-auth.c",
        "the connection has no password configured"),
     # --- pip builds: a package cannot be built or installed -----------------------------------
-    _r(r"pg_config executable not found|Failed building wheel for|error: subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure|Could not build wheels for",
+    _r(r"Failed building wheel for|error: subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure|Could not build wheels for",
        C.DEPENDENCY_MISSING, 0.85, PIP, "a package could not be built or installed"),
     # --- JSON readers (pandas' vendored ujson: pandas/_libs/src/vendored/ujson/lib/ultrajsondec.c) --
     _r(r"Unmatched '.{1,3}' when (?:when )?decoding|Expected object or value|Trailing data|Unexpected character found when decoding|Unterminated string starting at|Expecting (?:value|property name|',' delimiter)",
