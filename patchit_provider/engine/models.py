@@ -10,9 +10,21 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 from enum import Enum
+from fractions import Fraction
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from patchit_provider.engine import limits
 from patchit_provider.engine.limits import SafeText, bounded
@@ -425,6 +437,32 @@ PERCENT_PATTERN = r"^\s*\d+(?:\.\d+)?\s*%\s*$"
 CountOrPercent = StrictInt | Annotated[str, Field(pattern=PERCENT_PATTERN)]
 
 
+def _percent_value(value: int | str) -> Fraction | None:
+    return Fraction(value.strip().rstrip("%").strip()) if isinstance(value, str) else None
+
+
+def _wave_size(value: int | str) -> int | str:
+    pct = _percent_value(value)
+    if pct is None and value < 1:
+        raise ValueError(f"a wave needs at least 1 member (got {value})")
+    if pct is not None and not 0 < pct <= 100:
+        raise ValueError(f"a wave's percentage must be above 0% and at most 100% (got {value.strip()})")
+    return value
+
+
+def _error_budget(value: int | str) -> int | str:
+    pct = _percent_value(value)
+    if pct is None and value < 0:
+        raise ValueError(f"the error budget cannot be negative (got {value})")
+    if pct is not None and pct > 100:
+        raise ValueError(f"the error budget cannot exceed 100% (got {value.strip()})")
+    return value
+
+
+WaveSize = Annotated[CountOrPercent, AfterValidator(_wave_size)]
+ErrorBudget = Annotated[CountOrPercent, AfterValidator(_error_budget)]
+
+
 class RolloutMember(Contract):
     """One target of a rollout: a DAG id, a task instance, a deployment, ..."""
 
@@ -463,6 +501,13 @@ class WaveGate(Contract):
         default=GateAction.CONTINUE,
         description="After a wave with failed members still within the cumulative budget: continue, pause or abort.",
     )
+
+    @field_validator("on_success")
+    @classmethod
+    def _no_abort_on_success(cls, value: GateAction) -> GateAction:
+        if value is GateAction.ABORT:
+            raise ValueError("a wave without failures continues or pauses; it cannot abort")
+        return value
 
 
 class ApprovalPoint(str, Enum):
@@ -505,6 +550,33 @@ class MaintenanceWindow(Contract):
     timezone: str = Field(default="UTC", max_length=64, description="IANA time zone of daily_start/daily_end.")
     cutoff_seconds: int = Field(default=0, ge=0, le=MAX_ROLLOUT_SECONDS)
 
+    @model_validator(mode="after")
+    def _one_kind(self) -> MaintenanceWindow:
+        once = self.start is not None or self.end is not None
+        daily = self.daily_start is not None or self.daily_end is not None
+        if once == daily:
+            raise ValueError("a window needs either start and end, or daily_start and daily_end (not both, not neither)")
+        if once:
+            if self.start is None or self.end is None:
+                raise ValueError("a one-off window needs both start and end")
+            if self.end <= self.start:
+                raise ValueError("the window ends at or before it starts")
+            if self.days:
+                raise ValueError("days apply to daily windows only")
+            length = (self.end - self.start).total_seconds()
+        else:
+            if self.daily_start is None or self.daily_end is None:
+                raise ValueError("a daily window needs both daily_start and daily_end")
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {self.timezone!r}") from None
+            opens, closes = (int(t[:2]) * 60 + int(t[3:]) for t in (self.daily_start, self.daily_end))
+            length = ((closes - opens) % (24 * 60) or 24 * 60) * 60
+        if self.cutoff_seconds >= length:
+            raise ValueError(f"the cutoff ({self.cutoff_seconds} s) leaves no time in the window")
+        return self
+
 
 class RolloutSpec(Contract):
     """What a user, the CLI or another stage asks for. Semantics are fixed by the CLI contract;
@@ -513,14 +585,14 @@ class RolloutSpec(Contract):
 
     model_config = ConfigDict(extra="ignore")
 
-    members: list[RolloutMember] = Field(max_length=MAX_ROLLOUT_MEMBERS)
-    waves: list[CountOrPercent] = Field(
+    members: list[RolloutMember] = Field(max_length=MAX_ROLLOUT_MEMBERS, description="At least one; ids unique.")
+    waves: list[WaveSize] = Field(
         min_length=1, max_length=1_000,
         description="Wave sizes as Ansible's `serial`: an integer is a count, \"P%\" is P percent of all members "
         "rounded down with a minimum of 1; one entry per wave, the last entry repeats until every member is "
         "placed, the final wave takes what is left.",
     )
-    max_errors: CountOrPercent = Field(
+    max_errors: ErrorBudget = Field(
         default=0, description="Error budget (SSM MaxErrors, Ansible max_fail_percentage): a count or \"P%\" of all "
         "members rounded down. Cumulative across waves; the rollout stops as soon as failures STRICTLY exceed it.",
     )
@@ -555,6 +627,23 @@ class RolloutSpec(Contract):
     subject: bounded(limits.MAX_ID_CHARS) | None = Field(
         default=None, description="What the rollout delivers: an incident id (recovery), a finding id (upgrade), ..."
     )
+
+    @field_validator("members")
+    @classmethod
+    def _members(cls, value: list[RolloutMember]) -> list[RolloutMember]:
+        if not value:
+            raise ValueError("the spec has no members: there is nothing to roll out")
+        seen: set[str] = set()
+        twice = sorted({m.id for m in value if m.id in seen or seen.add(m.id)})
+        if twice:
+            raise ValueError(f"member ids must be unique; repeated: {', '.join(twice[:5])}{', ...' if len(twice) > 5 else ''}")
+        return value
+
+    @model_validator(mode="after")
+    def _deadline_after_start(self) -> RolloutSpec:
+        if self.deadline is not None and self.start_at is not None and self.deadline <= self.start_at:
+            raise ValueError(f"the deadline {self.deadline.isoformat()} is not after start_at {self.start_at.isoformat()}")
+        return self
 
 
 class RolloutWave(Contract):
@@ -601,7 +690,7 @@ class ResizeWave(Contract):
 
 class SetMaxErrors(Contract):
     op: Literal["set_max_errors"] = "set_max_errors"
-    max_errors: CountOrPercent
+    max_errors: ErrorBudget
 
 
 class SetMaxConcurrency(Contract):
@@ -643,6 +732,9 @@ class RolloutPlan(Contract):
     )
     max_concurrency: int | None = None
     bake_seconds: float | None = None
+    policy_max_failures: int | None = Field(
+        default=None, description="The limit worst_case_failures was checked against (the stricter of the setting and the spec)."
+    )
     member_seconds: dict[str, int] = Field(default_factory=dict, description="Estimate used per member.")
     schedule: list[ScheduledWave] = Field(default_factory=list)
     start_at: datetime | None = None

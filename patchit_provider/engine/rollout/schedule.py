@@ -74,7 +74,16 @@ class Schedule:
     waves: list[ScheduledWave] = field(default_factory=list)
     finish: datetime | None = None
     problems: list[str] = field(default_factory=list)
-    out_of_window: list[str] = field(default_factory=list)  # one reason per wave run outside the windows
+    outside: list[int] = field(default_factory=list)  # waves scheduled outside every window
+    first_reason: str = ""  # why the first of them cannot wait for a window
+
+    @property
+    def out_of_window_reason(self) -> str | None:
+        if not self.outside:
+            return None
+        waves = ", ".join(str(i) for i in self.outside)
+        return (f"{self.first_reason}; running wave{'s' if len(self.outside) > 1 else ''} {waves} outside the "
+                "maintenance windows needs an out-of-window approval.")
 
 
 def schedule_waves(
@@ -109,15 +118,18 @@ def schedule_waves(
                 where = f"the next window where it fits starts at {_iso(fit[0])}" if fit else (
                     f"no window within {HORIZON.days} days can hold it"
                 )
-                result.out_of_window.append(
-                    f"wave {index} cannot finish inside a maintenance window before the deadline {_iso(deadline)} "
-                    f"({where}): running it outside the windows, from {_iso(begin)}, needs an approval"
-                )
+                if not result.outside:
+                    result.first_reason = (
+                        f"Wave {index} cannot finish inside a maintenance window before the deadline "
+                        f"{_iso(deadline)} ({where})"
+                    )
+                result.outside.append(index)
         end = begin + length
         if deadline is not None and end > deadline:
             result.problems.append(
-                f"Wave {index} would end at {_iso(end)}, after the deadline {_iso(deadline)}, even started at "
-                f"{_iso(begin)}{' outside the windows' if outside or not windows else ''}."
+                f"Wave {index} would end at {_iso(end)}, after the deadline {_iso(deadline)}, even started as soon "
+                f"as it may ({_iso(begin)}): the plan cannot finish in time (fewer waves, more concurrency, less "
+                "bake time or a later deadline would help)."
             )
             return result
         result.waves.append(ScheduledWave(index=index, start=begin, end=end, window=window, out_of_window=outside))

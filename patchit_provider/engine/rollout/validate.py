@@ -1,8 +1,8 @@
 """Reading a spec and validating a plan: every problem is one readable sentence.
 
-`read_spec` turns the pydantic errors of a raw spec into sentences (a user reads them in the
-CLI's `problems`), `spec_problems` adds what one field cannot see (duplicate ids, sizes of 0 or
-over 100%, windows), and `evaluate` computes a plan's figures from explicit waves and decides
+The contract (`models.RolloutSpec`) checks a spec field by field and across fields (sizes of 0
+or over 100%, duplicate ids, windows, deadline); `read_spec` turns its errors into sentences (a
+user reads them in the CLI's `problems`), one per place. `evaluate` computes a plan's figures from explicit waves and decides
 `valid`: the planner, edits and the model planner all end here, so one set of rules holds.
 """
 
@@ -13,13 +13,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
 from patchit_provider.engine.models import (
     ApprovalPoint,
-    GateAction,
     PlanAuthor,
     PlanEdit,
     RolloutMember,
@@ -47,14 +45,14 @@ def read_spec(data: Any) -> tuple[RolloutSpec | None, list[str], list[str]]:
     try:
         spec = RolloutSpec.model_validate(dict(data))
     except ValidationError as exc:
-        return None, _sentences(exc), notes
-    return spec, spec_problems(spec), notes
+        return None, spec_sentences(exc), notes
+    return spec, [], notes
 
 
 UNION_BRANCHES = frozenset({"int", "constrained-str", "str"})
 
 
-def _sentences(exc: ValidationError) -> list[str]:
+def spec_sentences(exc: ValidationError) -> list[str]:
     """One sentence per place in the spec; a count-or-"P%" union reports once, not per branch."""
     problems: dict[str, str] = {}
     for error in exc.errors(include_url=False):
@@ -68,7 +66,7 @@ def _sentences(exc: ValidationError) -> list[str]:
             text = f'{where} must be a whole count or a percentage like "10%" (got {_show(got)})'
         else:
             text = _sentence(where, error["type"], error.get("ctx") or {}, got, error["msg"])
-        problems[where] = text[0].upper() + text[1:] + "."
+        problems[where] = text + "."
     return list(problems.values())
 
 
@@ -89,6 +87,8 @@ def _sentence(where: str, kind: str, ctx: dict[str, Any], got: Any, msg: str) ->
         return f"{where} must be a whole number (got {_show(got)})"
     if kind == "timezone_aware":
         return f"{where} must carry a time zone, e.g. 2026-12-01T22:00:00Z (got {_show(got)})"
+    if kind == "value_error":
+        return f"{where}: {ctx.get('error', msg)}" if where != "the spec" else str(ctx.get("error", msg))
     if kind == "enum":
         return f"{where} must be one of {ctx.get('expected')} (got {_show(got)})"
     return f"{where}: {msg} (got {_show(got)})"
@@ -107,71 +107,6 @@ def _where(loc: Sequence[Any]) -> str:
         else:
             parts.append(str(item))
     return ".".join(parts) or "the spec"
-
-
-def spec_problems(spec: RolloutSpec) -> list[str]:
-    problems: list[str] = []
-    total = len(spec.members)
-    if total == 0:
-        problems.append("The spec has no members: there is nothing to roll out.")
-    for member_id, count in sorted(Counter(m.id for m in spec.members).items()):
-        if count > 1:
-            problems.append(f"Member id {member_id!r} appears {count} times; ids must be unique.")
-    for i, size in enumerate(spec.waves):
-        problems += _size_problems(f"waves[{i}]", size, allow_zero=False)
-    problems += _size_problems("max_errors", spec.max_errors, allow_zero=True)
-    for i, gate in enumerate(spec.gates):
-        if gate.on_success is GateAction.ABORT:
-            problems.append(f"gates[{i}].on_success cannot be abort: a wave without failures continues or pauses.")
-    for i, window in enumerate(spec.windows):
-        problems += _window_problems(i, window)
-    if spec.deadline is not None and spec.start_at is not None and spec.deadline <= spec.start_at:
-        problems.append(f"The deadline {spec.deadline.isoformat()} is not after start_at {spec.start_at.isoformat()}.")
-    return problems
-
-
-def _size_problems(where: str, value: int | str, *, allow_zero: bool) -> list[str]:
-    if isinstance(value, str):
-        pct = budget.percent(value)
-        if pct > 100:
-            return [f"{where} is {value.strip()}: a percentage cannot exceed 100%."]
-        if pct == 0 and not allow_zero:
-            return [f"{where} is {value.strip()}: a wave needs at least 1 member."]
-        return []
-    if value < 0:
-        return [f"{where} is {value}: it cannot be negative."]
-    if value == 0 and not allow_zero:
-        return [f"{where} is 0: a wave needs at least 1 member."]
-    return []
-
-
-def _window_problems(i: int, window) -> list[str]:
-    once = window.start is not None or window.end is not None
-    daily = window.daily_start is not None or window.daily_end is not None
-    if once == daily:
-        return [f"windows[{i}] needs either start and end, or daily_start and daily_end (not both, not neither)."]
-    if once:
-        if window.start is None or window.end is None:
-            return [f"windows[{i}] needs both start and end."]
-        if window.end <= window.start:
-            return [f"windows[{i}] ends at or before it starts."]
-        if window.cutoff_seconds >= (window.end - window.start).total_seconds():
-            return [f"windows[{i}]: the cutoff ({window.cutoff_seconds} s) leaves no time in the window."]
-        if window.days:
-            return [f"windows[{i}]: days apply to daily windows only."]
-        return []
-    if window.daily_start is None or window.daily_end is None:
-        return [f"windows[{i}] needs both daily_start and daily_end."]
-    try:
-        ZoneInfo(window.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return [f"windows[{i}]: unknown time zone {window.timezone!r}."]
-    h1, m1 = map(int, window.daily_start.split(":"))
-    h2, m2 = map(int, window.daily_end.split(":"))
-    length = ((h2 * 60 + m2) - (h1 * 60 + m1)) % (24 * 60) or 24 * 60
-    if window.cutoff_seconds >= length * 60:
-        return [f"windows[{i}]: the cutoff ({window.cutoff_seconds} s) leaves no time in the window."]
-    return []
 
 
 def wave_problems(spec: RolloutSpec, waves: Sequence[Sequence[str]]) -> list[str]:
@@ -208,7 +143,7 @@ def evaluate(
 ) -> RolloutPlan:
     """The plan for these explicit waves: figures, schedule, and `valid` with its reasons."""
     notes = list(notes)
-    problems = spec_problems(spec) + wave_problems(spec, waves)
+    problems = wave_problems(spec, waves)
     limits = [x for x in (policy_max_failures, spec.policy_max_failures) if x is not None]
     policy = min(limits) if limits else None
     common: dict[str, Any] = dict(
@@ -265,10 +200,8 @@ def evaluate(
         )
         for i, wave in enumerate(waves)
     ]
-    reason = "; ".join(sched.out_of_window) or None
     return RolloutPlan(
         valid=True, waves=plan_waves, schedule=sched.waves, start_at=start, finish_at=sched.finish,
-        needs_out_of_window_approval=bool(sched.out_of_window),
-        out_of_window_reason=reason[0].upper() + reason[1:] + "." if reason else None,
+        needs_out_of_window_approval=bool(sched.outside), out_of_window_reason=sched.out_of_window_reason,
         notes=notes, **figures, **common,
     )
