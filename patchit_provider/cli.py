@@ -1,7 +1,7 @@
 """The `patchit` console script: the engine from a shell, with no Airflow deployment needed.
 
-`triage` and `remediate` are a machine-readable contract (../shared/cli-contract.md); the other
-subcommands read the incident store for people.
+`triage`, `remediate` and `rollout plan` are a machine-readable contract
+(../shared/cli-contract.md); the other subcommands read the incident store for people.
 """
 
 from __future__ import annotations
@@ -169,6 +169,64 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_SPEC_BYTES = 32 << 20
+
+
+def _read_spec_json(path: str) -> Any:
+    """The spec file's JSON (or standard input's for `-`); CliError when it cannot be read."""
+    try:
+        raw = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1) if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read the spec {path}: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_SPEC_BYTES:
+        raise CliError(f"the spec {path} is larger than {MAX_SPEC_BYTES >> 20} MiB")
+
+    def no_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=no_constant)
+    except UnicodeDecodeError as exc:
+        raise CliError(f"the spec {path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    except ValueError as exc:
+        raise CliError(f"the spec {path} is not valid JSON: {exc}") from exc
+
+
+def cmd_rollout_plan(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from patchit_provider.engine.rollout import plan_rollout
+
+    now = None
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise CliError(f"--now is not an ISO 8601 date-time: {args.now}") from exc
+        now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    plan = plan_rollout(_read_spec_json(args.spec), now=now)
+    if args.json:
+        _print_json(plan.contract_dict())
+        return 0
+    if not plan.valid:
+        print("invalid plan:")
+        for problem in plan.problems:
+            print(f"  - {problem}")
+    else:
+        print(f"valid plan: {len(plan.waves)} wave(s), {sum(len(w.members) for w in plan.waves)} member(s)")
+        for wave, slot in zip(plan.waves, plan.schedule):
+            gate = " (approval first)" if wave.approval_before else ""
+            print(f"  wave {wave.index}{gate}: {len(wave.members)} member(s), ~{wave.seconds} s, "
+                  f"{slot.start:%Y-%m-%d %H:%M}Z: {', '.join(wave.members[:8])}{' ...' if len(wave.members) > 8 else ''}")
+        print(f"  max_errors {plan.max_errors} (stops when failures exceed it); worst case "
+              f"{plan.worst_case_failures} failed member(s); min duration {plan.min_duration_seconds} s")
+        if plan.needs_out_of_window_approval:
+            print(f"  needs an out-of-window approval: {plan.out_of_window_reason}")
+    for note in plan.notes:
+        print(f"  note: {note}")
+    return 0
+
+
 def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=None, default=str) + "\n")
 
@@ -203,6 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_show)
+
+    rollout = sub.add_parser("rollout", help="progressive rollouts").add_subparsers(dest="rollout_command", required=True)
+    p = rollout.add_parser("plan", help="plan waves, budget and schedule from a spec (JSON); no Airflow, no network")
+    p.add_argument("spec", help="path to the spec (JSON), or - for standard input")
+    p.add_argument("--now", help="plan as if it were this time (ISO 8601; default: now, UTC)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_rollout_plan)
     return parser
 
 
