@@ -255,6 +255,11 @@ class _Scanner(ast.NodeVisitor):
             self.generic_visit(node)
             return
         self._name_use(node, dotted)
+        base = node
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        if isinstance(base, ast.Call):  # `__import__("os").system`: the import itself is a use too
+            self.visit(base)
 
     def visit_Name(self, node: ast.Name) -> None:  # noqa: N802
         if isinstance(node.ctx, ast.Load):
@@ -502,6 +507,9 @@ def python_findings(change: FileChange, failing: set[str], check_entry: bool = F
         before: ast.Module | None = ast.parse(change.before or "")
     except (SyntaxError, ValueError):
         before = None
+    # Names the failure quotes count only where the file quotes them too (`"quantity"`); else any
+    # column may be the failing one.
+    failing = {name for name in failing if f'"{name}"' in (change.before or "") or f"'{name}'" in (change.before or "")}
     after_aliases = _aliases(after)
     before_bound = _bound_names(before) if before else set()
     before_aliases = _aliases(before) if before else {}

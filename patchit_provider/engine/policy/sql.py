@@ -49,9 +49,10 @@ def _parsed_uses(text: str, failing: set[str]) -> list[tuple[str, str]] | None:
         trees = [tree for tree in sqlglot.parse(_blank_jinja(text)) if tree is not None]
     except (SqlglotError, RecursionError, ValueError):
         return None
-    lowered = {name.lower() for name in failing}
     uses: list[tuple[str, str]] = []
     for tree in trees:
+        # The failure's names that are columns of this query; none: any column may be the failing one.
+        lowered = {name.lower() for name in failing} & _columns(tree)
         for node in tree.walk():
             name = ""
             if isinstance(node, exp.TryCast) or (isinstance(node, exp.Cast) and node.args.get("safe")):
