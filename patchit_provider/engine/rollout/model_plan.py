@@ -128,13 +128,13 @@ def plan_with_model(plan: RolloutPlan, backend: LLMBackend, *, budget: Budget) -
         budget.check(request, backend.model)
         answer = backend.complete(request)
     except LLMError as exc:
-        return _noted(plan, f"Model planning failed ({who}): {exc}. The deterministic plan stands.")
+        return _noted(plan, f"Model planning failed ({who}): {_sentence(exc)} The deterministic plan stands.")
     budget.record(answer)
     who = f"{answer.backend}/{answer.model}"
     try:
         proposal = parse_proposal(answer.text)
     except LLMAnswerError as exc:
-        return _noted(plan, f"Model answer unusable ({who}, prompt {PROMPT_VERSION}): {exc}. The deterministic plan stands.")
+        return _noted(plan, f"Model answer unusable ({who}, prompt {PROMPT_VERSION}): {_sentence(exc)} The deterministic plan stands.")
     rationale, _ = redact(proposal.rationale)
     if not proposal.edits:
         return _noted(plan, f"The model ({who}) proposed no change: {rationale}")
@@ -142,14 +142,19 @@ def plan_with_model(plan: RolloutPlan, backend: LLMBackend, *, budget: Budget) -
     try:
         edited = apply_edits(plan, proposal.edits, by=f"llm:{who}", author=author)
     except PlanEditError as exc:
-        return _noted(plan, f"Model proposal refused ({who}, prompt {PROMPT_VERSION}): {exc}. The deterministic plan stands.")
+        return _noted(plan, f"Model proposal refused ({who}, prompt {PROMPT_VERSION}): {_sentence(exc)} The deterministic plan stands.")
     assumptions = [redact(a)[0] for a in proposal.assumptions]
     return edited.model_copy(update={
         "rationale": rationale,
         "risk_level": proposal.risk_level or edited.risk_level,
         "assumptions": edited.assumptions + assumptions,
-        "notes": plan.notes + [f"Model edits kept ({who}, prompt {PROMPT_VERSION}): {len(proposal.edits)} edit(s), re-validated."],
+        "notes": edited.notes + [f"Model edits kept ({who}, prompt {PROMPT_VERSION}): {len(proposal.edits)} edit(s), re-validated."],
     })
+
+
+def _sentence(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text if text.endswith(".") else text + "."
 
 
 def _noted(plan: RolloutPlan, note: str) -> RolloutPlan:
