@@ -124,7 +124,8 @@ def _candidates(error: ErrorInfo | None, excerpt: str) -> list[Candidate]:
     if error is None:
         # No exception: the log lines themselves (SIGKILL, dbt summaries, ...), latest first.
         return _log_candidates(excerpt, 40)
-    first = Candidate(error.type, error.message, error.frames, _code_line(error.frames))
+    tail = "\n".join([l for l in excerpt.splitlines() if l.strip()][-10:])  # a response body printed after the error
+    first = Candidate(error.type, error.message, error.frames, _code_line(error.frames), context=tail)
     chain = parse_chain(error.traceback) if error.traceback and "Traceback" in error.traceback else []
     causes = [Candidate(e.type, e.message, e.frames, _code_line(e.frames)) for e in chain[1:]]
     listed = [first, *causes]
@@ -138,6 +139,8 @@ def _code_line(frames: list[Frame]) -> str:
 
 _SPECIFIC = [rule for rule in RULES if not rule.generic]
 _GENERIC = [rule for rule in RULES if rule.generic]
+_TEXT_RULES = [rule for rule in _SPECIFIC if rule.pattern is not None or rule.when is not None]
+_CLASS_RULES = [rule for rule in _SPECIFIC if rule.pattern is None and rule.when is None]
 RULES_SOURCE = "patchit_provider/engine/triage/rules.py (message shapes printed by Python, pandas, DuckDB, PostgreSQL, dbt, Spark)"
 LOG_LINE_PENALTY = 0.15
 
@@ -150,11 +153,14 @@ def _strong(c: Candidate, root: Path | None) -> Finding | None:
     """Codes, engine messages, the specific text rules, then the class itself (resolve.py)."""
     code = resolve.code_facts(c.type, c.message, c.context)
     text = resolve.message_facts(c.type, c.message)
-    rule = next((_rule_finding(r) for r in _SPECIFIC if _matches(r, c, root)), None)
+    rule = next((_rule_finding(r) for r in _TEXT_RULES if _matches(r, c, root)), None)
     found = [f for f in (code, text, rule) if f is not None]
     if found:  # the most confident; on a tie the order above (code, engine message, text rule)
         return max(found, key=lambda f: (f.verdict.confidence, -found.index(f)))
-    return resolve.class_fact(c.type) if c.type != "log" else None
+    if c.type == "log":
+        return None
+    # the class itself: the rules that name only classes, then the class catalog
+    return next((_rule_finding(r) for r in _CLASS_RULES if _matches(r, c, root)), None) or resolve.class_fact(c.type)
 
 
 def _weak(c: Candidate, root: Path | None) -> Finding | None:
@@ -261,6 +267,8 @@ def _evidence_lines(evidence: Evidence, candidate: Candidate | None, culprit: Cu
     lines = [l.strip() for l in evidence.log_excerpt.splitlines() if l.strip() and any(k in l for k in keys)]
     if not lines and candidate:
         lines = [f"{candidate.type}: {candidate.message}".strip()]
+    if not lines:  # nothing decided: the last lines of the log are the evidence a person reads first
+        lines = [l.strip() for l in evidence.log_excerpt.splitlines() if l.strip()][-8:]
     unique = list(dict.fromkeys(lines))
     return [l[:500] for l in unique[-8:]]
 

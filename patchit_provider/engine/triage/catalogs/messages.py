@@ -63,7 +63,7 @@ AF3 = "airflow3_removal"
 RULES: list[TextRule] = [
     # --- Airflow 2 -> 3 removals (a code change fixes them) ----------------------------------
     _r(rf"^(?:KeyError|UndefinedError|jinja2\.exceptions\.UndefinedError): '(?:{_KEYS})'(?: is undefined)?\s*$", C.CODE_ERROR, 0.9,
-       AF_CONTEXT, "a context key removed in Airflow 3 is used", Remediation.PATCH, AF3),
+       AF_CONTEXT, "a context key removed in Airflow 3 is used", Remediation.PATCH),
     _r(r"No module named '(?:airflow\.(?:contrib|operators|sensors|hooks|utils\.dates|utils\.helpers|kubernetes|executors\.\w+_executor|datasets|macros)\b[\w.]*)'",
        C.CODE_ERROR, 0.85, AF3_UPGRADE, "an Airflow module that was moved or removed in Airflow 3 is imported", Remediation.PATCH, AF3),
     _r(r"cannot import name '\w+' from '(?!airflow\.providers\.)airflow(?:\.[\w.]+)?'", C.CODE_ERROR, 0.8, AF3_UPGRADE,
@@ -74,7 +74,7 @@ RULES: list[TextRule] = [
     _r(r"No module named 'airflow\.providers\.[\w.]+'", C.DEPENDENCY_MISSING, 0.85, AF3_UPGRADE,
        "an Airflow provider package is not installed"),
     _r(r"unexpected keyword argument '(?:schedule_interval|timetable|concurrency|task_concurrency|sla|fail_stop|default_view|orientation|sla_miss_callback|provide_context|execution_date)'",
-       C.CODE_ERROR, 0.9, AF3_UPGRADE, "a DAG or operator argument removed in Airflow 3 is passed", Remediation.PATCH, AF3),
+       C.CODE_ERROR, 0.9, AF3_UPGRADE, "a DAG or operator argument removed in Airflow 3 is passed (by the code that calls it)", Remediation.PATCH),
     # --- Airflow supervisor / scheduler ------------------------------------------------------
     _r(r"Likely out of memory|Process terminated by signal", C.INFRA_RESOURCE, 0.9, AF_TROUBLE, "the supervisor saw the task killed (OOM)"),
     _r(r"detected as zombie|Detected zombie job|zombie task|Zombie", C.INFRA_RESOURCE, 0.7, AF_TASKS,
@@ -91,7 +91,7 @@ RULES: list[TextRule] = [
     _r(r"Invalid arguments were passed to \w+ \(task_id", C.CODE_ERROR, 0.9, AF3_UPGRADE,
        "the operator was given arguments it does not accept", Remediation.PATCH),
     _r(r"Direct database access via the ORM is not allowed in Airflow 3", C.CODE_ERROR, 0.9, AF3_UPGRADE,
-       "task code uses the metadata database directly, removed in Airflow 3", Remediation.PATCH, AF3),
+       "task code uses the metadata database directly, removed in Airflow 3", Remediation.PATCH),
     _r(r"Event: \S+ (?:had an event of type \w+ )?Failed\b|Pod failed\b|pod .* (?:has )?(?:failed|terminated)|terminated with exit code",
        C.INFRA_RESOURCE, 0.55, AF_TASKS, "the task's pod failed outside the task's code (the executor reports it)"),
     # --- Kubernetes, YARN, JVM: memory and evictions -----------------------------------------

@@ -19,6 +19,7 @@ from patchit_provider.engine.triage.catalogs import sqlstate
 from patchit_provider.engine.triage.catalogs.base import Verdict
 
 DOC = "https://spark.apache.org/docs/latest/sql-error-conditions.html"
+DATABRICKS = "https://docs.databricks.com/en/error-messages/index.html"
 
 
 def _v(category: C, confidence: float, why: str) -> Verdict:
@@ -43,14 +44,16 @@ CONDITIONS: dict[str, Verdict] = {
     "UNRESOLVED_ROUTINE": _v(C.CODE_ERROR, 0.9, "Spark UNRESOLVED_ROUTINE: unknown function"),
     "DATATYPE_MISMATCH": _v(C.CODE_ERROR, 0.75, "Spark DATATYPE_MISMATCH: an expression's input types do not fit"),
     "UNABLE_TO_ACQUIRE_MEMORY": _v(C.INFRA_RESOURCE, 0.95, "Spark UNABLE_TO_ACQUIRE_MEMORY"),
-    "INSUFFICIENT_PERMISSIONS": _v(C.INFRA_AUTH, 0.9, "Spark INSUFFICIENT_PERMISSIONS"),
     "TABLE_OR_VIEW_ALREADY_EXISTS": _v(C.CODE_ERROR, 0.7, "Spark TABLE_OR_VIEW_ALREADY_EXISTS"),
     "INCOMPATIBLE_DATA_FOR_TABLE": _v(C.DATA_TYPE_MISMATCH, 0.75, "Spark INCOMPATIBLE_DATA_FOR_TABLE"),
-    "DELTA_MISSING_COLUMN": _v(C.SCHEMA_MISSING_COLUMN, 0.85, "Delta DELTA_MISSING_COLUMN"),
-    "DELTA_TABLE_NOT_FOUND": _v(C.SCHEMA_MISSING_RELATION, 0.85, "Delta DELTA_TABLE_NOT_FOUND"),
-    "DELTA_SCHEMA_CHANGED": _v(C.SCHEMA_MISSING_COLUMN, 0.6, "Delta DELTA_SCHEMA_CHANGED"),
-    "DELTA_FAILED_TO_MERGE_FIELDS": _v(C.DATA_TYPE_MISMATCH, 0.75, "Delta DELTA_FAILED_TO_MERGE_FIELDS"),
-    "DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE": _v(C.DATA_QUALITY, 0.85, "Delta: several source rows match one target row"),
+    # Databricks / Delta Lake conditions (not in Spark's own file):
+    # https://docs.databricks.com/en/error-messages/index.html
+    "INSUFFICIENT_PERMISSIONS": Verdict(C.INFRA_AUTH, 0.9, DATABRICKS, "Databricks INSUFFICIENT_PERMISSIONS"),
+    "DELTA_MISSING_COLUMN": Verdict(C.SCHEMA_MISSING_COLUMN, 0.85, DATABRICKS, "Delta DELTA_MISSING_COLUMN"),
+    "DELTA_TABLE_NOT_FOUND": Verdict(C.SCHEMA_MISSING_RELATION, 0.85, DATABRICKS, "Delta DELTA_TABLE_NOT_FOUND"),
+    "DELTA_SCHEMA_CHANGED": Verdict(C.SCHEMA_MISSING_COLUMN, 0.6, DATABRICKS, "Delta DELTA_SCHEMA_CHANGED"),
+    "DELTA_FAILED_TO_MERGE_FIELDS": Verdict(C.DATA_TYPE_MISMATCH, 0.75, DATABRICKS, "Delta DELTA_FAILED_TO_MERGE_FIELDS"),
+    "DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE": Verdict(C.DATA_QUALITY, 0.85, DATABRICKS, "Delta: several source rows match one target row"),
 }
 
 # "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column ..." / "error class: TABLE_OR_VIEW_NOT_FOUND"
@@ -64,8 +67,8 @@ def conditions() -> dict[str, str]:
 
 def find(message: str) -> tuple[str, Verdict] | None:
     """The first Spark (or Delta) error condition the message names, and its verdict: the
-    condition's own entry, else its SQLSTATE's. Only names of Spark's catalog count (or DELTA_*
-    of the table above), so a bracketed log level is no condition."""
+    condition's own entry, else its SQLSTATE's. Only names of Spark's catalog count (or the Databricks
+    conditions of the table above), so a bracketed log level is no condition."""
     for match in _CONDITION.finditer(message[:4000]):
         name = match["a"] or match["b"]
         if name in CONDITIONS:

@@ -1,0 +1,335 @@
+"""Triage from the engines' catalogs: one or more real messages per rule family, each with its
+source (the public thread or page it was posted on, or the installed library that raised it
+here), and checks that the catalog tables agree with the installed packages they cite."""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import http.server
+import importlib
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import traceback
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from patchit_provider.engine.evidence import collect_evidence
+from patchit_provider.engine.models import FailureEvent
+from patchit_provider.engine.settings import PatchitSettings
+from patchit_provider.engine.taxonomy import Category
+from patchit_provider.engine.triage import triage
+from patchit_provider.engine.triage.catalogs import codes, exceptions, spark, sqlstate
+
+SITE = Path(importlib.import_module("pandas").__file__).parents[1]
+
+
+def triage_text(text: str, repo: Path | None = None):
+    event = FailureEvent(pipeline_id="p", run_id="r", log_text=text)
+    return triage(collect_evidence(event, repo, PatchitSettings()))
+
+
+def formatted(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
+
+
+# (family, source, output as posted or printed, category, remediation)
+POSTED = [
+    ("sqlstate/libpq", "https://github.com/mapbox/osm-boundaries/issues/4",
+     "psycopg2.OperationalError: fe_sendauth: no password supplied", "config.missing", "escalate"),
+    ("snowflake", "https://github.com/coiled/benchmarks/issues/1345",
+     "FAILED tests/workflows/test_snowflake.py::test_read[client0] - snowflake.connector.errors.DatabaseError: 250001 (08001): "
+     "Failed to connect to DB: ***.snowflakecomputing.com:443. Incorrect username or password was specified.",
+     "infra.auth", "escalate"),
+    ("snowflake", "https://docs.snowflake.com/en/user-guide/key-pair-auth-troubleshooting",
+     "snowflake.connector.errors.DatabaseError: 250001 (08001): Failed to connect to DB: myaccount.snowflakecomputing.com:443. JWT token is invalid.",
+     "infra.auth", "escalate"),
+    ("pyarrow", "https://github.com/PablocFonseca/streamlit-aggrid/issues/32",
+     "pyarrow.lib.ArrowInvalid: (\"Could not convert '5' with type str: tried to convert to int\", "
+     "'Conversion failed for column [name of column] with type object')", "data.type_mismatch", "escalate"),
+    ("http 403 rate limit", "https://github.com/Justintime50/github-archive/issues/53",
+     'github.GithubException.RateLimitExceededException: 403 {"message": "API rate limit exceeded for 195.19.90.245. '
+     '(But here\'s the good news: Authenticated requests get a higher rate limit.)", '
+     '"documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}',
+     "infra.network", "retry"),
+    ("google-api-core", "https://cloud.google.com/bigquery/docs/troubleshoot-quotas",
+     "google.api_core.exceptions.Forbidden: 403 Exceeded rate limits: too many table update operations for this table.",
+     "infra.network", "retry"),
+    ("google-api-core", "https://github.com/googleapis/python-api-core/blob/main/google/api_core/exceptions.py",
+     "google.api_core.exceptions.NotFound: 404 Not found: Table my-project:analytics.orders was not found in location EU",
+     "schema.missing_relation", "escalate"),
+    ("grpc", "https://github.com/databricks/databricks-sql-python/issues/215",
+     "databricks.sql.exc.ServerOperationError: DEADLINE_EXCEEDED: This operation took too long", "infra.timeout", "retry"),
+    ("botocore", "https://github.com/HDE/python-lambda-local/issues/19",
+     "botocore.exceptions.NoCredentialsError: Unable to locate credentials", "config.missing", "escalate"),
+    ("botocore", "https://github.com/boto/botocore/blob/develop/botocore/exceptions.py (ClientError.MSG_TEMPLATE)",
+     "botocore.exceptions.ClientError: An error occurred (AccessDenied) when calling the GetObject operation: Access Denied",
+     "infra.auth", "escalate"),
+    ("botocore", "https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList",
+     "botocore.exceptions.ClientError: An error occurred (NoSuchKey) when calling the GetObject operation: The specified key does not exist.",
+     "upstream.failed", "escalate"),
+    ("botocore", "https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html",
+     "botocore.exceptions.ClientError: An error occurred (ThrottlingException) when calling the DescribeTable operation "
+     "(reached max retries: 4): Rate exceeded", "infra.network", "retry"),
+    ("jinja/airflow 3", "https://github.com/BasPH/data-pipelines-with-apache-airflow/issues/19",
+     "jinja2.exceptions.TemplateNotFound: postgres_query-{{ ts_nodash }}.sql", "config.template", "patch"),
+    ("airflow broken dag", "https://github.com/mozilla/telemetry-airflow/pull/144",
+     "Broken DAG: [/app/dags/main_summary.py] invalid syntax (main_summary.py, line 34)", "code.error", "patch"),
+    ("signals/k8s", "https://github.com/flyteorg/flyte/issues/2376",
+     "[1/1] currentAttempt done. Last Error: USER::Pod failed. No message received from kubernetes.\n"
+     "[f8107735c673549d7acd-n0-0] terminated with exit code (137). Reason [Error]. Message: \n.", "infra.resource", "escalate"),
+    ("yarn", "https://repost.aws/knowledge-center/emr-spark-yarn-memory-limit",
+     "org.apache.spark.SparkException: Job aborted due to stage failure: Task 2 in stage 3.0 failed 4 times, most recent failure: "
+     "Lost task 2.3 in stage 3.0: ExecutorLostFailure (executor 7 exited caused by one of the running tasks) Reason: "
+     "Container killed by YARN for exceeding memory limits. 5.5 GB of 5.5 GB physical memory used. "
+     "Consider boosting spark.yarn.executor.memoryOverhead.", "infra.resource", "escalate"),
+    ("k8s", "https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/",
+     "    State:          Terminated\n      Reason:       OOMKilled\n      Exit Code:    137", "infra.resource", "escalate"),
+    ("numpy release", "https://numpy.org/doc/stable/release/1.24.0-notes.html#expired-deprecations",
+     "AttributeError: module 'numpy' has no attribute 'float'.\n`np.float` was a deprecated alias for the builtin `float`.",
+     "dependency.missing", "patch"),
+    ("pip", "https://www.psycopg.org/docs/install.html#build-prerequisites",
+     "      Error: pg_config executable not found.\n      \n      pg_config is required to build psycopg2 from source.",
+     "dependency.missing", "escalate"),
+]
+
+
+@pytest.mark.parametrize("family,source,text,category,remediation", POSTED, ids=[f"{p[0]}:{i}" for i, p in enumerate(POSTED)])
+def test_posted_messages(family, source, text, category, remediation):
+    assert source.startswith(("https://", "installed"))
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == (category, remediation), result.rationale
+    assert "source:" in result.rationale  # the catalog entry says where it comes from
+
+
+# --- messages the installed engines print (their source file is the source) -------------------
+
+def _installed(relative: str, needle: str) -> None:
+    """The message template really is in the installed package."""
+    assert needle in (SITE / relative).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("relative,needle,text,category", [
+    ("dbt/task/test.py", "configured to fail if",
+     "Failure in test unique_orders_order_id (models/marts/schema.yml)\n  Got 2 results, configured to fail if != 0\n\n"
+     "  compiled code at target/compiled/shop/models/marts/schema.yml/unique_orders_order_id.sql", "data.quality"),
+    ("dbt/config/profile.py", "Could not find profile named",
+     "Runtime Error\n  Could not find profile named 'jaffle_shop'", "config.missing"),
+    ("dbt/config/project.py", "is not supported with the",
+     "Runtime Error\n  This version of dbt is not supported with the 'dbt_utils' package.\n    Installed version of dbt: =1.11.16\n"
+     "    Required version of dbt for 'dbt_utils': ['>=0.20.0', '<0.21.0']", "dependency.missing"),
+    ("airflow/sdk/execution_time/context.py", "isn't defined",
+     "airflow.sdk.exceptions.AirflowNotFoundException: The conn_id `warehouse` isn't defined", "config.missing"),
+    ("airflow/sdk/execution_time/supervisor.py", "Likely out of memory error (OOM).",
+     "Process terminated by signal. Likely out of memory error (OOM). For more information, see "
+     "https://airflow.apache.org/docs/apache-airflow/stable/troubleshooting.html#process-terminated-by-signal.", "infra.resource"),
+])
+def test_installed_engine_messages(relative, needle, text, category):
+    _installed(relative, needle)
+    assert triage_text(text).category.value == category
+
+
+# --- real exceptions raised here ---------------------------------------------------------------
+
+def test_builtin_hierarchy_is_walked():
+    """BrokenPipeError has no entry of its own... it has: the walk is for classes nobody listed;
+    a made-up subclass of ConnectionError is placed through its bases."""
+    assert exceptions.lineage("BrokenPipeError")[:2] == ["BrokenPipeError", "ConnectionError"]
+    text = "Traceback (most recent call last):\n  File \"/srv/etl/pull.py\", line 3, in <module>\n    pull()\n" \
+           "vendorlib.errors.UpstreamDropped: peer went away"
+    exceptions.BASES["UpstreamDropped"] = ("ConnectionError",)
+    try:
+        result = triage_text(text)
+    finally:
+        del exceptions.BASES["UpstreamDropped"]
+    assert result.category == Category.INFRA_NETWORK and "base class ConnectionError" in result.rationale
+
+
+def test_real_connection_refused_requests_and_httpx():
+    requests = importlib.import_module("requests")
+    httpx = importlib.import_module("httpx")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends: nothing listens
+    for call in (lambda: requests.get(f"http://127.0.0.1:{port}/", timeout=2),
+                 lambda: httpx.get(f"http://127.0.0.1:{port}/", timeout=2)):
+        with pytest.raises(Exception) as info:
+            call()
+        result = triage_text(formatted(info.value))
+        assert (result.category, result.remediation.value) == (Category.INFRA_NETWORK, "retry")
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        status, body = {"/limited": (403, b'{"message": "API rate limit exceeded for 10.0.0.1."}'),
+                        "/denied": (403, b'{"message": "Resource not accessible by integration"}'),
+                        "/busy": (429, b"slow down"), "/down": (503, b"")}[self.path]
+        self.send_response(status)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def http_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("path,category", [("/limited", "infra.network"), ("/denied", "infra.auth"),
+                                           ("/busy", "infra.network"), ("/down", "infra.network")])
+def test_real_http_status_rfc9110(http_server, path, category):
+    """RFC 9110 / RFC 6585 status semantics on requests' real messages; a 403 whose body says
+    rate limit is a rate limit (the body printed on the next line, as scripts log it)."""
+    requests = importlib.import_module("requests")
+    response = requests.get(http_server + path, timeout=5)
+    with pytest.raises(requests.HTTPError) as info:
+        response.raise_for_status()
+    log = formatted(info.value) + f"\nresponse body: {response.text}\n"
+    assert triage_text(log).category.value == category
+
+
+@pytest.mark.parametrize("number,category", [(errno.ENOSPC, "infra.resource"), (errno.EACCES, "infra.auth"),
+                                             (errno.ECONNRESET, "infra.network"), (errno.EMFILE, "infra.resource")])
+def test_errno_catalog(number, category):
+    """OSError's own rendering `[Errno N] strerror` (https://docs.python.org/3/library/errno.html)."""
+    try:
+        raise OSError(number, os.strerror(number))
+    except OSError as exc:
+        assert triage_text(formatted(exc)).category.value == category
+
+
+def test_real_sigkill_of_a_subprocess():
+    """subprocess's message for a child killed by SIGKILL (signal(7)): the OOM killer's signal."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    exc = subprocess.CalledProcessError(proc.returncode, ["python", "transform.py"])
+    assert "SIGKILL" in str(exc)
+    result = triage_text(formatted(exc))
+    assert (result.category, result.remediation.value) == (Category.INFRA_RESOURCE, "escalate")
+
+
+def test_real_jinja_and_removed_airflow3_context_key():
+    """Jinja's UndefinedError on a key Airflow 3 removed from the context is a code change
+    (https://airflow.apache.org/docs/apache-airflow/stable/installation/upgrading_to_airflow3.html)."""
+    jinja2 = importlib.import_module("jinja2")
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    with pytest.raises(jinja2.UndefinedError) as removed:
+        env.from_string("select * from t where day = '{{ execution_date }}'").render(ds="2026-01-01")
+    with pytest.raises(jinja2.UndefinedError) as typo:
+        env.from_string("{{ dss }}").render(ds="2026-01-01")
+    assert triage_text(formatted(removed.value)).category == Category.CODE_ERROR
+    assert triage_text(formatted(typo.value)).category == Category.CONFIG_TEMPLATE
+
+
+def test_real_pandas_and_duckdb_errors():
+    pd = importlib.import_module("pandas")
+    duckdb = importlib.import_module("duckdb")
+    with pytest.raises(Exception) as empty:
+        pd.read_csv(io.StringIO(""))
+    con = duckdb.connect()
+    con.execute("create table orders (id int, amount int)")
+    with pytest.raises(Exception) as binder:
+        con.execute("select amount_eur from orders")
+    with pytest.raises(Exception) as cast:
+        con.execute("select cast('abc' as integer)")
+    assert triage_text(formatted(empty.value)).category == Category.DATA_EMPTY
+    assert triage_text(formatted(binder.value)).category == Category.SCHEMA_MISSING_COLUMN
+    assert triage_text(formatted(cast.value)).category == Category.DATA_TYPE_MISMATCH
+
+
+# --- the tables agree with the catalogs they cite ---------------------------------------------
+
+@pytest.mark.parametrize("module", ["requests.exceptions", "httpx", "urllib3.exceptions", "pandas.errors", "jinja2.exceptions",
+                                    "airflow.exceptions", "airflow.sdk.exceptions"])
+def test_bases_match_the_installed_class_trees(module):
+    """Every BASES entry naming a class of an installed library lists only real bases of it."""
+    mod = importlib.import_module(module)
+    checked = 0
+    for name, bases in exceptions.BASES.items():
+        cls = getattr(mod, name, None)
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            real = {b.__name__ for b in cls.__mro__}
+            if set(bases) <= real:
+                checked += 1
+    classes = {n for n in dir(mod) if isinstance(getattr(mod, n), type) and issubclass(getattr(mod, n), BaseException)}
+    assert checked or not (classes & set(exceptions.BASES))
+
+
+def test_psycopg_classes_are_the_sqlstate_catalog():
+    errors = importlib.import_module("psycopg.errors")
+    table = sqlstate.psycopg_classes()
+    assert len(table) > 200
+    for name, state in table.items():
+        assert getattr(errors, name).sqlstate == state
+    assert table["UndefinedColumn"] == "42703" and table["QueryCanceled"] == "57014" and table["InvalidPassword"] == "28P01"
+    result = triage_text('psycopg.errors.QueryCanceled: canceling statement due to user request')
+    assert result.category == Category.INFRA_TIMEOUT and "SQLSTATE 57014" in result.rationale
+
+
+def test_spark_conditions_come_from_the_installed_spark():
+    pyspark = importlib.import_module("pyspark")
+    jar = next((Path(pyspark.__file__).parent / "jars").glob("spark-common-utils_*.jar"))
+    with zipfile.ZipFile(jar) as archive:
+        catalog = json.loads(archive.read("error/error-conditions.json"))
+    shipped = spark.conditions()
+    for name in ("UNRESOLVED_COLUMN", "TABLE_OR_VIEW_NOT_FOUND", "CAST_INVALID_INPUT", "DIVIDE_BY_ZERO", "PATH_NOT_FOUND"):
+        assert shipped[name] == catalog[name]["sqlState"]
+    assert all(name in catalog or spark.CONDITIONS[name].source == spark.DATABRICKS for name in spark.CONDITIONS)
+    # a condition without an entry of its own is placed by its SQLSTATE (NUMERIC_VALUE_OUT_OF_RANGE: 22003)
+    text = ("pyspark.errors.exceptions.captured.ArithmeticException: [NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION] "
+            "123456 cannot be represented as Decimal(4, 2). SQLSTATE: 22003")
+    result = triage_text(text)
+    assert result.category == Category.DATA_TYPE_MISMATCH and "NUMERIC_VALUE_OUT_OF_RANGE" in result.rationale
+
+
+def test_sqlstate_classes():
+    assert sqlstate.find_state("ERROR: relation does not exist (SQLSTATE 42P01)") == "42P01"
+    assert sqlstate.find_state("000904 (42000): SQL compilation error") == "42000"
+    assert sqlstate.specific("42000") is None and sqlstate.of_class("42000").category == Category.CODE_ERROR
+    assert sqlstate.of_class("53100").category == Category.INFRA_RESOURCE
+    # a class-28 code nobody listed is still an authorization failure
+    assert triage_text("some.driver.Error: login refused (SQLSTATE 28999)").category == Category.INFRA_AUTH
+
+
+def test_http_status_parsing():
+    assert codes.http_status("403 Client Error: Forbidden for url: https://x") == 403
+    assert codes.http_status("Client error '429 Too Many Requests' for url 'https://x'") == 429
+    assert codes.http_status("urllib.error.HTTPError: HTTP Error 503: Service Unavailable") == 503
+    assert codes.http_status("copied 200 rows") is None
+
+
+def test_every_catalog_entry_cites_a_source():
+    for verdict in exceptions.CLASSES.values():
+        assert verdict is None or verdict.source
+    for table in (sqlstate.CODES, sqlstate.CLASSES, spark.CONDITIONS, codes.HTTP, codes.AWS, codes.GRPC):
+        assert all(v.source.startswith(("http", "pyspark/", "installed")) for v in table.values())
+
+
+def test_unknown_keeps_the_evidence_and_a_next_step():
+    result = triage_text("the nightly job stopped\nsee the operator for details\n")
+    assert result.category == Category.UNKNOWN and result.confidence <= 0.3
+    assert result.next_step and result.evidence_lines
+
+
+def test_builtins_named_like_psycopg_classes_stay_python():
+    """psycopg.errors has a SyntaxError (42601): Python's SyntaxError must not read as SQL."""
+    assert hasattr(builtins, "SyntaxError") and "SyntaxError" in sqlstate.psycopg_classes()
+    text = '  File "/opt/airflow/dags/load.py", line 3\n    def load(\n            ^\nSyntaxError: \'(\' was never closed'
+    result = triage_text(text)
+    assert result.category == Category.CODE_ERROR and "SQLSTATE" not in result.rationale
+    assert (result.culprit.path, result.culprit.line) == ("/opt/airflow/dags/load.py", 3)
