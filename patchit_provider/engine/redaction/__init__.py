@@ -20,7 +20,9 @@ whose added lines carry a secret that is not already in the file.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 import threading
+from functools import lru_cache
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any, Callable
@@ -47,8 +49,7 @@ __all__ = [
 shannon_entropy = entropy
 ExtraRedactor = Callable[[str], str]
 _extra: list[ExtraRedactor] = []
-_literals: set[str] = set()
-_literal_re: re.Pattern[str] | None = None
+_literals: list[str] = []  # longest first
 _lock = threading.Lock()
 _generation = 0
 _cache: OrderedDict[tuple[int, str], tuple[str, int]] = OrderedDict()
@@ -87,23 +88,18 @@ def register_extra_redactor(fn: ExtraRedactor) -> Callable[[], None]:
 def add_secret_values(values: Iterable[Any]) -> int:
     """Mask these exact values wherever they appear (connection passwords, variable values the
     task could read). Values shorter than MIN_LITERAL_CHARS are skipped. Returns how many are new."""
-    global _literal_re
-    new = {str(v) for v in values if v is not None and len(str(v).strip()) >= MIN_LITERAL_CHARS} - _literals
-    new = {v for v in new if v.strip().lower() not in ("none", "null", "true", "false")}
+    new = {str(v) for v in values if v is not None and len(str(v).strip()) >= MIN_LITERAL_CHARS} - set(_literals)
+    new = {v for v in new if v.strip().lower() not in ("none", "null", "true", "false") and MARK not in v}
     if new:
         with _lock:
-            _literals.update(new)
-            ordered = sorted(_literals, key=len, reverse=True)
-            _literal_re = re.compile("|".join(re.escape(v) for v in ordered))
+            _literals[:] = sorted({*_literals, *new}, key=len, reverse=True)
             _bump()
     return len(new)
 
 
 def clear_secret_values() -> None:
-    global _literal_re
     with _lock:
         _literals.clear()
-        _literal_re = None
         _bump()
 
 
@@ -111,12 +107,14 @@ def _normal_key(key: str) -> str:
     return "_".join(w.lower() for w in _WORDS.split(key.strip("\"'`\\[] ")) if w)
 
 
+@lru_cache(maxsize=8192)
 def is_secret_key(key: str) -> bool:
     """`password`, `DB_PASS`, `apiKey`, `AIRFLOW__CORE__FERNET_KEY`; not `token_count`, `compass`."""
     norm = _normal_key(key)
     return bool(rules.SECRET_KEY_RE.match(norm)) and not key_is_about_the_secret(norm)
 
 
+@lru_cache(maxsize=8192)
 def _is_weak_key(key: str) -> bool:
     norm = _normal_key(key)
     return bool(rules.WEAK_KEY_RE.match(norm)) and not key_is_about_the_secret(norm)
@@ -151,22 +149,91 @@ def _apply(rule: rules.Rule, text: str) -> tuple[str, int]:
     return pattern.sub(repl, text), count
 
 
-def _replace_values(text: str, values: set[str]) -> tuple[str, int]:
-    values = {v for v in values if v and MARK not in v}
-    if not values:
-        return text, 0
-    pattern = re.compile(
-        r"(?<![A-Za-z0-9])(?:" + "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) + r")(?![A-Za-z0-9])"
-    )
-    return pattern.subn(MARK, text)
+def _replace_values(text: str, values: Iterable[str]) -> tuple[str, int]:
+    """Every occurrence of each value (longest first), with C-speed string search."""
+    total = 0
+    for value in sorted({v for v in values if len(v) >= 8 and MARK not in v}, key=len, reverse=True):
+        if value in text:
+            total += text.count(value)
+            text = text.replace(value, MARK)
+    return text, total
+
+
+def _apply_lines(rule: rules.Rule, text: str) -> tuple[str, int]:
+    """A key-block rule whose match becomes one `***` per line, so line numbers hold."""
+    pattern, _ = rule
+    count = 0
+
+    def repl(match: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return "\n".join(MARK for _ in match[0].split("\n"))
+
+    return pattern.sub(repl, text), count
 
 
 def _redact_uncached(text: str) -> tuple[str, int]:
-    total = 0
+    """Strip ANSI, run the rule set on the suspicious lines only, then the exact values everywhere."""
     text = rules.ANSI.sub("", text)
+    lines = text.split("\n")
+    picked = _suspicious_lines(text, lines)
+    values: set[str] = set()
+    total = 0
+    if picked:
+        chunk = "\n".join(lines[i] for i in picked)
+        red, total = _rules(chunk, values)
+        red_lines = red.split("\n")
+        if len(red_lines) == len(picked):
+            for i, line in zip(picked, red_lines):
+                lines[i] = line
+            text = "\n".join(lines)
+        else:  # a rule joined lines: redo on the whole text (slower, never wrong)
+            values.clear()
+            text, total = _rules(text, values)
+    text, n = _replace_values(text, values)
+    total += n
+    text, n = _replace_values(text, _literals)
+    total += n
+    for fn in list(_extra):
+        try:
+            before = text.count(MARK)
+            new = fn(text)
+        except Exception:  # noqa: BLE001 - a broken adapter must not break redaction
+            continue
+        if isinstance(new, str) and new != text:
+            total += max(1, new.count(MARK) - before)
+            text = new
+    return text, total
+
+
+def _suspicious_lines(text: str, lines: list[str]) -> list[int]:
+    """Indexes of the lines the rule set must see: a keyword, a URL, a long token, a key block."""
+    starts, offset = [], 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line) + 1
+    hit: set[int] = set()
+    for match in rules.SUSPICIOUS.finditer(text.lower()):
+        hit.add(bisect_right(starts, match.start()) - 1)
+    in_key = False
+    for i, line in enumerate(lines):  # every line of a key block, even a short last one
+        if "PRIVATE KEY" in line:
+            hit.add(i)
+            in_key = "BEGIN" in line and "END" not in line.split("PRIVATE KEY", 1)[1]
+        elif in_key:
+            hit.add(i)
+            in_key = "-----END" not in line
+    return sorted(hit)
+
+
+def _rules(text: str, values: set[str]) -> tuple[str, int]:
+    total = 0
     # detect-secrets reports values; collect them before the rules rewrite the text
-    values = plugins.format_hits(text) | plugins.keyword_hits(text)
-    for rule in (*rules.KEY_BLOCKS, *rules.FORMATS, *rules.CONTEXT):
+    values |= plugins.format_hits(text) | plugins.keyword_hits(text)
+    for rule in rules.KEY_BLOCKS:
+        text, n = _apply_lines(rule, text)
+        total += n
+    for rule in (*rules.FORMATS, *rules.CONTEXT):
         text, n = _apply(rule, text)
         total += n
 
@@ -178,6 +245,9 @@ def _redact_uncached(text: str) -> tuple[str, int]:
             return match[0]
         strong = is_secret_key(key)
         if not strong and not (_is_weak_key(key) and _key_material(value)):
+            if match["q"] and value:  # `"event": "DB_PASS=..."`: the quoted value may hold one
+                inner = rules.ASSIGNMENT.sub(assignment, value)
+                return f"{key}{match['sep']}{match['q']}{inner}{match['q']}" if inner != value else match[0]
             return match[0]
         if is_harmless_value(value, match.string[max(0, match.start() - 200): match.end() + 200]):
             return match[0]
@@ -188,8 +258,6 @@ def _redact_uncached(text: str) -> tuple[str, int]:
         return f"{key}{match['sep']}{quote}{MARK}{quote}"
 
     text = rules.ASSIGNMENT.sub(assignment, text)
-    text, n = _replace_values(text, values)
-    total += n
 
     def high_entropy(match: re.Match[str]) -> str:
         nonlocal total
@@ -199,19 +267,8 @@ def _redact_uncached(text: str) -> tuple[str, int]:
         return match[0]
 
     text = _CANDIDATE.sub(high_entropy, text)
-    if _literal_re is not None:
-        text, n = _literal_re.subn(MARK, text)
-        total += n
-    for fn in list(_extra):
-        try:
-            before = text.count(MARK)
-            new = fn(text)
-        except Exception:  # noqa: BLE001 - a broken adapter must not break redaction
-            continue
-        if isinstance(new, str) and new != text:
-            total += max(1, new.count(MARK) - before)
-            text = new
-    return text, total
+    text, n = _replace_values(text, values)
+    return text, total + n
 
 
 def redact(text: str) -> tuple[str, int]:

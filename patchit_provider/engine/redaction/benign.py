@@ -101,7 +101,7 @@ def looks_random(token: str) -> bool:
         return False
     if not any(c.isupper() for c in token) and not any(c in "+=" for c in token) and digits < 4:
         return False
-    if "_" in token and _IDENTIFIER.match(token) and digits < 6:
+    if "_" in token and _IDENTIFIER.match(token) and max(len(part) for part in token.split("_")) < 16:
         return False  # TestCustomerOrders2024, customer_orders_v2_2024
     threshold = 4.2 if len(token) < 32 else 4.4 if len(token) < 64 else 4.6
     if entropy(token) < min(threshold, math.log2(len(token)) - 0.3) + bonus:

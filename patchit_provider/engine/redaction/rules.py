@@ -15,6 +15,8 @@ Rule = tuple[re.Pattern[str], int]
 ANSI = re.compile(r"(?:\x1b|\\u001b|\\x1b|\\033|\\e)(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\))")
 
 _TOKEN = r"[A-Za-z0-9_\-]"
+# between a flag and its value: a space, or the `', '` of an argv list in a CalledProcessError
+_ARG = r"(?:\s+|['\"],\s*['\"]|\s*['\"])['\"]?"
 
 # Whole-token formats (prefix-identified): the whole match is the secret.
 FORMATS: list[Rule] = [(re.compile(p), 0) for p in (
@@ -88,16 +90,16 @@ CONTEXT: list[Rule] = [
     # query parameters: ?token=...&sig=...
     (re.compile(r"(?i)[?&;](?:access_token|refresh_token|id_token|token|api_key|apikey|api-key|key|password|pwd|passwd|secret|client_secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|sv_sig|code|auth|authtoken|session|sessionid)=(?!\*\*\*)([^&\s\"'#]+)"), 1),
     # curl -u user:password, --user user:password
-    (re.compile(r"(?<!\S)(?:-u|--user|--proxy-user)[ =]?['\"]?[^:\s'\"]*:([^\s'\"]+)"), 1),
+    (re.compile(r"(?<![\w\-])(?:-u|--user|--proxy-user)" + _ARG + r"[^:\s'\"]*:([^\s'\"]+)"), 1),
     # sqlplus user/password@db (and the other Oracle tools)
-    (re.compile(r"(?i)\b(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl)(?:\s+-\w+)*\s+['\"]?[^/\s'\"@]+/([^@\s'\"]+)"), 1),
+    (re.compile(r"\b(?i:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl)(?:" + _ARG + r"-\w+)*" + _ARG + r"[^/\s'\"@]+/([^@\s'\"]+)"), 1),
     # sqlcmd / bcp / osql -P password
-    (re.compile(r"\b(?i:sqlcmd|bcp|osql|isql)\b[^\n]*?\s-P\s*['\"]?([^\s'\"]+)"), 1),
+    (re.compile(r"\b(?i:sqlcmd|bcp|osql|isql)\b[^\n]*?[\s'\"]-P(?:" + _ARG + r")?([^\s'\"]+)"), 1),
     # mysql / mysqldump -p<password> (also as a list item in a CalledProcessError)
     (re.compile(r"\b(?i:mysql\w*|mariadb\w*)\b[^\n]*?(?<![\w\-])-p(?!\*\*\*)([^\s'\",\]]{3,})"), 1),
     # docker login -p / --password, generic --password/--token flags
-    (re.compile(r"(?i)\bdocker\s+login\b[^\n]*?\s-p\s+['\"]?([^\s'\"]+)"), 1),
-    (re.compile(r"(?i)(?<![\w-])--(?:password|passwd|pass|token|secret|api-key|apikey|client-secret|access-token|auth-token|secret-key|access-key)(?:=|\s+)(?![\-*])['\"]?([^\s'\",\]]+)"), 1),
+    (re.compile(r"(?i)\bdocker" + _ARG + r"login\b[^\n]*?[\s'\"]-p" + _ARG + r"([^\s'\"]+)"), 1),
+    (re.compile(r"(?i)(?<![\w-])(?:--(?:password|passwd|pass|token|secret|api-key|apikey|client-secret|access-token|auth-token|secret-key|access-key))(?:=|" + _ARG + r")(?![\-*])['\"]?([^\s'\",\]]+)"), 1),
     # auth=('user', 'password'), HTTPBasicAuth('user', 'password'), (user, password) tuples in locals
     (re.compile(r"(?i)\b(?:auth|basic_auth|http_auth|credentials|creds|login)\s*[=:]\s*[\(\[]\s*(['\"])[^'\"]*\1\s*,\s*(['\"])([^'\"]+)\2"), 3),
     (re.compile(r"\b(?:HTTPBasicAuth|HTTPDigestAuth|BasicAuth|HTTPProxyAuth)\(\s*(?:username=)?(['\"])[^'\"]*\1\s*,\s*(?:password=)?(['\"])([^'\"]+)\2"), 3),
@@ -117,13 +119,21 @@ _STRONG = (
     r"contrase[nñ]a|kennwort|mot[_\-.]?de[_\-.]?passe"
 )
 SECRET_KEY = rf"[\w.\-]*?(?:{_STRONG})(?![a-z])[\w.\-]*"
-SECRET_KEY_RE = re.compile(rf"(?i)^(?:[\w.\-]*[_.\-])?(?:{_STRONG})(?:[_.\-][\w.\-]*|s)?$")
+_LONG = r"passw(?:or)?d|passphrase|secret|tokens?|apikey|credentials?|contrase[nñ]a|kennwort"
+SECRET_KEY_RE = re.compile(rf"(?i)^(?:(?:[\w.\-]*[_.\-])?(?:{_STRONG})|[a-z0-9]*(?:{_LONG}))(?:[_.\-][\w.\-]*|s)?$")
 # Keys ending in `key` that are not known secret names (primary_key, sort_key): masked only when
 # the value looks like key material.
 WEAK_KEY_RE = re.compile(r"(?i)^[\w.\-]*key$")
+# Any `key <sep> value`; whether the key names a secret is decided in Python (cached), which
+# keeps this a linear scan instead of a keyword alternation tried at every position.
 ASSIGNMENT = re.compile(
-    r"(?i)(?P<key>(?<![\w\-])[\w.\-]*(?:" + _STRONG + r"|key)[\w.\-]*)"
-    r"(?P<sep>\\?[\"'\]]{0,2}\s*(?:=|:=|:|=>|->)\s*(?:\[?\s*)?)"
-    r"(?:(?P<q>\\?[\"'`])(?P<qv>[^\"'`\n\\]*)(?P=q)|(?P<v>[^\s\"'`,;&}}\])<>]+))"
+    r"(?P<key>(?<![\w\-.])[A-Za-z_][\w.\-]*)"
+    r"(?P<sep>\\?[\"'\]]{0,2}[ \t]*(?:=|:=|:|=>|->)[ \t]*(?:\[[ \t]*)?)"
+    r"(?:(?P<q>\\?[\"'`])(?P<qv>[^\"'`\n\\]*)(?P=q)|(?P<v>[^\s\"'`,;&}\])<>]+))"
 )
-# PATCHIT's own benign key shapes that look like secrets but are not (dbt's run results, budgets).
+# Lines worth the full rule set, searched in the lower-cased text (a case-insensitive alternation
+# is ten times slower in `re`); the rest of a long log (timestamps, counters, prose) is skipped.
+SUSPICIOUS = re.compile(
+    r"[a-z0-9+/_=\-]{16,}|pass|pwd|pw|secret|token|key|auth|cred|sig|login|sas|dsn|private|bearer|basic|"
+    r"cookie|session|sqlplus|sqlcmd|://|@|-p|-u"
+)
