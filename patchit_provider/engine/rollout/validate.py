@@ -74,9 +74,9 @@ def _sentence(where: str, kind: str, ctx: dict[str, Any], got: Any, msg: str) ->
     if kind == "missing":
         return f"{where} is required"
     if kind == "greater_than_equal":
-        return f"{where} must be at least {ctx.get('ge')} (got {_show(got)})"
+        return f"{where} must be at least {_num(ctx.get('ge'))} (got {_show(got)})"
     if kind == "less_than_equal":
-        return f"{where} must be at most {ctx.get('le')} (got {_show(got)})"
+        return f"{where} must be at most {_num(ctx.get('le'))} (got {_show(got)})"
     if kind in ("too_short", "string_too_short") and isinstance(got, str):
         return f"{where} must not be empty"
     if kind in ("too_short", "string_too_short"):
@@ -92,6 +92,10 @@ def _sentence(where: str, kind: str, ctx: dict[str, Any], got: Any, msg: str) ->
     if kind == "enum":
         return f"{where} must be one of {ctx.get('expected')} (got {_show(got)})"
     return f"{where}: {msg} (got {_show(got)})"
+
+
+def _num(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _show(value: Any) -> str:
