@@ -4,7 +4,8 @@ The replacement comes only from triage's record (an engine's candidate list or h
 repository's dbt models, filtered to exactly one close name); these fixers decide only *where*
 to write it, and touch nothing but the missing name itself in the culprit file: in Python, a
 string literal or attribute equal to it on the culprit line, else the SQL string the culprit line
-runs; in SQL, whole words in code (never comments, string values or Jinja); in dbt, `ref()` calls.
+runs; in SQL, the column or table identifiers the SQL parser locates (sql_rename.py: never
+comments, string values, aliases or Jinja); in dbt, `ref()` calls of the failing model.
 """
 
 from __future__ import annotations
@@ -17,45 +18,20 @@ from pathlib import Path
 
 from patchit_provider.engine.models import Evidence, Triage
 from patchit_provider.engine.patching.common import Fix, culprit_location, read_text, recorded_replacement, region_edit
+from patchit_provider.engine.patching.sql_rename import rename_identifier
+from patchit_provider.engine.repo import dbt_models
 from patchit_provider.engine.taxonomy import Category
 
 _SCHEMA = (Category.SCHEMA_MISSING_COLUMN, Category.SCHEMA_MISSING_RELATION)
 _DBT_NODE = re.compile(r"depends on a node named '([^']+)'")
 _IDENT = re.compile(r"^[A-Za-z_][\w$]*$")
-# SQL lexemes that are left alone (comments, Jinja, string values) or renamed (words, "quoted").
-_SQL_LEXEME = re.compile(
-    r"(?P<skip>--[^\n]*|/\*.*?\*/|\{#.*?#\}|\{\{.*?\}\}|\{%.*?%\}|'(?:[^']|'')*')"
-    r"|(?P<quoted>\"(?:[^\"]|\"\")*\")|(?P<word>[A-Za-z_][\w$]*)",
-    re.S,
-)
 _STRING_PREFIX = re.compile(r"^([A-Za-z]*)('''|\"\"\"|'|\")")
 
 
-def _case_like(word: str, missing: str, candidate: str) -> str:
-    """`candidate` written the way `word` wrote the missing name (SQL is case-insensitive)."""
-    if word == missing:
-        return candidate
-    if word.isupper():
-        return candidate.upper()
-    return candidate.lower() if word.islower() else candidate
-
-
-def sql_rename(sql: str, missing: str, candidate: str) -> tuple[str, int]:
-    """(`sql` with every code occurrence of `missing` renamed, how many were renamed)."""
-    count = 0
-
-    def swap(match: re.Match[str]) -> str:
-        nonlocal count
-        text = match.group(0)
-        if match.group("word") and text.lower() == missing.lower():
-            count += 1
-            return _case_like(text, missing, candidate)
-        if match.group("quoted") and text[1:-1] == missing:
-            count += 1
-            return f'"{candidate}"'
-        return text
-
-    return _SQL_LEXEME.sub(swap, sql), count
+def sql_rename(sql: str, missing: str, candidate: str, kind: str = "column") -> tuple[str, int]:
+    """(`sql` with every reference to the missing column / relation renamed, how many), edited
+    through the SQL parser (sql_rename.py): comments, string values, aliases and Jinja stay."""
+    return rename_identifier(sql, missing, candidate, kind)
 
 
 def _string_parts(token: str) -> tuple[str, str, str] | None:
@@ -103,7 +79,7 @@ def _sql_strings(text: str, tokens: list[tokenize.TokenInfo], lineno: int) -> li
     return [t for t in strings if any(lo <= t.start and t.end <= hi for lo, hi in spans)]
 
 
-def python_rename(text: str, lineno: int, missing: str, candidate: str) -> str | None:
+def python_rename(text: str, lineno: int, missing: str, candidate: str, kind: str = "column") -> str | None:
     """`text` with the missing name replaced at the culprit line, or None when it is not there.
 
     First what equals the name exactly on the line (`df["cust_id"]`, `F.col("amount_eur")`,
@@ -123,7 +99,7 @@ def python_rename(text: str, lineno: int, missing: str, candidate: str) -> str |
     if not changes:
         for tok in _sql_strings(text, tokens, lineno):
             parts = _string_parts(tok.string)
-            body, count = sql_rename(parts[1], missing, candidate) if parts else ("", 0)
+            body, count = sql_rename(parts[1], missing, candidate, kind) if parts else ("", 0)
             if count:
                 changes.append((starts[tok.start[0] - 1] + tok.start[1], starts[tok.end[0] - 1] + tok.end[1], parts[0] + body + parts[2]))
     for begin, end, new in sorted(changes, reverse=True):  # right to left keeps offsets valid
@@ -137,17 +113,18 @@ def replace_identifier(evidence: Evidence, triage: Triage, repo_root: Path) -> F
     if triage.category not in _SCHEMA or recorded is None or triage.culprit is None:
         return None
     missing, candidate, _ = recorded
+    kind = "column" if triage.category is Category.SCHEMA_MISSING_COLUMN else "relation"
     if _DBT_NODE.search(triage.error.message) or not (_IDENT.match(missing) and _IDENT.match(candidate)):
         return None  # a dbt node is renamed in its ref() (dbt_ref); anything else is not a plain name
     rel = triage.culprit.path
     if rel.endswith(".sql"):
         text = read_text(repo_root, rel, (".sql",))
-        new, count = sql_rename(text, missing, candidate) if text is not None else ("", 0)
+        new, count = sql_rename(text, missing, candidate, kind) if text is not None else ("", 0)
         where = f"{count} occurrence(s) in the SQL of {rel}"
     else:
         location = culprit_location(evidence, triage)
         text = read_text(repo_root, rel) if location and location[0] == rel else None
-        new = python_rename(text, location[1], missing, candidate) if text is not None else None
+        new = python_rename(text, location[1], missing, candidate, kind) if text is not None else None
         where = f"{rel}:{location[1] if location else '?'}"
     if text is None or not new or new == text:
         return None
@@ -163,6 +140,29 @@ _REF = r"(\bref\s*\(\s*(?:(['\"])[\w.]+\2\s*,\s*)?)(['\"]){name}\3(?=\s*[,)])"
 _JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
 
 
+_DBT_MODEL = re.compile(r"(?:Model|Snapshot|Test|Seed|Analysis) '[\w-]+\.[\w-]+\.([\w.-]+)'")
+
+
+def _dbt_model_file(triage: Triage, repo_root: Path, missing: str) -> str | None:
+    """The file of the model that holds the bad ref(): triage's culprit when it refers to the
+    missing node, else the model dbt names (`Model 'model.shop.fct_orders'`), wherever it lives
+    under the project's model folders (dbt packages excluded, repo.dbt_models)."""
+    pattern = re.compile(_REF.format(name=re.escape(missing)))
+    candidates = []
+    if triage.culprit is not None:
+        candidates.append(triage.culprit.path)
+    named = _DBT_MODEL.search(triage.error.message)
+    if named:
+        path = dbt_models(repo_root).get(named.group(1).rsplit(".", 1)[-1])
+        if path:
+            candidates.append(path)
+    for rel in candidates:
+        text = read_text(repo_root, rel, (".sql",))
+        if text is not None and pattern.search(text):
+            return rel
+    return None
+
+
 def dbt_ref(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | None:
     """`ref('stg_order')` -> `ref('stg_orders')` in the model dbt says depends on the missing node."""
     recorded = recorded_replacement(triage)
@@ -170,10 +170,10 @@ def dbt_ref(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | None:
     if triage.category is not Category.SCHEMA_MISSING_RELATION or recorded is None or node is None:
         return None
     missing, candidate, model_path = recorded
-    if node.group(1) != missing or model_path is None or triage.culprit is None:
+    if node.group(1) != missing or model_path is None:
         return None  # only a node of the project itself (triage found its model file) is a target
-    rel = triage.culprit.path
-    text = read_text(repo_root, rel, (".sql",))
+    rel = _dbt_model_file(triage, repo_root, missing)
+    text = read_text(repo_root, rel, (".sql",)) if rel else None
     if text is None:
         return None
     comments = [m.span() for m in _JINJA_COMMENT.finditer(text)]
