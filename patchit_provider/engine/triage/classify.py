@@ -301,7 +301,8 @@ def triage(evidence: Evidence) -> Triage:
     if matched is not None and candidates and matched is not candidates[0] and evidence.error is not None:
         summary += f" (caused by {matched.short_type}: {(matched.message.splitlines() or [''])[0][:120]})"
     summary += where + f" [{category.value}]"
-    replacement = _replacement(category, message, root, culprit)
+    hinted = f"{message}\n{matched.context}" if matched is not None and matched.type == "log" and matched.context else message
+    replacement = _replacement(category, hinted, root, culprit)  # a log line's hint may follow it (HINT: ...)
     rationale = (f"{verdict.why} ({found.fact} of {matched.type}" + (" in the exception chain" if matched is not candidates[0] else "")
                  + f"; source: {verdict.source})" if verdict and matched else "no catalog entry or rule matched the error or the log excerpt")
     lines = _evidence_lines(evidence, matched, culprit)

@@ -4,9 +4,11 @@ exit codes. Each table cites where its codes are defined."""
 from __future__ import annotations
 
 import errno as _errno
+import os
 import re
 
 from patchit_provider.engine.taxonomy import Category as C
+from patchit_provider.engine.taxonomy import Remediation
 from patchit_provider.engine.triage.catalogs.base import Verdict
 
 # --- HTTP status (RFC 9110 section 15; 429 from RFC 6585 section 4) ---------------------------
@@ -83,17 +85,30 @@ ERRNO: dict[int, tuple[str, Verdict]] = {
 }
 # getaddrinfo failures ([Errno -2] Name or service not known, -3 Temporary failure, -5, 8, 11001):
 # https://man7.org/linux/man-pages/man3/getaddrinfo.3.html (EAI_NONAME, EAI_AGAIN, EAI_NODATA)
-DNS = Verdict(C.INFRA_NETWORK, 0.9, "https://man7.org/linux/man-pages/man3/getaddrinfo.3.html", "the host name could not be resolved")
+GAI = "https://man7.org/linux/man-pages/man3/getaddrinfo.3.html"
+# EAI_AGAIN: "temporary failure in name resolution" (retry); EAI_NONAME: the name is not known
+# (a wrong or retired host name: a person fixes the address).
+DNS = Verdict(C.INFRA_NETWORK, 0.9, GAI, "a temporary failure in name resolution (EAI_AGAIN)")
+DNS_UNKNOWN = Verdict(C.INFRA_NETWORK, 0.85, GAI, "the host name is not known (EAI_NONAME): check the address",
+                      Remediation.ESCALATE)
 _ERRNO = re.compile(r"\[Errno (?P<n>-?\d+)\]|\berrno[ =:]+(?P<m>-?\d+)|\b(?P<name>E(?:ACCES|PERM|ROFS|NOSPC|DQUOT|NOMEM|MFILE|NFILE|CONNREFUSED|CONNRESET|CONNABORTED|TIMEDOUT|HOSTUNREACH|NETUNREACH|PIPE))\b")
-_DNS = re.compile(r"\[Errno (?:-2|-3|-5|8|11001|11002)\] (?:Name or service not known|Temporary failure in name resolution|No address associated|nodename nor servname|getaddrinfo failed)", re.I)
+_DNS_AGAIN = re.compile(r"\[Errno (?:-3|11002)\]|Temporary failure in name resolution|EAI_AGAIN", re.I)
+_DNS_NONAME = re.compile(r"\[Errno (?:-2|-5|8|11001)\] (?:Name or service not known|No address associated|nodename nor servname|getaddrinfo failed)|"
+                         r"Name or service not known|nodename nor servname provided, or not known|EAI_NONAME", re.I)
+# The C library's own texts for the errno values above (os.strerror), printed by shells and
+# tools without a number ("mkdir: cannot create directory 'x': Permission denied").
+_STRERROR = {os.strerror(number): number for number in ERRNO}
+_STRERROR_RE = re.compile("|".join(re.escape(text) for text in sorted(_STRERROR, key=len, reverse=True)))
 
 
 def errno_verdict(message: str) -> tuple[str, Verdict] | None:
     """(errno name, verdict) of the first errno the message shows; ENOENT is left to the caller
     (a missing file is an input, a config file or an executable: where it is read decides)."""
     text = message[:4000]
-    if _DNS.search(text):
-        return "EAI", DNS
+    if _DNS_AGAIN.search(text):
+        return "EAI_AGAIN", DNS
+    if _DNS_NONAME.search(text):
+        return "EAI_NONAME", DNS_UNKNOWN
     for match in _ERRNO.finditer(text):
         if match["name"]:
             number = getattr(_errno, match["name"], None)
@@ -101,7 +116,8 @@ def errno_verdict(message: str) -> tuple[str, Verdict] | None:
             number = int(match["n"] or match["m"])
         if number in ERRNO:
             return ERRNO[number]
-    return None
+    named = _STRERROR_RE.search(text)
+    return ERRNO[_STRERROR[named.group(0)]] if named else None
 
 
 # --- AWS error codes (botocore ClientError: "An error occurred (Code) when calling the X operation")
