@@ -148,7 +148,7 @@ EXTRA_FILES = {
 }
 
 CHECKS = {
-    "none": None,
+    "none": "",
     "run": f"{sys.executable} run_orders.py data/orders.csv",
     "script": "bash scripts/check.sh",
     "pytest": f"{sys.executable} -m pytest -q tests",

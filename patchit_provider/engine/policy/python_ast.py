@@ -396,8 +396,10 @@ class _Scanner(ast.NodeVisitor):
             targeted = bool(named) or isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Subscript)
             if not self.failing or not targeted or named & self.failing or any(f in call for f in self.failing):
                 self.add(rules.HIDES_BAD_DATA, node, call, f"`{last}` removes or fills the values that fail")
-        if last == "get" and len(node.args) >= 2 and isinstance(node.args[0], ast.Constant) and node.args[0].value in self.failing:
-            self.add(rules.HIDES_BAD_DATA, node, call, f"a default for the failing key {node.args[0].value!r} hides its absence")
+        if last == "get" and len(node.args) >= 2 and isinstance(node.args[0], ast.Constant) and (
+            not self.failing or node.args[0].value in self.failing
+        ):
+            self.add(rules.HIDES_BAD_DATA, node, call, "a default for a missing key hides its absence")
         if dotted in ("getattr", "builtins.getattr") and len(node.args) >= 3 and isinstance(node.args[1], ast.Constant) \
                 and node.args[1].value in self.failing:
             self.add(rules.HIDES_BAD_DATA, node, call, f"a default for the failing attribute {node.args[1].value!r} hides its absence")
@@ -545,16 +547,17 @@ def _handler_findings(path: str, before: ast.Module | None, after: ast.Module) -
 
 
 def _early_exits(path: str, before: ast.Module | None, after: ast.Module) -> list[Finding]:
+    """A function that gains a return/continue/break that is not its last statement."""
     old = _exits(before) if before else _Exits(Counter(), Counter(), {}, [])
     new = _exits(after)
-    remaining = Counter(old.keys)
     found = []
+    flagged: set[str] = set()
     for scope, key, node in new.nodes:
-        if remaining[key]:
-            remaining[key] -= 1
+        if new.count[scope] <= old.count[scope] or new.keys[key] <= old.keys[key] or key in flagged:
             continue
-        if new.count[scope] <= old.count[scope] or new.last.get(scope) is node:
+        if new.last.get(scope) is node:
             continue
+        flagged.add(key)
         kind = type(node).__name__.lower()
         found.append(Finding(rules.EARLY_RETURN, f"{path}: adds an early `{kind}` in {scope}() (`{ast.unparse(node)[:80]}`): the failing path is skipped, not fixed"))
     return found
