@@ -85,8 +85,6 @@ def _past(error: _Error, after: _Error | None) -> bool:
     """The edit got the parser past `error`: it parses, or now stops later in the file."""
     if after is None:
         return True
-    if after.msg == error.msg and after.lineno == error.lineno:
-        return False
     return (after.lineno, after.offset) > (error.lineno, error.offset)
 
 
