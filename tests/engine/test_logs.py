@@ -257,3 +257,40 @@ def test_exception_group_in_airflow3_error_detail(tmp_path):
     assert digest.error.type == "ValueError" and digest.error.frames[-1].function == "load"
     # the rendered traceback keeps Python's layout: parse_chain finds the same leaves again
     assert [e.type for e in parse_chain(digest.error.traceback)] == ["ValueError", "KeyError", "TypeError", "ExceptionGroup"]
+
+
+# --- output without a traceback header (posted snippets, wrappers that print only the error) ---
+
+def test_bare_exception_line_with_detail():
+    """psycopg2 prints DETAIL under the error; no traceback was posted (github.com/psycopg/psycopg2 issues)."""
+    digest = read_log('psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "orders_pkey"\n'
+                      "DETAIL:  Key (id)=(0) already exists.\n")
+    assert digest.error.type == "psycopg2.errors.UniqueViolation"
+    assert "Key (id)=(0) already exists." in digest.error.message
+
+
+def test_syntax_error_display_without_traceback_header():
+    """CPython prints a SyntaxError of a file it compiles as File/line/caret and the error only."""
+    digest = read_log('  File "./launch.py", line 630\n    return\n         ^\n'
+                      "IndentationError: unindent does not match any outer indentation level\n")
+    assert digest.error.type == "IndentationError"
+    assert [(f.path, f.line) for f in digest.error.frames] == [("./launch.py", 630)]
+
+
+def test_traceback_cut_before_its_exception_line_keeps_its_frames():
+    digest = read_log("Traceback (most recent call last):\n"
+                      '  File "/opt/airflow/dags/acme/ops.py", line 60, in execute\n    hook = FSHook(conn_id=self.conn_id)\n'
+                      '  File "/usr/lib/python3.6/site-packages/airflow/hooks/base.py", line 38, in get_connection\n    conn = x\n')
+    assert digest.error.type == "Traceback"
+    assert digest.error.frames[0].path == "/opt/airflow/dags/acme/ops.py"
+
+
+def test_dbt_run_by_an_airflow2_bash_operator():
+    """Both prefixes removed: Airflow 2's line prefix, then dbt's own timestamp."""
+    log = ("[2023-09-08, 10:14:54 +07] {subprocess.py:94} INFO - 03:14:54    Database Error in model customers (models/customers.sql)\n"
+           "[2023-09-08, 10:14:54 +07] {subprocess.py:94} INFO -   relation \"raw.customers\" does not exist\n"
+           "[2023-09-08, 10:14:57 +07] {subprocess.py:98} INFO - Command exited with return code 1\n")
+    digest = read_log(log)
+    assert digest.error.type == "dbt Database Error"
+    assert digest.error.frames[0].path == "models/customers.sql"
+    assert 'relation "raw.customers" does not exist' in digest.error.message

@@ -333,3 +333,17 @@ def test_builtins_named_like_psycopg_classes_stay_python():
     result = triage_text(text)
     assert result.category == Category.CODE_ERROR and "SQLSTATE" not in result.rationale
     assert (result.culprit.path, result.culprit.line) == ("/opt/airflow/dags/load.py", 3)
+
+
+@pytest.mark.parametrize("text,category,remediation", [
+    # errno by its strerror text, as coreutils print it (https://man7.org/linux/man-pages/man3/strerror.3.html)
+    ("mkdir: cannot create directory '/opt/airflow/logs/scheduler': Permission denied", "infra.auth", "escalate"),
+    # getaddrinfo(3): EAI_AGAIN is temporary, EAI_NONAME is a name nobody knows
+    ("requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.example.com', port=443): Max retries exceeded "
+     "(Caused by NameResolutionError(\"<urllib3.connection.HTTPSConnection object>: Failed to resolve 'api.example.com' "
+     "([Errno -3] Temporary failure in name resolution)\"))", "infra.network", "retry"),
+    ("httpx.ConnectError: [Errno -2] Name or service not known", "infra.network", "escalate"),
+])
+def test_errno_texts_and_getaddrinfo(text, category, remediation):
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == (category, remediation)

@@ -30,7 +30,7 @@ _SPARK_MARK = re.compile(r"org\.apache\.spark|SparkContext|pyspark|py4j")
 
 DBT_ERROR = re.compile(
     r"^\s*(?P<kind>(?:Database|Compilation|Runtime|Parsing|Dependency|Internal|Validation|Env var) Error|Failure)"
-    r"(?: in (?:\w+ )?(?P<name>[\w.]+) \((?P<path>[^)]+)\))?\s*$"
+    r"(?: in (?:\w+ )?(?P<name>[\w.]+|\[[^\]\n]+\]) \((?P<path>[^)]+)\))?\s*$"
 )
 JAVA_EXC = re.compile(
     r'^(?:Exception in thread "[^"]*" |Caused by: )?(?P<type>(?:[a-z_][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Failure))'
@@ -70,7 +70,12 @@ def strip_prefix(line: str) -> tuple[str, str]:
         close = line.find("} ", brace, brace + 130) if brace > 0 else -1
         dash = line.find(" - ", close, close + 12) if close > 0 else -1
         if dash > 0 and line[close + 2 : dash].isupper():
-            return line[dash + 3 :], line[brace + 2 : dash]
+            payload = line[dash + 3 :]
+            if payload[2:3] == ":" and payload[:1].isdigit():  # dbt run by a BashOperator / Cosmos: its own prefix too
+                match = _DBT_PREFIX.match(payload)
+                if match:
+                    payload = payload[match.end() :]
+            return payload, line[brace + 2 : dash]
     elif line[2:3] == ":" and line[:1].isdigit():
         match = _DBT_PREFIX.match(line)
         if match:

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from git import GitCommandError
 from pydantic import BaseModel
 
 from patchit_provider.engine.redaction import plugins, rules
@@ -44,6 +45,7 @@ from patchit_provider.engine.redaction.benign import (
 __all__ = [
     "MARK", "redact", "redact_obj", "redact_diff", "redact_uri", "restore_diff", "register_extra_redactor",
     "add_secret_values", "clear_secret_values", "is_secret_key", "shannon_entropy", "RedactedPatchError",
+    "redact_artifact_content", "IDENTITY_KEYS",
 ]
 
 shannon_entropy = entropy
@@ -350,8 +352,12 @@ def redact_diff(diff: str) -> tuple[str, int]:
     return "\n".join(out), total
 
 
-class RedactedPatchError(ValueError):
-    """A stored diff cannot be turned back into the real patch: its added lines hold a secret."""
+class RedactedPatchError(GitCommandError):
+    """A stored diff cannot be turned back into the real patch: its added lines hold a secret.
+    A GitCommandError, so whoever applies a diff reports it as a failed `apply`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(["git", "apply"], 1, stderr=reason)
 
 
 def _secrets_between(original: str, redacted: str) -> list[str] | None:
@@ -437,6 +443,20 @@ def restore_diff(diff: str, repo_root: Any) -> str:
     return "\n".join(out)
 
 
+# Identifiers PATCHIT looks incidents up by: redacting them would break idempotency and grouping.
+IDENTITY_KEYS = frozenset({
+    "incident_id", "event_id", "pipeline_id", "run_id", "task_id", "fingerprint", "grouped_into",
+    "remediation_run_id", "commit", "head", "branch", "kind", "state", "platform", "media_type",
+})
+
+
+def redact_artifact_content(name: str, media_type: str, content: str) -> str:
+    """An artifact's content, redacted; a diff keeps its lines."""
+    if name.endswith((".diff", ".patch")) or media_type == "text/x-diff":
+        return redact_diff(content)[0]
+    return redact(content)[0]
+
+
 def redact_obj(obj: Any, _key: str | None = None) -> tuple[Any, int]:
     """A redacted copy of nested dicts/lists/tuples/pydantic models, and the replacement count.
 
@@ -445,14 +465,24 @@ def redact_obj(obj: Any, _key: str | None = None) -> tuple[Any, int]:
     their lines, URI fields lose userinfo and query tokens.
     """
     if isinstance(obj, str):
+        if _key in IDENTITY_KEYS:
+            return obj, 0
         if _key == "diff":
             return redact_diff(obj)
         if _key in ("log_uri", "artifact_uris", "url", "uri", "html_url", "webhook_url"):
             return redact_uri(obj)
         return redact(obj)
     if isinstance(obj, BaseModel):
-        data, count = redact_obj(obj.model_dump(mode="python"))
-        return type(obj).model_validate(data), count
+        # field by field, then model_copy: nested models stay models, and a malformed model stays
+        # malformed for its owner to refuse (the store does)
+        changes, count = {}, 0
+        for name in type(obj).model_fields:
+            value = getattr(obj, name, None)
+            red, n = redact_obj(value, name)
+            if n or red is not value:
+                changes[name] = red
+            count += n
+        return obj.model_copy(update=changes), count
     if isinstance(obj, dict):
         out: dict[Any, Any] = {}
         count = 0

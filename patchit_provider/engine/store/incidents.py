@@ -3,7 +3,7 @@
 One short transaction per call. Writes that must be race-free are single atomic statements
 (counter UPDATE ... + 1, INSERT ... ON CONFLICT) inside a write transaction, so they hold on
 SQLite (one writer at a time, BEGIN IMMEDIATE) and PostgreSQL (row locks, READ COMMITTED)
-alike. The store never redacts: callers hand it text that is already safe to keep.
+alike. Every write redacts what it stores (engine.redaction), so no caller can bypass it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from patchit_provider.engine.models import (
     Platform,
     utcnow,
 )
+from patchit_provider.engine.redaction import redact_artifact_content, redact_obj
 from patchit_provider.engine.store import sql
 from patchit_provider.engine.store.engine import WRITE, create_store_engine, parse_url, safe_url
 from patchit_provider.engine.store.errors import (
@@ -130,6 +131,7 @@ class IncidentStore:
     def create_incident(self, event: FailureEvent) -> tuple[Incident, bool]:
         """A new incident for `event`, or (the incident already holding it, False): capture may
         deliver the same failure twice (listener and notifier, retried triggers)."""
+        event = redact_obj(event)[0]
         for _ in range(3):
             with self._write() as conn:
                 existing = self._by_event(conn, event.event_id)
@@ -180,7 +182,7 @@ class IncidentStore:
     def save_incident(self, incident: Incident) -> Incident:
         """Store the whole incident (each stage's output) and refresh the indexed columns.
         `occurrences` is not written: add_occurrence owns that counter."""
-        saved = incident.model_copy(update={"updated_at": utcnow()})
+        saved = redact_obj(incident.model_copy(update={"updated_at": utcnow()}))[0]
         with self._write() as conn:
             count = conn.execute(
                 update(incidents)
@@ -231,6 +233,7 @@ class IncidentStore:
         or None when it stays on its own."""
         if not incident.fingerprint:
             return None
+        incident = redact_obj(incident)[0]
         event = incident.event
         with self._write() as conn:
             if conn.dialect.name == "postgresql":  # serialize per scope (SQLite writes are already serial)
@@ -268,6 +271,7 @@ class IncidentStore:
 
     def add_occurrence(self, incident_id: str, event: FailureEvent) -> bool:
         """Count `event` as another occurrence of the incident; False if it already was."""
+        event = redact_obj(event)[0]
         with self._write() as conn:
             self._require(conn, incident_id)
             stmt = (
@@ -305,6 +309,7 @@ class IncidentStore:
     def append_audit(self, event: AuditEvent) -> AuditEvent:
         """Append to the incident's trail; seq is 1, 2, 3, ... per incident with no gaps, even
         with many writers (the counter bump row-locks the incident until commit)."""
+        event = redact_obj(event)[0]
         with self._write() as conn:
             bumped = conn.execute(
                 update(incidents)
@@ -331,6 +336,7 @@ class IncidentStore:
     def put_artifact(self, artifact: Artifact) -> None:
         """Insert or replace the incident's artifact of that name (a re-run stage overwrites)."""
         values = artifact.model_dump(include={"incident_id", "name", "media_type", "content", "created_at"})
+        values["content"] = redact_artifact_content(artifact.name, artifact.media_type, artifact.content)
         with self._write() as conn:
             self._require(conn, artifact.incident_id)
             stmt = sql.upsert_insert(conn, artifacts).values(**values)

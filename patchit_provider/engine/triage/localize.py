@@ -30,7 +30,7 @@ DIALECTS = ("duckdb", "postgres", "snowflake")
 # checkout, the official image's /opt/airflow/airflow): never the user's code.
 _AIRFLOW_CODE = re.compile(r"(?:^|/)airflow/(?:models|operators|sensors|utils|sdk|jobs|executors|task|cli|dag_processing|"
                            r"serialization|execution_time|providers|hooks|api|bases|definitions)/|(?:^|/)(?:task-sdk|airflow-core)/src/")
-_LIB = re.compile(r"(?:^|/)[Ll]ib/([\w.]+?)(?:\.py)?(?:/|$)")
+_LIB = re.compile(r"(?:^|/)(?:[Ll]ib|python\d(?:\.\d+)?)/([\w.]+?)(?:\.py)?(?:/|$)")
 _SQL_PATH = re.compile(r"(?<![\w/.-])((?:[A-Za-z]:)?[\w./@~+-]*[\w-]\.sql)\b")
 _BROKEN_DAG = re.compile(r"Broken DAG: \[(?P<a>[^\]]+\.py)\]|Failed to import: (?P<b>\S+\.py)|\[(?P<c>\S+\.py)\] (?:Traceback|\w+Error:)")
 

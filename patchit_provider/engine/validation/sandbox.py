@@ -165,8 +165,9 @@ class Sandbox:
 
         cmd = [self.bwrap, "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net",
                "--unshare-uts", "--unshare-cgroup-try", "--hostname", "localhost",
-               "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
-               "--perms", "1777", "--tmpfs", "/dev/shm"]
+               "--proc", "/proc", "--dev", "/dev"]
+        size = str(self.limits.memory_mb * 1024 * 1024)  # tmpfs lives in memory: bounded like a process
+        cmd += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp", "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
         made = {Path("/tmp")} | {target for kind, _, target in binds if kind == "--symlink"}
         for kind, source, target in binds:
             for parent in _parents(target) if kind != "--symlink" else []:
@@ -184,7 +185,7 @@ class Sandbox:
             cmd += [_tool("setpriv"), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all",
                     "--bounding-set=-all", "--no-new-privs", "--"]
         else:
-            cmd += ["--unshare-user", "--cap-drop", "ALL", "--"]
+            cmd += ["--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--"]
         return [*cmd, *self.limits.prlimit(), *args]
 
     def _own(self, uid: int, gid: int) -> None:

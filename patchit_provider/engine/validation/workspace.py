@@ -20,6 +20,7 @@ from typing import Iterator
 import git
 
 from patchit_provider.engine.patching.gitcmd import diff_git_problems, run_git
+from patchit_provider.engine.redaction import restore_diff
 
 MAX_OUTPUT = 4000
 
@@ -59,12 +60,15 @@ def scratch_tree(repo_root: Path) -> Iterator[Path]:
 def apply_diff(tree: Path, diff: str, check_only: bool = False, index: bool = False) -> None:
     """Apply a diff in a scratch tree, all or nothing (raises git.GitCommandError); `index`
     stages it too, ready to commit. Raises UnsafeDiff for git's own paths or links."""
+    diff = restore_diff(diff, tree)  # a stored diff is redacted: the real lines come from the tree
     problems = diff_git_problems(diff, tree)
     if problems:
         raise UnsafeDiff("refused before anything was written: " + "; ".join(problems))
-    run_git(tree, "apply", "--check", "--whitespace=nowarn", "-", stdin=diff)
+    # A plain copy is no repository: git must not find one above it (a /tmp/.git of another user).
+    ceiling = {"GIT_CEILING_DIRECTORIES": str(Path(tree).resolve().parent)}
+    run_git(tree, "apply", "--check", "--whitespace=nowarn", "-", stdin=diff, env=ceiling)
     if not check_only:
-        run_git(tree, "apply", "--whitespace=nowarn", *(["--index"] if index else []), "-", stdin=diff)
+        run_git(tree, "apply", "--whitespace=nowarn", *(["--index"] if index else []), "-", stdin=diff, env=ceiling)
 
 
 def bounded(text: str, limit: int = MAX_OUTPUT) -> str:
