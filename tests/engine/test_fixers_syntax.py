@@ -148,16 +148,18 @@ def test_expected_an_indented_block_fixed(tmp_path, capsys):
         import sys
 
 
-        def usage(args):
+        def with_defaults(args):
             if len(args) < 3:
-            return "Usage: tester.py [url] [port]"
+            args = args + ["localhost", "80"]
 
 
-        print(usage(sys.argv + ["a", "b"]) or "ok")
+        with_defaults(sys.argv)
+        print("ok")
         """}
+    # the next statement is less indented than the orphan line: only that line can be the block
     result, log = run_and_remediate(tmp_path, capsys, files, "tester.py")
     assert "IndentationError: expected an indented block" in log
-    assert_validated(result, '    return "Usage: tester.py [url] [port]"', '        return "Usage: tester.py [url] [port]"')
+    assert_validated(result, '    args = args + ["localhost", "80"]', '        args = args + ["localhost", "80"]')
 
 
 def test_two_slips_are_fixed_in_rounds_in_a_module_the_script_imports(tmp_path, capsys):
