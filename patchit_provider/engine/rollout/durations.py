@@ -54,4 +54,4 @@ def wave_seconds(durations: Sequence[int], max_concurrency: int) -> int:
 
 def min_duration(waves: Sequence[int], bake_seconds: int) -> int:
     """Sum of the wave durations plus the bake time between consecutive waves."""
-    return sum(waves) + bake_seconds * len(waves)
+    return sum(waves) + bake_seconds * max(len(waves) - 1, 0)
