@@ -156,3 +156,14 @@ def test_members_without_any_duration_cannot_be_checked_against_windows():
     unscheduled = plan_rollout({"members": [{"id": "a"}], "waves": [1]}, now=NOW)
     assert unscheduled.valid and unscheduled.min_duration_seconds == 0
     assert "counted as 0 seconds" in unscheduled.notes[0]
+
+
+def test_a_daily_window_shortened_by_the_spring_dst_change_is_skipped_when_too_short():
+    # 01:00-03:00 Europe/Berlin is 2 h, except on 2027-03-28 when clocks jump 02:00 -> 03:00 (1 h)
+    plan = plan_rollout(
+        {"members": [{"id": "a"}], "waves": [1], "member_seconds": 90 * 60, "start_at": "2027-03-27T12:00:00Z",
+         "windows": [{"daily_start": "01:00", "daily_end": "03:00", "timezone": "Europe/Berlin"}]},
+    )
+    assert plan.valid
+    # not 2027-03-28T00:00Z (a 1 h window that night): the next night, 01:00 CEST = 23:00 UTC
+    assert plan.schedule[0].start == datetime(2027, 3, 28, 23, 0, tzinfo=timezone.utc)
