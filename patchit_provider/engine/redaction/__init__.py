@@ -25,6 +25,7 @@ import threading
 from functools import lru_cache
 from collections import OrderedDict
 from collections.abc import Iterable
+from enum import Enum
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -464,6 +465,8 @@ def redact_obj(obj: Any, _key: str | None = None) -> tuple[Any, int]:
     redacted too (events from other platforms may carry anything as a key); `diff` values keep
     their lines, URI fields lose userinfo and query tokens.
     """
+    if isinstance(obj, Enum):
+        return obj, 0
     if isinstance(obj, str):
         if _key in IDENTITY_KEYS:
             return obj, 0
