@@ -6,9 +6,18 @@ model propose edits that are kept only when they validate. No Airflow here: the 
 that executes a plan is an adapter around these functions.
 """
 
-from patchit_provider.engine.rollout.budget import budget_exceeded, max_errors_count, worst_case_failures
+from patchit_provider.engine.rollout.budget import (
+    budget_exceeded,
+    max_errors_count,
+    worst_case_failures,
+)
 from patchit_provider.engine.rollout.edit import PlanEditError, apply_edits
-from patchit_provider.engine.rollout.planner import assign_waves, order_members, plan_rollout, wave_sizes
+from patchit_provider.engine.rollout.planner import (
+    assign_waves,
+    order_members,
+    plan_rollout,
+    wave_sizes,
+)
 from patchit_provider.engine.rollout.validate import evaluate, read_spec
 
 __all__ = [

@@ -20,10 +20,21 @@ import re
 
 from pydantic import Field, ValidationError
 
-from patchit_provider.engine.llm.base import LLMAnswerError, LLMBackend, LLMError, LLMRequest
+from patchit_provider.engine.llm.base import (
+    LLMAnswerError,
+    LLMBackend,
+    LLMError,
+    LLMRequest,
+)
 from patchit_provider.engine.llm.budget import Budget
 from patchit_provider.engine.llm.prompt import fence_untrusted
-from patchit_provider.engine.models import Contract, PlanAuthor, PlanEdit, RiskLevel, RolloutPlan
+from patchit_provider.engine.models import (
+    Contract,
+    PlanAuthor,
+    PlanEdit,
+    RiskLevel,
+    RolloutPlan,
+)
 from patchit_provider.engine.redaction import redact
 from patchit_provider.engine.rollout.edit import PlanEditError, apply_edits
 
@@ -87,8 +98,8 @@ def build_request(plan: RolloutPlan) -> LLMRequest:
         f"policy limit on worst_case_failures: {plan.policy_max_failures if plan.policy_max_failures is not None else 'none'}",
         f"min_duration_seconds: {plan.min_duration_seconds}",
         f"approval_points: {[p.value for p in plan.approval_points]}",
-        f"start: {plan.start_at.isoformat() if plan.start_at else 'now'}; deadline: "
-        f"{plan.deadline.isoformat() if plan.deadline else 'none'}",
+        f"start: {plan.start_at.isoformat() if plan.start_at else 'now'}",
+        f"deadline: {plan.deadline.isoformat() if plan.deadline else 'none'}",
         f"maintenance windows: {json.dumps([w.model_dump(mode='json', exclude_defaults=True) for w in spec.windows])}",
     ]
     waves_text, _ = redact("\n".join(lines))

@@ -150,12 +150,13 @@ def evaluate(
     problems = wave_problems(spec, waves)
     limits = [x for x in (policy_max_failures, spec.policy_max_failures) if x is not None]
     policy = min(limits) if limits else None
-    common: dict[str, Any] = dict(
-        deadline=spec.deadline, approval_points=spec.approval_points, risk_level=spec.risk_level,
-        rationale=spec.rationale, assumptions=list(spec.assumptions), generated_by=author or PlanAuthor(),
-        version=version, parent_version=parent_version, edited_by=edited_by, edits=list(edits), spec=spec,
-        policy_max_failures=policy, max_concurrency=spec.max_concurrency, bake_seconds=spec.bake_seconds,
-    )
+    common: dict[str, Any] = {
+        "deadline": spec.deadline, "approval_points": spec.approval_points, "risk_level": spec.risk_level,
+        "rationale": spec.rationale, "assumptions": list(spec.assumptions), "generated_by": author or PlanAuthor(),
+        "version": version, "parent_version": parent_version, "edited_by": edited_by, "edits": list(edits),
+        "spec": spec, "policy_max_failures": policy, "max_concurrency": spec.max_concurrency,
+        "bake_seconds": spec.bake_seconds,
+    }
     if problems:
         return RolloutPlan(valid=False, problems=problems, notes=notes, **common)
 
@@ -178,10 +179,10 @@ def evaluate(
                      f"{spec.duration_percentile} of their duration history.")
     wave_secs = [durations.wave_seconds([seconds[m] for m in wave], spec.max_concurrency) for wave in waves]
     bake = math.ceil(spec.bake_seconds)
-    figures: dict[str, Any] = dict(
-        max_errors=max_errors, worst_case_failures=worst,
-        min_duration_seconds=durations.min_duration(wave_secs, bake), member_seconds=seconds,
-    )
+    figures: dict[str, Any] = {
+        "max_errors": max_errors, "worst_case_failures": worst,
+        "min_duration_seconds": durations.min_duration(wave_secs, bake), "member_seconds": seconds,
+    }
     if policy is not None and worst > policy:
         problems.append(
             f"The worst case of {worst} failed member(s) (max_errors {max_errors} + max_concurrency "

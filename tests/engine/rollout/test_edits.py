@@ -85,8 +85,8 @@ def test_budget_concurrency_bake_and_approvals_are_revalidated(plan):
         ([ResizeWave(wave=7, size=1)], "edit 1 (resize_wave): there is no wave 7 (the plan has 4)"),
         ([ResizeWave(wave=2, size=7)], "edit 1 (resize_wave): wave 2 cannot hold 7 members; it and the waves after it have 6"),
         ([ResizeWave(wave=0, size=1)], "edit 1 (resize_wave): wave 0 already has 1 member(s)"),
-        ([SetMaxErrors(max_errors=3)], "the edited plan is invalid: The worst case of 5 failed member(s) (max_errors 3 + "
-         "max_concurrency 2, capped at 10 members) exceeds the policy limit of 4; lower max_errors or max_concurrency."),
+        ([SetMaxErrors(max_errors=3)], ("the edited plan is invalid: The worst case of 5 failed member(s) (max_errors 3 + "
+         "max_concurrency 2, capped at 10 members) exceeds the policy limit of 4; lower max_errors or max_concurrency.")),
         ([SetMaxErrors(max_errors=1), MoveMember(member="nobody", to_wave=0)], "edit 2 (move_member): 'nobody' is not a member of this plan"),
         ([], "no edit given"),
     ],

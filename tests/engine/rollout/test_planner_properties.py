@@ -11,7 +11,12 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from patchit_provider.engine.models import MoveMember, ResizeWave, SetMaxConcurrency, SetMaxErrors
+from patchit_provider.engine.models import (
+    MoveMember,
+    ResizeWave,
+    SetMaxConcurrency,
+    SetMaxErrors,
+)
 from patchit_provider.engine.rollout import PlanEditError, apply_edits, plan_rollout
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -24,7 +29,7 @@ members_st = st.lists(
 )
 percent_st = st.one_of(
     st.integers(1, 100).map(lambda p: f"{p}%"),
-    st.decimals(Decimal("0.1"), Decimal("100"), places=1).map(lambda p: f"{p}%"),
+    st.decimals(Decimal("0.1"), Decimal(100), places=1).map(lambda p: f"{p}%"),
 )
 wave_entry = st.one_of(st.integers(1, 80), percent_st)
 budget_st = st.one_of(st.integers(0, 80), st.integers(0, 100).map(lambda p: f"{p}%"))

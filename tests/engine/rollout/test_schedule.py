@@ -52,10 +52,10 @@ def test_a_wave_longer_than_any_window_makes_the_plan_invalid():
         spec(waves=["100%"], windows=[{"daily_start": "22:00", "daily_end": "23:00", "cutoff_seconds": 60}]), now=NOW
     )
     assert not plan.valid and plan.waves == []
-    assert plan.problems == [
+    assert plan.problems == [(
         "Wave 0 needs 3600 s but no maintenance window within 366 days of 2026-12-01T12:00:00Z leaves that "
         "much time before its cutoff."
-    ]
+    )]
 
 
 def test_weekdays_and_time_zone_of_a_daily_window():
@@ -149,10 +149,10 @@ def test_members_without_any_duration_cannot_be_checked_against_windows():
         now=NOW,
     )
     assert not plan.valid
-    assert plan.problems == [
+    assert plan.problems == [(
         "1 member(s) have no duration estimate (no seconds, no duration_history, no member_seconds): a; "
         "the windows and the deadline cannot be checked."
-    ]
+    )]
     unscheduled = plan_rollout({"members": [{"id": "a"}], "waves": [1]}, now=NOW)
     assert unscheduled.valid and unscheduled.min_duration_seconds == 0
     assert "counted as 0 seconds" in unscheduled.notes[0]
