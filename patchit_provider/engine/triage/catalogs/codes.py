@@ -51,7 +51,9 @@ _HTTP = re.compile(
     r"|\((?P<g>[1-5]\d\d)\) when calling the"                            # botocore "(403) when calling the HeadObject"
     r"|\b(?P<h>4(?:01|03|29)|50[234]) (?:Unauthorized|Forbidden|Too Many Requests|Bad Gateway|Service Unavailable|Gateway Time-?out)\b"
     # google-api-core's str(exc) is "<code> <message>"; PyGithub's "<status> {json body}"
-    r"|\A\s*[\"']?(?P<i>[1-5]\d\d) (?=[A-Z{\"])",
+    r"|\A\s*[\"']?(?P<i>[1-5]\d\d) (?=[A-Z{\"])"
+    # the kubernetes client: "ApiException: (403)\nReason: Forbidden"
+    r"|\((?P<j>[1-5]\d\d)\)\s*\n?\s*Reason:|\A\s*\((?P<k>[1-5]\d\d)\)\s*$",
     re.I | re.M,
 )
 

@@ -197,6 +197,10 @@ BASES: dict[str, tuple[str, ...]] = {
     "MethodNotAllowed": ("ClientError",), "LengthRequired": ("ClientError",), "RequestRangeNotSatisfiable": ("ClientError",),
     "Cancelled": ("ClientError",), "OutOfRange": ("BadRequest",), "DataLoss": ("ServerError",), "Unknown": ("ServerError",),
     "MethodNotImplemented": ("ServerError",),
+    # numpy (numpy/_core/_exceptions.py)
+    "_ArrayMemoryError": ("MemoryError",), "AxisError": ("ValueError", "IndexError"),
+    # kubernetes python client (kubernetes/client/exceptions.py): the HTTP status is in the message
+    "ApiException": ("OpenApiException",),
     # pyarrow
     "ArrowInvalid": ("ValueError", "ArrowException"), "ArrowTypeError": ("TypeError", "ArrowException"),
     "ArrowIOError": ("IOError", "ArrowException"), "ArrowCancelled": ("ArrowException",),
