@@ -377,3 +377,18 @@ def test_credential_names_never_enter_the_sandbox(tmp_path, monkeypatch):
     env = box.environment({"AIRFLOW__CORE__LOAD_EXAMPLES": "False"})
     assert "SNOWFLAKE_PASSWORD" not in env and env["LC_ALL"] == "C.UTF-8"
     assert env["HOME"].startswith(str(tmp_path / "private")) and env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
+
+
+def test_no_user_namespaces_means_static_checks_only(patch_nameerror, allow_everything, tmp_path):
+    """A bwrap that cannot create namespaces (a restricted Kubernetes pod): the probe says why."""
+    case = patch_nameerror
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    canary = tmp_path / "canary-pod"
+    settings = PatchitSettings(sandbox_bwrap=str(fake), check_command=f"touch {canary}")
+    result = validate(propose_patch(case.evidence, case.triage, case.root), case.event, case.triage, case.root, settings)
+    sandbox = _by_name(result)["sandbox"]
+    assert result.passed and not result.sandboxed and not sandbox.passed
+    assert "No permissions to create new namespace" in sandbox.output and "No permissions" in result.approval_reason
+    assert not canary.exists()
