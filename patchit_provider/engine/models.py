@@ -248,6 +248,8 @@ class Triage(Contract):
     rationale: str = ""
     next_step: str = ""
     evidence_lines: list[str] = Field(default_factory=list)
+    decided_by: str = Field(default="", description="The fact the category rests on: 'SQLSTATE 42703', 'HTTP 429', 'class KeyError', ...")
+    source: str = Field(default="", description="Where that fact's catalog entry comes from: a URL or an installed file.")
 
     def contract_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -479,7 +481,17 @@ class RolloutMember(Contract):
     )
     seconds: float | None = Field(
         default=None, ge=0, le=MAX_ROLLOUT_SECONDS,
-        description="This member's own duration estimate; wins over history and `member_seconds`.",
+        description="This member's own duration estimate; wins over everything else.",
+    )
+    p50_seconds: float | None = Field(
+        default=None, ge=0, le=MAX_ROLLOUT_SECONDS,
+        description="Median duration already computed by the caller; used when `duration_percentile` is p50, "
+        "and (noted) for p90 when neither p90_seconds nor a history is known.",
+    )
+    p90_seconds: float | None = Field(
+        default=None, ge=0, le=MAX_ROLLOUT_SECONDS,
+        description="90th percentile duration already computed by the caller; used when `duration_percentile` is "
+        "p90, and (noted) for p50 when neither p50_seconds nor a history is known.",
     )
 
 
@@ -653,7 +665,10 @@ class RolloutWave(Contract):
     members: list[str] = Field(min_length=1)
     seconds: int = Field(default=0, ge=0, description="Estimated duration: members through max_concurrency slots, in order.")
     gate: WaveGate = Field(default_factory=WaveGate)
-    approval_before: bool = Field(default=False, description="A person must approve before this wave starts.")
+    approval_before: bool = Field(
+        default=False, description="A person must approve before this wave starts: an approval point, or the "
+        "first wave scheduled outside the maintenance windows (the out-of-window approval).",
+    )
 
 
 class ScheduledWave(Contract):
