@@ -26,16 +26,28 @@ def nearest_rank(samples: Sequence[float], q: float) -> float:
 
 
 def member_estimates(spec: RolloutSpec) -> tuple[dict[str, int | None], dict[str, str]]:
-    """(member id -> estimated seconds or None when nothing is known, member id -> source)."""
-    q = PERCENTILES[spec.duration_percentile]
+    """(member id -> estimated seconds or None when nothing is known, member id -> source).
+
+    Precedence: the member's `seconds`; its pXX_seconds for the chosen percentile; the chosen
+    percentile of its history (by id, then by task); its other percentile (source says so);
+    the spec's `member_seconds`."""
+    chosen = spec.duration_percentile
+    other = "p50" if chosen == "p90" else "p90"
+    q = PERCENTILES[chosen]
     seconds: dict[str, int | None] = {}
     source: dict[str, str] = {}
     for member in spec.members:
         history = spec.duration_history.get(member.id) or (spec.duration_history.get(member.task) if member.task else None)
+        given = getattr(member, f"{chosen}_seconds")
+        fallback = getattr(member, f"{other}_seconds")
         if member.seconds is not None:
             seconds[member.id], source[member.id] = math.ceil(member.seconds), "member"
+        elif given is not None:
+            seconds[member.id], source[member.id] = math.ceil(given), chosen
         elif history:
-            seconds[member.id], source[member.id] = math.ceil(nearest_rank(history, q)), spec.duration_percentile
+            seconds[member.id], source[member.id] = math.ceil(nearest_rank(history, q)), f"history {chosen}"
+        elif fallback is not None:
+            seconds[member.id], source[member.id] = math.ceil(fallback), f"{other} instead of {chosen}"
         elif spec.member_seconds is not None:
             seconds[member.id], source[member.id] = math.ceil(spec.member_seconds), "member_seconds"
         else:

@@ -173,10 +173,11 @@ def evaluate(
         else:
             notes.append(text + "; counted as 0 seconds.")
     seconds = {m: s or 0 for m, s in estimates.items()}
-    by_source = Counter(sources.values())
-    if by_source.get("p50") or by_source.get("p90"):
-        notes.append(f"{by_source.get(spec.duration_percentile)} member duration(s) estimated as the "
-                     f"{spec.duration_percentile} of their duration history.")
+    for source, count in sorted(Counter(sources.values()).items()):
+        if source.startswith("history"):
+            notes.append(f"{count} member duration(s) estimated as the {spec.duration_percentile} of their duration history.")
+        elif "instead of" in source:
+            notes.append(f"{count} member duration(s) use the {source}: no {spec.duration_percentile} was known.")
     wave_secs = [durations.wave_seconds([seconds[m] for m in wave], spec.max_concurrency) for wave in waves]
     bake = math.ceil(spec.bake_seconds)
     figures: dict[str, Any] = {
@@ -197,11 +198,13 @@ def evaluate(
     if problems:
         return RolloutPlan(valid=False, problems=problems, notes=notes, **figures, **common)
     gates = spec.gates
+    first_outside = sched.outside[0] if sched.outside else None  # the out-of-window approval is asked there
     plan_waves = [
         RolloutWave(
             index=i, members=list(wave), seconds=wave_secs[i], gate=gates[min(i, len(gates) - 1)],
             approval_before=(i == 0 and ApprovalPoint.BEFORE_FIRST_WAVE in spec.approval_points)
-            or (i == 1 and ApprovalPoint.BEFORE_PROMOTION in spec.approval_points),
+            or (i == 1 and ApprovalPoint.BEFORE_PROMOTION in spec.approval_points)
+            or i == first_outside,
         )
         for i, wave in enumerate(waves)
     ]

@@ -94,6 +94,7 @@ def test_deadline_before_the_next_feasible_window_asks_for_an_out_of_window_appr
         "needs an out-of-window approval."
     )
     assert all(s.out_of_window and s.window is None for s in plan.schedule)
+    assert [w.approval_before for w in plan.waves] == [True, False, False]  # asked before the first one
     assert plan.schedule[0].start == NOW and plan.finish_at <= datetime(2026, 12, 1, 18, 0, tzinfo=timezone.utc)
 
 
@@ -167,3 +168,22 @@ def test_a_daily_window_shortened_by_the_spring_dst_change_is_skipped_when_too_s
     assert plan.valid
     # not 2027-03-28T00:00Z (a 1 h window that night): the next night, 01:00 CEST = 23:00 UTC
     assert plan.schedule[0].start == datetime(2027, 3, 28, 23, 0, tzinfo=timezone.utc)
+
+
+def test_duration_estimates_given_per_member_and_their_precedence():
+    members = [
+        {"id": "own", "seconds": 5, "p90_seconds": 999},
+        {"id": "given", "p50_seconds": 100, "p90_seconds": 300},
+        {"id": "history", "task": "dag.load"},
+        {"id": "only_p50", "p50_seconds": 40},
+        {"id": "default"},
+    ]
+    spec = {"members": members, "waves": ["100%"], "member_seconds": 7,
+            "duration_history": {"dag.load": [10, 20, 30, 40, 50, 60, 70, 80, 90, 1000]}}
+    p90 = plan_rollout(spec, now=NOW)
+    assert p90.member_seconds == {"own": 5, "given": 300, "history": 90, "only_p50": 40, "default": 7}
+    assert "1 member duration(s) use the p50 instead of p90: no p90 was known." in p90.notes
+    assert "1 member duration(s) estimated as the p90 of their duration history." in p90.notes
+    p50 = plan_rollout(spec | {"duration_percentile": "p50"}, now=NOW)
+    assert p50.member_seconds == {"own": 5, "given": 100, "history": 50, "only_p50": 40, "default": 7}
+    assert p50.waves[0].seconds == 5 + 100 + 50 + 40 + 7  # one slot: one after another
