@@ -763,6 +763,9 @@ class RolloutPlan(Contract):
     assumptions: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="What the planner or a model attempt wants a reader to know.")
     generated_by: PlanAuthor = Field(default_factory=PlanAuthor)
+    plan_id: str | None = Field(
+        default=None, max_length=limits.MAX_ID_CHARS, description="Assigned by whoever stores the plan; every version keeps it."
+    )
     version: int = Field(default=1, ge=1)
     parent_version: int | None = None
     edited_by: str | None = None

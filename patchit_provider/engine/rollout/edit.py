@@ -89,7 +89,7 @@ def apply_edits(
     )
     if not result.valid:
         raise PlanEditError("the edited plan is invalid: " + " ".join(result.problems))
-    return result
+    return result.model_copy(update={"plan_id": plan.plan_id})
 
 
 def _move(waves: list[list[str]], edit: MoveMember, label: str) -> list[list[str]]:

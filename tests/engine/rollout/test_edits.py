@@ -39,7 +39,9 @@ def members(plan):
 
 
 def test_move_a_member_makes_version_2_by_the_editor(plan):
+    plan = plan.model_copy(update={"plan_id": "rollout-42"})
     edited = apply_edits(plan, [MoveMember(member="dag_j", to_wave=1)], by="alice")
+    assert edited.plan_id == "rollout-42"
     assert members(edited) == [["dag_a"], ["dag_b", "dag_c", "dag_d", "dag_j"], ["dag_e", "dag_f", "dag_g"], ["dag_h", "dag_i"]]
     assert (edited.version, edited.parent_version, edited.edited_by) == (2, 1, "alice")
     assert edited.edits == [MoveMember(member="dag_j", to_wave=1)]
