@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -228,7 +229,9 @@ def cmd_rollout_plan(args: argparse.Namespace) -> int:
 
 
 def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=None, default=str) + "\n")
+    from patchit_provider.engine.redaction import redact_obj
+
+    sys.stdout.write(json.dumps(redact_obj(value)[0], indent=None, default=str) + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,12 +275,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except CliError as exc:
-        print(f"patchit: {exc}", file=sys.stderr)
-        return 2
+    from patchit_provider.engine.redaction.stream import redacted_output
+
+    with redacted_output():  # every line printed, the final exception's included, is redacted
+        args = build_parser().parse_args(argv)
+        try:
+            return args.func(args)
+        except CliError as exc:
+            print(f"patchit: {exc}", file=sys.stderr)
+            return 2
+        except Exception:
+            traceback.print_exc()
+            return 1
 
 
 if __name__ == "__main__":

@@ -116,7 +116,7 @@ def build_prompt(
     prompt = head + files_title + files + "\n" + untrusted + tail
     return LLMRequest(
         system=SYSTEM_PROMPT,
-        prompt=prompt[:max_chars],
+        prompt=clean(prompt)[:max_chars],  # once more whole: a value seen with its key is hidden everywhere
         max_tokens=max_tokens,
         prompt_version=PROMPT_VERSION,
     )
