@@ -279,6 +279,7 @@ def test_psycopg_classes_are_the_sqlstate_catalog():
     assert table["UndefinedColumn"] == "42703" and table["QueryCanceled"] == "57014" and table["InvalidPassword"] == "28P01"
     result = triage_text('psycopg.errors.QueryCanceled: canceling statement due to user request')
     assert result.category == Category.INFRA_TIMEOUT and "SQLSTATE 57014" in result.rationale
+    assert result.decided_by.startswith("SQLSTATE 57014") and result.source == sqlstate.PG
 
 
 def test_spark_conditions_come_from_the_installed_spark():
@@ -323,7 +324,9 @@ def test_every_catalog_entry_cites_a_source():
 def test_unknown_keeps_the_evidence_and_a_next_step():
     result = triage_text("the nightly job stopped\nsee the operator for details\n")
     assert result.category == Category.UNKNOWN and result.confidence <= 0.3
-    assert result.next_step and result.evidence_lines
+    assert result.evidence_lines == ["the nightly job stopped", "see the operator for details"]
+    assert "see the operator for details" in result.summary and "classify by hand" in result.next_step
+    assert result.decided_by == "" and result.source == ""
 
 
 def test_builtins_named_like_psycopg_classes_stay_python():

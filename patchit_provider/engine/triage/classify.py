@@ -273,6 +273,16 @@ def _evidence_lines(evidence: Evidence, candidate: Candidate | None, culprit: Cu
     return [l[:500] for l in unique[-8:]]
 
 
+def _next_step(category: Category, error: ErrorInfo, culprit: Culprit | None) -> str:
+    """The taxonomy's next step; for `unknown`, what was seen and where to look first."""
+    if category != Category.UNKNOWN:
+        return NEXT_STEPS[category]
+    seen = f"`{error.type}: {(error.message.splitlines() or [''])[0][:120]}`" if error.type != "unknown" else "no exception"
+    where = f" at {culprit.path}" + (f":{culprit.line}" if culprit.line else "") if culprit else ""
+    return (f"No catalog names the cause of {seen}{where}. Read the evidence lines and the lines just before them "
+            "(the first error printed is often the cause), then classify by hand.")
+
+
 def triage(evidence: Evidence) -> Triage:
     """Classify the failure of `evidence` into one taxonomy category with a remediation kind."""
     root = Path(evidence.repo.root) if evidence.repo else None
@@ -298,6 +308,9 @@ def triage(evidence: Evidence) -> Triage:
     where = f" at {culprit.path}:{culprit.line}" if culprit and culprit.line else f" in {culprit.path}" if culprit else ""
     first_line = (error.message.strip().splitlines() or [""])[0]
     summary = f"{error.type}: {first_line}"[:200]
+    if evidence.error is None and matched is None:  # nothing raised and nothing recognized: the log's last word
+        last = next((l.strip() for l in reversed(evidence.log_excerpt.splitlines()) if l.strip()), "")
+        summary = f"no exception in the log; it ends with: {last}"[:200]
     if matched is not None and candidates and matched is not candidates[0] and evidence.error is not None:
         summary += f" (caused by {matched.short_type}: {(matched.message.splitlines() or [''])[0][:120]})"
     summary += where + f" [{category.value}]"
@@ -320,6 +333,8 @@ def triage(evidence: Evidence) -> Triage:
         culprit=culprit,
         confidence=confidence,
         rationale=rationale,
-        next_step=NEXT_STEPS[category],
+        next_step=_next_step(category, error, culprit),
+        decided_by=f"{found.fact} of {matched.type}" if found and matched else "",
+        source=verdict.source if verdict else "",
         evidence_lines=lines,
     )
