@@ -1,9 +1,12 @@
-"""Issue 4's check on the corpus of real failures, through `patchit remediate --json --check`.
+"""Issues 4 and 9: the corpus checks, through `patchit remediate --json --check`.
 
 Every case labelled `remediation: patch` is remediated against a committed copy of its
 repository, with `--check` re-running the case's own entry point where it has one: a validated
 patch must make that re-run pass, and the deterministic-fixable cases must end validated. No case
-of category data.*, infra.* or config.missing may get a patch.
+of category data.*, infra.* or config.missing may get a patch: neither in the project corpus nor
+in the external corpus's dev part (benchmarks/external/dev: outputs posted in public trackers,
+remediated against an empty repository, since their repositories are not in the corpus; none
+of them has a runnable entry point, so none can be validated by a re-run).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pytest
 from patchit_provider.cli import main
 
 CORPUS = Path(__file__).resolve().parents[2] / "benchmarks" / "corpus"
+EXTERNAL_DEV = Path(__file__).resolve().parents[2] / "benchmarks" / "external" / "dev"
 CASES = sorted(p for p in (CORPUS / "cases").iterdir() if (p / "label.json").is_file())
 HAS_DBT = importlib.util.find_spec("dbt") is not None and importlib.util.find_spec("dbt.adapters.duckdb") is not None
 HAS_SPARK = importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None
@@ -32,6 +36,7 @@ FIXABLE = {
     "spark_unresolved_column": "replace_identifier",
     "dbt_missing_ref_typo": "dbt_ref",
     "py_kpi_attribute_error": "did_you_mean",
+    "py_rules_syntax_error": "syntax_hint",
 }
 
 
@@ -129,3 +134,32 @@ def test_missing_package_without_requirements_file_gets_no_patch(name, tmp_path,
     result = remediate(case, committed_copy(case, tmp_path), capsys)
     assert result["triage"]["category"] == "dependency.missing"
     assert result["outcome"] == "no_patch" and result["patch"] is None
+
+
+def _never_patched(label: dict) -> bool:
+    return label["category"].split(".")[0] in ("data", "infra") or label["category"] == "config.missing"
+
+
+EXTERNAL_NO_PATCH = [
+    pytest.param(c, id=c.name)
+    for c in sorted(EXTERNAL_DEV.iterdir()) if EXTERNAL_DEV.is_dir()
+    if (c / "label.json").is_file() and _never_patched(json.loads((c / "label.json").read_text()))
+]
+
+
+@pytest.fixture(scope="module")
+def empty_repo(tmp_path_factory) -> Path:
+    repo = tmp_path_factory.mktemp("external") / "repo"
+    repo.mkdir()
+    (repo / "README.md").write_text("a pipeline repository the external failures are not from\n")
+    git = ["git", "-c", "user.email=corpus@patchit.invalid", "-c", "user.name=corpus", "-c", "core.hooksPath=/dev/null"]
+    for cmd in (["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "-m", "empty"]):
+        subprocess.run([*git, *cmd], cwd=repo, check=True)
+    return repo
+
+
+@pytest.mark.parametrize("case", EXTERNAL_NO_PATCH)
+def test_external_data_infra_and_config_missing_cases_get_no_patch(case, empty_repo, capsys):
+    result = remediate(case, empty_repo, capsys)
+    assert result["outcome"] == "no_patch", result["triage"]
+    assert result["patch"] is None
