@@ -2,8 +2,9 @@
 
 The contract (`models.RolloutSpec`) checks a spec field by field and across fields (sizes of 0
 or over 100%, duplicate ids, windows, deadline); `read_spec` turns its errors into sentences (a
-user reads them in the CLI's `problems`), one per place. `evaluate` computes a plan's figures from explicit waves and decides
-`valid`: the planner, edits and the model planner all end here, so one set of rules holds.
+user reads them in the CLI's `problems`), one per place. `evaluate` computes a plan's figures
+from explicit waves and decides `valid`: the planner, edits and the model planner all end here,
+so one set of rules holds.
 """
 
 from __future__ import annotations
