@@ -350,3 +350,17 @@ def test_builtins_named_like_psycopg_classes_stay_python():
 def test_errno_texts_and_getaddrinfo(text, category, remediation):
     result = triage_text(text)
     assert (result.category.value, result.remediation.value) == (category, remediation)
+
+
+def test_jvm_caused_by_chain():
+    """A Spark job abort wraps its cause in `Caused by:`; Hadoop's RawLocalFileSystem says
+    "File %s does not exist" (https://github.com/apache/hadoop/blob/trunk/hadoop-common-project/
+    hadoop-common/src/main/java/org/apache/hadoop/fs/RawLocalFileSystem.java)."""
+    log = ("26/01/01 10:00:00 ERROR Executor: Exception in task 0.0 in stage 1.0 (TID 1)\n"
+           "org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage 1.0 failed 1 times\n"
+           "\tat org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages(DAGScheduler.scala:2672)\n"
+           "Caused by: java.io.FileNotFoundException: File file:/data/in/2026-01-01.parquet does not exist\n"
+           "\tat org.apache.hadoop.fs.RawLocalFileSystem.deprecatedGetFileStatus(RawLocalFileSystem.java:779)\n")
+    result = triage_text(log)
+    assert result.category == Category.UPSTREAM_FAILED and "FileNotFoundException" in result.decided_by
+    assert result.culprit is None  # JVM frames are never the user's file

@@ -92,6 +92,7 @@ def _matches(rule: Rule, c: Candidate, root: Path | None) -> bool:
 
 # "com.chaquo.python.PyException: MemoryError: ..." / "Message Error: Couldn't apply ...: TypeError: x"
 _NESTED = re.compile(r"^(?:[\w .']*?:\s)??((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Timeout|Interrupt|Violation|Denied|NotFound|Forbidden|Invalid)):\s?(.*)", re.S)
+_CAUSED_BY = re.compile(r"^\s*Caused by: ((?:[\w$]+\.)*[\w$]+)(?::[ \t]?(.*))?$", re.M)  # a JVM chain's causes
 _FILE_LINE = re.compile(r"\(([^()]+\.py), line (\d+)\)")
 
 
@@ -130,7 +131,8 @@ def _candidates(error: ErrorInfo | None, excerpt: str) -> list[Candidate]:
     causes = [Candidate(e.type, e.message, e.frames, _code_line(e.frames)) for e in chain[1:]]
     listed = [first, *causes]
     nested = [n for n in map(_nested, listed) if n is not None]
-    return [*listed, *nested]
+    jvm = [Candidate(m.group(1), m.group(2).strip(), []) for m in _CAUSED_BY.finditer(error.traceback or "")][:10]
+    return [*listed, *nested, *jvm]
 
 
 def _code_line(frames: list[Frame]) -> str:
