@@ -27,6 +27,7 @@ from patchit_provider.engine.models import (
     RolloutWave,
     utcnow,
 )
+from patchit_provider.engine.redaction import redact
 from patchit_provider.engine.rollout import budget, durations
 from patchit_provider.engine.rollout.schedule import schedule_waves
 
@@ -133,6 +134,15 @@ def wave_problems(spec: RolloutSpec, waves: Sequence[Sequence[str]]) -> list[str
     return problems
 
 
+def secret_like_members(spec: RolloutSpec) -> list[int]:
+    """Indexes of member ids that redaction would hide: every place a plan is shown, stored or
+    sent to a model redacts, so such a member would turn into '***' and could not be executed."""
+    ids = [m.id for m in spec.members]
+    if not redact("\n".join(ids))[1]:  # one pass over all ids: the usual case costs one call
+        return []
+    return [i for i, member_id in enumerate(ids) if redact(member_id)[1]]
+
+
 def evaluate(
     spec: RolloutSpec,
     waves: Sequence[Sequence[str]],
@@ -149,6 +159,13 @@ def evaluate(
     """The plan for these explicit waves: figures, schedule, and `valid` with its reasons."""
     notes = list(notes)
     problems = wave_problems(spec, waves)
+    hidden = secret_like_members(spec)
+    if hidden:
+        where = ", ".join(f"members[{i}]" for i in hidden[:5]) + (", ..." if len(hidden) > 5 else "")
+        problems.append(
+            f"{len(hidden)} member id(s) look like secrets ({where}) and would be redacted wherever the plan is "
+            "shown or stored; give them ids that are not credentials."
+        )
     limits = [x for x in (policy_max_failures, spec.policy_max_failures) if x is not None]
     policy = min(limits) if limits else None
     common: dict[str, Any] = {

@@ -126,3 +126,14 @@ def test_edits_from_json_are_checked_before_use():
         parse_edits([{"op": "resize_wave", "wave": 1, "size": 0}])
     with pytest.raises(PlanEditError, match="malformed edit at 0.set_max_errors.max_errors"):
         parse_edits([{"op": "set_max_errors", "max_errors": "150%"}])
+
+
+def test_a_member_id_that_looks_like_a_secret_is_refused_without_being_repeated():
+    secret = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"  # a GitHub token's shape
+    plan = plan_rollout({"members": [{"id": "orders"}, {"id": secret}], "waves": [1], "member_seconds": 1}, now=NOW)
+    assert not plan.valid and plan.waves == []
+    assert plan.problems == [(
+        "1 member id(s) look like secrets (members[1]) and would be redacted wherever the plan is shown or "
+        "stored; give them ids that are not credentials."
+    )]
+    assert secret not in " ".join(plan.problems + plan.notes)
