@@ -3,8 +3,13 @@
 PATCHIT's app runs inside Airflow's API server, so it answers through the very handler of
 `PATCH /api/v2/dags/{dag}/dagRuns/{run}/taskInstances/{task}/{map_index}/hitlDetails`
 (`update_hitl_detail`): one code path for validating the option, refusing a second answer (409),
-checking assigned users, recording who answered and resuming the parked task. That handler's
-permission (PUT on the DAG's HITL_DETAIL) is enforced by the calling route's dependency.
+checking assigned users, recording who answered and resuming the parked task.
+
+Every approval request is assigned to PATCHIT's approval identity only (`APPROVER_ID`), so that
+handler refuses any person who calls it directly (403), whatever their HITL rights on
+`patchit_remediation`. PATCHIT's route answers AS that identity ON BEHALF of the person, after
+checking what Airflow cannot know: that the person may edit the FAILING DAG (pages.decide), on
+top of the HITL permission of `patchit_remediation` (the route's dependency).
 """
 
 from __future__ import annotations
@@ -14,6 +19,23 @@ from typing import Any
 REMEDIATION_DAG_ID = "patchit_remediation"
 APPROVAL_TASK_ID = "approval"  # operators.remediation.APPROVAL_TASK_ID (not imported: keep this light)
 APPROVE, REJECT = "Approve", "Reject"
+# operators.remediation.APPROVER["id"]: the only assignee of PATCHIT's approval requests.
+APPROVER_ID = "patchit:approvals"
+
+
+def on_behalf_of(user: Any) -> Any:
+    """PATCHIT's approval identity answering for `user`: Airflow's assignee check sees
+    `APPROVER_ID`, the recorded respondent's name is the person's (the audit trail's `by`)."""
+    from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
+
+    class OnBehalf(BaseUser):
+        def get_id(self) -> str:
+            return APPROVER_ID
+
+        def get_name(self) -> str:
+            return user.get_name()
+
+    return OnBehalf()
 
 
 def pending(run_id: str | None) -> bool:
@@ -41,7 +63,8 @@ def pending(run_id: str | None) -> bool:
 
 
 def answer(run_id: str, user: Any, approve: bool, reason: str = "") -> None:
-    """Answer as `user` (raises the handler's HTTPException: 404 no such step, 409 answered)."""
+    """Answer for `user`, whose rights the caller checked (raises the handler's HTTPException:
+    404 no such step, 409 answered)."""
     from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
     from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
     from airflow.utils.session import create_session
@@ -50,5 +73,5 @@ def answer(run_id: str, user: Any, approve: bool, reason: str = "") -> None:
     with create_session() as session:
         update_hitl_detail(
             dag_id=REMEDIATION_DAG_ID, dag_run_id=run_id, task_id=APPROVAL_TASK_ID,
-            update_hitl_detail_payload=payload, user=user, session=session, map_index=-1,
+            update_hitl_detail_payload=payload, user=on_behalf_of(user), session=session, map_index=-1,
         )

@@ -75,3 +75,13 @@ require_read_run = requires_access_dag(method="GET", access_entity=DagAccessEnti
 
 
 UserDep = Annotated[BaseUser, Depends(get_user)]
+
+
+def may_edit_failing_dag(user: BaseUser, incident: Incident) -> bool:
+    """Whether `user` may edit (PUT) the DAG whose failure `incident` is: what approving its patch
+    needs. An incident from another platform has no DAG of its own: `patchit_remediation` counts."""
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
+
+    event = incident.event
+    dag_id = event.pipeline_id if event.platform is Platform.AIRFLOW else REMEDIATION_DAG_ID
+    return _auth_manager().is_authorized_dag(method="PUT", user=user, details=DagDetails(id=dag_id))

@@ -12,8 +12,14 @@ from starlette.concurrency import run_in_threadpool
 
 from patchit_provider.engine.models import IncidentState, Platform
 from patchit_provider.engine.taxonomy import Category
-from patchit_provider.www import approvals, csrf, queries
-from patchit_provider.www.auth import ScopeDep, UserDep, require_answer_approval, require_read_run
+from patchit_provider.www import approvals, csrf, links, queries
+from patchit_provider.www.auth import (
+    ScopeDep,
+    UserDep,
+    may_edit_failing_dag,
+    require_answer_approval,
+    require_read_run,
+)
 from patchit_provider.www.params import WINDOWS, FiltersDep, echo
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -140,12 +146,17 @@ async def decide(request: Request, scope: ScopeDep, user: UserDep, incident_id: 
     reason = " ".join(str((await request.form()).get("reason") or "").split())[:MAX_REASON_CHARS]
     if decision == "reject" and not reason:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Rejecting needs a reason")
-    incident = await run_in_threadpool(queries.get_visible, request.app.state.stores.get(), scope, incident_id)
+    incident = await run_in_threadpool(request.app.state.stores.get().get_incident, incident_id)
     if incident is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Incident not found (or not visible to you)")
+    # The failing DAG's edit permission, which Airflow's HITL check cannot know about.
+    if not await run_in_threadpool(may_edit_failing_dag, user, incident):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Answering needs edit permission on the failing DAG")
+    if not scope.can_see(incident):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Incident not found (or not visible to you)")
     run_id = incident.remediation_run_id
     if not await run_in_threadpool(approvals.pending, run_id):
         raise HTTPException(status.HTTP_409_CONFLICT, "No approval is pending for this incident")
     await run_in_threadpool(approvals.answer, run_id, user, decision == "approve", reason)
-    url = request.url_for("incident_page", incident_id=incident_id)
-    return RedirectResponse(str(url), status_code=status.HTTP_303_SEE_OTHER)
+    url = links.path_for(request, "incident_page", incident_id=incident_id)  # relative: never the Host header
+    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)

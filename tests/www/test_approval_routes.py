@@ -14,6 +14,7 @@ from patchit_provider.engine.taxonomy import Category
 from patchit_provider.www import approvals, csrf
 
 ORIGIN = {"Origin": "http://testserver"}
+APPROVER = {"id": approvals.APPROVER_ID, "name": "PATCHIT"}
 
 
 @pytest.fixture
@@ -43,7 +44,8 @@ def waiting_step(airflow_db):
             session.add(ti)
             session.flush()
             session.add(HITLDetail(ti_id=ti.id, options=["Approve", "Reject"], subject="approve?", body="diff",
-                                   defaults=None, multiple=False, params={"reason": {"value": "", "schema": {}}}))
+                                   defaults=None, multiple=False, params={"reason": {"value": "", "schema": {}}},
+                                   assignees=[APPROVER]))  # as PatchApprovalOperator asks
         made.append(run_id)
         return run_id
 
@@ -131,14 +133,35 @@ def test_users_without_the_hitl_permission_get_403(client, headers_for, store, w
     assert waiting_step.detail(run_id)[0] is None
 
 
-def test_hidden_incident_is_404_for_a_user_who_may_answer(client, headers_for, store, waiting_step):
-    bob = headers_for("bob")  # HITL permission on patchit_remediation, but cannot read sales_daily
-    incident = _validated(store, "sales_daily", run_id=waiting_step())
+def test_hitl_permission_without_edit_rights_on_the_failing_dag_is_403(client, headers_for, store, waiting_step):
+    bob = headers_for("bob")  # HITL permission on patchit_remediation, but no rights on sales_daily
+    run_id = waiting_step()
+    incident = _validated(store, "sales_daily", run_id=run_id)
     token = csrf.issue("bob")
     client.cookies.set(csrf.COOKIE, token)
     response = client.post(f"/incidents/{incident.incident_id}/approve", data={"csrf_token": token},
                            headers={**bob, **ORIGIN}, follow_redirects=False)
-    assert response.status_code == 404
+    assert response.status_code == 403
+    assert "sales_daily" not in response.text  # the refusal does not name a DAG bob cannot read
+    assert waiting_step.detail(run_id)[0] is None  # nothing answered
+
+
+def test_the_hitl_handler_refuses_a_person_answering_directly(store, waiting_step, auth_manager):
+    """What `PATCH .../hitlDetails` does for anyone, even an admin: the request is assigned to
+    PATCHIT's approval identity, so only PATCHIT's route (which checks the failing DAG) answers."""
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
+    from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
+    from airflow.utils.session import create_session
+    from fastapi import HTTPException
+
+    run_id = waiting_step()
+    with pytest.raises(HTTPException) as refused, create_session() as session:
+        update_hitl_detail(dag_id=approvals.REMEDIATION_DAG_ID, dag_run_id=run_id, task_id=approvals.APPROVAL_TASK_ID,
+                           update_hitl_detail_payload=UpdateHITLDetailPayload(chosen_options=["Approve"]),
+                           user=SimpleAuthManagerUser(username="admin", role="admin"), session=session, map_index=-1)
+    assert refused.value.status_code == 403
+    assert waiting_step.detail(run_id)[0] is None
 
 
 def test_cross_site_post_is_403_and_answers_nothing(client, headers_for, store, waiting_step):
