@@ -364,3 +364,19 @@ def test_jvm_caused_by_chain():
     result = triage_text(log)
     assert result.category == Category.UPSTREAM_FAILED and "FileNotFoundException" in result.decided_by
     assert result.culprit is None  # JVM frames are never the user's file
+
+
+@pytest.mark.parametrize("modules,source,elsewhere", [
+    (("dbt.exceptions", "dbt_common.exceptions"), exceptions.DBT, set()),
+    (("pandas.errors",), exceptions.PANDAS, {"DateParseError"}),  # pandas._libs.tslibs.parsing
+    (("jinja2.exceptions",), exceptions.JINJA, set()),
+])
+def test_class_entries_name_real_classes(modules, source, elsewhere):
+    """Each class entry citing an installed library names an exception class it defines
+    (dbt's console kinds `dbt_<Kind>_Error` are the log readers' names, not classes)."""
+    mods = [importlib.import_module(m) for m in modules]
+    cited = {name for name, verdict in exceptions.CLASSES.items()
+             if verdict is not None and verdict.source == source and not name.startswith("dbt_")}
+    real = {name for name in cited for mod in mods
+            if isinstance(getattr(mod, name, None), type) and issubclass(getattr(mod, name), BaseException)}
+    assert cited and cited - real <= elsewhere

@@ -162,6 +162,19 @@ CLASSES: dict[str, Verdict | None] = {
     **_family("DependencyError dbt_Dependency_Error DependencyNotFoundError", C.DEPENDENCY_MISSING, 0.8, DBT,
               "a dbt package is missing or incompatible"),
     **_family("dbt_Failure_in_test", C.DATA_QUALITY, 0.9, DBT, "a dbt data test failed"),
+    **_family("GraphDependencyNotFoundError DbtReferenceError TargetNotFoundError MissingRelationError DocTargetNotFoundError",
+              C.SCHEMA_MISSING_RELATION, 0.85, DBT, "a dbt node or relation the project refers to does not exist"),
+    **_family("RequiredVarNotFoundError SecretEnvVarLocationError ProfileConfigError", C.CONFIG_MISSING, 0.85, DBT,
+              "a dbt var, env var or profile setting is missing"),
+    **_family("PackageNotFoundError PackageVersionNotFoundError UninstalledPackagesFoundError PackageNotInDepsError "
+              "PackageNotFoundForMacroError NoAdaptersAvailableError", C.DEPENDENCY_MISSING, 0.85, DBT,
+              "a dbt package or adapter is missing or at the wrong version"),
+    **_family("YamlLoadError YamlParseDictError YamlParseListError TestConfigError SchemaConfigError ModelConfigError "
+              "ContractError ContractBreakingChangeError DuplicateResourceNameError", C.CODE_ERROR, 0.75, DBT,
+              "the dbt project's files are invalid"),
+    **_family("RPCTimeoutException", C.INFRA_TIMEOUT, 0.8, DBT, "a dbt RPC call timed out"),
+    **_family("RPCKilledException", C.INFRA_RESOURCE, 0.7, DBT, "a dbt RPC task was killed"),
+    **_wrappers("FailFastError"),
     # --- JVM / Spark / Hadoop ---------------------------------------------------------------
     **_family("OutOfMemoryError", C.INFRA_RESOURCE, 0.95, JAVA, "the JVM ran out of memory"),
     **_family("AccessControlException AccessDeniedException", C.INFRA_AUTH, 0.85, JAVA, "access was refused"),

@@ -108,6 +108,13 @@ RULES: list[TextRule] = [
     # --- dbt ---------------------------------------------------------------------------------
     _r(r"Failure in (?:test|unit_test)|Got \d+ results?, configured to (?:fail|warn) if|\d+ of \d+ FAIL \d+ ", C.DATA_QUALITY, 0.9,
        DBT_TESTS, "a dbt data test failed"),
+    _r(r"depends on '[^']+' which is not in the graph|Documentation for '[^']+' depends on doc", C.SCHEMA_MISSING_RELATION, 0.85,
+       "https://github.com/dbt-labs/dbt-core/blob/main/core/dbt/exceptions.py (GraphDependencyNotFoundError)",
+       "a dbt node depends on a node that is not in the project's graph"),
+    _r(r"Required var '[\w.-]+' not found in config", C.CONFIG_MISSING, 0.9,
+       "https://github.com/dbt-labs/dbt-core/blob/main/core/dbt/exceptions.py (RequiredVarNotFoundError)", "a dbt var is not supplied"),
+    _r(r"No adapters available\.|Could not find adapter type", C.DEPENDENCY_MISSING, 0.9,
+       "https://github.com/dbt-labs/dbt-core/blob/main/core/dbt/exceptions.py (NoAdaptersAvailableError)", "the dbt adapter is not installed"),
     _r(r"Could not find profile named|profiles\.yml file \[ERROR not found\]|Env var required but not provided|Credentials in profile \S+, target \S+ invalid|Runtime Error\s+Could not find profile",
        C.CONFIG_MISSING, 0.9, DBT_PROFILES, "a dbt profile, target or env var is missing"),
     _r(r"Version error for package|Could not find a satisfactory version|version requirement[s]? (?:can never be satisfied|is not satisfied)|This version of dbt is not supported|Required version of dbt for|require-dbt-version|incompatible with the installed|packages\.yml, but only \d+ package|run \"?dbt deps\"?|Package \S+ was not found in the package index",
