@@ -28,7 +28,8 @@ class ApprovalAndPublishing:
         """Whether policy makes this incident wait for a person; only a validated patch can."""
         if incident.state is not IncidentState.VALIDATED or incident.patch is None:
             return False
-        if incident.validation is not None and incident.validation.approval_reason:
+        validation = getattr(incident, "validation", None)
+        if validation is not None and validation.approval_reason:
             return True  # e.g. validated without a sandbox: whatever the approval setting
         if self.settings.approval == "below_confidence":
             confidence = incident.triage.confidence if incident.triage else 0.0
