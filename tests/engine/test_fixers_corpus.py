@@ -37,6 +37,7 @@ FIXABLE = {
     "dbt_missing_ref_typo": "dbt_ref",
     "py_kpi_attribute_error": "did_you_mean",
     "py_rules_syntax_error": "syntax_hint",
+    "py_repo_import_name": "import_name",
 }
 
 
