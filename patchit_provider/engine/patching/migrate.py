@@ -132,7 +132,7 @@ def _apply_ruff_edits(text: str, edits: list[dict]) -> str:
         return min(starts[min(row, len(starts)) - 1] + col - 1, len(text))
 
     spans = sorted(((offset(e["location"]), offset(e["end_location"]), e.get("content") or "") for e in edits), reverse=True)
-    for (begin, end, content), following in zip(spans, [None, *spans]):
+    for (begin, end, content), following in zip(spans, [None, *spans], strict=False):
         if following is not None and end > following[0]:
             continue  # overlapping edits: keep the later one only
         text = text[:begin] + content + text[end:]

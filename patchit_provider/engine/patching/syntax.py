@@ -25,6 +25,7 @@ from patchit_provider.engine.taxonomy import Category
 _SYNTAX_TYPES = {"SyntaxError", "IndentationError", "TabError"}
 MAX_ROUNDS = 5  # CPython reports one error at a time; a file with a few slips is fixed in rounds
 MAX_LINE_CANDIDATES = 200
+MAX_FILE_CHARS = 200_000  # every candidate is a re-parse of the file: bounded work
 _INDENT_HINT = re.compile(r"^expected an indented block after .* on line (\d+)$")
 _UNTERMINATED = re.compile(r"^unterminated (triple-quoted )?string literal")
 
@@ -331,7 +332,7 @@ def syntax_hint(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | No
         return None
     rel = triage.culprit.path
     text = read_text(repo_root, rel)
-    if text is None:
+    if text is None or len(text) > MAX_FILE_CHARS:
         return None
     first = parse_error(text, rel)
     if first is None:
