@@ -1,8 +1,11 @@
 """Airflow-side failure capture: the single entry for the listener and the notifier.
 
-`capture_failure` collects the facts, hands them to the remediation DAG and returns. It runs the
-work in a daemon thread joined with `[patchit] capture_timeout`, and never raises: a failing task
-must fail for its own reason, not PATCHIT's, and must not wait on PATCHIT.
+`capture_failure` collects the facts, stores the event in PATCHIT's store (PATCHIT's own
+database, not Airflow's metadata DB), starts the remediation DAG with a reference to it and
+returns. The event's text never goes into the run's conf, which Airflow shows to every reader of
+`patchit_remediation`. It runs the work in a daemon thread joined with `[patchit]
+capture_timeout`, and never raises: a failing task must fail for its own reason, not PATCHIT's,
+and must not wait on PATCHIT.
 """
 
 from __future__ import annotations
@@ -38,13 +41,55 @@ def is_watched(dag_id: str | None, tags: Any, settings: Any, *, explicit: bool) 
 _background: list[threading.Thread] = []
 
 
+# Share of `capture_timeout` the store may take; the rest is left for the trigger.
+STORE_SHARE = 0.5
+
+
+def store_event(event: Any, settings: Any, budget: float) -> bool:
+    """Open the incident for `event` in PATCHIT's store within `budget` seconds.
+
+    False when the store is slow or unavailable: the run is still started, and its receive
+    stage then fetches the failure through the REST API from the task-instance ids in the conf.
+    A store write that finishes after the budget is harmless (receive is idempotent by event id).
+    """
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            from patchit_provider.engine.pipeline import Remediator
+            from patchit_provider.hooks.store import PatchitStoreHook
+
+            store = PatchitStoreHook(settings=settings).get_store()
+            try:
+                outcome["incident_id"] = Remediator(store, settings).receive(event).incident_id
+            finally:
+                store.close()
+        except Exception as exc:  # reported below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=work, name="patchit-capture-store", daemon=True)
+    thread.start()
+    thread.join(budget)
+    if thread.is_alive():
+        log.warning("PATCHIT: the incident store took longer than %.1fs; the run will fetch the failure", budget)
+        return False
+    if "error" in outcome:
+        error = outcome["error"]
+        log.warning("PATCHIT: incident store unavailable (%s: %s); the run will fetch the failure",
+                    type(error).__name__, error)
+        return False
+    return True
+
+
 def _trigger(event: Any, settings: Any, use_supervisor: bool, result: dict) -> None:
     from patchit_provider.capture.trigger import remediation_run_id, trigger_remediation
 
+    stored = store_event(event, settings, settings.capture_timeout * STORE_SHARE)
     outcome = trigger_remediation(
         event, api_conn_id=settings.api_conn_id, timeout=settings.capture_timeout, use_supervisor=use_supervisor
     )
     result.update(event_id=event.event_id, run_id=remediation_run_id(event), outcome=outcome)
+    log.info("PATCHIT: event %s %s", event.event_id, "stored" if stored else "not stored")
 
 
 def _start_background(event: Any, settings: Any) -> None:

@@ -4,6 +4,7 @@ The run id is derived from the event id, so the listener and the notifier (or a 
 capture) reaching the same failure ask for the same run, and the second ask is a harmless
 duplicate. Channels, in order: the Task SDK supervisor (in a task process: no credentials, the
 same message TriggerDagRunOperator sends), then the REST API through `[patchit] api_conn_id`.
+The conf is a reference to the event stored by capture (see `remediation_conf`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from patchit_provider.engine.models import FailureEvent
+from patchit_provider.engine.models import FailureEvent, Platform
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,16 @@ def remediation_run_id(event: FailureEvent) -> str:
 
 
 def remediation_conf(event: FailureEvent) -> dict[str, Any]:
-    return {"event": event.model_dump(mode="json")}
+    """A reference, never the event's text: Airflow's API shows a run's conf to every reader of
+    `patchit_remediation`, whatever DAG failed. The event itself is in PATCHIT's store (under its
+    DAG's permissions); for an Airflow task the task-instance ids come along, so the run can
+    still fetch the failure through the REST API when capture could not store it in time."""
+    conf: dict[str, Any] = {"event_ref": event.event_id}
+    if event.platform is Platform.AIRFLOW and event.task_id:
+        conf.update(dag_id=event.pipeline_id, run_id=event.run_id, task_id=event.task_id, map_index=event.map_index)
+        if event.try_number:
+            conf["try_number"] = event.try_number
+    return conf
 
 
 def _task_channel() -> Any | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import types
 
@@ -142,12 +143,57 @@ def test_rest_fallback_triggers_once_then_duplicate(airflow_db, fake_api, patchi
     assert len(fake_api.runs) == 1
     (body,) = fake_api.runs.values()
     assert body["logical_date"] is None and body["dag_run_id"] == first["run_id"]
-    assert body["conf"]["event"]["error"] == {
+    # the conf is a reference: the event's text is in PATCHIT's store, not in the run
+    assert body["conf"] == {"event_ref": first["event_id"], "dag_id": "orders_daily", "run_id": "manual__2026-01-01",
+                            "task_id": "summarize_orders", "map_index": -1, "try_number": 1}
+    store = _store()
+    try:
+        stored = store.get_incident_by_event(first["event_id"]).event
+    finally:
+        store.close()
+    assert stored.error.model_dump() == {
         "type": "AirflowExternalFailure", "message": "Executor reported the task as failed",
         "traceback": None, "frames": [],
     }
     posts = [r["path"] for r in fake_api.requests if r["method"] == "POST"]
     assert posts == ["/auth/token", "/api/v2/dags/patchit_remediation/dagRuns"] * 2
+
+
+def _store():
+    from patchit_provider.config import load_settings
+    from patchit_provider.hooks.store import PatchitStoreHook
+
+    return PatchitStoreHook(settings=load_settings()).get_store()
+
+
+@pytest.mark.parametrize("store_problem", ["slow", "unavailable"])
+def test_slow_or_unavailable_store_still_starts_the_run_in_time(airflow_db, fake_api, patchit_env, monkeypatch,
+                                                                  tmp_path, store_problem):
+    """The store write is bounded by its share of capture_timeout; without it the run is still
+    started, with the task-instance ids its receive stage fetches the failure by, never the text."""
+    from patchit_provider.capture import capture_failure
+    from patchit_provider.engine.store import StoreUnavailableError
+    from patchit_provider.hooks.store import PatchitStoreHook
+
+    def slow(self):
+        time.sleep(5)
+        raise StoreUnavailableError("too late")
+
+    def unavailable(self):
+        raise StoreUnavailableError("incident store postgresql://patchit@db/patchit unavailable: refused")
+
+    monkeypatch.setattr(PatchitStoreHook, "get_store", slow if store_problem == "slow" else unavailable)
+    patchit_env(capture_timeout="1.5", store_path=tmp_path / "patchit.db")
+    start = time.monotonic()
+    # a string error, as in the scheduler: the REST channel (the fake API) is the one used
+    result = capture_failure(_ti(run_id=f"manual__{store_problem}"), "NameError: name 'order_totl' is not defined")
+    assert time.monotonic() - start < 2.0
+    assert result is not None and result["outcome"] == "created"
+    (body,) = fake_api.runs.values()
+    assert body["conf"] == {"event_ref": result["event_id"], "dag_id": "orders_daily",
+                            "run_id": f"manual__{store_problem}", "task_id": "summarize_orders",
+                            "map_index": -1, "try_number": 1}
+    assert "order_totl" not in json.dumps(fake_api.requests)  # no text of the failure left the task
 
 
 def test_only_a_task_process_channel_is_used_for_triggering(airflow_db, monkeypatch):

@@ -75,9 +75,11 @@ def test_reference_resolves_through_the_rest_api():
 @pytest.mark.parametrize(
     ("conf", "message"),
     [
-        ({}, "conf needs either 'event'"),
-        ({"event": "oops"}, "must be a JSON object"),
-        ({"event": {"pipeline_id": "x"}}, "not a valid FailureEvent: run_id"),
+        ({}, "conf needs either 'event_ref'"),
+        ({"event": "oops"}, "is not accepted: a failure's text"),
+        ({"event": {"pipeline_id": "x"}}, "a failure's text never travels in a run's conf"),
+        ({"event_ref": "../../etc/passwd"}, "must be an event id"),
+        ({"event_ref": {"id": 1}}, "must be an event id"),
         ({"dag_id": "x", "run_id": "r"}, "invalid task-instance reference: task_id"),
         ({"dag_id": "x", "run_id": "r", "task_id": "t", "try_number": 0}, "try_number"),
     ],
@@ -87,6 +89,26 @@ def test_malformed_conf_says_what_is_expected(conf, message):
 
     with pytest.raises(ConfError, match=message.replace("(", r"\(")):
         parse_conf(conf)
+
+
+def test_event_ref_is_looked_up_and_falls_back_to_the_task_instance():
+    from patchit_provider.capture.reference import ConfError, resolve_conf
+    from patchit_provider.engine.models import FailureEvent
+    from patchit_provider.hooks.api import PatchitApiHook
+
+    stored = FailureEvent(pipeline_id=DAG_ID, run_id=RUN_ID, task_id=TASK_ID, try_number=2, log_text="kept")
+    lookup = {stored.event_id: stored}.get
+    no_api = lambda: pytest.fail("a stored event needs no REST call")  # noqa: E731
+    assert resolve_conf({"event_ref": stored.event_id}, no_api, stored=lookup) is stored
+    with pytest.raises(ConfError, match="no event 'gone' in the PATCHIT store"):
+        resolve_conf({"event_ref": "gone"}, no_api, stored=lookup)
+    # capture could not store it in time: the task-instance ids next to the reference are used
+    seen: list = []
+    hook = PatchitApiHook(base_url="http://airflow.test", credentials=("admin", "pw"),
+                          transport=mock_transport("/opt/airflow/dags/orders.py", seen))
+    conf = {"event_ref": "gone", "dag_id": DAG_ID, "run_id": RUN_ID, "task_id": TASK_ID, "try_number": 2}
+    event = resolve_conf(conf, lambda: hook, stored=lookup)
+    assert event.event_id == stored.event_id and event.metadata["source"] == "reference"
 
 
 def test_receive_stage_builds_the_event_from_the_fetched_log(fake_api, remediation_dag, pipeline_repo_root, remediation_runs):
