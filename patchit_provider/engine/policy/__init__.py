@@ -21,6 +21,7 @@ from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
 from patchit_provider.engine.models import PatchProposal, PolicyDecision, Triage
+from patchit_provider.engine.patching.edits import path_problem
 from patchit_provider.engine.policy import deps, paths, rules
 from patchit_provider.engine.policy.critic import critic_findings
 from patchit_provider.engine.policy.files import check_command_paths, file_change, runs_pytest
@@ -143,10 +144,8 @@ def check_policy(
     if secrets:
         found.append(Finding(rules.ADDS_SECRET, f"the added lines contain {secrets} value(s) that look like secrets"))
     for patched in patch:
-        if paths.path_findings(patched.path, triage.category, root, set(), False) and any(
-            f.rule == rules.PATH_TRAVERSAL for f in paths.path_findings(patched.path, triage.category, root, set(), False)
-        ):
-            continue  # never read a file outside the repository to judge it
+        if path_problem(root, patched.path):
+            continue  # never read a file outside the repository (or through a link) to judge it
         found += _content_findings(file_change(root, patched), triage, check_paths)
     return _decision(found)
 
