@@ -380,3 +380,34 @@ def test_class_entries_name_real_classes(modules, source, elsewhere):
     real = {name for name in cited for mod in mods
             if isinstance(getattr(mod, name, None), type) and issubclass(getattr(mod, name), BaseException)}
     assert cited and cited - real <= elsewhere
+
+
+def test_airflow_metadata_tables_are_the_installed_orm():
+    """The Airflow 3 table list is the installed ORM's (run in a child: importing every model is slow)."""
+    from patchit_provider.engine.triage.catalogs import airflow_meta
+
+    code = ("from airflow.models import import_all_models; import_all_models();"
+            "from airflow.models.base import Base; print(' '.join(sorted(Base.metadata.tables)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    installed = set(proc.stdout.split())
+    assert installed and installed <= airflow_meta.TABLES
+    assert airflow_meta.AIRFLOW3_TABLES == installed
+
+
+@pytest.mark.parametrize("text,category", [
+    # Airflow's own tables missing: the metadata DB is not migrated (howto/set-up-database.html)
+    ("sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) no such table: dag", "config.missing"),
+    ("sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedColumn) column dag.has_import_errors does not exist",
+     "config.missing"),
+    # a pipeline's table stays a schema problem
+    ('psycopg2.errors.UndefinedTable: relation "orders" does not exist', "schema.missing_relation"),
+    # CPython's circular import message (Python/import.c)
+    ("ImportError: cannot import name 'helper' from partially initialized module 'etl.tasks' "
+     "(most likely due to a circular import) (/opt/airflow/dags/etl/tasks.py)", "code.error"),
+    # OpenSSL's verify failure is no transient network error
+    ("requests.exceptions.SSLError: HTTPSConnectionPool(host='x', port=443): Max retries exceeded with url: / (Caused by "
+     "SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed "
+     "certificate in certificate chain (_ssl.c:1006)')))", "infra.auth"),
+])
+def test_airflow_metadata_cpython_and_tls_messages(text, category):
+    assert triage_text(text).category.value == category

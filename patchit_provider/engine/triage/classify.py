@@ -14,7 +14,7 @@ from patchit_provider.engine.taxonomy import DEFAULT_REMEDIATION, Category, Reme
 from patchit_provider.engine.triage.fingerprint import FINGERPRINT_VERSION, fingerprint
 from patchit_provider.engine.triage.replacement import Replacement, find_replacement
 from patchit_provider.engine.triage import localize, resolve
-from patchit_provider.engine.triage.catalogs import messages
+from patchit_provider.engine.triage.catalogs import airflow_meta, messages
 from patchit_provider.engine.triage.catalogs.base import Verdict
 from patchit_provider.engine.triage.resolve import Finding
 from patchit_provider.engine.triage.rules import NEXT_STEPS, RULES, Rule
@@ -298,6 +298,8 @@ def triage(evidence: Evidence) -> Triage:
     if verdict is not None and verdict.kind == "airflow3_removal" and matched is not None and _in_package(matched.frames):
         verdict = Verdict(Category.DEPENDENCY_MISSING, verdict.confidence, verdict.source,
                           "an installed package uses an API Airflow removed: that package's version does not support the installed Airflow")
+    if verdict is not None and verdict.category in _SCHEMA and matched is not None and airflow_meta.metadata_object(matched.message):
+        verdict = airflow_meta.VERDICT  # Airflow's own tables: the metadata database, not the pipeline's schema
     category = verdict.category if verdict else Category.UNKNOWN
     confidence = verdict.confidence if verdict else 0.2
     if from_log:

@@ -131,6 +131,20 @@ RULES: list[TextRule] = [
     _r(r"cannot open shared object file|Library not loaded: |pg_config executable not found|error: command '[\w-]+' failed|Microsoft Visual C\+\+ \d+\.\d+ or greater is required",
        C.DEPENDENCY_MISSING, 0.85, "https://man7.org/linux/man-pages/man8/ld.so.8.html; https://www.psycopg.org/docs/install.html#build-prerequisites",
        "an operating-system library or build tool is missing from the image", Remediation.ESCALATE),
+    _r(r"Excel xlsx file; not supported", C.DEPENDENCY_MISSING, 0.85, "https://xlrd.readthedocs.io/en/latest/changes.html#id1 (xlrd 2.0.0 reads only .xls)",
+       "xlrd 2.0 dropped .xlsx: the installed xlrd does not fit the code"),
+    # --- CPython: a circular import (Python/import.c "partially initialized module") -----------
+    _r(r"partially initialized module .* \(most likely due to a circular import\)", C.CODE_ERROR, 0.9,
+       "https://github.com/python/cpython/blob/main/Python/import.c", "two of the pipeline's modules import each other"),
+    # --- pandas: duplicate keys where unique ones are required (pandas/core/indexes/base.py, reshape) --
+    _r(r"cannot reindex (?:from|on) an axis with duplicate labels|Index contains duplicate entries, cannot reshape|Merge keys are not unique|Duplicate column names found|columns overlap but no suffix specified",
+       C.DATA_QUALITY, 0.75, "https://pandas.pydata.org/docs/user_guide/duplicates.html", "keys are duplicated where they must be unique"),
+    # --- Airflow: invalid ids (airflow/utils/helpers.py validate_key) ---------------------------
+    _r(r"has to be made of alphanumeric characters, dashes,.{0,20}underscores exclusively", C.CODE_ERROR, 0.9,
+       "installed airflow/sdk/definitions/_internal/node.py (validate_key)", "a DAG or task id is invalid"),
+    # --- TLS: the server's certificate is not trusted (OpenSSL's reason) ------------------------
+    _r(r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|self[- ]signed certificate in certificate chain", C.INFRA_AUTH, 0.9,
+       "https://docs.openssl.org/master/man3/X509_STORE_CTX_get_error/", "the server's TLS certificate is not trusted (fix the CA bundle or the endpoint)"),
     # --- Python packaging --------------------------------------------------------------------
     _r(r"ResolutionImpossible|conflicting dependencies|VersionConflict|No matching distribution found for|requires [\w.-]+[<>=!~]=?[\w.*]+, but you have|is incompatible with|Could not find a version that satisfies",
        C.DEPENDENCY_MISSING, 0.85, PIP, "a package version does not fit the installed ones"),
