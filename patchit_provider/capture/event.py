@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from patchit_provider.capture.suggest import with_hint
 from patchit_provider.engine.models import ErrorInfo, FailureEvent, Frame, Platform
+from patchit_provider.hooks.masking import masked
 
 # `type` of an ErrorInfo when Airflow only gives a string (task killed, marked failed by a person).
 EXTERNAL_ERROR_TYPE = "AirflowExternalFailure"
@@ -135,7 +136,7 @@ def build_event(
         task_id=task_id,
         map_index=map_index,
         try_number=try_number,
-        error=error_info(error),
+        error=masked(error_info(error)),  # Airflow's masker knows this task's secrets here
         code_path=_code_path(ti, dag),
         log_uri=_local_log_path(dag_id, run_id, task_id, map_index, try_number),
         metadata=_metadata(ti, dag, source),

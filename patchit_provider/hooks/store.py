@@ -55,5 +55,7 @@ class PatchitStoreHook(BaseHook):
 
     def get_store(self):
         from patchit_provider.engine.store import open_store
+        from patchit_provider.hooks.masking import install_airflow_masking
 
+        install_airflow_masking()  # Airflow's masker and this process's connection/variable values
         return open_store(self.get_uri())
