@@ -778,3 +778,84 @@ class RolloutPlan(Contract):
         data = self.model_dump(mode="json", exclude={"spec"})
         head = ["valid", "problems", "waves", "max_errors", "worst_case_failures", "min_duration_seconds"]
         return {key: data[key] for key in head} | {k: v for k, v in data.items() if k not in head}
+
+
+# ---------------------------------------------------------------------------------------------
+# Vulnerable dependencies (issue 13): advisories read from OSV records, the findings of
+# `patchit vulns scan` (../shared/cli-contract.md) and what was skipped or refused, with why.
+# ---------------------------------------------------------------------------------------------
+
+VulnSeverity = Literal["critical", "high", "medium", "low", "none", "unknown"]
+
+
+class CvssScore(Contract):
+    """A CVSS base score computed from its vector (never copied from a record)."""
+
+    version: Literal["3.0", "3.1", "4.0"]
+    vector: str
+    base_score: float = Field(ge=0, le=10)
+
+
+class Advisory(Contract):
+    """One OSV record as it applies to one PyPI package (names PEP 503 normalized)."""
+
+    id: str
+    aliases: list[str] = Field(default_factory=list)
+    package: str = Field(description="PEP 503 normalized distribution name.")
+    summary: str = ""
+    cvss_v3: CvssScore | None = None
+    cvss_v4: CvssScore | None = None
+    database_severity: str | None = Field(default=None, description="database_specific.severity, e.g. MODERATE.")
+    fixed: list[str] = Field(default_factory=list, description="Versions named as `fixed` in its ECOSYSTEM ranges.")
+    references: list[str] = Field(default_factory=list)
+    source: str = Field(default="", description="The record's file, relative to the OSV folder.")
+
+
+class VulnDag(Contract):
+    """A DAG file that imports a vulnerable package (blast radius)."""
+
+    path: str = Field(description="Repository-relative POSIX path.")
+    dag_ids: list[str] = Field(default_factory=list)
+    criticality: int = 1
+    criticality_from: str = Field(default="default", description="'map', 'tags', 'sla' or 'default'.")
+    imports: list[str] = Field(default_factory=list, description="The modules it imports from the package, with their lines.")
+
+
+class VulnFinding(Contract):
+    """One vulnerable pinned package; the first keys are the contract's."""
+
+    package: str
+    version: str
+    advisories: list[str]
+    aliases: list[str] = Field(default_factory=list)
+    vector: str | None = None
+    base_score: float | None = None
+    severity: VulnSeverity = "unknown"
+    fixed_version: str | None = None
+    action: Literal["upgrade", "accept_or_mitigate"]
+    deadline: str = Field(description="ISO date: remediate by (upgrade) or the acceptance expires (accept_or_mitigate).")
+    dags: list[str] = Field(default_factory=list)
+    severity_source: Literal["cvss_v4", "cvss_v3", "database", "none"] = "none"
+    scores: list[CvssScore] = Field(default_factory=list, description="Every CVSS score of the applying advisories.")
+    requirement: str = Field(default="", description="file:line of the pin.")
+    fix_reason: str = ""
+    dag_details: list[VulnDag] = Field(default_factory=list)
+    links: list[str] = Field(default_factory=list)
+
+
+class VulnSkip(Contract):
+    """Something not scanned, with the reason: a requirement line, an OSV record or part of it."""
+
+    item: str
+    reason: str
+    kind: Literal["requirement", "record", "refused", "report"] = "requirement"
+
+
+class VulnScan(Contract):
+    findings: list[VulnFinding] = Field(default_factory=list)
+    skipped: list[VulnSkip] = Field(default_factory=list)
+    scanned: int = Field(default=0, description="Pinned requirements checked.")
+    advisories_read: int = 0
+
+    def contract_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
