@@ -411,3 +411,19 @@ def test_airflow_metadata_tables_are_the_installed_orm():
 ])
 def test_airflow_metadata_cpython_and_tls_messages(text, category):
     assert triage_text(text).category.value == category
+
+
+@pytest.mark.parametrize("source,text,category", [
+    ("https://dev.mysql.com/doc/mysql-errors/8.0/en/server-error-reference.html#error_er_no_such_table",
+     "pymysql.err.ProgrammingError: (1146, \"Table 'shop.ordrs' doesn't exist\")", "schema.missing_relation"),
+    ("https://dev.mysql.com/doc/mysql-errors/8.0/en/client-error-reference.html#error_cr_server_gone_error",
+     "MySQLdb._exceptions.OperationalError: (2006, 'MySQL server has gone away')", "infra.network"),
+    ("https://docs.oracle.com/en/error-help/db/ora-00942/",
+     "oracledb.exceptions.DatabaseError: ORA-00942: table or view does not exist", "schema.missing_relation"),
+    ("https://learn.microsoft.com/en-us/sql/relational-databases/errors-events/mssqlserver-18456-database-engine-error",
+     "pyodbc.InterfaceError: ('28000', \"[28000] [Microsoft][ODBC Driver 17 for SQL Server][SQL Server]Login failed for user "
+     "'etl'. (18456) (SQLDriverConnect)\")", "infra.auth"),
+])
+def test_vendor_error_numbers(source, text, category):
+    result = triage_text(text)
+    assert result.category.value == category and result.source

@@ -45,6 +45,9 @@ def code_facts(type_name: str, message: str, context: str = "") -> Finding | Non
     state = _state(type_name, message)
     if state and (verdict := sqlstate.specific(state)) is not None:
         return Finding(verdict, f"SQLSTATE {state}")
+    vendor = codes.vendor_verdict(message)
+    if vendor:
+        return Finding(vendor[1], vendor[0])
     aws = codes.aws_verdict(message)
     if aws:
         return Finding(aws[1], f"AWS error code {aws[0]}")

@@ -204,3 +204,56 @@ _GRPC = re.compile(r"(?:StatusCode\.|\b)(" + "|".join(GRPC) + r")\b(?![a-z])")
 def grpc_verdict(message: str) -> tuple[str, Verdict] | None:
     match = _GRPC.search(message[:4000])
     return (match.group(1), GRPC[match.group(1)]) if match else None
+
+
+# --- MySQL / MariaDB server and client error numbers ("(1146, \"Table 'x' doesn't exist\")"):
+# https://dev.mysql.com/doc/mysql-errors/8.0/en/server-error-reference.html,
+# https://dev.mysql.com/doc/mysql-errors/8.0/en/client-error-reference.html
+MYSQL_SRC = "https://dev.mysql.com/doc/mysql-errors/8.0/en/server-error-reference.html"
+_MY = {
+    1044: (C.INFRA_AUTH, "access denied to the database"), 1045: (C.INFRA_AUTH, "access denied for the user"),
+    1142: (C.INFRA_AUTH, "command denied on the table"), 1049: (C.CONFIG_MISSING, "unknown database"),
+    1054: (C.SCHEMA_MISSING_COLUMN, "unknown column"), 1146: (C.SCHEMA_MISSING_RELATION, "table doesn't exist"),
+    1062: (C.DATA_QUALITY, "duplicate entry for a unique key"), 1048: (C.DATA_QUALITY, "column cannot be null"),
+    1452: (C.DATA_QUALITY, "foreign key constraint fails"), 1064: (C.CODE_ERROR, "SQL syntax error"),
+    1366: (C.DATA_TYPE_MISMATCH, "incorrect value for the column's type"), 1406: (C.DATA_TYPE_MISMATCH, "data too long"),
+    1264: (C.DATA_TYPE_MISMATCH, "value out of range"), 1292: (C.DATA_TYPE_MISMATCH, "incorrect datetime value"),
+    1205: (C.INFRA_TIMEOUT, "lock wait timeout exceeded"), 3024: (C.INFRA_TIMEOUT, "maximum statement execution time exceeded"),
+    1213: (C.INFRA_NETWORK, "deadlock found (re-run)"), 1040: (C.INFRA_NETWORK, "too many connections"),
+    2002: (C.INFRA_NETWORK, "can't connect through the socket"), 2003: (C.INFRA_NETWORK, "can't connect to the server"),
+    2005: (C.INFRA_NETWORK, "unknown server host"), 2006: (C.INFRA_NETWORK, "server has gone away"),
+    2013: (C.INFRA_NETWORK, "lost connection during query"), 1114: (C.INFRA_RESOURCE, "the table is full"),
+}
+MYSQL: dict[int, Verdict] = {n: Verdict(cat, 0.9, MYSQL_SRC, f"MySQL error {n}: {why}") for n, (cat, why) in _MY.items()}
+_MYSQL = re.compile(r"\((?P<a>[12]\d{3}), [\"']|\bERROR (?P<b>[12]\d{3}) \(|\bMySQL error (?P<c>[12]\d{3})\b")
+
+# --- Oracle ORA- codes: https://docs.oracle.com/en/error-help/db/
+ORACLE_SRC = "https://docs.oracle.com/en/error-help/db/"
+_ORA = {
+    "00942": (C.SCHEMA_MISSING_RELATION, "table or view does not exist"), "00904": (C.SCHEMA_MISSING_COLUMN, "invalid identifier"),
+    "01017": (C.INFRA_AUTH, "invalid username/password"), "28000": (C.INFRA_AUTH, "the account is locked"),
+    "01031": (C.INFRA_AUTH, "insufficient privileges"), "00001": (C.DATA_QUALITY, "unique constraint violated"),
+    "01400": (C.DATA_QUALITY, "cannot insert NULL"), "01722": (C.DATA_TYPE_MISMATCH, "invalid number"),
+    "01843": (C.DATA_TYPE_MISMATCH, "not a valid month"), "12899": (C.DATA_TYPE_MISMATCH, "value too large for column"),
+    "01403": (C.DATA_EMPTY, "no data found"), "00900": (C.CODE_ERROR, "invalid SQL statement"),
+    "00933": (C.CODE_ERROR, "SQL command not properly ended"), "12541": (C.INFRA_NETWORK, "no listener"),
+    "12170": (C.INFRA_NETWORK, "connect timeout"), "03113": (C.INFRA_NETWORK, "end-of-file on communication channel"),
+    "12154": (C.CONFIG_MISSING, "could not resolve the connect identifier"), "01652": (C.INFRA_RESOURCE, "unable to extend temp segment"),
+    "04031": (C.INFRA_RESOURCE, "unable to allocate shared memory"), "01013": (C.INFRA_TIMEOUT, "user requested cancel (call timeout)"),
+}
+ORACLE: dict[str, Verdict] = {n: Verdict(cat, 0.9, ORACLE_SRC, f"ORA-{n}: {why}") for n, (cat, why) in _ORA.items()}
+_ORACLE = re.compile(r"\bORA-(\d{5})\b")
+
+
+def vendor_verdict(message: str) -> tuple[str, Verdict] | None:
+    """A MySQL error number or an Oracle ORA- code the driver printed."""
+    text = message[:4000]
+    oracle = _ORACLE.search(text)
+    if oracle and oracle.group(1) in ORACLE:
+        return f"ORA-{oracle.group(1)}", ORACLE[oracle.group(1)]
+    mysql = _MYSQL.search(text)
+    if mysql:
+        number = int(next(g for g in mysql.groups() if g))
+        if number in MYSQL:
+            return f"MySQL {number}", MYSQL[number]
+    return None

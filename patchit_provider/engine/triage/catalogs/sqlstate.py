@@ -94,7 +94,9 @@ CLASSES: dict[str, Verdict] = {
 # "SQLSTATE: 42703", "SQLSTATE 42P01", "sqlstate=28P01", "(SQLSTATE 42S02)", snowflake's
 # "000904 (42000):" and psycopg's "pgcode"; only codes of the five-character shape.
 _STATE = re.compile(
-    r"\bSQL ?STATE\b[\s:=\[\"']*(?P<a>[0-9A-Z]{5})\b|\b\d{6} \((?P<b>[0-9A-Z]{5})\):|\bpgcode\b[\s:=\"']*(?P<c>[0-9A-Z]{5})\b",
+    r"\bSQL ?STATE\b[\s:=\[\"']*(?P<a>[0-9A-Z]{5})\b|\b\d{6} \((?P<b>[0-9A-Z]{5})\):|\bpgcode\b[\s:=\"']*(?P<c>[0-9A-Z]{5})\b"
+    # pyodbc: ('42S02', "[42S02] [Microsoft][ODBC Driver 18 for SQL Server]..."); MySQL client: ERROR 1045 (28000):
+    r"|\('(?P<d>[0-9A-Z]{5})', [\"']\[|\[(?P<e>[0-9A-Z]{5})\] \[|\bERROR \d{4} \((?P<f>[0-9A-Z]{5})\)",
     re.I,
 )
 
@@ -103,8 +105,8 @@ def find_state(message: str) -> str | None:
     match = _STATE.search(message)
     if not match:
         return None
-    state = (match["a"] or match["b"] or match["c"]).upper()
-    return state if re.fullmatch(r"[0-9A-Z]{2}[0-9A-Z]{3}", state) and state[:2] not in ("00", "01") else None
+    state = next(g for g in match.groups() if g).upper()
+    return state if re.fullmatch(r"[0-9A-Z]{2}[0-9A-Z]{3}", state) and state[:2] not in ("00", "01", "HY") else None
 
 
 def specific(state: str) -> Verdict | None:
