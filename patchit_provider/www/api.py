@@ -13,6 +13,8 @@ from patchit_provider.www.params import FiltersDep
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 
+MAX_OFFSET = 1_000_000_000  # bounded: 2**63 overflowed the database's integer (a 500)
+
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
@@ -24,7 +26,7 @@ async def api_incidents(
     scope: ScopeDep,
     filters: FiltersDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     def work():
         store = request.app.state.stores.get()

@@ -1,8 +1,11 @@
 """The PATCHIT FastAPI app, mounted by the plugin at `/patchit` inside Airflow's API server.
 
-`create_app(store_factory=None, hand_off=None)`: tests inject a store and a hand-off; in Airflow
-the store comes from `PatchitStoreHook` (opened once, on first use, so importing the plugin
-never touches a database) and the hand-off triggers `patchit_remediation` in-process.
+`create_app(store_factory=None, hand_off=None, settings=None, origin=...)`: tests inject a
+store, a hand-off and settings; in Airflow the store comes from `PatchitStoreHook` (opened once,
+on first use, so importing the plugin never touches a database), the hand-off triggers
+`patchit_remediation` in-process, settings are the `[patchit]` section and the origin of
+absolute links is Airflow's `[api] base_url` (never the request's Host). Every response gets
+the security headers of headers.py; the OpenAPI schema and its docs page need a login.
 """
 
 from __future__ import annotations
@@ -12,17 +15,23 @@ from pathlib import Path
 from typing import Any, Callable
 
 import jinja2
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from patchit_provider.engine.models import FailureEvent
+from patchit_provider.engine.settings import PatchitSettings
 from patchit_provider.engine.store import StoreError
-from patchit_provider.www import api, ingest, pages, render
+from patchit_provider.www import api, ingest, links, pages, render
+from patchit_provider.www.auth import UserDep
+from patchit_provider.www.headers import SecurityHeaders
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+_UNSET: Any = object()
 
 
 class StoreHolder:
@@ -58,7 +67,15 @@ def _templates() -> Jinja2Templates:
     env.filters.update(render.FILTERS)
     env.globals["tone"] = render.STATE_TONE
     env.globals["query"] = render.query
-    return Jinja2Templates(env=env)
+    templates = Jinja2Templates(env=env)
+    env.globals["url_for"] = links.template_url_for  # root-relative: no link follows the Host header
+    return templates
+
+
+def _airflow_settings() -> PatchitSettings:
+    from patchit_provider.config import load_settings
+
+    return load_settings()
 
 
 def _wants_html(request: Request) -> bool:
@@ -71,6 +88,8 @@ def create_app(
     hand_off: Callable[[FailureEvent, str | None], Any] | None = None,
     *,
     max_event_bytes: int = ingest.MAX_EVENT_BYTES,
+    settings: PatchitSettings | Callable[[], PatchitSettings] | None = None,
+    origin: str | None = _UNSET,
 ) -> FastAPI:
     if hand_off is None:
         from patchit_provider.www.handoff import hand_off as default_hand_off
@@ -80,16 +99,21 @@ def create_app(
         title="PATCHIT",
         summary="Incidents, root-cause analyses and validated patches of pipeline failures.",
         version="0.1.0",
-        docs_url=None,  # Swagger/ReDoc load assets from a CDN; the schema itself is published
+        docs_url=None,  # Swagger/ReDoc load assets from a CDN; /docs below is served here, behind a login
         redoc_url=None,
+        openapi_url=None,  # served below, behind a login
     )
     app.state.stores = StoreHolder(store_factory or _default_store)
     app.state.hand_off = hand_off
     app.state.max_event_bytes = max_event_bytes
+    app.state.settings = settings if callable(settings) else (lambda: settings) if settings else _airflow_settings
+    app.state.origin = links.configured_origin() if origin is _UNSET else origin
     app.state.templates = _templates()
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(ingest.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(StoreError)
     async def _store_down(request: Request, exc: StoreError):
@@ -116,6 +140,15 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = _openapi  # type: ignore[method-assign]
+
+    @app.get("/openapi.json", include_in_schema=False, name="openapi")
+    async def openapi_json(user: UserDep) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, name="docs", response_class=HTMLResponse)
+    async def docs(request: Request, user: UserDep) -> HTMLResponse:
+        return app.state.templates.TemplateResponse(request, "docs.html", {"schema": app.openapi(), "refresh": None})
+
     return app
 
 

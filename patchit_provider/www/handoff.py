@@ -41,6 +41,7 @@ def hand_off(event: FailureEvent, user_name: str | None = None) -> HandOff:
     from airflow.api.common.trigger_dag import trigger_dag
     from airflow.exceptions import DagNotFound, DagRunAlreadyExists
     from airflow.utils.types import DagRunTriggeredByType
+    from sqlalchemy.exc import IntegrityError
 
     run_id = remediation_run_id(event)
     try:
@@ -54,8 +55,25 @@ def hand_off(event: FailureEvent, user_name: str | None = None) -> HandOff:
         )
     except DagRunAlreadyExists:
         return HandOff(DUPLICATE, REMEDIATION_DAG_ID, run_id)
+    except IntegrityError:
+        # Concurrent deliveries of one event: both passed trigger_dag's existence check and the
+        # metadata DB's unique (dag_id, run_id) let one insert win. That is a duplicate, not a
+        # failure, when the run is there.
+        if _run_exists(run_id):
+            return HandOff(DUPLICATE, REMEDIATION_DAG_ID, run_id)
+        return HandOff(FAILED, REMEDIATION_DAG_ID, run_id, "the run could not be stored (integrity error)")
     except DagNotFound:
         return HandOff(FAILED, REMEDIATION_DAG_ID, run_id, f"DAG {REMEDIATION_DAG_ID!r} is not deployed")
     except Exception as exc:  # the event is stored; report, never lose it behind a 500
         return HandOff(FAILED, REMEDIATION_DAG_ID, run_id, f"{type(exc).__name__}: {str(exc)[:300]}")
     return HandOff(CREATED, REMEDIATION_DAG_ID, run_id)
+
+
+def _run_exists(run_id: str) -> bool:
+    from airflow.models import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        query = select(DagRun.id).where(DagRun.dag_id == REMEDIATION_DAG_ID, DagRun.run_id == run_id)
+        return session.scalar(query) is not None
