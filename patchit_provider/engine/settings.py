@@ -11,7 +11,7 @@ import json
 import os
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 class PatchitSettings(BaseModel):
@@ -123,6 +123,19 @@ class PatchitSettings(BaseModel):
         description="Comma-separated hosts (fnmatch patterns, e.g. *.s3.amazonaws.com) allowed in ingested "
         "URIs; empty: any host of the accepted schemes.",
     )
+    vuln_deadline_critical_days: int = Field(
+        15, ge=1, description="Days to remediate a vulnerable dependency of critical severity (CVSS 9.0-10.0)."
+    )
+    vuln_deadline_high_days: int = Field(30, ge=1, description="Days to remediate one of high severity (CVSS 7.0-8.9).")
+    vuln_deadline_medium_days: int = Field(90, ge=1, description="Days to remediate one of medium severity (CVSS 4.0-6.9).")
+    vuln_deadline_low_days: int = Field(
+        180, ge=1, description="Days to remediate one of low, none or unknown severity; also when an accepted finding without a fix expires."
+    )
+    vuln_dag_criticality: dict[str, int] = Field(
+        default_factory=dict,
+        description='JSON object mapping DAG id or file glob to a criticality (higher = more critical), e.g. {"finance_*": 5}; '
+        "wins over the DAG's tags (criticality:N, critical) and SLAs when ranking the DAGs a vulnerable package reaches.",
+    )
 
     @field_validator("ignore_dags", mode="before")
     @classmethod
@@ -147,16 +160,16 @@ class PatchitSettings(BaseModel):
         value = cls._split_csv(value)
         return [str(v).lower() for v in value] if isinstance(value, list) else value
 
-    @field_validator("repo_map", mode="before")
+    @field_validator("repo_map", "vuln_dag_criticality", mode="before")
     @classmethod
-    def _parse_json(cls, value: Any) -> Any:
+    def _parse_json(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, str):
             if not value.strip():
                 return {}
             try:
                 return json.loads(value)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"repo_map must be a JSON object: {exc}") from exc
+                raise ValueError(f"{info.field_name} must be a JSON object: {exc}") from exc
         return value
 
     @classmethod
