@@ -90,8 +90,10 @@ def looks_random(token: str) -> bool:
     Pure hex (git SHAs, digests, fingerprints, UUIDs) is never redacted for entropy alone: evidence
     must keep commit ids readable; a hex secret is caught by its key or format instead.
     """
-    if _HEX.match(token.replace("-", "")) or token.startswith("/") or token.endswith("/"):
+    if _HEX.match(token.replace("-", "")):
         return False
+    if (token.startswith("/") or token.endswith("/")) and max(len(part) for part in token.split("/")) < 24:
+        return False  # a path, not base64 that happens to end in "/"
     if is_sequential_string(token) or _VERSION.match(token):
         return False
     bonus = 0.2 if "/" in token else 0.0  # a relative path is not random; demand more

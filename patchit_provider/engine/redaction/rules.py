@@ -115,7 +115,7 @@ _STRONG = (
     r"client[_\-.]?secret|credentials?|creds|auth[_\-.]?key|auth[_\-.]?token|session[_\-.]?key|passphrase|"
     r"signature|sig|secret[_\-.]?key|signing[_\-.]?key|encryption[_\-.]?key|master[_\-.]?key|fernet[_\-.]?key|"
     r"hmac[_\-.]?key|license[_\-.]?key|routing[_\-.]?key|integration[_\-.]?key|service[_\-.]?key|"
-    r"account[_\-.]?key|app[_\-.]?key|consumer[_\-.]?key|bind[_\-.]?pw|dsn|sas|connection[_\-.]?string|conn[_\-.]?str|"
+    r"account[_\-.]?key|app[_\-.]?key|consumer[_\-.]?key|key[_\-.]?data|bind[_\-.]?pw|dsn|sas|connection[_\-.]?string|conn[_\-.]?str|"
     r"contrase[nñ]a|kennwort|mot[_\-.]?de[_\-.]?passe"
 )
 SECRET_KEY = rf"[\w.\-]*?(?:{_STRONG})(?![a-z])[\w.\-]*"
