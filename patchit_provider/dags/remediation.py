@@ -1,7 +1,8 @@
 """build_remediation_dag(): the `patchit_remediation` DAG, one task per remediation stage.
 
-Started by capture with {"event": ...} and a run id derived from the event, or by a person from
-the Trigger form with a task-instance reference. Each task is one Remediator stage, so each
+Started by capture with {"event_ref": ...} (the event itself is in PATCHIT's store: a run's conf
+is readable by every reader of this DAG) and a run id derived from the event, or by a person
+from the Trigger form with a task-instance reference. Each task is one Remediator stage, so each
 stage's success, failure, duration and log are visible on their own in the Airflow UI.
 """
 
@@ -35,12 +36,16 @@ Turns one task failure into evidence, a triage (category, fingerprint, root caus
 when a safe one exists, its validation in a throwaway worktree, and a branch `patchit/<fingerprint>`.
 
 **Approval** (`[patchit] approval`): when policy asks for it, a validated patch waits in the
-`approval` task (Browse -> Required Actions, or the incident's PATCHIT page) before publishing;
-Reject (with a reason) closes the incident unpublished. Other runs take `skip_approval`.
+`approval` task before publishing. Answer it on the incident's PATCHIT page (it needs edit
+permission on the failing DAG; the request is assigned to PATCHIT's approval identity, so
+Required Actions cannot answer it). Reject (with a reason) closes the incident unpublished.
+Other runs take `skip_approval`.
 
-**Trigger it by hand** with either a full `event` (a PATCHIT FailureEvent), or the failed task
-instance: `dag_id`, `run_id`, `task_id` (and optionally `try_number`, `map_index`); PATCHIT then
-fetches the task log and the DAG file through the Airflow REST API (`[patchit] api_conn_id`).
+**Trigger it by hand** with either `event_ref` (the id of an event PATCHIT stored), or the failed
+task instance: `dag_id`, `run_id`, `task_id` (and optionally `try_number`, `map_index`); PATCHIT
+then fetches the task log and the DAG file through the Airflow REST API (`[patchit] api_conn_id`).
+A failure's text never goes into a run's conf, XComs, logs or approval requests: it is on the
+incident's PATCHIT page, shown to the readers of the failing DAG.
 Failures captured by the PATCHIT listener or `PatchitNotifier` start it automatically.
 """
 
@@ -48,12 +53,15 @@ Failures captured by the PATCHIT listener or `PatchitNotifier` start it automati
 def _params() -> dict[str, Param]:
     optional = {"section": "Or: the failed task instance"}
     return {
-        "event": Param(
+        "event_ref": Param(
             None,
-            type=["null", "object"],
-            title="Failure event",
-            description="A PATCHIT FailureEvent as JSON (what the listener sends). Leave empty to use the task-instance fields below.",
-            section="A captured failure event",
+            type=["null", "string"],
+            maxLength=250,
+            pattern="^[A-Za-z0-9_.~:+-]+$",
+            title="Event id",
+            description="The id of a failure event PATCHIT stored (what the listener and the ingest API send). "
+            "Leave empty to use the task-instance fields below.",
+            section="A stored failure event",
         ),
         "dag_id": Param(None, type=["null", "string"], title="DAG id", description="DAG of the failed task.", **optional),
         "run_id": Param(None, type=["null", "string"], title="Run id", description="DAG run of the failed task.", **optional),

@@ -8,7 +8,7 @@ audit trail records why, so nothing is hidden behind a skip.
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar, NoReturn, Sequence
 
 from airflow.sdk import BaseOperator
 
@@ -67,10 +67,11 @@ def _llm_proposer(settings):
 
 
 class ReceiveEventOperator(BaseOperator):
-    """Resolve the run's conf into a FailureEvent and open (or find) its incident.
+    """Resolve the run's conf into its incident: the event capture or ingest stored (`event_ref`),
+    else a task-instance reference whose failure is fetched through the REST API.
 
-    Accepts {"event": FailureEvent} or a task-instance reference (fetched through the REST API).
-    A malformed conf fails the task at once, with a message saying what is expected.
+    A malformed conf fails the task at once, with a message saying what is expected. The task
+    log names ids only: the event's text is behind PATCHIT's DAG checks, not in Airflow's logs.
     """
 
     ui_color = "#fde2e4"
@@ -87,16 +88,17 @@ class ReceiveEventOperator(BaseOperator):
         # The run's own conf (the Trigger form submits every param into it); params only as a
         # fallback, since in-process runs (dag.test) may leave a previous run's values in them.
         conf = dict(getattr(dag_run, "conf", None) or context.get("params") or {})
-        try:
-            event = resolve_conf(
-                conf,
-                lambda: PatchitApiHook(settings.api_conn_id, timeout=30.0),
-                log_tail_chars=settings.log_tail_bytes,
-            )
-        except ConfError as exc:
-            raise AirflowFailException(f"PATCHIT: {exc}") from exc
         remediator, store = _remediator(settings, stage="receive")
         try:
+            try:
+                event = resolve_conf(
+                    conf,
+                    lambda: PatchitApiHook(settings.api_conn_id, timeout=30.0),
+                    stored=lambda ref: _stored_event(store, ref),
+                    log_tail_chars=settings.log_tail_bytes,
+                )
+            except ConfError as exc:
+                raise AirflowFailException(f"PATCHIT: {exc}") from None
             incident = remediator.receive(event)
             run_id = getattr(dag_run, "run_id", None)
             if run_id and not incident.remediation_run_id:
@@ -104,11 +106,13 @@ class ReceiveEventOperator(BaseOperator):
                 incident = store.save_incident(incident)
         finally:
             store.close()
-        self.log.info(
-            "PATCHIT incident %s for %s.%s (run %s, try %s)",
-            incident.incident_id, event.pipeline_id, event.task_id, event.run_id, event.try_number,
-        )
+        self.log.info("PATCHIT incident %s (event %s, try %s)", incident.incident_id, event.event_id, event.try_number)
         return incident.incident_id
+
+
+def _stored_event(store, event_ref: str):
+    incident = store.get_incident_by_event(event_ref)
+    return incident.event if incident is not None else None
 
 
 class _StageOperator(BaseOperator):
@@ -129,6 +133,8 @@ class _StageOperator(BaseOperator):
         remediator, store = _remediator(stage=self.stage)
         try:
             incident = getattr(remediator, self.stage)(self.incident_id)
+        except Exception as exc:
+            raise_without_text(self.stage, self.incident_id, exc)
         finally:
             store.close()
         self.log.info(
@@ -137,6 +143,21 @@ class _StageOperator(BaseOperator):
             incident.outcome.value if incident.outcome else "-",
         )
         return incident.incident_id
+
+
+def raise_without_text(stage: str, incident_id: str, exc: Exception) -> NoReturn:
+    """Fail the task with ids and the exception type only. A stage's exception can quote the
+    failure (a log line, a model answer, a check's output) and Airflow shows task logs to every
+    reader of `patchit_remediation`; the Remediator has already put the redacted detail in the
+    incident's audit trail (`stage.failed`), behind PATCHIT's DAG checks."""
+    from airflow.sdk.exceptions import AirflowException
+
+    from patchit_provider.engine.pipeline import ApprovalMissing, IncidentNotFound
+
+    detail = str(exc) if isinstance(exc, (ApprovalMissing, IncidentNotFound)) else type(exc).__name__
+    raise AirflowException(
+        f"PATCHIT {stage} failed for incident {incident_id}: {detail}; the reason is in the incident's audit trail"
+    ) from None
 
 
 class CollectEvidenceOperator(_StageOperator):
@@ -168,7 +189,6 @@ class PublishPatchOperator(_StageOperator):
 
 APPROVAL_TASK_ID = "approval"
 SKIP_APPROVAL_TASK_ID = "skip_approval"
-MAX_BODY_DIFF_CHARS = 30_000
 
 try:  # the HITL operators need Airflow 3.1+ (this provider targets 3.3)
     from airflow.providers.standard.operators.branch import BaseBranchOperator
@@ -177,32 +197,31 @@ except ImportError:  # pragma: no cover
     BaseBranchOperator = ApprovalOperator = None  # type: ignore[assignment,misc]
 
 
-def approval_text(incident) -> tuple[str, str]:
-    """(subject, Markdown body) of an approval request: RCA summary and the validated diff, redacted
-    and escaped (the body is rendered as Markdown; the fence outruns any backticks in the diff)."""
-    from patchit_provider.engine.redaction import redact
-    from patchit_provider.engine.report import md_escape, md_fence
+# The only assignee of every approval request: no person is, so Airflow's own
+# `PATCH .../hitlDetails` (Required Actions, REST) refuses everyone with 403, and the one way to
+# answer is the PATCHIT page, which checks edit rights on the FAILING DAG (www/approvals.py).
+APPROVER = {"id": "patchit:approvals", "name": "PATCHIT (answer on the incident's PATCHIT page)"}
 
-    event, triage, patch = incident.event, incident.triage, incident.patch
-    where = event.pipeline_id + (f".{event.task_id}" if event.task_id else "")
-    subject = redact(f"PATCHIT: approve the patch for {where}? ({incident.incident_id})")[0][:250]
-    lines = [f"**Incident** `{incident.incident_id}` · {md_escape(where)} · run {md_escape(event.run_id)}", ""]
-    if triage is not None:
-        lines += [
-            f"**Category** {md_escape(triage.category.value)} (confidence {triage.confidence:.2f})", "",
-            f"**Root cause** {md_escape(triage.summary)}", "",
-        ]
-    if incident.validation is not None:
-        lines += [f"**Validation** {'passed' if incident.validation.passed else 'failed'} "
-                  f"(replay: {md_escape(incident.validation.replay)})", ""]
-    if patch is not None:
-        diff = redact(patch.diff)[0]
-        if len(diff) > MAX_BODY_DIFF_CHARS:
-            diff = diff[:MAX_BODY_DIFF_CHARS] + "\n... (diff truncated: see the incident page)"
-        lines += [f"**Patch** by {md_escape(patch.producer)}: {md_escape(patch.rationale or '')}", "",
-                  md_fence(diff, "diff"), ""]
-    lines.append(f"Details: [PATCHIT incident](/patchit/incidents/{incident.incident_id}). "
-                 "Rejecting needs a reason in the form's `reason` field.")
+
+def approval_text(incident) -> tuple[str, str]:
+    """(subject, Markdown body) of an approval request: ids and where to answer, no evidence.
+
+    HITL details are shown by Airflow to every reader of `patchit_remediation`, whichever DAG
+    failed; the RCA, evidence and diff are on the PATCHIT incident page, behind its DAG checks."""
+    from patchit_provider.engine.report import md_escape
+
+    event = incident.event
+    dag = md_escape(event.pipeline_id)
+    subject = f"PATCHIT: approve the patch for {event.pipeline_id}? ({incident.incident_id})"[:250]
+    page = f"/patchit/incidents/{incident.incident_id}"
+    lines = [
+        f"**Incident** `{incident.incident_id}` · failing DAG `{dag}`", "",
+        f"The root cause, the evidence and the validated diff are on the [PATCHIT incident page]({page}), "
+        f"shown to users who may read `{dag}`.", "",
+        f"**Answer on that page** (Approve, or Reject with a reason): it needs edit permission on `{dag}`. "
+        "This request is assigned to PATCHIT's approval identity, so Required Actions and the "
+        "`hitlDetails` REST endpoint cannot answer it.",
+    ]
     return subject, "\n".join(lines)
 
 
@@ -224,6 +243,8 @@ if BaseBranchOperator is not None:
             try:
                 incident = remediator.load(self.incident_id)
                 needed = remediator.approval_required(incident)
+            except Exception as exc:
+                raise_without_text("decide_approval", self.incident_id, exc)
             finally:
                 store.close()
             self.log.info("PATCHIT incident %s (%s): approval %s", incident.incident_id,
@@ -242,6 +263,7 @@ if BaseBranchOperator is not None:
             from airflow.sdk import Param
 
             kwargs.setdefault("subject", "PATCHIT: approve a validated patch?")
+            kwargs.setdefault("assigned_users", [APPROVER])  # only the PATCHIT page can answer
             kwargs.setdefault("params", {
                 "reason": Param("", type=["null", "string"], maxLength=2000, title="Reason",
                                 description="Why (required to reject; recorded in the incident's audit trail)."),
@@ -253,6 +275,8 @@ if BaseBranchOperator is not None:
             remediator, store = _remediator(stage="approval")
             try:
                 incident = remediator.request_approval(self.incident_id)
+            except Exception as exc:
+                raise_without_text("approval", self.incident_id, exc)
             finally:
                 store.close()
             # Set after template rendering on purpose: store content is never a Jinja template.
@@ -270,7 +294,9 @@ if BaseBranchOperator is not None:
             by = str(user.get("name") or user.get("id") or "unknown")
             reason = str((event.get("params_input") or {}).get("reason") or "")
             self._record(chosen == [self.APPROVE], by, reason)
-            return super().execute_complete(context, event)
+            answer = super().execute_complete(context, event)
+            # The XCom keeps the decision only: the reason is in the incident's audit trail.
+            return {"chosen_options": list(answer["chosen_options"])}
 
         def _record(self, approved: bool, by: str, reason: str) -> None:
             remediator, store = _remediator(stage="approval")

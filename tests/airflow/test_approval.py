@@ -32,6 +32,9 @@ def repo(tmp_path, pipeline_repo_root):
 def gate(airflow_db, patchit_env, tmp_path, remediation_runs):
     """Own store per test; the remediation runs made here are removed afterwards (other tests
     count the runs capture started)."""
+    from airflow.api_fastapi.app import create_auth_manager
+
+    create_auth_manager()  # the API server's; Airflow's HITL handler asks it who may answer
     patchit_env(store_path=tmp_path / "patchit.db")
     before = {run_id for run_id, _ in remediation_runs()}
     yield patchit_env
@@ -111,10 +114,23 @@ def _store():
     return PatchitStoreHook(settings=load_settings()).get_store()
 
 
+def _stored(event: dict) -> dict:
+    """Store the event as capture does and return the run's conf: a reference to it."""
+    from patchit_provider.engine.models import FailureEvent
+    from patchit_provider.engine.pipeline import Remediator
+
+    store = _store()
+    try:
+        incident = Remediator(store).receive(FailureEvent.model_validate(event))
+    finally:
+        store.close()
+    return {"event_ref": incident.event.event_id}
+
+
 def _outcome(conf: dict):
     store = _store()
     try:
-        incident = store.get_incident_by_event(conf["event"]["event_id"])
+        incident = store.get_incident_by_event(conf["event_ref"])
         return incident, store.audit_trail(incident.incident_id)
     finally:
         store.close()
@@ -137,7 +153,7 @@ def _branches(repo) -> list[str]:
 
 def test_always_waits_and_approve_publishes(gate, remediation_dag, repo):
     gate(approval="always")
-    conf = {"event": _name_error_event(repo, "scheduled__approve")}
+    conf = _stored(_name_error_event(repo, "scheduled__approve"))
     answer = _answer_when_asked(approve=True, reason="looks right")
     dag_run = remediation_dag.test(run_conf=conf)
     answer.thread.join(5)
@@ -157,7 +173,7 @@ def test_always_waits_and_approve_publishes(gate, remediation_dag, repo):
 
 def test_reject_records_the_reason_and_publishes_nothing(gate, remediation_dag, repo):
     gate(approval="always")
-    conf = {"event": _name_error_event(repo, "scheduled__reject")}
+    conf = _stored(_name_error_event(repo, "scheduled__reject"))
     answer = _answer_when_asked(approve=False, reason="renames the wrong variable, token=abc123secret")
     dag_run = remediation_dag.test(run_conf=conf)
     answer.thread.join(5)
@@ -176,7 +192,7 @@ def test_reject_records_the_reason_and_publishes_nothing(gate, remediation_dag, 
 
 def test_never_does_not_wait(gate, remediation_dag, repo):
     gate(approval="never")
-    conf = {"event": _name_error_event(repo, "scheduled__never")}
+    conf = _stored(_name_error_event(repo, "scheduled__never"))
     started = time.monotonic()
     dag_run = remediation_dag.test(run_conf=conf)
     assert time.monotonic() - started < 120
@@ -190,7 +206,7 @@ def test_never_does_not_wait(gate, remediation_dag, repo):
 
 def test_escalation_never_waits(gate, remediation_dag):
     gate(approval="always")
-    conf = {"event": _escalation_event("scheduled__escalate")}
+    conf = _stored(_escalation_event("scheduled__escalate"))
     dag_run = remediation_dag.test(run_conf=conf)
     states = _states(dag_run)
     assert str(dag_run.state) == "success"
@@ -235,7 +251,9 @@ def test_timeout_fails_the_task_and_closes_the_incident_unpublished(gate, remedi
     task = task.__class__(task_id="approval_copy", incident_id=incident.incident_id)
     with pytest.raises(HITLTimeoutError):
         task.execute_complete({}, {"error": "no response", "error_type": "timeout"})
-    incident, audit = _outcome({"event": {"event_id": incident.event.event_id}})
+    incident, audit = _outcome({"event_ref": incident.event.event_id})
     assert (incident.state.value, audit[-1].kind, audit[-1].actor) == ("rejected", "approval.rejected", "timeout")
     subject, body = approval_text(incident)
-    assert "````diff" in body and "sk-abcdef0123456789abcdef" not in body  # fence outruns ```; redacted
+    # Airflow shows HITL details to every reader of patchit_remediation: ids and a link, no diff
+    assert incident.incident_id in subject and "orders_daily" in subject
+    assert f"/patchit/incidents/{incident.incident_id}" in body and "x = 1" not in body and "sk-abcdef" not in body

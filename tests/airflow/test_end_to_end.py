@@ -59,7 +59,8 @@ def test_failure_starts_exactly_one_remediation_run(failed_once, remediation_run
     runs = remediation_runs()
     assert len(runs) == 1, runs
     run_id, conf = runs[0]
-    event = FailureEvent.model_validate(conf["event"])
+    assert set(conf) <= {"event_ref", "dag_id", "run_id", "task_id", "try_number", "map_index"}  # ids, no text
+    event = _stored_event(conf["event_ref"])
     assert run_id == remediation_run_id(event) == f"patchit__{event.event_id}"
     assert (event.pipeline_id, event.task_id, event.map_index, event.try_number) == ("orders_daily", TASK_ID, -1, 1)
     assert event.error.type == "NameError"
@@ -91,13 +92,22 @@ def _store():
     return PatchitStoreHook(settings=PatchitSettings()).get_store()
 
 
+def _stored_event(event_ref: str):
+    """The event capture stored before starting the run (the run's conf only names it)."""
+    store = _store()
+    try:
+        return store.get_incident_by_event(event_ref).event
+    finally:
+        store.close()
+
+
 def test_remediation_dag_records_incident_and_audit_trail(remediated):
     from patchit_provider.engine.models import IncidentState, Outcome
 
     assert str(remediated.dag_run.state) == "success"
     store = _store()
     try:
-        incident = store.get_incident_by_event(remediated.conf["event"]["event_id"])
+        incident = store.get_incident_by_event(remediated.conf["event_ref"])
         assert incident is not None
         assert incident.remediation_run_id and incident.remediation_run_id.startswith("manual__")
         kinds = [a.kind for a in store.audit_trail(incident.incident_id)]
@@ -113,7 +123,7 @@ def test_remediation_dag_records_incident_and_audit_trail(remediated):
 def test_patch_branch_makes_the_task_succeed(remediated, pipeline_repo_root, dag_loader, tmp_path):
     store = _store()
     try:
-        incident = store.get_incident_by_event(remediated.conf["event"]["event_id"])
+        incident = store.get_incident_by_event(remediated.conf["event_ref"])
     finally:
         store.close()
     branch = incident.publication.branch
@@ -156,8 +166,10 @@ def test_retry_is_not_captured_only_the_final_failure(failed_once, dag_loader, r
         get_listener_manager().pm.unregister(spy)
     assert str(dag_run.state) == "failed"
     assert states == ["up_for_retry", "failed"]
-    events = [conf["event"] for _, conf in remediation_runs() if conf["event"]["pipeline_id"] == "flaky_retry"]
-    assert [(e["task_id"], e["try_number"]) for e in events] == [("load", 2)]
+    refs = [conf for _, conf in remediation_runs() if conf.get("dag_id") == "flaky_retry"]
+    assert [(c["task_id"], c["try_number"]) for c in refs] == [("load", 2)]
+    event = _stored_event(refs[0]["event_ref"])
+    assert (event.pipeline_id, event.task_id, event.try_number) == ("flaky_retry", "load", 2)
 
 
 def test_scheduler_side_orm_task_instance_is_captured_through_rest(failed_once, fake_api, remediation_runs):
@@ -179,10 +191,12 @@ def test_scheduler_side_orm_task_instance_is_captured_through_rest(failed_once, 
     wait_for_background(30)  # the server path never makes the scheduler wait: it triggers in the background
     (run_id,) = fake_api.runs
     worker_run_ids = [
-        r for r, conf in remediation_runs() if r.startswith("patchit__") and conf["event"]["pipeline_id"] == "orders_daily"
+        r for r, conf in remediation_runs() if r.startswith("patchit__") and conf.get("dag_id") == "orders_daily"
     ]
     assert worker_run_ids == [run_id]  # same failure, same run id, whichever process saw it
-    event = fake_api.runs[run_id]["conf"]["event"]
-    assert event["error"]["type"] == "AirflowExternalFailure"
-    assert event["code_path"].endswith("/pipelines/dags/orders.py")
-    assert event["metadata"]["source"] == "listener:server"
+    conf = fake_api.runs[run_id]["conf"]
+    assert conf["dag_id"] == "orders_daily" and "event" not in conf
+    # the worker's capture stored this failure first: the server-side one is the same event
+    event = _stored_event(conf["event_ref"])
+    assert event.event_id == conf["event_ref"]
+    assert event.code_path.endswith("/pipelines/dags/orders.py")
