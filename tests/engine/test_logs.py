@@ -294,3 +294,13 @@ def test_dbt_run_by_an_airflow2_bash_operator():
     assert digest.error.type == "dbt Database Error"
     assert digest.error.frames[0].path == "models/customers.sql"
     assert 'relation "raw.customers" does not exist' in digest.error.message
+
+
+def test_bare_error_message_goes_on_until_sqlalchemys_echo():
+    """SQLAlchemy wraps a driver's multi-line message, then echoes the statement in [SQL: ...]
+    (https://docs.sqlalchemy.org/en/20/errors.html)."""
+    digest = read_log("sqlalchemy.exc.ProgrammingError: (snowflake.connector.errors.ProgrammingError) 002003 (02000): "
+                      "01938587: SQL compilation error:\nDatabase 'UTIL_DB' does not exist or not authorized.\n"
+                      "[SQL: SELECT DISTINCT database_name\nFROM \"UTIL_DB\".\"INFORMATION_SCHEMA\".\"DATABASES\"]\n")
+    assert digest.error.type == "sqlalchemy.exc.ProgrammingError"
+    assert digest.error.message.endswith("Database 'UTIL_DB' does not exist or not authorized.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from patchit_provider.engine.logs import formats as fmt
+from patchit_provider.engine.logs.pytb import _RECORD_START
 from patchit_provider.engine.models import ErrorInfo, Frame
 
 MAX_DETAIL_LINES = 12
@@ -49,7 +50,10 @@ def bare_error(lines: list[str], is_wrapper=lambda error: False) -> ErrorInfo | 
             continue
         detail = []
         for follow in texts[index + 1 : index + 1 + MAX_DETAIL_LINES]:
-            if not follow.strip() or not _DETAIL.match(follow) or _FRAME.match(follow):
+            # a message goes on (as Python prints a multi-line one) until a blank line, a frame,
+            # another exception, a new log record or SQLAlchemy's "[SQL: ...]" echo
+            if (not follow.strip() or _FRAME.match(follow) or _BARE.match(follow) or follow.startswith("[SQL:")
+                    or (_RECORD_START.match(follow) and not _DETAIL.match(follow))):
                 break
             detail.append(follow.strip())
         message = "\n".join([(match["msg"] or "").strip(), *detail]).strip()

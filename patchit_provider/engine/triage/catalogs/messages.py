@@ -121,11 +121,11 @@ RULES: list[TextRule] = [
        C.DEPENDENCY_MISSING, 0.85, DBT_DEPS, "a dbt package is missing or does not support the installed dbt"),
     # --- APIs removed by a library release: the installed version does not fit the code (pin it) --
     _r(r"module 'numpy' has no attribute '(?:float|int|bool|object|str|long|unicode|complex)'|`np\.(?:float|int|bool|object)` was a deprecated alias",
-       C.DEPENDENCY_MISSING, 0.85, "https://numpy.org/doc/stable/release/1.24.0-notes.html#expired-deprecations", "NumPy 1.24 removed the np.float/np.int aliases"),
+       C.DEPENDENCY_MISSING, 0.96, "https://numpy.org/doc/stable/release/1.24.0-notes.html#expired-deprecations", "NumPy 1.24 removed the np.float/np.int aliases"),
     _r(r"'(?:DataFrame|Series)' object has no attribute '(?:append|iteritems|swapaxes|lookup|ix|as_matrix|get_value|set_value)'",
-       C.DEPENDENCY_MISSING, 0.85, "https://pandas.pydata.org/docs/whatsnew/v2.0.0.html#removal-of-prior-version-deprecations-changes", "pandas 2.0 removed this DataFrame/Series method"),
+       C.DEPENDENCY_MISSING, 0.96, "https://pandas.pydata.org/docs/whatsnew/v2.0.0.html#removal-of-prior-version-deprecations-changes", "pandas 2.0 removed this DataFrame/Series method"),
     _r(r"cannot import name '(?:soft_unicode)' from 'markupsafe'|cannot import name '(?:Markup|escape|contextfunction|environmentfilter|evalcontextfilter)' from 'jinja2'",
-       C.DEPENDENCY_MISSING, 0.85, "https://markupsafe.palletsprojects.com/en/stable/changes/#version-2-1-0; https://jinja.palletsprojects.com/en/stable/changes/#version-3-1-0",
+       C.DEPENDENCY_MISSING, 0.96, "https://markupsafe.palletsprojects.com/en/stable/changes/#version-2-1-0; https://jinja.palletsprojects.com/en/stable/changes/#version-3-1-0",
        "MarkupSafe 2.1 / Jinja 3.1 removed this name: the installed versions do not fit together"),
     # --- an OS library or build tool is missing: the image must change, not the requirements ---
     _r(r"cannot open shared object file|Library not loaded: |pg_config executable not found|error: command '[\w-]+' failed|Microsoft Visual C\+\+ \d+\.\d+ or greater is required",
