@@ -36,6 +36,7 @@ def test_fixer_patch_is_reproduced_and_fixed(patch_nameerror, patch_snapshot):
     assert _names(result) == ["policy", "apply", "compile", "import", "replay"]
     assert result.replay == "reproduced_and_fixed"
     assert "NameError reproduced" in result.checks[-1].output
+    assert result.sandboxed and result.approval_reason is None  # import and replay ran in the sandbox
     assert result.policy.allowed
     assert patch_snapshot(case.root) == before
     _no_leftovers(case.root)

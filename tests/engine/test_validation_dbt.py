@@ -117,6 +117,7 @@ def test_missing_column_fix_passes_dbt_build(tmp_path):
     result = validate(proposal, event, triage, root, SETTINGS)
     assert result.passed, result.checks
     assert result.replay == "reproduced_and_fixed"
+    assert result.sandboxed  # dbt parse and both builds ran inside the validation sandbox
     _untouched(root)
 
 
