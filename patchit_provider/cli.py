@@ -1,6 +1,6 @@
 """The `patchit` console script: the engine from a shell, with no Airflow deployment needed.
 
-`triage`, `remediate` and `rollout plan` are a machine-readable contract
+`triage`, `remediate`, `rollout plan` and `vulns scan` are a machine-readable contract
 (../shared/cli-contract.md); the other subcommands read the incident store for people.
 """
 
@@ -228,6 +228,98 @@ def cmd_rollout_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _vuln_inputs(args: argparse.Namespace) -> tuple[Any, Path | None, PatchitSettings, dict[str, int]]:
+    """(today, repo, settings, deadline days) of a `vulns` command; CliError for bad input."""
+    from datetime import date, datetime, timezone
+
+    osv = Path(args.osv)
+    if not osv.is_dir():
+        raise CliError(f"--osv is not a directory: {args.osv}")
+    try:
+        today = date.fromisoformat(args.today) if args.today else datetime.now(timezone.utc).date()
+    except ValueError as exc:
+        raise CliError(f"--today is not a date (YYYY-MM-DD): {args.today}") from exc
+    settings = PatchitSettings.from_env()
+    days = {"critical": settings.vuln_deadline_critical_days, "high": settings.vuln_deadline_high_days,
+            "medium": settings.vuln_deadline_medium_days, "low": settings.vuln_deadline_low_days}
+    # plans count from --today (midnight UTC) when given, so a run is reproducible
+    args.plan_now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) if args.today else None
+    return today, _repo_dir(args.repo), settings, days
+
+
+def _vuln_output(args: argparse.Namespace, result: Any, requirements: Path | None, repo: Path | None) -> int:
+    """Print a scan (contract keys first); --patch / --rollout add each finding's patch and plan."""
+    from patchit_provider.engine.vulns import PatchRefused, plan_fix_rollout, requirements_patch
+
+    data = result.contract_dict()
+    for finding, out in zip(result.findings, data["findings"]):
+        if getattr(args, "patch", False):
+            try:
+                proposal = requirements_patch(finding, requirements, repo or requirements.parent)
+                out["patch"] = {"producer": proposal.producer, "files": proposal.files, "diff": proposal.diff}
+            except PatchRefused as exc:
+                out["patch"], out["patch_refused"] = None, str(exc)
+        if getattr(args, "rollout", False):
+            plan = plan_fix_rollout(finding, now=args.plan_now)
+            out["rollout"] = plan.contract_dict() if plan else None
+    if args.json:
+        _print_json(data)
+        return 0
+    if not result.findings:
+        print(f"no known vulnerability in {result.scanned} pinned requirement(s)")
+    for finding, out in zip(result.findings, data["findings"]):
+        score = f"CVSS {finding.base_score}" if finding.base_score is not None else "no CVSS score"
+        fix = f"upgrade to {finding.fixed_version}" if finding.fixed_version else "no fix: accept or mitigate"
+        print(f"{finding.package} {finding.version}: {finding.severity} ({score}) {', '.join(finding.advisories)}; "
+              f"{fix} by {finding.deadline}")
+        for dag in finding.dag_details:
+            print(f"    {dag.path} (criticality {dag.criticality}, {dag.criticality_from}): {', '.join(dag.imports[:4])}")
+        if out.get("patch_refused"):
+            print(f"    patch refused: {out['patch_refused']}")
+        elif out.get("patch"):
+            print(out["patch"]["diff"])
+    for skip in result.skipped:
+        print(f"  skipped {skip.item}: {skip.reason}")
+    return 0
+
+
+def cmd_vulns_scan(args: argparse.Namespace) -> int:
+    from patchit_provider.engine.vulns import scan_requirements
+
+    today, repo, settings, days = _vuln_inputs(args)
+    requirements = Path(args.requirements).resolve()
+    if not requirements.is_file():
+        raise CliError(f"--requirements is not a file: {args.requirements}")
+    if repo is not None and not requirements.is_relative_to(repo):
+        raise CliError(f"--requirements {args.requirements} is not inside --repo {args.repo}")
+    result = scan_requirements(requirements, Path(args.osv), repo=repo, today=today, deadline_days=days,
+                               dag_criticality=settings.vuln_dag_criticality)
+    return _vuln_output(args, result, requirements, repo)
+
+
+def cmd_vulns_pip_audit(args: argparse.Namespace) -> int:
+    from patchit_provider.engine.vulns import import_pip_audit
+    from patchit_provider.engine.vulns.pip_audit import ReportError
+    from patchit_provider.engine.vulns.requirements import parse_requirements
+
+    today, repo, settings, days = _vuln_inputs(args)
+    report = Path(args.report)
+    if not report.is_file():
+        raise CliError(f"report not found: {args.report}")
+    requirements = Path(args.requirements).resolve() if args.requirements else None
+    if requirements is not None and not requirements.is_file():
+        raise CliError(f"--requirements is not a file: {args.requirements}")
+    constraints = parse_requirements(requirements, repo or requirements.parent) if requirements else None
+    try:
+        result = import_pip_audit(report, Path(args.osv), repo=repo, today=today, deadline_days=days,
+                                  dag_criticality=settings.vuln_dag_criticality, constraints=constraints)
+    except ReportError as exc:
+        raise CliError(str(exc)) from exc
+    if args.patch and requirements is None:
+        raise CliError("--patch needs --requirements (the file whose pins are rewritten)")
+    return _vuln_output(args, result, requirements, repo)
+
+
 def _print_json(value: Any) -> None:
     from patchit_provider.engine.redaction import redact_obj
 
@@ -271,6 +363,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", help="plan as if it were this time (ISO 8601; default: now, UTC)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_rollout_plan)
+
+    vulns = sub.add_parser("vulns", help="known vulnerabilities of a repository's pinned requirements (offline)")
+    vulns_sub = vulns.add_subparsers(dest="vulns_command", required=True)
+    p = vulns_sub.add_parser("scan", help="scan a requirements file against a folder of OSV records")
+    p.add_argument("--requirements", required=True, help="a pip requirements file (its -r/-c includes are followed)")
+    p.add_argument("--osv", required=True, help="folder of OSV records (one JSON file per advisory)")
+    p.add_argument("--repo", help="the pipeline repository: DAG files importing an affected package are listed")
+    p.add_argument("--today", help="the date deadlines count from (YYYY-MM-DD; default: today, UTC)")
+    p.add_argument("--patch", action="store_true", help="add each fix as a requirements patch (a diff)")
+    p.add_argument("--rollout", action="store_true", help="add each fix's rollout plan over the affected DAGs")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_vulns_scan)
+    p = vulns_sub.add_parser("import-pip-audit", help="findings from a `pip-audit -f json` report joined to OSV records")
+    p.add_argument("report", help="the pip-audit JSON report")
+    p.add_argument("--osv", required=True, help="folder of OSV records (one JSON file per advisory)")
+    p.add_argument("--repo", help="the pipeline repository: DAG files importing an affected package are listed")
+    p.add_argument("--requirements", help="the audited requirements file: its constraints bound the fixed version")
+    p.add_argument("--today", help="the date deadlines count from (YYYY-MM-DD; default: today, UTC)")
+    p.add_argument("--patch", action="store_true", help="add each fix as a patch of --requirements")
+    p.add_argument("--rollout", action="store_true", help="add each fix's rollout plan over the affected DAGs")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_vulns_pip_audit)
     return parser
 
 

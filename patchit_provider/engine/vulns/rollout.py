@@ -14,6 +14,9 @@ from patchit_provider.engine.models import RolloutPlan, VulnFinding
 from patchit_provider.engine.rollout import plan_rollout
 
 DEFAULT_WAVES: list[Any] = [1, "50%", "100%"]
+# One member = the patched DAG's next run; without its duration history (the Airflow adapter
+# passes `duration_history`), an hour is assumed and said in the plan's assumptions.
+DEFAULT_MEMBER_SECONDS = 3600
 
 
 def fix_rollout_spec(finding: VulnFinding, **overrides: Any) -> dict[str, Any] | None:
@@ -28,6 +31,8 @@ def fix_rollout_spec(finding: VulnFinding, **overrides: Any) -> dict[str, Any] |
     spec: dict[str, Any] = {
         "members": [{"id": m, "criticality": c} for m, c in sorted(members.items())],
         "waves": DEFAULT_WAVES, "max_errors": 0, "max_concurrency": 1, "bake_seconds": 0,
+        "member_seconds": DEFAULT_MEMBER_SECONDS,
+        "assumptions": [f"a member takes {DEFAULT_MEMBER_SECONDS} s (its next run) unless a duration history is given"],
         "deadline": end_of_deadline.isoformat(), "subject": f"{finding.package}=={finding.fixed_version}",
         "rationale": f"upgrade {finding.package} {finding.version} -> {finding.fixed_version} ({', '.join(finding.advisories)})",
     }
