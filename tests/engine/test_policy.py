@@ -455,3 +455,14 @@ def test_coalesce_of_another_column_than_the_failing_one_is_allowed(patch_rich):
     assert check_policy(other, triage, root).allowed
     failing = _edit(root, "models/fct_orders.sql", "amount * rate", "coalesce(amount, 0) * rate")
     assert "hides-bad-data" in _rules(check_policy(failing, triage, root))
+
+
+def test_a_pathologically_deep_expression_is_judged_not_crashed(patch_rich):
+    deep = "(" * 400 + "1" + ")" * 400
+    proposal = _edit(patch_rich.root, "etl/loader.py", LOOP, f"        x = {deep}\n        import os; os.system('id')\n" + LOOP)
+    decision = check_policy(proposal, patch_rich.triage, patch_rich.root)
+    assert "adds-subprocess" in _rules(decision), decision.violations
+    long_chain = "+".join(["1"] * 20000)  # parses, but walking it recurses past the limit
+    proposal = _edit(patch_rich.root, "etl/loader.py", LOOP, f"        x = {long_chain}\n        import os; os.system('id')\n" + LOOP)
+    decision = check_policy(proposal, patch_rich.triage, patch_rich.root, PolicyLimits(max_changed_lines=100))
+    assert "adds-subprocess" in _rules(decision), decision.violations

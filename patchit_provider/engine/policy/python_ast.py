@@ -498,12 +498,20 @@ def _fallback(change: FileChange) -> list[Finding]:
 
 
 def python_findings(change: FileChange, failing: set[str], check_entry: bool = False) -> list[Finding]:
-    """Rules broken by what the patch adds to one Python file."""
+    """Rules broken by what the patch adds to one Python file (by its lines when the tree is
+    too deep to walk: a pathological answer must not crash the policy)."""
+    try:
+        return _tree_findings(change, failing, check_entry)
+    except RecursionError:
+        return _fallback(change)
+
+
+def _tree_findings(change: FileChange, failing: set[str], check_entry: bool) -> list[Finding]:
     if change.after is None:
         return _fallback(change)
     try:
         after = ast.parse(change.after)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, MemoryError):
         return _fallback(change)
     try:
         before: ast.Module | None = ast.parse(change.before or "")
