@@ -304,3 +304,17 @@ def test_bare_error_message_goes_on_until_sqlalchemys_echo():
                       "[SQL: SELECT DISTINCT database_name\nFROM \"UTIL_DB\".\"INFORMATION_SCHEMA\".\"DATABASES\"]\n")
     assert digest.error.type == "sqlalchemy.exc.ProgrammingError"
     assert digest.error.message.endswith("Database 'UTIL_DB' does not exist or not authorized.")
+
+
+def test_sentry_layout_exception_first_then_frames():
+    """Sentry's issue page prints the exception, then its frames, paths relative to sys.path
+    (https://docs.sentry.io/platforms/python/)."""
+    from patchit_provider.engine.triage.localize import user_frame
+
+    digest = read_log("OperationalError: canceling statement due to statement timeout\n\n"
+                      "(16 additional frame(s) were not displayed)\n...\n"
+                      '  File "onadata/libs/pagination.py", line 140, in paginate_queryset\n    return list(self.page)\n'
+                      '  File "django/db/backends/utils.py", line 84, in _execute\n    return self.cursor.execute(sql, params)\n')
+    assert digest.error.type == "OperationalError"
+    frame = user_frame(digest.error.frames)
+    assert (frame.path, frame.line) == ("onadata/libs/pagination.py", 140)  # django's relative frame is no user's

@@ -60,6 +60,8 @@ def bare_error(lines: list[str], is_wrapper=lambda error: False) -> ErrorInfo | 
         block = [*(f'  File "{f.path}", line {f.line}' for f in frames), text, *detail]
         found.append(ErrorInfo(type=match["type"], message=message, traceback="\n".join(block), frames=frames))
         frames = []
+    if found and frames:  # frames after the last exception line: Sentry's layout (the exception, then its frames)
+        found[-1] = found[-1].model_copy(update={"frames": [*found[-1].frames, *frames]})
     for error in reversed(found):
         if not is_wrapper(error):
             return error

@@ -233,6 +233,10 @@ def _culprit(evidence: Evidence, category: Category, message: str = "", error_ty
                 return Culprit(path=pipeline.path, line=None)
         return None
     frame = localize.user_frame(frames)
+    if frame is None and evidence.error is not None and evidence.error.traceback and "Traceback" in evidence.error.traceback:
+        # the raising frames are all a library's: the chain's other exceptions show the user's call site
+        chain = parse_chain(evidence.error.traceback)
+        frame = next((f for f in (localize.user_frame(e.frames) for e in chain) if f is not None), None)
     if frame is not None:
         return Culprit(path=frame.path, line=frame.line)
     dag = localize.broken_dag(message + "\n" + evidence.log_excerpt[-20_000:])

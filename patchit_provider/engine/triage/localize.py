@@ -30,6 +30,12 @@ DIALECTS = ("duckdb", "postgres", "snowflake")
 # checkout, the official image's /opt/airflow/airflow): never the user's code.
 _AIRFLOW_CODE = re.compile(r"(?:^|/)airflow/(?:models|operators|sensors|utils|sdk|jobs|executors|task|cli|dag_processing|"
                            r"serialization|execution_time|providers|hooks|api|bases|definitions)/|(?:^|/)(?:task-sdk|airflow-core)/src/")
+# Import roots of libraries whose frames some tools print relative to site-packages.
+_THIRD_PARTY_ROOTS = frozenset("""
+django flask werkzeug sqlalchemy pandas numpy scipy sklearn requests urllib3 httpx httpcore airflow dbt dbt_common
+pyspark py4j celery kombu billiard boto3 botocore s3transfer google snowflake psycopg psycopg2 pymysql MySQLdb jinja2
+pyarrow click tornado gunicorn uvicorn starlette fastapi pydantic aiohttp grpc kubernetes ZPublisher Zope2 Products
+""".split())
 _LIB = re.compile(r"(?:^|/)(?:[Ll]ib|python\d(?:\.\d+)?)/([\w.]+?)(?:\.py)?(?:/|$)")
 _SQL_PATH = re.compile(r"(?<![\w/.-])((?:[A-Za-z]:)?[\w./@~+-]*[\w-]\.sql)\b")
 _BROKEN_DAG = re.compile(r"Broken DAG: \[(?P<a>[^\]]+\.py)\]|Failed to import: (?P<b>\S+\.py)|\[(?P<c>\S+\.py)\] (?:Traceback|\w+Error:)")
@@ -51,6 +57,11 @@ def user_frame(frames: list[Frame]) -> Frame | None:
         if not path or path.startswith("<") or is_foreign(path) or _AIRFLOW_CODE.search(path) or _stdlib(path):
             continue
         if path.endswith((".pyx", ".pxi", ".pxd")):
+            continue
+        root = path.split("/", 1)[0]
+        if not path.startswith("/") and "/" in path and (root in _THIRD_PARTY_ROOTS or root in sys.stdlib_module_names):
+            continue  # a relative frame of the standard library or a well-known library (Sentry prints them so)
+        if path == "__init__.py":
             continue
         if not path.endswith((".py", ".sql", ".yml", ".yaml")) and "/" not in path:
             continue  # a JVM frame's bare file name
