@@ -417,6 +417,8 @@ def test_existing_rules_carry_ids(patch_nameerror):
     [
         ('spark.read.option("mode", "DROPMALFORMED").csv("data/in.csv")', "hides-bad-data"),
         ('spark.conf.set("spark.sql.ansi.enabled", "false")', "hides-bad-data"),
+        ('frame.selectExpr("try_cast(quantity as int) as quantity")', "hides-bad-data"),
+        ('F.expr("coalesce(amount, 0)")', "hides-bad-data"),
         ('spark.read.csv("data/in.csv", mode="PERMISSIVE")', "hides-bad-data"),
         ('frame["amount"].fillna(0)', "hides-bad-data"),
         ('warnings.filterwarnings("ignore")', "hides-bad-data"),

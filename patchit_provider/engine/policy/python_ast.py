@@ -389,6 +389,10 @@ class _Scanner(ast.NodeVisitor):
                 key.lower() in ("ignorecorruptfiles", "ignoremissingfiles") and value == "true"
             ) or (_SPARK_CONF.search(key) and value in ("false", "true", "legacy")):
                 self.add(rules.HIDES_BAD_DATA, node, call, f"Spark option {key}={args[1]} hides malformed or invalid input")
+        if last in ("expr", "selectExpr", "where", "filter", "query"):  # SQL expressions given as text
+            for text in (a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)):
+                for key, what in sql_uses(f"select {text} from t", self.failing):
+                    self.add(rules.HIDES_BAD_DATA, node, call, f"SQL {what}", ident=key)
         if _TRY_FUNCTION.match(last or ""):
             self.add(rules.HIDES_BAD_DATA, node, call, f"`{last}` returns NULL instead of failing on bad values")
         if last in ("dropna", "fillna", "drop_nulls", "fill_null") or (last in ("drop", "fill") and ".na" in call):
