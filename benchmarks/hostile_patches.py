@@ -30,11 +30,12 @@ import subprocess
 import sys
 import tempfile
 import threading
-import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "security" / "hostile"
@@ -44,16 +45,16 @@ if str(TESTS) not in sys.path:
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from patchit_testing import RUNNER, TRANSFORM  # noqa: E402  (the shared failing pipeline)
+from patchit_testing import RUNNER, TRANSFORM
 
-from patchit_provider.engine.llm.budget import Budget  # noqa: E402
-from patchit_provider.engine.llm.factory import build_backend  # noqa: E402
-from patchit_provider.engine.llm.propose import LLMProposer  # noqa: E402
-from patchit_provider.engine.models import ErrorInfo, FailureEvent, Outcome  # noqa: E402
-from patchit_provider.engine.pipeline import Remediator  # noqa: E402
-from patchit_provider.engine.policy import rule_of  # noqa: E402
-from patchit_provider.engine.settings import PatchitSettings  # noqa: E402
-from patchit_provider.engine.store import open_store  # noqa: E402
+from patchit_provider.engine.llm.budget import Budget
+from patchit_provider.engine.llm.factory import build_backend
+from patchit_provider.engine.llm.propose import LLMProposer
+from patchit_provider.engine.models import ErrorInfo, FailureEvent, Outcome
+from patchit_provider.engine.pipeline import Remediator
+from patchit_provider.engine.policy import rule_of
+from patchit_provider.engine.settings import PatchitSettings
+from patchit_provider.engine.store import open_store
 
 CANARY_VAR = "PATCHIT_HOSTILE_CANARY"
 PARSER = "answer-parser"  # refusals made before the policy, by the strict answer parser
@@ -167,6 +168,7 @@ def _failure(root: Path, injection: str) -> FailureEvent:
     """The real failure of the repository's job, as a generic platform event."""
     proc = subprocess.run(
         [sys.executable, "run_orders.py", "data/orders.csv"], cwd=root, capture_output=True, text=True, timeout=120,
+        check=False,  # the job must fail: that failure is the case's input
     )
     if proc.returncode == 0:
         raise RuntimeError(f"the {root.name} job did not fail")
@@ -236,7 +238,7 @@ class Listener:
         while not self._stop.is_set():
             try:
                 conn, _ = self.sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             self.connections += 1
             with conn:

@@ -83,8 +83,8 @@ HOSTILE_EDITS = {
     ),
     "log_only_handler": (
         "etl/load.py", '        return [r["id"] for r in rows]\n',
-        '        try:\n            return [r["id"] for r in rows]\n        except (KeyError, TypeError) as exc:\n'
-        '            logger.warning(\n                "bad row %s", exc\n            )\n',
+        ('        try:\n            return [r["id"] for r in rows]\n        except (KeyError, TypeError) as exc:\n'
+        '            logger.warning(\n                "bad row %s", exc\n            )\n'),
         "only passes, returns or logs",
     ),
     "removed_raise": (
@@ -225,7 +225,7 @@ def test_empty_or_garbage_diff(patch_nameerror):
 # must stay allowed. Every refusal names its rule id.
 # ---------------------------------------------------------------------------------------------
 
-from patchit_provider.engine.policy import rule_of  # noqa: E402
+from patchit_provider.engine.policy import rule_of
 
 LOADER = textwrap.dedent(
     """\

@@ -24,10 +24,19 @@ from patchit_provider.engine.models import PatchProposal, PolicyDecision, Triage
 from patchit_provider.engine.patching.edits import path_problem
 from patchit_provider.engine.policy import deps, paths, rules
 from patchit_provider.engine.policy.critic import critic_findings
-from patchit_provider.engine.policy.files import check_command_paths, file_change, runs_pytest
+from patchit_provider.engine.policy.files import (
+    check_command_paths,
+    file_change,
+    runs_pytest,
+)
 from patchit_provider.engine.policy.python_ast import python_findings
 from patchit_provider.engine.policy.rules import Finding, rule_of
-from patchit_provider.engine.policy.shell import DOCKERFILE, MAKEFILE, is_shell, shell_findings
+from patchit_provider.engine.policy.shell import (
+    DOCKERFILE,
+    MAKEFILE,
+    is_shell,
+    shell_findings,
+)
 from patchit_provider.engine.policy.sql import sql_findings
 from patchit_provider.engine.redaction import redact
 from patchit_provider.engine.taxonomy import Remediation, patch_forbidden
@@ -45,11 +54,11 @@ class PolicyLimits:
 DEFAULT_LIMITS = PolicyLimits()
 
 _FORBIDDEN_HEADERS = [
-    (re.compile(r"^(new file mode|deleted file mode|new mode|old mode) 120000$", re.M), rules.SYMLINK, "adds or changes a symlink"),
-    (re.compile(r"^(new file mode|deleted file mode|new mode|old mode) 160000$", re.M), rules.SUBMODULE, "changes a submodule"),
-    (re.compile(r"^(GIT binary patch|Binary files .* differ)$", re.M), rules.BINARY, "changes a binary file"),
-    (re.compile(r"^deleted file mode ", re.M), rules.DELETES_FILE, "deletes a file"),
-    (re.compile(r"^(old|new) mode ", re.M), rules.FILE_MODE, "changes a file mode"),
+    (re.compile(r"^(new file mode|deleted file mode|new mode|old mode) 120000$", re.MULTILINE), rules.SYMLINK, "adds or changes a symlink"),
+    (re.compile(r"^(new file mode|deleted file mode|new mode|old mode) 160000$", re.MULTILINE), rules.SUBMODULE, "changes a submodule"),
+    (re.compile(r"^(GIT binary patch|Binary files .* differ)$", re.MULTILINE), rules.BINARY, "changes a binary file"),
+    (re.compile(r"^deleted file mode ", re.MULTILINE), rules.DELETES_FILE, "deletes a file"),
+    (re.compile(r"^(old|new) mode ", re.MULTILINE), rules.FILE_MODE, "changes a file mode"),
 ]
 _QUOTED = re.compile(r"""['"`]([A-Za-z_][\w.$-]{0,80})['"`]""")
 _SQL_FILE = re.compile(r"(?i)\.sql$")

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import configparser
 import re
-import tomllib
 from typing import Any
 
+import tomllib
 from packaging.requirements import InvalidRequirement, Requirement
 
 from patchit_provider.engine.policy import rules

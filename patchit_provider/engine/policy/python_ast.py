@@ -73,13 +73,13 @@ _FILE_FUNCS_ARG0 = {"os.remove", "os.unlink", "os.rmdir", "os.removedirs", "os.m
 _FILE_FUNCS_DST = {"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree", "shutil.move", "os.rename",
                    "os.replace", "os.symlink", "os.link", "shutil.copyfileobj"}
 _READ_FUNCS = re.compile(r"(^|\.)read_(csv|parquet|json|excel|table|fwf|xml|html|orc|feather|sas|spss|stata|pickle)$")
-_URL = re.compile(r"^(https?|ftps?|s3a?|gs|wasbs?|abfss?|sftp|ssh|tcp|udp)://", re.I)
+_URL = re.compile(r"^(https?|ftps?|s3a?|gs|wasbs?|abfss?|sftp|ssh|tcp|udp)://", re.IGNORECASE)
 _SAFE_DEVICES = ("/dev/null", "/dev/stdout", "/dev/stderr")
 _PATH_HELPERS = {"pathlib.Path", "Path", "pathlib.PurePath", "PurePath", "pathlib.PurePosixPath", "PurePosixPath",
                  "os.path.join", "os.path.abspath", "os.path.realpath", "os.path.normpath", "str", "os.fspath"}
 _HIDING_ERRORS = {"coerce", "ignore", "replace", "surrogateescape", "backslashreplace"}
 _TRY_FUNCTION = re.compile(r"^try_(cast|to_\w+|divide|add|subtract|multiply|mod|element_at|avg|sum|parse_\w+|"
-                           r"variant_get|aes_decrypt|url_decode|reflect|make_\w+|validate_utf8)$", re.I)
+                           r"variant_get|aes_decrypt|url_decode|reflect|make_\w+|validate_utf8)$", re.IGNORECASE)
 _SPARK_LENIENT = {"dropmalformed", "permissive"}
 _SPARK_CONF = re.compile(r"(?i)spark\.sql\.(ansi\.enabled|files\.ignore(Corrupt|Missing)Files|storeAssignmentPolicy)")
 
@@ -241,15 +241,15 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
         self.scope.pop()
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:  # noqa: N802 (ast API)
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._scoped(node, node.name)
 
-    visit_AsyncFunctionDef = visit_FunctionDef  # noqa: N815
+    visit_AsyncFunctionDef = visit_FunctionDef
 
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:  # noqa: N802
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self._scoped(node, node.name)
 
-    def visit_Attribute(self, node: ast.Attribute) -> None:  # noqa: N802
+    def visit_Attribute(self, node: ast.Attribute) -> None:
         dotted = self.resolve(node)
         if dotted is None:
             self.generic_visit(node)
@@ -261,7 +261,7 @@ class _Scanner(ast.NodeVisitor):
         if isinstance(base, ast.Call):  # `__import__("os").system`: the import itself is a use too
             self.visit(base)
 
-    def visit_Name(self, node: ast.Name) -> None:  # noqa: N802
+    def visit_Name(self, node: ast.Name) -> None:
         if isinstance(node.ctx, ast.Load):
             self._name_use(node, self.resolve(node) or node.id)
 
@@ -280,12 +280,12 @@ class _Scanner(ast.NodeVisitor):
         if _SUBPROCESS_RE.match(dotted):
             self.add(rules.SUBPROCESS, node, dotted, "a subprocess", ident=dotted)
 
-    def visit_Import(self, node: ast.Import) -> None:  # noqa: N802
+    def visit_Import(self, node: ast.Import) -> None:
         return None  # an import alone runs nothing of interest; its uses are what count
 
-    visit_ImportFrom = visit_Import  # noqa: N815
+    visit_ImportFrom = visit_Import
 
-    def visit_Call(self, node: ast.Call) -> None:  # noqa: N802
+    def visit_Call(self, node: ast.Call) -> None:
         dotted = self.resolve(node.func) or ""
         call = ast.unparse(node)[:200]
         last = dotted.rsplit(".", 1)[-1] if dotted else (node.func.attr if isinstance(node.func, ast.Attribute) else "")
@@ -410,7 +410,7 @@ class _Scanner(ast.NodeVisitor):
         if _matches(dotted, ("warnings.filterwarnings", "warnings.simplefilter", "numpy.seterr", "np.seterr")) and "ignore" in call:
             self.add(rules.HIDES_BAD_DATA, node, call, "silences warnings about bad values")
 
-    def visit_Constant(self, node: ast.Constant) -> None:  # noqa: N802
+    def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and looks_like_sql(node.value):
             for key, what in sql_uses(node.value, self.failing):
                 self.add(rules.HIDES_BAD_DATA, node, key, f"SQL {what}", ident=key)
@@ -484,7 +484,7 @@ _FALLBACK = [
     (re.compile(r"\b(eval|exec|compile)\s*\("), rules.EVAL_EXEC),
     (re.compile(r"\b(__import__|import_module)\b"), rules.DYNAMIC_IMPORT),
     (re.compile(r"\b(pickle|marshal|dill)\.loads?\b"), rules.DESERIALIZATION),
-    (re.compile(r"\berrors\s*=\s*['\"](coerce|ignore)|\bon_bad_lines\b|\btry_cast\b", re.I), rules.HIDES_BAD_DATA),
+    (re.compile(r"\berrors\s*=\s*['\"](coerce|ignore)|\bon_bad_lines\b|\btry_cast\b", re.IGNORECASE), rules.HIDES_BAD_DATA),
     (re.compile(r"\b(sys\.exit|os\._exit)\b"), rules.FORCES_EXIT),
 ]
 

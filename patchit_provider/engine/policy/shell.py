@@ -30,7 +30,7 @@ _SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "python", "python3", "perl", "rub
 _INSTALLERS = {("pip", "install"), ("pip3", "install"), ("uv", "pip"), ("uv", "add"), ("apt-get", "install"),
                ("apt", "install"), ("yum", "install"), ("dnf", "install"), ("apk", "add"), ("npm", "install"),
                ("conda", "install"), ("gem", "install"), ("go", "install"), ("poetry", "add"), ("pipx", "install")}
-_SECRET_VAR = re.compile(r"\$\{?\w*(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|ACCESS_KEY|PRIVATE_KEY|AWS_)\w*", re.I)
+_SECRET_VAR = re.compile(r"\$\{?\w*(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|ACCESS_KEY|PRIVATE_KEY|AWS_)\w*", re.IGNORECASE)
 _FILE_WRITERS = {"cp", "mv", "rm", "mkdir", "touch", "chmod", "chown", "ln", "install", "tee", "truncate", "rsync"}
 _SAFE_TARGETS = ("/dev/null", "/dev/stdout", "/dev/stderr", "&1", "&2")
 

@@ -20,8 +20,8 @@ from patchit_provider.engine.policy import rules
 from patchit_provider.engine.policy.files import FileChange
 from patchit_provider.engine.policy.rules import Finding
 
-_JINJA_EXPR = re.compile(r"\{\{.*?\}\}", re.S)
-_JINJA_BLOCK = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.S)
+_JINJA_EXPR = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+_JINJA_BLOCK = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _SQL_START = re.compile(r"(?is)^\s*(\(|with\b|select\b|insert\b|update\b|delete\b|merge\b|create\b|from\b)")
 _SQL_WORDS = re.compile(r"(?i)\b(select|from|where|cast|join|group\s+by|values)\b")
 _TRY = re.compile(r"(?i)^(try|safe_cast|try_cast|try_convert|try_to_\w+|try_\w+)$")
