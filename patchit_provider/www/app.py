@@ -132,10 +132,8 @@ def create_app(
         # The ingest body is read by hand (see ingest.py): publish its schema explicitly.
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
-            event = FailureEvent.model_json_schema(ref_template="#/components/schemas/{model}", mode="validation")
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components.update(event.pop("$defs", {}))
-            components["FailureEvent"] = event
+            components.update(ingest.published_schema(app.state.settings()))
             app.openapi_schema = schema
         return app.openapi_schema
 

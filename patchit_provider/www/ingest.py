@@ -17,6 +17,7 @@ with the stored event, so the run's conf is the incident's.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -25,7 +26,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from patchit_provider.engine import intake, limits
-from patchit_provider.engine.models import FailureEvent
+from patchit_provider.engine.models import FailureEvent, Platform
 from patchit_provider.www import links
 from patchit_provider.www.auth import UserDep, require_trigger_remediation
 from patchit_provider.www.csrf import same_origin
@@ -128,6 +129,58 @@ def parse_event(body: bytes) -> FailureEvent:
         return FailureEvent.model_validate_json(body, strict=True)
     except ValidationError as exc:
         raise _unprocessable(_field_errors(exc.errors())) from None
+
+
+_NO_NUL = "^[^\\u0000]*$"
+_DATE = (r"^20(0[0-9]|1[0-9]|2[0-5])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+         r"(\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$")
+
+
+def published_schema(settings: Any) -> dict[str, dict[str, Any]]:
+    """The JSON schemas of the ingest body (FailureEvent and its parts) as ingest accepts them:
+    pydantic's, narrowed where the model's checks are not expressible by the type alone, so
+    clients (and the fuzz test) generating from the schema send what is accepted. Conservative
+    subsets where needed: dates from 2000 through 2025 (any up to tomorrow is accepted), URIs of
+    the configured schemes on a named host, metadata one level of JSON scalars."""
+    event = FailureEvent.model_json_schema(ref_template="#/components/schemas/{model}", mode="validation")
+    parts = event.pop("$defs", {})
+    props = event["properties"]
+    platforms = [p.value for p in Platform if p is not Platform.AIRFLOW]
+    props["platform"] = {"type": "string", "enum": platforms,
+                         "description": "Platform that failed; `airflow` failures come through capture only."}
+    event["required"] = sorted({*event.get("required", []), "platform"})
+    props["event_id"].update(maxLength=intake.MAX_CALLER_ID_CHARS, description="Your id of the failure (idempotency "
+                             "key, per caller); default: derived from platform, pipeline, run, task, map index, try.")
+    props["detected_at"].update(pattern=_DATE)
+    schemes = "|".join(re.escape(s) for s in settings.ingest_uri_schemes if s != "file") or "none"
+    uri = {"type": "string", "maxLength": limits.MAX_URI_CHARS,
+           "pattern": rf"^({schemes})://[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{{2,}}/[A-Za-z0-9._~/-]*$",
+           "description": "Schemes of [patchit] ingest_uri_schemes, hosts of ingest_uri_hosts (empty: any public "
+                          "host); never file:// or a local path."}
+    props["log_uri"] = {"anyOf": [uri, {"type": "null"}], "default": None}
+    props["artifact_uris"]["items"] = uri
+    props["code_path"]["description"] = "Only inside a repository of [patchit] repo_map (a relative path: when the pipeline is mapped)."
+    scalar = {"type": ["string", "number", "boolean", "null"], "maxLength": limits.META_MAX_STR_CHARS,
+              "minimum": -limits.JSON_SAFE_INT, "maximum": limits.JSON_SAFE_INT, "pattern": _NO_NUL}
+    props["metadata"].update(additionalProperties=scalar, propertyNames={"maxLength": limits.META_MAX_KEY_CHARS,
+                                                                           "pattern": _NO_NUL})
+    schemas = {**parts, "FailureEvent": event}
+    for schema in schemas.values():
+        _forbid_nul(schema)
+    return schemas
+
+
+def _forbid_nul(schema: Any) -> None:
+    """Every plain string of the schema says: no NUL (the model refuses it)."""
+    stack = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("type") == "string" and not {"pattern", "format", "enum", "const"} & item.keys():
+                item["pattern"] = _NO_NUL
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def check_event(event: FailureEvent, settings: Any, user_name: str) -> FailureEvent:

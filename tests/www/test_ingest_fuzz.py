@@ -11,6 +11,12 @@ status code. Three runs: `positive` and `negative` (body broken) carry bob's tok
 the published bearer scheme), and those cases are sent as generated and must be answered 401. The hand-off is the conftest's recording stub: no scheduler is involved, so the
 documented 503 (hand-off failed) cannot happen here and any 5xx is a bug.
 
+Every accepted event must also survive what follows acceptance: its remediation conf is plain
+JSON (no NaN, integers JavaScript keeps exactly) and reads back equal, the stored event reads
+back equal, and the remediation stages that follow receipt (evidence, triage) run on it without
+failing — an accepted event that later breaks the run (the incident stuck in `received`) fails.
+The schema itself needs a login, as at `/patchit/openapi.json`: it is loaded with bob's token.
+
 Bounded: PATCHIT_FUZZ_EXAMPLES examples for each of the first two runs (default 100) and 40%
 of that for the third, with a deadline per example; each run prints how many cases it sent and
 the status codes they got.
@@ -18,6 +24,7 @@ the status codes they got.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections import Counter
@@ -43,9 +50,51 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def ingest_operation(app):
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+def ingest_operation(app, headers_for):
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=headers_for("bob"))
     return schema["/events/ingest"]["POST"]
+
+
+def _json_safe(value) -> bool:
+    """Only JSON types, integers within ±(2^53-1) and finite floats (what every JSON reader keeps)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, bool) or item is None or isinstance(item, str):
+            continue
+        elif isinstance(item, int):
+            if abs(item) > 2**53 - 1:
+                return False
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                return False
+        else:
+            return False
+    return True
+
+
+def check_accepted_event_runs(store, incident_id: str) -> None:
+    """What the remediation run does with an accepted event must not break on it."""
+    from patchit_provider.capture.trigger import remediation_conf
+    from patchit_provider.engine.models import AuditKind, FailureEvent, IncidentState
+    from patchit_provider.engine.pipeline import Remediator
+    from patchit_provider.engine.settings import PatchitSettings
+
+    incident = store.get_incident(incident_id)
+    conf = remediation_conf(incident.event)
+    assert _json_safe(conf) and json.loads(json.dumps(conf, allow_nan=False)) == conf, conf
+    event_json = incident.event.model_dump(mode="json")
+    assert _json_safe(event_json)
+    assert FailureEvent.model_validate_json(incident.event.model_dump_json()) == incident.event
+    remediator = Remediator(store, PatchitSettings())
+    remediator.collect_evidence(incident_id)
+    done = remediator.triage(incident_id)
+    assert done.state is not IncidentState.FAILED, [a.message for a in store.audit_trail(incident_id)]
+    assert AuditKind.STAGE_FAILED not in [a.kind for a in store.audit_trail(incident_id)]
 
 
 RUNS = {  # name: (generation mode, bob's token fixed in the strategy, examples)
@@ -85,6 +134,8 @@ def test_fuzzed_ingest_requests_get_no_5xx_and_only_documented_codes(
         assert response.status_code in documented, (response.status_code, response.text)
         if malformed_auth:
             assert response.status_code == 401, (case.headers, response.status_code, response.text)
+        if response.status_code == 201:
+            check_accepted_event_runs(store, response.json()["incident_id"])
 
     started = time.monotonic()
     fuzz()
