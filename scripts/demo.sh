@@ -110,7 +110,9 @@ start_airflow() {
     say "starting airflow standalone on http://127.0.0.1:$DEMO_PORT (log: ${LOG#"$ROOT"/})"
     : > "$LOG"
     # setsid: its own session and process group, so that `stop` can end every child it starts.
-    setsid bash -c 'echo $$ > "$1"; exec airflow standalone' _ "$PIDFILE" >>"$LOG" 2>&1 </dev/null &
+    # airflow/components.sh: standalone's components, without the log servers that would listen
+    # on every interface.
+    setsid bash -c 'echo $$ > "$1"; exec bash "$2"' _ "$PIDFILE" "$ROOT/airflow/components.sh" >>"$LOG" 2>&1 </dev/null &
     for _ in $(seq 1 50); do [ -s "$PIDFILE" ] && break; sleep 0.1; done
     [ -s "$PIDFILE" ] || die "airflow standalone did not start"
     if ! python "$ROOT/airflow/demo_driver.py" wait-ready --timeout 240 --pid "$(cat "$PIDFILE")"; then
