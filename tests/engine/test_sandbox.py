@@ -299,7 +299,7 @@ def test_without_a_sandbox_nothing_runs_and_a_person_must_approve(
     result = validate(_hostile_fix(case, listener, paths), case.event, case.triage, case.root, settings)
 
     checks = _by_name(result)
-    assert list(checks) == ["policy", "apply", "compile", "sandbox"]
+    assert list(checks) == ["policy", "apply", "compile", "parse", "sandbox"]
     assert result.passed and not result.sandboxed and result.replay == "not_possible"
     assert not checks["sandbox"].passed and checks["sandbox"].output.startswith("not run: bubblewrap is not installed")
     assert "static checks only" in checks["sandbox"].output
@@ -392,3 +392,15 @@ def test_no_user_namespaces_means_static_checks_only(patch_nameerror, allow_ever
     assert result.passed and not result.sandboxed and not sandbox.passed
     assert "No permissions to create new namespace" in sandbox.output and "No permissions" in result.approval_reason
     assert not canary.exists()
+
+
+def test_static_checks_parse_configuration_files(patch_nameerror, allow_everything):
+    case = patch_nameerror
+    fix = propose_patch(case.evidence, case.triage, case.root)
+    text = (case.root / "dags" / "orders.py").read_text().replace("return totl * 2", "return total * 2")
+    broken = make_diff(case.root, {"dags/orders.py": text, "dags/schema.yml": "models:\n  - name: [orders\n"})
+    result = validate(fix.model_copy(update={"diff": broken}), case.event, case.triage, case.root, _no_sandbox())
+    parse = _by_name(result)["parse"]
+    assert not result.passed and not parse.passed and "dags/schema.yml" in parse.output
+    assert result.approval_reason is None  # nothing to approve: the patch failed
+    assert _by_name(validate(fix, case.event, case.triage, case.root, _no_sandbox()))["parse"].passed

@@ -12,7 +12,7 @@ checks: replay is then `checks_only`.
 
 Everything that executes code of the tree (import, replay, dbt, the check command) runs in the
 sandbox (sandbox.py). Where no sandbox works, nothing of the patch is executed: with
-`sandbox = auto` the verdict rests on the static checks (policy, git paths, apply, compile), a
+`sandbox = auto` the verdict rests on the static checks (policy, git paths, apply, compile, parse), a
 `sandbox` check says "not run" and why, and `approval_reason` makes a person approve before
 anything is published; with `sandbox = required` validation fails.
 """
@@ -130,6 +130,26 @@ def _compile(tree: Path, files: list[str]) -> CheckResult:
     )
 
 
+def _parse(tree: Path, files: list[str]) -> CheckResult:
+    """Changed YAML, JSON and TOML files still parse (safe loaders: nothing is executed)."""
+    import tomllib
+
+    import yaml
+
+    loaders = {".yml": yaml.safe_load, ".yaml": yaml.safe_load, ".json": json.loads, ".toml": tomllib.loads}
+    errors, parsed = [], 0
+    for rel in files:
+        loader, path = loaders.get(Path(rel).suffix.lower()), tree / rel
+        if loader is None or not path.is_file() or path.is_symlink():
+            continue
+        parsed += 1
+        try:
+            loader(path.read_text(encoding="utf-8"))
+        except (ValueError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+            errors.append(f"{rel}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+    return CheckResult(name="parse", passed=not errors, output=bounded("\n".join(errors) or f"{parsed} YAML/JSON/TOML file(s) parse"))
+
+
 def _replay_check(baseline: dict | None, patched: dict | None, error_type: str | None) -> tuple[CheckResult, ReplayKind]:
     """Reproduced-and-fixed needs the unpatched run to fail with the recorded error type."""
     if not baseline or not patched:
@@ -203,14 +223,14 @@ def _static_only(
         else:
             changed = sorted({patched.path for patched in PatchSet(proposal.diff)})
             checks = [*checks, CheckResult(name="apply", passed=True, output=f"{len(changed)} file(s) patched: {', '.join(changed)}"),
-                      _compile(tree, changed)]
+                      _compile(tree, changed), _parse(tree, changed)]
     skipped = "the DAG import, the replay, dbt and the check command"
     if settings.sandbox == "required":
         note = f"not run: {why}. [patchit] sandbox = required, so the patch is not validated without a sandbox."
         checks.append(CheckResult(name="sandbox", passed=False, output=note))
         return ValidationResult(passed=False, checks=checks, replay="not_possible", policy=decision, sandboxed=False)
     note = (f"not run: {why}. Nothing of the patch was executed ({skipped} were skipped): "
-            "static checks only (policy, apply, compile), so a person must approve before it is published.")
+            "static checks only (policy, apply, compile, parse), so a person must approve before it is published.")
     checks.append(CheckResult(name="sandbox", passed=False, output=note))
     passed = all(check.passed for check in checks if check.name != "sandbox")
     reason = f"validated by static checks only, without a sandbox ({why}): the patched code was never run"
