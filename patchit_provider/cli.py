@@ -249,7 +249,11 @@ def _vuln_inputs(args: argparse.Namespace) -> tuple[Any, Path | None, PatchitSet
 
 def _vuln_output(args: argparse.Namespace, result: Any, requirements: Path | None, repo: Path | None) -> int:
     """Print a scan (contract keys first); --patch / --rollout add each finding's patch and plan."""
-    from patchit_provider.engine.vulns import PatchRefused, plan_fix_rollout, requirements_patch
+    from patchit_provider.engine.vulns import (
+        PatchRefused,
+        plan_fix_rollout,
+        requirements_patch,
+    )
 
     data = result.contract_dict()
     for finding, out in zip(result.findings, data["findings"]):
@@ -283,6 +287,23 @@ def _vuln_output(args: argparse.Namespace, result: Any, requirements: Path | Non
     return 0
 
 
+def _marker_environment(python: str | None) -> dict[str, str] | None:
+    """Marker values of the target interpreter: this one, or Python `python` (X.Y or X.Y.Z)."""
+    if python is None:
+        return None
+    from packaging.markers import default_environment
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        release = Version(python).release
+    except InvalidVersion as exc:
+        raise CliError(f"--python is not a version (X.Y or X.Y.Z): {python}") from exc
+    if len(release) < 2:
+        raise CliError(f"--python needs at least X.Y: {python}")
+    full = ".".join(map(str, release + (0,) * (3 - len(release))))
+    return dict(default_environment()) | {"python_version": f"{release[0]}.{release[1]}", "python_full_version": full}
+
+
 def cmd_vulns_scan(args: argparse.Namespace) -> int:
     from patchit_provider.engine.vulns import scan_requirements
 
@@ -293,7 +314,7 @@ def cmd_vulns_scan(args: argparse.Namespace) -> int:
     if repo is not None and not requirements.is_relative_to(repo):
         raise CliError(f"--requirements {args.requirements} is not inside --repo {args.repo}")
     result = scan_requirements(requirements, Path(args.osv), repo=repo, today=today, deadline_days=days,
-                               dag_criticality=settings.vuln_dag_criticality)
+                               dag_criticality=settings.vuln_dag_criticality, environment=_marker_environment(args.python))
     return _vuln_output(args, result, requirements, repo)
 
 
@@ -371,6 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--osv", required=True, help="folder of OSV records (one JSON file per advisory)")
     p.add_argument("--repo", help="the pipeline repository: DAG files importing an affected package are listed")
     p.add_argument("--today", help="the date deadlines count from (YYYY-MM-DD; default: today, UTC)")
+    p.add_argument("--python", help="the target interpreter's version for environment markers (default: this one)")
     p.add_argument("--patch", action="store_true", help="add each fix as a requirements patch (a diff)")
     p.add_argument("--rollout", action="store_true", help="add each fix's rollout plan over the affected DAGs")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -128,3 +128,12 @@ def test_text_output_names_everything(repo: Path):
     assert "jinja2 3.1.2: medium (CVSS 5.4) GHSA-h5c8-rqwp-cp95, GHSA-h75v-3vvj-5mfj; upgrade to 3.1.4 by 2027-03-02" in text
     assert "ecdsa 0.19.0: high (no CVSS score) GHSA-wj6h-64fc-37mp; no fix: accept or mitigate by 2027-01-01" in text
     assert "skipped PYSEC-2021-13.json (PYSEC-2021-13): withdrawn" in text
+
+
+def test_markers_follow_the_target_interpreter(tmp_path: Path):
+    (tmp_path / "requirements.txt").write_text("Jinja2==3.1.2 ; python_version < '3.9'\n")
+    base = ["vulns", "scan", "--requirements", str(tmp_path / "requirements.txt"), "--osv", str(OSV), "--json"]
+    old = json.loads(_run(*base, "--python", "3.8").stdout)
+    new = json.loads(_run(*base, "--python", "3.12.1").stdout)
+    assert [f["package"] for f in old["findings"]] == ["jinja2"]
+    assert new["findings"] == [] and any("Python 3.12.1" in s["reason"] for s in new["skipped"])

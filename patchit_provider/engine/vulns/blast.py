@@ -28,7 +28,7 @@ MAX_FILE_BYTES = 2 << 20
 MAX_FILES = 20_000
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox", ".mypy_cache"}
 CRITICAL_TAGS = {"critical": 5, "tier0": 5, "tier-0": 5, "p0": 5, "tier1": 4, "tier-1": 4, "p1": 4}
-_TAG_LEVEL = re.compile(r"^(?:criticality|crit|tier)[:=](\d{1,3})$", re.I)
+_TAG_LEVEL = re.compile(r"^(?:criticality|crit|tier)[:=](\d{1,3})$", re.IGNORECASE)
 SLA_CRITICALITY = 3
 
 
@@ -76,6 +76,14 @@ def _strings(node: ast.AST | None) -> list[str]:
     return []
 
 
+def _names_sla(node: ast.AST) -> bool:
+    """`sla=` / `sla_miss_callback=` as a keyword, or as a key of a dict (default_args)."""
+    keys = ("sla", "sla_miss_callback")
+    if isinstance(node, ast.keyword):
+        return node.arg in keys
+    return isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value in keys for k in node.keys)
+
+
 def read_dag_file(path: Path, rel: str) -> DagFile | None:
     """The file's DAG facts, or None when it defines no DAG (or cannot be parsed)."""
     try:
@@ -103,11 +111,8 @@ def read_dag_file(path: Path, rel: str) -> DagFile | None:
             if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 info.dag_ids.append(node.args[0].value)
             _keywords(node, info)
-        elif isinstance(node, ast.keyword) and node.arg in ("sla", "sla_miss_callback"):
+        elif _names_sla(node):
             info.has_sla = True
-        elif isinstance(node, ast.Dict):
-            if any(isinstance(k, ast.Constant) and k.value in ("sla", "sla_miss_callback") for k in node.keys):
-                info.has_sla = True
     return info if is_dag else None
 
 

@@ -10,7 +10,11 @@ import pytest
 from patchit_provider.engine.models import ErrorSummary, Triage
 from patchit_provider.engine.policy import check_policy
 from patchit_provider.engine.taxonomy import Category, Remediation
-from patchit_provider.engine.vulns import PatchRefused, requirements_patch, scan_requirements
+from patchit_provider.engine.vulns import (
+    PatchRefused,
+    requirements_patch,
+    scan_requirements,
+)
 
 
 @pytest.fixture

@@ -7,7 +7,13 @@ from datetime import date
 import pytest
 
 from patchit_provider.engine.models import Advisory
-from patchit_provider.engine.vulns.severity import VectorError, band, deadline, overall, score_vector
+from patchit_provider.engine.vulns.severity import (
+    VectorError,
+    band,
+    deadline,
+    overall,
+    score_vector,
+)
 
 
 @pytest.mark.parametrize("score, expected", [

@@ -6,7 +6,12 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from patchit_provider.engine.vulns.versions import RangeError, check_entry, entry_affects, smallest_fix
+from patchit_provider.engine.vulns.versions import (
+    RangeError,
+    check_entry,
+    entry_affects,
+    smallest_fix,
+)
 
 
 def entry(*events, versions=()):
