@@ -38,6 +38,7 @@ FIXABLE = {
     "py_kpi_attribute_error": "did_you_mean",
     "py_rules_syntax_error": "syntax_hint",
     "py_repo_import_name": "import_name",
+    "dbt_jinja_syntax_error": "jinja_syntax_hint",
 }
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from patchit_provider.engine.models import Evidence, Triage
 from patchit_provider.engine.patching.common import Fix, Fixer, culprit_location, final_error_line, line_edit, read_text
 from patchit_provider.engine.patching.import_name import import_name
+from patchit_provider.engine.patching.jinja_syntax import jinja_syntax_hint
 from patchit_provider.engine.patching.migrate import airflow_migration
 from patchit_provider.engine.patching.rename import dbt_ref, replace_identifier
 from patchit_provider.engine.patching.requirements import missing_package
@@ -132,4 +133,4 @@ def missing_stdlib_import(evidence: Evidence, triage: Triage, repo_root: Path) -
 
 # Order matters: a stdlib module used as a module is a missing import even when Python also
 # suggests a similarly named local.
-FIXERS: list[Fixer] = [missing_stdlib_import, did_you_mean, syntax_hint, airflow_migration, import_name, replace_identifier, dbt_ref, missing_package]
+FIXERS: list[Fixer] = [missing_stdlib_import, did_you_mean, syntax_hint, jinja_syntax_hint, airflow_migration, import_name, replace_identifier, dbt_ref, missing_package]
