@@ -149,3 +149,18 @@ def test_removed_dag_argument_validated_by_reimporting_the_dag(tmp_path, capsys,
     diff = result["patch"]["diff"]
     assert removed in diff and added in diff
     assert diff.count("\n+") - diff.count("\n+++ ") == 1  # one line: the argument, nothing else
+
+
+def test_a_migration_far_apart_becomes_small_unique_edits():
+    from patchit_provider.engine.patching.common import hunk_edits
+    from patchit_provider.engine.patching.edits import apply_edit
+
+    old = textwrap.dedent(LEGACY_DAG).replace("    print(", "\n\n\n\n\n\n\n\n    print(")
+    new, _ = ruff_migrate(old, "dags/legacy.py", {"airflow.operators.dummy"})
+    edits = hunk_edits("dags/legacy.py", old, new)
+    assert len(edits) >= 2  # the import and the use, not one edit spanning the blank lines between
+    assert all(e.search.count("\n\n\n\n") == 0 for e in edits)
+    text = old
+    for edit in edits:
+        text = apply_edit(text, edit)
+    assert text == new
