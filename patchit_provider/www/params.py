@@ -35,7 +35,11 @@ def _time(value: str | None, name: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} must be an ISO 8601 date/time") from None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed
+    parsed = parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed
+    try:  # the store compares in UTC: 9999-12-31T23:59-14:00 overflowed there (a 503)
+        return parsed.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} is out of range") from None
 
 
 def filters(

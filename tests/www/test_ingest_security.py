@@ -298,3 +298,10 @@ def test_evidence_never_reads_files_an_ingested_event_names(tmp_path):
     assert "came from the ingest API" in ingested
     captured = dumped("0123456789abcdef01234567")
     assert "dbt-canary-9a7e" in captured and "peek-canary-0b3c" in captured
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_list_filters_with_out_of_range_dates_are_422(client, bob, value):
+    for param in ("since", "until"):
+        response = client.get("/api/incidents", params={param: value}, headers=bob)
+        assert response.status_code == 422 and "out of range" in response.text, response.text
