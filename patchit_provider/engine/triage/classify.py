@@ -1,4 +1,4 @@
-"""triage(evidence) -> Triage: rules, culprit, remediation, fingerprint, human-readable text."""
+"""triage(evidence) -> Triage: catalog facts (resolve.py) and text rules, culprit (localize.py), remediation, fingerprint."""
 
 from __future__ import annotations
 
