@@ -36,7 +36,10 @@ def test_no_secret_in_the_store_the_report_or_the_branch(pipeline_repo: Path, tm
         task_id="enrich",
         log_text=LEAKY_LOG + "\n" + log,
         error=ErrorInfo(type="NameError", message="name 'order' is not defined", traceback=LEAKY_LOG + "\n" + tb),
-        metadata={"env": {f"line_{n}": text for n, (text, _) in enumerate(CORPUS)}, "conn": {"password": "pa55w0rd"}},
+        # metadata is bounded (at most 128 keys per object): the corpus is split over several objects
+        metadata={**{f"env_{n // 100}": {f"line_{n}": text for n, (text, _) in enumerate(CORPUS) if n // 100 == k}
+                     for k in range(len(CORPUS) // 100 + 1) for n in [k * 100]},
+                  "conn": {"password": "pa55w0rd"}},
     )
     settings = PatchitSettings(
         repo_map={"orders": str(pipeline_repo)},

@@ -252,7 +252,8 @@ def _rules(text: str, values: set[str]) -> tuple[str, int]:
                 inner = rules.ASSIGNMENT.sub(assignment, value)
                 return f"{key}{match['sep']}{match['q']}{inner}{match['q']}" if inner != value else match[0]
             return match[0]
-        if is_harmless_value(value, match.string[max(0, match.start() - 200): match.end() + 200]):
+        context = "" if match["q"] else match.string[max(0, match.start() - 200): match.end() + 200]
+        if is_harmless_value(value, context):  # a quoted value is a literal, never a reference
             return match[0]
         total += 1
         if len(value) >= 8:

@@ -99,7 +99,9 @@ def looks_random(token: str) -> bool:
     bonus = 0.2 if "/" in token else 0.0  # a relative path is not random; demand more
     letters = sum(c.isalpha() for c in token)
     digits = sum(c.isdigit() for c in token)
-    if digits < 2 or letters < 4:
+    if digits < 2 and not _mixed_case_random(token):
+        return False
+    if letters < 4:
         return False
     if not any(c.isupper() for c in token) and not any(c in "+=" for c in token) and digits < 4:
         return False
@@ -109,6 +111,15 @@ def looks_random(token: str) -> bool:
     if entropy(token) < min(threshold, math.log2(len(token)) - 0.3) + bonus:
         return False
     return not is_plain_base64(token)
+
+
+def _mixed_case_random(token: str) -> bool:
+    """A long token without digits that is still random (token_urlsafe can draw one or none):
+    many upper and lower letters, no lower-case run as long as a word's."""
+    upper = sum(c.isupper() for c in token)
+    lower = sum(c.islower() for c in token)
+    longest = max((len(run) for run in re.findall(r"[a-z]+", token)), default=0)
+    return len(token) >= 30 and upper >= 6 and lower >= 6 and longest <= 5 and entropy(token) >= 4.4
 
 
 def is_plain_base64(token: str) -> bool:

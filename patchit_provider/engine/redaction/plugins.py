@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from detect_secrets.filters.heuristic import is_indirect_reference, is_likely_id_string
+from detect_secrets.filters.heuristic import is_likely_id_string
 from detect_secrets.plugins.artifactory import ArtifactoryDetector
 from detect_secrets.plugins.aws import AWSKeyDetector
 from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
@@ -105,7 +105,7 @@ def keyword_hits(text: str) -> set[str]:
         for value in keyword.analyze_string(line):
             if not value or is_harmless_value(value, line) or len(value) < 4:
                 continue
-            if is_likely_id_string(value, line) or (len(line) <= 1000 and is_indirect_reference(line) and "(" in value):
+            if is_likely_id_string(value, line):  # quoted values only: never an indirect reference
                 continue
             found.add(value)
     return found

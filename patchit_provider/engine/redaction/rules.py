@@ -22,7 +22,7 @@ _ARG = r"(?:\s+|['\"],\s*['\"]|\s*['\"])['\"]?"
 FORMATS: list[Rule] = [(re.compile(p), 0) for p in (
     r"\bya29\.[0-9A-Za-z_\-]{20,}",                                    # Google OAuth access token
     r"\b1//0[0-9A-Za-z_\-]{30,}",                                      # Google OAuth refresh token
-    r"\bAIza[0-9A-Za-z_\-]{35}\b",                                     # Google API key
+    r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])",                                     # Google API key
     r"\bhf_[A-Za-z0-9]{30,}\b",                                        # Hugging Face
     r"\bdapi[0-9a-f]{32}(?:-\d+)?\b",                                  # Databricks
     r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}\b",                # GitHub
