@@ -28,6 +28,31 @@ def applying(db: OsvDatabase, name: str, version: Version) -> list[Record]:
     return sorted(hits.values(), key=lambda r: r.raw["id"])
 
 
+def _representatives(records: list[Record], name: str) -> list[Advisory]:
+    """One advisory per vulnerability: records that name each other (or a common alias), as an
+    OSV export's GHSA and PYSEC copies of one flaw do, count once. The representative is the one
+    with a CVSS vector, then a GHSA id, then the first id; the others' ids become aliases."""
+    groups: list[tuple[set[str], list[Advisory]]] = []
+    for record in records:
+        advisory = record.advisory_by_package[name]
+        names = {advisory.id.upper(), *(a.upper() for a in advisory.aliases)}
+        joined = [g for g in groups if g[0] & names]
+        for g in joined:
+            groups.remove(g)
+            names |= g[0]
+        groups.append((names, [a for g in joined for a in g[1]] + [advisory]))
+    chosen = []
+    for _, members in groups:
+        best = min(members, key=lambda a: (a.cvss_v4 is None and a.cvss_v3 is None, not a.id.startswith("GHSA-"), a.id))
+        others = [a for a in members if a is not best]
+        merged = best.model_copy(update={
+            "aliases": sorted({*best.aliases, *(a.id for a in others), *(x for a in others for x in a.aliases)} - {best.id}),
+            "database_severity": best.database_severity or next((a.database_severity for a in others if a.database_severity), None),
+        })
+        chosen.append(merged)
+    return sorted(chosen, key=lambda a: a.id)
+
+
 def finding_for(
     name: str,
     version: Version,
@@ -38,7 +63,7 @@ def finding_for(
     requirement: str = "",
 ) -> VulnFinding:
     """One finding from the applying records (at least one)."""
-    advisories: list[Advisory] = [r.advisory_by_package[name] for r in records]
+    advisories = _representatives(records, name)
     best, severity, source = overall(advisories)
     entries = [e for r in records for e in r.entries[name]]
     fixed, why = smallest_fix(version, entries, constraints)

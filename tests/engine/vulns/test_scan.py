@@ -121,3 +121,21 @@ def test_the_requirements_file_must_be_inside_the_repository(tmp_path, vuln_osv)
     (tmp_path / "repo").mkdir()
     with pytest.raises(ValueError, match="not inside the repository"):
         scan_requirements(tmp_path / "requirements.txt", vuln_osv, repo=tmp_path / "repo", today=TODAY)
+
+
+def test_copies_of_one_flaw_in_two_databases_count_once(tmp_path, vuln_osv):
+    """An OSV PyPI export holds both the PYSEC and the GHSA record of a flaw, naming each other."""
+    import json
+    import shutil
+
+    osv = tmp_path / "osv"
+    shutil.copytree(vuln_osv, osv)
+    ghsa = json.loads((osv / "PYSEC-2021-142.json").read_text())
+    ghsa.update(id="GHSA-8q59-q68h-6hv4", aliases=["CVE-2020-14343", "PYSEC-2021-142"],
+                severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}])
+    (osv / "GHSA-8q59-q68h-6hv4.json").write_text(json.dumps(ghsa))
+    (tmp_path / "requirements.txt").write_text("PyYAML==5.3.1\n")
+    [finding] = scan_requirements(tmp_path / "requirements.txt", osv, today=TODAY).findings
+    assert finding.advisories == ["GHSA-8q59-q68h-6hv4"]  # the scored GHSA record represents the flaw
+    assert finding.aliases == ["CVE-2020-14343", "PYSEC-2021-142"]
+    assert (finding.base_score, finding.severity, finding.deadline) == (9.8, "critical", "2026-12-17")
