@@ -781,6 +781,101 @@ class RolloutPlan(Contract):
 
 
 # ---------------------------------------------------------------------------------------------
+# Rollout runs (issue 12): the record of executing a plan, wave by wave, member by member. The
+# KPIs (engine/rollout/kpis.py) are computed from these records only. A recovery member is one
+# failed task instance; its id is "dag_id/run_id/task_id/map_index".
+# ---------------------------------------------------------------------------------------------
+
+
+class RolloutState(str, Enum):
+    PLANNED = "planned"
+    AWAITING_APPROVAL = "awaiting_approval"
+    RUNNING = "running"
+    PAUSED = "paused"
+    SUCCEEDED = "succeeded"
+    ABORTED = "aborted"
+    ESCALATED = "escalated"
+
+
+ROLLOUT_FINAL_STATES = frozenset({RolloutState.SUCCEEDED, RolloutState.ABORTED, RolloutState.ESCALATED})
+
+
+class MemberResult(str, Enum):
+    """How one member's re-run ended. Only SUCCEEDED (on the fixed DAG version) is a success."""
+
+    SUCCEEDED = "succeeded"
+    FAILED_SAME_FINGERPRINT = "failed_same_fingerprint"  # the fix did not work: abort at once
+    FAILED_NEW_FINGERPRINT = "failed_new_fingerprint"  # another failure: a new incident
+    INCONCLUSIVE = "inconclusive"  # skipped, upstream_failed, an old DAG version, no end state in time
+
+
+class RecoveryMember(Contract):
+    """A failed task instance to re-run."""
+
+    dag_id: bounded(limits.MAX_ID_CHARS, 1)
+    run_id: bounded(limits.MAX_ID_CHARS, 1)
+    task_id: bounded(limits.MAX_ID_CHARS, 1)
+    map_index: int = Field(default=-1, ge=-1, le=limits.INT32_MAX)
+
+    @property
+    def member_id(self) -> str:
+        return f"{self.dag_id}/{self.run_id}/{self.task_id}/{self.map_index}"
+
+
+class MemberRecord(Contract):
+    member: str = Field(description="The member id (RecoveryMember.member_id).")
+    result: MemberResult | None = Field(default=None, description="None while the re-run is in flight.")
+    reason: str = ""
+    try_before: int | None = Field(default=None, description="The TI's try number when it was cleared.")
+    try_number: int | None = Field(default=None, description="The try that ended the re-run.")
+    state: str | None = Field(default=None, description="The TI's final Airflow state.")
+    dag_version: int | None = Field(default=None, description="version_number of the DAG the re-run ran on.")
+    fingerprint: str | None = None
+    new_incident_id: str | None = None
+    cleared_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class WaveRecord(Contract):
+    index: int = Field(ge=0)
+    members: list[str] = Field(default_factory=list)
+    results: list[MemberRecord] = Field(default_factory=list)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    gate: GateAction | None = Field(default=None, description="What the gate after this wave decided.")
+
+    def result_of(self, member: str) -> MemberRecord | None:
+        return next((r for r in self.results if r.member == member), None)
+
+
+class RolloutRun(Contract):
+    """One execution of one plan version. Its conf in Airflow is only `rollout_id`."""
+
+    rollout_id: bounded(limits.MAX_ID_CHARS, 1)
+    kind: Literal["recovery", "upgrade"] = "recovery"
+    subject: bounded(limits.MAX_ID_CHARS, 1) = Field(description="The incident id (recovery) or finding id (upgrade).")
+    fingerprint: str | None = Field(default=None, description="The failure a recovery must not meet again.")
+    plan: RolloutPlan
+    plan_id: str | None = None
+    plan_version: int = 1
+    targets: dict[str, RecoveryMember] = Field(default_factory=dict, description="Member id -> its task instance.")
+    fixed_versions: dict[str, int] = Field(
+        default_factory=dict, description="dag_id -> the DAG version_number re-runs must run on (the latest at start)."
+    )
+    state: RolloutState = RolloutState.PLANNED
+    reason: str = Field(default="", description="Why the rollout is paused, aborted or escalated.")
+    failures: int = Field(default=0, ge=0, description="Failed and inconclusive members, cumulative.")
+    waves: list[WaveRecord] = Field(default_factory=list)
+    approved_by: dict[str, str] = Field(
+        default_factory=dict, description="Approval point (before_first_wave, before_promotion) -> who approved."
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+# ---------------------------------------------------------------------------------------------
 # Vulnerable dependencies (issue 13): advisories read from OSV records, the findings of
 # `patchit vulns scan` (../shared/cli-contract.md) and what was skipped or refused, with why.
 # ---------------------------------------------------------------------------------------------
