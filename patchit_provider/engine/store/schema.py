@@ -159,6 +159,34 @@ notifications = Table(
 Index("ix_notifications_sink_sent", notifications.c.sink, notifications.c.sent_at)
 Index("ix_notifications_pending", notifications.c.sink, notifications.c.suppressed, notifications.c.summary_id)
 
+# Rollout runs (engine/store/rollouts.py): one row per run (the RolloutRun document), and the
+# clear journal: "about to clear member M" / "cleared M", so a retried task never clears twice.
+# New tables, no migration (create_all adds them).
+rollout_runs = Table(
+    "rollout_runs",
+    metadata,
+    Column("rollout_id", String(250), primary_key=True),
+    Column("subject", String(250), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("doc", Text, nullable=False),
+)
+Index("ix_rollout_runs_subject", rollout_runs.c.subject, rollout_runs.c.created_at)
+Index("ix_rollout_runs_created", rollout_runs.c.created_at, rollout_runs.c.rollout_id)
+
+rollout_clears = Table(
+    "rollout_clears",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rollout_id", String(250), ForeignKey("rollout_runs.rollout_id"), nullable=False),
+    Column("member", String(1100), nullable=False),
+    Column("phase", String(16), nullable=False),  # "clearing" (about to clear), "cleared"
+    Column("try_before", Integer),
+    Column("at", UTCDateTime, nullable=False),
+    UniqueConstraint("rollout_id", "member", "phase", name="uq_rollout_clears_member_phase"),
+)
+
 # version -> function(conn) bringing a database from version-1 to version. Empty for now.
 MIGRATIONS: dict[int, object] = {}
 

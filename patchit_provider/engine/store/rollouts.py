@@ -1,0 +1,155 @@
+"""RolloutStore: rollout run records and the clear journal, in the incident store's database.
+
+Same database, same engine settings (timeouts, SQLite WAL and BEGIN IMMEDIATE, PostgreSQL
+statement timeouts) and the same schema creation as IncidentStore, through its own engine: the
+store's public API stays small and nothing here reaches into IncidentStore's internals.
+
+The clear journal is what makes a retried rollout task safe: the executor writes "clearing M"
+before it asks Airflow to clear member M and "cleared M" after; both are idempotent inserts
+(a unique constraint per rollout, member and phase), so a resumed task knows which members
+were already cleared and never clears one twice.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+
+from patchit_provider.engine.models import RolloutRun, utcnow
+from patchit_provider.engine.redaction import redact_obj
+from patchit_provider.engine.store import sql
+from patchit_provider.engine.store.engine import WRITE, create_store_engine, parse_url, safe_url
+from patchit_provider.engine.store.errors import StoreError, StoreUnavailableError
+from patchit_provider.engine.store.schema import ensure_schema, rollout_clears, rollout_runs
+
+CLEARING = "clearing"
+CLEARED = "cleared"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_CONNECT_TIMEOUT = 5.0
+
+
+class RolloutNotFoundError(StoreError, LookupError):
+    """A write referred to a rollout id the store does not hold."""
+
+
+def new_rollout_id() -> str:
+    return "ro-" + secrets.token_hex(6)
+
+
+def open_rollouts(
+    url: str | URL, *, timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+) -> RolloutStore:
+    """The rollout records of the store at `url` (an IncidentStore's `url` names the same database)."""
+    return RolloutStore(url, timeout=timeout, connect_timeout=connect_timeout)
+
+
+class RolloutStore:
+    def __init__(
+        self, url: str | URL, *, timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    ) -> None:
+        self.url = parse_url(url)
+        self.safe_url = safe_url(self.url)
+        self._engine: Engine = create_store_engine(self.url, timeout=timeout, connect_timeout=connect_timeout)
+        try:
+            with self._write() as conn:
+                ensure_schema(conn)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    @contextmanager
+    def _conn(self, write: bool) -> Iterator[Connection]:
+        try:
+            options = {WRITE: True} if write else {}
+            with self._engine.connect().execution_options(**options) as conn, conn.begin():
+                yield conn
+        except DBAPIError as exc:
+            cls = StoreUnavailableError if isinstance(exc, (OperationalError, InterfaceError)) else StoreError
+            raise cls(f"rollout store {self.safe_url}: {str(exc.orig).strip().splitlines()[0:1]}") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"rollout store {self.safe_url}: {type(exc).__name__}") from exc
+
+    def _write(self):
+        return self._conn(True)
+
+    def _read(self):
+        return self._conn(False)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> RolloutStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def create(self, run: RolloutRun) -> RolloutRun:
+        run = redact_obj(run)[0]
+        with self._write() as conn:
+            conn.execute(insert(rollout_runs).values(
+                rollout_id=run.rollout_id, subject=run.subject, state=run.state.value,
+                created_at=run.created_at, updated_at=run.updated_at, doc=sql.dump(run)))
+        return run
+
+    def save(self, run: RolloutRun) -> RolloutRun:
+        run = redact_obj(run.model_copy(update={"updated_at": utcnow()}))[0]
+        with self._write() as conn:
+            count = conn.execute(
+                update(rollout_runs).where(rollout_runs.c.rollout_id == run.rollout_id)
+                .values(state=run.state.value, updated_at=run.updated_at, doc=sql.dump(run))
+            ).rowcount
+        if count != 1:
+            raise RolloutNotFoundError(f"no rollout {run.rollout_id!r} in {self.safe_url}")
+        return run
+
+    def get(self, rollout_id: str) -> RolloutRun | None:
+        with self._read() as conn:
+            doc = conn.execute(select(rollout_runs.c.doc).where(rollout_runs.c.rollout_id == rollout_id)).scalar()
+        return RolloutRun.model_validate_json(doc) if doc is not None else None
+
+    def list(self, *, subject: str | None = None, since: datetime | None = None, limit: int = 1000) -> list[RolloutRun]:
+        """Runs newest first (for the UI and the KPIs)."""
+        query = select(rollout_runs.c.doc).order_by(rollout_runs.c.created_at.desc()).limit(max(0, int(limit)))
+        if subject is not None:
+            query = query.where(rollout_runs.c.subject == subject)
+        if since is not None:
+            query = query.where(rollout_runs.c.created_at >= since)
+        with self._read() as conn:
+            return [RolloutRun.model_validate_json(doc) for doc in conn.execute(query).scalars()]
+
+    # -- the clear journal ------------------------------------------------------------------
+
+    def mark(self, rollout_id: str, member: str, phase: str, *, try_before: int | None = None) -> bool:
+        """Record a phase of clearing `member`; False when it was already recorded."""
+        if phase not in (CLEARING, CLEARED):
+            raise ValueError(f"unknown clear phase {phase!r}")
+        with self._write() as conn:
+            stmt = (
+                sql.upsert_insert(conn, rollout_clears)
+                .values(rollout_id=rollout_id, member=member, phase=phase, try_before=try_before, at=utcnow())
+                .on_conflict_do_nothing(index_elements=["rollout_id", "member", "phase"])
+                .returning(rollout_clears.c.id)
+            )
+            return conn.execute(stmt).first() is not None
+
+    def marks(self, rollout_id: str) -> dict[str, dict[str, Any]]:
+        """member -> {phase: {"at": ..., "try_before": ...}} for every journal entry of the rollout."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(rollout_clears.c.member, rollout_clears.c.phase, rollout_clears.c.at, rollout_clears.c.try_before)
+                .where(rollout_clears.c.rollout_id == rollout_id).order_by(rollout_clears.c.id)
+            ).all()
+        out: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            out.setdefault(row.member, {})[row.phase] = {"at": row.at, "try_before": row.try_before}
+        return out
