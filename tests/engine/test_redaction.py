@@ -105,3 +105,91 @@ def test_truncated_key_block_loses_only_its_key_lines():
     out, _ = redact(text)
     assert "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ" not in out
     assert "Traceback (most recent call last):" in out and "NameError: name 'x' is not defined" in out
+
+
+# --- the tools and exits added for issue 8 ------------------------------------------------------
+
+from secret_corpus import rnd, ALNUM, HEX  # noqa: E402
+
+from patchit_provider.engine.redaction import (  # noqa: E402
+    RedactedPatchError,
+    add_secret_values,
+    clear_secret_values,
+    redact_diff,
+    redact_uri,
+    restore_diff,
+)
+
+
+def test_ansi_escapes_are_stripped_before_matching():
+    token = "ghp_" + rnd(ALNUM, 36)
+    out, _ = redact(f"\x1b[31mkey\x1b[0m \x1b[1m{token[:10]}\x1b[0m{token[10:]} and \\u001b[33mpassword\\u001b[0m=hunter2hunter2")
+    assert token not in out and "hunter2hunter2" not in out and "\x1b" not in out
+
+
+@pytest.mark.parametrize("text", ["max_tokens=4096", "token_count: 42", '"max_tokens": 4096', "password_reset_at: 2026-11-22",
+                                  "Done. PASS=12 WARN=0 ERROR=1", "secret_name: prod/etl/db", "token_type: bearer"])
+def test_values_about_a_secret_are_kept(text):
+    assert redact(text) == (text, 0)
+
+
+def test_literal_values_are_masked_everywhere_until_cleared():
+    value = "warehouse-" + rnd(ALNUM, 8)
+    try:
+        assert add_secret_values([value, "abc", None]) == 1  # too short and None are skipped
+        out, count = redact(f"connected with {value}; retry {value}")
+        assert value not in out and count == 2
+    finally:
+        clear_secret_values()
+    assert value in redact(f"connected with {value}")[0]
+
+
+def test_uris_lose_userinfo_and_query_tokens():
+    token, password = rnd(ALNUM, 40), rnd(ALNUM, 14)
+    out, count = redact_uri(f"s3://etl:{password}@bucket/key.log?X-Amz-Signature={rnd(HEX, 64)}&token={token}&part=2")
+    assert password not in out and token not in out and "part=2" in out and "bucket/key.log" in out and count >= 2
+    pat = rnd("abcdefghijklmnopqrstuvwxyz234567", 52)
+    assert pat not in redact_uri(f"https://{pat}@dev.azure.com/acme/_git/etl")[0]
+
+
+DIFF_FILE = 'def run(path):\n    api_token = "{token}"\n    rows = enrich(order)  # token: {inline}\n    return len(rows)\n'
+
+
+def test_a_redacted_diff_keeps_its_lines_and_is_restored_from_the_file(tmp_path):
+    token, inline = "ghp_" + rnd(ALNUM, 36), rnd(HEX, 40)
+    (tmp_path / "job.py").write_text(DIFF_FILE.format(token=token, inline=inline))
+    diff = (
+        "--- a/job.py\n+++ b/job.py\n@@ -1,4 +1,4 @@\n def run(path):\n"
+        f'     api_token = "{token}"\n-    rows = enrich(order)  # token: {inline}\n'
+        f"+    rows = enrich(orders)  # token: {inline}\n     return len(rows)\n"
+    )
+    stored, count = redact_diff(diff)
+    assert token not in stored and inline not in stored and count >= 3
+    assert len(stored.split("\n")) == len(diff.split("\n"))
+    assert [line[:1] for line in stored.split("\n")] == [line[:1] for line in diff.split("\n")]
+    assert restore_diff(stored, tmp_path) == diff
+
+
+def test_a_diff_adding_a_new_secret_cannot_be_restored(tmp_path):
+    (tmp_path / "job.py").write_text("def run():\n    return 1\n")
+    diff = f'--- a/job.py\n+++ b/job.py\n@@ -1,2 +1,3 @@\n def run():\n+    key = "sk_live_{rnd(ALNUM, 24)}"\n     return 1\n'
+    with pytest.raises(RedactedPatchError):
+        restore_diff(redact_diff(diff)[0], tmp_path)
+
+
+def test_the_store_redacts_whatever_a_caller_writes(tmp_path):
+    from patchit_provider.engine.models import Artifact, AuditEvent, FailureEvent
+    from patchit_provider.engine.store import open_store
+
+    token, password = "hf_" + rnd(ALNUM, 34), rnd(ALNUM, 16)
+    with open_store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        incident, _ = store.create_incident(FailureEvent(pipeline_id="p", run_id="r", log_text=f"using {token}",
+                                                         log_uri=f"https://u:{password}@logs/x.log"))
+        store.append_audit(AuditEvent(incident_id=incident.incident_id, kind="note", message=f"token {token}",
+                                      data={"password": password}))
+        store.put_artifact(Artifact(incident_id=incident.incident_id, name="notes.md", content=f"DB_PASS={password}"))
+        incident.evidence = Evidence(event_id=incident.event.event_id, log_excerpt=f"curl -u admin:{password} x")
+        store.save_incident(incident)
+        assert store.get_incident(incident.incident_id).event.event_id == incident.event.event_id  # ids kept
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("store.db*"))
+    assert token.encode() not in raw and password.encode() not in raw

@@ -370,13 +370,21 @@ def _secrets_between(original: str, redacted: str) -> list[str] | None:
     return list(match.groups()) if match else None
 
 
-def _restore_added(line: str, known: list[str]) -> str | None:
+def _restore_added(line: str, known: list[str], removed: list[tuple[str, list[str]]] | None = None) -> str | None:
     """An added line with `***` slots filled with values already in the file, if redacting it
-    gives the stored line back; None when it cannot be (the patch adds a secret)."""
+    gives the stored line back; None when it cannot be (the patch adds a secret). The removed
+    line most like it is tried first, slot for slot (a changed line keeps its own secrets)."""
+    from difflib import SequenceMatcher
+
     slots = line.count(MARK)
+    pieces = line.split(MARK)
+    for _, values in sorted(removed or [], key=lambda pair: -SequenceMatcher(None, pair[0], line).ratio()):
+        if len(values) == slots:
+            candidate = "".join(p + v for p, v in zip(pieces, values)) + pieces[-1]
+            if redact(candidate)[0] == line:
+                return candidate
     if not known or slots > 3:
         return None
-    pieces = line.split(MARK)
 
     def fill(index: int, built: str) -> str | None:
         if index == slots:
@@ -408,6 +416,7 @@ def restore_diff(diff: str, repo_root: Any) -> str:
     old_lines: list[str] = []
     old_no = 0
     known: list[str] = []
+    removed: list[tuple[str, list[str]]] = []
     for line in diff.split("\n"):
         if line.startswith("--- "):
             path = line[4:].strip().split("\t")[0]
@@ -419,7 +428,7 @@ def restore_diff(diff: str, repo_root: Any) -> str:
             continue
         hunk = _HUNK.match(line)
         if hunk:
-            old_no, known = int(hunk.group(1)), []
+            old_no, known, removed = int(hunk.group(1)), [], []
             out.append(line)
             continue
         if line[:1] in (" ", "-") and not line.startswith("--- ") and old_lines:
@@ -428,13 +437,16 @@ def restore_diff(diff: str, repo_root: Any) -> str:
             stored = line[1:]
             if MARK in stored and real is not None:
                 if redact_diff(" " + real)[0][1:] == stored:
-                    known += _secrets_between(real, stored) or []
+                    values = _secrets_between(real, stored) or []
+                    known += values
+                    if line[0] == "-":
+                        removed.append((stored, values))
                     out.append(line[0] + real)
                     continue
             out.append(line)
             continue
         if line.startswith("+") and not line.startswith("+++ ") and MARK in line[1:]:
-            restored = _restore_added(line[1:], known)
+            restored = _restore_added(line[1:], known, removed)
             if restored is None:
                 raise RedactedPatchError(
                     "the patch adds a secret (or a redacted value it cannot have read from the file): refused"
