@@ -111,6 +111,9 @@ def parse_record(raw: Any, source: str) -> tuple[Record | None, list[VulnSkip]]:
         if ecosystem.split(":", 1)[0] != PYPI:
             skips.append(VulnSkip(item=label, reason=f"ecosystem {ecosystem} is not PyPI: skipped", kind="record"))
             continue
+        if not entry.get("versions") and not any(r.get("type") == "ECOSYSTEM" for r in entry.get("ranges") or []):
+            skips.append(VulnSkip(item=label, reason="no ECOSYSTEM range and no versions list: no PyPI version can be matched", kind="record"))
+            continue
         try:
             check_entry(entry)
         except RangeError as exc:

@@ -93,3 +93,13 @@ def test_the_folder_is_read_recursively_and_a_non_object_is_refused(tmp_path):
 def test_a_missing_folder_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_osv_dir(tmp_path / "nope")
+
+
+def test_a_pypi_entry_with_only_git_ranges_is_reported_as_unmatchable():
+    git_only = record(affected=[{"package": {"ecosystem": "PyPI", "name": "requests"},
+                                 "ranges": [{"type": "GIT", "repo": "https://github.com/psf/requests",
+                                             "events": [{"introduced": "0"}, {"fixed": "74ea7cf7a6a27a4eeb2ae24e162bcc942a6706d5"}]}]},
+                                *BASE["affected"]])
+    parsed, skips = parse_record(git_only, "g.json")
+    assert list(parsed.entries) == ["jinja2"]
+    assert skips[0].reason == "no ECOSYSTEM range and no versions list: no PyPI version can be matched"
