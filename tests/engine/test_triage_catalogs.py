@@ -427,3 +427,12 @@ def test_airflow_metadata_cpython_and_tls_messages(text, category):
 def test_vendor_error_numbers(source, text, category):
     result = triage_text(text)
     assert result.category.value == category and result.source
+
+
+def test_taxonomy_words_before_unknown_with_a_low_confidence():
+    """An error no catalog knows is read by the taxonomy's own words, and says it is a guess."""
+    result = triage_text("Traceback (most recent call last):\n  File \"/srv/etl/pull.py\", line 9, in pull\n    client.fetch()\n"
+                         "acme.errors.AcmeApiTimeoutError: upstream took too long to answer\n")
+    assert result.category == Category.INFRA_TIMEOUT and result.confidence <= 0.4
+    assert result.decided_by.startswith("words") and "taxonomy.md" in result.source
+    assert (result.culprit.path, result.culprit.line) == ("/srv/etl/pull.py", 9)

@@ -14,7 +14,7 @@ from patchit_provider.engine.taxonomy import DEFAULT_REMEDIATION, Category, Reme
 from patchit_provider.engine.triage.fingerprint import FINGERPRINT_VERSION, fingerprint
 from patchit_provider.engine.triage.replacement import Replacement, find_replacement
 from patchit_provider.engine.triage import localize, resolve
-from patchit_provider.engine.triage.catalogs import airflow_meta, messages
+from patchit_provider.engine.triage.catalogs import airflow_meta, messages, vocabulary
 from patchit_provider.engine.triage.catalogs.base import Verdict
 from patchit_provider.engine.triage.resolve import Finding
 from patchit_provider.engine.triage.rules import NEXT_STEPS, RULES, Rule
@@ -195,6 +195,14 @@ def _in_package(frames: list[Frame]) -> bool:
     return is_foreign(path) and "site-packages/airflow/" not in path and "dist-packages/airflow/" not in path
 
 
+def _words(candidates: list[Candidate]) -> tuple[Finding, Candidate] | None:
+    for candidate in candidates:
+        read = vocabulary.read_words(candidate.type, candidate.message)
+        if read is not None:
+            return Finding(read[0], f"words '{read[1]}'"), candidate
+    return None
+
+
 def _log_candidates(excerpt: str, count: int = 60) -> list[Candidate]:
     lines = [l for l in excerpt.splitlines() if l.strip()][-count:]
     return [_log_line(l, "\n".join(lines[i + 1 : i + 9])) for i, l in reversed(list(enumerate(lines)))]
@@ -295,9 +303,12 @@ def triage(evidence: Evidence) -> Triage:
     candidates = _candidates(evidence.error, evidence.log_excerpt)
     found, matched = classify(candidates, root)
     from_log = False
+    lines = _log_candidates(evidence.log_excerpt) if evidence.error is not None else candidates
     if found is None and evidence.error is not None:  # a vague error: the log lines around it may say more
-        found, matched = classify(_log_candidates(evidence.log_excerpt), root)
+        found, matched = classify(lines, root)
         from_log = found is not None
+    if found is None:  # no catalog fact anywhere: the taxonomy's words, error first, then the log's lines
+        found, matched = _words(candidates if evidence.error is not None else []) or _words(lines[:15]) or (None, None)
     verdict = found.verdict if found else None
     if verdict is not None and verdict.kind == "airflow3_removal" and matched is not None and _in_package(matched.frames):
         verdict = Verdict(Category.DEPENDENCY_MISSING, verdict.confidence, verdict.source,
