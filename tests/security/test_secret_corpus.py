@@ -248,3 +248,37 @@ def test_a_patch_adding_a_secret_is_refused(pipeline_repo: Path):
     with pytest.raises(RedactedPatchError, match="adds a secret"):
         restore_diff(stored, pipeline_repo)
     assert secrets.compare_digest(restore_diff(diff, pipeline_repo), diff), "an unredacted diff is untouched"
+
+
+# --- Airflow's own masker: value-based, exact ----------------------------------------------------
+
+
+def test_airflow_masker_and_visible_connections_mask_exact_values(monkeypatch):
+    """Values no pattern could know (plain words) are masked because Airflow's masker or the
+    task's connections and variables hold them; harmless variables stay readable."""
+    from airflow.sdk._shared.secrets_masker import mask_secret, reset_secrets_masker
+
+    from patchit_provider.engine.models import ErrorInfo
+    from patchit_provider.engine.redaction import clear_secret_values
+    from patchit_provider.hooks.masking import install_airflow_masking, masked
+
+    conn_password = "correct horse battery " + rnd("abcdefghij", 6)
+    extra_token = "plainword" + rnd("klmnopqrst", 6)
+    var_value = "staple" + rnd("uvwxyz", 8)
+    touched = "orchid" + rnd("abcdef", 8)  # a value the task itself registered with the masker
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps(
+        {"conn_type": "postgres", "login": "etl", "password": conn_password, "extra": {"api_token": extra_token, "region": "eu"}}))
+    monkeypatch.setenv("AIRFLOW_VAR_PARTNER_SECRET", var_value)
+    monkeypatch.setenv("AIRFLOW_VAR_TARGET_SCHEMA", "analytics_mart")
+    try:
+        install_airflow_masking()
+        mask_secret(touched)
+        text = f"login with {conn_password} then {extra_token}, {var_value} and {touched} into analytics_mart"
+        out = redact(text)[0]
+        assert all(v not in out for v in (conn_password, extra_token, var_value, touched)), out
+        assert "analytics_mart" in out and "login with" in out
+        error = masked(ErrorInfo(type="RuntimeError", message=f"auth failed for {touched}"))
+        assert touched not in error.message and error.type == "RuntimeError"
+    finally:
+        clear_secret_values()
+        reset_secrets_masker()
