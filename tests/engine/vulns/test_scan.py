@@ -139,3 +139,13 @@ def test_copies_of_one_flaw_in_two_databases_count_once(tmp_path, vuln_osv):
     assert finding.advisories == ["GHSA-8q59-q68h-6hv4"]  # the scored GHSA record represents the flaw
     assert finding.aliases == ["CVE-2020-14343", "PYSEC-2021-142"]
     assert (finding.base_score, finding.severity, finding.deadline) == (9.8, "critical", "2026-12-17")
+
+
+def test_the_vulns_engine_imports_no_airflow():
+    import subprocess
+    import sys
+
+    code = ("import sys, patchit_provider.engine.vulns; "
+            "print(sorted(m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]"
