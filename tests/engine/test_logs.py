@@ -318,3 +318,13 @@ def test_sentry_layout_exception_first_then_frames():
     assert digest.error.type == "OperationalError"
     frame = user_frame(digest.error.frames)
     assert (frame.path, frame.line) == ("onadata/libs/pagination.py", 140)  # django's relative frame is no user's
+
+
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_output_quoted_in_a_comment(as_bytes):
+    """Outputs posted in an issue or an e-mail often keep the quote markers ("> ")."""
+    log = ('> Traceback (most recent call last):\n>   File "/opt/airflow/dags/etl.py", line 12, in load\n'
+           '>     x = y\n> NameError: name \'y\' is not defined\n')
+    digest = read_log(log.encode() if as_bytes else log)
+    assert digest.error.type == "NameError"
+    assert [(f.path, f.line) for f in digest.error.frames] == [("/opt/airflow/dags/etl.py", 12)]

@@ -20,6 +20,7 @@ MAX_LINE_CHARS = 65_536
 _CHUNK = 1 << 18
 
 _ANSI_CTRL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f]")
+_QUOTE = re.compile(r"^(?:> ?)+")
 _CTRL_BYTES = bytes(range(0, 9)) + bytes(range(11, 32)) + b"\x7f"  # all but \t and \n; includes ESC
 
 LogSource = Union[str, os.PathLike, BinaryIO, bytes]
@@ -30,6 +31,8 @@ def clean_line(line: str) -> str:
     line = line.rstrip("\r\n")
     if "\x1b" in line or not line.isprintable():
         line = _ANSI_CTRL.sub("", line)
+    if line[:1] == ">":  # an output quoted in an e-mail or a Markdown comment ("> Traceback ...")
+        line = _QUOTE.sub("", line, count=1)
     return line
 
 
@@ -71,7 +74,7 @@ def _iter_binary(stream: BinaryIO, stats: LineStats) -> Iterator[str]:
                     if len(line) > MAX_LINE_CHARS:
                         stats.truncated_lines += 1
                         line = line[:MAX_LINE_CHARS]
-                    yield line
+                    yield line if line[:1] != ">" else _QUOTE.sub("", line, count=1)
             else:
                 for line in lines:
                     yield _capped(line, stats, count=False)
