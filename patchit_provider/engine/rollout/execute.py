@@ -157,7 +157,9 @@ class _Runner:
         )
 
     def save(self) -> None:
-        self.run = self.ctx.records.save(self.run)
+        # The in-memory run stays the one being worked on (wave and member records are live
+        # references into it); the store keeps its own copy.
+        self.ctx.records.save(self.run)
 
     def stop(self, state: RolloutState, reason: str, *, escalate: dict[str, Any] | None = None) -> None:
         self.run.state, self.run.reason = state, reason
