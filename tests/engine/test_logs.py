@@ -328,3 +328,17 @@ def test_output_quoted_in_a_comment(as_bytes):
     digest = read_log(log.encode() if as_bytes else log)
     assert digest.error.type == "NameError"
     assert [(f.path, f.line) for f in digest.error.frames] == [("/opt/airflow/dags/etl.py", 12)]
+
+
+def test_ipython_8_traceback_from_a_notebook():
+    """IPython 8's layout (https://ipython.readthedocs.io/en/stable/whatsnew/version8.html):
+    frames as `File path:line, in func`, the exception at the end."""
+    log = ("---------------------------------------------------------------------------\n"
+           "KeyError                                  Traceback (most recent call last)\n"
+           "Cell In[3], line 2\n      1 import pandas as pd\n----> 2 load('/data/orders.csv')\n\n"
+           "File ~/etl/load.py:42, in load(path)\n     41     df = pd.read_csv(path)\n---> 42     return df['customer_id']\n\n"
+           "File /opt/conda/lib/python3.10/site-packages/pandas/core/frame.py:3761, in DataFrame.__getitem__(self, key)\n"
+           "   3760     indexer = [indexer]\n\nKeyError: 'customer_id'\n")
+    digest = read_log(log)
+    assert (digest.error.type, digest.error.message) == ("KeyError", "'customer_id'")
+    assert [(f.path, f.line) for f in digest.error.frames][0] == ("~/etl/load.py", 42)

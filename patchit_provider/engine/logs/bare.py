@@ -21,6 +21,11 @@ _TYPE = (r"(?:[A-Za-z_]\w*\.)*(?:[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Timeo
          r"|(?:[a-z_]\w*\.)+(?:errors?|exceptions?)\.[A-Z]\w*")
 _BARE = re.compile(rf"^\s*(?P<type>{_TYPE})(?::\s?(?P<msg>.*)|\s*)$")
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?\s*$')
+# IPython / Jupyter: "File ~/etl/load.py:42, in load(path)" (IPython 8) and
+# "/srv/etl/load.py in load(path)" followed by "---> 42 code" (IPython 7).
+_IPY8 = re.compile(r"^\s*File (?P<path>[^\s,]+?\.py):(?P<line>\d+)(?:, in (?P<func>[\w<>]+))?")
+_IPY7 = re.compile(r"^(?P<path>(?:/|~|[A-Za-z]:\\)\S+?\.py) in (?P<func>[\w<>]+)\(")
+_ARROW = re.compile(r"^-*> ?(?P<line>\d+)\b")
 _DETAIL = re.compile(r"^(?:\s+\S|DETAIL:|HINT:|LINE \d+:|CONTEXT:|\s*\^)")
 
 
@@ -39,6 +44,13 @@ def bare_error(lines: list[str], is_wrapper=lambda error: False) -> ErrorInfo | 
     found: list[ErrorInfo] = []
     frames: list[Frame] = []
     for index, text in enumerate(texts):
+        ipython = _IPY8.match(text) or _IPY7.match(text)
+        if ipython:
+            line = ipython.groupdict().get("line")
+            if line is None:  # IPython 7: the arrow below names the line
+                line = next((m["line"] for m in map(_ARROW.match, texts[index + 1 : index + 12]) if m), None)
+            frames.append(Frame(path=ipython["path"], line=int(line) if line else None, function=ipython["func"]))
+            continue
         frame = _FRAME.match(text)
         if frame:
             code = texts[index + 1].strip() if index + 1 < len(texts) and not _FRAME.match(texts[index + 1]) else None
