@@ -16,13 +16,14 @@ import traceback
 from pathlib import Path
 from typing import Any, Sequence
 
+from patchit_provider.engine.errors import PatchitError
 from patchit_provider.engine.models import FailureEvent, Incident, Outcome, Platform, RemediationResult
 from patchit_provider.engine.settings import PatchitSettings
 
 CLI_PIPELINE = "cli"
 
 
-class CliError(Exception):
+class CliError(PatchitError):
     """A problem with the command's input: printed as one clear line, exit status 2."""
 
 

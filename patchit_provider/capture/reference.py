@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 
 from pydantic import ValidationError
 
+from patchit_provider.engine.errors import InputError
 from patchit_provider.engine.models import FailureEvent, Platform, TaskInstanceRef
 
 REF_KEYS = ("dag_id", "run_id", "task_id", "try_number", "map_index")
@@ -23,7 +24,7 @@ REF_KEYS = ("dag_id", "run_id", "task_id", "try_number", "map_index")
 EVENT_REF = re.compile(r"^[A-Za-z0-9_.~:+-]{1,250}$")
 
 
-class ConfError(ValueError):
+class ConfError(InputError, ValueError):
     """The conf is neither a stored event's reference nor a valid task-instance reference."""
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from patchit_provider.engine.errors import ExternalError
+
 BACKENDS = ("openai", "anthropic", "inhouse", "cursor")
 
 
@@ -54,7 +56,7 @@ def token_count(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
-class LLMError(RuntimeError):
+class LLMError(ExternalError, RuntimeError):
     """An LLM call failed. `status` is the HTTP status when there was one."""
 
     def __init__(self, message: str, *, status: int | None = None, vendor_type: str | None = None) -> None:

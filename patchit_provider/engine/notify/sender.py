@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable, Literal
 
+from patchit_provider.engine.errors import ExternalError
 from patchit_provider.engine.models import Incident, utcnow
 from patchit_provider.engine.notify.messages import FORMATS, Format, Moment, build_message, build_summary
 from patchit_provider.engine.notify.ratelimit import DEFAULT_LIMIT, DEFAULT_WINDOW_SECONDS, RateLimiter
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 Post = Callable[[str, dict[str, Any]], None]
 
 
-class PostError(Exception):
+class PostError(ExternalError):
     """A sink refused a message. `retryable`: worth reporting again later (429, 5xx, network);
     `retry_after`: seconds the sink asked us to wait (HTTP 429 Retry-After)."""
 

@@ -14,11 +14,12 @@ from pathlib import Path
 import git
 from unidiff import PatchSet
 
+from patchit_provider.engine.errors import PatchitError
 from patchit_provider.engine.patching.edits import EditError, path_problem
 from patchit_provider.engine.patching.gitcmd import git_path_problem, run_git
 
 
-class DiffError(RuntimeError):
+class DiffError(PatchitError, RuntimeError):
     """git could not produce or re-apply the diff of an edit."""
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
+from patchit_provider.engine.errors import InputError
 from patchit_provider.engine.models import FileEdit
 
 
-class EditError(ValueError):
+class EditError(InputError, ValueError):
     """An edit that cannot be applied unambiguously (or names a path outside the repository)."""
 
 

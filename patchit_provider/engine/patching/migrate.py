@@ -30,6 +30,7 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from patchit_provider.engine.errors import ExternalError
 from patchit_provider.engine.models import Evidence, Triage
 from patchit_provider.engine.patching.common import Fix, culprit_location, hunk_edits, read_text
 
@@ -95,7 +96,7 @@ def ruff_command() -> list[str]:
     return [str(binary)] if binary.is_file() and os.access(binary, os.X_OK) else [sys.executable, "-m", "ruff"]
 
 
-class RuffError(RuntimeError):
+class RuffError(ExternalError, RuntimeError):
     """ruff could not be run or its output could not be read."""
 
 

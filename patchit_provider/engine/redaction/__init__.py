@@ -20,25 +20,26 @@ whose added lines carry a secret that is not already in the file.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 import threading
-from functools import lru_cache
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from git import GitCommandError
 from pydantic import BaseModel
 
+from patchit_provider.engine.errors import PatchitError
 from patchit_provider.engine.redaction import plugins, rules
 from patchit_provider.engine.redaction.benign import (
     MARK,
     entropy,
     is_harmless_value,
-    is_placeholder,
     is_hex,
+    is_placeholder,
     key_is_about_the_secret,
     looks_random,
 )
@@ -354,7 +355,7 @@ def redact_diff(diff: str) -> tuple[str, int]:
     return "\n".join(out), total
 
 
-class RedactedPatchError(GitCommandError):
+class RedactedPatchError(GitCommandError, PatchitError):
     """A stored diff cannot be turned back into the real patch: its added lines hold a secret.
     A GitCommandError, so whoever applies a diff reports it as a failed `apply`."""
 

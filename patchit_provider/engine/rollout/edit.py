@@ -13,6 +13,7 @@ from datetime import datetime
 
 from pydantic import TypeAdapter, ValidationError
 
+from patchit_provider.engine.errors import InputError
 from patchit_provider.engine.models import (
     MoveMember,
     PlanAuthor,
@@ -29,7 +30,7 @@ from patchit_provider.engine.rollout.validate import evaluate
 EDITS = TypeAdapter(list[PlanEdit])
 
 
-class PlanEditError(ValueError):
+class PlanEditError(InputError, ValueError):
     """The edit is refused; the message is the reason, for a person to read."""
 
 

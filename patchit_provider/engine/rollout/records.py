@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from patchit_provider.engine.errors import InputError
 from patchit_provider.engine.models import (
     FailureEvent,
     Incident,
@@ -61,7 +62,7 @@ class RecoveryInput(BaseModel):
     now: datetime | None = None
 
 
-class RecoveryError(ValueError):
+class RecoveryError(InputError, ValueError):
     """The incident cannot be recovered (unknown, not an Airflow task, nothing failed)."""
 
 

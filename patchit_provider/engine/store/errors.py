@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from patchit_provider.engine.errors import NotFoundError, PatchitError
 
-class StoreError(Exception):
+
+class StoreError(PatchitError):
     """Anything the incident store cannot do."""
 
 
@@ -12,7 +14,7 @@ class StoreUnavailableError(StoreError):
     timed out, locked for too long, disk full). The message names the URL, never its password."""
 
 
-class IncidentNotFoundError(StoreError, LookupError):
+class IncidentNotFoundError(StoreError, NotFoundError):
     """A write referred to an incident id the store does not hold."""
 
 

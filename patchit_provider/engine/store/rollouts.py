@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
+from patchit_provider.engine.errors import NotFoundError
 from patchit_provider.engine.models import RolloutRun, utcnow
 from patchit_provider.engine.redaction import redact_obj
 from patchit_provider.engine.store import sql
@@ -35,7 +36,7 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 5.0
 
 
-class RolloutNotFoundError(StoreError, LookupError):
+class RolloutNotFoundError(StoreError, NotFoundError):
     """A write referred to a rollout id the store does not hold."""
 
 

@@ -19,13 +19,14 @@ from typing import Iterator
 
 import git
 
+from patchit_provider.engine.errors import InputError
 from patchit_provider.engine.patching.gitcmd import diff_git_problems, run_git
 from patchit_provider.engine.redaction import restore_diff
 
 MAX_OUTPUT = 4000
 
 
-class UnsafeDiff(ValueError):
+class UnsafeDiff(InputError, ValueError):
     """A diff that would write git's own files or links: refused before anything is written."""
 
 

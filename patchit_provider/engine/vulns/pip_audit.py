@@ -19,6 +19,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from patchit_provider.engine.errors import InputError
 from patchit_provider.engine.models import VulnFinding, VulnScan, VulnSkip
 from patchit_provider.engine.vulns import blast
 from patchit_provider.engine.vulns.osv import OsvDatabase, Record, load_osv_dir
@@ -29,7 +30,7 @@ from patchit_provider.engine.vulns.versions import entry_affects
 MAX_REPORT_BYTES = 32 << 20
 
 
-class ReportError(ValueError):
+class ReportError(InputError, ValueError):
     """The report is not pip-audit JSON."""
 
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from cvss import CVSS3, CVSS4, CVSSError
 
+from patchit_provider.engine.errors import InputError
 from patchit_provider.engine.models import Advisory, CvssScore
 
 DATABASE_LABELS = {"LOW": "low", "MODERATE": "medium", "MEDIUM": "medium", "HIGH": "high", "CRITICAL": "critical"}
@@ -17,7 +18,7 @@ RANK = {"unknown": 0, "none": 1, "low": 2, "medium": 3, "high": 4, "critical": 5
 DEFAULT_DEADLINE_DAYS = {"critical": 15, "high": 30, "medium": 90, "low": 180}
 
 
-class VectorError(ValueError):
+class VectorError(InputError, ValueError):
     """A vector the CVSS specification does not allow."""
 
 

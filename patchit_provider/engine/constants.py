@@ -1,0 +1,35 @@
+"""Names PATCHIT shares between the engine, the DAG, capture, ingest and the UI: one place each.
+
+Import-free on purpose (no PATCHIT, no Airflow): every layer may import it, including the light
+capture path that runs in every task process. Tests may repeat the literal values; the package
+must not.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# The remediation DAG and its tasks (dags/remediation.py builds them from these).
+REMEDIATION_DAG_ID: Final = "patchit_remediation"
+RECEIVE_TASK_ID: Final = "receive"
+EVIDENCE_TASK_ID: Final = "collect_evidence"
+TRIAGE_TASK_ID: Final = "triage"
+PROPOSE_TASK_ID: Final = "propose_patch"
+VALIDATE_TASK_ID: Final = "validate"
+DECIDE_APPROVAL_TASK_ID: Final = "decide_approval"
+APPROVAL_TASK_ID: Final = "approval"
+SKIP_APPROVAL_TASK_ID: Final = "skip_approval"
+PUBLISH_TASK_ID: Final = "publish"
+
+# Runs of the remediation DAG started for an event are named `<prefix><event id>` (idempotent).
+RUN_ID_PREFIX: Final = "patchit__"
+MAX_RUN_ID_CHARS: Final = 250  # Airflow's limit on a run id
+
+# What asking Airflow for a remediation run answered (capture/trigger.py, hooks/api.py).
+TRIGGER_CREATED: Final = "created"
+TRIGGER_DUPLICATE: Final = "duplicate"
+
+
+def task_label(dag_id: str, task_id: str | None) -> str:
+    """'dag.task', or the DAG id alone when the failure has no task (how every message names it)."""
+    return dag_id + (f".{task_id}" if task_id else "")
