@@ -349,6 +349,49 @@ class IncidentState(str, Enum):
     GROUPED = "grouped"
 
 
+# The lifecycle: the states an incident may move to from each state (`Incident.advance` checks
+# it; the remediation stages never set `state` directly). Three rules besides the forward path:
+# a failed stage is always recorded (FAILED from anywhere); re-running triage starts the work
+# again (TRIAGED from every state but PUBLISHED); GROUPED is set by the store when triage finds
+# an open incident with the same fingerprint.
+_S = IncidentState
+TRANSITIONS: dict[IncidentState, frozenset[IncidentState]] = {
+    _S.RECEIVED: frozenset({_S.TRIAGED, _S.FAILED}),
+    _S.TRIAGED: frozenset({_S.TRIAGED, _S.PATCH_PROPOSED, _S.NO_PATCH, _S.ESCALATED, _S.GROUPED, _S.FAILED}),
+    _S.PATCH_PROPOSED: frozenset({_S.PATCH_PROPOSED, _S.VALIDATED, _S.REJECTED, _S.TRIAGED, _S.FAILED}),
+    _S.VALIDATED: frozenset({_S.PUBLISHED, _S.REJECTED, _S.TRIAGED, _S.FAILED}),
+    _S.PUBLISHED: frozenset({_S.FAILED}),
+    _S.ESCALATED: frozenset({_S.TRIAGED, _S.FAILED}),
+    _S.NO_PATCH: frozenset({_S.TRIAGED, _S.FAILED}),
+    _S.REJECTED: frozenset({_S.TRIAGED, _S.FAILED}),
+    _S.FAILED: frozenset({_S.TRIAGED, _S.FAILED}),
+    _S.GROUPED: frozenset({_S.TRIAGED, _S.GROUPED, _S.FAILED}),
+}
+# States in which PATCHIT does no more work on its own (the UI's "running" is every other state).
+TERMINAL_STATES: frozenset[IncidentState] = frozenset(
+    {_S.PUBLISHED, _S.ESCALATED, _S.NO_PATCH, _S.REJECTED, _S.FAILED, _S.GROUPED}
+)
+# States in which an incident takes no new occurrences of its cause: a grouped one points
+# elsewhere, and after a failed stage the work must be done again. An escalated or published
+# incident stays open (as a Sentry issue does until resolved): the same cause again is counted.
+CLOSED_STATES: frozenset[IncidentState] = frozenset({_S.FAILED, _S.GROUPED})
+del _S
+
+
+def can_advance(current: IncidentState, new: IncidentState) -> bool:
+    return new in TRANSITIONS[current]
+
+
+class Workspace(Contract):
+    """Where an incident's code lives, worked out ONCE by the evidence stage and stored with the
+    incident: later stages (propose, validate, publish) read it, so a `repo_map` changed between
+    two tasks cannot make them disagree."""
+
+    repo_root: str | None = Field(default=None, description="Absolute path of the pipeline repository's work tree; None: no repository found.")
+    dag_path: str | None = Field(default=None, description="Repository-relative path of the failing code (the event's code_path), when inside it.")
+    head: str | None = Field(default=None, description="The repository's HEAD commit when the evidence was collected.")
+
+
 class Incident(Contract):
     incident_id: str
     event: FailureEvent
@@ -370,6 +413,20 @@ class Incident(Contract):
     grouped_into: str | None = Field(
         default=None, description="The open incident with the same fingerprint this one was counted on."
     )
+    workspace: Workspace | None = Field(
+        default=None, description="The repository the evidence stage found; later stages use this one."
+    )
+
+    def advance(self, new_state: IncidentState) -> Incident:
+        """Move to `new_state` if the lifecycle allows it (TRANSITIONS), else LifecycleError."""
+        from patchit_provider.engine.errors import LifecycleError
+
+        new_state = IncidentState(new_state)
+        if not can_advance(self.state, new_state):
+            raise LifecycleError(f"incident {self.incident_id}: {self.state.value} -> {new_state.value} is not allowed")
+        self.state = new_state
+        self.updated_at = utcnow()
+        return self
 
 
 class AuditEvent(Contract):
