@@ -37,6 +37,7 @@ class PatchitApiHook(BaseHook):
         transport: Any = None,
         base_url: str | None = None,
         credentials: tuple[str, str] | None = None,
+        token: str | None = None,
     ) -> None:
         super().__init__()
         self.api_conn_id = api_conn_id
@@ -44,7 +45,7 @@ class PatchitApiHook(BaseHook):
         self._transport = transport  # httpx.MockTransport in tests
         self._base_url = base_url
         self._credentials = credentials
-        self._token: str | None = None
+        self._token: str | None = token  # a JWT given by the caller (in-process API tests)
 
     # -- connection ------------------------------------------------------------------------
     def _resolve(self) -> tuple[str, tuple[str, str] | None]:
@@ -67,7 +68,9 @@ class PatchitApiHook(BaseHook):
 
         base, creds = self._resolve()
         with httpx.Client(base_url=base, timeout=httpx.Timeout(self.timeout), transport=self._transport) as client:
-            if creds:
+            if self._token:
+                client.headers["Authorization"] = f"Bearer {self._token}"
+            elif creds:
                 resp = client.post("/auth/token", json={"username": creds[0], "password": creds[1]})
                 if resp.status_code not in (200, 201):
                     raise PatchitApiError(f"POST /auth/token answered {resp.status_code}: {resp.text[:300]}")
@@ -116,6 +119,73 @@ class PatchitApiHook(BaseHook):
         with self._client() as client:
             data = self._check(client.get(path, params=params, headers={"Accept": "application/json"}), "GET log")
         return log_content_to_text(data.get("content", []), max_chars)
+
+    # -- rollouts (engine/rollout/execute.py's RolloutApi) -----------------------------------
+    PAGE = 100
+    MAX_PAGES = 1_000  # 100,000 task instances: a bound on a runaway listing
+
+    def clear_task_instances(self, dag_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST clearTaskInstances (ClearTaskInstancesBody); `dry_run` is always sent explicitly
+        because Airflow's default is true."""
+        if "dry_run" not in body:
+            raise ValueError("clear_task_instances needs an explicit dry_run")
+        with self._client() as client:
+            return self._check(
+                client.post(f"/api/v2/dags/{quote(dag_id, safe='')}/clearTaskInstances", json=body),
+                "POST clearTaskInstances",
+            )
+
+    def list_task_instances(
+        self, dag_id: str, *, task_id: str | None = None, state: str | None = None, **filters: Any
+    ) -> list[dict[str, Any]]:
+        """Every task instance of `dag_id` across its runs matching the filters, page by page."""
+        params: dict[str, Any] = {k: v for k, v in filters.items() if v is not None}
+        if task_id is not None:
+            params["task_id"] = task_id
+        if state is not None:
+            params["state"] = state
+        out: list[dict[str, Any]] = []
+        path = f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns/~/taskInstances"
+        with self._client() as client:
+            for page in range(self.MAX_PAGES):
+                data = self._check(
+                    client.get(path, params={**params, "limit": self.PAGE, "offset": page * self.PAGE,
+                                             "order_by": "id"}),
+                    "GET taskInstances",
+                )
+                items = data.get("task_instances", [])
+                out.extend(items)
+                if len(items) < self.PAGE or len(out) >= int(data.get("total_entries", 0)):
+                    break
+        return out
+
+    def latest_dag_version(self, dag_id: str) -> int | None:
+        """The DAG's newest version_number (what `run_on_latest_version` re-runs on)."""
+        with self._client() as client:
+            data = self._check(
+                client.get(f"/api/v2/dags/{quote(dag_id, safe='')}/dagVersions",
+                           params={"order_by": "-version_number", "limit": 1}),
+                "GET dagVersions",
+            )
+        versions = data.get("dag_versions") or []
+        return int(versions[0]["version_number"]) if versions else None
+
+    def queued_run_ids(self, dag_id: str) -> list[str]:
+        """Run ids of the DAG's queued runs (the live runs a recovery must not starve)."""
+        with self._client() as client:
+            data = self._check(
+                client.get(f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns",
+                           params={"state": "queued", "limit": self.PAGE}),
+                "GET dagRuns",
+            )
+        return [run["dag_run_id"] for run in data.get("dag_runs", [])]
+
+    def pool_open_slots(self, pool: str) -> int | None:
+        with self._client() as client:
+            resp = client.get(f"/api/v2/pools/{quote(pool, safe='')}")
+            if resp.status_code == 404:
+                return None
+            return int(self._check(resp, "GET pool").get("open_slots", 0))
 
 
 def log_content_to_text(content: list[Any], max_chars: int) -> str:
