@@ -342,3 +342,16 @@ def test_ipython_8_traceback_from_a_notebook():
     digest = read_log(log)
     assert (digest.error.type, digest.error.message) == ("KeyError", "'customer_id'")
     assert [(f.path, f.line) for f in digest.error.frames][0] == ("~/etl/load.py", 42)
+
+
+@pytest.mark.parametrize("prefix", [
+    "airflow-worker-1  | ",                               # docker compose (https://docs.docker.com/reference/cli/docker/compose/logs/)
+    "2024-01-01T10:00:00.123456789Z stderr F ",           # CRI log format of containerd / Kubernetes nodes
+    "[2025-05-01, 10:00:00 UTC] ERROR - ",                # Airflow 3's task log view
+])
+def test_wrapped_lines_still_parse(prefix):
+    body = ['Traceback (most recent call last):', '  File "/opt/airflow/dags/etl.py", line 9, in run',
+            '    return rows[0]', 'IndexError: list index out of range']
+    digest = read_log("".join(prefix + line + "\n" for line in body))
+    assert digest.error.type == "IndexError"
+    assert [(f.path, f.line) for f in digest.error.frames] == [("/opt/airflow/dags/etl.py", 9)]

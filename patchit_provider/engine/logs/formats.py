@@ -62,10 +62,31 @@ def pipeline_file(line: str) -> str | None:
     return next((g for g in match.groups() if g), None) if match else None
 
 
+# Wrappers around a process's own lines: docker compose ("airflow-worker-1  | "), the container
+# runtime's CRI log format ("2024-01-01T10:00:00.123Z stderr F "), Airflow 3's task log view
+# ("[2025-05-01, 10:00:00 UTC] ERROR - ").
+_COMPOSE = re.compile(r"^[A-Za-z][\w.-]{0,60}?\s+\| ")
+_CRI = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d) (?:stdout|stderr) [FP] ")
+_LEVEL_ONLY = re.compile(r"^\[\d{4}-\d\d-\d\d[T ,][^\]]{4,40}\] (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) - ")
+
+
 def strip_prefix(line: str) -> tuple[str, str]:
     """(payload, origin): an Airflow 2 or dbt line prefix removed so a traceback line shows;
-    origin is the logger location of an Airflow 2 line ("{subprocess.py:93} INFO"), else ""."""
-    if line[:1] == "[":  # "[ts] {file.py:93} INFO - payload", parsed without a regex (hot path)
+    origin is the logger location of an Airflow 2 line ("{subprocess.py:93} INFO"), else "".
+    A docker compose or CRI wrapper is removed first."""
+    if " | " in line[:66] and line[:1].isalpha():
+        match = _COMPOSE.match(line)
+        if match:
+            line = line[match.end() :]
+    elif line[:2] == "20" and " std" in line[:48]:
+        match = _CRI.match(line)
+        if match:
+            line = line[match.end() :]
+    if line[:1] == "[":
+        if "] {" not in line[:48]:
+            match = _LEVEL_ONLY.match(line)
+            if match:
+                return line[match.end() :], ""  # "[ts] {file.py:93} INFO - payload", parsed without a regex (hot path)
         brace = line.find("] {", 20, 48)
         close = line.find("} ", brace, brace + 130) if brace > 0 else -1
         dash = line.find(" - ", close, close + 12) if close > 0 else -1
