@@ -25,7 +25,7 @@ class PatchRefused(ValueError):
 
 def _rewrite(pin: Pin, new: str) -> str:
     written = next(s.version for s in pin.requirement.specifier if s.operator in ("==", "==="))
-    pattern = re.compile(rf"(={{2,3}}\s*){re.escape(written)}(?=[\s;,\\#\]]|$)", re.M)
+    pattern = re.compile(rf"(={{2,3}}\s*){re.escape(written)}(?=[\s;,\\#\]]|$)", re.MULTILINE)
     rewritten, count = pattern.subn(lambda m: m.group(1) + new, pin.text, count=1)
     if count != 1:
         raise PatchRefused(f"{pin.file}:{pin.line}: the pin `=={written}` is not written where it can be rewritten safely")

@@ -8,7 +8,8 @@ below one of the limits; the `versions` list counts too.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -49,9 +50,7 @@ def _in_range(version: Version, events: list[dict[str, str]]) -> bool:
     for at, _, kind in parsed:
         if kind == "introduced" and version >= at:
             affected = True
-        elif kind == "fixed" and version >= at:
-            affected = False
-        elif kind == "last_affected" and version > at:
+        elif kind == "fixed" and version >= at or kind == "last_affected" and version > at:
             affected = False
     return affected
 
