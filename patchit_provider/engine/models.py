@@ -478,6 +478,8 @@ class AuditKind:
     APPROVAL_REQUESTED = "approval.requested"
     APPROVAL_GRANTED = "approval.granted"
     APPROVAL_REJECTED = "approval.rejected"
+    ROLLOUT_ESCALATED = "rollout.escalated"  # a recovery rollout stopped: the fix did not work, or the budget ran out
+    ROLLOUT_NEW_FAILURE = "rollout.new_failure"  # a re-run failed for another reason: handed to the receive path
 
 
 # ---------------------------------------------------------------------------------------------

@@ -97,3 +97,14 @@ def recovery_spec(
         approval_points=list(approval_points), subject=subject,
         rationale="Recovery of the runs that failed with this incident's fingerprint: canary first, then waves.",
     )
+
+
+def fingerprint_of_event(event: FailureEvent, settings: Any) -> str | None:
+    """The fingerprint the remediation pipeline would give this failure: the same repository
+    discovery, evidence and triage (Remediator.collect_evidence and .triage)."""
+    from patchit_provider.engine.evidence import collect_evidence
+    from patchit_provider.engine.repo import discover_repo
+    from patchit_provider.engine.triage import triage
+
+    root = discover_repo(event.code_path, event.pipeline_id, settings.repo_map)
+    return triage(collect_evidence(event, root, settings)).fingerprint
