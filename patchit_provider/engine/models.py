@@ -1013,3 +1013,112 @@ class VulnScan(Contract):
 
     def contract_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage contracts: one input and one output per remediation stage (engine/stages/<stage>.py,
+# `run(inp, ctx) -> out`). Every output says what the orchestrator (engine/pipeline.py) records:
+# the state to advance to, the outcome, audit events, artifacts, the notification moment
+# (an engine.notify.Moment value) and whether to (re)write the RCA.
+# ---------------------------------------------------------------------------------------------
+
+
+class AuditNote(Contract):
+    """An audit event a stage asks the orchestrator to append (the incident id is the orchestrator's)."""
+
+    kind: str
+    message: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ArtifactNote(Contract):
+    name: str
+    content: str
+    media_type: str = "text/plain"
+
+
+class StageOutput(Contract):
+    state: IncidentState | None = Field(default=None, description="Where the incident goes; None: it stays where it is.")
+    outcome: Outcome | None = None
+    audit: list[AuditNote] = Field(default_factory=list)
+    artifacts: list[ArtifactNote] = Field(default_factory=list)
+    moment: str | None = Field(default=None, description="An engine.notify.Moment value to notify after saving.")
+    moment_detail: str = ""
+    write_rca: bool = False
+
+
+class ReceiveInput(Contract):
+    event: FailureEvent
+
+
+class ReceiveOutput(StageOutput):
+    incident: Incident
+    created: bool = Field(description="This call opened the incident (of concurrent deliveries of one event exactly one).")
+
+
+class EvidenceInput(Contract):
+    incident_id: str
+    event: FailureEvent
+
+
+class EvidenceOutput(StageOutput):
+    evidence: Evidence
+    workspace: Workspace
+
+
+class TriageInput(Contract):
+    incident_id: str
+    evidence: Evidence
+
+
+class TriageOutput(StageOutput):
+    triage: Triage
+
+
+class ProposeInput(Contract):
+    incident_id: str
+    evidence: Evidence
+    triage: Triage
+    workspace: Workspace
+
+
+class ProposeOutput(StageOutput):
+    candidates: list[PatchProposal] = Field(default_factory=list, description="Empty: the incident is closed without a patch.")
+
+
+class ValidateInput(Contract):
+    incident_id: str
+    event: FailureEvent
+    triage: Triage
+    workspace: Workspace
+    candidates: list[PatchProposal] = Field(min_length=1)
+
+
+class ValidateOutput(StageOutput):
+    patch: PatchProposal
+    validation: ValidationResult
+
+
+class ApproveInput(Contract):
+    incident_id: str
+    state: IncidentState
+    has_patch: bool
+    confidence: float | None = None
+    approval_reason: str | None = Field(default=None, description="ValidationResult.approval_reason: forces a person whatever the setting.")
+
+
+class ApproveOutput(StageOutput):
+    required: bool
+    reason: str = ""
+
+
+class PublishInput(Contract):
+    incident: Incident = Field(description="The incident the publication is for (its description and branch name).")
+    patch: PatchProposal
+    workspace: Workspace
+    mode: str
+    comment_only: bool = Field(default=False, description="The same cause again: comment on the open PR, publish nothing new.")
+
+
+class PublishOutput(StageOutput):
+    publication: Publication
