@@ -77,7 +77,7 @@ class ErrorInfo(Contract):
     type: bounded(500, 1)
     message: SafeText = ""
     traceback: SafeText | None = None
-    frames: list[Frame] = Field(default_factory=list, max_length=limits.MAX_FRAMES)
+    frames: limits.at_most(list[Frame], limits.MAX_FRAMES) = Field(default_factory=list)
 
     @field_validator("message")
     @classmethod
@@ -104,7 +104,7 @@ class FailureEvent(Contract):
     log_uri: bounded(limits.MAX_URI_CHARS) | None = None
     log_text: SafeText | None = None
     error: ErrorInfo | None = None
-    artifact_uris: list[bounded(limits.MAX_URI_CHARS)] = Field(default_factory=list, max_length=limits.MAX_ARTIFACT_URIS)
+    artifact_uris: limits.at_most(list[bounded(limits.MAX_URI_CHARS)], limits.MAX_ARTIFACT_URIS) = Field(default_factory=list)
     code_path: bounded(limits.MAX_PATH_CHARS) | None = Field(
         default=None, description="File that defines the failed pipeline (an Airflow DAG's fileloc)."
     )
@@ -353,19 +353,19 @@ class IncidentState(str, Enum):
 # it; the remediation stages never set `state` directly). Three rules besides the forward path:
 # a failed stage is always recorded (FAILED from anywhere); re-running triage starts the work
 # again (TRIAGED from every state but PUBLISHED); GROUPED is set by the store when triage finds
-# an open incident with the same fingerprint.
+# an open incident with the same fingerprint. Staying in the same state (a re-run) is always allowed.
 _S = IncidentState
 TRANSITIONS: dict[IncidentState, frozenset[IncidentState]] = {
     _S.RECEIVED: frozenset({_S.TRIAGED, _S.FAILED}),
-    _S.TRIAGED: frozenset({_S.TRIAGED, _S.PATCH_PROPOSED, _S.NO_PATCH, _S.ESCALATED, _S.GROUPED, _S.FAILED}),
-    _S.PATCH_PROPOSED: frozenset({_S.PATCH_PROPOSED, _S.VALIDATED, _S.REJECTED, _S.TRIAGED, _S.FAILED}),
+    _S.TRIAGED: frozenset({_S.PATCH_PROPOSED, _S.NO_PATCH, _S.ESCALATED, _S.GROUPED, _S.FAILED}),
+    _S.PATCH_PROPOSED: frozenset({_S.VALIDATED, _S.REJECTED, _S.TRIAGED, _S.FAILED}),
     _S.VALIDATED: frozenset({_S.PUBLISHED, _S.REJECTED, _S.TRIAGED, _S.FAILED}),
     _S.PUBLISHED: frozenset({_S.FAILED}),
     _S.ESCALATED: frozenset({_S.TRIAGED, _S.FAILED}),
     _S.NO_PATCH: frozenset({_S.TRIAGED, _S.FAILED}),
     _S.REJECTED: frozenset({_S.TRIAGED, _S.FAILED}),
-    _S.FAILED: frozenset({_S.TRIAGED, _S.FAILED}),
-    _S.GROUPED: frozenset({_S.TRIAGED, _S.GROUPED, _S.FAILED}),
+    _S.FAILED: frozenset({_S.TRIAGED}),
+    _S.GROUPED: frozenset({_S.TRIAGED, _S.FAILED}),
 }
 # States in which PATCHIT does no more work on its own (the UI's "running" is every other state).
 TERMINAL_STATES: frozenset[IncidentState] = frozenset(
@@ -379,7 +379,7 @@ del _S
 
 
 def can_advance(current: IncidentState, new: IncidentState) -> bool:
-    return new in TRANSITIONS[current]
+    return new is current or new in TRANSITIONS[current]
 
 
 class Workspace(Contract):
