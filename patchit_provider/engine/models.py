@@ -1015,6 +1015,31 @@ class VulnScan(Contract):
         return self.model_dump(mode="json")
 
 
+# A finding's life in PATCHIT's store (engine/store/vulns.py): open -> patch_validated ->
+# published -> rollout_planned -> fixed; a finding without a fixed version is
+# accepted_or_mitigated until `expires` (escalated to a person, never rolled out).
+VulnState = Literal["open", "patch_validated", "published", "rollout_planned", "accepted_or_mitigated", "fixed"]
+
+
+class VulnRecord(Contract):
+    """One finding as PATCHIT keeps it: state, links to its patch (branch) and rollout plan."""
+
+    finding_id: bounded(limits.MAX_ID_CHARS, 1) = Field(description="vf-<hash of repository, package, version, advisories>.")
+    repo: str = Field(default="", description="The pipeline repository the finding is about (a path).")
+    finding: VulnFinding
+    state: VulnState = "open"
+    expires: str | None = Field(default=None, description="ISO date the acceptance of a finding without a fix expires.")
+    escalation: str = Field(default="", description="What a person must do, and why (no fix, hashes to regenerate, ...).")
+    branch: str | None = None
+    commit: str | None = None
+    validation: ValidationResult | None = None
+    rollout_plan: RolloutPlan | None = None
+    rollout_id: str | None = Field(default=None, description="The rollout run executing the plan, once started.")
+    source: str = Field(default="", description="'scan', 'pip-audit:<report>' or 'ingest:<caller>'.")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 # ---------------------------------------------------------------------------------------------
 # Stage contracts: one input and one output per remediation stage (engine/stages/<stage>.py,
 # `run(inp, ctx) -> out`). Every output says what the orchestrator (engine/pipeline.py) records:
