@@ -136,6 +136,15 @@ class PatchitSettings(BaseModel):
         description='JSON object mapping DAG id or file glob to a criticality (higher = more critical), e.g. {"finance_*": 5}; '
         "wins over the DAG's tags (criticality:N, critical) and SLAs when ranking the DAGs a vulnerable package reaches.",
     )
+    osv_dir: str = Field(
+        "", description="Folder of OSV records (one JSON file per advisory, e.g. an unpacked OSV PyPI export) that "
+        "pip-audit reports posted to /patchit/vulns/ingest are joined to; empty: the vulnerability ingest is refused (503).",
+    )
+    vuln_wheel_dir: str = Field(
+        "", description="Folder of wheels (a local wheel cache, filled e.g. by `pip download` in CI) against which the "
+        "`resolve` check resolves a patched requirements file inside the sandbox, which has no network; empty: the check "
+        "cannot run and a requirements patch is not validated.",
+    )
 
     @field_validator("ignore_dags", mode="before")
     @classmethod
