@@ -355,3 +355,15 @@ def test_wrapped_lines_still_parse(prefix):
     digest = read_log("".join(prefix + line + "\n" for line in body))
     assert digest.error.type == "IndexError"
     assert [(f.path, f.line) for f in digest.error.frames] == [("/opt/airflow/dags/etl.py", 9)]
+
+
+def test_pytest_failure_report_and_actions_timestamps():
+    """pytest marks exception lines with "E   " (https://docs.pytest.org/en/stable/how-to/output.html);
+    GitHub Actions prefixes every line with an ISO timestamp."""
+    digest = read_log("    def test_load():\n>       load()\n\ntests/test_etl.py:12: \n"
+                      "E   psycopg2.errors.UndefinedTable: relation \"orders\" does not exist\n")
+    assert digest.error.type == "psycopg2.errors.UndefinedTable"
+    digest = read_log("2024-01-01T10:00:00.1234567Z Traceback (most recent call last):\n"
+                      '2024-01-01T10:00:00.1234567Z   File "/home/runner/work/etl.py", line 3, in <module>\n'
+                      "2024-01-01T10:00:00.1234567Z     x()\n2024-01-01T10:00:00.1234567Z ZeroDivisionError: division by zero\n")
+    assert digest.error.type == "ZeroDivisionError" and digest.error.frames[0].line == 3

@@ -436,3 +436,10 @@ def test_taxonomy_words_before_unknown_with_a_low_confidence():
     assert result.category == Category.INFRA_TIMEOUT and result.confidence <= 0.4
     assert result.decided_by.startswith("words") and "taxonomy.md" in result.source
     assert (result.culprit.path, result.culprit.line) == ("/srv/etl/pull.py", 9)
+
+
+def test_exception_repr_inside_a_wrapper_line():
+    """Celery logs a task failure as `raised unexpected: KeyError('x')`
+    (https://docs.celeryq.dev/en/stable/userguide/tasks.html); the repr names the class."""
+    text = "[2024-01-01 10:00:00,000: ERROR/ForkPoolWorker-1] Task etl.load[abc] raised unexpected: KeyError('customer_id')"
+    assert triage_text(text).category == Category.SCHEMA_MISSING_COLUMN

@@ -29,12 +29,16 @@ _ARROW = re.compile(r"^-*> ?(?P<line>\d+)\b")
 _DETAIL = re.compile(r"^(?:\s+\S|DETAIL:|HINT:|LINE \d+:|CONTEXT:|\s*\^)")
 
 
+_PYTEST = re.compile(r"^E {2,}")  # pytest's failure report marks the exception lines with "E   "
+
+
 def _text(line: str) -> str:
     if line[:1] == "{":
         record = fmt.load_record(line)
         if record is not None:
             return fmt.record_text(record)
-    return fmt.strip_prefix(line)[0]
+    text = fmt.strip_prefix(line)[0]
+    return _PYTEST.sub("", text, count=1) if text[:1] == "E" else text
 
 
 def bare_error(lines: list[str], is_wrapper=lambda error: False) -> ErrorInfo | None:

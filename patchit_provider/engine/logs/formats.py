@@ -66,7 +66,7 @@ def pipeline_file(line: str) -> str | None:
 # runtime's CRI log format ("2024-01-01T10:00:00.123Z stderr F "), Airflow 3's task log view
 # ("[2025-05-01, 10:00:00 UTC] ERROR - ").
 _COMPOSE = re.compile(r"^[A-Za-z][\w.-]{0,60}?\s+\| ")
-_CRI = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d) (?:stdout|stderr) [FP] ")
+_CRI = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d) (?:(?:stdout|stderr) [FP] )?")  # also GitHub Actions' timestamps
 _LEVEL_ONLY = re.compile(r"^\[\d{4}-\d\d-\d\d[T ,][^\]]{4,40}\] (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) - ")
 
 
@@ -78,7 +78,7 @@ def strip_prefix(line: str) -> tuple[str, str]:
         match = _COMPOSE.match(line)
         if match:
             line = line[match.end() :]
-    elif line[:2] == "20" and " std" in line[:48]:
+    elif line[:2] == "20" and line[10:11] == "T":
         match = _CRI.match(line)
         if match:
             line = line[match.end() :]

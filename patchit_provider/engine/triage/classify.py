@@ -93,6 +93,7 @@ def _matches(rule: Rule, c: Candidate, root: Path | None) -> bool:
 # "com.chaquo.python.PyException: MemoryError: ..." / "Message Error: Couldn't apply ...: TypeError: x"
 _NESTED = re.compile(r"^(?:[\w .']*?:\s)??((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Timeout|Interrupt|Violation|Denied|NotFound|Forbidden|Invalid)):\s?(.*)", re.S)
 _CAUSED_BY = re.compile(r"^\s*Caused by: ((?:[\w$]+\.)*[\w$]+)(?::[ \t]?(.*))?$", re.M)  # a JVM chain's causes
+_REPR = re.compile(r"\b((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Timeout))\((['\"])(.*?)\2\)")
 _FILE_LINE = re.compile(r"\(([^()]+\.py), line (\d+)\)")
 
 
@@ -117,6 +118,10 @@ def _log_line(line: str, context: str) -> Candidate:
     bare = _NESTED.match(message.strip())
     if bare and "Broken DAG" not in bare.group(1):
         return Candidate(bare.group(1), bare.group(2).strip(), frames, context=context)
+    wrapped = _REPR.search(message)  # Celery's "raised unexpected: KeyError('customer_id')"
+    if wrapped:
+        text = f"'{wrapped.group(3)}'" if wrapped.group(1).endswith("KeyError") else wrapped.group(3)  # str(KeyError) is its repr
+        return Candidate(wrapped.group(1), text, frames, context=context)
     inferred = messages.infer_python_type(message)
     return Candidate(inferred or "log", message, frames, context=context)
 
