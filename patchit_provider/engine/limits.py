@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationInfo, WrapValidator
+from pydantic_core import PydanticCustomError
 
 INT32_MAX = 2**31 - 1
 JSON_SAFE_INT = 2**53 - 1  # beyond this, JSON readers (JavaScript, Airflow's UI) lose precision
@@ -65,7 +66,40 @@ SafeText = Annotated[str, WrapValidator(_text)]
 
 
 def bounded(max_chars: int, min_chars: int = 0) -> Any:
-    return Annotated[SafeText, Field(min_length=min_chars, max_length=max_chars)]
+    """Text of min..max characters. Too long: refused in JSON input, cut in Python input (a
+    parser or capture never loses a failure over an overlong line)."""
+
+    def check(value: Any, handler: Any, info: ValidationInfo) -> Any:
+        result = handler(value)
+        if not isinstance(result, str):
+            return result
+        result = clean_text(result, info)
+        if len(result) > max_chars:
+            if info.mode != "python":
+                raise PydanticCustomError("string_too_long", "String should have at most {max_length} characters",
+                                          {"max_length": max_chars})
+            result = result[:max_chars]
+        if len(result) < min_chars:
+            raise PydanticCustomError("string_too_short", "String should have at least {min_length} characters",
+                                      {"min_length": min_chars})
+        return result
+
+    schema = {"maxLength": max_chars, **({"minLength": min_chars} if min_chars else {})}
+    return Annotated[str, WrapValidator(check), Field(json_schema_extra=schema)]
+
+
+def at_most(list_type: Any, max_items: int) -> Any:
+    """A list of at most `max_items`: refused in JSON input; Python input keeps the last ones
+    (the innermost frames of a very deep traceback are where the error is)."""
+
+    def check(value: Any, handler: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, (list, tuple)) and len(value) > max_items:
+            if info.mode != "python":
+                raise PydanticCustomError("too_long", "List should have at most {max_length} items", {"max_length": max_items})
+            value = list(value)[-max_items:]
+        return handler(value)
+
+    return Annotated[list_type, WrapValidator(check), Field(json_schema_extra={"maxItems": max_items})]
 
 
 def check_detected_at(value: datetime, info: ValidationInfo) -> datetime:

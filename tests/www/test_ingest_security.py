@@ -305,3 +305,17 @@ def test_list_filters_with_out_of_range_dates_are_422(client, bob, value):
     for param in ("since", "until"):
         response = client.get("/api/incidents", params={param: value}, headers=bob)
         assert response.status_code == 422 and "out of range" in response.text, response.text
+
+
+def test_the_same_limits_clean_instead_of_refusing_for_capture():
+    """A live exception (Python input) with an undecodable file name, a NUL, an overlong code
+    line or a very deep traceback still becomes an event: capture never loses a failure."""
+    from patchit_provider.engine.models import ErrorInfo, FailureEvent
+
+    frames = [{"path": f"/dags/f{i}.py", "line": i, "code": "x" * 5_000} for i in range(300)]
+    event = FailureEvent(platform="airflow", pipeline_id="sales_daily", run_id="r", task_id="t",
+                         error=ErrorInfo(type="FileNotFoundError", message="no file '/data/\udcff.csv'\x00", frames=frames))
+    assert event.error.message == "no file '/data/\ufffd.csv'"
+    assert len(event.error.frames) == 200 and event.error.frames[-1].path == "/dags/f299.py"
+    assert len(event.error.frames[0].code) == 4_096
+    event.model_dump_json()  # stores and reads back
