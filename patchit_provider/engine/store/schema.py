@@ -187,6 +187,22 @@ rollout_clears = Table(
     UniqueConstraint("rollout_id", "member", "phase", name="uq_rollout_clears_member_phase"),
 )
 
+# Vulnerability findings (engine/store/vulns.py): one row per finding (the VulnRecord document);
+# package, state and deadline beside it to filter and sort. New table, no migration.
+vuln_findings = Table(
+    "vuln_findings",
+    metadata,
+    Column("finding_id", String(250), primary_key=True),
+    Column("repo", String(1000), nullable=False),
+    Column("package", String(250), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("deadline", String(10), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("doc", Text, nullable=False),
+)
+Index("ix_vuln_findings_deadline", vuln_findings.c.deadline, vuln_findings.c.finding_id)
+
 # version -> function(conn) bringing a database from version-1 to version. Empty for now.
 MIGRATIONS: dict[int, object] = {}
 

@@ -4,8 +4,8 @@ Checks, each a CheckResult with bounded output (a failing check never raises):
 `policy`, `apply` (git apply), `compile` (changed .py files), `import` (the patched DAG file
 defines the failed DAG, in a subprocess with an isolated AIRFLOW_HOME), `replay` (the failed
 task's callable, called once on the unpatched tree, where it must fail with the recorded error,
-and once on the patched tree, where it must succeed), `dbt_parse` / `dbt_build` for a change inside a dbt project (see dbt_checks), and `check` (the
-configured command).
+and once on the patched tree, where it must succeed), `dbt_parse` / `dbt_build` for a change inside a dbt project (see dbt_checks), `resolve` for a
+requirements change (see resolve.py), and `check` (the configured command).
 A policy-rejected patch is never executed. When the callable cannot be called outside a real task
 run (other operators, context, XCom or templated arguments), the verdict rests on the other
 checks: replay is then `checks_only`.
@@ -42,6 +42,7 @@ from patchit_provider.engine.policy import check_policy
 from patchit_provider.engine.repo import map_path
 from patchit_provider.engine.settings import PatchitSettings
 from patchit_provider.engine.validation.dbt_checks import DbtValidation
+from patchit_provider.engine.validation.resolve import resolve_checks
 from patchit_provider.engine.validation.sandbox import Limits, Sandbox, probe
 from patchit_provider.engine.patching.gitcmd import diff_git_problems
 from patchit_provider.engine.validation.workspace import UnsafeDiff, apply_diff, bounded, scratch_tree
@@ -208,6 +209,8 @@ def validate(
         if failed is not None:
             return ValidationResult(passed=False, checks=[*checks, failed], replay="not_possible", policy=decision, sandboxed=True)
         checks, replay = _checks_after_apply(checks, box, changed, dag_rel, event, env, baseline, dbt, settings)
+        checks += resolve_checks(box, root, changed, env, settings.vuln_wheel_dir, timeout, lambda rel, dag_id, run_env: _run_dag(
+            box, tree, rel, event.model_copy(update={"pipeline_id": dag_id, "task_id": None}), run_env, timeout))
     passed = all(check.passed for check in checks)
     return ValidationResult(passed=passed, checks=checks, replay=replay, policy=decision, sandboxed=True)
 
