@@ -928,6 +928,9 @@ class RolloutRun(Contract):
     approved_by: dict[str, str] = Field(
         default_factory=dict, description="Approval point (before_first_wave, before_promotion) -> who approved."
     )
+    plan_history: list[RolloutPlan] = Field(
+        default_factory=list, description="Earlier versions of `plan`, oldest first (an edit keeps the version it replaced)."
+    )
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
