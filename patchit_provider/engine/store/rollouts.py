@@ -13,7 +13,7 @@ were already cleared and never clears one twice.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -127,6 +127,25 @@ class RolloutStore:
             query = query.where(rollout_runs.c.created_at >= since)
         with self._read() as conn:
             return [RolloutRun.model_validate_json(doc) for doc in conn.execute(query).scalars()]
+
+    def modify(self, rollout_id: str, change: Callable[[RolloutRun], RolloutRun]) -> RolloutRun:
+        """Read, change and write one run in ONE write transaction (the row locked on PostgreSQL,
+        the database on SQLite): two people editing or approving at once never lose an update.
+        `change` gets the stored run and returns the run to store; what it raises propagates and
+        nothing is written. For the UI's edits and decisions (www/rollouts.py)."""
+        with self._write() as conn:
+            doc = conn.execute(
+                select(rollout_runs.c.doc).where(rollout_runs.c.rollout_id == rollout_id).with_for_update()
+            ).scalar()
+            if doc is None:
+                raise RolloutNotFoundError(f"no rollout {rollout_id!r} in {self.safe_url}")
+            run = change(RolloutRun.model_validate_json(doc))
+            run = redact_obj(run.model_copy(update={"updated_at": utcnow()}))[0]
+            conn.execute(
+                update(rollout_runs).where(rollout_runs.c.rollout_id == rollout_id)
+                .values(state=run.state.value, updated_at=run.updated_at, doc=sql.dump(run))
+            )
+        return run
 
     # -- the clear journal ------------------------------------------------------------------
 
