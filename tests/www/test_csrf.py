@@ -88,14 +88,14 @@ def test_referer_counts_as_origin(client, headers_for, validated):
     assert response.status_code == 303
 
 
-def test_hidden_incident_is_404_even_with_a_valid_token(client, headers_for, store, answers):
-    # bob may answer approval steps but not read sales_daily
+def test_no_rights_on_the_failing_dag_is_403_even_with_a_valid_token(client, headers_for, store, answers):
+    # bob may answer approval steps but has no rights on sales_daily: approving needs edit rights there
     sales = add_incident(store, "sales_daily", category=Category.CODE_ERROR, state=IncidentState.VALIDATED)
     bob = headers_for("bob")
     token = csrf.issue("bob")
     client.cookies.set(csrf.COOKIE, token)
     response = client.post(f"/incidents/{sales.incident_id}/approve", data={"csrf_token": token}, headers={**bob, **ORIGIN})
-    assert response.status_code == 404 and answers == []
+    assert response.status_code == 403 and answers == []
 
 
 def test_get_never_changes_state(client, headers_for, validated, store):
