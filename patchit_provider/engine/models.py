@@ -1043,6 +1043,43 @@ class VulnRecord(Contract):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class PipAuditVuln(Contract):
+    """One vulnerability of a `pip-audit -f json` dependency (pip-audit carries no severity)."""
+
+    id: bounded(200, 1)
+    fix_versions: limits.at_most(list[bounded(100, 1)], 100) = Field(default_factory=list)
+    aliases: limits.at_most(list[bounded(200, 1)], 100) = Field(default_factory=list)
+    description: bounded(20_000) = ""
+
+
+class PipAuditDependency(Contract):
+    name: bounded(250, 1)
+    version: bounded(100, 1) | None = None
+    vulns: limits.at_most(list[PipAuditVuln], 1000) = Field(default_factory=list)
+    skip_reason: bounded(2000) | None = None
+
+
+class PipAuditFix(Contract):
+    name: bounded(250, 1)
+    old_version: bounded(100) | None = None
+    new_version: bounded(100) | None = None
+    skip_reason: bounded(2000) | None = None
+
+
+class PipAuditReport(Contract):
+    dependencies: limits.at_most(list[PipAuditDependency], 20_000)
+    fixes: limits.at_most(list[PipAuditFix], 20_000) = Field(default_factory=list)
+
+
+class VulnIngest(Contract):
+    """`POST /patchit/vulns/ingest`: a pip-audit report of one repository of `repo_map`."""
+
+    repository: bounded(limits.MAX_PATH_CHARS, 1) = Field(description="A repository path of [patchit] repo_map.")
+    requirements: bounded(limits.MAX_PATH_CHARS, 1) | None = Field(
+        default=None, description="The audited requirements file, relative to the repository: its other constraints bound the fix.")
+    report: PipAuditReport
+
+
 # ---------------------------------------------------------------------------------------------
 # Stage contracts: one input and one output per remediation stage (engine/stages/<stage>.py,
 # `run(inp, ctx) -> out`). Every output says what the orchestrator (engine/pipeline.py) records:

@@ -65,8 +65,22 @@ def import_pip_audit(
     dag_criticality: dict[str, int] | None = None,
     constraints: Requirements | None = None,
 ) -> VulnScan:
-    deps = read_report(report)
-    db = load_osv_dir(osv_dir)
+    return audit_findings(read_report(report), load_osv_dir(osv_dir), report_name=Path(report).name, repo=repo,
+                          today=today, deadline_days=deadline_days, dag_criticality=dag_criticality, constraints=constraints)
+
+
+def audit_findings(
+    deps: list[dict[str, Any]],
+    db: OsvDatabase,
+    *,
+    report_name: str,
+    repo: Path | None = None,
+    today: date,
+    deadline_days: dict[str, int] | None = None,
+    dag_criticality: dict[str, int] | None = None,
+    constraints: Requirements | None = None,
+) -> VulnScan:
+    """The findings of a decoded report's `dependencies` (the ingest API's entry point)."""
     files = blast.dag_files(repo) if repo is not None else []
     skipped: list[VulnSkip] = list(db.skipped)
     findings: list[VulnFinding] = []
@@ -96,7 +110,7 @@ def import_pip_audit(
             continue
         others = constraints.constraints.get(name) if constraints else None
         finding = finding_for(name, version, [records[k] for k in sorted(records)], others or SpecifierSet(), today,
-                              deadline_days, requirement=f"pip-audit:{Path(report).name}")
+                              deadline_days, requirement=f"pip-audit:{report_name}")
         finding.dag_details = blast.importers(files, name, dag_criticality)
         finding.dags = [d.path for d in finding.dag_details]
         findings.append(finding)
