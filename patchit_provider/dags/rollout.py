@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import DAG, Param
-
 from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, Param
 
 from patchit_provider.operators.rollout import (
     ROLLOUT_ID_PATTERN,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from airflow.sdk import BaseOperator
 
@@ -115,7 +116,10 @@ class RolloutWavesOperator(BaseOperator):
         from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
         from patchit_provider.engine.models import RolloutState
-        from patchit_provider.engine.rollout.execute import ExecuteInput, execute_rollout
+        from patchit_provider.engine.rollout.execute import (
+            ExecuteInput,
+            execute_rollout,
+        )
 
         rollout_id = rollout_id_of(context)
         ti = context.get("ti")

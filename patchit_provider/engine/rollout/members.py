@@ -13,7 +13,12 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from patchit_provider.engine.models import FailureEvent, RecoveryMember, RolloutMember, RolloutSpec
+from patchit_provider.engine.models import (
+    FailureEvent,
+    RecoveryMember,
+    RolloutMember,
+    RolloutSpec,
+)
 
 
 def member_of(ti: dict[str, Any]) -> RecoveryMember:

@@ -19,7 +19,11 @@ from patchit_provider.engine.models import (
     RolloutRun,
     RolloutState,
 )
-from patchit_provider.engine.rollout.members import duration_history, find_members, recovery_spec
+from patchit_provider.engine.rollout.members import (
+    duration_history,
+    find_members,
+    recovery_spec,
+)
 from patchit_provider.engine.rollout.planner import plan_rollout
 
 SINCE_MARGIN = timedelta(minutes=10)

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.engine import URL
@@ -26,9 +26,18 @@ from patchit_provider.engine.errors import NotFoundError
 from patchit_provider.engine.models import RolloutRun, utcnow
 from patchit_provider.engine.redaction import redact_obj
 from patchit_provider.engine.store import sql
-from patchit_provider.engine.store.engine import WRITE, create_store_engine, parse_url, safe_url
+from patchit_provider.engine.store.engine import (
+    WRITE,
+    create_store_engine,
+    parse_url,
+    safe_url,
+)
 from patchit_provider.engine.store.errors import StoreError, StoreUnavailableError
-from patchit_provider.engine.store.schema import ensure_schema, rollout_clears, rollout_runs
+from patchit_provider.engine.store.schema import (
+    ensure_schema,
+    rollout_clears,
+    rollout_runs,
+)
 
 CLEARING = "clearing"
 CLEARED = "cleared"
@@ -73,7 +82,8 @@ class RolloutStore:
                 yield conn
         except DBAPIError as exc:
             cls = StoreUnavailableError if isinstance(exc, (OperationalError, InterfaceError)) else StoreError
-            raise cls(f"rollout store {self.safe_url}: {str(exc.orig).strip().splitlines()[0:1]}") from exc
+            first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+            raise cls(f"rollout store {self.safe_url}: {first}") from exc
         except SQLAlchemyError as exc:
             raise StoreError(f"rollout store {self.safe_url}: {type(exc).__name__}") from exc
 
@@ -86,7 +96,7 @@ class RolloutStore:
     def close(self) -> None:
         self._engine.dispose()
 
-    def __enter__(self) -> RolloutStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -26,7 +26,12 @@ from patchit_provider.engine.rollout.execute import (
 from patchit_provider.engine.rollout.kpis import rollout_kpis
 from patchit_provider.engine.rollout.members import recovery_spec
 from patchit_provider.engine.rollout.planner import plan_rollout
-from patchit_provider.engine.rollout.records import RecoveryContext, RecoveryInput, RecoveryError, plan_recovery
+from patchit_provider.engine.rollout.records import (
+    RecoveryContext,
+    RecoveryError,
+    RecoveryInput,
+    plan_recovery,
+)
 from patchit_provider.engine.store.rollouts import CLEARED, open_rollouts
 
 DAG = "orders_hourly"
