@@ -1187,3 +1187,46 @@ class PublishInput(Contract):
 
 class PublishOutput(StageOutput):
     publication: Publication
+
+
+# -- store queries ------------------------------------------------------------------------------
+# The one declaration of the incident filter fields: the UI, the JSON API, the CLI and the
+# benchmarks build this model; the store turns it into SQL (engine/store/queries.py).
+
+MAX_PAGE = 10_000  # rows one store query returns at most: a caller pages beyond it
+
+
+class IncidentFilter(Contract):
+    """Which incidents a listing, a count or the overview covers; None means "any"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    state: IncidentState | None = Field(default=None, description="Without a state, grouped incidents are left out.")
+    category: Category | None = None
+    pipeline_id: str | None = Field(default=None, max_length=250, description="DAG / pipeline id.")
+    platform: Platform | None = None
+    since: AwareDatetime | None = Field(default=None, description="Created at or after (inclusive).")
+    until: AwareDatetime | None = Field(default=None, description="Created before (exclusive).")
+    search: str | None = Field(
+        default=None, max_length=200,
+        description="A fingerprint prefix, or text (any case) in the incident id, pipeline, task or summary.",
+    )
+
+
+class Visibility(Contract):
+    """What the caller may read: the DAG ids of Airflow incidents (None: every DAG) and whether
+    incidents of other platforms (which have no DAG of their own) are included."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dag_ids: frozenset[str] | None = None
+    external: bool = True
+
+    def allows(self, incident: Incident) -> bool:
+        event = incident.event
+        if event.platform is Platform.AIRFLOW:
+            return self.dag_ids is None or event.pipeline_id in self.dag_ids
+        return self.external
+
+
+EVERYTHING = Visibility()  # the CLI, the engine and tests: no scoping
