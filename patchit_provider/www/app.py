@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from patchit_provider.engine.models import FailureEvent
 from patchit_provider.engine.settings import PatchitSettings
 from patchit_provider.engine.store import StoreError
-from patchit_provider.www import api, ingest, links, pages, render
+from patchit_provider.www import api, ingest, links, pages, render, rollouts, vulns
 from patchit_provider.www.auth import UserDep
 from patchit_provider.www.headers import SecurityHeaders
 
@@ -112,6 +112,8 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(ingest.router)
+    app.include_router(rollouts.router)
+    app.include_router(vulns.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)
 
