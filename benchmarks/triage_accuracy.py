@@ -31,6 +31,7 @@ aggregates only (it must never be used to write or tune a rule).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import contextlib
 import io
 import json
@@ -229,9 +230,17 @@ class ExternalResult(CaseResult):
         return self.got.get("category", "unknown") == "unknown"
 
 
-def evaluate_external(name: str, directory: Path, use_subprocess: bool = False) -> list[ExternalResult]:
+def dev_half(case: str) -> str:
+    """The cross-validation half of a dev case, from its id alone: A when sha256(id) is even, else
+    B. Rules are written from misses of A only; B measures whether they generalize."""
+    return "A" if int(hashlib.sha256(case.encode()).hexdigest(), 16) % 2 == 0 else "B"
+
+
+def evaluate_external(name: str, directory: Path, use_subprocess: bool = False, half: str | None = None) -> list[ExternalResult]:
     results = []
     for label_path in sorted(directory.glob("*/label.json")):
+        if half is not None and dev_half(label_path.parent.name) != half:
+            continue
         label = json.loads(label_path.read_text())
         got, error = triage_json(label_path.parent / "log", None, use_subprocess)
         results.append(ExternalResult(label_path.parent.name, label, got, error))
@@ -314,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the per-case results as JSON lines as well (not for the frozen part)")
     parser.add_argument("--external", action="store_true", help="score benchmarks/external/{dev,heldout} (thresholds apply to heldout)")
     parser.add_argument("--part", choices=["dev", "heldout", "both"], default="both", help="with --external: which part")
+    parser.add_argument("--half", choices=["A", "B"], help="with --external --part dev: one cross-validation half "
+                        "(sha256 of the case id mod 2: A even, B odd); print B's aggregates only with --no-cases")
+    parser.add_argument("--no-cases", action="store_true", help="print aggregates only, no per-case misses")
     parser.add_argument("--max-unknown", type=float, help="with --external: the highest acceptable rate of `unknown`")
     args = parser.parse_args(argv)
 
@@ -322,10 +334,11 @@ def main(argv: list[str] | None = None) -> int:
         for name, directory in EXTERNAL_SETS.items():
             if args.part != "both" and not name.endswith(args.part):
                 continue
-            results = evaluate_external(name, directory, args.subprocess)
             frozen = name.endswith("heldout")
-            print_external(name, results, show_cases=not frozen)
-            if args.json and not frozen:
+            half = None if frozen else args.half
+            results = evaluate_external(name, directory, args.subprocess, half)
+            print_external(name + (f" half {half}" if half else ""), results, show_cases=not frozen and not args.no_cases)
+            if args.json and not frozen and not args.no_cases:
                 for r in results:
                     print(json.dumps({"set": name, "case": r.case, "label": r.label, "got": r.got, "error": r.error}))
             if frozen:

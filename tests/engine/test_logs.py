@@ -330,6 +330,24 @@ def test_output_quoted_in_a_comment(as_bytes):
     assert [(f.path, f.line) for f in digest.error.frames] == [("/opt/airflow/dags/etl.py", 12)]
 
 
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_output_printed_as_a_list_of_lines(as_bytes):
+    """A runner that prints a child's `readlines()` (https://github.com/redis-performance/redisbench-admin/issues/366):
+    each line is a list item, so the traceback only parses once the list's quotes are removed."""
+    log = ("\tSTDOUT: ['Traceback (most recent call last):\n"
+           "', '  File \"create_website.py\", line 10, in <module>\n"
+           "', '    from jinja2 import Environment, FileSystemLoader\n"
+           "', '  File \"/usr/local/lib/python3.8/dist-packages/jinja2/utils.py\", line 647, in <module>\n"
+           "', '    from markupsafe import Markup, escape, soft_unicode\n"
+           "', \"ImportError: cannot import name 'soft_unicode' from 'markupsafe' (/usr/local/lib/python3.8/dist-packages/markupsafe/__init__.py)\n"
+           "\"]\n")
+    digest = read_log(log.encode() if as_bytes else log)
+    assert digest.error.type == "ImportError"
+    assert digest.error.message.startswith("cannot import name 'soft_unicode' from 'markupsafe'")
+    assert "]" not in digest.error.message.splitlines()[-1][-2:]
+    assert [(f.path, f.line) for f in digest.error.frames][0] == ("create_website.py", 10)
+
+
 def test_ipython_8_traceback_from_a_notebook():
     """IPython 8's layout (https://ipython.readthedocs.io/en/stable/whatsnew/version8.html):
     frames as `File path:line, in func`, the exception at the end."""

@@ -99,7 +99,35 @@ POSTED = [
     ("pip", "https://www.psycopg.org/docs/install.html#build-prerequisites",
      "      Error: pg_config executable not found.\n      \n      pg_config is required to build psycopg2 from source.",
      "dependency.missing", "escalate"),
+    # BigQuery: a dataset "not found in location" exists elsewhere (the job's location setting);
+    # a table not found is still a missing relation (the google-api-core case above)
+    ("bigquery location", "https://github.com/dbt-labs/dbt-bigquery/issues/19",
+     "Runtime Error in model yo (models/yo.sql)\n404 Not found: Dataset hello-data-pipeline:staging_benjamin was not found in location EU\n"
+     "(job ID: 4020ce42-ec44-438e-8ea0-9f4fe4adcc8c)", "config.missing", "escalate"),
+    ("postgres namespace.c", "https://github.com/astronomer/astronomer-cosmos/issues/521",
+     "Database Error in model customers (models/customers.sql)\n"
+     "  improper relation name (too many dotted names): public.airflow.public.customers__dbt_backup\n"
+     "  compiled Code at target/run/jaffle_shop/models/customers.sql", "config.missing", "escalate"),
+    ("cpython _strptime", "https://github.com/rxrw/daily_morning/issues/25",
+     "Traceback (most recent call last):\n  File \"/home/runner/work/wx_push/wx_push/./main.py\", line 28, in get_count\n"
+     "    delta = today - datetime.strptime(start_date, \"%Y-%m-%d\")\n"
+     "ValueError: time data '' does not match format '%Y-%m-%d'", "config.missing", "escalate"),
+    ("cpython import statement", "https://github.com/pallets/markupsafe/issues/290",
+     "Traceback (most recent call last):\n  File \"/usr/local/bin/airflow\", line 25, in <module>\n    from airflow.configuration import conf\n"
+     "  File \"/usr/local/lib/python3.7/site-packages/jinja2/utils.py\", line 642, in <module>\n"
+     "    from markupsafe import Markup, escape, soft_unicode", "dependency.missing", "patch"),
 ]
+
+
+def test_a_non_empty_date_that_does_not_parse_stays_a_type_mismatch():
+    """Only an empty value is a setting nobody set; a wrong value is the data's (taxonomy)."""
+    result = triage_text("ValueError: time data '2024/01/31' does not match format '%Y-%m-%d'")
+    assert result.category.value == "data.type_mismatch"
+
+
+def test_a_cut_traceback_not_at_an_import_is_not_a_dependency():
+    result = triage_text('Traceback (most recent call last):\n  File "/opt/etl/load.py", line 12, in <module>\n    main()\n')
+    assert result.category.value != "dependency.missing"
 
 
 @pytest.mark.parametrize("family,source,text,category,remediation", POSTED, ids=[f"{p[0]}:{i}" for i, p in enumerate(POSTED)])

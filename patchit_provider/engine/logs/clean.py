@@ -31,8 +31,26 @@ def clean_line(line: str) -> str:
     line = line.rstrip("\r\n")
     if "\x1b" in line or not line.isprintable():
         line = _ANSI_CTRL.sub("", line)
-    if line[:1] == ">":  # an output quoted in an e-mail or a Markdown comment ("> Traceback ...")
-        line = _QUOTE.sub("", line, count=1)
+    return _unwrap(line)
+
+
+_LIST_TB = ("['Traceback (most recent call last):", '["Traceback (most recent call last):')
+
+
+def _unwrap(line: str) -> str:
+    """Remove what a poster or a program wrapped around an output line: a quote marker ("> ...")
+    or the repr of a list of lines (`print(proc.stdout.readlines())`: "['Traceback ...", "', '  File ...")."""
+    first = line[:1]
+    if first == ">":  # an output quoted in an e-mail or a Markdown comment ("> Traceback ...")
+        return _QUOTE.sub("", line, count=1)
+    if line in ("']", '"]'):  # the list's end
+        return ""
+    if first in "'\"" and line[1:3] == ", " and line[3:4] in "'\"":
+        return line[4:].rstrip("]'\"")
+    if "['T" in line or '["T' in line:
+        for marker in _LIST_TB:
+            if marker in line:
+                return line[line.index(marker) + 2 :]
     return line
 
 
@@ -74,7 +92,7 @@ def _iter_binary(stream: BinaryIO, stats: LineStats) -> Iterator[str]:
                     if len(line) > MAX_LINE_CHARS:
                         stats.truncated_lines += 1
                         line = line[:MAX_LINE_CHARS]
-                    yield line if line[:1] != ">" else _QUOTE.sub("", line, count=1)
+                    yield line if line[:1] not in ">'\"" and "['T" not in line and '["T' not in line else _unwrap(line)
             else:
                 for line in lines:
                     yield _capped(line, stats, count=False)

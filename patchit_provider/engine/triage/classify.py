@@ -156,8 +156,26 @@ def _rule_finding(rule: Rule) -> Finding:
     return Finding(Verdict(rule.category, rule.confidence, RULES_SOURCE, rule.why), "text rule")
 
 
+# A traceback cut before its exception line (the process died or the poster trimmed it) whose
+# innermost frame is an import: the import itself failed, which is a missing module or a name an
+# installed version no longer has (CPython raises ImportError from the import statement:
+# https://docs.python.org/3/reference/simple_stmts.html#the-import-statement).
+_IMPORT_STMT = re.compile(r"^\s*(?:from\s+[\w.]+\s+import\s|import\s+[\w.]+)")
+_CUT_IMPORT = Verdict(Category.DEPENDENCY_MISSING, 0.6, "https://docs.python.org/3/reference/simple_stmts.html#the-import-statement",
+                      "the traceback ends inside an import statement: a module or a name it imports is missing from the installed versions")
+
+
+def _cut_at_import(c: Candidate) -> Finding | None:
+    if c.type != "Traceback" or not c.frames or not _IMPORT_STMT.match(c.frames[-1].code or ""):
+        return None
+    return Finding(_CUT_IMPORT, "a traceback cut at an import")
+
+
 def _strong(c: Candidate, root: Path | None) -> Finding | None:
     """Codes, engine messages, the specific text rules, then the class itself (resolve.py)."""
+    cut = _cut_at_import(c)
+    if cut is not None:
+        return cut
     code = resolve.code_facts(c.type, c.message, c.context)
     text = resolve.message_facts(c.type, c.message)
     rule = next((_rule_finding(r) for r in _TEXT_RULES if _matches(r, c, root)), None)

@@ -133,6 +133,16 @@ RULES: list[TextRule] = [
        "an operating-system library or build tool is missing from the image", Remediation.ESCALATE),
     _r(r"Excel xlsx file; not supported", C.DEPENDENCY_MISSING, 0.85, "https://xlrd.readthedocs.io/en/latest/changes.html#id1 (xlrd 2.0.0 reads only .xls)",
        "xlrd 2.0 dropped .xlsx: the installed xlrd does not fit the code"),
+    # --- PostgreSQL namespace.c: "improper relation name (too many dotted names)" (42601): the
+    #     name was composed from database/schema settings (a dbt profile or custom schema macro) ---
+    _r(r"improper (?:relation|qualified) name \(too many dotted names\)", C.CONFIG_MISSING, 0.6,
+       "https://github.com/postgres/postgres/blob/master/src/backend/catalog/namespace.c (makeRangeVarFromNameList)",
+       "the relation name has more parts than database.schema.name: the database/schema settings compose it wrongly"),
+    # --- CPython _strptime.py: an empty or blank string parsed as a date is a value nobody set
+    #     (an unset setting, variable or env var), not a malformed value ---------------------
+    _r(r"time data '\s*' does not match format", C.CONFIG_MISSING, 0.9,
+       "https://github.com/python/cpython/blob/main/Lib/_strptime.py (ValueError: time data %r does not match format %r)",
+       "an empty date string is parsed: the setting or variable that should supply it is unset"),
     # --- CPython: a circular import (Python/import.c "partially initialized module") -----------
     _r(r"partially initialized module .* \(most likely due to a circular import\)", C.CODE_ERROR, 0.9,
        "https://github.com/python/cpython/blob/main/Python/import.c", "two of the pipeline's modules import each other"),
@@ -192,6 +202,10 @@ RULES: list[TextRule] = [
        "values do not have the type the reader or merge expects"),
     _r(r"does not have sufficient permissions|Insufficient permissions|not authorized to perform|is not authorized to access|lacks? (?:the )?(?:required )?permissions?",
        C.INFRA_AUTH, 0.85, PG_MSG, "the account lacks a permission"),
+    # BigQuery runs a job in one location; a dataset of another location is "not found in location X":
+    # the profile's/job's location setting is wrong, the dataset exists (error-messages: notFound).
+    _r(r"Not found: Dataset [\w:.\-`\"<>]+ was not found in location \S+", C.CONFIG_MISSING, 0.8, BIGQUERY,
+       "the job runs in another location than the dataset (the location setting of the job or profile)"),
     _r(r"Not found: (?:Table|View|Dataset) [\w:.\-`\"<>]+", C.SCHEMA_MISSING_RELATION, 0.85, BIGQUERY, "the BigQuery table or dataset does not exist"),
     _r(r"IO Error: No files found that match the pattern|No files found that match", C.UPSTREAM_FAILED, 0.85, DUCKDB, "no input file matches the path"),
 ]
