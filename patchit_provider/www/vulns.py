@@ -26,11 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from patchit_provider.engine.models import VulnIngest, VulnRecord, utcnow
 from patchit_provider.engine.store.vulns import VulnStore
-from patchit_provider.engine.vulns.osv import load_osv_dir
-from patchit_provider.engine.vulns.pip_audit import audit_findings
-from patchit_provider.engine.vulns.remediate import new_record
-from patchit_provider.engine.vulns.requirements import parse_requirements
-from patchit_provider.engine.vulns.severity import DEFAULT_DEADLINE_DAYS
+from patchit_provider.engine.vulns.audit import record_audit
 from patchit_provider.www import ingest, links
 from patchit_provider.www.auth import ScopeDep, UserDep, require_trigger_remediation
 
@@ -164,16 +160,9 @@ def _repository(doc: VulnIngest, settings) -> tuple[Path, Path | None]:
 
 def record_report(store: VulnStore, doc: VulnIngest, repo: Path, requirements: Path | None, settings, caller: str) -> dict[str, Any]:
     deps = [d.model_dump(exclude_none=True) for d in doc.report.dependencies]
-    constraints = parse_requirements(requirements, repo) if requirements else None
-    days = {k: getattr(settings, f"vuln_deadline_{k}_days", v) for k, v in DEFAULT_DEADLINE_DAYS.items()}
-    scan = audit_findings(deps, load_osv_dir(Path(settings.osv_dir)), report_name=f"ingest:{caller}", repo=repo,
-                          today=utcnow().date(), deadline_days=days, dag_criticality=settings.vuln_dag_criticality,
-                          constraints=constraints)
-    out = []
-    for finding in scan.findings:
-        record, created = store.add(new_record(finding, str(repo), f"ingest:{caller}"))
-        out.append({"finding_id": record.finding_id, "package": finding.package, "version": finding.version,
-                    "state": record.state, "created": created})
+    scan, stored = record_audit(store, deps, repo, requirements, settings, f"ingest:{caller}", today=utcnow().date())
+    out = [{"finding_id": r.finding_id, "package": r.finding.package, "version": r.finding.version, "state": r.state,
+            "created": created} for r, created in stored]
     return {"findings": out, "skipped": [s.model_dump() for s in scan.skipped], "scanned": scan.scanned}
 
 
