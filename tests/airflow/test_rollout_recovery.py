@@ -16,6 +16,7 @@ plays the scheduler and a worker for the queued runs of the target DAG (the same
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -187,10 +188,12 @@ def env(airflow_db, dags_folder, tmp_path_factory):
     from patchit_provider.engine.store import open_store
 
     # The DAG processor writes a changed DAG at most every 30 s by default: a fix lands at once here.
-    overrides = {"AIRFLOW__PATCHIT__WATCH": "none", "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "0"}
+    base = tmp_path_factory.mktemp("rollout")
+    overrides = {"AIRFLOW__PATCHIT__WATCH": "none", "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "0",
+                 "AIRFLOW__PATCHIT__STORE_PATH": str(base / "patchit.db")}
     old = {key: os.environ.get(key) for key in overrides}
     os.environ.update(overrides)
-    base = tmp_path_factory.mktemp("rollout")
+    shutil.copy(Path(__file__).resolve().parents[2] / "dags" / "patchit_rollout.py", dags_folder)
     store = open_store(f"sqlite:///{base / 'patchit.db'}")
     api = Api()
     yield {"settings": load_settings(), "store": store, "api": api, "dags": dags_folder}
@@ -346,4 +349,41 @@ def test_a_crash_mid_wave_resumes_without_clearing_a_member_twice(env):
     assert len(cleared) == len(set(cleared)) == 4
     tis = _tis(dag_id)
     assert all(t["state"] == "success" and t["try_number"] == 2 and t["version"] == 2 for t in tis.values()), tis
+    rollouts.close()
+
+
+def test_the_patchit_rollout_dag_runs_a_stored_rollout_from_its_id(env, monkeypatch):
+    """The DAG itself (dag.test): conf {"rollout_id"} only; canary, then the waves; a conf that
+    is not a rollout id fails the first task and clears nothing."""
+    from patchit_provider.dags.rollout import build_rollout_dag
+    from patchit_provider.engine.models import RolloutState
+    from patchit_provider.operators import rollout as rollout_ops
+
+    dag_id = "recover_dagrun"
+    path = _failing_runs(env, dag_id, 3)
+    _write(env["dags"], dag_id, "amount", "hourly load (fixed column name)")
+    _sync(env["dags"])
+    run, rollouts = _plan(env, dag_id, "ro-0000000000d4")
+    real = rollout_ops.rollout_context
+
+    def in_process(settings=None, **kw):  # the same context, with the in-process API and the harness
+        return real(env["settings"], api=env["api"].hook, store=env["store"], rollouts=rollouts,
+                    clock=HarnessClock(dag_id, path))
+
+    monkeypatch.setattr(rollout_ops, "rollout_context", in_process)
+    dag = build_rollout_dag(poll_seconds=0.01)
+    from airflow.sdk.exceptions import ParamValidationError
+
+    with pytest.raises(ParamValidationError):  # the trigger itself is refused
+        dag.test(run_conf={"rollout_id": "KeyError: 'amout' in load()"})
+    refused = dag.test(run_conf={"rollout_id": None})  # allowed by the form, refused by the first task
+    assert refused.state == "failed" and _cleared_runs(env, dag_id) == []
+    done = dag.test(run_conf={"rollout_id": run.rollout_id})
+    states = {ti.task_id: ti.state for ti in done.get_task_instances()}
+    assert done.state == "success", states
+    assert states["canary"] == states["waves"] == "success"
+    assert states["no_start_approval"] == states["no_promotion_approval"] == "success"
+    assert states["approve_start"] == states["approve_promotion"] == "skipped"
+    assert rollouts.get(run.rollout_id).state is RolloutState.SUCCEEDED
+    assert all(t["state"] == "success" and t["version"] == 2 for t in _tis(dag_id).values())
     rollouts.close()
