@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from patchit_provider.engine.models import IncidentState, Platform
 from patchit_provider.engine.taxonomy import Category
-from patchit_provider.www import approvals, csrf, links, queries
+from patchit_provider.www import approvals, csrf, links, queries, rollouts
 from patchit_provider.www.auth import (
     ScopeDep,
     UserDep,
@@ -133,7 +133,8 @@ async def run_page(
 async def overview_page(request: Request, scope: ScopeDep, filters: FiltersDep) -> HTMLResponse:
     figures = await run_in_threadpool(lambda: queries.overview(request.app.state.stores.get(), scope, filters))
     raw = echo(**{k: request.query_params.get(k) for k in ("window", "since", "until")})
-    return _render(request, "overview.html", figures=figures, params=raw, choices=_choices())
+    kpis = await run_in_threadpool(rollouts.kpis_for, request, scope)  # all time: the window filters incidents
+    return _render(request, "overview.html", figures=figures, params=raw, choices=_choices(), kpis=kpis)
 
 
 @router.post("/incidents/{incident_id}/{decision}", name="decide", summary="Approve or reject a pending patch",
