@@ -3,7 +3,7 @@
 `capture_failure` collects the facts, stores the event in PATCHIT's store (PATCHIT's own
 database, not Airflow's metadata DB), starts the remediation DAG with a reference to it and
 returns. The event's text never goes into the run's conf, which Airflow shows to every reader of
-`patchit_remediation`. It runs the work in a daemon thread joined with `[patchit]
+the remediation DAG. It runs the work in a daemon thread joined with `[patchit]
 capture_timeout`, and never raises: a failing task must fail for its own reason, not PATCHIT's,
 and must not wait on PATCHIT.
 """
@@ -14,9 +14,11 @@ import logging
 import threading
 from typing import Any, Mapping
 
+from patchit_provider.engine.constants import REMEDIATION_DAG_ID
+
 log = logging.getLogger(__name__)
 
-OWN_DAG_IDS = frozenset({"patchit_remediation"})
+OWN_DAG_IDS = frozenset({REMEDIATION_DAG_ID})
 
 
 def is_watched(dag_id: str | None, tags: Any, settings: Any, *, explicit: bool) -> bool:

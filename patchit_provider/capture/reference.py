@@ -1,7 +1,7 @@
 """Turn a remediation run's conf into a FailureEvent.
 
 The conf carries references, never a failure's text (Airflow shows a run's conf to every reader
-of `patchit_remediation`): `event_ref`, the id of an event capture or ingest stored in PATCHIT's
+of the remediation DAG): `event_ref`, the id of an event capture or ingest stored in PATCHIT's
 store, and/or a task-instance reference {"dag_id", "run_id", "task_id", "try_number"?,
 "map_index"?} (a person in the Trigger form, an external system, or capture's fallback when the
 store was not reachable in time). For a task-instance reference the rest is fetched through the

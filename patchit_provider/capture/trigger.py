@@ -12,24 +12,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from patchit_provider.engine.constants import MAX_RUN_ID_CHARS, REMEDIATION_DAG_ID, RUN_ID_PREFIX, TRIGGER_CREATED, TRIGGER_DUPLICATE
 from patchit_provider.engine.models import FailureEvent, Platform
 
 log = logging.getLogger(__name__)
 
-REMEDIATION_DAG_ID = "patchit_remediation"
-RUN_ID_PREFIX = "patchit__"
-CREATED = "created"
-DUPLICATE = "duplicate"
+CREATED, DUPLICATE = TRIGGER_CREATED, TRIGGER_DUPLICATE
 
 
 def remediation_run_id(event: FailureEvent) -> str:
     """Deterministic, within Airflow's run-id alphabet (event ids are hex)."""
-    return f"{RUN_ID_PREFIX}{event.event_id}"[:250]
+    return f"{RUN_ID_PREFIX}{event.event_id}"[:MAX_RUN_ID_CHARS]
 
 
 def remediation_conf(event: FailureEvent) -> dict[str, Any]:
     """A reference, never the event's text: Airflow's API shows a run's conf to every reader of
-    `patchit_remediation`, whatever DAG failed. The event itself is in PATCHIT's store (under its
+    the remediation DAG, whatever DAG failed. The event itself is in PATCHIT's store (under its
     DAG's permissions); for an Airflow task the task-instance ids come along, so the run can
     still fetch the failure through the REST API when capture could not store it in time."""
     conf: dict[str, Any] = {"event_ref": event.event_id}

@@ -1,4 +1,4 @@
-"""build_remediation_dag(): the `patchit_remediation` DAG, one task per remediation stage.
+"""build_remediation_dag(): the remediation DAG (`engine.constants.REMEDIATION_DAG_ID`), one task per stage.
 
 Started by capture with {"event_ref": ...} (the event itself is in PATCHIT's store: a run's conf
 is readable by every reader of this DAG) and a run id derived from the event, or by a person
@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Param
 
-from airflow.providers.standard.operators.empty import EmptyOperator
-
-from patchit_provider.operators.remediation import (
+from patchit_provider.engine.constants import (
     APPROVAL_TASK_ID,
+    DECIDE_APPROVAL_TASK_ID,
+    EVIDENCE_TASK_ID,
+    PROPOSE_TASK_ID,
+    PUBLISH_TASK_ID,
     RECEIVE_TASK_ID,
+    REMEDIATION_DAG_ID,
     SKIP_APPROVAL_TASK_ID,
+    TRIAGE_TASK_ID,
+    VALIDATE_TASK_ID,
+)
+from patchit_provider.operators.remediation import (
     CollectEvidenceOperator,
     DecideApprovalOperator,
     PatchApprovalOperator,
@@ -28,7 +36,7 @@ from patchit_provider.operators.remediation import (
     ValidatePatchOperator,
 )
 
-DAG_ID = "patchit_remediation"
+DAG_ID = REMEDIATION_DAG_ID
 
 DOC_MD = """
 ### PATCHIT remediation
@@ -100,17 +108,17 @@ def build_remediation_dag(dag_id: str = DAG_ID) -> DAG:
         default_args={"retries": 0, "owner": "patchit", "execution_timeout": timedelta(minutes=30)},
     ) as dag:
         receive = ReceiveEventOperator(task_id=RECEIVE_TASK_ID)
-        evidence = CollectEvidenceOperator(task_id="collect_evidence")
-        triage = TriageOperator(task_id="triage")
-        propose = ProposePatchOperator(task_id="propose_patch")
-        validate = ValidatePatchOperator(task_id="validate")
-        decide = DecideApprovalOperator(task_id="decide_approval")
+        evidence = CollectEvidenceOperator(task_id=EVIDENCE_TASK_ID)
+        triage = TriageOperator(task_id=TRIAGE_TASK_ID)
+        propose = ProposePatchOperator(task_id=PROPOSE_TASK_ID)
+        validate = ValidatePatchOperator(task_id=VALIDATE_TASK_ID)
+        decide = DecideApprovalOperator(task_id=DECIDE_APPROVAL_TASK_ID)
         approval = PatchApprovalOperator(
             task_id=APPROVAL_TASK_ID,
             response_timeout=_approval_timeout(),
             execution_timeout=None,  # the wait is bounded by response_timeout, not by this
         )
         skip_approval = EmptyOperator(task_id=SKIP_APPROVAL_TASK_ID)
-        publish = PublishPatchOperator(task_id="publish", trigger_rule="none_failed_min_one_success")
+        publish = PublishPatchOperator(task_id=PUBLISH_TASK_ID, trigger_rule="none_failed_min_one_success")
         receive >> evidence >> triage >> propose >> validate >> decide >> [approval, skip_approval] >> publish
     return dag

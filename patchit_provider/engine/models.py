@@ -890,7 +890,7 @@ class MemberRecord(Contract):
     state: str | None = Field(default=None, description="The TI's final Airflow state.")
     dag_version: int | None = Field(default=None, description="version_number of the DAG the re-run ran on.")
     fingerprint: str | None = None
-    handed_to: str | None = Field(default=None, description="Where a new failure went: the receive path's reference (a patchit_remediation run id).")
+    handed_to: str | None = Field(default=None, description="Where a new failure went: the receive path's reference (a remediation DAG run id).")
     cleared_at: datetime | None = None
     finished_at: datetime | None = None
 

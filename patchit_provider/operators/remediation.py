@@ -12,13 +12,17 @@ from typing import Any, ClassVar, NoReturn, Sequence
 
 from airflow.sdk import BaseOperator
 
+from patchit_provider.engine.constants import APPROVAL_TASK_ID, RECEIVE_TASK_ID, SKIP_APPROVAL_TASK_ID
+from patchit_provider.engine.stages.base import StageKey
+
 log = logging.getLogger(__name__)
 
-RECEIVE_TASK_ID = "receive"
+__all__ = ["APPROVAL_TASK_ID", "RECEIVE_TASK_ID", "SKIP_APPROVAL_TASK_ID", "StageKey"]
+
 INCIDENT_FROM_RECEIVE = "{{ ti.xcom_pull(task_ids='" + RECEIVE_TASK_ID + "') }}"
 
 
-def _remediator(settings=None, stage: str = ""):
+def _remediator(settings=None, stage: StageKey | None = None):
     """(Remediator, store) from `[patchit]` and PATCHIT's connections; the caller closes the store.
 
     Only the stage that uses a collaborator builds it: the LLM proposer for `propose` (when a
@@ -32,9 +36,9 @@ def _remediator(settings=None, stage: str = ""):
     settings = settings or load_settings()
     store = PatchitStoreHook(settings=settings).get_store()
     extras: dict[str, Any] = {"notifier": _notifier(store, settings)}
-    if stage == "propose":
+    if stage is StageKey.PROPOSE:
         extras["llm"] = _llm_proposer(settings)
-    if stage == "publish" and settings.publish_mode == "github":
+    if stage is StageKey.PUBLISH and settings.publish_mode == "github":
         from patchit_provider.hooks.github import PatchitGitHubHook
 
         extras["github_target"] = PatchitGitHubHook(settings.github_conn_id).get_target()
@@ -88,7 +92,7 @@ class ReceiveEventOperator(BaseOperator):
         # The run's own conf (the Trigger form submits every param into it); params only as a
         # fallback, since in-process runs (dag.test) may leave a previous run's values in them.
         conf = dict(getattr(dag_run, "conf", None) or context.get("params") or {})
-        remediator, store = _remediator(settings, stage="receive")
+        remediator, store = _remediator(settings, stage=StageKey.RECEIVE)
         try:
             try:
                 event = resolve_conf(
@@ -116,9 +120,9 @@ def _stored_event(store, event_ref: str):
 
 
 class _StageOperator(BaseOperator):
-    """Run one Remediator stage on the incident named by `incident_id` (templated)."""
+    """Run one Remediator stage, by its typed key, on the incident named by `incident_id` (templated)."""
 
-    stage: ClassVar[str]
+    stage: ClassVar[StageKey]
     template_fields: Sequence[str] = ("incident_id",)
 
     def __init__(self, *, incident_id: str = INCIDENT_FROM_RECEIVE, **kwargs: Any) -> None:
@@ -132,14 +136,14 @@ class _StageOperator(BaseOperator):
             raise AirflowFailException("PATCHIT: no incident id (did the receive task run?)")
         remediator, store = _remediator(stage=self.stage)
         try:
-            incident = getattr(remediator, self.stage)(self.incident_id)
+            incident = remediator.run_stage(self.stage, self.incident_id)
         except Exception as exc:
-            raise_without_text(self.stage, self.incident_id, exc)
+            raise_without_text(self.stage.value, self.incident_id, exc)
         finally:
             store.close()
         self.log.info(
             "PATCHIT %s: incident %s is %s (outcome %s)",
-            self.stage, incident.incident_id, incident.state.value,
+            self.stage.value, incident.incident_id, incident.state.value,
             incident.outcome.value if incident.outcome else "-",
         )
         return incident.incident_id
@@ -148,47 +152,44 @@ class _StageOperator(BaseOperator):
 def raise_without_text(stage: str, incident_id: str, exc: Exception) -> NoReturn:
     """Fail the task with ids and the exception type only. A stage's exception can quote the
     failure (a log line, a model answer, a check's output) and Airflow shows task logs to every
-    reader of `patchit_remediation`; the Remediator has already put the redacted detail in the
+    reader of the remediation DAG; the Remediator has already put the redacted detail in the
     incident's audit trail (`stage.failed`), behind PATCHIT's DAG checks."""
     from airflow.sdk.exceptions import AirflowException
 
-    from patchit_provider.engine.pipeline import ApprovalMissing, IncidentNotFound
+    from patchit_provider.engine.errors import ApprovalMissing, NotFoundError
 
-    detail = str(exc) if isinstance(exc, (ApprovalMissing, IncidentNotFound)) else type(exc).__name__
+    detail = str(exc) if isinstance(exc, (ApprovalMissing, NotFoundError)) else type(exc).__name__
     raise AirflowException(
         f"PATCHIT {stage} failed for incident {incident_id}: {detail}; the reason is in the incident's audit trail"
     ) from None
 
 
 class CollectEvidenceOperator(_StageOperator):
-    stage = "collect_evidence"
+    stage = StageKey.EVIDENCE
     ui_color = "#e2ecfd"
 
 
 class TriageOperator(_StageOperator):
-    stage = "triage"
+    stage = StageKey.TRIAGE
     ui_color = "#fff3c4"
 
 
 class ProposePatchOperator(_StageOperator):
-    stage = "propose"
+    stage = StageKey.PROPOSE
     ui_color = "#e4f7e4"
 
 
 class ValidatePatchOperator(_StageOperator):
-    stage = "validate"
+    stage = StageKey.VALIDATE
     ui_color = "#d9f2ef"
 
 
 class PublishPatchOperator(_StageOperator):
-    stage = "publish"
+    stage = StageKey.PUBLISH
     ui_color = "#ece2fd"
 
 
 # -- approval: between validate and publish --------------------------------------------------
-
-APPROVAL_TASK_ID = "approval"
-SKIP_APPROVAL_TASK_ID = "skip_approval"
 
 try:  # the HITL operators need Airflow 3.1+ (this provider targets 3.3)
     from airflow.providers.standard.operators.branch import BaseBranchOperator
@@ -206,7 +207,7 @@ APPROVER = {"id": "patchit:approvals", "name": "PATCHIT (answer on the incident'
 def approval_text(incident) -> tuple[str, str]:
     """(subject, Markdown body) of an approval request: ids and where to answer, no evidence.
 
-    HITL details are shown by Airflow to every reader of `patchit_remediation`, whichever DAG
+    HITL details are shown by Airflow to every reader of the remediation DAG, whichever DAG
     failed; the RCA, evidence and diff are on the PATCHIT incident page, behind its DAG checks."""
     from patchit_provider.engine.report import md_escape
 
@@ -239,7 +240,7 @@ if BaseBranchOperator is not None:
             self.incident_id = incident_id
 
         def choose_branch(self, context: Any) -> str:
-            remediator, store = _remediator(stage="decide_approval")
+            remediator, store = _remediator(stage=StageKey.APPROVE)
             try:
                 incident = remediator.load(self.incident_id)
                 needed = remediator.approval_required(incident)
@@ -272,7 +273,7 @@ if BaseBranchOperator is not None:
             self.incident_id = incident_id
 
         def execute(self, context: Any) -> Any:
-            remediator, store = _remediator(stage="approval")
+            remediator, store = _remediator(stage=StageKey.APPROVE)
             try:
                 incident = remediator.request_approval(self.incident_id)
             except Exception as exc:
@@ -299,7 +300,7 @@ if BaseBranchOperator is not None:
             return {"chosen_options": list(answer["chosen_options"])}
 
         def _record(self, approved: bool, by: str, reason: str) -> None:
-            remediator, store = _remediator(stage="approval")
+            remediator, store = _remediator(stage=StageKey.APPROVE)
             try:
                 remediator.record_approval(self.incident_id, approved, by, reason)
             finally:

@@ -7,17 +7,17 @@ checking assigned users, recording who answered and resuming the parked task.
 
 Every approval request is assigned to PATCHIT's approval identity only (`APPROVER_ID`), so that
 handler refuses any person who calls it directly (403), whatever their HITL rights on
-`patchit_remediation`. PATCHIT's route answers AS that identity ON BEHALF of the person, after
+the remediation DAG. PATCHIT's route answers AS that identity ON BEHALF of the person, after
 checking what Airflow cannot know: that the person may edit the FAILING DAG (pages.decide), on
-top of the HITL permission of `patchit_remediation` (the route's dependency).
+top of the HITL permission of the remediation DAG (the route's dependency).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-REMEDIATION_DAG_ID = "patchit_remediation"
-APPROVAL_TASK_ID = "approval"  # operators.remediation.APPROVAL_TASK_ID (not imported: keep this light)
+from patchit_provider.engine.constants import APPROVAL_TASK_ID, REMEDIATION_DAG_ID
+
 APPROVE, REJECT = "Approve", "Reject"
 # operators.remediation.APPROVER["id"]: the only assignee of PATCHIT's approval requests.
 APPROVER_ID = "patchit:approvals"

@@ -6,7 +6,7 @@ or the UI's `_token` cookie). Incidents are scoped by the auth manager's DAG per
 
 - an Airflow incident is visible to users who may read its DAG (`pipeline_id`);
 - an incident from another platform (dbt, Spark, ...) has no DAG of its own: it is visible to
-  users who may read `patchit_remediation`, the DAG that processes it.
+  users who may read the remediation DAG (`REMEDIATION_DAG_ID`), the DAG that processes it.
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
-
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
 from airflow.api_fastapi.core_api.security import get_user, requires_access_dag
+from fastapi import Depends
 
+from patchit_provider.engine.constants import REMEDIATION_DAG_ID
 from patchit_provider.engine.models import Incident, Platform
-
-REMEDIATION_DAG_ID = "patchit_remediation"
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,7 @@ UserDep = Annotated[BaseUser, Depends(get_user)]
 
 def may_edit_failing_dag(user: BaseUser, incident: Incident) -> bool:
     """Whether `user` may edit (PUT) the DAG whose failure `incident` is: what approving its patch
-    needs. An incident from another platform has no DAG of its own: `patchit_remediation` counts."""
+    needs. An incident from another platform has no DAG of its own: the remediation DAG counts."""
     from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
 
     event = incident.event

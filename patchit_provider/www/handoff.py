@@ -36,7 +36,7 @@ HandOffFn = Callable[[FailureEvent, str | None], HandOff]
 
 
 def hand_off(event: FailureEvent, user_name: str | None = None) -> HandOff:
-    """Trigger `patchit_remediation` with {"event": ...} as conf. Never raises: a failed hand-off
+    """Trigger the remediation DAG with {"event": ...} as conf. Never raises: a failed hand-off
     is reported to the caller (the incident is stored either way and a retry is idempotent)."""
     from airflow.api.common.trigger_dag import trigger_dag
     from airflow.exceptions import DagNotFound, DagRunAlreadyExists

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from patchit_provider.engine import intake, limits
+from patchit_provider.engine.constants import REMEDIATION_DAG_ID, RUN_ID_PREFIX
 from patchit_provider.engine.models import FailureEvent, Platform
 from patchit_provider.www import links
 from patchit_provider.www.auth import UserDep, require_trigger_remediation
@@ -217,15 +218,15 @@ def accept(store, event: FailureEvent, hand_off, user_name: str) -> tuple[Any, b
     summary="Ingest a normalized failure event",
     description="Stores the event as an incident (idempotent by `event_id` per caller: the stored id is "
     "`ingest:<caller>:<event_id>`; a repeated event answers 200 with the incident it opened) and starts the "
-    "`patchit_remediation` DAG run `patchit__<stored id>`. Needs a bearer JWT (no browser session) of a user "
-    "allowed to trigger `patchit_remediation`, and `Content-Type: application/json`. Platform `airflow` is "
+    f"`{REMEDIATION_DAG_ID}` DAG run `{RUN_ID_PREFIX}<stored id>`. Needs a bearer JWT (no browser session) of a user "
+    f"allowed to trigger `{REMEDIATION_DAG_ID}`, and `Content-Type: application/json`. Platform `airflow` is "
     "refused (Airflow failures come through capture); `log_uri` / `artifact_uris` only with the schemes and "
     "hosts of `[patchit] ingest_uri_schemes` / `ingest_uri_hosts`; `code_path` only inside `[patchit] repo_map`.",
     responses={
         200: {"description": "Event already received: the existing incident"},
         400: {"description": "Body is not JSON"},
         401: {"description": "Not authenticated"},
-        403: {"description": "Not allowed to trigger patchit_remediation, or a foreign Origin"},
+        403: {"description": f"Not allowed to trigger {REMEDIATION_DAG_ID}, or a foreign Origin"},
         413: {"description": "Body over the size limit"},
         415: {"description": "Body is not sent as application/json"},
         422: {"description": "Schema violation, with field errors"},

@@ -12,12 +12,15 @@ _STATUS = {AuditKind.APPROVAL_REQUESTED: PENDING, AuditKind.APPROVAL_GRANTED: GR
 
 
 def inputs(incident: Incident, ctx: StageContext | None = None) -> ApproveInput:
+    """Read with getattr: the decision also answers for incident views (the UI's, tests' stand-ins)."""
+    validation = getattr(incident, "validation", None)
+    triage = getattr(incident, "triage", None)
     return ApproveInput(
-        incident_id=incident.incident_id,
+        incident_id=getattr(incident, "incident_id", ""),
         state=incident.state,
-        has_patch=incident.patch is not None,
-        confidence=incident.triage.confidence if incident.triage else None,
-        approval_reason=incident.validation.approval_reason if incident.validation else None,
+        has_patch=getattr(incident, "patch", None) is not None,
+        confidence=triage.confidence if triage else None,
+        approval_reason=validation.approval_reason if validation is not None else None,
     )
 
 
