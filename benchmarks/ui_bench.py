@@ -19,7 +19,6 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
 
 from patchit_provider.engine.models import (  # noqa: E402
     AuditEvent,
@@ -32,8 +31,7 @@ from patchit_provider.engine.models import (  # noqa: E402
     Platform,
     Triage,
 )
-from patchit_provider.engine.store import open_store, sql  # noqa: E402
-from patchit_provider.engine.store.schema import audit_events, incidents  # noqa: E402
+from patchit_provider.engine.store import open_store  # noqa: E402
 from patchit_provider.engine.taxonomy import Category, Remediation  # noqa: E402
 from patchit_provider.www import create_app  # noqa: E402
 from patchit_provider.www.auth import Scope, get_scope, require_read_run  # noqa: E402
@@ -45,7 +43,7 @@ STATES = [IncidentState.PUBLISHED, IncidentState.ESCALATED, IncidentState.NO_PAT
 
 def fill(store, n: int) -> None:
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    rows, audits = [], []
+    made, audits = [], []
     for i in range(n):
         pipeline = PIPELINES[i % len(PIPELINES)]
         at = start + timedelta(minutes=i)
@@ -57,17 +55,13 @@ def fill(store, n: int) -> None:
         triage = Triage(category=category, remediation=Remediation.PATCH, fingerprint=f"fp{i % 700:04d}",
                         summary=f"failure {i} in {pipeline}", error=ErrorSummary(type="E", message="m"), confidence=0.7)
         outcome = Outcome.PATCH_VALIDATED if state is IncidentState.PUBLISHED else None
-        inc = Incident(incident_id=f"inc-{i:06d}", event=event, created_at=at, updated_at=at, state=state,
-                       triage=triage, fingerprint=triage.fingerprint, outcome=outcome)
-        rows.append({"incident_id": inc.incident_id, "event_id": event.event_id, "created_at": at,
-                     "occurrences": 1, "audit_seq": 3, **sql.incident_columns(inc)})
+        made.append(Incident(incident_id=f"inc-{i:06d}", event=event, created_at=at, updated_at=at, state=state,
+                             triage=triage, fingerprint=triage.fingerprint, outcome=outcome))
         for seq, (kind, delay) in enumerate([(AuditKind.EVENT_RECEIVED, 0), (AuditKind.TRIAGE_COMPLETED, 20),
                                              (AuditKind.VALIDATION_FINISHED, 300)], start=1):
-            audits.append(sql.audit_values(AuditEvent(incident_id=inc.incident_id, kind=kind,
-                                                      at=at + timedelta(seconds=delay)), seq))
-    with store._write() as conn:
-        conn.execute(insert(incidents), rows)
-        conn.execute(insert(audit_events), audits)
+            audits.append(AuditEvent(incident_id=made[-1].incident_id, kind=kind, seq=seq,
+                                     at=at + timedelta(seconds=delay)))
+    store.bulk_load(made, audits)
 
 
 def measure(client: TestClient, path: str, runs: int = 15) -> tuple[float, float, int]:

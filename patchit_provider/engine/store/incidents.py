@@ -16,21 +16,24 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from patchit_provider.engine.models import (
+    EVERYTHING,
     Artifact,
     AuditEvent,
     FailureEvent,
     Incident,
+    IncidentFilter,
     IncidentState,
     Platform,
+    Visibility,
     utcnow,
 )
 from patchit_provider.engine.redaction import redact_artifact_content, redact_obj
-from patchit_provider.engine.store import sql
+from patchit_provider.engine.store import queries, sql
 from patchit_provider.engine.store.engine import WRITE, create_store_engine, parse_url, safe_url
 from patchit_provider.engine.store.errors import (
     IncidentNotFoundError,
@@ -44,7 +47,6 @@ from patchit_provider.engine.store.schema import (
     incidents,
     occurrences,
 )
-from patchit_provider.engine.taxonomy import Category
 
 DEFAULT_TIMEOUT = 30.0  # seconds: SQLite busy timeout, PostgreSQL statement and lock timeout
 DEFAULT_CONNECT_TIMEOUT = 5.0  # seconds to reach a PostgreSQL server
@@ -103,16 +105,22 @@ class IncidentStore:
             raise StoreError(f"incident store {self.safe_url} error: {_first_line(exc)}") from exc
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (timeouts, error translation, SQLite BEGIN IMMEDIATE), for the
+        store's own modules (notification ledger) and bulk loads in tests and benchmarks."""
         with self._guard(), self._engine.connect().execution_options(**{WRITE: True}) as conn:
             with conn.begin():
                 yield conn
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def read(self) -> Iterator[Connection]:
+        """One read transaction: a consistent snapshot for several statements."""
         with self._guard(), self._engine.connect() as conn:
             with conn.begin():
                 yield conn
+
+    _write = write  # the store's modules predating the public names
+    _read = read
 
     def close(self) -> None:
         self._engine.dispose()
@@ -267,6 +275,27 @@ class IncidentStore:
             )
         return self.get_incident(primary.incident_id)
 
+    def bulk_load(self, items: list[Incident], audit: list[AuditEvent] | None = None) -> None:
+        """Insert new incidents (and audit events of them, seq as given) in one transaction:
+        imports, benchmarks and test fixtures. Redacted like every other write."""
+        rows = []
+        for incident in items:
+            incident = redact_obj(incident)[0]
+            rows.append({"incident_id": incident.incident_id, "event_id": incident.event.event_id,
+                         "created_at": incident.created_at, "occurrences": incident.occurrences,
+                         "audit_seq": 0, **sql.incident_columns(incident)})
+        trail = [redact_obj(event)[0] for event in audit or []]
+        with self.write() as conn:
+            if rows:
+                conn.execute(insert(incidents), rows)
+            if trail:
+                conn.execute(insert(audit_events), [sql.audit_values(e, e.seq or 0) for e in trail])
+                seqs: dict[str, int] = {}
+                for e in trail:
+                    seqs[e.incident_id] = max(seqs.get(e.incident_id, 0), e.seq or 0)
+                for incident_id, seq in seqs.items():
+                    conn.execute(update(incidents).where(incidents.c.incident_id == incident_id).values(audit_seq=seq))
+
     # -- occurrences ------------------------------------------------------------------------
 
     def add_occurrence(self, incident_id: str, event: FailureEvent) -> bool:
@@ -306,7 +335,24 @@ class IncidentStore:
 
     # -- audit trail ------------------------------------------------------------------------
 
+    def audit(
+        self, incident_id: str, kind: str, *, actor: str, message: str = "",
+        data: dict[str, Any] | None = None, at: datetime | None = None,
+    ) -> AuditEvent:
+        """The one way into the audit trail: who (`actor`: "patchit", a user name, a DAG) did
+        what (`kind`, an AuditKind) to which incident. Returns the stored event with its seq."""
+        if not actor.strip():
+            raise StoreError("an audit event needs an actor")
+        event = AuditEvent(incident_id=incident_id, kind=kind, actor=actor, message=message,
+                           data=data or {}, at=at or utcnow())
+        return self._append_audit(event)
+
     def append_audit(self, event: AuditEvent) -> AuditEvent:
+        """`audit()` for an event already built (its actor included)."""
+        return self.audit(event.incident_id, event.kind, actor=event.actor, message=event.message,
+                          data=event.data, at=event.at)
+
+    def _append_audit(self, event: AuditEvent) -> AuditEvent:
         """Append to the incident's trail; seq is 1, 2, 3, ... per incident with no gaps, even
         with many writers (the counter bump row-locks the incident until commit)."""
         event = redact_obj(event)[0]
@@ -367,50 +413,69 @@ class IncidentStore:
                 ).scalars()
             )
 
-    # -- listing ----------------------------------------------------------------------------
+    # -- queries: one filter model, one visibility predicate ----------------------------------
 
     def list_incidents(
-        self,
-        *,
-        state: IncidentState | str | None = None,
-        category: Category | str | None = None,
-        pipeline_id: str | None = None,
-        platform: Platform | str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        search: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
+        self, flt: IncidentFilter | None = None, /, *, visibility: Visibility = EVERYTHING,
+        limit: int = 50, offset: int = 0, **fields: Any,
     ) -> list[Incident]:
-        """Newest first. `since` inclusive, `until` exclusive; `search` matches a fingerprint
-        prefix or (case-insensitively) text in the incident id, pipeline, task or summary."""
-        where = sql.incident_filters(state=state, category=category, pipeline_id=pipeline_id,
-                                     platform=platform, since=since, until=until, search=search)
-        with self._read() as conn:
-            rows = conn.execute(
-                select(incidents)
-                .where(where)
-                .order_by(incidents.c.created_at.desc(), incidents.c.incident_id.desc())
-                .limit(max(0, int(limit)))
-                .offset(max(0, int(offset)))
-            ).all()
+        """Whole incidents, newest first, paged (at most MAX_PAGE). The filter is an
+        IncidentFilter, or its fields as keywords (`state=..., pipeline_id=...`)."""
+        stmt = queries.listing(_filter(flt, fields), visibility, limit, offset)
+        with self.read() as conn:
+            rows = conn.execute(stmt).all()
         return [sql.row_to_incident(row) for row in rows]
 
     def count_incidents(
-        self,
-        *,
-        state: IncidentState | str | None = None,
-        category: Category | str | None = None,
-        pipeline_id: str | None = None,
-        platform: Platform | str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        search: str | None = None,
+        self, flt: IncidentFilter | None = None, /, *, visibility: Visibility = EVERYTHING, **fields: Any
     ) -> int:
-        where = sql.incident_filters(state=state, category=category, pipeline_id=pipeline_id,
-                                     platform=platform, since=since, until=until, search=search)
-        with self._read() as conn:
-            return int(conn.execute(select(func.count()).select_from(incidents).where(where)).scalar_one())
+        """How many incidents list_incidents pages through (same filter, same visibility)."""
+        with self.read() as conn:
+            return int(conn.execute(queries.counting(_filter(flt, fields), visibility)).scalar_one())
+
+    def list_summaries(
+        self, flt: IncidentFilter, visibility: Visibility, *, limit: int = 50, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Listing rows (queries.SUMMARY_COLUMNS, no documents) in list_incidents' order."""
+        stmt = queries.listing(flt, visibility, limit, offset, *queries.SUMMARY_COLUMNS)
+        with self.read() as conn:
+            return [dict(row._mapping) for row in conn.execute(stmt)]
+
+    def page_summaries(
+        self, flt: IncidentFilter, visibility: Visibility, *, limit: int = 50, offset: int = 0
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(total, listing rows) read in one transaction, so the total matches the page."""
+        with self.read() as conn:
+            total = int(conn.execute(queries.counting(flt, visibility)).scalar_one())
+            stmt = queries.listing(flt, visibility, limit, offset, *queries.SUMMARY_COLUMNS)
+            return total, [dict(row._mapping) for row in conn.execute(stmt)]
+
+    def run_summaries(
+        self, visibility: Visibility, *, dag_id: str, run_id: str, task_id: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Listing rows of one Airflow DAG run (or one task of it), newest first."""
+        with self.read() as conn:
+            return [dict(row._mapping) for row in conn.execute(queries.of_run(visibility, dag_id, run_id, task_id, limit))]
+
+    def overview(self, flt: IncidentFilter, visibility: Visibility, *, top: int = 10) -> dict[str, Any]:
+        """Counts by category, outcome and state, mean times to RCA and to a validated patch,
+        fix rate and the `top` pipelines by failures: aggregates computed by the database."""
+        with self.read() as conn:
+            return queries.overview(conn, flt, visibility, top)
+
+    def get_visible(self, incident_id: str, visibility: Visibility) -> Incident | None:
+        """The incident, or None when it does not exist or the caller may not read it (one answer)."""
+        incident = self.get_incident(incident_id)
+        return incident if incident is not None and visibility.allows(incident) else None
+
+
+def _filter(flt: IncidentFilter | None, fields: dict[str, Any]) -> IncidentFilter:
+    """The filter model, from a model or from its fields given as keywords (None: any)."""
+    if flt is not None and fields:
+        raise TypeError("give an IncidentFilter or filter keywords, not both")
+    if flt is not None:
+        return flt
+    return IncidentFilter.model_validate({k: v for k, v in fields.items() if v is not None})
 
 
 def _operational(exc: DBAPIError) -> bool:

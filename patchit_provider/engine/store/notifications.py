@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, func, insert, select, text, update
 
 from patchit_provider.engine.models import utcnow
 from patchit_provider.engine.store.schema import notifications as ledger
+
+if TYPE_CHECKING:
+    from patchit_provider.engine.store.incidents import IncidentStore
 
 SUMMARY = "summary"
 SENDING, SENT, FAILED, SUPPRESSED = "sending", "sent", "failed", "suppressed"
@@ -48,7 +51,7 @@ class Reservation:
 
 
 def reserve_notification(
-    store: Any,
+    store: IncidentStore,
     *,
     sink: str,
     thread_key: str,
@@ -68,7 +71,7 @@ def reserve_notification(
     now = now or utcnow()
     row = dict(sink=sink, thread_key=thread_key, incident_id=incident_id, kind=kind,
                category=category, pipeline_id=pipeline_id, sent_at=now)
-    with store._write() as conn:
+    with store.write() as conn:
         _lock(conn, sink)
         free = 0 if _paused(conn, sink, now) else limit - _used(conn, sink, now, window_seconds)
         if free <= 0:
@@ -82,11 +85,11 @@ def reserve_notification(
 
 
 def claim_summary(
-    store: Any, *, sink: str, limit: int, window_seconds: float, now: datetime | None = None
+    store: IncidentStore, *, sink: str, limit: int, window_seconds: float, now: datetime | None = None
 ) -> Summary | None:
     """A summary of the held-back notifications when there are any and the window has a free slot."""
     now = now or utcnow()
-    with store._write() as conn:
+    with store.write() as conn:
         _lock(conn, sink)
         if _paused(conn, sink, now) or _used(conn, sink, now, window_seconds) >= limit:
             return None
@@ -96,7 +99,7 @@ def claim_summary(
 
 
 def finish_notification(
-    store: Any,
+    store: IncidentStore,
     row_id: int,
     *,
     delivered: bool,
@@ -109,18 +112,18 @@ def finish_notification(
     values: dict[str, Any] = {"status": SENT if delivered else FAILED, "detail": detail, "retry_at": retry_at}
     if requeue and not delivered:
         values.update(suppressed=True, summary_id=None)
-    with store._write() as conn:
+    with store.write() as conn:
         conn.execute(update(ledger).where(ledger.c.id == row_id).values(**values))
         if requeue and not delivered:
             conn.execute(update(ledger).where(ledger.c.summary_id == row_id).values(summary_id=None))
 
 
-def list_notifications(store: Any, *, sink: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+def list_notifications(store: IncidentStore, *, sink: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
     """Ledger rows, oldest first (for the UI and tests)."""
     query = select(ledger).order_by(ledger.c.id).limit(max(0, int(limit)))
     if sink is not None:
         query = query.where(ledger.c.sink == sink)
-    with store._read() as conn:
+    with store.read() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
 
 

@@ -3,45 +3,25 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
-from sqlalchemy import ColumnElement, Connection, Insert, Table, and_, or_
+from sqlalchemy import Connection, Insert, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 
 from patchit_provider.engine.models import (
+    CLOSED_STATES,
+    TERMINAL_STATES,
     Artifact,
     AuditEvent,
     FailureEvent,
     Incident,
-    IncidentState,
-    Platform,
 )
 from patchit_provider.engine.store.errors import StoreError
 from patchit_provider.engine.store.schema import artifacts, audit_events, incidents
-from patchit_provider.engine.taxonomy import Category
-
-# States after which PATCHIT does no more work on an incident: a new failure with the same
-# fingerprint then opens a new incident instead of counting as an occurrence of the old one.
-TERMINAL_STATES: frozenset[IncidentState] = frozenset(
-    {
-        IncidentState.PUBLISHED,
-        IncidentState.ESCALATED,
-        IncidentState.NO_PATCH,
-        IncidentState.REJECTED,
-        IncidentState.FAILED,
-        IncidentState.GROUPED,
-    }
-)
-
-# States in which an incident no longer takes new occurrences of its cause: a grouped one points
-# elsewhere, and after a failed stage the work must be done again. An escalated or published
-# incident stays open (as a Sentry issue does until resolved): the same cause again is counted.
-CLOSED_STATES: frozenset[IncidentState] = frozenset({IncidentState.FAILED, IncidentState.GROUPED})
 
 
 def dump(model: BaseModel) -> str:
@@ -129,48 +109,6 @@ def event_json(event: FailureEvent) -> str:
     return dump(event)
 
 
-def incident_filters(
-    *,
-    state: IncidentState | str | None = None,
-    category: Category | str | None = None,
-    pipeline_id: str | None = None,
-    platform: Platform | str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    search: str | None = None,
-) -> ColumnElement[bool]:
-    """WHERE clause shared by list_incidents and count_incidents, so page and total agree.
-    `since` is inclusive, `until` exclusive (adjacent windows do not overlap)."""
-    c = incidents.c
-    clauses: list[ColumnElement[bool]] = []
-    if state is not None:
-        clauses.append(c.state == _value(state))
-    else:  # grouped incidents are occurrences of another one: listed only when asked for
-        clauses.append(c.state != IncidentState.GROUPED.value)
-    if category is not None:
-        clauses.append(c.category == _value(category))
-    if pipeline_id is not None:
-        clauses.append(c.pipeline_id == pipeline_id)
-    if platform is not None:
-        clauses.append(c.platform == _value(platform))
-    if since is not None:
-        clauses.append(c.created_at >= since)
-    if until is not None:
-        clauses.append(c.created_at < until)
-    term = (search or "").strip()
-    if term:
-        clauses.append(
-            or_(
-                c.fingerprint.startswith(term, autoescape=True),
-                c.incident_id.icontains(term, autoescape=True),
-                c.pipeline_id.icontains(term, autoescape=True),
-                c.task_id.icontains(term, autoescape=True),
-                c.summary.icontains(term, autoescape=True),
-            )
-        )
-    return and_(True, *clauses)
-
-
 __all__ = [
     "TERMINAL_STATES",
     "CLOSED_STATES",
@@ -179,7 +117,6 @@ __all__ = [
     "audit_values",
     "event_json",
     "incident_columns",
-    "incident_filters",
     "row_to_artifact",
     "row_to_audit",
     "row_to_incident",
