@@ -11,6 +11,7 @@ import html
 import re
 from typing import Any
 
+from patchit_provider.engine.constants import task_label
 from patchit_provider.engine.models import Evidence, Incident
 from patchit_provider.engine.redaction import redact, redact_obj
 
@@ -60,7 +61,7 @@ def rca_dict(incident: Incident) -> dict[str, Any]:
 def render_rca(incident: Incident) -> tuple[str, dict[str, Any]]:
     data = rca_dict(incident)
     triage, evidence = incident.triage, incident.evidence
-    task = f"{incident.event.pipeline_id}" + (f".{incident.event.task_id}" if incident.event.task_id else "")
+    task = task_label(incident.event.pipeline_id, incident.event.task_id)
     out = [f"# Root-cause analysis: {md_escape(task)}", ""]
     out += [
         f"- **Run:** {md_escape(incident.event.run_id)}"

@@ -15,8 +15,8 @@ import git
 from unidiff import PatchSet
 
 from patchit_provider.engine.errors import PatchitError
+from patchit_provider.engine.git.command import git_path_problem, run_git
 from patchit_provider.engine.patching.edits import EditError, path_problem
-from patchit_provider.engine.patching.gitcmd import git_path_problem, run_git
 
 
 class DiffError(PatchitError, RuntimeError):

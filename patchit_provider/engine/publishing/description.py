@@ -7,6 +7,7 @@ are fenced so they cannot close their fence, and the whole text is redacted once
 
 from __future__ import annotations
 
+from patchit_provider.engine.constants import task_label
 from patchit_provider.engine.models import Incident, PatchProposal
 from patchit_provider.engine.redaction import redact
 from patchit_provider.engine.report import md_escape, md_fence
@@ -22,7 +23,7 @@ def title_of(proposal: PatchProposal, incident: Incident) -> str:
 
 def render_description(proposal: PatchProposal, incident: Incident) -> str:
     event, triage, validation = incident.event, incident.triage, incident.validation
-    task = event.pipeline_id + (f".{event.task_id}" if event.task_id else "")
+    task = task_label(event.pipeline_id, event.task_id)
     out = [f"# {md_escape(title_of(proposal, incident))}", ""]
     out += [
         f"- **Incident:** {md_escape(incident.incident_id)}",

@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from patchit_provider.engine.constants import task_label
 from patchit_provider.engine.models import Incident, PatchProposal, Publication, PublicationKind
 from patchit_provider.engine.patching import EditError, apply_edits
-from patchit_provider.engine.publishing import AUTHOR_EMAIL, AUTHOR_NAME, PublishError, branch_name
+from patchit_provider.engine.publishing.branch import AUTHOR_EMAIL, AUTHOR_NAME, branch_name
 from patchit_provider.engine.publishing.description import render_description, title_of
-from patchit_provider.engine.report import md_escape
+from patchit_provider.engine.publishing.errors import PublishError
 from patchit_provider.engine.publishing.github_client import GitHubClient, GitHubError, GitHubTarget
 from patchit_provider.engine.redaction import redact
+from patchit_provider.engine.report import md_escape
 
 __all__ = ["MAX_BODY_CHARS", "bound_body", "publish_github"]
 
@@ -74,7 +76,7 @@ def labels_of(target: GitHubTarget, incident: Incident) -> list[str]:
 
 def occurrence_comment(incident: Incident, target: GitHubTarget) -> str:
     event = incident.event
-    task = event.pipeline_id + (f".{event.task_id}" if event.task_id else "")
+    task = task_label(event.pipeline_id, event.task_id)
     where = md_escape(incident.incident_id)
     if target.incident_url:
         where = f"[{where}]({target.incident_url.replace('{incident_id}', quote(incident.incident_id, safe=''))})"

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 import httpx
 
 from patchit_provider.engine.llm.http import retry_after
-from patchit_provider.engine.publishing import PublishError
+from patchit_provider.engine.publishing.errors import PublishError
 
 log = logging.getLogger(__name__)
 

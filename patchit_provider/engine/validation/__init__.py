@@ -44,8 +44,9 @@ from patchit_provider.engine.settings import PatchitSettings
 from patchit_provider.engine.validation.dbt_checks import DbtValidation
 from patchit_provider.engine.validation.resolve import resolve_checks
 from patchit_provider.engine.validation.sandbox import Limits, Sandbox, probe
-from patchit_provider.engine.patching.gitcmd import diff_git_problems
-from patchit_provider.engine.validation.workspace import UnsafeDiff, apply_diff, bounded, scratch_tree
+from patchit_provider.engine.git.command import diff_git_problems
+from patchit_provider.engine.git.worktree import UnsafeDiff, apply_diff, scratch_tree
+from patchit_provider.engine.validation.workspace import bounded
 
 __all__ = ["validate"]
 
