@@ -115,20 +115,26 @@ def cmd_remediate(args: argparse.Namespace) -> int:
 
 
 def _store_url(explicit: str | None) -> str:
-    from patchit_provider.engine.store import default_sqlite_url
+    """--store, else PATCHIT_STORE_URL, else the store this Airflow installation writes, resolved
+    as its hooks resolve it (`[patchit] store_url` / `store_conn_id` / `store_path`, AIRFLOW_HOME)."""
+    from patchit_provider.hooks.store import store_url
 
-    url = explicit or os.environ.get("PATCHIT_STORE_URL")
-    if url:
-        return url
-    home = os.environ.get("AIRFLOW_HOME") or str(Path.home() / "airflow")
-    return default_sqlite_url(home)
+    return store_url(explicit or os.environ.get("PATCHIT_STORE_URL"))
 
 
 def cmd_incidents(args: argparse.Namespace) -> int:
     from patchit_provider.engine.store import open_store
 
+    from pydantic import ValidationError
+
+    from patchit_provider.engine.models import IncidentFilter
+
+    try:
+        flt = IncidentFilter(pipeline_id=args.dag, state=args.state)
+    except ValidationError as exc:
+        raise CliError(f"bad filter: {'; '.join(e['msg'] for e in exc.errors())}") from None
     with open_store(_store_url(args.store)) as store:
-        incidents = store.list_incidents(pipeline_id=args.dag, state=args.state, limit=args.limit)
+        incidents = store.list_incidents(flt, limit=args.limit)
     if args.json:
         _print_json([incident.model_dump(mode="json") for incident in incidents])
         return 0

@@ -1,8 +1,9 @@
 """PATCHIT's settings: one model, one source for every default.
 
 The Airflow adapter fills it from the `[patchit]` config section (whose documented defaults in
-provider info are generated from this model); the CLI fills it from PATCHIT_* environment
-variables. Nothing else reads configuration.
+provider info are generated from this model) once per process (`patchit_provider.config.
+load_settings`); the CLI fills it from PATCHIT_* environment variables. Nothing else reads
+configuration, and the engine never makes up settings: its callers pass them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ class PatchitSettings(BaseModel):
     store_path: str = Field(
         "",
         description="SQLite file of the embedded store. Empty: {AIRFLOW_HOME}/patchit/patchit.db.",
+    )
+    store_url: str = Field(
+        "",
+        description="SQLAlchemy URL of the incident store (sqlite:///... or postgresql://...); wins over "
+        "`store_conn_id` and `store_path`. The CLI's PATCHIT_STORE_URL. Empty: `store_conn_id`, else `store_path`.",
     )
     api_conn_id: str = Field(
         "patchit_api",
@@ -197,6 +203,21 @@ class PatchitSettings(BaseModel):
                     values[name] = env[key]
                     break
         return cls.from_mapping(values)
+
+
+def resolve_store_url(settings: PatchitSettings, *, airflow_home: str | os.PathLike[str] | None = None) -> str:
+    """The one resolver of the store's URL from settings: `store_url`, else the SQLite file
+    `store_path`, else {AIRFLOW_HOME}/patchit/patchit.db (AIRFLOW_HOME as Airflow reads it:
+    the environment, else ~/airflow). A `store_conn_id` is the Airflow adapter's to turn into
+    `store_url` (PatchitStoreHook), before it calls this."""
+    from patchit_provider.engine.store.engine import default_sqlite_url
+
+    if settings.store_url.strip():
+        return settings.store_url.strip()
+    if settings.store_path.strip():
+        return "sqlite:///" + os.path.abspath(os.path.expanduser(settings.store_path.strip()))
+    home = airflow_home or os.environ.get("AIRFLOW_HOME") or "~/airflow"
+    return default_sqlite_url(os.path.expanduser(str(home)))
 
 
 def config_section() -> dict[str, Any]:
