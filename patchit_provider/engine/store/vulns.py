@@ -19,7 +19,12 @@ from patchit_provider.engine.errors import NotFoundError
 from patchit_provider.engine.models import VulnRecord, utcnow
 from patchit_provider.engine.redaction import redact_obj
 from patchit_provider.engine.store import sql
-from patchit_provider.engine.store.engine import WRITE, create_store_engine, parse_url, safe_url
+from patchit_provider.engine.store.engine import (
+    WRITE,
+    create_store_engine,
+    parse_url,
+    safe_url,
+)
 from patchit_provider.engine.store.errors import StoreError, StoreUnavailableError
 from patchit_provider.engine.store.schema import ensure_schema, vuln_findings
 
@@ -69,8 +74,8 @@ class VulnStore:
 
     @staticmethod
     def _columns(record: VulnRecord) -> dict:
-        return dict(repo=record.repo, package=record.finding.package, state=record.state,
-                    deadline=record.finding.deadline, updated_at=record.updated_at, doc=sql.dump(record))
+        return {"repo": record.repo, "package": record.finding.package, "state": record.state,
+                "deadline": record.finding.deadline, "updated_at": record.updated_at, "doc": sql.dump(record)}
 
     def add(self, record: VulnRecord) -> tuple[VulnRecord, bool]:
         """(stored record, created): a finding already stored is returned as it is (idempotent)."""

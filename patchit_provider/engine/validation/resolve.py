@@ -19,6 +19,7 @@ before), and `resolved(result)` is false, which a vulnerability fix requires.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import sys
@@ -108,6 +109,8 @@ def resolve_checks(
             "can be resolved only against a local wheel cache."))]
     if not Path(wheel_dir).is_dir():
         return [CheckResult(name="resolve", passed=False, output=f"the wheel directory {wheel_dir} ([patchit] vuln_wheel_dir) does not exist")]
+    if importlib.util.find_spec("pip") is None:
+        return [CheckResult(name="resolve", passed=False, output=f"pip is not installed in {sys.executable}: the requirements cannot be resolved")]
     wheels = box.private / "wheels"
     count, problem = _copy_wheels(Path(wheel_dir), wheels)
     if problem:

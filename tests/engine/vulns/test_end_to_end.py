@@ -21,8 +21,15 @@ from patchit_provider.engine.vulns.remediate import new_record, remediate
 from patchit_provider.engine.vulns.requirements import parse_requirements
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e2e_fixtures import (  # noqa: E402 - the folder's own helper module
-    MODULE_WITHOUT_RENDER, PIP_AUDIT_REPORT, V31_MEDIUM, V40_CRITICAL, git, osv_folder, pipeline_repo, wheel_cache,
+from e2e_fixtures import (
+    MODULE_WITHOUT_RENDER,
+    PIP_AUDIT_REPORT,
+    V31_MEDIUM,
+    V40_CRITICAL,
+    git,
+    osv_folder,
+    pipeline_repo,
+    wheel_cache,
 )
 
 TODAY = date(2026, 12, 1)
@@ -93,7 +100,7 @@ def test_finding_without_fix_is_escalated_with_expiry_never_rolled_out(world, tm
     out = remediate(record, repo / "requirements.txt", repo, _settings(None), now=NOW)
     assert out.rollout_plan is None and out.branch is None and out.state == "accepted_or_mitigated"
     with VulnStore(f"sqlite:///{tmp_path / 'store.db'}") as store:
-        stored, created = store.add(record)
+        _, created = store.add(record)
         again, created_again = store.add(new_record(nofix, str(repo), "pip-audit:again.json"))
         assert created and not created_again and again.source == "pip-audit:pip-audit.json"
         assert store.get(record.finding_id).expires == "2026-12-16"
@@ -122,7 +129,7 @@ def test_upgrade_validated_in_sandbox_published_and_planned(world, tmp_path):
     assert git(repo, "rev-parse", "HEAD") == head and "==1.0" in (repo / "requirements.txt").read_text()
     # The plan: least critical DAG first, due by the deadline.
     plan = out.rollout_plan
-    assert plan.valid and [w.members for w in plan.waves][0] == ["reports"]
+    assert plan.valid and plan.waves[0].members == ["reports"]
     assert plan.waves[-1].members[-1] == "finance_close"
     assert plan.deadline == datetime(2027, 3, 1, 23, 59, tzinfo=timezone.utc)
 
