@@ -119,6 +119,32 @@ POSTED = [
 ]
 
 
+# catalog families taken from the libraries' own exception trees and documented messages
+CATALOG_FAMILIES = [
+    ("https://docs.celeryq.dev/en/stable/reference/celery.exceptions.html",
+     "celery.exceptions.TimeLimitExceeded: TimeLimitExceeded(300,)", "infra.timeout", "retry"),
+    ("https://github.com/dpkp/kafka-python/blob/master/kafka/errors.py",
+     "kafka.errors.NoBrokersAvailable: NoBrokersAvailable", "infra.network", "retry"),
+    ("https://docs.python.org/3/library/zipfile.html#zipfile.BadZipFile",
+     "zipfile.BadZipFile: File is not a zip file", "data.malformed", "escalate"),
+    ("https://docs.python.org/3/library/ssl.html#ssl.SSLEOFError (a subclass of SSLError)",
+     "ssl.SSLEOFError: EOF occurred in violation of protocol (_ssl.c:2426)", "infra.network", "retry"),
+    ("dash src/exec.c (\"%s: not found\")", "/bin/sh: 1: dbt: not found", "dependency.missing", "patch"),
+    ("https://cloud.google.com/bigquery/docs/reference/standard-sql/dml-syntax#merge_statement",
+     "Runtime Error in snapshot orders_snapshot (snapshots/orders_snapshot.sql)\n  Database Error\n"
+     "    UPDATE/MERGE must match at most one source row for each target row", "data.quality", "escalate"),
+    ("https://docs.snowflake.com/en/sql-reference/sql/merge#duplicate-join-behavior",
+     "100090 (42P18): Duplicate row detected during DML action", "data.quality", "escalate"),
+]
+
+
+@pytest.mark.parametrize("source,text,category,remediation", CATALOG_FAMILIES, ids=[c[1][:30] for c in CATALOG_FAMILIES])
+def test_catalog_families(source, text, category, remediation):
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == (category, remediation), result.rationale
+    assert "words" not in result.decided_by  # a catalog fact, not the taxonomy's vocabulary
+
+
 def test_a_non_empty_date_that_does_not_parse_stays_a_type_mismatch():
     """Only an empty value is a setting nobody set; a wrong value is the data's (taxonomy)."""
     result = triage_text("ValueError: time data '2024/01/31' does not match format '%Y-%m-%d'")

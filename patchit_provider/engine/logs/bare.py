@@ -18,7 +18,11 @@ MAX_DETAIL_LINES = 12
 # A class name that says it is an error, optionally dotted; or an `errors`/`exceptions` module's class.
 _TYPE = (r"(?:[A-Za-z_]\w*\.)*(?:[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Timeout|Failure|Fault|Denied|NotFound|"
          r"Forbidden|Unauthorized|Violation|Unavailable|Exceeded|Expired)|[A-Z]\w*Error\w*)"
-         r"|(?:[a-z_]\w*\.)+(?:errors?|exceptions?)\.[A-Z]\w*")
+         r"|(?:[a-z_]\w*\.)+(?:errors?|exceptions?)\.[A-Z]\w*"
+         # standard-library modules whose exceptions are not named *Error (zipfile.BadZipFile,
+         # http.client.RemoteDisconnected, subprocess.TimeoutExpired, socket.gaierror, ftplib.error_perm)
+         r"|(?:zipfile|ssl|socket|http\.client|ftplib|smtplib|subprocess|queue|concurrent\.futures(?:\._base)?|"
+         r"asyncio(?:\.exceptions)?|xml\.parsers\.expat|email\.errors|tarfile|lzma|gzip)\.[A-Za-z_]\w*")
 _BARE = re.compile(rf"^\s*(?P<type>{_TYPE})(?::\s?(?P<msg>.*)|\s*)$")
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?\s*$')
 # IPython / Jupyter: "File ~/etl/load.py:42, in load(path)" (IPython 8) and

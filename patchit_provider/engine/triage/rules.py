@@ -76,7 +76,7 @@ RULES: list[Rule] = [
     R(C.CODE_ERROR, ("ModuleNotFoundError", "ImportError"), r"No module named|cannot import name", 0.85, "the import names a module of the repository itself", when="module_in_repo"),
     R(C.DEPENDENCY_MISSING, ("ModuleNotFoundError", "ImportError"), r"No module named|cannot import name", 0.85, "a third-party package is not installed or lacks the name"),
     R(C.DEPENDENCY_MISSING, ("DistributionNotFound", "PackageNotFoundError"), None, 0.85, "a required distribution is not installed"),
-    R(C.DEPENDENCY_MISSING, (), r"command not found|package\(s\) specified in packages\.yml, but only|run \"dbt deps\"", 0.8, "an executable or dbt package is missing"),
+    R(C.DEPENDENCY_MISSING, (), r"command not found|\bsh: (?:line )?\d+: [\w.+-]+: not found|package\(s\) specified in packages\.yml, but only|run \"dbt deps\"", 0.8, "an executable or dbt package is missing"),
     R(C.DEPENDENCY_MISSING, ("FileNotFoundError",), None, 0.7, "an executable is not installed", when="executable"),
     # --- schema.missing_relation (before missing_column: both say "does not exist") ---
     R(C.SCHEMA_MISSING_RELATION, (), r"depends on a node named .* which was not found|Catalog Error: Table with name|Catalog Error: (?:View|Table) .* does not exist|relation \"[^\"]+\" does not exist|TABLE_OR_VIEW_NOT_FOUND|Table or view not found|no such table|Object '[^']+' does not exist or not authorized|Table '[^']+' doesn't exist|UndefinedTable", 0.9, "a table, view or dbt node does not exist"),

@@ -184,6 +184,14 @@ CLASSES: dict[str, Verdict | None] = {
     **_family("NoSuchTableException", C.SCHEMA_MISSING_RELATION, 0.85, JAVA, "the table does not exist"),
     **_family("ClassNotFoundException NoClassDefFoundError", C.DEPENDENCY_MISSING, 0.75, JAVA, "a jar is missing"),
     **_family("NumberFormatException DateTimeParseException", C.DATA_TYPE_MISMATCH, 0.8, JAVA, "a value cannot be parsed"),
+    # Celery (celery/exceptions.py; billiard): a task's hard/soft time limit, a worker process lost
+    **_family("TimeLimitExceeded SoftTimeLimitExceeded", C.INFRA_TIMEOUT, 0.85,
+              "https://docs.celeryq.dev/en/stable/reference/celery.exceptions.html", "the Celery task hit its time limit"),
+    **_family("WorkerLostError", C.INFRA_RESOURCE, 0.75, "https://docs.celeryq.dev/en/stable/reference/celery.exceptions.html",
+              "the worker process running the task exited (killed, often for memory)"),
+    # kafka-python (kafka/errors.py): no broker reachable at bootstrap
+    **_family("NoBrokersAvailable", C.INFRA_NETWORK, 0.8, "https://github.com/dpkp/kafka-python/blob/master/kafka/errors.py",
+              "no Kafka broker could be reached"),
     **_wrappers("Py4JJavaError AnalysisException SparkException CapturedException PySparkException SparkRuntimeException "
                 "IllegalArgumentException IllegalStateException"),
 }
@@ -193,6 +201,11 @@ CLASSES: dict[str, Verdict | None] = {
 BASES: dict[str, tuple[str, ...]] = {
     # requests
     "RequestException": ("OSError",), "HTTPError": ("RequestException",), "SSLError": ("ConnectionError",),
+    # CPython ssl (Lib/ssl.py, Modules/_ssl.c): every SSL*Error is an SSLError, itself an OSError
+    "SSLEOFError": ("SSLError",), "SSLZeroReturnError": ("SSLError",), "SSLSyscallError": ("SSLError",),
+    "SSLWantReadError": ("SSLError",), "SSLWantWriteError": ("SSLError",),
+    # CPython http.client: the server closed the connection before answering
+    "RemoteDisconnected": ("ConnectionResetError",), "IncompleteRead": ("ConnectionError",),
     # httpx
     "HTTPStatusError": ("HTTPError",), "RequestError": ("HTTPError",), "LocalProtocolError": ("ProtocolError",),
     # pandas

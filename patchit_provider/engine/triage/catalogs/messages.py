@@ -149,6 +149,14 @@ RULES: list[TextRule] = [
     # --- pandas: duplicate keys where unique ones are required (pandas/core/indexes/base.py, reshape) --
     _r(r"cannot reindex (?:from|on) an axis with duplicate labels|Index contains duplicate entries, cannot reshape|Merge keys are not unique|Duplicate column names found|columns overlap but no suffix specified",
        C.DATA_QUALITY, 0.75, "https://pandas.pydata.org/docs/user_guide/duplicates.html", "keys are duplicated where they must be unique"),
+    # --- a MERGE/upsert whose source has several rows for one target key (SQLSTATE 21000
+    #     cardinality_violation; a dbt snapshot's or incremental model's unique_key is not unique) --
+    _r(r"UPDATE/MERGE must match at most one source row for each target row|Duplicate row detected during DML action|"
+       r"(?:MERGE|ON CONFLICT DO UPDATE) command cannot affect row a second time|multiple source rows matched and attempted to (?:modify|update|delete) the same target row",
+       C.DATA_QUALITY, 0.85, "https://cloud.google.com/bigquery/docs/reference/standard-sql/dml-syntax#merge_statement; "
+       "https://docs.snowflake.com/en/sql-reference/sql/merge#duplicate-join-behavior; https://www.postgresql.org/docs/current/sql-merge.html; "
+       "https://docs.databricks.com/en/error-messages/delta-multiple-source-row-matching-target-row-in-merge-error-class.html",
+       "the merge source holds several rows for one key (the unique_key is not unique in the data)"),
     # --- Airflow: invalid ids (airflow/utils/helpers.py validate_key) ---------------------------
     _r(r"has to be made of alphanumeric characters, dashes,.{0,20}underscores exclusively", C.CODE_ERROR, 0.9,
        "installed airflow/sdk/definitions/_internal/node.py (validate_key)", "a DAG or task id is invalid"),
