@@ -321,7 +321,11 @@ class _Runner:
                 rec.finished_at = self.ctx.clock.now()
                 return
             before = ti.get("try_number")
-            records.mark(rid, member, CLEARING, try_before=before)
+            if not records.mark(rid, member, CLEARING, try_before=before):
+                # Another executor of this rollout took the member meanwhile: watch, never clear twice.
+                entry = records.marks(rid).get(member, {}).get(CLEARING, {})
+                rec.try_before, rec.cleared_at = entry.get("try_before", before), entry.get("at") or self.ctx.clock.now()
+                return
         body = self._clear_body(index, ref)
         dry = api.clear_task_instances(ref.dag_id, {**body, "dry_run": True})
         would = [(t.get("dag_run_id"), t.get("task_id"), t.get("map_index", -1)) for t in dry.get("task_instances", [])]

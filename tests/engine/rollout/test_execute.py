@@ -359,3 +359,28 @@ def test_plan_recovery_finds_failed_members_with_the_fingerprint(store):
     assert run.plan.member_seconds[f"{DAG}/{RUNS[0]}/{TASK}/-1"] == 3  # the success history of RUNS[5]
     with pytest.raises(RecoveryError):
         plan_recovery(RecoveryInput(incident_id="inc-404", rollout_id="ro-10"), ctx)
+
+
+def test_a_member_another_executor_took_meanwhile_is_watched_not_cleared(store):
+    airflow = FakeAirflow(RUNS)
+    run = _rollout(store)
+    canary = f"{DAG}/{RUNS[0]}/{TASK}/-1"
+
+    class Racing:  # a second executor of the same rollout marks and clears the canary first
+        def __getattr__(self, name):
+            return getattr(store, name)
+
+        def mark(self, rollout_id, member, phase, **kw):
+            if member == canary and phase == "clearing" and not store.marks(rollout_id).get(member):
+                store.mark(rollout_id, member, phase, **kw)
+                airflow.clear_task_instances(DAG, {"dry_run": False, "only_failed": True, "dag_run_id": RUNS[0],
+                                                   "task_ids": [TASK], "run_on_latest_version": True, "note": "other"})
+            return store.mark(rollout_id, member, phase, **kw)
+
+    ctx = _ctx(store, airflow)
+    ctx.records = Racing()
+    out = execute_rollout(ExecuteInput(rollout_id=run.rollout_id, poll_seconds=1), ctx)
+    assert out.state is RolloutState.SUCCEEDED
+    cleared = [c["dag_run_id"] for c in airflow.clears]
+    assert cleared.count(RUNS[0]) == 1 and canary not in out.cleared_now
+    assert _results(store)[RUNS[0]].result is MemberResult.SUCCEEDED
