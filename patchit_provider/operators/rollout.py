@@ -220,16 +220,18 @@ if BaseBranchOperator is not None:
             chosen = list(event.get("chosen_options") or []) if "error" not in event else []
             user = event.get("responded_by_user") or {}
             by = str(user.get("name") or user.get("id") or "unknown")
+            key = approval_key(self.wave)
+
+            def change(run):  # one transaction: the Rollouts page may write the same record
+                if chosen == [self.APPROVE]:
+                    return run.model_copy(update={"approved_by": {**run.approved_by, key: by}})
+                if run.state is RolloutState.ABORTED:
+                    return run
+                return run.model_copy(update={"state": RolloutState.ABORTED, "reason": f"not approved ({key}) by {by}"})
+
             rollouts = _load(rollout_id)
             try:
-                run = rollouts.get(rollout_id)
-                if run is not None:
-                    if chosen == [self.APPROVE]:
-                        run.approved_by[approval_key(self.wave)] = by
-                    else:
-                        run.state = RolloutState.ABORTED
-                        run.reason = f"not approved ({approval_key(self.wave)}) by {by}"
-                    rollouts.save(run)
+                rollouts.modify(rollout_id, change)
             finally:
                 rollouts.close()
             answer = super().execute_complete(context, event)

@@ -37,6 +37,8 @@ def test_every_route_but_the_schema_is_an_authenticated_api_route(app):
         ("GET", "/api/incidents"), ("GET", "/api/incidents/inc-x"), ("GET", "/api/overview"),
         ("POST", "/events/ingest"), ("POST", "/incidents/inc-x/approve"),
         ("GET", "/openapi.json"), ("GET", "/docs"),
+        ("GET", "/rollouts"), ("GET", "/rollouts/inc-x"), ("GET", "/api/rollouts"), ("GET", "/api/rollouts/inc-x"),
+        ("POST", "/rollouts/inc-x/edit"), ("POST", "/rollouts/inc-x/approve"),
     }
 
 

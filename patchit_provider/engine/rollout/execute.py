@@ -20,6 +20,7 @@ through `ctx.desk`, time through `ctx.clock`. Rules, each from the issue:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -71,6 +72,8 @@ class RolloutRecords(Protocol):
     def get(self, rollout_id: str) -> RolloutRun | None: ...
 
     def save(self, run: RolloutRun) -> RolloutRun: ...
+
+    def modify(self, rollout_id: str, change: Callable[[RolloutRun], RolloutRun]) -> RolloutRun: ...
 
     def mark(self, rollout_id: str, member: str, phase: str, *, try_before: int | None = None) -> bool: ...
 
@@ -127,6 +130,14 @@ class _Stop(Exception):
     """The rollout stopped: the run's state and reason are already set."""
 
 
+class _Overruled(Exception):
+    """Someone else (a person rejecting on the Rollouts page) ended the rollout meanwhile."""
+
+    def __init__(self, stored: RolloutRun) -> None:
+        super().__init__(stored.rollout_id)
+        self.stored = stored
+
+
 def approval_key(wave: int) -> str:
     return {0: "before_first_wave", 1: "before_promotion"}.get(wave, f"before_wave_{wave}")
 
@@ -148,6 +159,7 @@ class _Runner:
         self.run, self.inp, self.ctx = run, inp, ctx
         self.cleared_now: list[str] = []
         self.awaiting: str | None = None
+        self.written = run.state  # the state this executor last stored
 
     def output(self) -> ExecuteOutput:
         return ExecuteOutput(
@@ -157,9 +169,23 @@ class _Runner:
         )
 
     def save(self) -> None:
-        # The in-memory run stays the one being worked on (wave and member records are live
-        # references into it); the store keeps its own copy.
-        self.ctx.records.save(self.run)
+        """Store the run in one read-change-write transaction. The in-memory run stays the one
+        being worked on (wave and member records are live references into it). A final state
+        someone else stored meanwhile wins (nothing more is cleared); approvals given meanwhile
+        are kept."""
+
+        def change(stored: RolloutRun) -> RolloutRun:
+            if stored.state is not self.written and stored.state in ROLLOUT_FINAL_STATES:
+                raise _Overruled(stored)
+            self.run.approved_by = {**stored.approved_by, **self.run.approved_by}
+            return self.run
+
+        try:
+            self.ctx.records.modify(self.run.rollout_id, change)
+        except _Overruled as exc:
+            self.run = exc.stored
+            raise _Stop from None
+        self.written = self.run.state
 
     def stop(self, state: RolloutState, reason: str, *, escalate: dict[str, Any] | None = None) -> None:
         self.run.state, self.run.reason = state, reason

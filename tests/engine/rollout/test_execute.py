@@ -384,3 +384,23 @@ def test_a_member_another_executor_took_meanwhile_is_watched_not_cleared(store):
     cleared = [c["dag_run_id"] for c in airflow.clears]
     assert cleared.count(RUNS[0]) == 1 and canary not in out.cleared_now
     assert _results(store)[RUNS[0]].result is MemberResult.SUCCEEDED
+
+
+def test_a_person_stopping_the_rollout_meanwhile_wins_over_the_executor(store):
+    airflow = FakeAirflow(RUNS)
+    run = _rollout(store, concurrency=1)
+    ctx = _ctx(store, airflow)
+    work = airflow.work
+
+    def work_then_reject():  # while the canary runs, a person rejects the rollout on its page
+        work()
+        store.modify(run.rollout_id, lambda r: r.model_copy(update={"state": RolloutState.ABORTED,
+                                                                      "reason": "rejected by alice: wrong fix"}))
+
+    airflow.work = work_then_reject
+    out = execute_rollout(ExecuteInput(rollout_id=run.rollout_id, poll_seconds=1), ctx)
+    assert out.state is RolloutState.ABORTED and out.reason == "rejected by alice: wrong fix"
+    assert [c["dag_run_id"] for c in airflow.clears] == [RUNS[0]]  # nothing cleared after the decision
+    assert store.get(run.rollout_id).state is RolloutState.ABORTED
+    again = execute_rollout(ExecuteInput(rollout_id=run.rollout_id, poll_seconds=1), _ctx(store, airflow))
+    assert again.state is RolloutState.ABORTED and len(airflow.clears) == 1
