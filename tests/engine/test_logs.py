@@ -348,6 +348,18 @@ def test_output_printed_as_a_list_of_lines(as_bytes):
     assert [(f.path, f.line) for f in digest.error.frames][0] == ("create_website.py", 10)
 
 
+@pytest.mark.parametrize("stamp", ["", "12:00:01  ", "[2024-01-01, 00:00:00 UTC] {subprocess.py:93} INFO - 12:00:01  "])
+def test_dbt_error_nested_under_a_snapshot_or_seed_keeps_the_nodes_path(stamp):
+    """dbt prints the adapter's error indented under the node's header ("Runtime Error in snapshot
+    s (snapshots/s.sql)" then "  Database Error"): the nested header must not hide the node's file."""
+    log = (f"{stamp}Runtime Error in snapshot orders_snapshot (snapshots/orders_snapshot.sql)\n"
+           f"{stamp}  Database Error\n{stamp}    UPDATE/MERGE must match at most one source row for each target row\n")
+    digest = read_log(log)
+    assert digest.error.type == "dbt Runtime Error"
+    assert [f.path for f in digest.error.frames] == ["snapshots/orders_snapshot.sql"]
+    assert "UPDATE/MERGE must match" in digest.error.message
+
+
 def test_ipython_8_traceback_from_a_notebook():
     """IPython 8's layout (https://ipython.readthedocs.io/en/stable/whatsnew/version8.html):
     frames as `File path:line, in func`, the exception at the end."""

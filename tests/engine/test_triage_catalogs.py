@@ -145,6 +145,20 @@ def test_catalog_families(source, text, category, remediation):
     assert "words" not in result.decided_by  # a catalog fact, not the taxonomy's vocabulary
 
 
+def test_pyspark_imported_from_its_zip_is_not_the_culprit():
+    """spark-submit puts SPARK_HOME/python/lib/pyspark.zip and py4j-*.zip on the path: their frames are
+    Spark's, the user's job is the frame that called them."""
+    text = ("Traceback (most recent call last):\n  File \"/app/job.py\", line 33, in <module>\n    df.select('amt').show()\n"
+            "  File \"/opt/spark/python/lib/pyspark.zip/pyspark/sql/dataframe.py\", line 3036, in select\n    jdf = self._jdf.select(self._jcols(*cols))\n"
+            "  File \"/opt/spark/python/lib/py4j-0.10.9.7-src.zip/py4j/java_gateway.py\", line 1322, in __call__\n    return_value = get_return_value(\n"
+            "  File \"/opt/spark/python/lib/pyspark.zip/pyspark/errors/exceptions/captured.py\", line 185, in deco\n    raise converted from None\n"
+            "pyspark.errors.exceptions.captured.AnalysisException: [UNRESOLVED_COLUMN.WITH_SUGGESTION] A column or function parameter "
+            "with name `amt` cannot be resolved. Did you mean one of the following? [`amount`, `id`].")
+    result = triage_text(text)
+    assert result.category.value == "schema.missing_column"
+    assert (result.culprit.path, result.culprit.line) == ("/app/job.py", 33)
+
+
 def test_a_non_empty_date_that_does_not_parse_stays_a_type_mismatch():
     """Only an empty value is a setting nobody set; a wrong value is the data's (taxonomy)."""
     result = triage_text("ValueError: time data '2024/01/31' does not match format '%Y-%m-%d'")

@@ -210,7 +210,7 @@ class BlockScanner:
     def feed(self, line: str, number: int = 0) -> bool:
         if self._block is None and not self.maybe(line):
             return False  # cheap pre-check: most lines of a log are no error header
-        if self.header.match(line) and not (self._block is not None and line.startswith("Caused by:")):
+        if self.header.match(line) and not (self._block is not None and (line.startswith("Caused by:") or self._nested(line))):
             self._finish()
             self._block = deque([line], maxlen=MAX_BLOCK_LINES)
             self._start = number
@@ -221,6 +221,12 @@ class BlockScanner:
             else:
                 self._finish()
         return False
+
+    def _nested(self, line: str) -> bool:
+        """A header indented under the block's own (dbt: "Runtime Error in snapshot x (path)" then
+        "  Database Error" and its message): part of the block, which keeps the node's path."""
+        head = self._block[0] if self._block else ""
+        return len(line) - len(line.lstrip()) > len(head) - len(head.lstrip())
 
     def close(self) -> list[tuple[int, list[str]]]:
         self._finish()

@@ -36,6 +36,9 @@ django flask werkzeug sqlalchemy pandas numpy scipy sklearn requests urllib3 htt
 pyspark py4j celery kombu billiard boto3 botocore s3transfer google snowflake psycopg psycopg2 pymysql MySQLdb jinja2
 pyarrow click tornado gunicorn uvicorn starlette fastapi pydantic aiohttp grpc kubernetes ZPublisher Zope2 Products
 """.split())
+# A library imported from an archive or a Spark distribution (zipimport: `python/lib/pyspark.zip/pyspark/`,
+# `py4j-0.10.9-src.zip/py4j/`; SPARK_HOME/python/pyspark): never the user's code.
+_ZIPPED_LIB = re.compile(r"\.(?:zip|egg|whl|pex)/|(?:^|/)python/(?:pyspark|py4j)/")
 _LIB = re.compile(r"(?:^|/)(?:[Ll]ib|python\d(?:\.\d+)?)/([\w.]+?)(?:\.py)?(?:/|$)")
 _SQL_PATH = re.compile(r"(?<![\w/.-])((?:[A-Za-z]:)?[\w./@~+-]*[\w-]\.sql)\b")
 _BROKEN_DAG = re.compile(r"Broken DAG: \[(?P<a>[^\]]+\.py)\]|Failed to import: (?P<b>\S+\.py)|\[(?P<c>\S+\.py)\] (?:Traceback|\w+Error:)")
@@ -56,7 +59,7 @@ def user_frame(frames: list[Frame]) -> Frame | None:
         path = frame.path.replace("\\", "/")
         if not path or path.startswith("<") or is_foreign(path) or _AIRFLOW_CODE.search(path) or _stdlib(path):
             continue
-        if path.endswith((".pyx", ".pxi", ".pxd")):
+        if path.endswith((".pyx", ".pxi", ".pxd")) or _ZIPPED_LIB.search(path):
             continue
         root = path.split("/", 1)[0]
         if not path.startswith("/") and "/" in path and (root in _THIRD_PARTY_ROOTS or root in sys.stdlib_module_names):
