@@ -150,11 +150,12 @@ async def decide(request: Request, scope: ScopeDep, user: UserDep, incident_id: 
     incident = await run_in_threadpool(request.app.state.stores.get().get_incident, incident_id)
     if incident is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Incident not found (or not visible to you)")
+    # Visibility first: a user who cannot read the failing DAG learns nothing, not even that it exists.
+    if not scope.can_see(incident):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Incident not found (or not visible to you)")
     # The failing DAG's edit permission, which Airflow's HITL check cannot know about.
     if not await run_in_threadpool(may_edit_failing_dag, user, incident):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Answering needs edit permission on the failing DAG")
-    if not scope.can_see(incident):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Incident not found (or not visible to you)")
     run_id = incident.remediation_run_id
     if not await run_in_threadpool(approvals.pending, run_id):
         raise HTTPException(status.HTTP_409_CONFLICT, "No approval is pending for this incident")

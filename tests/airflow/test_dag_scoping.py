@@ -5,8 +5,9 @@ captured and remediated for real (dag.test()) up to the approval step. While the
 Airflow's own API app (in process, with the per-DAG RestrictedAuthManager of tests/www) and
 PATCHIT's app are asked as `xavier`, who may read and answer HITL on `patchit_remediation` and
 read `orders_daily` (X) but has no rights on Y: run conf, runs, task instances, XComs, task logs,
-HITL details and every PATCHIT route hold no text of Y's failure, and his answers (Airflow's
-`PATCH .../hitlDetails`, PATCHIT's approve) are refused with 403, leaving the patch unpublished.
+HITL details and every PATCHIT route hold no text of Y's failure, and his answers are refused
+(Airflow's `PATCH .../hitlDetails` with 403, PATCHIT's approve with 404: he cannot even learn the
+incident exists), leaving the patch unpublished.
 `yolanda`, who may edit Y, then approves on the PATCHIT page and the patch is published.
 """
 
@@ -312,7 +313,7 @@ def test_his_answers_are_refused_and_nothing_is_published(scoped):
     matrix = scoped.matrix
     assert matrix["PATCH hitlDetails as xavier"][0] == 403
     assert matrix["PATCH hitlDetails as admin"][0] == 403  # assigned to PATCHIT's approval identity
-    assert matrix["PATCHIT approve as xavier"][0] == 403
+    assert matrix["PATCHIT approve as xavier"][0] == 404  # he cannot read the DAG: not even its existence shows
     assert matrix["branches after refusals"] == "" and matrix["state after refusals"] == "validated"
 
 

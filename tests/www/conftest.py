@@ -18,7 +18,7 @@ _HOME = os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="patchit-w
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ["AIRFLOW__CORE__AUTH_MANAGER"] = "patchit_www_auth.RestrictedAuthManager"
-os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = "admin:admin,viewer:viewer,alice:viewer,bob:op"
+os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = "admin:admin,viewer:viewer,alice:viewer,bob:op,carol:op"
 os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = "False"
 
 import pytest  # noqa: E402

@@ -133,7 +133,7 @@ def test_users_without_the_hitl_permission_get_403(client, headers_for, store, w
     assert waiting_step.detail(run_id)[0] is None
 
 
-def test_hitl_permission_without_edit_rights_on_the_failing_dag_is_403(client, headers_for, store, waiting_step):
+def test_hitl_permission_without_rights_on_the_failing_dag_is_404(client, headers_for, store, waiting_step):
     bob = headers_for("bob")  # HITL permission on patchit_remediation, but no rights on sales_daily
     run_id = waiting_step()
     incident = _validated(store, "sales_daily", run_id=run_id)
@@ -141,8 +141,20 @@ def test_hitl_permission_without_edit_rights_on_the_failing_dag_is_403(client, h
     client.cookies.set(csrf.COOKIE, token)
     response = client.post(f"/incidents/{incident.incident_id}/approve", data={"csrf_token": token},
                            headers={**bob, **ORIGIN}, follow_redirects=False)
-    assert response.status_code == 403
+    assert response.status_code == 404  # not even the incident's existence is shown
     assert "sales_daily" not in response.text  # the refusal does not name a DAG bob cannot read
+    assert waiting_step.detail(run_id)[0] is None  # nothing answered
+
+
+def test_hitl_permission_and_read_but_no_edit_rights_on_the_failing_dag_is_403(client, headers_for, store, waiting_step):
+    carol = headers_for("carol")  # HITL permission on patchit_remediation, read-only on sales_daily
+    run_id = waiting_step()
+    incident = _validated(store, "sales_daily", run_id=run_id)
+    token = csrf.issue("carol")
+    client.cookies.set(csrf.COOKIE, token)
+    response = client.post(f"/incidents/{incident.incident_id}/approve", data={"csrf_token": token},
+                           headers={**carol, **ORIGIN}, follow_redirects=False)
+    assert response.status_code == 403
     assert waiting_step.detail(run_id)[0] is None  # nothing answered
 
 

@@ -88,13 +88,23 @@ def test_referer_counts_as_origin(client, headers_for, validated):
     assert response.status_code == 303
 
 
-def test_no_rights_on_the_failing_dag_is_403_even_with_a_valid_token(client, headers_for, store, answers):
-    # bob may answer approval steps but has no rights on sales_daily: approving needs edit rights there
+def test_hidden_incident_is_404_even_with_a_valid_token(client, headers_for, store, answers):
+    # bob may answer approval steps but not read sales_daily: he learns nothing, not even that it exists
     sales = add_incident(store, "sales_daily", category=Category.CODE_ERROR, state=IncidentState.VALIDATED)
     bob = headers_for("bob")
     token = csrf.issue("bob")
     client.cookies.set(csrf.COOKIE, token)
     response = client.post(f"/incidents/{sales.incident_id}/approve", data={"csrf_token": token}, headers={**bob, **ORIGIN})
+    assert response.status_code == 404 and answers == []
+
+
+def test_reading_without_edit_rights_on_the_failing_dag_is_403_even_with_a_valid_token(client, headers_for, store, answers):
+    # carol may answer approval steps and read sales_daily, but not edit it: approving needs edit rights
+    sales = add_incident(store, "sales_daily", category=Category.CODE_ERROR, state=IncidentState.VALIDATED)
+    carol = headers_for("carol")
+    token = csrf.issue("carol")
+    client.cookies.set(csrf.COOKIE, token)
+    response = client.post(f"/incidents/{sales.incident_id}/approve", data={"csrf_token": token}, headers={**carol, **ORIGIN})
     assert response.status_code == 403 and answers == []
 
 
