@@ -39,6 +39,8 @@ def test_every_route_but_the_schema_is_an_authenticated_api_route(app):
         ("GET", "/openapi.json"), ("GET", "/docs"),
         ("GET", "/rollouts"), ("GET", "/rollouts/inc-x"), ("GET", "/api/rollouts"), ("GET", "/api/rollouts/inc-x"),
         ("POST", "/rollouts/inc-x/edit"), ("POST", "/rollouts/inc-x/approve"),
+        ("GET", "/vulns"), ("GET", "/vulns/inc-x"), ("GET", "/api/vulns"), ("GET", "/api/vulns/inc-x"),
+        ("POST", "/vulns/ingest"),
     }
 
 

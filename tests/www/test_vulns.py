@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine" / "vulns"))
-from e2e_fixtures import PIP_AUDIT_REPORT, V31_MEDIUM, git, osv_folder  # noqa: E402
+from e2e_fixtures import PIP_AUDIT_REPORT, V31_MEDIUM, git, osv_folder
 
 URL = "/vulns/ingest"
 SALES_DAG = """\
@@ -196,3 +196,15 @@ def test_finding_links_to_its_branch_and_plan(vclient, world, headers_for):
     assert f'/patchit/vulns/{tiny}#plan' in listing and f'/patchit/api/vulns/{tiny}' in listing
     plan = vclient.get(f"/api/vulns/{tiny}", headers=headers_for("admin")).json()["plan"]
     assert plan["valid"] and plan["waves"][0] == ["sales_daily"] and plan["waves"][-1][-1] == "hr_payroll"
+
+
+def test_a_later_report_with_the_upgraded_version_marks_the_finding_fixed(vclient, world, headers_for):
+    repo, _ = world
+    tiny = _ingest(vclient, repo, headers_for)["tinyvuln"]["finding_id"]
+    body = _body(repo)
+    body["report"]["dependencies"][0] = {"name": "tinyvuln", "version": "1.1", "vulns": []}
+    response = vclient.post(URL, json=body, headers=headers_for("bob"))
+    assert response.status_code == 200, response.text  # no new finding
+    states = {f["package"]: f["state"] for f in vclient.get("/api/vulns", headers=headers_for("admin")).json()["findings"]}
+    assert states == {"tinyvuln": "fixed", "nofix": "accepted_or_mitigated"}
+    assert "found tinyvuln 1.1" in vclient.get(f"/api/vulns/{tiny}", headers=headers_for("admin")).json()["escalation"]

@@ -108,12 +108,14 @@ class VulnStore:
             doc = conn.execute(select(vuln_findings.c.doc).where(vuln_findings.c.finding_id == finding_id)).scalar()
         return VulnRecord.model_validate_json(doc) if doc is not None else None
 
-    def list(self, *, state: str | None = None, limit: int = 1000) -> list[VulnRecord]:
+    def list(self, *, state: str | None = None, repo: str | None = None, limit: int = 1000) -> list[VulnRecord]:
         """Findings by deadline (soonest first), then id."""
         query = (select(vuln_findings.c.doc).order_by(vuln_findings.c.deadline, vuln_findings.c.finding_id)
                  .limit(max(0, min(int(limit), MAX_LIST))))
         if state is not None:
             query = query.where(vuln_findings.c.state == state)
+        if repo is not None:
+            query = query.where(vuln_findings.c.repo == repo)
         with self._conn(False) as conn:
             return [VulnRecord.model_validate_json(doc) for doc in conn.execute(query).scalars()]
 

@@ -4,8 +4,8 @@
 installs it) on a pinned requirements file, `--no-deps --disable-pip` (the pins are audited as
 written: nothing is installed or resolved), OSV as the service, `--osv-url` when an internal OSV
 mirror is configured, with a timeout. `record_audit` joins a report's dependencies to the OSV
-records of a folder (pip-audit carries no severity) and stores each finding (idempotent by id);
-the ingest API and the PipAuditOperator both end here.
+records of a folder (pip-audit carries no severity) and stores each finding (idempotent by id) and marks
+findings whose package the audit now reports at another version `fixed`; the ingest API and the PipAuditOperator both end here.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from patchit_provider.engine.errors import ExternalError
 from patchit_provider.engine.models import VulnRecord, VulnScan
 from patchit_provider.engine.settings import PatchitSettings
@@ -27,6 +29,7 @@ from patchit_provider.engine.vulns.requirements import parse_requirements
 from patchit_provider.engine.vulns.severity import DEFAULT_DEADLINE_DAYS
 
 MAX_OUTPUT = 32 << 20
+MAX_FINDINGS = 10_000
 
 
 class PipAuditMissing(ExternalError):
@@ -71,4 +74,20 @@ def record_audit(
     days = {k: getattr(settings, f"vuln_deadline_{k}_days") for k in DEFAULT_DEADLINE_DAYS}
     scan = audit_findings(deps, load_osv_dir(Path(settings.osv_dir)), report_name=source, repo=repo, today=today,
                           deadline_days=days, dag_criticality=settings.vuln_dag_criticality, constraints=constraints)
-    return scan, [store.add(new_record(finding, str(repo), source)) for finding in scan.findings]
+    stored = [store.add(new_record(finding, str(repo), source)) for finding in scan.findings]
+    mark_fixed(store, deps, str(repo), today)
+    return scan, stored
+
+
+def mark_fixed(store, deps: list[dict[str, Any]], repo: str, today: date) -> list[VulnRecord]:
+    """Findings of `repo` whose package the audit now reports at another version: `fixed` (a new
+    version still affected is a finding of its own)."""
+    audited = {canonicalize_name(d["name"]): str(d.get("version")) for d in deps if "skip_reason" not in d and d.get("version")}
+    fixed = []
+    for record in store.list(repo=repo, limit=MAX_FINDINGS):
+        now = audited.get(record.finding.package)
+        if record.state != "fixed" and now is not None and now != record.finding.version:
+            record.state = "fixed"
+            record.escalation = f"fixed: the audit of {today.isoformat()} found {record.finding.package} {now}"
+            fixed.append(store.save(record))
+    return fixed
