@@ -210,7 +210,8 @@ class BlockScanner:
     def feed(self, line: str, number: int = 0) -> bool:
         if self._block is None and not self.maybe(line):
             return False  # cheap pre-check: most lines of a log are no error header
-        if self.header.match(line) and not (self._block is not None and (line.startswith("Caused by:") or self._nested(line))):
+        header = self.header.match(line)
+        if header and not (self._block is not None and (line.startswith("Caused by:") or self._nested(line, header))):
             self._finish()
             self._block = deque([line], maxlen=MAX_BLOCK_LINES)
             self._start = number
@@ -222,9 +223,13 @@ class BlockScanner:
                 self._finish()
         return False
 
-    def _nested(self, line: str) -> bool:
-        """A header indented under the block's own (dbt: "Runtime Error in snapshot x (path)" then
-        "  Database Error" and its message): part of the block, which keeps the node's path."""
+    def _nested(self, line: str, header: re.Match[str]) -> bool:
+        """A header without a path of its own indented under the block's (dbt: "Runtime Error in
+        snapshot x (path)" then "  Database Error" and its message): part of the block, which keeps
+        the node's path. A nested header that names its node ("Failure in model x (path)" then
+        "  Runtime Error in model x (path)") is the more precise error and starts its own block."""
+        if "path" in header.re.groupindex and header["path"]:
+            return False
         head = self._block[0] if self._block else ""
         return len(line) - len(line.lstrip()) > len(head) - len(head.lstrip())
 
