@@ -33,7 +33,11 @@ class PipAuditOperator(BaseOperator):
         from patchit_provider.config import load_settings
         from patchit_provider.engine.models import utcnow
         from patchit_provider.engine.store.vulns import VulnStore
-        from patchit_provider.engine.vulns.audit import PipAuditMissing, record_audit, run_pip_audit
+        from patchit_provider.engine.vulns.audit import (
+            PipAuditMissing,
+            record_audit,
+            run_pip_audit,
+        )
         from patchit_provider.engine.vulns.remediate import remediate
         from patchit_provider.hooks.store import PatchitStoreHook
 

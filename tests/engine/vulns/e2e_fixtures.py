@@ -19,7 +19,7 @@ MODULE_WITHOUT_RENDER = "def draw(x):\n    return x\n"
 
 def write_wheel(folder: Path, name: str, version: str, module: str, *, requires: list[str] = (), extras: list[str] = ()) -> Path:
     dist = f"{name}-{version}.dist-info"
-    meta = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    meta = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     meta += [f"Provides-Extra: {e}" for e in extras] + [f"Requires-Dist: {r}" for r in requires]
     files = {
         f"{name}/__init__.py": module,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e2e_fixtures import PIP_AUDIT_REPORT, osv_folder, pipeline_repo  # noqa: E402
+from e2e_fixtures import PIP_AUDIT_REPORT, osv_folder, pipeline_repo
 
 FAKE = """#!{python}
 import json, pathlib, sys
