@@ -46,7 +46,8 @@ ROLLOUT_DAG_ID = "patchit_rollout"  # dags.rollout.DAG_ID (not imported: that mo
 # Approval point -> the task of patchit_rollout that asks for it (dags/rollout.py).
 APPROVAL_TASKS = {ApprovalPoint.BEFORE_FIRST_WAVE.value: "approve_start", ApprovalPoint.BEFORE_PROMOTION.value: "approve_promotion"}
 EDITABLE = frozenset({RolloutState.PLANNED, RolloutState.AWAITING_APPROVAL})
-REJECTABLE = frozenset({RolloutState.PLANNED, RolloutState.AWAITING_APPROVAL, RolloutState.PAUSED})
+# Rejecting a running rollout stops it: the executor sees the stored final state and clears nothing more.
+REJECTABLE = frozenset({RolloutState.PLANNED, RolloutState.AWAITING_APPROVAL, RolloutState.PAUSED, RolloutState.RUNNING})
 LIST_LIMIT = 1000
 POLL_SECONDS = 5
 MAX_REASON_CHARS = 2000
@@ -377,14 +378,17 @@ async def rollout_decide(request: Request, scope: ScopeDep, user: UserDep, rollo
         await run_in_threadpool(answer_hitl, waiting, point, user, approve, reason)
 
     def change(stored: RolloutRun) -> RolloutRun:
-        if stored.plan.version != version:
-            raise HTTPException(status.HTTP_409_CONFLICT, "The plan changed meanwhile: reload and decide again")
-        if approve:
-            if pending_point(stored) != point:
+        # Once the DAG's step took this answer (Airflow accepts one), the record only mirrors it;
+        # the approval operator may have written the same approval or stop first.
+        if waiting is None:
+            if stored.plan.version != version:
+                raise HTTPException(status.HTTP_409_CONFLICT, "The plan changed meanwhile: reload and decide again")
+            if approve and pending_point(stored) != point:
                 raise HTTPException(status.HTTP_409_CONFLICT, "This approval was answered meanwhile")
+            if not approve and stored.state not in REJECTABLE:
+                raise HTTPException(status.HTTP_409_CONFLICT, f"The rollout is {stored.state.value}: it can no longer be rejected")
+        if approve:
             return stored.model_copy(update={"approved_by": {**stored.approved_by, point: by}})
-        if stored.state not in REJECTABLE:
-            raise HTTPException(status.HTTP_409_CONFLICT, f"The rollout is {stored.state.value}: it can no longer be rejected")
         return stored.model_copy(update={"state": RolloutState.ABORTED, "finished_at": utcnow(),
                                          "reason": f"rejected by {by} (plan version {version}): {reason}"})
 

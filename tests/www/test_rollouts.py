@@ -444,3 +444,18 @@ def test_progress_json_counts_the_records(client, headers_for, rollouts):
 def test_nav_links_to_rollouts(client, headers_for):
     page = client.get("/overview", headers=headers_for("admin")).text
     assert '<a href="/patchit/rollouts">Rollouts</a>' in page
+
+
+def test_a_running_rollout_can_be_stopped_with_a_reason_but_not_edited(client, headers_for, rollouts):
+    run = make_run(rollouts, ("hr_payroll",), per_dag=4)
+    _finish(rollouts, run, [MemberResult.SUCCEEDED, None], RolloutState.RUNNING)
+    admin = headers_for("admin")
+    page = client.get(f"/rollouts/{run.rollout_id}", headers=admin).text
+    assert "Stop the rollout" in page and 'id="edit"' not in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert post(client, admin, f"/rollouts/{run.rollout_id}/reject", {"csrf_token": token}).status_code == 400
+    assert post(client, admin, f"/rollouts/{run.rollout_id}/reject",
+                {"csrf_token": token, "reason": "warehouse overloaded"}).status_code == 303
+    saved = rollouts.get(run.rollout_id)
+    assert saved.state is RolloutState.ABORTED and saved.reason.endswith("warehouse overloaded")
+    assert [r.result for r in saved.waves[0].results] == [MemberResult.SUCCEEDED, None]  # the records are kept
