@@ -21,6 +21,9 @@ corpus, and to the held-out set too with `--heldout-thresholds`.
     python benchmarks/triage_accuracy.py --external --min-category 0.9 --min-remediation 0.95 \
         --min-culprit 0.95 --max-unknown 0.05                   # thresholds on the held-out part
 
+    python benchmarks/triage_accuracy.py --external --part dev --half A    # cross-validation: misses of half A
+    python benchmarks/triage_accuracy.py --external --part dev --half B --no-cases   # half B: aggregates only
+
 The external corpus (benchmarks/external/README.md) holds outputs posted in public trackers, with
 no repository: each case is triaged without `--repo`. Its culprit is scored only where the label
 has one: right when the paths match by suffix (either way, POSIX) and the line matches when the

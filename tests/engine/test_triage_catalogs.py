@@ -135,6 +135,10 @@ CATALOG_FAMILIES = [
      "    UPDATE/MERGE must match at most one source row for each target row", "data.quality", "escalate"),
     ("https://docs.snowflake.com/en/sql-reference/sql/merge#duplicate-join-behavior",
      "100090 (42P18): Duplicate row detected during DML action", "data.quality", "escalate"),
+    ("https://docs.sqlalchemy.org/en/20/core/exceptions.html#sqlalchemy.exc.NoSuchModuleError",
+     "sqlalchemy.exc.NoSuchModuleError: Can't load plugin: sqlalchemy.dialects:snowflake", "dependency.missing", "patch"),
+    ("https://github.com/sqlalchemy/sqlalchemy/blob/main/lib/sqlalchemy/engine/url.py",
+     "sqlalchemy.exc.ArgumentError: Could not parse rfc1738 URL from string ''", "config.missing", "escalate"),
 ]
 
 

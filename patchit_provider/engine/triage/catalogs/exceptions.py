@@ -189,6 +189,10 @@ CLASSES: dict[str, Verdict | None] = {
               "https://docs.celeryq.dev/en/stable/reference/celery.exceptions.html", "the Celery task hit its time limit"),
     **_family("WorkerLostError", C.INFRA_RESOURCE, 0.75, "https://docs.celeryq.dev/en/stable/reference/celery.exceptions.html",
               "the worker process running the task exited (killed, often for memory)"),
+    # SQLAlchemy (sqlalchemy/exc.py): "a dynamic loader cannot locate the named module" - the
+    # dialect's package (snowflake-sqlalchemy, psycopg2, pymysql, ...) is not installed
+    **_family("NoSuchModuleError", C.DEPENDENCY_MISSING, 0.85, "https://docs.sqlalchemy.org/en/20/core/exceptions.html#sqlalchemy.exc.NoSuchModuleError",
+              "the SQLAlchemy dialect or driver package is not installed"),
     # kafka-python (kafka/errors.py): no broker reachable at bootstrap
     **_family("NoBrokersAvailable", C.INFRA_NETWORK, 0.8, "https://github.com/dpkp/kafka-python/blob/master/kafka/errors.py",
               "no Kafka broker could be reached"),

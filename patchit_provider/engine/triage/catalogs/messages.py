@@ -138,6 +138,10 @@ RULES: list[TextRule] = [
     _r(r"improper (?:relation|qualified) name \(too many dotted names\)", C.CONFIG_MISSING, 0.6,
        "https://github.com/postgres/postgres/blob/master/src/backend/catalog/namespace.c (makeRangeVarFromNameList)",
        "the relation name has more parts than database.schema.name: the database/schema settings compose it wrongly"),
+    # --- SQLAlchemy engine/url.py: an empty connection URL is a connection nobody configured ---
+    _r(r"Could not parse (?:rfc1738 |SQLAlchemy )?URL from string '\s*'", C.CONFIG_MISSING, 0.85,
+       "https://github.com/sqlalchemy/sqlalchemy/blob/main/lib/sqlalchemy/engine/url.py (make_url / _parse_url)",
+       "the database URL is empty: the connection or env var that should supply it is unset"),
     # --- CPython _strptime.py: an empty or blank string parsed as a date is a value nobody set
     #     (an unset setting, variable or env var), not a malformed value ---------------------
     _r(r"time data '\s*' does not match format", C.CONFIG_MISSING, 0.9,
