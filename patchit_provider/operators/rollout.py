@@ -42,7 +42,7 @@ class SystemClock:
 class StoreDesk:
     """IncidentDesk over the incident store and the API: fingerprints through the remediation
     pipeline's own evidence and triage, escalations as audit events, new failures handed to
-    `patchit_remediation` with a task-instance reference (the receive path)."""
+    the remediation DAG with a task-instance reference (the receive path)."""
 
     def __init__(self, store: Any, api: Any, settings: Any) -> None:
         self.store, self.api, self.settings = store, api, settings

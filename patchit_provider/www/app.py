@@ -3,7 +3,7 @@
 `create_app(store_factory=None, hand_off=None, settings=None, origin=...)`: tests inject a
 store, a hand-off and settings; in Airflow the store comes from `PatchitStoreHook` (opened once,
 on first use, so importing the plugin never touches a database), the hand-off triggers
-`patchit_remediation` in-process, settings are the `[patchit]` section and the origin of
+the remediation DAG in-process, settings are the `[patchit]` section and the origin of
 absolute links is Airflow's `[api] base_url` (never the request's Host). Every response gets
 the security headers of headers.py; the OpenAPI schema and its docs page need a login.
 """

@@ -6,7 +6,7 @@ Who sees a finding: a user who may read at least one DAG it affects, and then on
 allowed to change Airflow's configuration: FAB's Admin, the simple auth manager's op and admin).
 
 The ingest follows the event ingest's rules (ingest.py): a bearer token of a user who may trigger
-`patchit_remediation`, no foreign Origin, JSON only (415), a size limit (413), JSON syntax (400),
+the remediation DAG, no foreign Origin, JSON only (415), a size limit (413), JSON syntax (400),
 the strict `VulnIngest` schema (422 with field errors), a repository of `[patchit] repo_map` only.
 Each finding is joined to the OSV records of `[patchit] osv_dir` and stored by finding id:
 201 when the report brought a new finding, 200 when every finding was already known.
@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from patchit_provider.engine.constants import REMEDIATION_DAG_ID
 from patchit_provider.engine.models import VulnIngest, VulnRecord, utcnow
 from patchit_provider.engine.store.vulns import VulnStore
 from patchit_provider.engine.vulns.audit import record_audit
@@ -173,7 +174,7 @@ def record_report(store: VulnStore, doc: VulnIngest, repo: Path, requirements: P
     description="`{\"repository\": <a repo_map path>, \"requirements\": <relative path, optional>, \"report\": <pip-audit -f json>}`. "
     "Each vulnerability is joined to the OSV records of `[patchit] osv_dir` (score, fix, deadline) and stored as a "
     "finding (idempotent: 201 when a finding is new, 200 when all were known). Bearer JWT of a user allowed to trigger "
-    "`patchit_remediation`; `Content-Type: application/json`.",
+    f"`{REMEDIATION_DAG_ID}`; `Content-Type: application/json`.",
     responses={200: {"description": "Every finding was already stored"}, 400: {"description": "Body is not JSON"},
                401: {"description": "Not authenticated"}, 403: {"description": "Not allowed, or a foreign Origin"},
                413: {"description": "Body over the size limit"}, 415: {"description": "Not application/json"},
