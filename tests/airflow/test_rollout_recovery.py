@@ -387,3 +387,30 @@ def test_the_patchit_rollout_dag_runs_a_stored_rollout_from_its_id(env, monkeypa
     assert rollouts.get(run.rollout_id).state is RolloutState.SUCCEEDED
     assert all(t["state"] == "success" and t["version"] == 2 for t in _tis(dag_id).values())
     rollouts.close()
+
+
+def test_the_hook_pages_task_instances_and_never_clears_without_an_explicit_dry_run():
+    """Documented shapes over httpx.MockTransport: offset/limit pages until total_entries."""
+    import httpx
+
+    from patchit_provider.hooks.api import PatchitApiHook
+
+    total = 250
+    seen: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        params = dict(request.url.params)
+        seen.append(params)
+        assert request.url.raw_path.split(b"?")[0] == b"/api/v2/dags/orders%20daily/dagRuns/~/taskInstances"
+        assert params["state"] == "failed" and params["task_id"] == "load"
+        offset, limit = int(params["offset"]), int(params["limit"])
+        items = [{"dag_id": "orders daily", "dag_run_id": f"r{i}", "task_id": "load", "map_index": -1,
+                  "state": "failed"} for i in range(offset, min(offset + limit, total))]
+        return httpx.Response(200, json={"task_instances": items, "total_entries": total})
+
+    hook = PatchitApiHook(base_url="http://airflow.test", transport=httpx.MockTransport(handler), token="t")
+    tis = hook.list_task_instances("orders daily", task_id="load", state="failed")
+    assert [t["dag_run_id"] for t in tis] == [f"r{i}" for i in range(total)]
+    assert [p["offset"] for p in seen] == ["0", "100", "200"]
+    with pytest.raises(ValueError):
+        hook.clear_task_instances("orders daily", {"dag_run_id": "r1", "task_ids": ["load"]})
