@@ -12,6 +12,7 @@ the first candidate stop the loop but keep the candidates already made.
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -62,7 +63,8 @@ def propose_with_llm(
             continue
         except LLMError:
             if proposals or failures:  # keep what earlier candidates produced
-                log.warning("LLM candidate %d not requested", index + 1, exc_info=True)
+                # Type only: task logs are readable by every reader of the remediation DAG.
+                log.warning("LLM candidate %d not requested (%s)", index + 1, type(sys.exc_info()[1]).__name__)
                 break
             raise
         budget.record(answer)
@@ -70,7 +72,9 @@ def propose_with_llm(
             proposal = _proposal(answer.text, root, f"llm:{answer.backend}/{answer.model}")
         except LLMAnswerError as exc:
             failures.append(f"candidate {index + 1}: {exc}")
-            log.warning("LLM candidate %d dropped: %s", index + 1, exc)
+            # The reason may quote the answer (and through it the failure): it goes to the incident's
+            # audit trail, behind PATCHIT's DAG checks, never to the task log.
+            log.warning("LLM candidate %d dropped (%s)", index + 1, type(exc).__name__)
             continue
         if all(p.diff != proposal.diff for p in proposals):
             proposals.append(proposal)
