@@ -9,8 +9,9 @@ PostgreSQL (psycopg 3): connect_timeout, statement_timeout and lock_timeout, ses
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
@@ -61,15 +62,15 @@ def create_store_engine(url: URL, *, timeout: float, connect_timeout: float) -> 
 def _sqlite_engine(url: URL, timeout: float) -> Engine:
     memory = url.database in (None, "", ":memory:")
     if not memory:
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    kwargs: dict = {"connect_args": {"timeout": timeout, "check_same_thread": False}}
+        Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": timeout, "check_same_thread": False}}
     if memory:  # one shared connection, or every checkout would see a different empty database
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)
     busy_ms = int(timeout * 1000)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Transactions are issued by the "begin" hook below, not by the sqlite3 module.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
@@ -84,7 +85,7 @@ def _sqlite_engine(url: URL, timeout: float) -> Engine:
             cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:
+    def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
     return engine
@@ -93,10 +94,11 @@ def _sqlite_engine(url: URL, timeout: float) -> Engine:
 def _postgres_engine(url: URL, timeout: float, connect_timeout: float) -> Engine:
     ms = int(timeout * 1000)
     # Keep any libpq `options` the URL carries (e.g. -csearch_path=...), add ours after.
+    given = url.query.get("options")
     options = " ".join(
         part
         for part in (
-            url.query.get("options") if isinstance(url.query.get("options"), str) else None,
+            given if isinstance(given, str) else None,
             f"-c statement_timeout={ms} -c lock_timeout={ms} -c idle_in_transaction_session_timeout={ms * 2}",
             "-c timezone=UTC",
         )

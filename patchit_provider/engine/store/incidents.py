@@ -55,7 +55,12 @@ DEFAULT_CONNECT_TIMEOUT = 5.0  # seconds to reach a PostgreSQL server
 # A forked child (Airflow forks task processes) must not reuse its parent's connections:
 # it drops the inherited pool without closing the parent's sockets and opens its own.
 _OPEN_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
-os.register_at_fork(after_in_child=lambda: [e.dispose(close=False) for e in list(_OPEN_ENGINES)])
+def _drop_inherited_pools() -> None:
+    for engine in list(_OPEN_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_drop_inherited_pools)
 
 
 def new_incident_id() -> str:
@@ -190,7 +195,7 @@ class IncidentStore:
     def save_incident(self, incident: Incident) -> Incident:
         """Store the whole incident (each stage's output) and refresh the indexed columns.
         `occurrences` is not written: add_occurrence owns that counter."""
-        saved = redact_obj(incident.model_copy(update={"updated_at": utcnow()}))[0]
+        saved: Incident = redact_obj(incident.model_copy(update={"updated_at": utcnow()}))[0]
         with self._write() as conn:
             count = conn.execute(
                 update(incidents)
@@ -199,7 +204,7 @@ class IncidentStore:
             ).rowcount
             if count != 1:
                 raise IncidentNotFoundError(f"no incident {saved.incident_id!r} in {self.safe_url}")
-            current = conn.execute(
+            current: int = conn.execute(
                 select(incidents.c.occurrences).where(incidents.c.incident_id == saved.incident_id)
             ).scalar_one()
         return saved.model_copy(update={"occurrences": current})
@@ -243,12 +248,13 @@ class IncidentStore:
             return None
         incident = redact_obj(incident)[0]
         event = incident.event
+        fingerprint = incident.fingerprint or ""
         with self._write() as conn:
             if conn.dialect.name == "postgresql":  # serialize per scope (SQLite writes are already serial)
-                key = "\x1f".join((event.platform.value, event.pipeline_id, incident.fingerprint))
+                key = "\x1f".join((event.platform.value, event.pipeline_id, fingerprint))
                 conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
             primary = self._open_by_fingerprint(
-                conn, incident.fingerprint, incident.incident_id, event.platform, event.pipeline_id
+                conn, fingerprint, incident.incident_id, event.platform, event.pipeline_id
             )
             if primary is None:
                 return None
@@ -364,7 +370,7 @@ class IncidentStore:
             ).rowcount
             if bumped != 1:
                 raise IncidentNotFoundError(f"no incident {event.incident_id!r} in {self.safe_url}")
-            seq = conn.execute(
+            seq: int = conn.execute(
                 select(incidents.c.audit_seq).where(incidents.c.incident_id == event.incident_id)
             ).scalar_one()
             conn.execute(insert(audit_events).values(**sql.audit_values(event, seq)))

@@ -171,13 +171,13 @@ def _claim(conn: Connection, sink: str, now: datetime) -> Summary:
     mine = ledger.c.summary_id == summary_id
     total, incidents, since = conn.execute(
         select(func.count(), func.count(func.distinct(ledger.c.incident_id)), func.min(ledger.c.sent_at)).where(mine)
-    ).one()
+    ).one()._tuple()
     rows = conn.execute(
         select(ledger.c.category, ledger.c.pipeline_id, func.count(func.distinct(ledger.c.incident_id)).label("n"))
         .where(mine)
         .group_by(ledger.c.category, ledger.c.pipeline_id)
     ).all()
-    groups = sorted(((r.category or "unknown", r.pipeline_id or "?", int(r.n)) for r in rows),
+    groups = sorted(((str(r.category or "unknown"), str(r.pipeline_id or "?"), int(r.n)) for r in rows),
                     key=lambda g: (-g[2], g[0], g[1]))
     return Summary(row_id=summary_id, sink=sink, notifications=int(total), incidents=int(incidents),
                    groups=groups, since=since or now)

@@ -179,7 +179,7 @@ def _group(conn: Connection, key: ColumnElement[Any], clause: ColumnElement[bool
     rows = conn.execute(
         select(key.label("key"), func.count()).where(clause).group_by(key).order_by(func.count().desc(), key)
     )
-    return {str(k): int(n) for k, n in rows}
+    return {str(k): int(n) for k, n in rows.tuples()}
 
 
 def _timings(conn: Connection, clause: ColumnElement[bool]) -> tuple[float | None, int, float | None, int]:

@@ -7,8 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
-from sqlalchemy import Connection, Insert, Table
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 
@@ -21,7 +23,7 @@ from patchit_provider.engine.models import (
     Incident,
 )
 from patchit_provider.engine.store.errors import StoreError
-from patchit_provider.engine.store.schema import artifacts, audit_events, incidents
+from patchit_provider.engine.store.schema import artifacts, audit_events, incidents  # noqa: F401  (re-exported)
 
 
 def dump(model: BaseModel) -> str:
@@ -34,7 +36,7 @@ def dump(model: BaseModel) -> str:
         raise StoreError(f"refusing to store a malformed {type(model).__name__}: {detail}") from None
 
 
-def upsert_insert(conn: Connection, table: Table) -> Insert:
+def upsert_insert(conn: Connection, table: Table) -> PgInsert | SqliteInsert:
     """INSERT that supports ON CONFLICT on both backends (same syntax, dialect-specific class)."""
     return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
 
@@ -62,7 +64,7 @@ def incident_columns(incident: Incident) -> dict[str, Any]:
     }
 
 
-def row_to_incident(row: Row) -> Incident:
+def row_to_incident(row: Row[Any]) -> Incident:
     incident = Incident.model_validate_json(row.doc)
     # The counter column is authoritative: add_occurrence bumps it without rewriting doc.
     if incident.occurrences != row.occurrences:
@@ -70,7 +72,7 @@ def row_to_incident(row: Row) -> Incident:
     return incident
 
 
-def row_to_audit(row: Row) -> AuditEvent:
+def row_to_audit(row: Row[Any]) -> AuditEvent:
     return AuditEvent(
         incident_id=row.incident_id,
         seq=row.seq,
@@ -95,7 +97,7 @@ def audit_values(event: AuditEvent, seq: int) -> dict[str, Any]:
     }
 
 
-def row_to_artifact(row: Row) -> Artifact:
+def row_to_artifact(row: Row[Any]) -> Artifact:
     return Artifact(
         incident_id=row.incident_id,
         name=row.name,
