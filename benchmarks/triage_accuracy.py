@@ -270,7 +270,7 @@ def _figure_line(label: str, results: list[ExternalResult], width: int) -> str:
 
 
 def print_external(name: str, results: list[ExternalResult], show_cases: bool) -> None:
-    print(f"== {name}: {len(results)} cases" + ("" if show_cases else " (frozen: aggregates only)"))
+    print(f"== {name}: {len(results)} cases" + ("" if show_cases else " (aggregates only)"))
     groups = [("overall", results)]
     for key in ("engine", "category"):
         for value in sorted({str(r.label.get(key, "?")) for r in results}):
