@@ -38,7 +38,7 @@ def _in_context(name: str) -> Any:
 
 
 class Remediator:
-    STAGES = tuple(REMEDIATION.keys())
+    STAGES: tuple[StageKey, ...] = tuple(StageKey(key.value) for key in REMEDIATION.keys())
 
     def __init__(
         self,
