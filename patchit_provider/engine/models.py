@@ -918,6 +918,12 @@ class RolloutRun(Contract):
     plan_id: str | None = None
     plan_version: int = 1
     targets: dict[str, RecoveryMember] = Field(default_factory=dict, description="Member id -> its task instance.")
+    failed_versions: dict[str, int] = Field(
+        default_factory=dict, description="dag_id -> the newest DAG version_number the members failed on."
+    )
+    transient: bool = Field(
+        default=False, description="The cause was transient: re-runs may use the version that failed (no fix needed).",
+    )
     fixed_versions: dict[str, int] = Field(
         default_factory=dict, description="dag_id -> the DAG version_number re-runs must run on (the latest at start)."
     )

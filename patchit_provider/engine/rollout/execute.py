@@ -233,6 +233,11 @@ class _Runner:
             version = self.ctx.api.latest_dag_version(dag_id)
             if version is None:
                 self.stop(RolloutState.ABORTED, f"DAG {dag_id} has no version in Airflow: nothing to re-run on")
+            failed = self.run.failed_versions.get(dag_id)
+            if not self.run.transient and failed is not None and version <= failed:
+                # The fix is not parsed yet (or never landed): re-runs would repeat the failure.
+                self.stop(RolloutState.PAUSED, f"DAG {dag_id} has no version newer than the one its runs failed on "
+                          f"(v{failed}): wait until the fix is parsed, or mark the cause transient")
             self.run.fixed_versions[dag_id] = version
 
     def _record(self, index: int) -> WaveRecord:

@@ -22,6 +22,7 @@ from patchit_provider.engine.models import (
 from patchit_provider.engine.rollout.members import (
     duration_history,
     find_members,
+    member_of,
     recovery_spec,
 )
 from patchit_provider.engine.rollout.planner import plan_rollout
@@ -63,6 +64,7 @@ class RecoveryInput(BaseModel):
     max_concurrency: int = Field(default=2, ge=1)
     bake_seconds: float = Field(default=0, ge=0)
     approval_points: list[str] = Field(default_factory=list)
+    transient: bool = Field(default=False, description="No fix: re-runs may use the DAG version that failed.")
     now: datetime | None = None
 
 
@@ -92,9 +94,16 @@ def plan_recovery(inp: RecoveryInput, ctx: RecoveryContext) -> RolloutRun:
                          bake_seconds=inp.bake_seconds, approval_points=inp.approval_points)
     plan = plan_rollout(spec, now=inp.now).model_copy(update={"plan_id": inp.rollout_id})
     waiting = plan.valid and any(w.approval_before for w in plan.waves[:1])
+    failed_versions: dict[str, int] = {}
+    chosen = {m.member_id for m in members}
+    for ti in failed:
+        number = (ti.get("dag_version") or {}).get("version_number")
+        if isinstance(number, int) and ti.get("state") == "failed" and member_of(ti).member_id in chosen:
+            failed_versions[ti["dag_id"]] = max(number, failed_versions.get(ti["dag_id"], number))
     run = RolloutRun(
         rollout_id=inp.rollout_id, subject=inp.incident_id, fingerprint=incident.fingerprint, plan=plan,
         plan_id=plan.plan_id, plan_version=plan.version, targets={m.member_id: m for m in members},
+        failed_versions=failed_versions, transient=inp.transient,
         state=RolloutState.AWAITING_APPROVAL if waiting else RolloutState.PLANNED,
         reason="" if plan.valid else "the plan is not valid: " + "; ".join(plan.problems),
     )

@@ -356,6 +356,7 @@ def test_plan_recovery_finds_failed_members_with_the_fingerprint(store):
     run = plan_recovery(RecoveryInput(incident_id="inc-1", rollout_id="ro-9"), ctx)
     assert sorted(m.run_id for m in run.targets.values()) == sorted(RUNS[:5])
     assert run.plan.valid and run.state is RolloutState.PLANNED and store.get("ro-9") is not None
+    assert run.failed_versions == {DAG: 1} and run.transient is False
     assert run.plan.member_seconds[f"{DAG}/{RUNS[0]}/{TASK}/-1"] == 3  # the success history of RUNS[5]
     with pytest.raises(RecoveryError):
         plan_recovery(RecoveryInput(incident_id="inc-404", rollout_id="ro-10"), ctx)
@@ -404,3 +405,15 @@ def test_a_person_stopping_the_rollout_meanwhile_wins_over_the_executor(store):
     assert store.get(run.rollout_id).state is RolloutState.ABORTED
     again = execute_rollout(ExecuteInput(rollout_id=run.rollout_id, poll_seconds=1), _ctx(store, airflow))
     assert again.state is RolloutState.ABORTED and len(airflow.clears) == 1
+
+
+@pytest.mark.parametrize("transient", [False, True])
+def test_no_newer_dag_version_than_the_failing_one_pauses_unless_the_cause_was_transient(store, transient):
+    airflow = FakeAirflow(RUNS, version=1)  # the fix is not parsed yet: the latest version is the failing one
+    run = _rollout(store)
+    store.modify(run.rollout_id, lambda r: r.model_copy(update={"failed_versions": {DAG: 1}, "transient": transient}))
+    out = execute_rollout(ExecuteInput(rollout_id=run.rollout_id, poll_seconds=1), _ctx(store, airflow))
+    if transient:
+        assert out.state is RolloutState.SUCCEEDED and len(airflow.clears) == 6
+    else:
+        assert out.state is RolloutState.PAUSED and "no version newer" in out.reason and airflow.clears == []
