@@ -8,6 +8,7 @@ overview reads a few rows whatever the number of incidents.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -142,10 +143,16 @@ def overview(conn: Connection, flt: IncidentFilter, visibility: Visibility, top:
     - fix rate: incidents with outcome `patch_validated` / incidents with any outcome.
     """
     clause = where(flt, visibility)
-    total = int(conn.execute(select(func.count()).select_from(incidents).where(clause)).scalar_one())
-    by_category = _group(conn, func.coalesce(c.category, "untriaged"), clause)
-    by_outcome = _group(conn, func.coalesce(c.outcome, "pending"), clause)
-    by_state = _group(conn, c.state, clause)
+    # One scan for the total and the three breakdowns: counts per (category, outcome, state).
+    cells = conn.execute(
+        select(func.coalesce(c.category, "untriaged"), func.coalesce(c.outcome, "pending"), c.state, func.count())
+        .where(clause)
+        .group_by(c.category, c.outcome, c.state)
+    ).tuples().all()
+    total = sum(int(n) for *_, n in cells)
+    by_category = _tally((str(cat), int(n)) for cat, _, _, n in cells)
+    by_outcome = _tally((str(out), int(n)) for _, out, _, n in cells)
+    by_state = _tally((str(state), int(n)) for _, _, state, n in cells)
     failures = func.sum(c.occurrences)
     top_rows = conn.execute(
         select(c.pipeline_id, c.platform, func.count().label("incidents"), failures.label("failures"))
@@ -175,11 +182,12 @@ def overview(conn: Connection, flt: IncidentFilter, visibility: Visibility, top:
     }
 
 
-def _group(conn: Connection, key: ColumnElement[Any], clause: ColumnElement[bool]) -> dict[str, int]:
-    rows = conn.execute(
-        select(key.label("key"), func.count()).where(clause).group_by(key).order_by(func.count().desc(), key)
-    )
-    return {str(k): int(n) for k, n in rows.tuples()}
+def _tally(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """Counts per key, largest first (ties by key), as the page lists them."""
+    counts: dict[str, int] = {}
+    for key, n in pairs:
+        counts[key] = counts.get(key, 0) + n
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _timings(conn: Connection, clause: ColumnElement[bool]) -> tuple[float | None, int, float | None, int]:
