@@ -121,7 +121,7 @@ def test_edit_approve_and_watch_a_rollout(base, page, artifacts, records, rollou
     page.locator('[data-field="finished"]', has_text="2").wait_for(timeout=30_000)
     assert page.evaluate("window.__samePage") is True
     assert page.locator(f'[data-member="{canary[1]}"]').inner_text() == "succeeded"
-    assert page.locator("#progress-bar").get_attribute("width") == "50.0"
+    assert float(page.locator("#progress-bar").get_attribute("width")) == 50.0
     shot(page, artifacts, "6-running-2-of-4")
     assert page.js_errors == []  # no CSP violation or script error on the way
     assert re.search(r"/patchit/rollouts/ro-[0-9a-f]+$", page.url)
