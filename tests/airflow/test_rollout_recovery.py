@@ -279,6 +279,7 @@ def test_fix_lands_and_the_rollout_recovers_every_run_on_the_fixed_version(env):
     assert env["api"].hook.latest_dag_version(dag_id) == 2
     run, rollouts = _plan(env, dag_id, "ro-0000000000a1")
     assert run.plan.valid and len(run.targets) == RUNS
+    assert run.failed_versions == {dag_id: 1}  # read from the API's task instances (dag_version)
     assert [len(w.members) for w in run.plan.waves] == [1, 2, 2, 1]
     out = _execute(env, rollouts, run.rollout_id, dag_id, path)
     assert out.state is RolloutState.SUCCEEDED, out.reason
