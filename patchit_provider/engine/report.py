@@ -55,7 +55,8 @@ def rca_dict(incident: Incident) -> dict[str, Any]:
         "notes": list(evidence.notes) if evidence else [],
         "redactions": evidence.redactions if evidence else 0,
     }
-    return redact_obj(data)[0]
+    redacted: dict[str, Any] = redact_obj(data)[0]
+    return redacted
 
 
 def render_rca(incident: Incident) -> tuple[str, dict[str, Any]]:

@@ -23,7 +23,7 @@ _ANSI_CTRL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b
 _QUOTE = re.compile(r"^(?:> ?)+")
 _CTRL_BYTES = bytes(range(0, 9)) + bytes(range(11, 32)) + b"\x7f"  # all but \t and \n; includes ESC
 
-LogSource = Union[str, os.PathLike, BinaryIO, bytes]
+LogSource = Union[str, "os.PathLike[str]", BinaryIO, bytes]
 
 
 def clean_line(line: str) -> str:

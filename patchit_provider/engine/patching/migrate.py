@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import tokenize
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -112,7 +113,7 @@ def _ruff(path: Path, *args: str) -> str:
     return done.stdout.decode("utf-8", "replace")
 
 
-def ruff_diagnostics(path: Path, select: tuple[str, ...]) -> list[dict]:
+def ruff_diagnostics(path: Path, select: tuple[str, ...]) -> list[dict[str, Any]]:
     """ruff's JSON diagnostics for `select` on `path` (unsafe fixes shown, nothing written)."""
     out = _ruff(path, "--select", ",".join(select), "--unsafe-fixes", "--output-format", "json")
     try:
@@ -122,13 +123,13 @@ def ruff_diagnostics(path: Path, select: tuple[str, ...]) -> list[dict]:
     return [d for d in found if isinstance(d, dict) and isinstance(d.get("code"), str)]
 
 
-def _apply_ruff_edits(text: str, edits: list[dict]) -> str:
+def _apply_ruff_edits(text: str, edits: list[dict[str, Any]]) -> str:
     """Apply ruff fix edits (1-based rows and character columns), bottom to top."""
     starts = [0]
     for line in text.splitlines(keepends=True):
         starts.append(starts[-1] + len(line))
 
-    def offset(loc: dict) -> int:
+    def offset(loc: dict[str, Any]) -> int:
         row, col = int(loc["row"]), int(loc["column"])
         return min(starts[min(row, len(starts)) - 1] + col - 1, len(text))
 

@@ -62,7 +62,8 @@ _CONDITION = re.compile(r"\[(?P<a>[A-Z][A-Z0-9_]{3,})(?:\.[A-Z0-9_]+)*\]|\berror
 
 @lru_cache(maxsize=1)
 def conditions() -> dict[str, str]:
-    return json.loads(Path(__file__).with_name("spark_conditions.json").read_text())
+    known: dict[str, str] = json.loads(Path(__file__).with_name("spark_conditions.json").read_text())
+    return known
 
 
 def find(message: str) -> tuple[str, Verdict] | None:

@@ -121,4 +121,5 @@ def of_class(state: str) -> Verdict | None:
 @lru_cache(maxsize=1)
 def psycopg_classes() -> dict[str, str]:
     """psycopg.errors / psycopg2.errors class name -> SQLSTATE (see build.py)."""
-    return json.loads((Path(__file__).with_name("pg_sqlstates.json")).read_text())
+    classes: dict[str, str] = json.loads((Path(__file__).with_name("pg_sqlstates.json")).read_text())
+    return classes
