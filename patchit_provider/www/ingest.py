@@ -194,16 +194,16 @@ def accept(store, event: FailureEvent, hand_off, user_name: str) -> tuple[Any, b
     event off (the run's conf is the incident's even when a repeat carries other text). A
     repeated event id returns its incident; the hand-off is asked again (same run id: a
     duplicate is harmless), so a client that retries after a failed hand-off heals it."""
-    from patchit_provider.engine.models import AuditEvent, AuditKind
+    from patchit_provider.engine.models import AuditKind
     from patchit_provider.engine.pipeline import Remediator
 
     incident, created = Remediator(store).receive_created(event)
     result = hand_off(incident.event, user_name)
     if result.status == FAILED:
-        store.append_audit(AuditEvent(
-            incident_id=incident.incident_id, kind=AuditKind.STAGE_FAILED, actor="patchit.ingest",
+        store.audit(
+            incident.incident_id, AuditKind.STAGE_FAILED, actor="patchit.ingest",
             message=f"hand-off to {result.dag_id} failed: {result.detail}", data={"stage": "handoff"},
-        ))
+        )
     return incident, created, result
 
 
