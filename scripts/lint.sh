@@ -16,7 +16,7 @@ step() {
 }
 
 step "ruff check" "$PY" -m ruff check .
-step "ruff format" "$PY" -m ruff format --check .
+step "ruff format" "$PY" -m ruff format --check --output-format concise .
 step "mypy (strict on patchit_provider/engine)" "$PY" -m mypy
 step "import-linter" "$(dirname "$PY")/lint-imports"
 
