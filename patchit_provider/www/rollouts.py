@@ -44,10 +44,15 @@ router = APIRouter(default_response_class=HTMLResponse)
 
 ROLLOUT_DAG_ID = "patchit_rollout"  # dags.rollout.DAG_ID (not imported: that module imports the SDK)
 # Approval point -> the task of patchit_rollout that asks for it (dags/rollout.py).
-APPROVAL_TASKS = {ApprovalPoint.BEFORE_FIRST_WAVE.value: "approve_start", ApprovalPoint.BEFORE_PROMOTION.value: "approve_promotion"}
+APPROVAL_TASKS = {
+    ApprovalPoint.BEFORE_FIRST_WAVE.value: "approve_start",
+    ApprovalPoint.BEFORE_PROMOTION.value: "approve_promotion",
+}
 EDITABLE = frozenset({RolloutState.PLANNED, RolloutState.AWAITING_APPROVAL})
 # Rejecting a running rollout stops it: the executor sees the stored final state and clears nothing more.
-REJECTABLE = frozenset({RolloutState.PLANNED, RolloutState.AWAITING_APPROVAL, RolloutState.PAUSED, RolloutState.RUNNING})
+REJECTABLE = frozenset(
+    {RolloutState.PLANNED, RolloutState.AWAITING_APPROVAL, RolloutState.PAUSED, RolloutState.RUNNING}
+)
 LIST_LIMIT = 1000
 POLL_SECONDS = 5
 MAX_REASON_CHARS = 2000
@@ -62,8 +67,12 @@ require_answer_rollout = requires_access_dag(
 )
 _lock = threading.Lock()
 ROLLOUT_TONE = {
-    RolloutState.PLANNED.value: "muted", RolloutState.AWAITING_APPROVAL.value: "warn", RolloutState.RUNNING.value: "run",
-    RolloutState.PAUSED.value: "warn", RolloutState.SUCCEEDED.value: "ok", RolloutState.ABORTED.value: "bad",
+    RolloutState.PLANNED.value: "muted",
+    RolloutState.AWAITING_APPROVAL.value: "warn",
+    RolloutState.RUNNING.value: "run",
+    RolloutState.PAUSED.value: "warn",
+    RolloutState.SUCCEEDED.value: "ok",
+    RolloutState.ABORTED.value: "bad",
     RolloutState.ESCALATED.value: "bad",
 }
 
@@ -101,7 +110,9 @@ def may_edit_every_dag(user: Any, run: RolloutRun) -> bool:
     from patchit_provider.www.auth import _auth_manager
 
     manager = _auth_manager()
-    return all(manager.is_authorized_dag(method="PUT", user=user, details=DagDetails(id=d)) for d in sorted(touched_dags(run)))
+    return all(
+        manager.is_authorized_dag(method="PUT", user=user, details=DagDetails(id=d)) for d in sorted(touched_dags(run))
+    )
 
 
 def visible_runs(request: Request, scope: Scope) -> list[RolloutRun]:
@@ -137,7 +148,11 @@ def progress(run: RolloutRun) -> dict[str, Any]:
             "finished": len(done),
             "succeeded": sum(r.result is MemberResult.SUCCEEDED for r in done),
             "in_flight": sum(r.result is None and r.cleared_at is not None for r in results.values()),
-            "status": "finished" if record and record.finished_at else "running" if record and record.started_at else "pending",
+            "status": "finished"
+            if record and record.finished_at
+            else "running"
+            if record and record.started_at
+            else "pending",
             "gate": record.gate.value if record and record.gate else None,
         }
         row["failed"] = row["finished"] - row["succeeded"]
@@ -145,10 +160,19 @@ def progress(run: RolloutRun) -> dict[str, Any]:
             totals[key] += row[key]
         waves.append(row)
     totals["percent"] = round(100.0 * totals["finished"] / totals["total"], 1) if totals["total"] else 0.0
-    return {**totals, "state": run.state.value, "reason": run.reason, "failures": run.failures,
-            "final": run.state in ROLLOUT_FINAL_STATES, "waves": waves,
-            "members": {r.member: (r.result.value if r.result else ("running" if r.cleared_at else "pending"))
-                        for w in run.waves for r in w.results}}
+    return {
+        **totals,
+        "state": run.state.value,
+        "reason": run.reason,
+        "failures": run.failures,
+        "final": run.state in ROLLOUT_FINAL_STATES,
+        "waves": waves,
+        "members": {
+            r.member: (r.result.value if r.result else ("running" if r.cleared_at else "pending"))
+            for w in run.waves
+            for r in w.results
+        },
+    }
 
 
 def pending_point(run: RolloutRun) -> str | None:
@@ -168,10 +192,18 @@ def pending_point(run: RolloutRun) -> str | None:
 def _summary(run: RolloutRun) -> dict[str, Any]:
     figures = progress(run)
     return {
-        "rollout_id": run.rollout_id, "kind": run.kind, "subject": run.subject, "state": run.state.value,
-        "plan_version": run.plan.version, "finished": figures["finished"], "total": figures["total"],
-        "percent": figures["percent"], "failures": run.failures, "approved_by": dict(run.approved_by),
-        "dags": sorted(touched_dags(run)), "created_at": run.created_at.isoformat(),
+        "rollout_id": run.rollout_id,
+        "kind": run.kind,
+        "subject": run.subject,
+        "state": run.state.value,
+        "plan_version": run.plan.version,
+        "finished": figures["finished"],
+        "total": figures["total"],
+        "percent": figures["percent"],
+        "failures": run.failures,
+        "approved_by": dict(run.approved_by),
+        "dags": sorted(touched_dags(run)),
+        "created_at": run.created_at.isoformat(),
     }
 
 
@@ -195,8 +227,13 @@ def waiting_hitl_run(rollout_id: str, point: str) -> str | None:
         select(TI.run_id, DagRun.conf)
         .join(HITLDetail, HITLDetail.ti_id == TI.id)
         .join(DagRun, and_(DagRun.dag_id == TI.dag_id, DagRun.run_id == TI.run_id))
-        .where(TI.dag_id == ROLLOUT_DAG_ID, TI.task_id == task_id, TI.map_index == -1,
-               TI.state == TaskInstanceState.AWAITING_INPUT, HITLDetail.responded_at.is_(None))
+        .where(
+            TI.dag_id == ROLLOUT_DAG_ID,
+            TI.task_id == task_id,
+            TI.map_index == -1,
+            TI.state == TaskInstanceState.AWAITING_INPUT,
+            HITLDetail.responded_at.is_(None),
+        )
     )
     with create_session() as session:
         for run_id, conf in session.execute(query).all():
@@ -212,12 +249,19 @@ def answer_hitl(run_id: str, point: str, user: Any, approve: bool, reason: str) 
     from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
     from airflow.utils.session import create_session
 
-    payload = UpdateHITLDetailPayload(chosen_options=[approvals.APPROVE if approve else approvals.REJECT],
-                                      params_input={"reason": reason})
+    payload = UpdateHITLDetailPayload(
+        chosen_options=[approvals.APPROVE if approve else approvals.REJECT], params_input={"reason": reason}
+    )
     with create_session() as session:
-        update_hitl_detail(dag_id=ROLLOUT_DAG_ID, dag_run_id=run_id, task_id=APPROVAL_TASKS[point],
-                           update_hitl_detail_payload=payload, user=approvals.on_behalf_of(user),
-                           session=session, map_index=-1)
+        update_hitl_detail(
+            dag_id=ROLLOUT_DAG_ID,
+            dag_run_id=run_id,
+            task_id=APPROVAL_TASKS[point],
+            update_hitl_detail_payload=payload,
+            user=approvals.on_behalf_of(user),
+            session=session,
+            map_index=-1,
+        )
 
 
 # -- pages --------------------------------------------------------------------------------------
@@ -233,17 +277,26 @@ def _render(request: Request, name: str, status_code: int = 200, **context: Any)
 @router.get("/rollouts", name="rollouts_page", summary="Rollouts, newest first, with their KPIs")
 async def rollouts_page(request: Request, scope: ScopeDep) -> HTMLResponse:
     runs = await run_in_threadpool(visible_runs, request, scope)
-    return _render(request, "rollouts.html", rows=[_summary(r) for r in runs],
-                   kpis=rollout_kpis(runs).model_dump())
+    return _render(request, "rollouts.html", rows=[_summary(r) for r in runs], kpis=rollout_kpis(runs).model_dump())
 
 
-@router.get("/api/rollouts", name="api_rollouts", response_class=JSONResponse, summary="Rollouts the caller may see, newest first, with KPIs")
+@router.get(
+    "/api/rollouts",
+    name="api_rollouts",
+    response_class=JSONResponse,
+    summary="Rollouts the caller may see, newest first, with KPIs",
+)
 async def api_rollouts(request: Request, scope: ScopeDep) -> dict[str, Any]:
     runs = await run_in_threadpool(visible_runs, request, scope)
     return {"kpis": rollout_kpis(runs).model_dump(), "rollouts": [_summary(r) for r in runs]}
 
 
-@router.get("/api/rollouts/{rollout_id}", name="api_rollout", response_class=JSONResponse, summary="One rollout: plan, versions, run records, progress")
+@router.get(
+    "/api/rollouts/{rollout_id}",
+    name="api_rollout",
+    response_class=JSONResponse,
+    summary="One rollout: plan, versions, run records, progress",
+)
 async def api_rollout(request: Request, scope: ScopeDep, rollout_id: ID) -> dict[str, Any]:
     run = await run_in_threadpool(_get_visible, request, scope, rollout_id)
     return {"rollout": run.model_dump(mode="json"), "progress": progress(run), "pending_approval": pending_point(run)}
@@ -255,8 +308,15 @@ async def rollout_page(request: Request, scope: ScopeDep, rollout_id: ID) -> HTM
     return _render_rollout(request, scope, run)
 
 
-def _render_rollout(request: Request, scope: Scope, run: RolloutRun, *, status_code: int = 200,
-                    edit_error: str | None = None, edit_form: dict[str, Any] | None = None) -> HTMLResponse:
+def _render_rollout(
+    request: Request,
+    scope: Scope,
+    run: RolloutRun,
+    *,
+    status_code: int = 200,
+    edit_error: str | None = None,
+    edit_form: dict[str, Any] | None = None,
+) -> HTMLResponse:
     """The rollout page with the CSRF token of its forms (reused while valid) in a hidden field
     and a strict same-site cookie, as the incident page does."""
     token = request.cookies.get(csrf.COOKIE, "")
@@ -264,15 +324,33 @@ def _render_rollout(request: Request, scope: Scope, run: RolloutRun, *, status_c
         token = csrf.issue(scope.user_id)
     started = any(w.started_at is not None for w in run.waves)
     response = _render(
-        request, "rollout.html", status_code=status_code, run=run, plan=run.plan, figures=progress(run),
-        dags=sorted(touched_dags(run)), pending=pending_point(run),
-        editable=run.state in EDITABLE and not started, rejectable=run.state in REJECTABLE,
-        members=[m for w in run.plan.waves for m in w.members], points=[p.value for p in ApprovalPoint],
-        poll_seconds=POLL_SECONDS, edit_error=edit_error, edit_form=edit_form or {},
-        csrf_token=token, csrf_field=csrf.FIELD,
+        request,
+        "rollout.html",
+        status_code=status_code,
+        run=run,
+        plan=run.plan,
+        figures=progress(run),
+        dags=sorted(touched_dags(run)),
+        pending=pending_point(run),
+        editable=run.state in EDITABLE and not started,
+        rejectable=run.state in REJECTABLE,
+        members=[m for w in run.plan.waves for m in w.members],
+        points=[p.value for p in ApprovalPoint],
+        poll_seconds=POLL_SECONDS,
+        edit_error=edit_error,
+        edit_form=edit_form or {},
+        csrf_token=token,
+        csrf_field=csrf.FIELD,
     )
-    response.set_cookie(csrf.COOKIE, token, max_age=csrf.TTL_SECONDS, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", path=request.scope.get("root_path") or "/")
+    response.set_cookie(
+        csrf.COOKIE,
+        token,
+        max_age=csrf.TTL_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path=request.scope.get("root_path") or "/",
+    )
     return response
 
 
@@ -287,8 +365,12 @@ def edit_from_form(form: Any) -> dict[str, Any]:
         raise PlanEditError(f"unknown edit {op!r}; one of: {', '.join(EDIT_OPS)}")
     edit: dict[str, Any] = {"op": op}
     fields = {
-        "move_member": ("member", "to_wave"), "resize_wave": ("wave", "size"), "set_max_errors": ("max_errors",),
-        "set_max_concurrency": ("max_concurrency",), "set_bake": ("bake_seconds",), "set_approval_points": (),
+        "move_member": ("member", "to_wave"),
+        "resize_wave": ("wave", "size"),
+        "set_max_errors": ("max_errors",),
+        "set_max_concurrency": ("max_concurrency",),
+        "set_bake": ("bake_seconds",),
+        "set_approval_points": (),
     }[op]
     for name in fields:
         value = str(form.get(name) or "").strip()
@@ -298,7 +380,9 @@ def edit_from_form(form: Any) -> dict[str, Any]:
             try:
                 edit[name] = int(value)
             except ValueError:
-                raise PlanEditError(f"{op}: {name} must be a whole number{' or a percentage' if name == 'max_errors' else ''} (got {value[:40]!r})") from None
+                raise PlanEditError(
+                    f"{op}: {name} must be a whole number{' or a percentage' if name == 'max_errors' else ''} (got {value[:40]!r})"
+                ) from None
         elif name == "bake_seconds":
             try:
                 edit[name] = float(value)
@@ -311,17 +395,35 @@ def edit_from_form(form: Any) -> dict[str, Any]:
     return edit
 
 
-@router.post("/rollouts/{rollout_id}/edit", name="rollout_edit", summary="Edit a plan: a new, re-validated version",
-             response_class=RedirectResponse)
+@router.post(
+    "/rollouts/{rollout_id}/edit",
+    name="rollout_edit",
+    summary="Edit a plan: a new, re-validated version",
+    response_class=RedirectResponse,
+)
 async def rollout_edit(request: Request, scope: ScopeDep, user: UserDep, rollout_id: ID):
     await csrf.check(request, scope.user_id)
     form = await request.form()
     run = await run_in_threadpool(_get_visible, request, scope, rollout_id)
     if not await run_in_threadpool(may_edit_every_dag, user, run):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Editing a plan needs edit permission on every DAG the rollout touches")
-    submitted = {k: (form.getlist(k) if k == "approval_points" else str(form.get(k) or ""))[:2000]
-                 for k in ("op", "member", "to_wave", "wave", "size", "max_errors", "max_concurrency", "bake_seconds",
-                           "approval_points", "base_version")}
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "Editing a plan needs edit permission on every DAG the rollout touches"
+        )
+    submitted = {
+        k: (form.getlist(k) if k == "approval_points" else str(form.get(k) or ""))[:2000]
+        for k in (
+            "op",
+            "member",
+            "to_wave",
+            "wave",
+            "size",
+            "max_errors",
+            "max_concurrency",
+            "bake_seconds",
+            "approval_points",
+            "base_version",
+        )
+    }
     try:
         base = int(submitted["base_version"])
     except ValueError:
@@ -330,33 +432,55 @@ async def rollout_edit(request: Request, scope: ScopeDep, user: UserDep, rollout
 
     def change(stored: RolloutRun) -> RolloutRun:
         if stored.state not in EDITABLE or any(w.started_at is not None for w in stored.waves):
-            raise HTTPException(status.HTTP_409_CONFLICT, f"The rollout is {stored.state.value}: its plan can no longer be edited")
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, f"The rollout is {stored.state.value}: its plan can no longer be edited"
+            )
         if stored.plan.version != base:
-            raise HTTPException(status.HTTP_409_CONFLICT,
-                                f"The plan changed since you opened it (now version {stored.plan.version}): reload and edit again")
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                f"The plan changed since you opened it (now version {stored.plan.version}): reload and edit again",
+            )
         edits = parse_edits([edit_from_form(form)])
         new = apply_edits(stored.plan, edits, by=by)
         first = new.waves[0].approval_before
-        return stored.model_copy(update={
-            "plan": new, "plan_version": new.version, "plan_history": [*stored.plan_history, stored.plan],
-            # An approval was given to the version it saw: an edited plan is approved again.
-            "approved_by": {},
-            "state": RolloutState.AWAITING_APPROVAL if first else RolloutState.PLANNED, "reason": "",
-        })
+        return stored.model_copy(
+            update={
+                "plan": new,
+                "plan_version": new.version,
+                "plan_history": [*stored.plan_history, stored.plan],
+                # An approval was given to the version it saw: an edited plan is approved again.
+                "approved_by": {},
+                "state": RolloutState.AWAITING_APPROVAL if first else RolloutState.PLANNED,
+                "reason": "",
+            }
+        )
 
     try:
         await run_in_threadpool(_records(request).modify, rollout_id, change)
     except PlanEditError as refused:
         current = await run_in_threadpool(_get_visible, request, scope, rollout_id)
-        return _render_rollout(request, scope, current, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-                               edit_error=str(refused), edit_form=submitted)
+        return _render_rollout(
+            request,
+            scope,
+            current,
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            edit_error=str(refused),
+            edit_form=submitted,
+        )
     url = links.path_for(request, "rollout_page", rollout_id=rollout_id)
     return RedirectResponse(url + "#plan", status_code=status.HTTP_303_SEE_OTHER)
 
 
-@router.post("/rollouts/{rollout_id}/{decision}", name="rollout_decide", summary="Approve or reject a rollout plan",
-             dependencies=[Depends(require_answer_rollout)], response_class=RedirectResponse)
-async def rollout_decide(request: Request, scope: ScopeDep, user: UserDep, rollout_id: ID, decision: str) -> RedirectResponse:
+@router.post(
+    "/rollouts/{rollout_id}/{decision}",
+    name="rollout_decide",
+    summary="Approve or reject a rollout plan",
+    dependencies=[Depends(require_answer_rollout)],
+    response_class=RedirectResponse,
+)
+async def rollout_decide(
+    request: Request, scope: ScopeDep, user: UserDep, rollout_id: ID, decision: str
+) -> RedirectResponse:
     if decision not in ("approve", "reject"):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Unknown action")
     await csrf.check(request, scope.user_id)
@@ -365,7 +489,9 @@ async def rollout_decide(request: Request, scope: ScopeDep, user: UserDep, rollo
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Rejecting needs a reason")
     run = await run_in_threadpool(_get_visible, request, scope, rollout_id)
     if not await run_in_threadpool(may_edit_every_dag, user, run):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Answering needs edit permission on every DAG the rollout touches")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "Answering needs edit permission on every DAG the rollout touches"
+        )
     approve = decision == "approve"
     point = pending_point(run)
     if approve and point is None:
@@ -386,11 +512,18 @@ async def rollout_decide(request: Request, scope: ScopeDep, user: UserDep, rollo
             if approve and pending_point(stored) != point:
                 raise HTTPException(status.HTTP_409_CONFLICT, "This approval was answered meanwhile")
             if not approve and stored.state not in REJECTABLE:
-                raise HTTPException(status.HTTP_409_CONFLICT, f"The rollout is {stored.state.value}: it can no longer be rejected")
+                raise HTTPException(
+                    status.HTTP_409_CONFLICT, f"The rollout is {stored.state.value}: it can no longer be rejected"
+                )
         if approve:
             return stored.model_copy(update={"approved_by": {**stored.approved_by, point: by}})
-        return stored.model_copy(update={"state": RolloutState.ABORTED, "finished_at": utcnow(),
-                                         "reason": f"rejected by {by} (plan version {version}): {reason}"})
+        return stored.model_copy(
+            update={
+                "state": RolloutState.ABORTED,
+                "finished_at": utcnow(),
+                "reason": f"rejected by {by} (plan version {version}): {reason}",
+            }
+        )
 
     await run_in_threadpool(_records(request).modify, rollout_id, change)
     url = links.path_for(request, "rollout_page", rollout_id=rollout_id)

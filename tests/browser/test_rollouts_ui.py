@@ -45,15 +45,32 @@ def rollout(records):
     from patchit_provider.engine.rollout.members import recovery_spec
     from patchit_provider.engine.rollout.planner import plan_rollout
 
-    targets = [RecoveryMember(dag_id=DAG_ID, run_id=f"scheduled__2026-12-0{i}T00:00:00+00:00", task_id="transform_orders")
-               for i in range(1, 5)]
-    spec = recovery_spec(targets, {}, subject="inc-browser00001", waves=[1, "50%"], max_errors=1, max_concurrency=1,
-                         bake_seconds=0, approval_points=["before_first_wave"])
+    targets = [
+        RecoveryMember(dag_id=DAG_ID, run_id=f"scheduled__2026-12-0{i}T00:00:00+00:00", task_id="transform_orders")
+        for i in range(1, 5)
+    ]
+    spec = recovery_spec(
+        targets,
+        {},
+        subject="inc-browser00001",
+        waves=[1, "50%"],
+        max_errors=1,
+        max_concurrency=1,
+        bake_seconds=0,
+        approval_points=["before_first_wave"],
+    )
     rid = f"ro-{uuid.uuid4().hex[:12]}"
     plan = plan_rollout(spec).model_copy(update={"plan_id": rid})
     assert plan.valid, plan.problems
-    run = RolloutRun(rollout_id=rid, subject="inc-browser00001", fingerprint="fp-browser", plan=plan, plan_id=rid,
-                     targets={t.member_id: t for t in targets}, state=RolloutState.AWAITING_APPROVAL)
+    run = RolloutRun(
+        rollout_id=rid,
+        subject="inc-browser00001",
+        fingerprint="fp-browser",
+        plan=plan,
+        plan_id=rid,
+        targets={t.member_id: t for t in targets},
+        state=RolloutState.AWAITING_APPROVAL,
+    )
     return records.create(run)
 
 
@@ -105,14 +122,25 @@ def test_edit_approve_and_watch_a_rollout(base, page, artifacts, records, rollou
     canary = records.get(rid).plan.waves[0].members
 
     def advance(results: list, state: RolloutState, **extra):
-        recs = [MemberRecord(member=m, result=r, cleared_at=now, finished_at=None if r is None else now + timedelta(seconds=5))
-                for m, r in zip(canary, results)]
-        wave = WaveRecord(index=0, members=canary, results=recs, started_at=now,
-                          finished_at=now + timedelta(seconds=9) if all(r is not None for r in results) else None)
-        records.modify(rid, lambda run: run.model_copy(update={"state": state, "waves": [wave], "started_at": now, **extra}))
+        recs = [
+            MemberRecord(
+                member=m, result=r, cleared_at=now, finished_at=None if r is None else now + timedelta(seconds=5)
+            )
+            for m, r in zip(canary, results)
+        ]
+        wave = WaveRecord(
+            index=0,
+            members=canary,
+            results=recs,
+            started_at=now,
+            finished_at=now + timedelta(seconds=9) if all(r is not None for r in results) else None,
+        )
+        records.modify(
+            rid, lambda run: run.model_copy(update={"state": state, "waves": [wave], "started_at": now, **extra})
+        )
 
     advance([MemberResult.SUCCEEDED, None], RolloutState.RUNNING)
-    page.locator('#state', has_text="running").wait_for(timeout=30_000)
+    page.locator("#state", has_text="running").wait_for(timeout=30_000)
     page.locator('[data-field="finished"]', has_text="1").wait_for()
     page.evaluate("window.__samePage = true")  # from here on the view must update in place
     shot(page, artifacts, "5-running-1-of-4")

@@ -28,13 +28,13 @@ from patchit_provider.www import approvals, csrf
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 ORIGIN = {"Origin": "http://testserver"}
 APPROVER = {"id": approvals.APPROVER_ID, "name": "PATCHIT"}
-ROLLOUT_DAG = '''
+ROLLOUT_DAG = """
 from airflow.sdk import DAG
 from airflow.providers.standard.operators.empty import EmptyOperator
 
 with DAG("patchit_rollout", schedule=None) as dag:
     EmptyOperator(task_id="approve_start")
-'''
+"""
 
 
 @pytest.fixture
@@ -45,20 +45,34 @@ def rollouts(store):
         yield opened
 
 
-def make_run(rollouts, dags=("sales_daily",), *, per_dag=3, approval_points=(), max_errors=1, state=None,
-             policy=None, **fields) -> RolloutRun:
+def make_run(
+    rollouts, dags=("sales_daily",), *, per_dag=3, approval_points=(), max_errors=1, state=None, policy=None, **fields
+) -> RolloutRun:
     """A stored recovery rollout over `per_dag` failed runs of each DAG's `load` task."""
     targets = [RecoveryMember(dag_id=d, run_id=f"scheduled__{i}", task_id="load") for d in dags for i in range(per_dag)]
-    spec = RolloutSpec(members=[RolloutMember(id=t.member_id) for t in targets], waves=[1, "50%"],
-                       max_errors=max_errors, max_concurrency=1, member_seconds=60,
-                       approval_points=list(approval_points), policy_max_failures=policy)
+    spec = RolloutSpec(
+        members=[RolloutMember(id=t.member_id) for t in targets],
+        waves=[1, "50%"],
+        max_errors=max_errors,
+        max_concurrency=1,
+        member_seconds=60,
+        approval_points=list(approval_points),
+        policy_max_failures=policy,
+    )
     rid = f"ro-{uuid.uuid4().hex[:12]}"
     plan = plan_rollout(spec, now=T0).model_copy(update={"plan_id": rid})
     assert plan.valid, plan.problems
     waiting = plan.waves[0].approval_before
-    run = RolloutRun(rollout_id=rid, subject="inc-0123456789ab", fingerprint="fp-1", plan=plan, plan_id=rid,
-                     targets={t.member_id: t for t in targets},
-                     state=state or (RolloutState.AWAITING_APPROVAL if waiting else RolloutState.PLANNED), **fields)
+    run = RolloutRun(
+        rollout_id=rid,
+        subject="inc-0123456789ab",
+        fingerprint="fp-1",
+        plan=plan,
+        plan_id=rid,
+        targets={t.member_id: t for t in targets},
+        state=state or (RolloutState.AWAITING_APPROVAL if waiting else RolloutState.PLANNED),
+        **fields,
+    )
     return rollouts.create(run)
 
 
@@ -94,11 +108,18 @@ def test_a_reader_sees_only_rollouts_whose_dags_he_may_all_read(client, headers_
     assert client.get(f"/rollouts/{mixed.rollout_id}", headers=alice).status_code == 404
     assert client.get(f"/api/rollouts/{mixed.rollout_id}", headers=alice).status_code == 404
     admin = headers_for("admin")
-    assert {r["rollout_id"] for r in client.get("/api/rollouts", headers=admin).json()["rollouts"]} >= {own.rollout_id, mixed.rollout_id}
+    assert {r["rollout_id"] for r in client.get("/api/rollouts", headers=admin).json()["rollouts"]} >= {
+        own.rollout_id,
+        mixed.rollout_id,
+    }
     # an invisible rollout cannot be acted on either, and its answer names nothing
     token = token_of(client, alice, own.rollout_id)
-    refused = post(client, alice, f"/rollouts/{mixed.rollout_id}/edit",
-                   {"csrf_token": token, "op": "set_bake", "bake_seconds": "5", "base_version": "1"})
+    refused = post(
+        client,
+        alice,
+        f"/rollouts/{mixed.rollout_id}/edit",
+        {"csrf_token": token, "op": "set_bake", "bake_seconds": "5", "base_version": "1"},
+    )
     assert refused.status_code == 404 and "hr_payroll" not in refused.text
 
 
@@ -129,8 +150,12 @@ def test_an_edit_is_revalidated_and_stored_as_a_new_version(client, headers_for,
     # someone approved version 1 before the edit
     rollouts.modify(run.rollout_id, lambda r: r.model_copy(update={"approved_by": {"before_first_wave": "carol"}}))
     sizes = [len(w.members) for w in run.plan.waves]
-    response = post(client, admin, f"/rollouts/{run.rollout_id}/edit",
-                    {"csrf_token": token, "op": "resize_wave", "wave": "0", "size": "2", "base_version": "1"})
+    response = post(
+        client,
+        admin,
+        f"/rollouts/{run.rollout_id}/edit",
+        {"csrf_token": token, "op": "resize_wave", "wave": "0", "size": "2", "base_version": "1"},
+    )
     assert response.status_code == 303, response.text
     assert response.headers["location"] == f"/patchit/rollouts/{run.rollout_id}#plan"
     saved = rollouts.get(run.rollout_id)
@@ -148,25 +173,34 @@ def test_a_budget_edit_beyond_the_policy_is_refused_with_its_reason_and_changes_
     run = make_run(rollouts, policy=2, max_errors=1)
     admin = headers_for("admin")
     token = token_of(client, admin, run.rollout_id)
-    response = post(client, admin, f"/rollouts/{run.rollout_id}/edit",
-                    {"csrf_token": token, "op": "set_max_errors", "max_errors": "5", "base_version": "1"})
+    response = post(
+        client,
+        admin,
+        f"/rollouts/{run.rollout_id}/edit",
+        {"csrf_token": token, "op": "set_max_errors", "max_errors": "5", "base_version": "1"},
+    )
     assert response.status_code == 422
     assert "Edit refused" in response.text and "policy" in response.text.lower()
     assert 'value="5"' in response.text  # the submitted value is kept in the form
     assert rollouts.get(run.rollout_id).plan == run.plan and rollouts.get(run.rollout_id).plan_history == []
 
 
-@pytest.mark.parametrize("form, words", [
-    ({"op": "resize_wave", "wave": "0", "size": "99"}, "cannot hold"),
-    ({"op": "move_member", "member": "nobody", "to_wave": "1"}, "not a member"),
-    ({"op": "set_max_concurrency", "max_concurrency": "two"}, "whole number"),
-    ({"op": "drop_table"}, "unknown edit"),
-])
+@pytest.mark.parametrize(
+    "form, words",
+    [
+        ({"op": "resize_wave", "wave": "0", "size": "99"}, "cannot hold"),
+        ({"op": "move_member", "member": "nobody", "to_wave": "1"}, "not a member"),
+        ({"op": "set_max_concurrency", "max_concurrency": "two"}, "whole number"),
+        ({"op": "drop_table"}, "unknown edit"),
+    ],
+)
 def test_malformed_or_impossible_edits_are_refused_with_a_reason(client, headers_for, rollouts, form, words):
     run = make_run(rollouts)
     admin = headers_for("admin")
     token = token_of(client, admin, run.rollout_id)
-    response = post(client, admin, f"/rollouts/{run.rollout_id}/edit", {"csrf_token": token, "base_version": "1", **form})
+    response = post(
+        client, admin, f"/rollouts/{run.rollout_id}/edit", {"csrf_token": token, "base_version": "1", **form}
+    )
     assert response.status_code == 422 and words in response.text
     assert rollouts.get(run.rollout_id).plan.version == 1
 
@@ -175,16 +209,35 @@ def test_a_stale_form_or_a_started_rollout_is_409(client, headers_for, rollouts)
     run = make_run(rollouts)
     admin = headers_for("admin")
     token = token_of(client, admin, run.rollout_id)
-    first = post(client, admin, f"/rollouts/{run.rollout_id}/edit",
-                 {"csrf_token": token, "op": "set_bake", "bake_seconds": "30", "base_version": "1"})
+    first = post(
+        client,
+        admin,
+        f"/rollouts/{run.rollout_id}/edit",
+        {"csrf_token": token, "op": "set_bake", "bake_seconds": "30", "base_version": "1"},
+    )
     assert first.status_code == 303
-    stale = post(client, admin, f"/rollouts/{run.rollout_id}/edit",
-                 {"csrf_token": token, "op": "set_bake", "bake_seconds": "60", "base_version": "1"})
+    stale = post(
+        client,
+        admin,
+        f"/rollouts/{run.rollout_id}/edit",
+        {"csrf_token": token, "op": "set_bake", "bake_seconds": "60", "base_version": "1"},
+    )
     assert stale.status_code == 409 and rollouts.get(run.rollout_id).plan.bake_seconds == 30
-    rollouts.modify(run.rollout_id, lambda r: r.model_copy(update={
-        "state": RolloutState.RUNNING, "waves": [WaveRecord(index=0, members=r.plan.waves[0].members, started_at=T0)]}))
-    late = post(client, admin, f"/rollouts/{run.rollout_id}/edit",
-                {"csrf_token": token, "op": "set_bake", "bake_seconds": "60", "base_version": "2"})
+    rollouts.modify(
+        run.rollout_id,
+        lambda r: r.model_copy(
+            update={
+                "state": RolloutState.RUNNING,
+                "waves": [WaveRecord(index=0, members=r.plan.waves[0].members, started_at=T0)],
+            }
+        ),
+    )
+    late = post(
+        client,
+        admin,
+        f"/rollouts/{run.rollout_id}/edit",
+        {"csrf_token": token, "op": "set_bake", "bake_seconds": "60", "base_version": "2"},
+    )
     assert late.status_code == 409 and rollouts.get(run.rollout_id).plan.version == 2
 
 
@@ -199,7 +252,7 @@ def test_approve_without_a_waiting_dag_run_is_recorded_for_the_dag_to_find(clien
     assert response.status_code == 303
     assert rollouts.get(run.rollout_id).approved_by == {"before_first_wave": "admin"}
     listed = client.get("/rollouts", headers=admin).text
-    assert "admin <span class=\"muted\">(before_first_wave)</span>" in listed
+    assert 'admin <span class="muted">(before_first_wave)</span>' in listed
     again = post(client, admin, f"/rollouts/{run.rollout_id}/approve", {"csrf_token": token})
     assert again.status_code == 409
 
@@ -218,25 +271,40 @@ def test_reject_needs_a_reason_and_records_it(client, headers_for, rollouts):
     token = token_of(client, admin, run.rollout_id)
     empty = post(client, admin, f"/rollouts/{run.rollout_id}/reject", {"csrf_token": token, "reason": "   "})
     assert empty.status_code == 400 and rollouts.get(run.rollout_id).state is RolloutState.AWAITING_APPROVAL
-    response = post(client, admin, f"/rollouts/{run.rollout_id}/reject",
-                    {"csrf_token": token, "reason": "the warehouse is being migrated tonight"})
+    response = post(
+        client,
+        admin,
+        f"/rollouts/{run.rollout_id}/reject",
+        {"csrf_token": token, "reason": "the warehouse is being migrated tonight"},
+    )
     assert response.status_code == 303
     saved = rollouts.get(run.rollout_id)
     assert saved.state is RolloutState.ABORTED and saved.finished_at is not None
     assert saved.reason == "rejected by admin (plan version 1): the warehouse is being migrated tonight"
-    assert post(client, admin, f"/rollouts/{run.rollout_id}/reject",
-                {"csrf_token": token, "reason": "again"}).status_code == 409
+    assert (
+        post(client, admin, f"/rollouts/{run.rollout_id}/reject", {"csrf_token": token, "reason": "again"}).status_code
+        == 409
+    )
 
 
-def test_answering_needs_edit_permission_on_every_dag_and_the_hitl_permission(client, headers_for, rollouts, monkeypatch):
+def test_answering_needs_edit_permission_on_every_dag_and_the_hitl_permission(
+    client, headers_for, rollouts, monkeypatch
+):
     from patchit_www_auth import RestrictedAuthManager
 
     run = make_run(rollouts, ("sales_daily", "hr_payroll"), approval_points=["before_first_wave"])
     viewer = headers_for("viewer")  # reads every DAG, edits none, no HITL permission
     token = token_of(client, viewer, run.rollout_id)
     assert post(client, viewer, f"/rollouts/{run.rollout_id}/approve", {"csrf_token": token}).status_code == 403
-    assert post(client, viewer, f"/rollouts/{run.rollout_id}/edit",
-                {"csrf_token": token, "op": "set_bake", "bake_seconds": "5", "base_version": "1"}).status_code == 403
+    assert (
+        post(
+            client,
+            viewer,
+            f"/rollouts/{run.rollout_id}/edit",
+            {"csrf_token": token, "op": "set_bake", "bake_seconds": "5", "base_version": "1"},
+        ).status_code
+        == 403
+    )
     # carol-like admin who may read both DAGs but edit only sales_daily
     original = RestrictedAuthManager.is_authorized_dag
 
@@ -248,8 +316,11 @@ def test_answering_needs_edit_permission_on_every_dag_and_the_hitl_permission(cl
     monkeypatch.setattr(RestrictedAuthManager, "is_authorized_dag", narrowed)
     admin = headers_for("admin")
     token = token_of(client, admin, run.rollout_id)
-    for action, data in (("approve", {}), ("reject", {"reason": "no"}),
-                         ("edit", {"op": "set_bake", "bake_seconds": "5", "base_version": "1"})):
+    for action, data in (
+        ("approve", {}),
+        ("reject", {"reason": "no"}),
+        ("edit", {"op": "set_bake", "bake_seconds": "5", "base_version": "1"}),
+    ):
         refused = post(client, admin, f"/rollouts/{run.rollout_id}/{action}", {"csrf_token": token, **data})
         assert refused.status_code == 403, action
     saved = rollouts.get(run.rollout_id)
@@ -261,13 +332,23 @@ def test_cross_site_or_tokenless_posts_are_403_and_change_nothing(client, header
     admin = headers_for("admin")
     token = token_of(client, admin, run.rollout_id)
     evil = {"Origin": "https://evil.example"}
-    for action, data in (("approve", {}), ("reject", {"reason": "x"}),
-                         ("edit", {"op": "set_bake", "bake_seconds": "5", "base_version": "1"})):
-        assert post(client, admin, f"/rollouts/{run.rollout_id}/{action}", {"csrf_token": token, **data},
-                    origin=evil).status_code == 403, action
+    for action, data in (
+        ("approve", {}),
+        ("reject", {"reason": "x"}),
+        ("edit", {"op": "set_bake", "bake_seconds": "5", "base_version": "1"}),
+    ):
+        assert (
+            post(
+                client, admin, f"/rollouts/{run.rollout_id}/{action}", {"csrf_token": token, **data}, origin=evil
+            ).status_code
+            == 403
+        ), action
         assert post(client, admin, f"/rollouts/{run.rollout_id}/{action}", data).status_code == 403, action
         other = csrf.issue("viewer")  # a valid token of another user
-        assert post(client, admin, f"/rollouts/{run.rollout_id}/{action}", {"csrf_token": other, **data}).status_code == 403
+        assert (
+            post(client, admin, f"/rollouts/{run.rollout_id}/{action}", {"csrf_token": other, **data}).status_code
+            == 403
+        )
     saved = rollouts.get(run.rollout_id)
     assert saved.approved_by == {} and saved.state is RolloutState.AWAITING_APPROVAL and saved.plan.version == 1
 
@@ -297,15 +378,31 @@ def waiting_rollout_step(airflow_db, tmp_path_factory):
         run_id = f"manual__{uuid.uuid4().hex[:12]}"
         with create_session() as session:
             version = DagVersion.get_latest_version("patchit_rollout", session=session)
-            session.add(DagRun(dag_id="patchit_rollout", run_id=run_id, run_type="manual", state="running",
-                               conf={"rollout_id": rollout_id}))
+            session.add(
+                DagRun(
+                    dag_id="patchit_rollout",
+                    run_id=run_id,
+                    run_type="manual",
+                    state="running",
+                    conf={"rollout_id": rollout_id},
+                )
+            )
             session.flush()
             ti = TaskInstance(task=task, dag_version_id=version.id, run_id=run_id, state="awaiting_input")
             session.add(ti)
             session.flush()
-            session.add(HITLDetail(ti_id=ti.id, options=["Approve", "Reject"], subject="approve?", body="ids",
-                                   defaults=None, multiple=False, params={"reason": {"value": "", "schema": {}}},
-                                   assignees=[APPROVER]))
+            session.add(
+                HITLDetail(
+                    ti_id=ti.id,
+                    options=["Approve", "Reject"],
+                    subject="approve?",
+                    body="ids",
+                    defaults=None,
+                    multiple=False,
+                    params={"reason": {"value": "", "schema": {}}},
+                    assignees=[APPROVER],
+                )
+            )
         made.append(run_id)
         return run_id
 
@@ -313,7 +410,8 @@ def waiting_rollout_step(airflow_db, tmp_path_factory):
         with create_session() as session:
             return session.execute(
                 select(HITLDetail.chosen_options, HITLDetail.params_input, HITLDetail.responded_by)
-                .join(TaskInstance, TaskInstance.id == HITLDetail.ti_id).where(TaskInstance.run_id == run_id)
+                .join(TaskInstance, TaskInstance.id == HITLDetail.ti_id)
+                .where(TaskInstance.run_id == run_id)
             ).one()
 
     make.detail = detail
@@ -361,12 +459,25 @@ def _finish(rollouts, run, results, state, *, minutes=None, failures=None):
             result = next(it, "skip")
             if result == "skip":
                 continue
-            recs.append(MemberRecord(member=member, result=result, cleared_at=T0,
-                                     finished_at=None if result is None else T0 + timedelta(minutes=1)))
+            recs.append(
+                MemberRecord(
+                    member=member,
+                    result=result,
+                    cleared_at=T0,
+                    finished_at=None if result is None else T0 + timedelta(minutes=1),
+                )
+            )
         if recs:
             done = all(r.result is not None for r in recs) and len(recs) == len(wave.members)
-            waves.append(WaveRecord(index=wave.index, members=wave.members, results=recs, started_at=T0,
-                                    finished_at=T0 + timedelta(minutes=2) if done else None))
+            waves.append(
+                WaveRecord(
+                    index=wave.index,
+                    members=wave.members,
+                    results=recs,
+                    started_at=T0,
+                    finished_at=T0 + timedelta(minutes=2) if done else None,
+                )
+            )
     fails = failures if failures is not None else sum(1 for r in results if r not in (None, MemberResult.SUCCEEDED))
     update = {"state": state, "waves": waves, "failures": fails, "started_at": T0}
     if minutes is not None:
@@ -378,8 +489,11 @@ def expected_kpis(runs) -> dict:
     """Recomputed from the records with the definitions of the Rollouts page."""
     finished = [rec for run in runs for wave in run.waves for rec in wave.results if rec.result is not None]
     ok = [rec for rec in finished if rec.result is MemberResult.SUCCEEDED]
-    recover = sorted((run.finished_at - run.started_at).total_seconds() for run in runs
-                     if run.state is RolloutState.SUCCEEDED and run.started_at and run.finished_at)
+    recover = sorted(
+        (run.finished_at - run.started_at).total_seconds()
+        for run in runs
+        if run.state is RolloutState.SUCCEEDED and run.started_at and run.finished_at
+    )
 
     def rank(q):
         return recover[max(0, math.ceil(q * len(recover)) - 1)] if recover else None
@@ -388,22 +502,39 @@ def expected_kpis(runs) -> dict:
         "rollouts": len(runs),
         "succeeded": sum(r.state is RolloutState.SUCCEEDED for r in runs),
         "aborted": sum(r.state in (RolloutState.ABORTED, RolloutState.ESCALATED) for r in runs),
-        "running": sum(r.state in (RolloutState.RUNNING, RolloutState.PAUSED, RolloutState.AWAITING_APPROVAL) for r in runs),
-        "members_finished": len(finished), "members_succeeded": len(ok),
+        "running": sum(
+            r.state in (RolloutState.RUNNING, RolloutState.PAUSED, RolloutState.AWAITING_APPROVAL) for r in runs
+        ),
+        "members_finished": len(finished),
+        "members_succeeded": len(ok),
         "member_success_rate": len(ok) / len(finished) if finished else None,
-        "time_to_recover_p50_seconds": rank(0.5), "time_to_recover_p90_seconds": rank(0.9),
+        "time_to_recover_p50_seconds": rank(0.5),
+        "time_to_recover_p90_seconds": rank(0.9),
     }
 
 
 @pytest.fixture
 def history(rollouts):
-    S, F, I, N = MemberResult.SUCCEEDED, MemberResult.FAILED_SAME_FINGERPRINT, MemberResult.INCONCLUSIVE, MemberResult.FAILED_NEW_FINGERPRINT
+    S, F, I, N = (
+        MemberResult.SUCCEEDED,
+        MemberResult.FAILED_SAME_FINGERPRINT,
+        MemberResult.INCONCLUSIVE,
+        MemberResult.FAILED_NEW_FINGERPRINT,
+    )
     made = [
         _finish(rollouts, make_run(rollouts, ("sales_daily",)), [S, S, S], RolloutState.SUCCEEDED, minutes=12),
-        _finish(rollouts, make_run(rollouts, ("sales_daily",), per_dag=4), [S, I, S, S], RolloutState.SUCCEEDED, minutes=40),
+        _finish(
+            rollouts, make_run(rollouts, ("sales_daily",), per_dag=4), [S, I, S, S], RolloutState.SUCCEEDED, minutes=40
+        ),
         _finish(rollouts, make_run(rollouts, ("sales_daily",)), [F], RolloutState.ESCALATED, minutes=3),
         _finish(rollouts, make_run(rollouts, ("hr_payroll",)), [S, N, None], RolloutState.RUNNING),
-        _finish(rollouts, make_run(rollouts, ("hr_payroll", "sales_daily")), [S, S, S, S, S, S], RolloutState.SUCCEEDED, minutes=25),
+        _finish(
+            rollouts,
+            make_run(rollouts, ("hr_payroll", "sales_daily")),
+            [S, S, S, S, S, S],
+            RolloutState.SUCCEEDED,
+            minutes=25,
+        ),
         _finish(rollouts, make_run(rollouts, ("hr_payroll",)), [], RolloutState.ABORTED, minutes=0),
         make_run(rollouts, ("sales_daily",), approval_points=["before_first_wave"]),
     ]
@@ -454,8 +585,12 @@ def test_a_running_rollout_can_be_stopped_with_a_reason_but_not_edited(client, h
     assert "Stop the rollout" in page and 'id="edit"' not in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert post(client, admin, f"/rollouts/{run.rollout_id}/reject", {"csrf_token": token}).status_code == 400
-    assert post(client, admin, f"/rollouts/{run.rollout_id}/reject",
-                {"csrf_token": token, "reason": "warehouse overloaded"}).status_code == 303
+    assert (
+        post(
+            client, admin, f"/rollouts/{run.rollout_id}/reject", {"csrf_token": token, "reason": "warehouse overloaded"}
+        ).status_code
+        == 303
+    )
     saved = rollouts.get(run.rollout_id)
     assert saved.state is RolloutState.ABORTED and saved.reason.endswith("warehouse overloaded")
     assert [r.result for r in saved.waves[0].results] == [MemberResult.SUCCEEDED, None]  # the records are kept
