@@ -10,7 +10,9 @@ to MAX_SQL_CHARS, at most MAX_NODES failed nodes are kept. Never raises.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from patchit_provider.engine.logs.formats import DBT_ERROR, dbt_error
@@ -47,7 +49,7 @@ def artifact_files(uris: list[str]) -> dict[str, Path]:
     return found
 
 
-def _load(path: Path, notes: list[str]) -> dict | None:
+def _load(path: Path, notes: list[str]) -> dict[str, Any] | None:
     try:
         size = path.stat().st_size
         if size > MAX_ARTIFACT_BYTES:
@@ -61,7 +63,7 @@ def _load(path: Path, notes: list[str]) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def read_dbt_artifacts(uris: list[str], root: Path | None, notes: list[str], hint_paths: list[str] = ()) -> list[DbtNode]:
+def read_dbt_artifacts(uris: list[str], root: Path | None, notes: list[str], hint_paths: Sequence[str] = ()) -> list[DbtNode]:
     """Failed nodes of run_results.json, completed from manifest.json; without run_results, the
     manifest's nodes whose source file the error names (`hint_paths`)."""
     files = artifact_files(uris)

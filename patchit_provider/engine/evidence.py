@@ -88,6 +88,7 @@ def collect_evidence(
         dbt_nodes=dbt_nodes,
         notes=notes,
     )
+    redacted: Evidence
     redacted, count = redact_obj(evidence)
     redacted.redactions = count
     return redacted

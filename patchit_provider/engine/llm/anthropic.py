@@ -52,7 +52,8 @@ class AnthropicBackend:
         )
         if not text.strip():
             raise LLMAnswerError(f"/v1/messages answer has no text (stop_reason={data.get('stop_reason')!r})")
-        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        raw_usage = data.get("usage")
+        usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
         return LLMAnswer(
             text=text,
             model=str(data.get("model") or self.model),

@@ -8,7 +8,7 @@ A malformed vendor answer is an `LLMAnswerError`, never an unhandled exception.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from patchit_provider.engine.errors import ExternalError
 
@@ -72,7 +72,7 @@ class LLMAuthError(LLMError):
 class LLMRateLimited(LLMError):
     """429 (or 529 overloaded) after the allowed retries, or a Retry-After longer than we wait."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
 

@@ -75,7 +75,7 @@ class CursorBackend:
             conversation = send(self.config, client, "GET", f"{path}/conversation", what="GET /v0/agents/{id}/conversation")
         return LLMAnswer(text=self._last_answer(conversation, agent_id), model=self.model, backend=self.name)
 
-    def _wait(self, client, path: str, agent_id: str) -> str:
+    def _wait(self, client: Any, path: str, agent_id: str) -> str:
         for poll in range(self.max_polls):
             agent = send(self.config, client, "GET", path, what="GET /v0/agents/{id}")
             status = agent.get("status") if isinstance(agent, dict) else None
@@ -96,7 +96,7 @@ class CursorBackend:
         messages = conversation.get("messages") if isinstance(conversation, dict) else None
         if not isinstance(messages, list):
             raise LLMAnswerError(f"conversation of cursor agent {agent_id} has no messages list")
-        texts = [
+        texts: list[str] = [
             m["text"] for m in messages
             if isinstance(m, dict) and m.get("type") == "assistant_message" and isinstance(m.get("text"), str) and m["text"].strip()
         ]

@@ -8,7 +8,8 @@ import httpx
 
 from patchit_provider.engine.llm.anthropic import DEFAULT_BASE_URL as ANTHROPIC_URL
 from patchit_provider.engine.llm.anthropic import AnthropicBackend
-from patchit_provider.engine.llm.base import BACKENDS, LLMBackend
+from patchit_provider.engine.llm.base import BACKENDS as BACKENDS
+from patchit_provider.engine.llm.base import LLMBackend
 from patchit_provider.engine.llm.cursor import DEFAULT_BASE_URL as CURSOR_URL
 from patchit_provider.engine.llm.cursor import CursorBackend
 from patchit_provider.engine.llm.http import HttpConfig

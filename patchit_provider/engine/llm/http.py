@@ -71,7 +71,8 @@ def retry_after(headers: httpx.Headers, now: datetime | None = None) -> float | 
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return max((when - (now or datetime.now(timezone.utc))).total_seconds(), 0.0)
+    seconds: float = (when - (now or datetime.now(timezone.utc))).total_seconds()
+    return max(seconds, 0.0)
 
 
 def error_detail(resp: httpx.Response) -> tuple[str, str | None]:

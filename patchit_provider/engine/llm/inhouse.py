@@ -49,7 +49,8 @@ class InHouseBackend:
         rationale = data.get("rationale")
         if isinstance(rationale, str) and rationale.strip():
             text = f"RATIONALE: {rationale.strip()}\n{text}"
-        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        raw_usage = data.get("usage")
+        usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
         return LLMAnswer(
             text=text,
             model=str(data.get("model") or self.model),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -108,7 +109,7 @@ class LLMProposer:
     """What the Remediator calls when no deterministic fixer applies: a backend, a fresh budget
     per incident, and the candidate count. Built by the Airflow hook or by a test."""
 
-    def __init__(self, backend: LLMBackend, budget_factory, *, candidates: int = 1, max_chars: int = DEFAULT_MAX_CHARS) -> None:
+    def __init__(self, backend: LLMBackend, budget_factory: Callable[[], Budget], *, candidates: int = 1, max_chars: int = DEFAULT_MAX_CHARS) -> None:
         self.backend = backend
         self.budget_factory = budget_factory
         self.candidates = candidates

@@ -9,6 +9,7 @@ reads the bounded tail the reader keeps, so memory stays bounded.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from patchit_provider.engine.logs import formats as fmt
 from patchit_provider.engine.logs.pytb import _RECORD_START
@@ -45,7 +46,7 @@ def _text(line: str) -> str:
     return _PYTEST.sub("", text, count=1) if text[:1] == "E" else text
 
 
-def bare_error(lines: list[str], is_wrapper=lambda error: False) -> ErrorInfo | None:
+def bare_error(lines: list[str], is_wrapper: Callable[[ErrorInfo], bool] = lambda error: False) -> ErrorInfo | None:
     """The most relevant exception line of `lines` (the last one that does not only wrap
     another), with the frames displayed above it and its detail lines below."""
     texts = [_text(line) for line in lines]

@@ -258,7 +258,8 @@ def _builtin_bases(name: str) -> tuple[str, ...]:
 
 def lineage(name: str, limit: int = 12) -> list[str]:
     """The class and its known bases, nearest first (breadth first, each once)."""
-    order, queue = [], [name]
+    order: list[str] = []
+    queue = [name]
     while queue and len(order) < limit:
         current = queue.pop(0)
         if current in order:
