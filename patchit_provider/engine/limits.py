@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationInfo, WrapValidator
+from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 INT32_MAX = 2**31 - 1
@@ -84,7 +85,7 @@ def bounded(max_chars: int, min_chars: int = 0) -> Any:
                                       {"min_length": min_chars})
         return result
 
-    schema = {"maxLength": max_chars, **({"minLength": min_chars} if min_chars else {})}
+    schema: JsonDict = {"maxLength": max_chars, **({"minLength": min_chars} if min_chars else {})}
     return Annotated[str, WrapValidator(check), Field(json_schema_extra=schema)]
 
 

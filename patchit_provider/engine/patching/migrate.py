@@ -251,7 +251,8 @@ def _import_rewrite(text: str, module: str, name: str, target: str) -> str | Non
     node = hits[0]
     alias = next(a for a in node.names if a.name == name)
     others = [a for a in node.names if a.name != name]
-    indent = re.match(r"[ \t]*", lines[node.lineno - 1]).group(0)
+    leading = re.match(r"[ \t]*", lines[node.lineno - 1])
+    indent = leading.group(0) if leading else ""
     statements = []
     if others:
         statements.append(indent + ast.unparse(ast.ImportFrom(module=module, names=others, level=0)) + "\n")

@@ -166,7 +166,8 @@ def _unterminated(text: str, error: _Error) -> str | None:
     lines = _lines(text)
     line = lines[error.lineno - 1]
     col = error.offset - 1
-    prefix = re.match(r"[A-Za-z]{0,2}", line[col:]).group(0)
+    letters = re.match(r"[A-Za-z]{0,2}", line[col:])
+    prefix = letters.group(0) if letters else ""
     quote_at = col + len(prefix)
     if found.group(1):
         quote = line[quote_at : quote_at + 3]

@@ -98,4 +98,6 @@ def check_command_paths(check_command: str | None, root: Path) -> set[str]:
 
 
 def runs_pytest(check_command: str | None) -> bool:
-    return bool(check_command) and any(word in check_command for word in ("pytest", "py.test", "tox", "nox"))
+    if not check_command:
+        return False
+    return any(word in check_command for word in ("pytest", "py.test", "tox", "nox"))
