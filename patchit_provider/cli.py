@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -117,9 +118,14 @@ def cmd_remediate(args: argparse.Namespace) -> int:
 def _store_url(explicit: str | None) -> str:
     """--store, else PATCHIT_STORE_URL, else the store this Airflow installation writes, resolved
     as its hooks resolve it (`[patchit] store_url` / `store_conn_id` / `store_path`, AIRFLOW_HOME)."""
-    from patchit_provider.hooks.store import store_url
+    explicit = explicit or os.environ.get("PATCHIT_STORE_URL")
+    if explicit:
+        return explicit
+    # Airflow may log while it loads its configuration: never onto stdout, which --json owns.
+    with contextlib.redirect_stdout(sys.stderr):
+        from patchit_provider.hooks.store import store_url
 
-    return store_url(explicit or os.environ.get("PATCHIT_STORE_URL"))
+        return store_url()
 
 
 def cmd_incidents(args: argparse.Namespace) -> int:
