@@ -15,11 +15,12 @@ from urllib.parse import quote
 
 from airflow.sdk import BaseHook
 
-DUPLICATE = "duplicate"
-CREATED = "created"
+from patchit_provider.engine.constants import TRIGGER_CREATED as CREATED
+from patchit_provider.engine.constants import TRIGGER_DUPLICATE as DUPLICATE
+from patchit_provider.engine.errors import ExternalError
 
 
-class PatchitApiError(RuntimeError):
+class PatchitApiError(ExternalError, RuntimeError):
     """The Airflow API answered with an unexpected status."""
 
 

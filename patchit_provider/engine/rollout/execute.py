@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from patchit_provider.engine.errors import NotFoundError
 from patchit_provider.engine.models import (
     ROLLOUT_FINAL_STATES,
     GateAction,
@@ -45,8 +46,8 @@ INCONCLUSIVE_TI_STATES = frozenset({"skipped", "upstream_failed", "removed"})
 MAX_NOTE_CHARS = 1_000  # Airflow's limit on a TI note
 
 
-class RolloutNotFound(LookupError):
-    pass
+class RolloutNotFound(NotFoundError):
+    """No rollout run with that id (the one 'not found', engine.errors.NotFoundError)."""
 
 
 # -- the context's typed protocols ------------------------------------------------------------
