@@ -10,12 +10,9 @@ with error_detail at the end) and then triaged in a fresh subprocess, so the pea
 from __future__ import annotations
 
 import json
-import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 FILLER = (

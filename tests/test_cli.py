@@ -13,7 +13,6 @@ from pathlib import Path
 from patchit_testing import failure_log
 
 import git
-import pytest
 
 PATCHIT = [sys.executable, "-m", "patchit_provider.cli"]
 

@@ -72,7 +72,7 @@ def test_watch_setting(calls, patchit_env, watch, tags, captured):
 
 
 def test_notifier_is_an_opt_in_regardless_of_watch(calls, patchit_env, monkeypatch):
-    import patchit_provider.capture as capture
+    import patchit_provider.capture as capture  # noqa: F401  (imported before the DAG, as a task process does)
     from patchit_provider.notifications.patchit import PatchitNotifier
 
     from airflow.sdk import DAG

@@ -14,7 +14,6 @@ incident exists), leaving the patch unpublished.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading

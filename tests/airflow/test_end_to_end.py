@@ -52,7 +52,6 @@ def failed_once(pipeline_dag):
 
 def test_failure_starts_exactly_one_remediation_run(failed_once, remediation_runs, pipeline_repo_root):
     from patchit_provider.capture.trigger import remediation_run_id
-    from patchit_provider.engine.models import FailureEvent
 
     assert str(failed_once.dag_run.state) == "failed"
     assert isinstance(failed_once.event_error, NameError)

@@ -93,7 +93,7 @@ def test_helpers():
 
 
 def test_report_shows_blame_dbt_nodes_peeks_and_packages(tmp_path):
-    from patchit_provider.engine.models import BlameLine, DbtNode, InputPeek
+    from patchit_provider.engine.models import BlameLine, InputPeek
 
     dbt = Path(__file__).parent / "fixtures" / "dbt"
     event = FailureEvent(pipeline_id="shop", run_id="r1", task_id="dbt_run",

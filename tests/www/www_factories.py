@@ -21,7 +21,7 @@ from patchit_provider.engine.models import (
     Triage,
     ValidationResult,
 )
-from patchit_provider.engine.taxonomy import Category, Remediation
+from patchit_provider.engine.taxonomy import Remediation
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -34,7 +34,7 @@ _ABOUT_WORDS = frozenset({
     "field", "fields", "column", "columns", "header", "prefix", "suffix", "env", "var", "ref", "version",
     "index", "idx", "position", "offset", "timeout", "budget", "rate", "estimate", "estimated", "remaining",
     "manager", "backend", "provider", "source", "store", "arn", "mode", "format", "algorithm", "algo",
-    "length", "rotation", "rotated", "updated", "created", "changed", "last", "required", "enabled", "method",
+    "rotation", "rotated", "updated", "created", "changed", "last", "required", "enabled", "method",
     "prompt", "completion", "input", "output", "tokens_per_minute", "per", "second", "minute", "lookup",
     "cmd", "command", "class", "module", "location", "dir", "key_id", "keyid", "fingerprint", "strength",
 })
