@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from patchit_provider.engine.errors import InputError
 from patchit_provider.engine.models import FileEdit, PatchProposal, VulnFinding
 from patchit_provider.engine.patching.common import region_edit
 from patchit_provider.engine.patching.diff import make_diff
@@ -19,7 +20,7 @@ from patchit_provider.engine.patching.edits import apply_edits
 from patchit_provider.engine.vulns.requirements import Pin, parse_requirements
 
 
-class PatchRefused(ValueError):
+class PatchRefused(InputError, ValueError):
     """No requirements patch can be made for this finding; the message says why."""
 
 

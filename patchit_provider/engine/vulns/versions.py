@@ -14,10 +14,12 @@ from typing import Any
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from patchit_provider.engine.errors import InputError
+
 ZERO = Version("0")
 
 
-class RangeError(ValueError):
+class RangeError(InputError, ValueError):
     """An event version that PEP 440 cannot read."""
 
 
