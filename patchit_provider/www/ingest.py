@@ -72,7 +72,7 @@ def _unprocessable(errors: list[dict[str, Any]]) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -239,7 +239,7 @@ def accept(store, event: FailureEvent, hand_off, user_name: str) -> tuple[Any, b
 async def ingest_event(request: Request, user: UserDep, _: None = Depends(require_trigger_remediation)) -> JSONResponse:
     state = request.app.state
     _check_request(request)
-    event = parse_event(await _read_body(request, state.max_event_bytes))
+    event = parse_event(await read_body(request, state.max_event_bytes))
     event = check_event(event, state.settings(), user.get_name())
     store = await run_in_threadpool(state.stores.get)
     incident, created, result = await run_in_threadpool(accept, store, event, state.hand_off, user.get_name())

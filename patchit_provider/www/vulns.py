@@ -183,7 +183,7 @@ def record_report(store: VulnStore, doc: VulnIngest, repo: Path, requirements: P
 )
 async def ingest_vulns(request: Request, user: UserDep, _: None = Depends(require_trigger_remediation)) -> JSONResponse:
     ingest._check_request(request)
-    doc = parse_body(await ingest._read_body(request, MAX_REPORT_BYTES))
+    doc = parse_body(await ingest.read_body(request, MAX_REPORT_BYTES))
     settings = request.app.state.settings()
     if not settings.osv_dir or not Path(settings.osv_dir).is_dir():
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "[patchit] osv_dir is not configured: no OSV records to join the report to")
