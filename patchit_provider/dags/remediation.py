@@ -71,8 +71,12 @@ def _params() -> dict[str, Param]:
             "Leave empty to use the task-instance fields below.",
             section="A stored failure event",
         ),
-        "dag_id": Param(None, type=["null", "string"], title="DAG id", description="DAG of the failed task.", **optional),
-        "run_id": Param(None, type=["null", "string"], title="Run id", description="DAG run of the failed task.", **optional),
+        "dag_id": Param(
+            None, type=["null", "string"], title="DAG id", description="DAG of the failed task.", **optional
+        ),
+        "run_id": Param(
+            None, type=["null", "string"], title="Run id", description="DAG run of the failed task.", **optional
+        ),
         "task_id": Param(None, type=["null", "string"], title="Task id", description="The failed task.", **optional),
         "try_number": Param(
             None,

@@ -162,8 +162,14 @@ class Remediator:
         settings = self.ctx.settings
         confidence = incident.triage.confidence if incident.triage else None
         forced = incident.validation.approval_reason if incident.validation else None
-        self.ctx.audit(incident_id, AuditKind.APPROVAL_REQUESTED, forced or f"approval policy '{settings.approval}'",
-                       policy=settings.approval, confidence=confidence, reason=forced)
+        self.ctx.audit(
+            incident_id,
+            AuditKind.APPROVAL_REQUESTED,
+            forced or f"approval policy '{settings.approval}'",
+            policy=settings.approval,
+            confidence=confidence,
+            reason=forced,
+        )
         return incident
 
     def record_approval(self, incident_id: str, approved: bool, by: str, reason: str = "") -> Incident:
@@ -175,9 +181,12 @@ class Remediator:
         reason = redact(" ".join(reason.split()))[0][:2000]
         verdict = "approved" if approved else "rejected"
         self.ctx.audit(
-            incident_id, AuditKind.APPROVAL_GRANTED if approved else AuditKind.APPROVAL_REJECTED,
+            incident_id,
+            AuditKind.APPROVAL_GRANTED if approved else AuditKind.APPROVAL_REJECTED,
             f"{verdict} by {by or 'unknown'}" + (f": {reason}" if reason else ""),
-            actor=by or "unknown", by=by, reason=reason,
+            actor=by or "unknown",
+            by=by,
+            reason=reason,
         )
         if approved or incident.state is not IncidentState.VALIDATED:
             return incident

@@ -143,7 +143,9 @@ class _StageOperator(BaseOperator):
             store.close()
         self.log.info(
             "PATCHIT %s: incident %s is %s (outcome %s)",
-            self.stage.value, incident.incident_id, incident.state.value,
+            self.stage.value,
+            incident.incident_id,
+            incident.state.value,
             incident.outcome.value if incident.outcome else "-",
         )
         return incident.incident_id
@@ -216,9 +218,11 @@ def approval_text(incident) -> tuple[str, str]:
     subject = f"PATCHIT: approve the patch for {event.pipeline_id}? ({incident.incident_id})"[:250]
     page = f"/patchit/incidents/{incident.incident_id}"
     lines = [
-        f"**Incident** `{incident.incident_id}` · failing DAG `{dag}`", "",
+        f"**Incident** `{incident.incident_id}` · failing DAG `{dag}`",
+        "",
         f"The root cause, the evidence and the validated diff are on the [PATCHIT incident page]({page}), "
-        f"shown to users who may read `{dag}`.", "",
+        f"shown to users who may read `{dag}`.",
+        "",
         f"**Answer on that page** (Approve, or Reject with a reason): it needs edit permission on `{dag}`. "
         "This request is assigned to PATCHIT's approval identity, so Required Actions and the "
         "`hitlDetails` REST endpoint cannot answer it.",
@@ -248,8 +252,12 @@ if BaseBranchOperator is not None:
                 raise_without_text("decide_approval", self.incident_id, exc)
             finally:
                 store.close()
-            self.log.info("PATCHIT incident %s (%s): approval %s", incident.incident_id,
-                          incident.state.value, "required" if needed else "not required")
+            self.log.info(
+                "PATCHIT incident %s (%s): approval %s",
+                incident.incident_id,
+                incident.state.value,
+                "required" if needed else "not required",
+            )
             return APPROVAL_TASK_ID if needed else SKIP_APPROVAL_TASK_ID
 
     class PatchApprovalOperator(ApprovalOperator):
@@ -265,10 +273,18 @@ if BaseBranchOperator is not None:
 
             kwargs.setdefault("subject", "PATCHIT: approve a validated patch?")
             kwargs.setdefault("assigned_users", [APPROVER])  # only the PATCHIT page can answer
-            kwargs.setdefault("params", {
-                "reason": Param("", type=["null", "string"], maxLength=2000, title="Reason",
-                                description="Why (required to reject; recorded in the incident's audit trail)."),
-            })
+            kwargs.setdefault(
+                "params",
+                {
+                    "reason": Param(
+                        "",
+                        type=["null", "string"],
+                        maxLength=2000,
+                        title="Reason",
+                        description="Why (required to reject; recorded in the incident's audit trail).",
+                    ),
+                },
+            )
             super().__init__(**kwargs)
             self.incident_id = incident_id
 

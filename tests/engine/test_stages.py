@@ -27,14 +27,17 @@ def _incident(state: IncidentState) -> Incident:
 # -- the lifecycle ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("start", "target"), [
-    (S.RECEIVED, S.PUBLISHED),        # publishing what was never validated
-    (S.RECEIVED, S.VALIDATED),
-    (S.TRIAGED, S.VALIDATED),         # validating without a proposal
-    (S.PUBLISHED, S.TRIAGED),         # a published incident is not worked on again
-    (S.REJECTED, S.PUBLISHED),        # a rejected patch is never published
-    (S.ESCALATED, S.PATCH_PROPOSED),
-])
+@pytest.mark.parametrize(
+    ("start", "target"),
+    [
+        (S.RECEIVED, S.PUBLISHED),  # publishing what was never validated
+        (S.RECEIVED, S.VALIDATED),
+        (S.TRIAGED, S.VALIDATED),  # validating without a proposal
+        (S.PUBLISHED, S.TRIAGED),  # a published incident is not worked on again
+        (S.REJECTED, S.PUBLISHED),  # a rejected patch is never published
+        (S.ESCALATED, S.PATCH_PROPOSED),
+    ],
+)
 def test_lifecycle_refuses_an_illegal_transition(start, target):
     incident = _incident(start)
     with pytest.raises(LifecycleError, match=f"{start.value} -> {target.value}"):
@@ -81,18 +84,22 @@ class Run:
 def test_a_second_pipeline_registers_and_runs_its_stages():
     rollout = pipeline("test-rollout")
     assert pipeline("test-rollout") is rollout and rollout is not REMEDIATION
-    rollout.register(StageSpec(
-        RolloutStage.PLAN,
-        run=lambda members, ctx: [members[:1], members[1:]],
-        inputs=lambda doc, ctx: doc.members or None,
-        apply=lambda doc, waves: setattr(doc, "waves", waves),
-    ))
-    rollout.register(StageSpec(
-        RolloutStage.GATE,
-        run=lambda waves, ctx: "go" if len(waves) == 2 else "stop",
-        inputs=lambda doc, ctx: doc.waves,
-        apply=lambda doc, verdict: setattr(doc, "verdict", verdict),
-    ))
+    rollout.register(
+        StageSpec(
+            RolloutStage.PLAN,
+            run=lambda members, ctx: [members[:1], members[1:]],
+            inputs=lambda doc, ctx: doc.members or None,
+            apply=lambda doc, waves: setattr(doc, "waves", waves),
+        )
+    )
+    rollout.register(
+        StageSpec(
+            RolloutStage.GATE,
+            run=lambda waves, ctx: "go" if len(waves) == 2 else "stop",
+            inputs=lambda doc, ctx: doc.waves,
+            apply=lambda doc, verdict: setattr(doc, "verdict", verdict),
+        )
+    )
     with pytest.raises(ValueError):
         rollout.register(StageSpec(RolloutStage.PLAN, run=lambda i, c: i, inputs=lambda d, c: d))
     with pytest.raises(TypeError):
@@ -108,7 +115,13 @@ def test_a_second_pipeline_registers_and_runs_its_stages():
     with pytest.raises(NotFoundError):
         REMEDIATION.get(StageKey.APPROVE)  # a decision, not a stage of the loop
     # the remediation pipeline is untouched by the second one
-    assert REMEDIATION.keys() == [StageKey.EVIDENCE, StageKey.TRIAGE, StageKey.PROPOSE, StageKey.VALIDATE, StageKey.PUBLISH]
+    assert REMEDIATION.keys() == [
+        StageKey.EVIDENCE,
+        StageKey.TRIAGE,
+        StageKey.PROPOSE,
+        StageKey.VALIDATE,
+        StageKey.PUBLISH,
+    ]
 
 
 # -- the Workspace: worked out once, by the evidence stage -----------------------------------
@@ -117,14 +130,20 @@ def test_a_second_pipeline_registers_and_runs_its_stages():
 @pytest.fixture()
 def remediator(tmp_path: Path, pipeline_repo: Path):
     store = open_store(f"sqlite:///{tmp_path}/store.db")
-    settings = PatchitSettings(repo_map={"orders": str(pipeline_repo)}, publish_mode="none",
-                               check_command=f"{sys.executable} run_orders.py data/orders.csv", validation_timeout=120)
+    settings = PatchitSettings(
+        repo_map={"orders": str(pipeline_repo)},
+        publish_mode="none",
+        check_command=f"{sys.executable} run_orders.py data/orders.csv",
+        validation_timeout=120,
+    )
     yield Remediator(store, settings)
     store.close()
 
 
 def _event(repo: Path) -> FailureEvent:
-    spec = __import__("importlib.util").util.spec_from_file_location("pipeline_cases_ws", Path(__file__).with_name("test_pipeline.py"))
+    spec = __import__("importlib.util").util.spec_from_file_location(
+        "pipeline_cases_ws", Path(__file__).with_name("test_pipeline.py")
+    )
     module = __import__("importlib.util").util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module._event_from_run(repo, "run_orders.py data/orders.csv")

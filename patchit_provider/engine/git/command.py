@@ -24,20 +24,49 @@ from pathlib import Path, PurePosixPath
 import git
 
 SAFE_CONFIG = (
-    "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "core.attributesFile=/dev/null",
-    "-c", "core.autocrlf=false", "-c", "core.safecrlf=false", "-c", "core.pager=cat", "-c", "core.editor=false",
-    "-c", "submodule.recurse=false", "-c", "gc.auto=0", "-c", "maintenance.auto=false",
-    "-c", "commit.gpgSign=false", "-c", "tag.gpgSign=false", "-c", "protocol.allow=never",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.attributesFile=/dev/null",
+    "-c",
+    "core.autocrlf=false",
+    "-c",
+    "core.safecrlf=false",
+    "-c",
+    "core.pager=cat",
+    "-c",
+    "core.editor=false",
+    "-c",
+    "submodule.recurse=false",
+    "-c",
+    "gc.auto=0",
+    "-c",
+    "maintenance.auto=false",
+    "-c",
+    "commit.gpgSign=false",
+    "-c",
+    "tag.gpgSign=false",
+    "-c",
+    "protocol.allow=never",
 )
 SAFE_ENV = {
-    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_ATTR_NOSYSTEM": "1",
-    "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", "LANGUAGE": "C",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_ATTR_NOSYSTEM": "1",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_OPTIONAL_LOCKS": "0",
+    "LC_ALL": "C",
+    "LANGUAGE": "C",
 }
 GIT_TIMEOUT = 120.0
 # Paths git gives meaning to: its directory, submodule and attribute files.
 GIT_NAMES = {".git", ".gitmodules", ".gitattributes"}
 # Modes a patch must never create: symbolic links and submodule links.
-_LINK_MODE = re.compile(r"^(?:new file mode|new mode|old mode|deleted file mode|index \S+)\s+(120000|160000)\s*$", re.MULTILINE)
+_LINK_MODE = re.compile(
+    r"^(?:new file mode|new mode|old mode|deleted file mode|index \S+)\s+(120000|160000)\s*$", re.MULTILINE
+)
 
 
 def git_environment(env: dict[str, str] | None = None) -> dict[str, str]:
@@ -54,8 +83,13 @@ def run_git(
     command = ["git", *SAFE_CONFIG, *args]
     try:
         done = subprocess.run(
-            command, cwd=str(cwd), input=(stdin or "").encode("utf-8"), capture_output=True,
-            env=git_environment(env), timeout=timeout, check=False,
+            command,
+            cwd=str(cwd),
+            input=(stdin or "").encode("utf-8"),
+            capture_output=True,
+            env=git_environment(env),
+            timeout=timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise git.GitCommandError(command, None, f"timed out after {timeout:g} s") from exc
@@ -78,7 +112,9 @@ def git_path_problem(rel: str) -> str | None:
 def diff_git_problems(diff: str, cwd: Path) -> list[str]:
     """Refusals for a diff that touches git's own paths or creates links, as git itself parses it
     (`git apply --numstat -z` unquotes paths and follows renames; nothing is written)."""
-    problems = [f"the diff gives a path mode {mode} (a symbolic link or submodule)" for mode in _LINK_MODE.findall(diff)]
+    problems = [
+        f"the diff gives a path mode {mode} (a symbolic link or submodule)" for mode in _LINK_MODE.findall(diff)
+    ]
     try:
         listing = run_git(cwd, "apply", "--numstat", "-z", "-", stdin=diff)
     except git.GitCommandError as exc:
@@ -90,7 +126,9 @@ def diff_git_problems(diff: str, cwd: Path) -> list[str]:
         if problem:
             problems.append(problem)
     # Belt and braces: every path a header line names, as written.
-    for header in re.findall(r"^(?:diff --git |--- |\+\+\+ |rename from |rename to |copy from |copy to )(.+)$", diff, re.MULTILINE):
+    for header in re.findall(
+        r"^(?:diff --git |--- |\+\+\+ |rename from |rename to |copy from |copy to )(.+)$", diff, re.MULTILINE
+    ):
         for token in header.split():
             problem = git_path_problem(token.strip('"'))
             if problem and problem not in problems:

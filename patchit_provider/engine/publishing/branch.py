@@ -15,9 +15,12 @@ from patchit_provider.engine.publishing.errors import PublishError
 
 AUTHOR_NAME, AUTHOR_EMAIL = "PATCHIT", "patchit@localhost"
 _IDENTITY = {
-    "GIT_AUTHOR_NAME": AUTHOR_NAME, "GIT_AUTHOR_EMAIL": AUTHOR_EMAIL,
-    "GIT_COMMITTER_NAME": AUTHOR_NAME, "GIT_COMMITTER_EMAIL": AUTHOR_EMAIL,
+    "GIT_AUTHOR_NAME": AUTHOR_NAME,
+    "GIT_AUTHOR_EMAIL": AUTHOR_EMAIL,
+    "GIT_COMMITTER_NAME": AUTHOR_NAME,
+    "GIT_COMMITTER_EMAIL": AUTHOR_EMAIL,
 }
+
 
 def branch_name(incident: Incident) -> str:
     fingerprint = incident.fingerprint or (incident.triage.fingerprint if incident.triage else "")

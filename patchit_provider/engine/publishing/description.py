@@ -33,7 +33,11 @@ def render_description(proposal: PatchProposal, incident: Incident) -> str:
         culprit = triage.culprit
         where = f"{culprit.path}:{culprit.line}" if culprit and culprit.line else culprit.path if culprit else "unknown"
         out += [
-            "", "## Root cause", "", md_escape(triage.summary), "",
+            "",
+            "## Root cause",
+            "",
+            md_escape(triage.summary),
+            "",
             f"- **Error:** {md_escape(triage.error.type)}: {md_escape(triage.error.message[:500])}",
             f"- **Where:** {md_escape(where)}",
             f"- **Category:** {md_escape(triage.category.value)} (confidence {triage.confidence:.2f})",
@@ -55,6 +59,8 @@ def render_description(proposal: PatchProposal, incident: Incident) -> str:
         out += ["| check | result | detail |", "|---|---|---|"]
         for check in validation.checks:
             first = next((line for line in check.output.splitlines() if line.strip()), "")
-            out += [f"| {md_escape(check.name)} | {'passed' if check.passed else 'failed'} | {md_escape(first[:200])} |"]
+            out += [
+                f"| {md_escape(check.name)} | {'passed' if check.passed else 'failed'} | {md_escape(first[:200])} |"
+            ]
     out += ["", "---", "", "_Opened by PATCHIT. Review the change before merging._"]
     return redact("\n".join(out) + "\n")[0]

@@ -50,13 +50,27 @@ def publish_github(proposal: PatchProposal, incident: Incident, repo_root: Path,
             _set_branch(gh, branch, commit)
             pr, created = _open_pr(gh, branch, base, redact(title_of(proposal, incident))[0], body)
             if created:
-                gh.call("POST", gh.repo_path(f"/issues/{pr['number']}/labels"), json_body={"labels": labels_of(target, incident)})
+                gh.call(
+                    "POST",
+                    gh.repo_path(f"/issues/{pr['number']}/labels"),
+                    json_body={"labels": labels_of(target, incident)},
+                )
         else:
             commit = (pr.get("head") or {}).get("sha")
-            gh.call("POST", gh.repo_path(f"/issues/{pr['number']}/comments"), json_body={"body": occurrence_comment(incident, target)})
+            gh.call(
+                "POST",
+                gh.repo_path(f"/issues/{pr['number']}/comments"),
+                json_body={"body": occurrence_comment(incident, target)},
+            )
     return Publication(
-        kind=PublicationKind.GITHUB, branch=branch, commit=commit, url=pr.get("html_url"), pr_number=pr["number"],
-        description_md=body, repo_root=str(root), reused=reused,
+        kind=PublicationKind.GITHUB,
+        branch=branch,
+        commit=commit,
+        url=pr.get("html_url"),
+        pr_number=pr["number"],
+        description_md=body,
+        repo_root=str(root),
+        reused=reused,
     )
 
 
@@ -64,8 +78,11 @@ def find_open_pr(gh: GitHubClient, branch: str, base: str) -> dict[str, Any] | N
     """The open PR of `owner:branch` into `base`, else any open PR of the branch (someone may
     have retargeted it: a second PR would fight it for the branch), across every page."""
     head = f"{gh.target.owner}:{branch}"
-    found = [pr for pr in gh.paginate(gh.repo_path("/pulls"), {"head": head, "state": "open"})
-             if (pr.get("head") or {}).get("ref") == branch]
+    found = [
+        pr
+        for pr in gh.paginate(gh.repo_path("/pulls"), {"head": head, "state": "open"})
+        if (pr.get("head") or {}).get("ref") == branch
+    ]
     return next((pr for pr in found if (pr.get("base") or {}).get("ref") == base), found[0] if found else None)
 
 
@@ -120,7 +137,12 @@ def _commit(gh: GitHubClient, base: str, root: Path, contents: dict[str, str], m
     base_sha = gh.call("GET", gh.repo_path(f"/git/ref/heads/{quote(base)}"))["object"]["sha"]
     base_tree = gh.call("GET", gh.repo_path(f"/git/commits/{base_sha}"))["tree"]["sha"]
     entries = [
-        {"path": path, "mode": "100755" if os.access(root / path, os.X_OK) else "100644", "type": "blob", "content": text}
+        {
+            "path": path,
+            "mode": "100755" if os.access(root / path, os.X_OK) else "100644",
+            "type": "blob",
+            "content": text,
+        }
         for path, text in sorted(contents.items())
     ]
     tree = gh.call("POST", gh.repo_path("/git/trees"), json_body={"base_tree": base_tree, "tree": entries})["sha"]

@@ -36,7 +36,9 @@ MAX_PAGES = 50
 class GitHubError(PublishError):
     """GitHub answered with an error: `status`, GitHub's `message` and its validation `errors`."""
 
-    def __init__(self, text: str, *, status: int | None = None, message: str = "", errors: list[str] | None = None) -> None:
+    def __init__(
+        self, text: str, *, status: int | None = None, message: str = "", errors: list[str] | None = None
+    ) -> None:
         super().__init__(text)
         self.status = status
         self.message = message
@@ -129,7 +131,9 @@ class GitHubClient:
             url, query = resp.links.get("next", {}).get("url"), None  # the next URL carries the query
         raise GitHubError(f"GET {path}: more than {MAX_PAGES} pages")
 
-    def send(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None) -> httpx.Response:
+    def send(
+        self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None
+    ) -> httpx.Response:
         attempts = max(self.max_retries, 0) + 1
         what = f"GitHub {method} {path.split('?')[0]}"
         for attempt in range(attempts):
@@ -148,7 +152,11 @@ class GitHubClient:
             wait = self._retry_wait(resp, attempt)
             if wait is None or last or wait > self.target.max_wait:
                 too_long = wait is not None and wait > self.target.max_wait
-                note = f" - rate limited for {wait:.0f}s more, longer than the {self.target.max_wait:.0f}s we wait" if too_long else ""
+                note = (
+                    f" - rate limited for {wait:.0f}s more, longer than the {self.target.max_wait:.0f}s we wait"
+                    if too_long
+                    else ""
+                )
                 raise _error(resp, what, note)
             self._wait(wait, what, f"{resp.status_code} {_message(resp)[0]}")
         raise AssertionError("unreachable")  # pragma: no cover
@@ -210,4 +218,6 @@ def _decode(resp: httpx.Response, what: str) -> Any:
     try:
         return resp.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise GitHubError(f"{what} answered {resp.status_code} with a body that is not JSON", status=resp.status_code) from exc
+        raise GitHubError(
+            f"{what} answered {resp.status_code} with a body that is not JSON", status=resp.status_code
+        ) from exc

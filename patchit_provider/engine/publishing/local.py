@@ -17,7 +17,9 @@ from patchit_provider.engine.redaction import redact
 MOCK_PR_DIR = Path(".mock_github") / "prs"
 
 
-def _mock_pr(root: Path, branch: str, commit: str, title: str, body: str, proposal: PatchProposal, incident: Incident) -> tuple[int, Path]:
+def _mock_pr(
+    root: Path, branch: str, commit: str, title: str, body: str, proposal: PatchProposal, incident: Incident
+) -> tuple[int, Path]:
     """Write (or find) the mock PR of `branch`: (number, path of its .md)."""
     prs = root / MOCK_PR_DIR
     prs.mkdir(parents=True, exist_ok=True)
@@ -37,9 +39,19 @@ def _mock_pr(root: Path, branch: str, commit: str, title: str, body: str, propos
     except git.GitCommandError:
         base = run_git(root, "rev-parse", "HEAD").strip()
     record = {
-        "number": number, "title": title, "state": "open", "head": branch, "base": base, "commit": commit,
-        "author": AUTHOR_NAME, "labels": ["patchit"], "files": proposal.files, "producer": proposal.producer,
-        "incident_id": incident.incident_id, "fingerprint": incident.fingerprint, "created_at": utcnow().isoformat(),
+        "number": number,
+        "title": title,
+        "state": "open",
+        "head": branch,
+        "base": base,
+        "commit": commit,
+        "author": AUTHOR_NAME,
+        "labels": ["patchit"],
+        "files": proposal.files,
+        "producer": proposal.producer,
+        "incident_id": incident.incident_id,
+        "fingerprint": incident.fingerprint,
+        "created_at": utcnow().isoformat(),
         "body": body,
     }
     (prs / f"{number}.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
@@ -57,11 +69,21 @@ def publish_local(proposal: PatchProposal, incident: Incident, repo_root: Path, 
     commit, created = create_branch(root, branch, proposal.diff, message)
     if mode == "branch":
         return Publication(
-            kind=PublicationKind.LOCAL_BRANCH, branch=branch, commit=commit, description_md=body, repo_root=str(root),
+            kind=PublicationKind.LOCAL_BRANCH,
+            branch=branch,
+            commit=commit,
+            description_md=body,
+            repo_root=str(root),
             reused=not created,
         )
     number, page = _mock_pr(root, branch, commit, title, body, proposal, incident)
     return Publication(
-        kind=PublicationKind.MOCK_PR, branch=branch, commit=commit, pr_number=number, url=page.as_uri(),
-        description_md=body, repo_root=str(root), reused=not created,
+        kind=PublicationKind.MOCK_PR,
+        branch=branch,
+        commit=commit,
+        pr_number=number,
+        url=page.as_uri(),
+        description_md=body,
+        repo_root=str(root),
+        reused=not created,
     )

@@ -24,8 +24,19 @@ from patchit_provider.engine.stages.base import (
 )
 
 __all__ = [
-    "REMEDIATION", "GitHubTarget", "IncidentStore", "Notifier", "Pipeline", "Proposer", "StageContext",
-    "StageKey", "StageSpec", "approve", "pipeline", "receive", "run_stage",
+    "REMEDIATION",
+    "GitHubTarget",
+    "IncidentStore",
+    "Notifier",
+    "Pipeline",
+    "Proposer",
+    "StageContext",
+    "StageKey",
+    "StageSpec",
+    "approve",
+    "pipeline",
+    "receive",
+    "run_stage",
 ]
 
 REMEDIATION = pipeline("remediation")

@@ -8,7 +8,11 @@ from patchit_provider.engine.models import ApproveInput, ApproveOutput, AuditEve
 from patchit_provider.engine.stages.base import StageContext
 
 PENDING, GRANTED, REJECTED = "pending", "granted", "rejected"
-_STATUS = {AuditKind.APPROVAL_REQUESTED: PENDING, AuditKind.APPROVAL_GRANTED: GRANTED, AuditKind.APPROVAL_REJECTED: REJECTED}
+_STATUS = {
+    AuditKind.APPROVAL_REQUESTED: PENDING,
+    AuditKind.APPROVAL_GRANTED: GRANTED,
+    AuditKind.APPROVAL_REJECTED: REJECTED,
+}
 
 
 def inputs(incident: Incident, ctx: StageContext | None = None) -> ApproveInput:

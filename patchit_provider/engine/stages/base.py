@@ -137,7 +137,9 @@ class Pipeline:
             raise ValueError(f"pipeline {self.name!r} already has a stage {spec.key!r}")
         keys = list(self._stages)
         if keys and type(keys[0]) is not type(spec.key):
-            raise TypeError(f"pipeline {self.name!r} is keyed by {type(keys[0]).__name__}, not {type(spec.key).__name__}")
+            raise TypeError(
+                f"pipeline {self.name!r} is keyed by {type(keys[0]).__name__}, not {type(spec.key).__name__}"
+            )
         self._stages[spec.key] = spec
         return spec
 

@@ -29,12 +29,18 @@ def run(inp: EvidenceInput, ctx: StageContext) -> EvidenceOutput:
     return EvidenceOutput(
         evidence=evidence,
         workspace=space,
-        artifacts=[ArtifactNote(name="evidence.json", content=evidence.model_dump_json(indent=2), media_type="application/json")],
-        audit=[AuditNote(
-            kind=AuditKind.EVIDENCE_SAVED,
-            message=f"log format {evidence.log_format}, {len(evidence.mapped_frames)} frame(s) in the repository",
-            data={"repo": evidence.repo.root if evidence.repo else None, "redactions": evidence.redactions},
-        )],
+        artifacts=[
+            ArtifactNote(
+                name="evidence.json", content=evidence.model_dump_json(indent=2), media_type="application/json"
+            )
+        ],
+        audit=[
+            AuditNote(
+                kind=AuditKind.EVIDENCE_SAVED,
+                message=f"log format {evidence.log_format}, {len(evidence.mapped_frames)} frame(s) in the repository",
+                data={"repo": evidence.repo.root if evidence.repo else None, "redactions": evidence.redactions},
+            )
+        ],
     )
 
 

@@ -32,7 +32,9 @@ def inputs(incident: Incident, ctx: StageContext) -> ProposeInput | None:
     if incident.triage is None or incident.evidence is None:
         raise StagePreconditionError("proposing a patch needs a triage: run the triage stage first")
     return ProposeInput(
-        incident_id=incident.incident_id, evidence=incident.evidence, triage=incident.triage,
+        incident_id=incident.incident_id,
+        evidence=incident.evidence,
+        triage=incident.triage,
         workspace=workspace.of(incident),
     )
 
@@ -47,14 +49,21 @@ def run(inp: ProposeInput, ctx: StageContext) -> ProposeOutput:
         reason = "no repository found for this pipeline" if repo is None else "no safe patch could be made"
         audit.append(AuditNote(kind=AuditKind.PATCH_SKIPPED, message=reason))
         # no automatic fix: a person must look
-        return ProposeOutput(state=IncidentState.NO_PATCH, outcome=Outcome.NO_PATCH, audit=audit,
-                             moment=Moment.ESCALATED, moment_detail=reason)
+        return ProposeOutput(
+            state=IncidentState.NO_PATCH,
+            outcome=Outcome.NO_PATCH,
+            audit=audit,
+            moment=Moment.ESCALATED,
+            moment_detail=reason,
+        )
     for number, proposal in enumerate(proposals, 1):
-        audit.append(AuditNote(
-            kind=AuditKind.PATCH_PROPOSED,
-            message=proposal.rationale or f"patch from {proposal.producer}",
-            data={"producer": proposal.producer, "files": proposal.files, "candidate": number},
-        ))
+        audit.append(
+            AuditNote(
+                kind=AuditKind.PATCH_PROPOSED,
+                message=proposal.rationale or f"patch from {proposal.producer}",
+                data={"producer": proposal.producer, "files": proposal.files, "candidate": number},
+            )
+        )
     artifacts = [
         ArtifactNote(name=candidate_name(number, len(proposals)), content=proposal.diff, media_type="text/x-diff")
         for number, proposal in enumerate(proposals, 1)
@@ -91,8 +100,13 @@ def _close_without_patch(inp: ProposeInput) -> ProposeOutput:
     return ProposeOutput(
         state=IncidentState.NO_PATCH if retry else IncidentState.ESCALATED,
         outcome=Outcome.NO_PATCH,
-        audit=[AuditNote(kind=kind, message=triage.next_step or f"{triage.category.value}: {triage.remediation.value}",
-                         data={"category": triage.category.value})],
+        audit=[
+            AuditNote(
+                kind=kind,
+                message=triage.next_step or f"{triage.category.value}: {triage.remediation.value}",
+                data={"category": triage.category.value},
+            )
+        ],
         moment=Moment.RETRY_ADVISED if retry else Moment.ESCALATED,
     )
 

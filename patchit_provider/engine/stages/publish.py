@@ -78,18 +78,26 @@ def apply(incident: Incident, out: PublishOutput) -> None:
 
 def _audit(publication: Publication) -> list[AuditNote]:
     if publication.reused:
-        return [AuditNote(
-            kind=AuditKind.PR_COMMENTED,
-            message=f"{publication.url or publication.branch}: the same cause again, commented on the open pull request",
-            data={"url": publication.url, "number": publication.pr_number},
-        )]
-    notes = [AuditNote(
-        kind=AuditKind.BRANCH_CREATED, message=f"branch {publication.branch}",
-        data={"branch": publication.branch, "commit": publication.commit, "repo": publication.repo_root},
-    )]
+        return [
+            AuditNote(
+                kind=AuditKind.PR_COMMENTED,
+                message=f"{publication.url or publication.branch}: the same cause again, commented on the open pull request",
+                data={"url": publication.url, "number": publication.pr_number},
+            )
+        ]
+    notes = [
+        AuditNote(
+            kind=AuditKind.BRANCH_CREATED,
+            message=f"branch {publication.branch}",
+            data={"branch": publication.branch, "commit": publication.commit, "repo": publication.repo_root},
+        )
+    ]
     if publication.url or publication.pr_number is not None:
-        notes.append(AuditNote(
-            kind=AuditKind.PR_CREATED, message=publication.url or f"PR #{publication.pr_number}",
-            data={"url": publication.url, "number": publication.pr_number},
-        ))
+        notes.append(
+            AuditNote(
+                kind=AuditKind.PR_CREATED,
+                message=publication.url or f"PR #{publication.pr_number}",
+                data={"url": publication.url, "number": publication.pr_number},
+            )
+        )
     return notes

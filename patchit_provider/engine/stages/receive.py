@@ -26,9 +26,11 @@ def run(inp: ReceiveInput, ctx: StageContext) -> ReceiveOutput:
     incident, created = ctx.store.create_incident(redact_event(event))
     audit = []
     if created:
-        audit.append(AuditNote(
-            kind=AuditKind.EVENT_RECEIVED,
-            message=f"{event.platform.value} failure of {task_label(event.pipeline_id, event.task_id)} in run {event.run_id}",
-            data={"event_id": event.event_id, "try_number": event.try_number},
-        ))
+        audit.append(
+            AuditNote(
+                kind=AuditKind.EVENT_RECEIVED,
+                message=f"{event.platform.value} failure of {task_label(event.pipeline_id, event.task_id)} in run {event.run_id}",
+                data={"event_id": event.event_id, "try_number": event.try_number},
+            )
+        )
     return ReceiveOutput(incident=incident, created=created, audit=audit)

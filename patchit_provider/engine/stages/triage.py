@@ -32,17 +32,19 @@ def run(inp: TriageInput, ctx: StageContext) -> TriageOutput:
     return TriageOutput(
         triage=result,
         state=IncidentState.TRIAGED,
-        audit=[AuditNote(
-            kind=AuditKind.TRIAGE_COMPLETED,
-            message=result.summary,
-            data={
-                "category": result.category.value,
-                "remediation": result.remediation.value,
-                "fingerprint": result.fingerprint,
-                "confidence": result.confidence,
-                "culprit": result.culprit.model_dump() if result.culprit else None,
-            },
-        )],
+        audit=[
+            AuditNote(
+                kind=AuditKind.TRIAGE_COMPLETED,
+                message=result.summary,
+                data={
+                    "category": result.category.value,
+                    "remediation": result.remediation.value,
+                    "fingerprint": result.fingerprint,
+                    "confidence": result.confidence,
+                    "culprit": result.culprit.model_dump() if result.culprit else None,
+                },
+            )
+        ],
     )
 
 

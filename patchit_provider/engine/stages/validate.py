@@ -28,7 +28,10 @@ def inputs(incident: Incident, ctx: StageContext) -> ValidateInput | None:
     if space.repo_root is None or incident.triage is None:
         raise StagePreconditionError("validation needs the repository and a triage")
     return ValidateInput(
-        incident_id=incident.incident_id, event=incident.event, triage=incident.triage, workspace=space,
+        incident_id=incident.incident_id,
+        event=incident.event,
+        triage=incident.triage,
+        workspace=space,
         candidates=incident.candidates or [incident.patch],
     )
 
@@ -65,16 +68,24 @@ def apply(incident: Incident, out: ValidateOutput) -> None:
 def _audit(proposal: PatchProposal, result: ValidationResult, number: int) -> list[AuditNote]:
     notes = []
     if result.policy is not None and not result.policy.allowed:
-        notes.append(AuditNote(kind=AuditKind.POLICY_REJECTED, message="; ".join(result.policy.violations),
-                               data={"candidate": number}))
-    notes.append(AuditNote(
-        kind=AuditKind.VALIDATION_FINISHED,
-        message=("passed" if result.passed else "failed") + f" ({result.replay})",
-        data={
-            "passed": result.passed, "replay": result.replay, "producer": proposal.producer, "candidate": number,
-            "checks": {check.name: check.passed for check in result.checks},
-        },
-    ))
+        notes.append(
+            AuditNote(
+                kind=AuditKind.POLICY_REJECTED, message="; ".join(result.policy.violations), data={"candidate": number}
+            )
+        )
+    notes.append(
+        AuditNote(
+            kind=AuditKind.VALIDATION_FINISHED,
+            message=("passed" if result.passed else "failed") + f" ({result.replay})",
+            data={
+                "passed": result.passed,
+                "replay": result.replay,
+                "producer": proposal.producer,
+                "candidate": number,
+                "checks": {check.name: check.passed for check in result.checks},
+            },
+        )
+    )
     return notes
 
 
