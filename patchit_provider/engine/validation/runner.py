@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import traceback
+from typing import Any
 
 # Arguments Airflow fills from the task context: a callable that takes them cannot be called
 # faithfully outside a task run.
@@ -25,7 +26,7 @@ CONTEXT_NAMES = {
 MAX_DETAIL = 4000
 
 
-def _plain(value) -> bool:
+def _plain(value: object) -> bool:
     """Literal arguments only: XComArgs and Jinja templates need a real task run."""
     if value is None or isinstance(value, (bool, int, float, bytes)):
         return True
@@ -38,7 +39,7 @@ def _plain(value) -> bool:
     return False
 
 
-def _replay(task) -> dict:
+def _replay(task: Any) -> dict[str, Any]:
     from airflow.providers.standard.operators.python import PythonOperator
 
     kinds = {cls.__name__ for cls in type(task).__mro__}
@@ -61,8 +62,8 @@ def _replay(task) -> dict:
     return {"status": "ok", "detail": f"{getattr(func, '__name__', 'callable')} returned normally"}
 
 
-def run(dag_file: str, dag_id: str, task_id: str, root: str) -> dict:
-    result: dict = {"import": None, "replay": None}
+def run(dag_file: str, dag_id: str, task_id: str, root: str) -> dict[str, Any]:
+    result: dict[str, Any] = {"import": None, "replay": None}
     sys.path[:0] = [os.path.dirname(dag_file), root]
     from airflow.dag_processing.dagbag import DagBag
 
