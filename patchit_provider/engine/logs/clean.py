@@ -63,7 +63,7 @@ class LineStats:
     truncated_lines: int = 0
 
 
-def _iter_binary(stream: BinaryIO, stats: LineStats) -> Iterator[str]:
+def _iter_binary(stream: BinaryIO | io.BufferedIOBase, stats: LineStats) -> Iterator[str]:
     """Read 256 KB chunks and split them (much faster than readline); an over-long line keeps its
     first MAX_LINE_CHARS bytes and the rest is dropped chunk by chunk until its newline."""
     pending = b""
@@ -133,8 +133,8 @@ def iter_lines(source: LogSource, stats: LineStats | None = None) -> Iterator[st
             yield from _iter_binary(handle, stats)
     elif isinstance(source, str):
         yield from _iter_text(source, stats)
-    elif isinstance(getattr(source, "buffer", None), io.BufferedIOBase):
-        yield from _iter_binary(source.buffer, stats)  # sys.stdin and other text wrappers
+    elif isinstance(wrapped := getattr(source, "buffer", None), io.BufferedIOBase):
+        yield from _iter_binary(wrapped, stats)  # sys.stdin and other text wrappers
     else:
         yield from _iter_binary(source, stats)
 

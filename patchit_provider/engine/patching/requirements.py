@@ -112,7 +112,7 @@ def missing_package(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix 
     distribution = distribution_for(_imported_path(source, location[1] if location else None, found.group(1)))
     rel = requirements_file(repo_root, triage.culprit.path if triage.culprit else None)
     text = read_text(repo_root, rel, (".txt",)) if rel else None
-    if distribution is None or not text or not text.strip() or _listed(text, distribution):
+    if distribution is None or rel is None or not text or not text.strip() or _listed(text, distribution):
         return None  # unknown distribution, no requirements file, or already required (an environment problem)
     requirement = pinned(distribution)
     lines = text.splitlines(keepends=True)
