@@ -19,6 +19,9 @@ VALIDATE_TASK_ID: Final = "validate"
 DECIDE_APPROVAL_TASK_ID: Final = "decide_approval"
 APPROVAL_TASK_ID: Final = "approval"
 SKIP_APPROVAL_TASK_ID: Final = "skip_approval"
+# The reviewer's words travel through PATCHIT's store (behind its DAG checks), never through the
+# HITL row, which every reader of the remediation DAG can read in Airflow's own API.
+APPROVAL_REASON_ARTIFACT: Final = "approval-reason.txt"
 PUBLISH_TASK_ID: Final = "publish"
 
 # Runs of the remediation DAG started for an event are named `<prefix><event id>` (idempotent).

@@ -12,7 +12,12 @@ from typing import Any, ClassVar, NoReturn, Sequence
 
 from airflow.sdk import BaseOperator
 
-from patchit_provider.engine.constants import APPROVAL_TASK_ID, RECEIVE_TASK_ID, SKIP_APPROVAL_TASK_ID
+from patchit_provider.engine.constants import (
+    APPROVAL_REASON_ARTIFACT,
+    APPROVAL_TASK_ID,
+    RECEIVE_TASK_ID,
+    SKIP_APPROVAL_TASK_ID,
+)
 from patchit_provider.engine.stages.base import StageKey
 
 log = logging.getLogger(__name__)
@@ -309,11 +314,22 @@ if BaseBranchOperator is not None:
             self.validate_chosen_options(chosen)
             user = event.get("responded_by_user") or {}
             by = str(user.get("name") or user.get("id") or "unknown")
-            reason = str((event.get("params_input") or {}).get("reason") or "")
-            self._record(chosen == [self.APPROVE], by, reason)
+            self._record(chosen == [self.APPROVE], by, self._stored_reason(event))
             answer = super().execute_complete(context, event)
             # The XCom keeps the decision only: the reason is in the incident's audit trail.
             return {"chosen_options": list(answer["chosen_options"])}
+
+        def _stored_reason(self, event: dict[str, Any]) -> str:
+            """The reviewer's words from PATCHIT's store (the PATCHIT page puts them there); the
+            HITL row's own `reason` only for answers given elsewhere (Required Actions)."""
+            _, store = _remediator(stage=StageKey.APPROVE)
+            try:
+                stored = store.get_artifact(self.incident_id, APPROVAL_REASON_ARTIFACT)
+            finally:
+                store.close()
+            if stored is not None:
+                return stored.content
+            return str((event.get("params_input") or {}).get("reason") or "")
 
         def _record(self, approved: bool, by: str, reason: str) -> None:
             remediator, store = _remediator(stage=StageKey.APPROVE)

@@ -62,16 +62,27 @@ def pending(run_id: str | None) -> bool:
         return session.scalar(query) is not None
 
 
-def answer(run_id: str, user: Any, approve: bool, reason: str = "") -> None:
+def answer(run_id: str, user: Any, approve: bool) -> None:
     """Answer for `user`, whose rights the caller checked (raises the handler's HTTPException:
-    404 no such step, 409 answered)."""
+    404 no such step, 409 answered). No reason goes into the HITL row: Airflow's API shows it to
+    every reader of the remediation DAG; the caller stores it with the incident first."""
     from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
     from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
     from airflow.utils.session import create_session
 
-    payload = UpdateHITLDetailPayload(chosen_options=[APPROVE if approve else REJECT], params_input={"reason": reason})
+    payload = UpdateHITLDetailPayload(chosen_options=[APPROVE if approve else REJECT], params_input={"reason": ""})
     with create_session() as session:
         update_hitl_detail(
             dag_id=REMEDIATION_DAG_ID, dag_run_id=run_id, task_id=APPROVAL_TASK_ID,
             update_hitl_detail_payload=payload, user=on_behalf_of(user), session=session, map_index=-1,
         )
+
+
+def decide(store: Any, incident_id: str, run_id: str, user: Any, approve: bool, reason: str = "") -> None:
+    """The reviewer's words into PATCHIT's store (read back by the approval task), then the
+    answer into Airflow's HITL row without them."""
+    from patchit_provider.engine.constants import APPROVAL_REASON_ARTIFACT
+    from patchit_provider.engine.models import Artifact
+
+    store.put_artifact(Artifact(incident_id=incident_id, name=APPROVAL_REASON_ARTIFACT, content=reason))
+    answer(run_id, user, approve)

@@ -159,6 +159,7 @@ async def decide(request: Request, scope: ScopeDep, user: UserDep, incident_id: 
     run_id = incident.remediation_run_id
     if not await run_in_threadpool(approvals.pending, run_id):
         raise HTTPException(status.HTTP_409_CONFLICT, "No approval is pending for this incident")
-    await run_in_threadpool(approvals.answer, run_id, user, decision == "approve", reason)
+    store = request.app.state.stores.get()
+    await run_in_threadpool(approvals.decide, store, incident_id, run_id, user, decision == "approve", reason)
     url = links.path_for(request, "incident_page", incident_id=incident_id)  # relative: never the Host header
     return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)

@@ -96,7 +96,13 @@ def _answer_when_asked(approve: bool, reason: str = "", user: str = "alice") -> 
                         TI.dag_id == DAG_ID, TI.task_id == approvals.APPROVAL_TASK_ID, TI.state == "awaiting_input")).all()
                 for run_id in run_ids:
                     if approvals.pending(run_id):
-                        approvals.answer(run_id, SimpleAuthManagerUser(username=user, role="op"), approve, reason)
+                        store = _store()
+                        try:
+                            incident = next(i for i in store.list_incidents() if i.remediation_run_id == run_id)
+                            approvals.decide(store, incident.incident_id, run_id,
+                                             SimpleAuthManagerUser(username=user, role="op"), approve, reason)
+                        finally:
+                            store.close()
                         seen.run_id = run_id
                 time.sleep(0.3)
         except Exception as exc:  # surfaced by the test
