@@ -92,6 +92,20 @@ def _local_log_path(dag_id: str, run_id: str, task_id: str, map_index: int, try_
     return path if os.path.isfile(path) else None
 
 
+MAX_CONN_IDS = 20
+
+
+def _conn_ids(task: Any) -> list[str]:
+    """Ids (never values) of the connections the failed operator names (`*conn_id` attributes):
+    the remediation tasks fetch those connections' secrets to mask them exactly."""
+    try:
+        attributes = vars(task) if task is not None else {}
+    except TypeError:
+        return []
+    ids = {v for k, v in attributes.items() if k.endswith("conn_id") and isinstance(v, str) and 0 < len(v) <= 250}
+    return sorted(ids)[:MAX_CONN_IDS]
+
+
 def _metadata(ti: Any, dag: Any, source: str) -> dict[str, Any]:
     task = _get(ti, "task")
     bundle = _get(ti, "bundle_instance")
@@ -107,6 +121,7 @@ def _metadata(ti: Any, dag: Any, source: str) -> dict[str, Any]:
         "relative_fileloc": _get(dag, "relative_fileloc") or _get(dag_model, "relative_fileloc"),
         "max_tries": _get(ti, "max_tries"),
         "ui_url": _get(ti, "log_url"),
+        "conn_ids": _conn_ids(task),
     }
     return {k: v for k, v in meta.items() if v not in (None, "", [])}
 

@@ -141,6 +141,7 @@ class _StageOperator(BaseOperator):
             raise AirflowFailException("PATCHIT: no incident id (did the receive task run?)")
         remediator, store = _remediator(stage=self.stage)
         try:
+            _mask_task_connections(store, self.incident_id)
             incident = remediator.run_stage(self.stage, self.incident_id)
         except Exception as exc:
             raise_without_text(self.stage.value, self.incident_id, exc)
@@ -154,6 +155,16 @@ class _StageOperator(BaseOperator):
             incident.outcome.value if incident.outcome else "-",
         )
         return incident.incident_id
+
+
+def _mask_task_connections(store: Any, incident_id: str) -> None:
+    """The secrets of the connections the failed operator names (ids recorded by capture) join
+    redaction as exact values before a stage reads logs, files or model answers."""
+    from patchit_provider.hooks.masking import install_airflow_masking
+
+    incident = store.get_incident(incident_id)
+    conn_ids = (incident.event.metadata.get("conn_ids") or []) if incident is not None else []
+    install_airflow_masking([str(c) for c in conn_ids if isinstance(c, str)])
 
 
 def raise_without_text(stage: str, incident_id: str, exc: Exception) -> NoReturn:
