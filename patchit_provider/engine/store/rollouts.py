@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any, Self
 
@@ -87,10 +87,10 @@ class RolloutStore:
         except SQLAlchemyError as exc:
             raise StoreError(f"rollout store {self.safe_url}: {type(exc).__name__}") from exc
 
-    def _write(self):
+    def _write(self) -> AbstractContextManager[Connection]:
         return self._conn(True)
 
-    def _read(self):
+    def _read(self) -> AbstractContextManager[Connection]:
         return self._conn(False)
 
     def close(self) -> None:
@@ -136,7 +136,8 @@ class RolloutStore:
         if since is not None:
             query = query.where(rollout_runs.c.created_at >= since)
         with self._read() as conn:
-            return [RolloutRun.model_validate_json(doc) for doc in conn.execute(query).scalars()]
+            docs: list[str] = list(conn.execute(query).scalars())
+        return [RolloutRun.model_validate_json(doc) for doc in docs]
 
     def modify(self, rollout_id: str, change: Callable[[RolloutRun], RolloutRun]) -> RolloutRun:
         """Read, change and write one run in ONE write transaction (the row locked on PostgreSQL,
@@ -151,6 +152,7 @@ class RolloutStore:
                 raise RolloutNotFoundError(f"no rollout {rollout_id!r} in {self.safe_url}")
             run = change(RolloutRun.model_validate_json(doc))
             run = redact_obj(run.model_copy(update={"updated_at": utcnow()}))[0]
+            assert isinstance(run, RolloutRun)
             conn.execute(
                 update(rollout_runs).where(rollout_runs.c.rollout_id == rollout_id)
                 .values(state=run.state.value, updated_at=run.updated_at, doc=sql.dump(run))
