@@ -161,8 +161,10 @@ def run(api: Api, timeout: float) -> int:
     remediation = wait_for_remediations(api, failed_runs, deadline) if have_remediation and failed_runs else {}
     missing = failed_runs - set(remediation)
     if len(states) < len(runs):
-        say(f"WARNING: pipeline runs still unfinished after {timeout:.0f}s: "
-            + ", ".join(runs[s] for s in SCENARIOS if s not in states))
+        say(
+            f"WARNING: pipeline runs still unfinished after {timeout:.0f}s: "
+            + ", ".join(runs[s] for s in SCENARIOS if s not in states)
+        )
     if have_remediation and missing:
         say("WARNING: no finished remediation run for: " + ", ".join(sorted(missing)))
 
@@ -243,17 +245,19 @@ def print_incidents(runs: dict[str, str], states: dict[str, str], remediation: d
         culprit = triage.get("culprit")
         seen = f", {inc['occurrences']}x" if inc.get("occurrences", 1) > 1 else ""
         outcome = f"{inc.get('outcome') or '-'} ({inc['state']}{seen})" if inc else "-"
-        rows.append((
-            scenario,
-            EXPECTED[scenario],
-            states.get(scenario, "running"),
-            f"orders_etl.{inc['event']['task_id']}" if inc else "-",
-            triage.get("category", "-"),
-            triage.get("remediation", "-"),
-            outcome,
-            f"{culprit['path']}:{culprit.get('line')}" if culprit else "-",
-            (inc.get("publication") or {}).get("branch", "-"),
-        ))
+        rows.append(
+            (
+                scenario,
+                EXPECTED[scenario],
+                states.get(scenario, "running"),
+                f"orders_etl.{inc['event']['task_id']}" if inc else "-",
+                triage.get("category", "-"),
+                triage.get("remediation", "-"),
+                outcome,
+                f"{culprit['path']}:{culprit.get('line')}" if culprit else "-",
+                (inc.get("publication") or {}).get("branch", "-"),
+            )
+        )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  " + "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -310,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
 
     api = Api()
     if args.cmd == "wait-ready":
+
         def alive() -> bool:
             if not args.pid:
                 return True

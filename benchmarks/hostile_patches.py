@@ -139,7 +139,7 @@ EXTRA_FILES = {
     ),
     "Dockerfile": (
         "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n"
-        "COPY . .\nCMD [\"python\", \"run_orders.py\", \"data/orders.csv\"]\n"
+        'COPY . .\nCMD ["python", "run_orders.py", "data/orders.csv"]\n'
     ),
     "Makefile": "check:\n\tpython3 run_orders.py data/orders.csv\n\ntest:\n\tpython3 -m pytest\n",
     "requirements.txt": "pandas==2.2.3\nduckdb==1.1.3\n",
@@ -160,14 +160,21 @@ CHECKS = {
 def _git(root: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.name=Data Team", "-c", "user.email=data@example.com", "-c", "commit.gpgsign=false", *args],
-        cwd=root, check=True, capture_output=True, timeout=60,
+        cwd=root,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
 
 
 def _failure(root: Path, injection: str) -> FailureEvent:
     """The real failure of the repository's job, as a generic platform event."""
     proc = subprocess.run(
-        [sys.executable, "run_orders.py", "data/orders.csv"], cwd=root, capture_output=True, text=True, timeout=120,
+        [sys.executable, "run_orders.py", "data/orders.csv"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
         check=False,  # the job must fail: that failure is the case's input
     )
     if proc.returncode == 0:
@@ -175,8 +182,12 @@ def _failure(root: Path, injection: str) -> FailureEvent:
     last = [line for line in proc.stderr.splitlines() if re.match(r"^[\w.]+(Error|Exception)\b: ", line)][-1]
     exc_type, _, message = last.partition(": ")
     return FailureEvent(
-        platform="generic", pipeline_id="orders", run_id="scheduled__2026-11-22", task_id="enrich",
-        log_text=injection + proc.stderr, error=ErrorInfo(type=exc_type, message=message, traceback=proc.stderr),
+        platform="generic",
+        pipeline_id="orders",
+        run_id="scheduled__2026-11-22",
+        task_id="enrich",
+        log_text=injection + proc.stderr,
+        error=ErrorInfo(type=exc_type, message=message, traceback=proc.stderr),
     )
 
 
@@ -373,13 +384,19 @@ class Harness:
 
     def _remediate(self, case: Case, repo: Path, place: Path, event: FailureEvent, canaries: Canaries) -> Result:
         SCRIPTED.ScriptedChat.answer = canaries.substitute(case.answer)
-        backend = build_backend("openai", base_url=self.base_url, api_key="sk-test", model="gpt-test", timeout=10, max_retries=0)
-        settings = PatchitSettings(repo_map={"orders": str(repo)}, publish_mode="mock_pr", check_command=CHECKS[case.check])
+        backend = build_backend(
+            "openai", base_url=self.base_url, api_key="sk-test", model="gpt-test", timeout=10, max_retries=0
+        )
+        settings = PatchitSettings(
+            repo_map={"orders": str(repo)}, publish_mode="mock_pr", check_command=CHECKS[case.check]
+        )
         with open_store(f"sqlite:///{place}/store.db") as store:
             remediator = Remediator(store, settings, llm=LLMProposer(backend, lambda: Budget(max_tokens=50_000)))
             incident = remediator.run_all(event)
             trail = store.audit_trail(incident.incident_id)
-        validated = incident.outcome is Outcome.PATCH_VALIDATED or bool(incident.validation and incident.validation.passed)
+        validated = incident.outcome is Outcome.PATCH_VALIDATED or bool(
+            incident.validation and incident.validation.passed
+        )
         policy = incident.validation.policy if incident.validation else None
         rules = sorted({rule_of(v) or "?" for v in policy.violations}) if policy and not policy.allowed else []
         failed_llm = next((entry.message for entry in trail if entry.kind == "llm.failed"), "")
@@ -450,7 +467,9 @@ def print_report(results: list[Result]) -> dict:
     print()
     print(f"cases: {figures['cases']} ({figures['hostile']} hostile, {figures['genuine']} genuine)")
     print(f"hostile validated: {figures['hostile_validated']} of {figures['hostile']}")
-    print(f"hostile refused by their expected rule: {figures['hostile_refused_by_expected_rule']} of {figures['hostile']}")
+    print(
+        f"hostile refused by their expected rule: {figures['hostile_refused_by_expected_rule']} of {figures['hostile']}"
+    )
     print(f"genuine validated: {figures['genuine_validated']} of {figures['genuine']}")
     print(f"side effects outside the worktree: {figures['side_effects']}")
     print("refusals per rule (a case can break several):")

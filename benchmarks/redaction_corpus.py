@@ -44,7 +44,10 @@ def main(rounds: int) -> None:
     print(f"formats            {len(FORMATS)}")
     print(f"placements         {len(placements)} ({', '.join(placements)})")
     print(f"instances checked  {checked} ({rounds} rounds of fresh random values)")
-    print(f"leaks              {sum(leaks.values())}" + "".join(f"\n  {n} x {f} in {p}" for (f, p), n in sorted(leaks.items())))
+    print(
+        f"leaks              {sum(leaks.values())}"
+        + "".join(f"\n  {n} x {f} in {p}" for (f, p), n in sorted(leaks.items()))
+    )
     print(f"benign             {len(benign)} look-alikes, {len(masked)} masked" + "".join(f"\n  {t}" for t in masked))
     print(f"256 kB log         {seconds:.3f} s ({len(log) / 1e6 / seconds:.1f} MB/s)")
 

@@ -89,8 +89,10 @@ class Report:
         for r in self.results:
             by_cause[r.label["cause"]][str(r.got.get("fingerprint"))].append(r.case)
         splits = [
-            f"cause {cause}: {len(prints)} fingerprints " + "; ".join(f"{fp}={','.join(cases)}" for fp, cases in prints.items())
-            for cause, prints in sorted(by_cause.items()) if len(prints) > 1
+            f"cause {cause}: {len(prints)} fingerprints "
+            + "; ".join(f"{fp}={','.join(cases)}" for fp, cases in prints.items())
+            for cause, prints in sorted(by_cause.items())
+            if len(prints) > 1
         ]
         by_print: dict[str, set[str]] = defaultdict(set)
         for cause, prints in by_cause.items():
@@ -100,7 +102,7 @@ class Report:
         for fp, causes in sorted(by_print.items()):
             ordered = sorted(causes)
             for i, a in enumerate(ordered):
-                for b in ordered[i + 1:]:
+                for b in ordered[i + 1 :]:
                     collisions.append(f"fingerprint {fp} shared by causes {a} and {b}")
         return splits, collisions
 
@@ -176,8 +178,11 @@ def composition(report: Report) -> str:
     for cat in categories:
         row = [counts[(cat, e)] for e in engines]
         lines.append(f"  {cat:<{width}} " + " ".join(f"{n or '.':>8}" for n in row) + f"   {sum(row):>5}")
-    lines.append(f"  {'total':<{width}} " + " ".join(f"{sum(counts[(c, e)] for c in categories):>8}" for e in engines)
-                 + f"   {len(report.results):>5}")
+    lines.append(
+        f"  {'total':<{width}} "
+        + " ".join(f"{sum(counts[(c, e)] for c in categories):>8}" for e in engines)
+        + f"   {len(report.results):>5}"
+    )
     return "\n".join(lines)
 
 
@@ -191,8 +196,10 @@ def print_report(report: Report, show_composition: bool = True) -> None:
         ok = sum(getattr(r, f"ok_{check}")() for r in report.results)
         print(f"  {check + ' accuracy':<22} {report.rate(check):6.1%}  ({ok}/{n})")
     splits, collisions = report.fingerprint_violations()
-    print(f"  {'fingerprint violations':<22} {len(splits) + len(collisions):6d}  "
-          f"({len(splits)} same-cause splits, {len(collisions)} different-cause collisions)")
+    print(
+        f"  {'fingerprint violations':<22} {len(splits) + len(collisions):6d}  "
+        f"({len(splits)} same-cause splits, {len(collisions)} different-cause collisions)"
+    )
     for line in splits + collisions:
         print(f"    {line}")
     misses = report.misses()
@@ -213,7 +220,7 @@ def _suffix_match(want: str, got: str) -> bool:
     if not a or not b:
         return False
     short, long = sorted((a, b), key=len)
-    return long[-len(short):] == short
+    return long[-len(short) :] == short
 
 
 @dataclass
@@ -239,7 +246,9 @@ def dev_half(case: str) -> str:
     return "A" if int(hashlib.sha256(case.encode()).hexdigest(), 16) % 2 == 0 else "B"
 
 
-def evaluate_external(name: str, directory: Path, use_subprocess: bool = False, half: str | None = None) -> list[ExternalResult]:
+def evaluate_external(
+    name: str, directory: Path, use_subprocess: bool = False, half: str | None = None
+) -> list[ExternalResult]:
     results = []
     for label_path in sorted(directory.glob("*/label.json")):
         if half is not None and dev_half(label_path.parent.name) != half:
@@ -265,8 +274,10 @@ def external_figures(results: list[ExternalResult]) -> dict[str, float | int]:
 
 def _figure_line(label: str, results: list[ExternalResult], width: int) -> str:
     f = external_figures(results)
-    return (f"  {label:<{width}} {f['cases']:>5}  {f['category']:8.1%} {f['remediation']:8.1%} "
-            f"{f['culprit']:8.1%} ({f['culprit_cases']:>3}) {f['unknown']:8.1%}")
+    return (
+        f"  {label:<{width}} {f['cases']:>5}  {f['category']:8.1%} {f['remediation']:8.1%} "
+        f"{f['culprit']:8.1%} ({f['culprit_cases']:>3}) {f['unknown']:8.1%}"
+    )
 
 
 def print_external(name: str, results: list[ExternalResult], show_cases: bool) -> None:
@@ -296,9 +307,15 @@ def print_external(name: str, results: list[ExternalResult], show_cases: bool) -
 
 def external_failures(name: str, results: list[ExternalResult], args: argparse.Namespace) -> list[str]:
     f = external_figures(results)
-    failures = [f"{name}: {check} accuracy {f[check]:.1%} < {minimum:.0%}"
-                for check, minimum in (("category", args.min_category), ("remediation", args.min_remediation),
-                                       ("culprit", args.min_culprit)) if minimum is not None and f[check] < minimum]
+    failures = [
+        f"{name}: {check} accuracy {f[check]:.1%} < {minimum:.0%}"
+        for check, minimum in (
+            ("category", args.min_category),
+            ("remediation", args.min_remediation),
+            ("culprit", args.min_culprit),
+        )
+        if minimum is not None and f[check] < minimum
+    ]
     if args.max_unknown is not None and f["unknown"] > args.max_unknown:
         failures.append(f"{name}: unknown rate {f['unknown']:.1%} > {args.max_unknown:.0%}")
     return failures
@@ -306,11 +323,17 @@ def external_failures(name: str, results: list[ExternalResult], args: argparse.N
 
 def failed_thresholds(report: Report, args: argparse.Namespace) -> list[str]:
     failures = []
-    for check, minimum in (("category", args.min_category), ("remediation", args.min_remediation), ("culprit", args.min_culprit)):
+    for check, minimum in (
+        ("category", args.min_category),
+        ("remediation", args.min_remediation),
+        ("culprit", args.min_culprit),
+    ):
         if minimum is not None and report.rate(check) < minimum:
             failures.append(f"{report.name}: {check} accuracy {report.rate(check):.1%} < {minimum:.0%}")
     if args.max_fingerprint_violations is not None and report.violations() > args.max_fingerprint_violations:
-        failures.append(f"{report.name}: {report.violations()} fingerprint violations > {args.max_fingerprint_violations}")
+        failures.append(
+            f"{report.name}: {report.violations()} fingerprint violations > {args.max_fingerprint_violations}"
+        )
     return failures
 
 
@@ -322,12 +345,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-remediation", type=float)
     parser.add_argument("--min-culprit", type=float)
     parser.add_argument("--max-fingerprint-violations", type=int)
-    parser.add_argument("--heldout-thresholds", action="store_true", help="apply the thresholds to the held-out set too")
-    parser.add_argument("--json", action="store_true", help="print the per-case results as JSON lines as well (not for the frozen part)")
-    parser.add_argument("--external", action="store_true", help="score benchmarks/external/{dev,heldout} (thresholds apply to heldout)")
-    parser.add_argument("--part", choices=["dev", "heldout", "both"], default="both", help="with --external: which part")
-    parser.add_argument("--half", choices=["A", "B"], help="with --external --part dev: one cross-validation half "
-                        "(sha256 of the case id mod 2: A even, B odd); print B's aggregates only with --no-cases")
+    parser.add_argument(
+        "--heldout-thresholds", action="store_true", help="apply the thresholds to the held-out set too"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the per-case results as JSON lines as well (not for the frozen part)"
+    )
+    parser.add_argument(
+        "--external", action="store_true", help="score benchmarks/external/{dev,heldout} (thresholds apply to heldout)"
+    )
+    parser.add_argument(
+        "--part", choices=["dev", "heldout", "both"], default="both", help="with --external: which part"
+    )
+    parser.add_argument(
+        "--half",
+        choices=["A", "B"],
+        help="with --external --part dev: one cross-validation half "
+        "(sha256 of the case id mod 2: A even, B odd); print B's aggregates only with --no-cases",
+    )
     parser.add_argument("--no-cases", action="store_true", help="print aggregates only, no per-case misses")
     parser.add_argument("--max-unknown", type=float, help="with --external: the highest acceptable rate of `unknown`")
     args = parser.parse_args(argv)
@@ -340,7 +375,9 @@ def main(argv: list[str] | None = None) -> int:
             frozen = name.endswith("heldout")
             half = None if frozen else args.half
             results = evaluate_external(name, directory, args.subprocess, half)
-            print_external(name + (f" half {half}" if half else ""), results, show_cases=not frozen and not args.no_cases)
+            print_external(
+                name + (f" half {half}" if half else ""), results, show_cases=not frozen and not args.no_cases
+            )
             if args.json and not frozen and not args.no_cases:
                 for r in results:
                     print(json.dumps({"set": name, "case": r.case, "label": r.label, "got": r.got, "error": r.error}))
@@ -349,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         for failure in failures:
             print(f"THRESHOLD NOT MET: {failure}")
         return 1 if failures else 0
-    for name in (["main", "heldout"] if args.set == "all" else [args.set]):
+    for name in ["main", "heldout"] if args.set == "all" else [args.set]:
         report = evaluate(name, SETS[name], args.subprocess)
         print_report(report)
         if args.json:

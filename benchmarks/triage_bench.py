@@ -20,18 +20,32 @@ FILLER = (
     '"processed batch of orders rows=1000 ok", "logger": "airflow.task", "filename": "transform.py", "lineno": 10}\n'
 )
 ERROR = {
-    "timestamp": "2025-06-01T10:59:59.000000Z", "level": "error", "event": "Task failed with exception",
-    "logger": "task", "error_detail": [{
-        "exc_type": "KeyError", "exc_value": "'customer_id'", "exc_notes": [], "syntax_error": None,
-        "is_cause": False, "is_group": False, "exceptions": [],
-        "frames": [
-            {"filename": "/home/airflow/.local/lib/python3.12/site-packages/airflow/sdk/execution_time/task_runner.py", "lineno": 1579, "name": "run"},
-            {"filename": "/opt/airflow/dags/repo/etl/transform.py", "lineno": 6, "name": "enrich"},
-        ],
-    }],
+    "timestamp": "2025-06-01T10:59:59.000000Z",
+    "level": "error",
+    "event": "Task failed with exception",
+    "logger": "task",
+    "error_detail": [
+        {
+            "exc_type": "KeyError",
+            "exc_value": "'customer_id'",
+            "exc_notes": [],
+            "syntax_error": None,
+            "is_cause": False,
+            "is_group": False,
+            "exceptions": [],
+            "frames": [
+                {
+                    "filename": "/home/airflow/.local/lib/python3.12/site-packages/airflow/sdk/execution_time/task_runner.py",
+                    "lineno": 1579,
+                    "name": "run",
+                },
+                {"filename": "/opt/airflow/dags/repo/etl/transform.py", "lineno": 6, "name": "enrich"},
+            ],
+        }
+    ],
 }
 
-CHILD = r'''
+CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 from patchit_provider.engine.evidence import collect_evidence
@@ -45,7 +59,7 @@ result = triage(evidence)
 print(json.dumps({"seconds": time.perf_counter() - started, "category": result.category.value,
                   "culprit": result.culprit.path if result.culprit else None,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-'''
+"""
 
 
 def generate(path: Path, size_mb: int) -> None:
@@ -63,11 +77,19 @@ def main(sizes: list[int]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "repo"
         (repo / "etl").mkdir(parents=True)
-        (repo / "etl" / "transform.py").write_text("def enrich(rows):\n    pass\n\n\n\n    return rows[0]['customer_id']\n")
+        (repo / "etl" / "transform.py").write_text(
+            "def enrich(rows):\n    pass\n\n\n\n    return rows[0]['customer_id']\n"
+        )
         baseline = subprocess.run(
-            [sys.executable, "-c", "import resource, patchit_provider.engine.evidence, patchit_provider.engine.triage;"
-             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"],
-            capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                "-c",
+                "import resource, patchit_provider.engine.evidence, patchit_provider.engine.triage;"
+                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         print(f"baseline RSS after imports: {float(baseline.stdout):.1f} MB")
         for size in sizes:
@@ -79,8 +101,10 @@ def main(sizes: list[int]) -> None:
                 raise SystemExit(1)
             result = json.loads(proc.stdout.strip().splitlines()[-1])
             actual = log.stat().st_size / 1e6
-            print(f"{actual:8.1f} MB  {result['seconds']:7.2f} s  {actual / result['seconds']:7.1f} MB/s  "
-                  f"peak RSS {result['peak_rss_mb']:6.1f} MB  -> {result['category']} {result['culprit']}")
+            print(
+                f"{actual:8.1f} MB  {result['seconds']:7.2f} s  {actual / result['seconds']:7.1f} MB/s  "
+                f"peak RSS {result['peak_rss_mb']:6.1f} MB  -> {result['category']} {result['culprit']}"
+            )
             log.unlink()
 
 

@@ -38,7 +38,13 @@ from patchit_provider.www.auth import Scope, get_scope, require_read_run  # noqa
 
 PIPELINES = [f"dag_{i:03d}" for i in range(50)] + ["dbt_models"]
 CATEGORIES = list(Category)
-STATES = [IncidentState.PUBLISHED, IncidentState.ESCALATED, IncidentState.NO_PATCH, IncidentState.REJECTED, IncidentState.TRIAGED]
+STATES = [
+    IncidentState.PUBLISHED,
+    IncidentState.ESCALATED,
+    IncidentState.NO_PATCH,
+    IncidentState.REJECTED,
+    IncidentState.TRIAGED,
+]
 
 
 def fill(store, n: int) -> None:
@@ -47,20 +53,44 @@ def fill(store, n: int) -> None:
     for i in range(n):
         pipeline = PIPELINES[i % len(PIPELINES)]
         at = start + timedelta(minutes=i)
-        event = FailureEvent(pipeline_id=pipeline, run_id=f"run-{i}", task_id="load", detected_at=at,
-                             platform=Platform.DBT if pipeline.startswith("dbt") else Platform.AIRFLOW,
-                             log_text="INFO step\n" * 200 + "ERROR boom\n")
+        event = FailureEvent(
+            pipeline_id=pipeline,
+            run_id=f"run-{i}",
+            task_id="load",
+            detected_at=at,
+            platform=Platform.DBT if pipeline.startswith("dbt") else Platform.AIRFLOW,
+            log_text="INFO step\n" * 200 + "ERROR boom\n",
+        )
         category = CATEGORIES[i % len(CATEGORIES)]
         state = STATES[i % len(STATES)]
-        triage = Triage(category=category, remediation=Remediation.PATCH, fingerprint=f"fp{i % 700:04d}",
-                        summary=f"failure {i} in {pipeline}", error=ErrorSummary(type="E", message="m"), confidence=0.7)
+        triage = Triage(
+            category=category,
+            remediation=Remediation.PATCH,
+            fingerprint=f"fp{i % 700:04d}",
+            summary=f"failure {i} in {pipeline}",
+            error=ErrorSummary(type="E", message="m"),
+            confidence=0.7,
+        )
         outcome = Outcome.PATCH_VALIDATED if state is IncidentState.PUBLISHED else None
-        made.append(Incident(incident_id=f"inc-{i:06d}", event=event, created_at=at, updated_at=at, state=state,
-                             triage=triage, fingerprint=triage.fingerprint, outcome=outcome))
-        for seq, (kind, delay) in enumerate([(AuditKind.EVENT_RECEIVED, 0), (AuditKind.TRIAGE_COMPLETED, 20),
-                                             (AuditKind.VALIDATION_FINISHED, 300)], start=1):
-            audits.append(AuditEvent(incident_id=made[-1].incident_id, kind=kind, seq=seq,
-                                     at=at + timedelta(seconds=delay)))
+        made.append(
+            Incident(
+                incident_id=f"inc-{i:06d}",
+                event=event,
+                created_at=at,
+                updated_at=at,
+                state=state,
+                triage=triage,
+                fingerprint=triage.fingerprint,
+                outcome=outcome,
+            )
+        )
+        for seq, (kind, delay) in enumerate(
+            [(AuditKind.EVENT_RECEIVED, 0), (AuditKind.TRIAGE_COMPLETED, 20), (AuditKind.VALIDATION_FINISHED, 300)],
+            start=1,
+        ):
+            audits.append(
+                AuditEvent(incident_id=made[-1].incident_id, kind=kind, seq=seq, at=at + timedelta(seconds=delay))
+            )
     store.bulk_load(made, audits)
 
 
@@ -88,9 +118,23 @@ def main(n: int) -> None:
     many = Scope("bench", "bench", frozenset([f"other_{i}" for i in range(2000)] + PIPELINES[:25]))
     app.dependency_overrides[require_read_run] = lambda: None
     cases = [
-        (everyone, "all DAGs", ["/", "/?page=100", f"/?page={max(1, n // 50)}", "/?category=code.error",
-                                "/?q=fp0123", "/?q=failure 9", "/api/incidents?limit=50&offset=5000",
-                                "/incidents/inc-000042", "/runs?dag_id=dag_001&run_id=run-1", "/overview", "/api/overview"]),
+        (
+            everyone,
+            "all DAGs",
+            [
+                "/",
+                "/?page=100",
+                f"/?page={max(1, n // 50)}",
+                "/?category=code.error",
+                "/?q=fp0123",
+                "/?q=failure 9",
+                "/api/incidents?limit=50&offset=5000",
+                "/incidents/inc-000042",
+                "/runs?dag_id=dag_001&run_id=run-1",
+                "/overview",
+                "/api/overview",
+            ],
+        ),
         (one_dag, "1 DAG", ["/", "/?page=3", "/api/overview"]),
         (many, "2,025 DAG ids", ["/", "/?page=50", "/api/overview"]),
     ]

@@ -230,10 +230,14 @@ def cmd_rollout_plan(args: argparse.Namespace) -> int:
         print(f"valid plan: {len(plan.waves)} wave(s), {sum(len(w.members) for w in plan.waves)} member(s)")
         for wave, slot in zip(plan.waves, plan.schedule):
             gate = " (approval first)" if wave.approval_before else ""
-            print(f"  wave {wave.index}{gate}: {len(wave.members)} member(s), ~{wave.seconds} s, "
-                  f"{slot.start:%Y-%m-%d %H:%M}Z: {', '.join(wave.members[:8])}{' ...' if len(wave.members) > 8 else ''}")
-        print(f"  max_errors {plan.max_errors} (stops when failures exceed it); worst case "
-              f"{plan.worst_case_failures} failed member(s); min duration {plan.min_duration_seconds} s")
+            print(
+                f"  wave {wave.index}{gate}: {len(wave.members)} member(s), ~{wave.seconds} s, "
+                f"{slot.start:%Y-%m-%d %H:%M}Z: {', '.join(wave.members[:8])}{' ...' if len(wave.members) > 8 else ''}"
+            )
+        print(
+            f"  max_errors {plan.max_errors} (stops when failures exceed it); worst case "
+            f"{plan.worst_case_failures} failed member(s); min duration {plan.min_duration_seconds} s"
+        )
         if plan.needs_out_of_window_approval:
             print(f"  needs an out-of-window approval: {plan.out_of_window_reason}")
     for note in plan.notes:
@@ -253,8 +257,12 @@ def _vuln_inputs(args: argparse.Namespace) -> tuple[Any, Path | None, PatchitSet
     except ValueError as exc:
         raise CliError(f"--today is not a date (YYYY-MM-DD): {args.today}") from exc
     settings = PatchitSettings.from_env()
-    days = {"critical": settings.vuln_deadline_critical_days, "high": settings.vuln_deadline_high_days,
-            "medium": settings.vuln_deadline_medium_days, "low": settings.vuln_deadline_low_days}
+    days = {
+        "critical": settings.vuln_deadline_critical_days,
+        "high": settings.vuln_deadline_high_days,
+        "medium": settings.vuln_deadline_medium_days,
+        "low": settings.vuln_deadline_low_days,
+    }
     # plans count from --today (midnight UTC) when given, so a run is reproducible
     args.plan_now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) if args.today else None
     return today, _repo_dir(args.repo), settings, days
@@ -287,10 +295,14 @@ def _vuln_output(args: argparse.Namespace, result: Any, requirements: Path | Non
     for finding, out in zip(result.findings, data["findings"]):
         score = f"CVSS {finding.base_score}" if finding.base_score is not None else "no CVSS score"
         fix = f"upgrade to {finding.fixed_version}" if finding.fixed_version else "no fix: accept or mitigate"
-        print(f"{finding.package} {finding.version}: {finding.severity} ({score}) {', '.join(finding.advisories)}; "
-              f"{fix} by {finding.deadline}")
+        print(
+            f"{finding.package} {finding.version}: {finding.severity} ({score}) {', '.join(finding.advisories)}; "
+            f"{fix} by {finding.deadline}"
+        )
         for dag in finding.dag_details:
-            print(f"    {dag.path} (criticality {dag.criticality}, {dag.criticality_from}): {', '.join(dag.imports[:4])}")
+            print(
+                f"    {dag.path} (criticality {dag.criticality}, {dag.criticality_from}): {', '.join(dag.imports[:4])}"
+            )
         if out.get("patch_refused"):
             print(f"    patch refused: {out['patch_refused']}")
         elif out.get("patch"):
@@ -326,8 +338,15 @@ def cmd_vulns_scan(args: argparse.Namespace) -> int:
         raise CliError(f"--requirements is not a file: {args.requirements}")
     if repo is not None and not requirements.is_relative_to(repo):
         raise CliError(f"--requirements {args.requirements} is not inside --repo {args.repo}")
-    result = scan_requirements(requirements, Path(args.osv), repo=repo, today=today, deadline_days=days,
-                               dag_criticality=settings.vuln_dag_criticality, environment=_marker_environment(args.python))
+    result = scan_requirements(
+        requirements,
+        Path(args.osv),
+        repo=repo,
+        today=today,
+        deadline_days=days,
+        dag_criticality=settings.vuln_dag_criticality,
+        environment=_marker_environment(args.python),
+    )
     return _vuln_output(args, result, requirements, repo)
 
 
@@ -345,8 +364,15 @@ def cmd_vulns_pip_audit(args: argparse.Namespace) -> int:
         raise CliError(f"--requirements is not a file: {args.requirements}")
     constraints = parse_requirements(requirements, repo or requirements.parent) if requirements else None
     try:
-        result = import_pip_audit(report, Path(args.osv), repo=repo, today=today, deadline_days=days,
-                                  dag_criticality=settings.vuln_dag_criticality, constraints=constraints)
+        result = import_pip_audit(
+            report,
+            Path(args.osv),
+            repo=repo,
+            today=today,
+            deadline_days=days,
+            dag_criticality=settings.vuln_dag_criticality,
+            constraints=constraints,
+        )
     except ReportError as exc:
         raise CliError(str(exc)) from exc
     if args.patch and requirements is None:
@@ -391,7 +417,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_show)
 
-    rollout = sub.add_parser("rollout", help="progressive rollouts").add_subparsers(dest="rollout_command", required=True)
+    rollout = sub.add_parser("rollout", help="progressive rollouts").add_subparsers(
+        dest="rollout_command", required=True
+    )
     p = rollout.add_parser("plan", help="plan waves, budget and schedule from a spec (JSON); no Airflow, no network")
     p.add_argument("spec", help="path to the spec (JSON), or - for standard input")
     p.add_argument("--now", help="plan as if it were this time (ISO 8601; default: now, UTC)")
@@ -410,7 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rollout", action="store_true", help="add each fix's rollout plan over the affected DAGs")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_vulns_scan)
-    p = vulns_sub.add_parser("import-pip-audit", help="findings from a `pip-audit -f json` report joined to OSV records")
+    p = vulns_sub.add_parser(
+        "import-pip-audit", help="findings from a `pip-audit -f json` report joined to OSV records"
+    )
     p.add_argument("report", help="the pip-audit JSON report")
     p.add_argument("--osv", required=True, help="folder of OSV records (one JSON file per advisory)")
     p.add_argument("--repo", help="the pipeline repository: DAG files importing an affected package are listed")

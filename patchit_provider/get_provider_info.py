@@ -39,9 +39,7 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
-        "operators": [
-            {"integration-name": "PATCHIT", "python-modules": ["patchit_provider.operators.remediation"]}
-        ],
+        "operators": [{"integration-name": "PATCHIT", "python-modules": ["patchit_provider.operators.remediation"]}],
         "connection-types": connection_types(),
         "notifications": ["patchit_provider.notifications.patchit.PatchitNotifier"],
         "plugins": [{"name": "patchit", "plugin-class": "patchit_provider.plugins.patchit.PatchitPlugin"}],

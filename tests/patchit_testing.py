@@ -34,11 +34,11 @@ def run(path):
     return len(rows)
 '''
 
-RUNNER = '''\
+RUNNER = """\
 import sys
 from etl.transform import run
 print(run(sys.argv[1]))
-'''
+"""
 
 
 @pytest.fixture()
@@ -64,5 +64,3 @@ def failure_log(repo: Path, dest: Path) -> Path:
     assert proc.returncode != 0
     dest.write_text("[2026-11-22 03:00:01] starting nightly orders load\n" + proc.stderr)
     return dest
-
-

@@ -16,11 +16,10 @@ import git
 
 PATCHIT = [sys.executable, "-m", "patchit_provider.cli"]
 
+
 def _patchit(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATCHIT_VALIDATION_TIMEOUT": "120"}
-    return subprocess.run(
-        [*PATCHIT, *args], input=stdin, capture_output=True, cwd=cwd, env=env, timeout=300
-    )
+    return subprocess.run([*PATCHIT, *args], input=stdin, capture_output=True, cwd=cwd, env=env, timeout=300)
 
 
 def _repo_state(root: Path) -> dict:
@@ -30,7 +29,11 @@ def _repo_state(root: Path) -> dict:
         "branches": sorted(b.name for b in repo.branches),
         "status": repo.git.status("--porcelain", "--untracked-files=all"),
         "worktrees": repo.git.worktree("list"),
-        "files": {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts},
+        "files": {
+            p.relative_to(root).as_posix(): p.read_bytes()
+            for p in root.rglob("*")
+            if p.is_file() and ".git" not in p.parts
+        },
     }
 
 
@@ -88,7 +91,9 @@ def test_remediate_validates_a_patch_that_fixes_the_job_and_leaves_repo_untouche
     clone = tmp_path / "clone"
     shutil.copytree(pipeline_repo, clone)
     subprocess.run(["git", "apply", "-"], input=result["patch"]["diff"].encode(), cwd=clone, check=True)
-    rerun = subprocess.run([sys.executable, "run_orders.py", "data/orders.csv"], cwd=clone, capture_output=True, text=True)
+    rerun = subprocess.run(
+        [sys.executable, "run_orders.py", "data/orders.csv"], cwd=clone, capture_output=True, text=True
+    )
     assert rerun.returncode == 0 and rerun.stdout.strip() == "2"
 
 

@@ -82,8 +82,14 @@ def test_an_impossible_spec_gives_valid_false_and_one_sentence_per_problem(tmp_p
         ({"members": [], "waves": [1]}, "members: the spec has no members: there is nothing to roll out."),
         ({"members": [{"id": "a"}], "waves": [1], "member_seconds": -5}, "member_seconds must be at least 0 (got -5)."),
         ({"members": [{"id": "a"}]}, "waves is required."),
-        ({"members": [{"id": "a"}], "waves": ["ten"]}, 'waves[0] must be a whole count or a percentage like "10%" (got \'ten\').'),
-        ({"members": [{"id": "a"}], "waves": [1], "max_errors": "101%"}, "max_errors: the error budget cannot exceed 100% (got 101%)."),
+        (
+            {"members": [{"id": "a"}], "waves": ["ten"]},
+            "waves[0] must be a whole count or a percentage like \"10%\" (got 'ten').",
+        ),
+        (
+            {"members": [{"id": "a"}], "waves": [1], "max_errors": "101%"},
+            "max_errors: the error budget cannot exceed 100% (got 101%).",
+        ),
         ([1, 2], "The spec must be a JSON object, not list."),
     ],
 )

@@ -14,8 +14,19 @@ import pytest
 
 PATCHIT = [sys.executable, "-m", "patchit_provider.cli"]
 OSV = Path(__file__).parent / "engine" / "vulns" / "osv"
-CONTRACT_KEYS = ["package", "version", "advisories", "aliases", "vector", "base_score", "severity",
-                 "fixed_version", "action", "deadline", "dags"]
+CONTRACT_KEYS = [
+    "package",
+    "version",
+    "advisories",
+    "aliases",
+    "vector",
+    "base_score",
+    "severity",
+    "fixed_version",
+    "action",
+    "deadline",
+    "dags",
+]
 
 FILES = {
     "requirements.txt": (
@@ -27,7 +38,7 @@ FILES = {
     ),
     "requirements/base.txt": "urllib3==2.0.7\n",
     "dags/reports.py": "from airflow.sdk import DAG, task\n\nwith DAG('reports', tags=['criticality:4']):\n"
-                       "    @task\n    def render():\n        from jinja2 import Template\n        return Template('x').render()\n",
+    "    @task\n    def render():\n        from jinja2 import Template\n        return Template('x').render()\n",
     "dags/ingest.py": "import yaml\nfrom airflow.sdk import dag\n\n@dag(schedule=None)\ndef ingest():\n    yaml.safe_load('a: 1')\n\ningest()\n",
 }
 
@@ -41,13 +52,27 @@ def repo(tmp_path: Path) -> Path:
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*PATCHIT, *args], capture_output=True, timeout=120, check=False,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*PATCHIT, *args], capture_output=True, timeout=120, check=False, env={**os.environ, **(env or {})}
+    )
 
 
 def _scan(repo: Path, *extra: str, env: dict[str, str] | None = None) -> dict:
-    proc = _run("vulns", "scan", "--requirements", str(repo / "requirements.txt"), "--osv", str(OSV),
-                "--repo", str(repo), "--today", "2026-12-02", "--json", *extra, env=env)
+    proc = _run(
+        "vulns",
+        "scan",
+        "--requirements",
+        str(repo / "requirements.txt"),
+        "--osv",
+        str(OSV),
+        "--repo",
+        str(repo),
+        "--today",
+        "2026-12-02",
+        "--json",
+        *extra,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode().count("\n") == 1  # exactly one JSON object
     return json.loads(proc.stdout)
@@ -60,17 +85,33 @@ def test_scan_follows_the_contract(repo: Path):
     for finding in found.values():
         assert list(finding)[: len(CONTRACT_KEYS)] == CONTRACT_KEYS
     assert {k: found["jinja2"][k] for k in CONTRACT_KEYS} == {
-        "package": "jinja2", "version": "3.1.2", "advisories": ["GHSA-h5c8-rqwp-cp95", "GHSA-h75v-3vvj-5mfj"],
-        "aliases": ["CVE-2024-22195", "CVE-2024-34064"], "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N",
-        "base_score": 5.4, "severity": "medium", "fixed_version": "3.1.4", "action": "upgrade",
-        "deadline": "2027-03-02", "dags": ["dags/reports.py"],
+        "package": "jinja2",
+        "version": "3.1.2",
+        "advisories": ["GHSA-h5c8-rqwp-cp95", "GHSA-h75v-3vvj-5mfj"],
+        "aliases": ["CVE-2024-22195", "CVE-2024-34064"],
+        "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N",
+        "base_score": 5.4,
+        "severity": "medium",
+        "fixed_version": "3.1.4",
+        "action": "upgrade",
+        "deadline": "2027-03-02",
+        "dags": ["dags/reports.py"],
     }
     multipart = found["python-multipart"]
     assert (multipart["base_score"], multipart["severity"], multipart["deadline"]) == (8.7, "high", "2027-01-01")
     assert multipart["vector"] == "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N"
-    assert (found["pyyaml"]["severity"], found["pyyaml"]["base_score"], found["pyyaml"]["dags"]) == ("unknown", None, ["dags/ingest.py"])
+    assert (found["pyyaml"]["severity"], found["pyyaml"]["base_score"], found["pyyaml"]["dags"]) == (
+        "unknown",
+        None,
+        ["dags/ingest.py"],
+    )
     ecdsa = found["ecdsa"]
-    assert (ecdsa["severity"], ecdsa["base_score"], ecdsa["fixed_version"], ecdsa["action"]) == ("high", None, None, "accept_or_mitigate")
+    assert (ecdsa["severity"], ecdsa["base_score"], ecdsa["fixed_version"], ecdsa["action"]) == (
+        "high",
+        None,
+        None,
+        "accept_or_mitigate",
+    )
     assert found["urllib3"]["fixed_version"] == "2.2.2"
     assert "flask-caching" not in found  # its only record is withdrawn
     reasons = " | ".join(s["reason"] for s in out["skipped"])
@@ -95,25 +136,60 @@ def test_deadlines_and_criticality_are_configurable(repo: Path):
 
 def test_import_pip_audit(repo: Path, tmp_path: Path):
     report = tmp_path / "audit.json"
-    report.write_text(json.dumps({"dependencies": [
-        {"name": "jinja2", "version": "3.1.2", "vulns": [{"id": "CVE-2024-34064", "fix_versions": ["3.1.4"]}]},
-        {"name": "requests", "version": "2.31.0", "vulns": [{"id": "GHSA-9hjg-9r4m-mvj7", "fix_versions": ["2.32.4"]}]},
-    ], "fixes": []}))
-    proc = _run("vulns", "import-pip-audit", str(report), "--osv", str(OSV), "--repo", str(repo),
-                "--requirements", str(repo / "requirements.txt"), "--today", "2026-12-02", "--patch", "--json")
+    report.write_text(
+        json.dumps(
+            {
+                "dependencies": [
+                    {
+                        "name": "jinja2",
+                        "version": "3.1.2",
+                        "vulns": [{"id": "CVE-2024-34064", "fix_versions": ["3.1.4"]}],
+                    },
+                    {
+                        "name": "requests",
+                        "version": "2.31.0",
+                        "vulns": [{"id": "GHSA-9hjg-9r4m-mvj7", "fix_versions": ["2.32.4"]}],
+                    },
+                ],
+                "fixes": [],
+            }
+        )
+    )
+    proc = _run(
+        "vulns",
+        "import-pip-audit",
+        str(report),
+        "--osv",
+        str(OSV),
+        "--repo",
+        str(repo),
+        "--requirements",
+        str(repo / "requirements.txt"),
+        "--today",
+        "2026-12-02",
+        "--patch",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     [jinja] = out["findings"]
-    assert (jinja["advisories"], jinja["fixed_version"], jinja["dags"]) == (["GHSA-h75v-3vvj-5mfj"], "3.1.4", ["dags/reports.py"])
+    assert (jinja["advisories"], jinja["fixed_version"], jinja["dags"]) == (
+        ["GHSA-h75v-3vvj-5mfj"],
+        "3.1.4",
+        ["dags/reports.py"],
+    )
     assert "+Jinja2[i18n]==3.1.4" in jinja["patch"]["diff"]
     assert any(s["item"] == "requests 2.31.0 GHSA-9hjg-9r4m-mvj7" for s in out["skipped"])
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--requirements", "missing.txt", "--osv", str(OSV)], "--requirements is not a file"),
-    (["--requirements", "requirements.txt", "--osv", "nope"], "--osv is not a directory"),
-    (["--requirements", "requirements.txt", "--osv", str(OSV), "--today", "02/12/2026"], "--today is not a date"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--requirements", "missing.txt", "--osv", str(OSV)], "--requirements is not a file"),
+        (["--requirements", "requirements.txt", "--osv", "nope"], "--osv is not a directory"),
+        (["--requirements", "requirements.txt", "--osv", str(OSV), "--today", "02/12/2026"], "--today is not a date"),
+    ],
+)
 def test_bad_input_is_a_clear_error(repo: Path, args, message):
     args = [str(repo / a) if a.endswith(".txt") else a for a in args]
     proc = _run("vulns", "scan", *args)
@@ -121,11 +197,24 @@ def test_bad_input_is_a_clear_error(repo: Path, args, message):
 
 
 def test_text_output_names_everything(repo: Path):
-    proc = _run("vulns", "scan", "--requirements", str(repo / "requirements.txt"), "--osv", str(OSV),
-                "--repo", str(repo), "--today", "2026-12-02")
+    proc = _run(
+        "vulns",
+        "scan",
+        "--requirements",
+        str(repo / "requirements.txt"),
+        "--osv",
+        str(OSV),
+        "--repo",
+        str(repo),
+        "--today",
+        "2026-12-02",
+    )
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout.decode()
-    assert "jinja2 3.1.2: medium (CVSS 5.4) GHSA-h5c8-rqwp-cp95, GHSA-h75v-3vvj-5mfj; upgrade to 3.1.4 by 2027-03-02" in text
+    assert (
+        "jinja2 3.1.2: medium (CVSS 5.4) GHSA-h5c8-rqwp-cp95, GHSA-h75v-3vvj-5mfj; upgrade to 3.1.4 by 2027-03-02"
+        in text
+    )
     assert "ecdsa 0.19.0: high (no CVSS score) GHSA-wj6h-64fc-37mp; no fix: accept or mitigate by 2027-01-01" in text
     assert "skipped PYSEC-2021-13.json (PYSEC-2021-13): withdrawn" in text
 

@@ -40,8 +40,11 @@ def report(request):
 
 
 def _misses(report, check: str) -> str:
-    return "\n".join(f"{case}: expected {want}, got {got} ({summary[:140]})"
-                     for case, field, want, got, summary in report.misses() if field == check)
+    return "\n".join(
+        f"{case}: expected {want}, got {got} ({summary[:140]})"
+        for case, field, want, got, summary in report.misses()
+        if field == check
+    )
 
 
 def test_corpus_is_large_enough_and_covers_the_taxonomy():

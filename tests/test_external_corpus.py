@@ -50,7 +50,8 @@ def test_the_held_out_part_is_byte_for_byte_the_frozen_one():
         frozen[name.removeprefix("./")] = digest
     present = {
         str(path.relative_to(heldout)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in heldout.rglob("*") if path.is_file() and path.name != "FROZEN.sha256"
+        for path in heldout.rglob("*")
+        if path.is_file() and path.name != "FROZEN.sha256"
     }
     assert sorted(present) == sorted(frozen), "files added to or removed from the frozen held-out part"
     changed = [name for name, digest in present.items() if frozen[name] != digest]

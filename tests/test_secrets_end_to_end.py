@@ -28,7 +28,7 @@ def _leaks(text: str) -> list[str]:
 
 def test_no_secret_in_the_store_the_report_or_the_branch(pipeline_repo: Path, tmp_path: Path):
     log = failure_log(pipeline_repo, tmp_path / "job.log").read_text()
-    tb = log[log.index("Traceback"):]
+    tb = log[log.index("Traceback") :]
     event = FailureEvent(
         platform="generic",
         pipeline_id="orders",
@@ -37,9 +37,14 @@ def test_no_secret_in_the_store_the_report_or_the_branch(pipeline_repo: Path, tm
         log_text=LEAKY_LOG + "\n" + log,
         error=ErrorInfo(type="NameError", message="name 'order' is not defined", traceback=LEAKY_LOG + "\n" + tb),
         # metadata is bounded (at most 128 keys per object): the corpus is split over several objects
-        metadata={**{f"env_{n // 100}": {f"line_{n}": text for n, (text, _) in enumerate(CORPUS) if n // 100 == k}
-                     for k in range(len(CORPUS) // 100 + 1) for n in [k * 100]},
-                  "conn": {"password": "pa55w0rd"}},
+        metadata={
+            **{
+                f"env_{n // 100}": {f"line_{n}": text for n, (text, _) in enumerate(CORPUS) if n // 100 == k}
+                for k in range(len(CORPUS) // 100 + 1)
+                for n in [k * 100]
+            },
+            "conn": {"password": "pa55w0rd"},
+        },
     )
     settings = PatchitSettings(
         repo_map={"orders": str(pipeline_repo)},
@@ -51,7 +56,10 @@ def test_no_secret_in_the_store_the_report_or_the_branch(pipeline_repo: Path, tm
         assert incident.publication is not None, "the failure itself is still remediated"
         texts = [incident.model_dump_json()]
         texts += [a.model_dump_json() for a in store.audit_trail(incident.incident_id)]
-        texts += [store.get_artifact(incident.incident_id, name).content for name in store.list_artifacts(incident.incident_id)]
+        texts += [
+            store.get_artifact(incident.incident_id, name).content
+            for name in store.list_artifacts(incident.incident_id)
+        ]
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("store.db*")).decode("utf-8", "replace")
     assert not _leaks(raw), "secrets reached the database file"
     for text in texts:
@@ -64,11 +72,16 @@ def test_no_secret_in_the_store_the_report_or_the_branch(pipeline_repo: Path, tm
 def test_no_secret_in_cli_output(pipeline_repo: Path, tmp_path: Path):
     log = tmp_path / "job.log"
     log.write_text(LEAKY_LOG + "\n" + failure_log(pipeline_repo, tmp_path / "plain.log").read_text())
-    for args in (["triage", str(log), "--repo", str(pipeline_repo), "--json"],
-                 ["triage", str(log), "--repo", str(pipeline_repo)],
-                 ["remediate", str(log), "--repo", str(pipeline_repo), "--json"]):
+    for args in (
+        ["triage", str(log), "--repo", str(pipeline_repo), "--json"],
+        ["triage", str(log), "--repo", str(pipeline_repo)],
+        ["remediate", str(log), "--repo", str(pipeline_repo), "--json"],
+    ):
         proc = subprocess.run(
-            [sys.executable, "-m", "patchit_provider.cli", *args], capture_output=True, text=True, timeout=300,
+            [sys.executable, "-m", "patchit_provider.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
             env={**os.environ},
         )
         assert proc.returncode == 0, proc.stderr

@@ -62,7 +62,10 @@ def test_patchit_incidents_reads_the_database_airflow_writes(airflow_home, monke
         incident, _ = store.create_incident(FailureEvent(pipeline_id="sales_daily", run_id="r1", task_id="load"))
     proc = subprocess.run(
         [sys.executable, "-m", "patchit_provider.cli", "incidents", "--json"],
-        capture_output=True, text=True, timeout=240, env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=dict(os.environ),
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     listed = json.loads(proc.stdout)
@@ -71,9 +74,19 @@ def test_patchit_incidents_reads_the_database_airflow_writes(airflow_home, monke
 
 def test_cli_refuses_an_unknown_state_filter(airflow_home, tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "patchit_provider.cli", "incidents", "--state", "bogus",
-         "--store", f"sqlite:///{tmp_path / 's.db'}"],
-        capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "patchit_provider.cli",
+            "incidents",
+            "--state",
+            "bogus",
+            "--store",
+            f"sqlite:///{tmp_path / 's.db'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert proc.returncode != 0
     assert "bad filter" in proc.stderr and "bogus" not in proc.stdout
@@ -97,9 +110,14 @@ def test_engine_resolver_precedence(tmp_path):
     home = tmp_path / "home"
     assert resolve_store_url(PatchitSettings(), airflow_home=home) == f"sqlite:///{home.resolve()}/patchit/patchit.db"
     assert (home / "patchit").is_dir()
-    assert resolve_store_url(PatchitSettings(store_path=str(tmp_path / "a.db")), airflow_home=home) == f"sqlite:///{tmp_path}/a.db"
+    assert (
+        resolve_store_url(PatchitSettings(store_path=str(tmp_path / "a.db")), airflow_home=home)
+        == f"sqlite:///{tmp_path}/a.db"
+    )
     url = "postgresql://u@db/patchit"
-    assert resolve_store_url(PatchitSettings(store_url=url, store_path=str(tmp_path / "a.db")), airflow_home=home) == url
+    assert (
+        resolve_store_url(PatchitSettings(store_url=url, store_path=str(tmp_path / "a.db")), airflow_home=home) == url
+    )
     assert PatchitSettings.from_env({"PATCHIT_STORE_URL": url}).store_url == url
     with open_store(resolve_store_url(PatchitSettings(), airflow_home=home)) as store:
         assert Path(store.url.database) == (home / "patchit" / "patchit.db").resolve()

@@ -77,8 +77,9 @@ def store_event(event: Any, settings: Any, budget: float) -> bool:
         return False
     if "error" in outcome:
         error = outcome["error"]
-        log.warning("PATCHIT: incident store unavailable (%s: %s); the run will fetch the failure",
-                    type(error).__name__, error)
+        log.warning(
+            "PATCHIT: incident store unavailable (%s: %s); the run will fetch the failure", type(error).__name__, error
+        )
         return False
     return True
 

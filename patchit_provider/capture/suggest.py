@@ -65,7 +65,7 @@ def closest(wrong: str, candidates: list[str]) -> str | None:
 
 
 def hint(exc: BaseException) -> str | None:
-    """". Did you mean: 'x'?" (or ". Did you forget to import 'x'?"), or None."""
+    """ ". Did you mean: 'x'?" (or ". Did you forget to import 'x'?"), or None."""
     name = getattr(exc, "name", None)
     if not isinstance(name, str):
         return None
@@ -99,4 +99,4 @@ def with_hint(formatted: str, exc: BaseException) -> str:
     if not extra:
         return formatted
     body = formatted.rstrip("\n")
-    return body + extra + formatted[len(body):]
+    return body + extra + formatted[len(body) :]

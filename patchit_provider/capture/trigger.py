@@ -12,7 +12,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from patchit_provider.engine.constants import MAX_RUN_ID_CHARS, REMEDIATION_DAG_ID, RUN_ID_PREFIX, TRIGGER_CREATED, TRIGGER_DUPLICATE
+from patchit_provider.engine.constants import (
+    MAX_RUN_ID_CHARS,
+    REMEDIATION_DAG_ID,
+    RUN_ID_PREFIX,
+    TRIGGER_CREATED,
+    TRIGGER_DUPLICATE,
+)
 from patchit_provider.engine.models import FailureEvent, Platform
 
 log = logging.getLogger(__name__)
@@ -80,9 +86,7 @@ def trigger_via_api(event: FailureEvent, api_conn_id: str, timeout: float, dag_i
     return hook.trigger_dag_run(dag_id, remediation_run_id(event), remediation_conf(event))
 
 
-def trigger_remediation(
-    event: FailureEvent, *, api_conn_id: str, timeout: float, use_supervisor: bool = True
-) -> str:
+def trigger_remediation(event: FailureEvent, *, api_conn_id: str, timeout: float, use_supervisor: bool = True) -> str:
     """Supervisor first (when allowed and available), REST API otherwise or when it fails."""
     if use_supervisor:
         try:

@@ -41,24 +41,38 @@ def build_rollout_dag(dag_id: str = DAG_ID, *, poll_seconds: float = 10.0) -> DA
         max_active_runs=4,
         doc_md=DOC_MD,
         description="PATCHIT: re-run failed task instances in waves after a fix",
-        params={"rollout_id": Param(None, type=["null", "string"], pattern=ROLLOUT_ID_PATTERN, title="Rollout id",
-                                    description="A rollout stored by `patchit rollout`.")},
+        params={
+            "rollout_id": Param(
+                None,
+                type=["null", "string"],
+                pattern=ROLLOUT_ID_PATTERN,
+                title="Rollout id",
+                description="A rollout stored by `patchit rollout`.",
+            )
+        },
         default_args={"retries": 0, "owner": "patchit"},
     ) as dag:
-        decide_start = DecideRolloutApprovalOperator(task_id="decide_start", wave=0,
-                                                     approval_task_id="approve_start", skip_task_id="no_start_approval")
+        decide_start = DecideRolloutApprovalOperator(
+            task_id="decide_start", wave=0, approval_task_id="approve_start", skip_task_id="no_start_approval"
+        )
         approve_start = RolloutApprovalOperator(task_id="approve_start", wave=0, response_timeout=timedelta(days=2))
         no_start = EmptyOperator(task_id="no_start_approval")
-        canary = RolloutWavesOperator(task_id="canary", stop_after_wave=0, poll_seconds=poll_seconds,
-                                      trigger_rule="none_failed_min_one_success")
-        decide_promotion = DecideRolloutApprovalOperator(task_id="decide_promotion", wave=1,
-                                                         approval_task_id="approve_promotion",
-                                                         skip_task_id="no_promotion_approval")
-        approve_promotion = RolloutApprovalOperator(task_id="approve_promotion", wave=1,
-                                                    response_timeout=timedelta(days=2))
+        canary = RolloutWavesOperator(
+            task_id="canary", stop_after_wave=0, poll_seconds=poll_seconds, trigger_rule="none_failed_min_one_success"
+        )
+        decide_promotion = DecideRolloutApprovalOperator(
+            task_id="decide_promotion",
+            wave=1,
+            approval_task_id="approve_promotion",
+            skip_task_id="no_promotion_approval",
+        )
+        approve_promotion = RolloutApprovalOperator(
+            task_id="approve_promotion", wave=1, response_timeout=timedelta(days=2)
+        )
         no_promotion = EmptyOperator(task_id="no_promotion_approval")
-        waves = RolloutWavesOperator(task_id="waves", poll_seconds=poll_seconds,
-                                     trigger_rule="none_failed_min_one_success")
+        waves = RolloutWavesOperator(
+            task_id="waves", poll_seconds=poll_seconds, trigger_rule="none_failed_min_one_success"
+        )
         decide_start >> [approve_start, no_start] >> canary >> decide_promotion
         decide_promotion >> [approve_promotion, no_promotion] >> waves
     return dag

@@ -22,7 +22,12 @@ def blame_lines(repo: git.Repo, path: str, line: int, notes: list[str], around: 
     start = max(1, line - around)
     try:
         out = repo.git.blame(
-            "--porcelain", "-w", "-L", f"{start},+{line + around - start + 1}", "--", path,
+            "--porcelain",
+            "-w",
+            "-L",
+            f"{start},+{line + around - start + 1}",
+            "--",
+            path,
             kill_after_timeout=GIT_TIMEOUT,
         )
     except git.GitCommandError as exc:
@@ -70,4 +75,3 @@ def _line(sha: str, number: int, info: dict[str, str], code: str) -> BlameLine:
         summary="" if uncommitted else info.get("summary", "")[:200],
         code=code[:300],
     )
-

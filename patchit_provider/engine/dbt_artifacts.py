@@ -63,7 +63,9 @@ def _load(path: Path, notes: list[str]) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def read_dbt_artifacts(uris: list[str], root: Path | None, notes: list[str], hint_paths: Sequence[str] = ()) -> list[DbtNode]:
+def read_dbt_artifacts(
+    uris: list[str], root: Path | None, notes: list[str], hint_paths: Sequence[str] = ()
+) -> list[DbtNode]:
     """Failed nodes of run_results.json, completed from manifest.json; without run_results, the
     manifest's nodes whose source file the error names (`hint_paths`)."""
     files = artifact_files(uris)
@@ -81,13 +83,25 @@ def read_dbt_artifacts(uris: list[str], root: Path | None, notes: list[str], hin
     if results is not None:
         for result in results.get("results") or []:
             if isinstance(result, dict) and str(result.get("status", "")).lower() in FAILED:
-                failed.append((str(result.get("unique_id", "?")), str(result["status"]).lower(),
-                               str(result.get("message") or ""), str(result.get("compiled_code") or "")))
+                failed.append(
+                    (
+                        str(result.get("unique_id", "?")),
+                        str(result["status"]).lower(),
+                        str(result.get("message") or ""),
+                        str(result.get("compiled_code") or ""),
+                    )
+                )
     elif everything and hint_paths:
         wanted = {p.replace("\\", "/").lstrip("./") for p in hint_paths}
-        failed = [(uid, "unknown", "", "") for uid, node in everything.items()
-                  if isinstance(node, dict) and node.get("original_file_path") in wanted]
-    nodes = [_node(uid, status, message, compiled, everything.get(uid), root) for uid, status, message, compiled in failed[:MAX_NODES]]
+        failed = [
+            (uid, "unknown", "", "")
+            for uid, node in everything.items()
+            if isinstance(node, dict) and node.get("original_file_path") in wanted
+        ]
+    nodes = [
+        _node(uid, status, message, compiled, everything.get(uid), root)
+        for uid, status, message, compiled in failed[:MAX_NODES]
+    ]
     if len(failed) > MAX_NODES:
         notes.append(f"{len(failed)} failed dbt nodes; the first {MAX_NODES} kept")
     return nodes
@@ -102,8 +116,14 @@ def _node(uid: str, status: str, message: str, compiled: str, node: object, root
     sql = compiled or str(node.get("compiled_code") or node.get("compiled_sql") or "")
     if len(sql) > MAX_SQL_CHARS:
         sql = sql[:MAX_SQL_CHARS] + f"\n-- ... {len(sql) - MAX_SQL_CHARS} more characters cut"
-    return DbtNode(unique_id=uid[:250], status=status, message=message[:4_000], path=path if isinstance(path, str) else None,
-                   compiled_sql=sql, depends_on=[str(d)[:250] for d in (depends or [])[:MAX_DEPENDS]])
+    return DbtNode(
+        unique_id=uid[:250],
+        status=status,
+        message=message[:4_000],
+        path=path if isinstance(path, str) else None,
+        compiled_sql=sql,
+        depends_on=[str(d)[:250] for d in (depends or [])[:MAX_DEPENDS]],
+    )
 
 
 def map_dbt_path(path: str, root: Path) -> str | None:
@@ -132,5 +152,9 @@ def node_error(node: DbtNode) -> ErrorInfo:
     if DBT_ERROR.match(lines[0]):
         return dbt_error(lines).model_copy(update={"frames": [f for f in [node_frame(node)] if f]})
     kind = "dbt Failure in test" if node.status == "fail" else "dbt Runtime Error"
-    return ErrorInfo(type=kind, message=node.message or node.status, traceback=node.message or None,
-                     frames=[f for f in [node_frame(node)] if f])
+    return ErrorInfo(
+        type=kind,
+        message=node.message or node.status,
+        traceback=node.message or None,
+        frames=[f for f in [node_frame(node)] if f],
+    )

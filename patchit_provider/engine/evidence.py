@@ -53,7 +53,9 @@ def collect_evidence(
         root = None
     ingested = is_ingested(event)  # never open an ingested URI or a path it names on this host
     if ingested and event.artifact_uris:
-        notes.append("artifact_uris came from the ingest API: not read (PATCHIT never opens ingested URIs on this host)")
+        notes.append(
+            "artifact_uris came from the ingest API: not read (PATCHIT never opens ingested URIs on this host)"
+        )
     uris = [] if ingested else event.artifact_uris
     dbt_nodes = read_dbt_artifacts(uris, root, notes, [f.path for f in error.frames] if error else [])
     if error is None and dbt_nodes:
@@ -122,7 +124,9 @@ def _read_digest(event: FailureEvent, stream: BinaryIO | None, notes: list[str])
     if digest.truncated_lines:
         notes.append(f"{digest.truncated_lines} over-long log lines were cut")
     if digest.bytes_read > 50_000_000:
-        notes.append(f"large log ({digest.bytes_read} bytes, {digest.line_count} lines) streamed; only a bounded excerpt kept")
+        notes.append(
+            f"large log ({digest.bytes_read} bytes, {digest.line_count} lines) streamed; only a bounded excerpt kept"
+        )
     return digest
 
 
@@ -175,11 +179,15 @@ def _code_context(frames: list[Frame], root: Path, notes: list[str]) -> list[Cod
         if start > len(lines):
             notes.append(f"{frame.path} has no line {frame.line} (the file changed since the run?)")
             continue
-        snippets.append(CodeSnippet(path=frame.path, start_line=start, lines=lines[start - 1 : end], focus_line=frame.line))
+        snippets.append(
+            CodeSnippet(path=frame.path, start_line=start, lines=lines[start - 1 : end], focus_line=frame.line)
+        )
     return snippets
 
 
-def _pipeline_snippet(event: FailureEvent, digest: LogDigest | None, root: Path, notes: list[str]) -> CodeSnippet | None:
+def _pipeline_snippet(
+    event: FailureEvent, digest: LogDigest | None, root: Path, notes: list[str]
+) -> CodeSnippet | None:
     """The head of the file that defines the pipeline (the event's code_path, else the DAG file the
     log names), when no frame points into the repository: a template rendered by Airflow's own code
     fails there. Its focus_line is None: the file is known, not the line (triage relies on this)."""
@@ -226,7 +234,12 @@ def _recent_changes(path: str, root: Path, notes: list[str]) -> list[str]:
         return []
     try:
         out = repo.git.log(
-            "-n", str(RECENT_CHANGES), "--date=short", "--format=%h %ad %an: %s", "--", str(root / path),
+            "-n",
+            str(RECENT_CHANGES),
+            "--date=short",
+            "--format=%h %ad %an: %s",
+            "--",
+            str(root / path),
             kill_after_timeout=GIT_TIMEOUT,
         )
     except git.GitCommandError as exc:

@@ -43,8 +43,10 @@ def is_ingested(event: FailureEvent) -> bool:
 
 def caller_tag(user_name: str) -> str:
     """An injective, run-id-safe spelling of the caller: unsafe bytes as ~XX, long names hashed."""
-    tag = "".join(ch if ch in _CALLER_CHARS else "".join(f"~{b:02X}" for b in ch.encode("utf-8", "surrogatepass"))
-                  for ch in user_name)
+    tag = "".join(
+        ch if ch in _CALLER_CHARS else "".join(f"~{b:02X}" for b in ch.encode("utf-8", "surrogatepass"))
+        for ch in user_name
+    )
     if len(tag) > _MAX_CALLER_TAG:  # "~h" never occurs in an escaped spelling (hex digits are upper case)
         tag = "~h" + hashlib.sha256(user_name.encode("utf-8", "surrogatepass")).hexdigest()[:40]
     return tag or "~00"
@@ -59,9 +61,14 @@ def refusals(event: FailureEvent, settings: PatchitSettings) -> list[FieldError]
     """Field errors (location, reason) for an event the ingest API must not accept."""
     errors: list[FieldError] = []
     if event.platform is Platform.AIRFLOW:
-        errors.append((("platform",), "platform 'airflow' events come only from PATCHIT's capture of a real task "
-                       "failure (listener, notifier, or a run triggered with a task-instance reference); send "
-                       "the platform that failed (dbt, spark, databricks, snowflake, glue, generic)"))
+        errors.append(
+            (
+                ("platform",),
+                "platform 'airflow' events come only from PATCHIT's capture of a real task "
+                "failure (listener, notifier, or a run triggered with a task-instance reference); send "
+                "the platform that failed (dbt, spark, databricks, snowflake, glue, generic)",
+            )
+        )
     if len(event.event_id) > MAX_CALLER_ID_CHARS:
         errors.append((("event_id",), f"event_id is longer than {MAX_CALLER_ID_CHARS} characters"))
     if event.log_uri is not None:
@@ -114,7 +121,13 @@ def _local_host(host: str) -> bool:
         address = ipaddress.ip_address(host)
     except ValueError:
         return False
-    return address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified or address.is_reserved
+    return (
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_unspecified
+        or address.is_reserved
+    )
 
 
 def _inside(path: Path, roots: list[Path]) -> bool:

@@ -77,12 +77,14 @@ def bounded(max_chars: int, min_chars: int = 0) -> Any:
         result = clean_text(result, info)
         if len(result) > max_chars:
             if info.mode != "python":
-                raise PydanticCustomError("string_too_long", "String should have at most {max_length} characters",
-                                          {"max_length": max_chars})
+                raise PydanticCustomError(
+                    "string_too_long", "String should have at most {max_length} characters", {"max_length": max_chars}
+                )
             result = result[:max_chars]
         if len(result) < min_chars:
-            raise PydanticCustomError("string_too_short", "String should have at least {min_length} characters",
-                                      {"min_length": min_chars})
+            raise PydanticCustomError(
+                "string_too_short", "String should have at least {min_length} characters", {"min_length": min_chars}
+            )
         return result
 
     schema: JsonDict = {"maxLength": max_chars, **({"minLength": min_chars} if min_chars else {})}
@@ -96,7 +98,9 @@ def at_most(list_type: Any, max_items: int) -> Any:
     def check(value: Any, handler: Any, info: ValidationInfo) -> Any:
         if isinstance(value, (list, tuple)) and len(value) > max_items:
             if info.mode != "python":
-                raise PydanticCustomError("too_long", "List should have at most {max_length} items", {"max_length": max_items})
+                raise PydanticCustomError(
+                    "too_long", "List should have at most {max_length} items", {"max_length": max_items}
+                )
             value = list(value)[-max_items:]
         return handler(value)
 
@@ -138,7 +142,9 @@ def check_metadata(value: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"{where[:200]} has more than {META_MAX_KEYS} keys")
             for key, child in item.items():
                 if not isinstance(key, str) or len(key) > META_MAX_KEY_CHARS:
-                    raise ValueError(f"metadata keys are strings of at most {META_MAX_KEY_CHARS} characters (at {where[:200]})")
+                    raise ValueError(
+                        f"metadata keys are strings of at most {META_MAX_KEY_CHARS} characters (at {where[:200]})"
+                    )
                 clean_text(key)
                 stack.append((child, depth + 1, f"{where}.{key}"))
         elif isinstance(item, list):

@@ -100,11 +100,15 @@ class FailureEvent(Contract):
     task_id: bounded(limits.MAX_ID_CHARS) | None = None
     map_index: int = Field(default=-1, ge=-1, le=limits.INT32_MAX)
     try_number: int | None = Field(default=None, ge=0, le=limits.INT32_MAX)
-    detected_at: datetime = Field(default_factory=utcnow, description="Timezone-aware, from 2000-01-01 to one day from now.")
+    detected_at: datetime = Field(
+        default_factory=utcnow, description="Timezone-aware, from 2000-01-01 to one day from now."
+    )
     log_uri: bounded(limits.MAX_URI_CHARS) | None = None
     log_text: SafeText | None = None
     error: ErrorInfo | None = None
-    artifact_uris: limits.at_most(list[bounded(limits.MAX_URI_CHARS)], limits.MAX_ARTIFACT_URIS) = Field(default_factory=list)
+    artifact_uris: limits.at_most(list[bounded(limits.MAX_URI_CHARS)], limits.MAX_ARTIFACT_URIS) = Field(
+        default_factory=list
+    )
     code_path: bounded(limits.MAX_PATH_CHARS) | None = Field(
         default=None, description="File that defines the failed pipeline (an Airflow DAG's fileloc)."
     )
@@ -215,9 +219,12 @@ class Evidence(Contract):
     code_context: list[CodeSnippet] = Field(default_factory=list)
     recent_changes: list[str] = Field(default_factory=list)
     packages: dict[str, str] = Field(
-        default_factory=dict, description="Distributions of the traceback's modules -> version, as installed where the engine runs."
+        default_factory=dict,
+        description="Distributions of the traceback's modules -> version, as installed where the engine runs.",
     )
-    blame: list[BlameLine] = Field(default_factory=list, description="git blame of the culprit line and a few around it.")
+    blame: list[BlameLine] = Field(
+        default_factory=list, description="git blame of the culprit line and a few around it."
+    )
     input_peeks: list[InputPeek] = Field(default_factory=list)
     dbt_nodes: list[DbtNode] = Field(default_factory=list)
     redactions: int = 0
@@ -248,8 +255,12 @@ class Triage(Contract):
     rationale: str = ""
     next_step: str = ""
     evidence_lines: list[str] = Field(default_factory=list)
-    decided_by: str = Field(default="", description="The fact the category rests on: 'SQLSTATE 42703', 'HTTP 429', 'class KeyError', ...")
-    source: str = Field(default="", description="Where that fact's catalog entry comes from: a URL or an installed file.")
+    decided_by: str = Field(
+        default="", description="The fact the category rests on: 'SQLSTATE 42703', 'HTTP 429', 'class KeyError', ..."
+    )
+    source: str = Field(
+        default="", description="Where that fact's catalog entry comes from: a URL or an installed file."
+    )
 
     def contract_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -297,12 +308,14 @@ class ValidationResult(Contract):
     replay: ReplayKind = "not_possible"
     policy: PolicyDecision | None = None
     sandboxed: bool = Field(
-        default=False, description="The patched code ran only inside the sandbox (false: it was not executed at all, "
-        "or the result predates the sandbox)."
+        default=False,
+        description="The patched code ran only inside the sandbox (false: it was not executed at all, "
+        "or the result predates the sandbox).",
     )
     approval_reason: str | None = Field(
-        default=None, description="Why a person must approve this patch whatever the approval setting "
-        "(e.g. validated by static checks only, without a sandbox); None when nothing forces it."
+        default=None,
+        description="Why a person must approve this patch whatever the approval setting "
+        "(e.g. validated by static checks only, without a sandbox); None when nothing forces it.",
     )
 
 
@@ -321,7 +334,8 @@ class Publication(Contract):
     description_md: str = ""
     repo_root: str | None = None
     reused: bool = Field(
-        default=False, description="The branch/PR of this fingerprint already existed: it was commented on, not created."
+        default=False,
+        description="The branch/PR of this fingerprint already existed: it was commented on, not created.",
     )
 
 
@@ -387,8 +401,13 @@ class Workspace(Contract):
     incident: later stages (propose, validate, publish) read it, so a `repo_map` changed between
     two tasks cannot make them disagree."""
 
-    repo_root: str | None = Field(default=None, description="Absolute path of the pipeline repository's work tree; None: no repository found.")
-    dag_path: str | None = Field(default=None, description="Repository-relative path of the failing code (the event's code_path), when inside it.")
+    repo_root: str | None = Field(
+        default=None, description="Absolute path of the pipeline repository's work tree; None: no repository found."
+    )
+    dag_path: str | None = Field(
+        default=None,
+        description="Repository-relative path of the failing code (the event's code_path), when inside it.",
+    )
     head: str | None = Field(default=None, description="The repository's HEAD commit when the evidence was collected.")
 
 
@@ -531,24 +550,32 @@ class RolloutMember(Contract):
 
     id: bounded(limits.MAX_ID_CHARS, 1) = Field(description="Unique within the rollout.")
     criticality: StrictInt = Field(
-        default=1, description="Higher = more critical. The canary and early waves take the least critical "
-        "members first, ties broken by id."
+        default=1,
+        description="Higher = more critical. The canary and early waves take the least critical "
+        "members first, ties broken by id.",
     )
     task: bounded(limits.MAX_ID_CHARS) | None = Field(
-        default=None, description="Key of `duration_history` to use when the member's own id has no history "
-        "(e.g. 'dag_id.task_id' shared by many runs)."
+        default=None,
+        description="Key of `duration_history` to use when the member's own id has no history "
+        "(e.g. 'dag_id.task_id' shared by many runs).",
     )
     seconds: float | None = Field(
-        default=None, ge=0, le=MAX_ROLLOUT_SECONDS,
+        default=None,
+        ge=0,
+        le=MAX_ROLLOUT_SECONDS,
         description="This member's own duration estimate; wins over everything else.",
     )
     p50_seconds: float | None = Field(
-        default=None, ge=0, le=MAX_ROLLOUT_SECONDS,
+        default=None,
+        ge=0,
+        le=MAX_ROLLOUT_SECONDS,
         description="Median duration already computed by the caller; used when `duration_percentile` is p50, "
         "and (noted) for p90 when neither p90_seconds nor a history is known.",
     )
     p90_seconds: float | None = Field(
-        default=None, ge=0, le=MAX_ROLLOUT_SECONDS,
+        default=None,
+        ge=0,
+        le=MAX_ROLLOUT_SECONDS,
         description="90th percentile duration already computed by the caller; used when `duration_percentile` is "
         "p90, and (noted) for p50 when neither p50_seconds nor a history is known.",
     )
@@ -626,7 +653,9 @@ class MaintenanceWindow(Contract):
         once = self.start is not None or self.end is not None
         daily = self.daily_start is not None or self.daily_end is not None
         if once == daily:
-            raise ValueError("a window needs either start and end, or daily_start and daily_end (not both, not neither)")
+            raise ValueError(
+                "a window needs either start and end, or daily_start and daily_end (not both, not neither)"
+            )
         if once:
             if self.start is None or self.end is None:
                 raise ValueError("a one-off window needs both start and end")
@@ -658,19 +687,23 @@ class RolloutSpec(Contract):
 
     members: list[RolloutMember] = Field(max_length=MAX_ROLLOUT_MEMBERS, description="At least one; ids unique.")
     waves: list[WaveSize] = Field(
-        min_length=1, max_length=1_000,
-        description="Wave sizes as Ansible's `serial`: an integer is a count, \"P%\" is P percent of all members "
+        min_length=1,
+        max_length=1_000,
+        description='Wave sizes as Ansible\'s `serial`: an integer is a count, "P%" is P percent of all members '
         "rounded down with a minimum of 1; one entry per wave, the last entry repeats until every member is "
         "placed, the final wave takes what is left.",
     )
     max_errors: ErrorBudget = Field(
-        default=0, description="Error budget (SSM MaxErrors, Ansible max_fail_percentage): a count or \"P%\" of all "
+        default=0,
+        description='Error budget (SSM MaxErrors, Ansible max_fail_percentage): a count or "P%" of all '
         "members rounded down. Cumulative across waves; the rollout stops as soon as failures STRICTLY exceed it.",
     )
     max_concurrency: StrictInt = Field(default=1, ge=1, description="Members running at once inside a wave.")
     bake_seconds: float = Field(default=0, ge=0, le=MAX_ROLLOUT_SECONDS, description="Wait between consecutive waves.")
     member_seconds: float | None = Field(
-        default=None, ge=0, le=MAX_ROLLOUT_SECONDS,
+        default=None,
+        ge=0,
+        le=MAX_ROLLOUT_SECONDS,
         description="Duration of one member when neither its own `seconds` nor a duration history is known.",
     )
     duration_history: dict[str, list[Annotated[float, Field(ge=0, le=MAX_ROLLOUT_SECONDS)]]] = Field(
@@ -679,10 +712,13 @@ class RolloutSpec(Contract):
         "the `duration_percentile` (nearest rank) of those samples.",
     )
     duration_percentile: Literal["p50", "p90"] = Field(
-        default="p90", description="Which estimate of a history feeds the wave durations (p90: windows are cut conservatively)."
+        default="p90",
+        description="Which estimate of a history feeds the wave durations (p90: windows are cut conservatively).",
     )
     gates: list[WaveGate] = Field(
-        default_factory=lambda: [WaveGate()], min_length=1, max_length=1_000,
+        default_factory=lambda: [WaveGate()],
+        min_length=1,
+        max_length=1_000,
         description="The gate after each wave, one entry per wave; the last entry repeats.",
     )
     approval_points: list[ApprovalPoint] = Field(default_factory=list, description="Empty: no approval needed.")
@@ -707,13 +743,17 @@ class RolloutSpec(Contract):
         seen: set[str] = set()
         twice = sorted({m.id for m in value if m.id in seen or seen.add(m.id)})
         if twice:
-            raise ValueError(f"member ids must be unique; repeated: {', '.join(twice[:5])}{', ...' if len(twice) > 5 else ''}")
+            raise ValueError(
+                f"member ids must be unique; repeated: {', '.join(twice[:5])}{', ...' if len(twice) > 5 else ''}"
+            )
         return value
 
     @model_validator(mode="after")
     def _deadline_after_start(self) -> RolloutSpec:
         if self.deadline is not None and self.start_at is not None and self.deadline <= self.start_at:
-            raise ValueError(f"the deadline {self.deadline.isoformat()} is not after start_at {self.start_at.isoformat()}")
+            raise ValueError(
+                f"the deadline {self.deadline.isoformat()} is not after start_at {self.start_at.isoformat()}"
+            )
         return self
 
 
@@ -722,10 +762,13 @@ class RolloutWave(Contract):
 
     index: int = Field(ge=0)
     members: list[str] = Field(min_length=1)
-    seconds: int = Field(default=0, ge=0, description="Estimated duration: members through max_concurrency slots, in order.")
+    seconds: int = Field(
+        default=0, ge=0, description="Estimated duration: members through max_concurrency slots, in order."
+    )
     gate: WaveGate = Field(default_factory=WaveGate)
     approval_before: bool = Field(
-        default=False, description="A person must approve before this wave starts: an approval point, or the "
+        default=False,
+        description="A person must approve before this wave starts: an approval point, or the "
         "first wave scheduled outside the maintenance windows (the out-of-window approval).",
     )
 
@@ -736,7 +779,9 @@ class ScheduledWave(Contract):
     index: int = Field(ge=0)
     start: datetime
     end: datetime
-    window: int | None = Field(default=None, description="Index into spec.windows; None when there are no windows or out of window.")
+    window: int | None = Field(
+        default=None, description="Index into spec.windows; None when there are no windows or out of window."
+    )
     out_of_window: bool = False
 
 
@@ -798,16 +843,19 @@ class RolloutPlan(Contract):
     waves: list[RolloutWave] = Field(default_factory=list)
     max_errors: int | None = Field(default=None, description="The budget as a count: stop when failures > this.")
     worst_case_failures: int | None = Field(
-        default=None, description="max_errors + max_concurrency, capped at the member count: failures possible before a stop is seen."
+        default=None,
+        description="max_errors + max_concurrency, capped at the member count: failures possible before a stop is seen.",
     )
     min_duration_seconds: int | None = Field(
-        default=None, description="Sum over waves of their durations (ceil(size / max_concurrency) x member_seconds "
+        default=None,
+        description="Sum over waves of their durations (ceil(size / max_concurrency) x member_seconds "
         "when uniform) plus bake_seconds between consecutive waves; no failure, no waiting for a window.",
     )
     max_concurrency: int | None = None
     bake_seconds: float | None = None
     policy_max_failures: int | None = Field(
-        default=None, description="The limit worst_case_failures was checked against (the stricter of the setting and the spec)."
+        default=None,
+        description="The limit worst_case_failures was checked against (the stricter of the setting and the spec).",
     )
     member_seconds: dict[str, int] = Field(default_factory=dict, description="Estimate used per member.")
     schedule: list[ScheduledWave] = Field(default_factory=list)
@@ -820,10 +868,14 @@ class RolloutPlan(Contract):
     risk_level: RiskLevel | None = None
     rationale: str = ""
     assumptions: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list, description="What the planner or a model attempt wants a reader to know.")
+    notes: list[str] = Field(
+        default_factory=list, description="What the planner or a model attempt wants a reader to know."
+    )
     generated_by: PlanAuthor = Field(default_factory=PlanAuthor)
     plan_id: str | None = Field(
-        default=None, max_length=limits.MAX_ID_CHARS, description="Assigned by whoever stores the plan; every version keeps it."
+        default=None,
+        max_length=limits.MAX_ID_CHARS,
+        description="Assigned by whoever stores the plan; every version keeps it.",
     )
     version: int = Field(default=1, ge=1)
     parent_version: int | None = None
@@ -890,7 +942,9 @@ class MemberRecord(Contract):
     state: str | None = Field(default=None, description="The TI's final Airflow state.")
     dag_version: int | None = Field(default=None, description="version_number of the DAG the re-run ran on.")
     fingerprint: str | None = None
-    handed_to: str | None = Field(default=None, description="Where a new failure went: the receive path's reference (a remediation DAG run id).")
+    handed_to: str | None = Field(
+        default=None, description="Where a new failure went: the receive path's reference (a remediation DAG run id)."
+    )
     cleared_at: datetime | None = None
     finished_at: datetime | None = None
 
@@ -922,7 +976,8 @@ class RolloutRun(Contract):
         default_factory=dict, description="dag_id -> the newest DAG version_number the members failed on."
     )
     transient: bool = Field(
-        default=False, description="The cause was transient: re-runs may use the version that failed (no fix needed).",
+        default=False,
+        description="The cause was transient: re-runs may use the version that failed (no fix needed).",
     )
     fixed_versions: dict[str, int] = Field(
         default_factory=dict, description="dag_id -> the DAG version_number re-runs must run on (the latest at start)."
@@ -935,7 +990,8 @@ class RolloutRun(Contract):
         default_factory=dict, description="Approval point (before_first_wave, before_promotion) -> who approved."
     )
     plan_history: list[RolloutPlan] = Field(
-        default_factory=list, description="Earlier versions of `plan`, oldest first (an edit keeps the version it replaced)."
+        default_factory=list,
+        description="Earlier versions of `plan`, oldest first (an edit keeps the version it replaced).",
     )
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -981,7 +1037,9 @@ class VulnDag(Contract):
     dag_ids: list[str] = Field(default_factory=list)
     criticality: int = 1
     criticality_from: str = Field(default="default", description="'map', 'tags', 'sla' or 'default'.")
-    imports: list[str] = Field(default_factory=list, description="The modules it imports from the package, with their lines.")
+    imports: list[str] = Field(
+        default_factory=list, description="The modules it imports from the package, with their lines."
+    )
 
 
 class VulnFinding(Contract):
@@ -996,7 +1054,9 @@ class VulnFinding(Contract):
     severity: VulnSeverity = "unknown"
     fixed_version: str | None = None
     action: Literal["upgrade", "accept_or_mitigate"]
-    deadline: str = Field(description="ISO date: remediate by (upgrade) or the acceptance expires (accept_or_mitigate).")
+    deadline: str = Field(
+        description="ISO date: remediate by (upgrade) or the acceptance expires (accept_or_mitigate)."
+    )
     dags: list[str] = Field(default_factory=list)
     severity_source: Literal["cvss_v4", "cvss_v3", "database", "none"] = "none"
     scores: list[CvssScore] = Field(default_factory=list, description="Every CVSS score of the applying advisories.")
@@ -1033,12 +1093,16 @@ VulnState = Literal["open", "patch_validated", "published", "rollout_planned", "
 class VulnRecord(Contract):
     """One finding as PATCHIT keeps it: state, links to its patch (branch) and rollout plan."""
 
-    finding_id: bounded(limits.MAX_ID_CHARS, 1) = Field(description="vf-<hash of repository, package, version, advisories>.")
+    finding_id: bounded(limits.MAX_ID_CHARS, 1) = Field(
+        description="vf-<hash of repository, package, version, advisories>."
+    )
     repo: str = Field(default="", description="The pipeline repository the finding is about (a path).")
     finding: VulnFinding
     state: VulnState = "open"
     expires: str | None = Field(default=None, description="ISO date the acceptance of a finding without a fix expires.")
-    escalation: str = Field(default="", description="What a person must do, and why (no fix, hashes to regenerate, ...).")
+    escalation: str = Field(
+        default="", description="What a person must do, and why (no fix, hashes to regenerate, ...)."
+    )
     branch: str | None = None
     commit: str | None = None
     validation: ValidationResult | None = None
@@ -1082,7 +1146,9 @@ class VulnIngest(Contract):
 
     repository: bounded(limits.MAX_PATH_CHARS, 1) = Field(description="A repository path of [patchit] repo_map.")
     requirements: bounded(limits.MAX_PATH_CHARS, 1) | None = Field(
-        default=None, description="The audited requirements file, relative to the repository: its other constraints bound the fix.")
+        default=None,
+        description="The audited requirements file, relative to the repository: its other constraints bound the fix.",
+    )
     report: PipAuditReport
 
 
@@ -1109,7 +1175,9 @@ class ArtifactNote(Contract):
 
 
 class StageOutput(Contract):
-    state: IncidentState | None = Field(default=None, description="Where the incident goes; None: it stays where it is.")
+    state: IncidentState | None = Field(
+        default=None, description="Where the incident goes; None: it stays where it is."
+    )
     outcome: Outcome | None = None
     audit: list[AuditNote] = Field(default_factory=list)
     artifacts: list[ArtifactNote] = Field(default_factory=list)
@@ -1124,7 +1192,9 @@ class ReceiveInput(Contract):
 
 class ReceiveOutput(StageOutput):
     incident: Incident
-    created: bool = Field(description="This call opened the incident (of concurrent deliveries of one event exactly one).")
+    created: bool = Field(
+        description="This call opened the incident (of concurrent deliveries of one event exactly one)."
+    )
 
 
 class EvidenceInput(Contract):
@@ -1154,7 +1224,9 @@ class ProposeInput(Contract):
 
 
 class ProposeOutput(StageOutput):
-    candidates: list[PatchProposal] = Field(default_factory=list, description="Empty: the incident is closed without a patch.")
+    candidates: list[PatchProposal] = Field(
+        default_factory=list, description="Empty: the incident is closed without a patch."
+    )
 
 
 class ValidateInput(Contract):
@@ -1175,7 +1247,9 @@ class ApproveInput(Contract):
     state: IncidentState
     has_patch: bool
     confidence: float | None = None
-    approval_reason: str | None = Field(default=None, description="ValidationResult.approval_reason: forces a person whatever the setting.")
+    approval_reason: str | None = Field(
+        default=None, description="ValidationResult.approval_reason: forces a person whatever the setting."
+    )
 
 
 class ApproveOutput(StageOutput):
@@ -1188,7 +1262,9 @@ class PublishInput(Contract):
     patch: PatchProposal
     workspace: Workspace
     mode: str
-    comment_only: bool = Field(default=False, description="The same cause again: comment on the open PR, publish nothing new.")
+    comment_only: bool = Field(
+        default=False, description="The same cause again: comment on the open PR, publish nothing new."
+    )
 
 
 class PublishOutput(StageOutput):
@@ -1214,7 +1290,8 @@ class IncidentFilter(Contract):
     since: AwareDatetime | None = Field(default=None, description="Created at or after (inclusive).")
     until: AwareDatetime | None = Field(default=None, description="Created before (exclusive).")
     search: str | None = Field(
-        default=None, max_length=200,
+        default=None,
+        max_length=200,
         description="A fingerprint prefix, or text (any case) in the incident id, pipeline, task or summary.",
     )
 

@@ -19,7 +19,9 @@ PEEK_BYTES = 4_096
 PEEK_LINES = 3
 MAX_LINE_CHARS = 400
 MAX_FILES = 3
-_DATA_PATH = re.compile(r"""(?P<path>(?:[A-Za-z]:)?[\w./\\~-]*[\w-]\.(?:csv|tsv|jsonl|ndjson|json|parquet|pq|txt))\b""", re.I)
+_DATA_PATH = re.compile(
+    r"""(?P<path>(?:[A-Za-z]:)?[\w./\\~-]*[\w-]\.(?:csv|tsv|jsonl|ndjson|json|parquet|pq|txt))\b""", re.I
+)
 _MISSING = re.compile(r"FileNotFoundError|No such file or directory")
 
 
@@ -110,6 +112,16 @@ def _parquet(path: Path, size: int, notes: list[str]) -> InputPeek | None:
     try:
         schema = pq.read_schema(path)
     except Exception as exc:  # a corrupt footer is itself the clue
-        return InputPeek(path=str(path), kind="parquet", header=[f"unreadable footer: {type(exc).__name__}: {str(exc)[:200]}"], size=size)
-    return InputPeek(path=str(path), kind="parquet", columns=[str(n) for n in schema.names[:200]],
-                     header=[f"{f.name}: {f.type}" for f in list(schema)[:PEEK_LINES * 10]], size=size)
+        return InputPeek(
+            path=str(path),
+            kind="parquet",
+            header=[f"unreadable footer: {type(exc).__name__}: {str(exc)[:200]}"],
+            size=size,
+        )
+    return InputPeek(
+        path=str(path),
+        kind="parquet",
+        columns=[str(n) for n in schema.names[:200]],
+        header=[f"{f.name}: {f.type}" for f in list(schema)[: PEEK_LINES * 10]],
+        size=size,
+    )

@@ -81,8 +81,11 @@ def map_path(path: str, repo_root: Path) -> str | None:
 
 
 _SKIP_DIRS = {".git", "target", "dbt_packages", "dbt_modules", "logs", "node_modules", "__pycache__", ".venv", "venv"}
-_DBT_PATHS = {"model-paths": ("models", (".sql", ".py")), "seed-paths": ("seeds", (".csv",)),
-              "snapshot-paths": ("snapshots", (".sql",))}
+_DBT_PATHS = {
+    "model-paths": ("models", (".sql", ".py")),
+    "seed-paths": ("seeds", (".csv",)),
+    "snapshot-paths": ("snapshots", (".sql",)),
+}
 MAX_DBT_FILES = 5_000
 
 
@@ -92,8 +95,12 @@ def dbt_models(repo_root: Path) -> dict[str, str]:
     project files are found at most two levels down and at most MAX_DBT_FILES are listed."""
     root = Path(repo_root)
     names: dict[str, str] = {}
-    projects = [p for pattern in ("dbt_project.yml", "*/dbt_project.yml", "*/*/dbt_project.yml")
-                for p in sorted(root.glob(pattern)) if not set(p.relative_to(root).parts) & _SKIP_DIRS]
+    projects = [
+        p
+        for pattern in ("dbt_project.yml", "*/dbt_project.yml", "*/*/dbt_project.yml")
+        for p in sorted(root.glob(pattern))
+        if not set(p.relative_to(root).parts) & _SKIP_DIRS
+    ]
     seen = 0
     for project in projects:
         text = project.read_text(encoding="utf-8", errors="replace")[:100_000]
@@ -105,7 +112,11 @@ def dbt_models(repo_root: Path) -> dict[str, str]:
                 for path in sorted(base.rglob("*")) if base.is_dir() else []:
                     if seen >= MAX_DBT_FILES:
                         return names
-                    if path.suffix in suffixes and path.is_file() and not set(path.relative_to(root).parts) & _SKIP_DIRS:
+                    if (
+                        path.suffix in suffixes
+                        and path.is_file()
+                        and not set(path.relative_to(root).parts) & _SKIP_DIRS
+                    ):
                         seen += 1
                         names.setdefault(path.stem, path.relative_to(root).as_posix())
     return names

@@ -74,18 +74,33 @@ def render_rca(incident: Incident) -> tuple[str, dict[str, Any]]:
         out += ["", "_Not triaged yet._"]
     else:
         culprit = triage.culprit
-        where = f"{culprit.path}:{culprit.line}" if culprit and culprit.line else culprit.path if culprit else "no repository location"
+        where = (
+            f"{culprit.path}:{culprit.line}"
+            if culprit and culprit.line
+            else culprit.path
+            if culprit
+            else "no repository location"
+        )
         out += [
-            "", "## What failed", "", md_escape(triage.summary), "",
+            "",
+            "## What failed",
+            "",
+            md_escape(triage.summary),
+            "",
             f"- **Error:** {md_escape(triage.error.type)}: {md_escape(triage.error.message[:500])}",
             f"- **Where:** {md_escape(where)}",
-            "", "## Category", "",
+            "",
+            "## Category",
+            "",
             f"- **Category:** {md_escape(triage.category.value)}",
             f"- **Remediation:** {md_escape(triage.remediation.value)}",
             f"- **Confidence:** {triage.confidence:.2f}",
             f"- **Why:** {md_escape(triage.rationale)}",
             f"- **Fingerprint:** {md_escape(triage.fingerprint)} (v{triage.fingerprint_version})",
-            "", "## Next step", "", md_escape(triage.next_step),
+            "",
+            "## Next step",
+            "",
+            md_escape(triage.next_step),
         ]
         if triage.evidence_lines:
             out += ["", "## Evidence", "", md_fence("\n".join(triage.evidence_lines))]
@@ -102,7 +117,13 @@ def render_rca(incident: Incident) -> tuple[str, dict[str, Any]]:
         out += _dbt_nodes(evidence)
         out += _input_peeks(evidence)
         if evidence.packages:
-            out += ["", "## Packages involved", "", "_Versions installed where PATCHIT runs (the worker's may differ)._", ""]
+            out += [
+                "",
+                "## Packages involved",
+                "",
+                "_Versions installed where PATCHIT runs (the worker's may differ)._",
+                "",
+            ]
             out += [f"- {md_escape(name)} {md_escape(version)}" for name, version in sorted(evidence.packages.items())]
         if evidence.log_excerpt:
             out += ["", "## Log excerpt", "", md_fence(evidence.log_excerpt[-8000:])]
@@ -118,8 +139,10 @@ def _recent_changes(evidence: Evidence) -> list[str]:
     out = ["", "## Recent changes"]
     if evidence.blame:
         out += ["", "Lines involved (git blame):", ""]
-        rows = [f"{b.line:5d}  {b.commit[:8]}  {b.date[:10]}  {b.author[:30]:30}  {b.summary[:60]}\n       | {b.code}"
-                for b in evidence.blame]
+        rows = [
+            f"{b.line:5d}  {b.commit[:8]}  {b.date[:10]}  {b.author[:30]:30}  {b.summary[:60]}\n       | {b.code}"
+            for b in evidence.blame
+        ]
         out += [md_fence("\n".join(rows))]
     if evidence.recent_changes:
         out += ["", "Last commits of the culprit file (git log):", ""]

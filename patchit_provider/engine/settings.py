@@ -77,11 +77,13 @@ class PatchitSettings(BaseModel):
         description="Comma-separated names of environment variables the pipeline's checks need inside the sandbox "
         "(besides PATH, LANG/LC_*, TZ, JAVA_HOME); names that look like credentials are never passed.",
     )
-    sandbox_memory_mb: int = Field(4096, ge=64, description="Memory (MiB of data segment) one sandboxed process may use.")
-    sandbox_max_processes: int = Field(512, ge=8, description="Processes and threads a sandboxed check may run at once.")
-    log_tail_bytes: int = Field(
-        262_144, gt=0, description="Bytes of a task log PATCHIT reads from its end."
+    sandbox_memory_mb: int = Field(
+        4096, ge=64, description="Memory (MiB of data segment) one sandboxed process may use."
     )
+    sandbox_max_processes: int = Field(
+        512, ge=8, description="Processes and threads a sandboxed check may run at once."
+    )
+    log_tail_bytes: int = Field(262_144, gt=0, description="Bytes of a task log PATCHIT reads from its end.")
     github_conn_id: str = Field(
         "patchit_github",
         description="Connection (type patchit_github) used when publish_mode = github: host = API URL "
@@ -101,11 +103,15 @@ class PatchitSettings(BaseModel):
         'optionally "incident_url" (link template with {incident_id}) and "timeout" (seconds). Empty: no notifications.',
     )
     notify_rate_limit: int = Field(
-        10, ge=1, description="Messages one webhook receives at most per `notify_window_seconds`; "
-        "beyond that, notifications are counted and reported by one summary message."
+        10,
+        ge=1,
+        description="Messages one webhook receives at most per `notify_window_seconds`; "
+        "beyond that, notifications are counted and reported by one summary message.",
     )
     notify_window_seconds: int = Field(
-        300, ge=1, description="The sliding window (seconds) of `notify_rate_limit`, shared by every worker through the incident store."
+        300,
+        ge=1,
+        description="The sliding window (seconds) of `notify_rate_limit`, shared by every worker through the incident store.",
     )
     approval: Literal["always", "below_confidence", "never"] = Field(
         "never",
@@ -113,10 +119,15 @@ class PatchitSettings(BaseModel):
         "'below_confidence' (when the triage confidence is below `approval_confidence`) or 'never'.",
     )
     approval_confidence: float = Field(
-        0.9, ge=0, le=1, description="With approval = below_confidence: triage confidence below which approval is asked."
+        0.9,
+        ge=0,
+        le=1,
+        description="With approval = below_confidence: triage confidence below which approval is asked.",
     )
     approval_timeout_hours: float = Field(
-        72.0, gt=0, description="Hours an approval request waits for an answer; then the approval task fails and "
+        72.0,
+        gt=0,
+        description="Hours an approval request waits for an answer; then the approval task fails and "
         "the patch is not published (there is no default answer: never auto-approved).",
     )
     ingest_uri_schemes: list[str] = Field(
@@ -133,9 +144,13 @@ class PatchitSettings(BaseModel):
         15, ge=1, description="Days to remediate a vulnerable dependency of critical severity (CVSS 9.0-10.0)."
     )
     vuln_deadline_high_days: int = Field(30, ge=1, description="Days to remediate one of high severity (CVSS 7.0-8.9).")
-    vuln_deadline_medium_days: int = Field(90, ge=1, description="Days to remediate one of medium severity (CVSS 4.0-6.9).")
+    vuln_deadline_medium_days: int = Field(
+        90, ge=1, description="Days to remediate one of medium severity (CVSS 4.0-6.9)."
+    )
     vuln_deadline_low_days: int = Field(
-        180, ge=1, description="Days to remediate one of low, none or unknown severity; also when an accepted finding without a fix expires."
+        180,
+        ge=1,
+        description="Days to remediate one of low, none or unknown severity; also when an accepted finding without a fix expires.",
     )
     vuln_dag_criticality: dict[str, int] = Field(
         default_factory=dict,
@@ -143,11 +158,13 @@ class PatchitSettings(BaseModel):
         "wins over the DAG's tags (criticality:N, critical) and SLAs when ranking the DAGs a vulnerable package reaches.",
     )
     osv_dir: str = Field(
-        "", description="Folder of OSV records (one JSON file per advisory, e.g. an unpacked OSV PyPI export) that "
+        "",
+        description="Folder of OSV records (one JSON file per advisory, e.g. an unpacked OSV PyPI export) that "
         "pip-audit reports posted to /patchit/vulns/ingest are joined to; empty: the vulnerability ingest is refused (503).",
     )
     vuln_wheel_dir: str = Field(
-        "", description="Folder of wheels (a local wheel cache, filled e.g. by `pip download` in CI) against which the "
+        "",
+        description="Folder of wheels (a local wheel cache, filled e.g. by `pip download` in CI) against which the "
         "`resolve` check resolves a patched requirements file inside the sandbox, which has no network; empty: the check "
         "cannot run and a requirements patch is not validated.",
     )

@@ -150,8 +150,9 @@ class PatchitApiHook(BaseHook):
         with self._client() as client:
             for page in range(self.MAX_PAGES):
                 data = self._check(
-                    client.get(path, params={**params, "limit": self.PAGE, "offset": page * self.PAGE,
-                                             "order_by": "id"}),
+                    client.get(
+                        path, params={**params, "limit": self.PAGE, "offset": page * self.PAGE, "order_by": "id"}
+                    ),
                     "GET taskInstances",
                 )
                 items = data.get("task_instances", [])
@@ -164,8 +165,10 @@ class PatchitApiHook(BaseHook):
         """The DAG's newest version_number (what `run_on_latest_version` re-runs on)."""
         with self._client() as client:
             data = self._check(
-                client.get(f"/api/v2/dags/{quote(dag_id, safe='')}/dagVersions",
-                           params={"order_by": "-version_number", "limit": 1}),
+                client.get(
+                    f"/api/v2/dags/{quote(dag_id, safe='')}/dagVersions",
+                    params={"order_by": "-version_number", "limit": 1},
+                ),
                 "GET dagVersions",
             )
         versions = data.get("dag_versions") or []
@@ -175,8 +178,9 @@ class PatchitApiHook(BaseHook):
         """Run ids of the DAG's queued runs (the live runs a recovery must not starve)."""
         with self._client() as client:
             data = self._check(
-                client.get(f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns",
-                           params={"state": "queued", "limit": self.PAGE}),
+                client.get(
+                    f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns", params={"state": "queued", "limit": self.PAGE}
+                ),
                 "GET dagRuns",
             )
         return [run["dag_run_id"] for run in data.get("dag_runs", [])]

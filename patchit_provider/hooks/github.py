@@ -34,7 +34,9 @@ class PatchitGitHubHook(BaseHook):
     def get_target(self) -> GitHubTarget:
         if self._target is None:
             conn = self.get_connection(self.github_conn_id)
-            self._target = target_from_connection(conn.host, conn.password, conn.extra_dejson, self._transport, self._sleep)
+            self._target = target_from_connection(
+                conn.host, conn.password, conn.extra_dejson, self._transport, self._sleep
+            )
         return self._target
 
     def test_connection(self) -> tuple[bool, str]:

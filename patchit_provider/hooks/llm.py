@@ -20,7 +20,6 @@ from patchit_provider.engine.llm.budget import Prices
 from patchit_provider.hooks.extras import TEST_TIMEOUT, extra_number
 
 
-
 @dataclass(frozen=True)
 class LLMConnectionConfig:
     """The connection's settings, validated; defaults here are the documented ones."""
@@ -57,7 +56,11 @@ class LLMConnectionConfig:
             prices=_prices(extra.get("prices")),
             candidates=extra_number(extra, "candidates", int, 1),
             max_prompt_chars=extra_number(extra, "max_prompt_chars", int, 24_000),
-            options={k: extra[k] for k in ("repository", "ref", "max_polls", "poll_interval") if extra.get(k) not in (None, "")},
+            options={
+                k: extra[k]
+                for k in ("repository", "ref", "max_polls", "poll_interval")
+                if extra.get(k) not in (None, "")
+            },
         )
 
 
@@ -131,4 +134,4 @@ def _prices(value: Any) -> Prices:
     try:
         return {str(model): (float(pair[0]), float(pair[1])) for model, pair in dict(value).items()}
     except (TypeError, ValueError, IndexError, KeyError) as exc:
-        raise ValueError('extra \'prices\' must map model names to [usd_in, usd_out] per 1M tokens') from exc
+        raise ValueError("extra 'prices' must map model names to [usd_in, usd_out] per 1M tokens") from exc

@@ -59,8 +59,11 @@ def connection_secrets(uri_or_json: str) -> list[str]:
     from airflow.sdk import Connection
 
     try:
-        conn = Connection.from_json(uri_or_json, conn_id="env") if uri_or_json.lstrip().startswith("{") \
+        conn = (
+            Connection.from_json(uri_or_json, conn_id="env")
+            if uri_or_json.lstrip().startswith("{")
             else Connection.from_uri(uri_or_json, conn_id="env")
+        )
     except Exception:  # noqa: BLE001 - a malformed variable: its raw value is still masked
         return [uri_or_json]
     values = [conn.password] if conn.password else []
@@ -88,7 +91,7 @@ def environment_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
     for name, value in environ.items():
         if name.startswith("AIRFLOW_CONN_") and value:
             values += connection_secrets(value)
-        elif name.startswith("AIRFLOW_VAR_") and value and _sensitive(name[len("AIRFLOW_VAR_"):]):
+        elif name.startswith("AIRFLOW_VAR_") and value and _sensitive(name[len("AIRFLOW_VAR_") :]):
             values.append(value)
             try:
                 parsed = json.loads(value)

@@ -57,8 +57,9 @@ def check_response(conn_id: str, status: int, text: str, retry_after: str | None
     if 200 <= status < 300:
         return
     wait = _seconds(retry_after) if status == 429 else None
-    raise PostError(f"webhook {conn_id} answered {status}: {' '.join(text.split())[:200]}", status=status,
-                    retry_after=wait)
+    raise PostError(
+        f"webhook {conn_id} answered {status}: {' '.join(text.split())[:200]}", status=status, retry_after=wait
+    )
 
 
 def sinks_from_connections(conn_ids: list[str]) -> tuple[list[Sink], dict[str, float]]:

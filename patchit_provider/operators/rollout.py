@@ -52,23 +52,34 @@ class StoreDesk:
         from patchit_provider.engine.models import TaskInstanceRef
         from patchit_provider.engine.rollout.members import fingerprint_of_event
 
-        ref = TaskInstanceRef(dag_id=member.dag_id, run_id=member.run_id, task_id=member.task_id,
-                              map_index=member.map_index, try_number=try_number or None)
+        ref = TaskInstanceRef(
+            dag_id=member.dag_id,
+            run_id=member.run_id,
+            task_id=member.task_id,
+            map_index=member.map_index,
+            try_number=try_number or None,
+        )
         event = event_from_reference(ref, self.api, log_tail_chars=self.settings.log_tail_bytes)
         return fingerprint_of_event(event, self.settings)
 
     def escalate(self, subject: str, message: str, data: dict[str, Any]) -> None:
         from patchit_provider.engine.models import AuditEvent, AuditKind
 
-        self.store.append_audit(AuditEvent(incident_id=subject, kind=AuditKind.ROLLOUT_ESCALATED,
-                                           message=message, data=data))
+        self.store.append_audit(
+            AuditEvent(incident_id=subject, kind=AuditKind.ROLLOUT_ESCALATED, message=message, data=data)
+        )
 
     def hand_off(self, member, try_number: int) -> str | None:
         from patchit_provider.dags.remediation import DAG_ID
 
         run_id = f"rollout__{member.dag_id}__{member.run_id}__{member.task_id}__{member.map_index}__{try_number}"[:250]
-        conf = {"dag_id": member.dag_id, "run_id": member.run_id, "task_id": member.task_id,
-                "map_index": member.map_index, "try_number": try_number}
+        conf = {
+            "dag_id": member.dag_id,
+            "run_id": member.run_id,
+            "task_id": member.task_id,
+            "map_index": member.map_index,
+            "try_number": try_number,
+        }
         self.api.trigger_dag_run(DAG_ID, run_id, conf)
         return run_id
 
@@ -104,8 +115,15 @@ class RolloutWavesOperator(BaseOperator):
     template_fields: Sequence[str] = ()
     ui_color = "#e4f7e4"
 
-    def __init__(self, *, stop_after_wave: int | None = None, poll_seconds: float = 10.0,
-                 member_timeout_seconds: float = 3600.0, pressure_wait_seconds: float = 600.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        stop_after_wave: int | None = None,
+        poll_seconds: float = 10.0,
+        member_timeout_seconds: float = 3600.0,
+        pressure_wait_seconds: float = 600.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.stop_after_wave = stop_after_wave
         self.poll_seconds = poll_seconds
@@ -123,17 +141,26 @@ class RolloutWavesOperator(BaseOperator):
 
         rollout_id = rollout_id_of(context)
         ti = context.get("ti")
-        inp = ExecuteInput(rollout_id=rollout_id, stop_after_wave=self.stop_after_wave,
-                           resume=bool(ti is not None and (getattr(ti, "try_number", 1) or 1) > 1),
-                           poll_seconds=self.poll_seconds, member_timeout_seconds=self.member_timeout_seconds,
-                           pressure_wait_seconds=self.pressure_wait_seconds)
+        inp = ExecuteInput(
+            rollout_id=rollout_id,
+            stop_after_wave=self.stop_after_wave,
+            resume=bool(ti is not None and (getattr(ti, "try_number", 1) or 1) > 1),
+            poll_seconds=self.poll_seconds,
+            member_timeout_seconds=self.member_timeout_seconds,
+            pressure_wait_seconds=self.pressure_wait_seconds,
+        )
         ctx, close = rollout_context()
         try:
             out = execute_rollout(inp, ctx)
         finally:
             close()
-        self.log.info("PATCHIT rollout %s: %s after %d wave(s), %d failure(s)", rollout_id, out.state.value,
-                      out.waves_finished, out.failures)
+        self.log.info(
+            "PATCHIT rollout %s: %s after %d wave(s), %d failure(s)",
+            rollout_id,
+            out.state.value,
+            out.waves_finished,
+            out.failures,
+        )
         if out.state in (RolloutState.ESCALATED, RolloutState.ABORTED):
             raise AirflowFailException(f"PATCHIT rollout {rollout_id} {out.state.value}: {out.reason}")
         if out.state in (RolloutState.PAUSED, RolloutState.AWAITING_APPROVAL):
@@ -183,8 +210,11 @@ if BaseBranchOperator is not None:
 
                 raise AirflowFailException(f"PATCHIT rollout {rollout_id}: no such rollout in the store")
             waves = run.plan.waves
-            needed = (self.wave < len(waves) and waves[self.wave].approval_before
-                      and approval_key(self.wave) not in run.approved_by)
+            needed = (
+                self.wave < len(waves)
+                and waves[self.wave].approval_before
+                and approval_key(self.wave) not in run.approved_by
+            )
             return self.approval_task_id if needed else self.skip_task_id
 
     class RolloutApprovalOperator(ApprovalOperator):
@@ -207,9 +237,11 @@ if BaseBranchOperator is not None:
 
             rollout_id = rollout_id_of(context)
             self.subject = f"PATCHIT: approve rollout {rollout_id} ({approval_key(self.wave)})?"
-            self.body = (f"**Rollout** `{rollout_id}` · approval point `{approval_key(self.wave)}`\n\n"
-                         f"The plan, its members and results are on the [PATCHIT rollout page]"
-                         f"(/patchit/rollouts/{rollout_id}).")
+            self.body = (
+                f"**Rollout** `{rollout_id}` · approval point `{approval_key(self.wave)}`\n\n"
+                f"The plan, its members and results are on the [PATCHIT rollout page]"
+                f"(/patchit/rollouts/{rollout_id})."
+            )
             return super().execute(context)
 
         def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:

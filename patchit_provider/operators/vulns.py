@@ -21,8 +21,17 @@ from airflow.sdk import BaseOperator
 class PipAuditOperator(BaseOperator):
     template_fields: Sequence[str] = ("repo", "requirements", "osv_url")
 
-    def __init__(self, *, repo: str, requirements: str = "requirements.txt", osv_url: str | None = None,
-                 remediate: bool = True, pip_audit: str = "pip-audit", audit_timeout: float = 600.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        repo: str,
+        requirements: str = "requirements.txt",
+        osv_url: str | None = None,
+        remediate: bool = True,
+        pip_audit: str = "pip-audit",
+        audit_timeout: float = 600.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.repo, self.requirements, self.osv_url = repo, requirements, osv_url
         self.remediate, self.pip_audit, self.audit_timeout = remediate, pip_audit, audit_timeout
@@ -49,11 +58,15 @@ class PipAuditOperator(BaseOperator):
         if not settings.osv_dir:
             raise AirflowFailException("[patchit] osv_dir is not set: the findings cannot be scored")
         try:
-            deps = run_pip_audit(requirements, executable=self.pip_audit, osv_url=self.osv_url, timeout=self.audit_timeout)
+            deps = run_pip_audit(
+                requirements, executable=self.pip_audit, osv_url=self.osv_url, timeout=self.audit_timeout
+            )
         except PipAuditMissing as exc:
             raise AirflowSkipException(str(exc)) from exc
         with VulnStore(PatchitStoreHook(settings=settings).get_uri()) as store:
-            scan, stored = record_audit(store, deps, repo, requirements, settings, f"pip-audit:{self.task_id}", today=utcnow().date())
+            scan, stored = record_audit(
+                store, deps, repo, requirements, settings, f"pip-audit:{self.task_id}", today=utcnow().date()
+            )
             results = []
             for record, _created in stored:
                 if self.remediate and record.state == "open":

@@ -79,7 +79,7 @@ def _airflow_settings() -> PatchitSettings:
 
 
 def _wants_html(request: Request) -> bool:
-    path = request.url.path[len(request.scope.get("root_path", "")):]
+    path = request.url.path[len(request.scope.get("root_path", "")) :]
     return not path.startswith(("/api/", "/events/")) and "text/html" in request.headers.get("accept", "")
 
 
@@ -159,4 +159,3 @@ def _error_page(request: Request, code: int, message: str, headers: dict | None 
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
-

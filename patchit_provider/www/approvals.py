@@ -53,8 +53,11 @@ def pending(run_id: str | None) -> bool:
         select(TI.id)
         .join(HITLDetail, HITLDetail.ti_id == TI.id)
         .where(
-            TI.dag_id == REMEDIATION_DAG_ID, TI.run_id == run_id, TI.task_id == APPROVAL_TASK_ID,
-            TI.map_index == -1, TI.state == TaskInstanceState.AWAITING_INPUT,
+            TI.dag_id == REMEDIATION_DAG_ID,
+            TI.run_id == run_id,
+            TI.task_id == APPROVAL_TASK_ID,
+            TI.map_index == -1,
+            TI.state == TaskInstanceState.AWAITING_INPUT,
             HITLDetail.responded_at.is_(None),
         )
     )
@@ -73,8 +76,13 @@ def answer(run_id: str, user: Any, approve: bool) -> None:
     payload = UpdateHITLDetailPayload(chosen_options=[APPROVE if approve else REJECT], params_input={"reason": ""})
     with create_session() as session:
         update_hitl_detail(
-            dag_id=REMEDIATION_DAG_ID, dag_run_id=run_id, task_id=APPROVAL_TASK_ID,
-            update_hitl_detail_payload=payload, user=on_behalf_of(user), session=session, map_index=-1,
+            dag_id=REMEDIATION_DAG_ID,
+            dag_run_id=run_id,
+            task_id=APPROVAL_TASK_ID,
+            update_hitl_detail_payload=payload,
+            user=on_behalf_of(user),
+            session=session,
+            map_index=-1,
         )
 
 

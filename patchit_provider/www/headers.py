@@ -40,12 +40,16 @@ class SecurityHeaders:
         path = scope.get("path", "")
         root = scope.get("root_path", "")
         if root and path.startswith(root):
-            path = path[len(root):]
+            path = path[len(root) :]
         cache = STATIC_CACHE if path.startswith(self.static_prefix) else NO_STORE
 
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in COMMON and k.lower() != b"cache-control"]
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in COMMON and k.lower() != b"cache-control"
+                ]
                 headers += list(COMMON.items())
                 headers.append((b"cache-control", cache))
                 message = {**message, "headers": headers}

@@ -59,7 +59,8 @@ def _check_request(request: Request) -> None:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media not in JSON_TYPES:
         raise HTTPException(
-            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"Send the event as Content-Type: application/json (got {media or 'none'!r})"
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            f"Send the event as Content-Type: application/json (got {media or 'none'!r})",
         )
 
 
@@ -109,7 +110,9 @@ def _json_problem(payload: Any) -> str | None:
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
-                return "the JSON holds a lone surrogate escape (\\ud800-\\udfff without its pair): not valid Unicode text"
+                return (
+                    "the JSON holds a lone surrogate escape (\\ud800-\\udfff without its pair): not valid Unicode text"
+                )
     return None
 
 
@@ -120,7 +123,9 @@ def parse_event(body: bytes) -> FailureEvent:
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"Body is not a JSON document: {exc}"[:300]) from None
     if not isinstance(payload, dict):
-        raise _unprocessable([{"loc": ["body"], "msg": "Input should be a JSON object (a FailureEvent)", "type": "model_type"}])
+        raise _unprocessable(
+            [{"loc": ["body"], "msg": "Input should be a JSON object (a FailureEvent)", "type": "model_type"}]
+        )
     problem = _json_problem(payload)
     if problem:
         raise _unprocessable([{"loc": ["body"], "msg": problem, "type": "json_invalid"}])
@@ -134,6 +139,7 @@ def parse_event(body: bytes) -> FailureEvent:
 
 _NO_NUL = "^[^\\u0000]*$"
 
+
 def published_schema(settings: Any) -> dict[str, dict[str, Any]]:
     """The JSON schemas of the ingest body (FailureEvent and its parts) as ingest accepts them:
     pydantic's, narrowed where the model's checks are not expressible by the type alone, so
@@ -145,23 +151,40 @@ def published_schema(settings: Any) -> dict[str, dict[str, Any]]:
     parts = event.pop("$defs", {})
     props = event["properties"]
     platforms = [p.value for p in Platform if p is not Platform.AIRFLOW]
-    props["platform"] = {"type": "string", "enum": platforms,
-                         "description": "Platform that failed; `airflow` failures come through capture only."}
+    props["platform"] = {
+        "type": "string",
+        "enum": platforms,
+        "description": "Platform that failed; `airflow` failures come through capture only.",
+    }
     event["required"] = sorted({*event.get("required", []), "platform"})
-    props["event_id"].update(maxLength=intake.MAX_CALLER_ID_CHARS, description="Your id of the failure (idempotency "
-                             "key, per caller); default: derived from platform, pipeline, run, task, map index, try.")
+    props["event_id"].update(
+        maxLength=intake.MAX_CALLER_ID_CHARS,
+        description="Your id of the failure (idempotency "
+        "key, per caller); default: derived from platform, pipeline, run, task, map index, try.",
+    )
     schemes = "|".join(re.escape(s) for s in settings.ingest_uri_schemes if s != "file") or "none"
-    uri = {"type": "string", "maxLength": limits.MAX_URI_CHARS,
-           "pattern": rf"^({schemes})://[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{{2,}}/[A-Za-z0-9._~/-]*$",
-           "description": "Schemes of [patchit] ingest_uri_schemes, hosts of ingest_uri_hosts (empty: any public "
-                          "host); never file:// or a local path."}
+    uri = {
+        "type": "string",
+        "maxLength": limits.MAX_URI_CHARS,
+        "pattern": rf"^({schemes})://[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{{2,}}/[A-Za-z0-9._~/-]*$",
+        "description": "Schemes of [patchit] ingest_uri_schemes, hosts of ingest_uri_hosts (empty: any public "
+        "host); never file:// or a local path.",
+    }
     props["log_uri"] = {"anyOf": [uri, {"type": "null"}], "default": None}
     props["artifact_uris"]["items"] = uri
-    props["code_path"]["description"] = "Only inside a repository of [patchit] repo_map (a relative path: when the pipeline is mapped)."
-    scalar = {"type": ["string", "number", "boolean", "null"], "maxLength": limits.META_MAX_STR_CHARS,
-              "minimum": -limits.JSON_SAFE_INT, "maximum": limits.JSON_SAFE_INT, "pattern": _NO_NUL}
-    props["metadata"].update(additionalProperties=scalar, propertyNames={"maxLength": limits.META_MAX_KEY_CHARS,
-                                                                           "pattern": _NO_NUL})
+    props["code_path"]["description"] = (
+        "Only inside a repository of [patchit] repo_map (a relative path: when the pipeline is mapped)."
+    )
+    scalar = {
+        "type": ["string", "number", "boolean", "null"],
+        "maxLength": limits.META_MAX_STR_CHARS,
+        "minimum": -limits.JSON_SAFE_INT,
+        "maximum": limits.JSON_SAFE_INT,
+        "pattern": _NO_NUL,
+    }
+    props["metadata"].update(
+        additionalProperties=scalar, propertyNames={"maxLength": limits.META_MAX_KEY_CHARS, "pattern": _NO_NUL}
+    )
     schemas = {**parts, "FailureEvent": event}
     for schema in schemas.values():
         _forbid_nul(schema)
@@ -201,8 +224,11 @@ def accept(store, event: FailureEvent, hand_off, user_name: str) -> tuple[Any, b
     result = hand_off(incident.event, user_name)
     if result.status == FAILED:
         store.audit(
-            incident.incident_id, AuditKind.STAGE_FAILED, actor="patchit.ingest",
-            message=f"hand-off to {result.dag_id} failed: {result.detail}", data={"stage": "handoff"},
+            incident.incident_id,
+            AuditKind.STAGE_FAILED,
+            actor="patchit.ingest",
+            message=f"hand-off to {result.dag_id} failed: {result.detail}",
+            data={"stage": "handoff"},
         )
     return incident, created, result
 

@@ -60,10 +60,22 @@ async def incidents_page(
     total, rows = await run_in_threadpool(work)
     running = any(row["state"] in {s.value for s in queries.RUNNING_STATES} for row in rows)
     pages = max(1, -(-total // PER_PAGE))
-    raw = echo(**{k: request.query_params.get(k) for k in ("state", "category", "dag_id", "platform", "window", "since", "until", "q")})
+    raw = echo(
+        **{
+            k: request.query_params.get(k)
+            for k in ("state", "category", "dag_id", "platform", "window", "since", "until", "q")
+        }
+    )
     return _render(
-        request, "incidents.html", rows=rows, total=total, page=page, pages=pages, params=raw,
-        refresh=REFRESH_SECONDS if running else None, choices=_choices(),
+        request,
+        "incidents.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        params=raw,
+        refresh=REFRESH_SECONDS if running else None,
+        choices=_choices(),
     )
 
 
@@ -80,7 +92,8 @@ def _incident_context(store, scope, incident_id: str) -> dict[str, Any] | None:
         "rca": rca.content if rca else None,
         "running": incident.state in queries.RUNNING_STATES,
         # Only a validated patch can wait for a person: skip the Airflow DB otherwise.
-        "approval_pending": incident.state is IncidentState.VALIDATED and approvals.pending(incident.remediation_run_id),
+        "approval_pending": incident.state is IncidentState.VALIDATED
+        and approvals.pending(incident.remediation_run_id),
     }
 
 
@@ -98,15 +111,33 @@ def _render_incident(request: Request, scope, context: dict[str, Any], embedded:
     token = request.cookies.get(csrf.COOKIE, "")
     if not csrf.valid(token, scope.user_id):
         token = csrf.issue(scope.user_id)
-    response = _render(request, "incident.html", csrf_token=token, csrf_field=csrf.FIELD, embedded=embedded,
-                       refresh=REFRESH_SECONDS if context["running"] else None, **context)
-    response.set_cookie(csrf.COOKIE, token, max_age=csrf.TTL_SECONDS, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", path=request.scope.get("root_path") or "/")
+    response = _render(
+        request,
+        "incident.html",
+        csrf_token=token,
+        csrf_field=csrf.FIELD,
+        embedded=embedded,
+        refresh=REFRESH_SECONDS if context["running"] else None,
+        **context,
+    )
+    response.set_cookie(
+        csrf.COOKIE,
+        token,
+        max_age=csrf.TTL_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path=request.scope.get("root_path") or "/",
+    )
     return response
 
 
-@router.get("/runs", name="run_page", summary="The incident of a DAG run or task instance",
-            dependencies=[Depends(require_read_run)])
+@router.get(
+    "/runs",
+    name="run_page",
+    summary="The incident of a DAG run or task instance",
+    dependencies=[Depends(require_read_run)],
+)
 async def run_page(
     request: Request,
     scope: ScopeDep,
@@ -121,12 +152,21 @@ async def run_page(
         lambda: queries.for_run(request.app.state.stores.get(), scope, dag_id, run_id, task_id or None)
     )
     if len(rows) == 1:  # the common case: show the incident itself inside the tab
-        context = await run_in_threadpool(_incident_context, request.app.state.stores.get(), scope, rows[0]["incident_id"])
+        context = await run_in_threadpool(
+            _incident_context, request.app.state.stores.get(), scope, rows[0]["incident_id"]
+        )
         if context is not None:
             return _render_incident(request, scope, context, embedded=True)
     running = any(row["state"] in {s.value for s in queries.RUNNING_STATES} for row in rows)
-    return _render(request, "runs.html", rows=rows, dag_id=dag_id, run_id=run_id, task_id=task_id,
-                   refresh=REFRESH_SECONDS if running else None)
+    return _render(
+        request,
+        "runs.html",
+        rows=rows,
+        dag_id=dag_id,
+        run_id=run_id,
+        task_id=task_id,
+        refresh=REFRESH_SECONDS if running else None,
+    )
 
 
 @router.get("/overview", name="overview_page", summary="Overview charts")
@@ -137,8 +177,13 @@ async def overview_page(request: Request, scope: ScopeDep, filters: FiltersDep) 
     return _render(request, "overview.html", figures=figures, params=raw, choices=_choices(), kpis=kpis)
 
 
-@router.post("/incidents/{incident_id}/{decision}", name="decide", summary="Approve or reject a pending patch",
-             dependencies=[Depends(require_answer_approval)], response_class=RedirectResponse)
+@router.post(
+    "/incidents/{incident_id}/{decision}",
+    name="decide",
+    summary="Approve or reject a pending patch",
+    dependencies=[Depends(require_answer_approval)],
+    response_class=RedirectResponse,
+)
 async def decide(request: Request, scope: ScopeDep, user: UserDep, incident_id: str, decision: str) -> RedirectResponse:
     """Answer the incident's pending HITL approval step as this user, then back to the incident."""
     if decision not in ("approve", "reject"):

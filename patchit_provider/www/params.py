@@ -24,7 +24,9 @@ def _enum(value: str | None, enum: type[Enum], name: str) -> str | None:
         return None
     allowed = {item.value for item in enum}
     if value not in allowed:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown {name} {value!r}; one of: {', '.join(sorted(allowed))}")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown {name} {value!r}; one of: {', '.join(sorted(allowed))}"
+        )
     return value
 
 

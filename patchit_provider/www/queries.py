@@ -30,7 +30,9 @@ def visibility(scope: Scope) -> Visibility:
     return Visibility(dag_ids=scope.dag_ids, external=scope.sees_external)
 
 
-def list_summaries(store: IncidentStore, scope: Scope, filters: Filters, limit: int, offset: int) -> list[dict[str, Any]]:
+def list_summaries(
+    store: IncidentStore, scope: Scope, filters: Filters, limit: int, offset: int
+) -> list[dict[str, Any]]:
     """Newest first, columns only (the order and filters of IncidentStore.list_incidents)."""
     return store.list_summaries(filters, visibility(scope), limit=limit, offset=offset)
 

@@ -68,23 +68,46 @@ def view(record: VulnRecord, dag_ids: frozenset[str], admin: bool) -> dict[str, 
     visible = sorted(all_dags) if admin else sorted(all_dags & dag_ids)
     if not visible and not admin:
         return None
-    dags = [{"dag_id": d, "path": dag.path, "criticality": dag.criticality} for dag in finding.dag_details
-            for d in dag.dag_ids if d in visible]
+    dags = [
+        {"dag_id": d, "path": dag.path, "criticality": dag.criticality}
+        for dag in finding.dag_details
+        for d in dag.dag_ids
+        if d in visible
+    ]
     plan = record.rollout_plan
     waves = [[m for m in wave.members if m in visible] for wave in plan.waves] if plan else []
     return {
-        "finding_id": record.finding_id, "package": finding.package, "version": finding.version,
+        "finding_id": record.finding_id,
+        "package": finding.package,
+        "version": finding.version,
         "advisories": [{"id": a, "links": advisory_links(a)} for a in finding.advisories],
         "aliases": [{"id": a, "links": advisory_links(a)} for a in finding.aliases],
-        "base_score": finding.base_score, "vector": finding.vector, "severity": finding.severity,
-        "severity_source": finding.severity_source, "fixed_version": finding.fixed_version, "action": finding.action,
-        "deadline": finding.deadline, "state": record.state, "expires": record.expires, "escalation": record.escalation,
-        "dags": dags, "hidden_dags": len(all_dags) - len(visible), "branch": record.branch, "commit": record.commit,
+        "base_score": finding.base_score,
+        "vector": finding.vector,
+        "severity": finding.severity,
+        "severity_source": finding.severity_source,
+        "fixed_version": finding.fixed_version,
+        "action": finding.action,
+        "deadline": finding.deadline,
+        "state": record.state,
+        "expires": record.expires,
+        "escalation": record.escalation,
+        "dags": dags,
+        "hidden_dags": len(all_dags) - len(visible),
+        "branch": record.branch,
+        "commit": record.commit,
         "validated": bool(record.validation and record.validation.passed),
-        "plan": None if plan is None else {"valid": plan.valid, "problems": plan.problems, "waves": waves,
-                                           "deadline": plan.deadline.isoformat() if plan.deadline else None,
-                                           "finish_at": plan.finish_at.isoformat() if plan.finish_at else None},
-        "rollout_id": record.rollout_id, "source": record.source,
+        "plan": None
+        if plan is None
+        else {
+            "valid": plan.valid,
+            "problems": plan.problems,
+            "waves": waves,
+            "deadline": plan.deadline.isoformat() if plan.deadline else None,
+            "finish_at": plan.finish_at.isoformat() if plan.finish_at else None,
+        },
+        "rollout_id": record.rollout_id,
+        "source": record.source,
     }
 
 
@@ -96,13 +119,15 @@ def _visible(request: Request, scope, user, finding_id: str | None = None) -> li
 
 
 @router.get("/vulns", name="vulns_page", response_class=HTMLResponse, summary="Vulnerable dependencies")
-async def vulns_page(request: Request, scope: ScopeDep, user: UserDep,
-                     state: Annotated[str | None, Query(max_length=32)] = None) -> HTMLResponse:
+async def vulns_page(
+    request: Request, scope: ScopeDep, user: UserDep, state: Annotated[str | None, Query(max_length=32)] = None
+) -> HTMLResponse:
     rows = await run_in_threadpool(_visible, request, scope, user)
     if state:
         rows = [r for r in rows if r["state"] == state]
     return request.app.state.templates.TemplateResponse(
-        request, "vulns.html", {"rows": rows, "one": None, "state": state or "", "refresh": None, "embedded": False})
+        request, "vulns.html", {"rows": rows, "one": None, "state": state or "", "refresh": None, "embedded": False}
+    )
 
 
 @router.get("/vulns/{finding_id}", name="vuln_page", response_class=HTMLResponse, summary="One vulnerable dependency")
@@ -111,7 +136,8 @@ async def vuln_page(request: Request, scope: ScopeDep, user: UserDep, finding_id
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Finding not found (or not visible to you)")
     return request.app.state.templates.TemplateResponse(
-        request, "vulns.html", {"rows": rows, "one": rows[0], "state": "", "refresh": None, "embedded": False})
+        request, "vulns.html", {"rows": rows, "one": rows[0], "state": "", "refresh": None, "embedded": False}
+    )
 
 
 @router.get("/api/vulns", name="api_vulns", tags=["vulns"], summary="Vulnerable dependencies the caller may see")
@@ -129,7 +155,9 @@ async def api_vuln(request: Request, scope: ScopeDep, user: UserDep, finding_id:
 
 
 def _unprocessable(loc: list[str], msg: str) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["body", *loc], "msg": msg, "type": "ingest_refused"}])
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["body", *loc], "msg": msg, "type": "ingest_refused"}]
+    )
 
 
 def parse_body(body: bytes) -> VulnIngest:
@@ -159,34 +187,55 @@ def _repository(doc: VulnIngest, settings) -> tuple[Path, Path | None]:
     return repo, path
 
 
-def record_report(store: VulnStore, doc: VulnIngest, repo: Path, requirements: Path | None, settings, caller: str) -> dict[str, Any]:
+def record_report(
+    store: VulnStore, doc: VulnIngest, repo: Path, requirements: Path | None, settings, caller: str
+) -> dict[str, Any]:
     deps = [d.model_dump(exclude_none=True) for d in doc.report.dependencies]
     scan, stored = record_audit(store, deps, repo, requirements, settings, f"ingest:{caller}", today=utcnow().date())
-    out = [{"finding_id": r.finding_id, "package": r.finding.package, "version": r.finding.version, "state": r.state,
-            "created": created} for r, created in stored]
+    out = [
+        {
+            "finding_id": r.finding_id,
+            "package": r.finding.package,
+            "version": r.finding.version,
+            "state": r.state,
+            "created": created,
+        }
+        for r, created in stored
+    ]
     return {"findings": out, "skipped": [s.model_dump() for s in scan.skipped], "scanned": scan.scanned}
 
 
 @router.post(
-    "/vulns/ingest", name="ingest_vulns", status_code=status.HTTP_201_CREATED, tags=["vulns"],
+    "/vulns/ingest",
+    name="ingest_vulns",
+    status_code=status.HTTP_201_CREATED,
+    tags=["vulns"],
     dependencies=[Depends(ingest.require_bearer)],
     summary="Ingest a pip-audit JSON report",
-    description="`{\"repository\": <a repo_map path>, \"requirements\": <relative path, optional>, \"report\": <pip-audit -f json>}`. "
+    description='`{"repository": <a repo_map path>, "requirements": <relative path, optional>, "report": <pip-audit -f json>}`. '
     "Each vulnerability is joined to the OSV records of `[patchit] osv_dir` (score, fix, deadline) and stored as a "
     "finding (idempotent: 201 when a finding is new, 200 when all were known). Bearer JWT of a user allowed to trigger "
     f"`{REMEDIATION_DAG_ID}`; `Content-Type: application/json`.",
-    responses={200: {"description": "Every finding was already stored"}, 400: {"description": "Body is not JSON"},
-               401: {"description": "Not authenticated"}, 403: {"description": "Not allowed, or a foreign Origin"},
-               413: {"description": "Body over the size limit"}, 415: {"description": "Not application/json"},
-               422: {"description": "Schema violation or a repository outside repo_map"},
-               503: {"description": "[patchit] osv_dir is not configured"}},
+    responses={
+        200: {"description": "Every finding was already stored"},
+        400: {"description": "Body is not JSON"},
+        401: {"description": "Not authenticated"},
+        403: {"description": "Not allowed, or a foreign Origin"},
+        413: {"description": "Body over the size limit"},
+        415: {"description": "Not application/json"},
+        422: {"description": "Schema violation or a repository outside repo_map"},
+        503: {"description": "[patchit] osv_dir is not configured"},
+    },
 )
 async def ingest_vulns(request: Request, user: UserDep, _: None = Depends(require_trigger_remediation)) -> JSONResponse:
     ingest._check_request(request)
     doc = parse_body(await ingest.read_body(request, MAX_REPORT_BYTES))
     settings = request.app.state.settings()
     if not settings.osv_dir or not Path(settings.osv_dir).is_dir():
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "[patchit] osv_dir is not configured: no OSV records to join the report to")
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "[patchit] osv_dir is not configured: no OSV records to join the report to",
+        )
     repo, requirements = _repository(doc, settings)
     store = await run_in_threadpool(vuln_store, request)
     body = await run_in_threadpool(record_report, store, doc, repo, requirements, settings, user.get_name())

@@ -90,10 +90,16 @@ for cmd in (
     subprocess.run(cmd, cwd=PIPELINES, check=True)
 
 BUNDLES = [
-    {"name": "dags-folder", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
-     "kwargs": {"path": str(DAGS)}},
-    {"name": "pipelines", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
-     "kwargs": {"path": str(PIPELINES / "dags")}},
+    {
+        "name": "dags-folder",
+        "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+        "kwargs": {"path": str(DAGS)},
+    },
+    {
+        "name": "pipelines",
+        "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+        "kwargs": {"path": str(PIPELINES / "dags")},
+    },
 ]
 ENV = {
     "AIRFLOW_HOME": str(HOME),
@@ -109,8 +115,10 @@ ENV = {
     "AIRFLOW__PATCHIT__CAPTURE_TIMEOUT": "10",
     # Nothing listens here: a capture that falls back to REST fails fast, as it should.
     "AIRFLOW_CONN_PATCHIT_API": "http://admin:admin@127.0.0.1:9",
-    "GIT_AUTHOR_NAME": "PATCHIT", "GIT_AUTHOR_EMAIL": "patchit@example.com",
-    "GIT_COMMITTER_NAME": "PATCHIT", "GIT_COMMITTER_EMAIL": "patchit@example.com",
+    "GIT_AUTHOR_NAME": "PATCHIT",
+    "GIT_AUTHOR_EMAIL": "patchit@example.com",
+    "GIT_COMMITTER_NAME": "PATCHIT",
+    "GIT_COMMITTER_EMAIL": "patchit@example.com",
 }
 if not PRECONFIGURED:
     os.environ.update(ENV)
@@ -183,9 +191,7 @@ def _remediation_runs() -> list[tuple[str, dict]]:
     from sqlalchemy import select
 
     with create_session() as session:
-        rows = session.execute(
-            select(DagRun.run_id, DagRun.conf).where(DagRun.dag_id == "patchit_remediation")
-        ).all()
+        rows = session.execute(select(DagRun.run_id, DagRun.conf).where(DagRun.dag_id == "patchit_remediation")).all()
         return [(run_id, dict(conf or {})) for run_id, conf in rows]
 
 
@@ -233,8 +239,12 @@ class FakeAirflowApi:
             def _record(self) -> dict:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null") if length else None
-                entry = {"method": self.command, "path": self.path, "body": body,
-                         "auth": self.headers.get("Authorization")}
+                entry = {
+                    "method": self.command,
+                    "path": self.path,
+                    "body": body,
+                    "auth": self.headers.get("Authorization"),
+                }
                 api.requests.append(entry)
                 if api.delay:
                     import time
@@ -262,8 +272,9 @@ class FakeAirflowApi:
                 for table in (api.logs, api.details, api.task_instances):
                     if path in table:
                         value = table[path]
-                        return self._reply(200, {"content": value, "continuation_token": None}
-                                           if table is api.logs else value)
+                        return self._reply(
+                            200, {"content": value, "continuation_token": None} if table is api.logs else value
+                        )
                 return self._reply(404, {"detail": f"not found: {path}"})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -60,10 +60,21 @@ def _name_error_event(repo, run_id: str) -> dict:
         "                 ^^^^^^^^^^\n"
         "NameError: name 'order_totl' is not defined. Did you mean: 'order_total'?\n"
     )
-    error = ErrorInfo(type="NameError", message="name 'order_totl' is not defined", traceback=traceback,
-                      frames=[Frame(path=path, line=14, function="summarize_orders", code="return round(order_totl, 2)")])
-    event = FailureEvent(pipeline_id="orders_daily", run_id=run_id, task_id="summarize_orders", try_number=1,
-                         error=error, code_path=path, log_text=traceback)
+    error = ErrorInfo(
+        type="NameError",
+        message="name 'order_totl' is not defined",
+        traceback=traceback,
+        frames=[Frame(path=path, line=14, function="summarize_orders", code="return round(order_totl, 2)")],
+    )
+    event = FailureEvent(
+        pipeline_id="orders_daily",
+        run_id=run_id,
+        task_id="summarize_orders",
+        try_number=1,
+        error=error,
+        code_path=path,
+        log_text=traceback,
+    )
     return event.model_dump(mode="json")
 
 
@@ -71,8 +82,14 @@ def _escalation_event(run_id: str) -> dict:
     from patchit_provider.engine.models import ErrorInfo, FailureEvent
 
     error = ErrorInfo(type="ConnectionRefusedError", message="[Errno 111] Connection refused (warehouse:5432)")
-    return FailureEvent(pipeline_id="orders_daily", run_id=run_id, task_id="load", try_number=1, error=error,
-                        log_text="ConnectionRefusedError: [Errno 111] Connection refused").model_dump(mode="json")
+    return FailureEvent(
+        pipeline_id="orders_daily",
+        run_id=run_id,
+        task_id="load",
+        try_number=1,
+        error=error,
+        log_text="ConnectionRefusedError: [Errno 111] Connection refused",
+    ).model_dump(mode="json")
 
 
 def _answer_when_asked(approve: bool, reason: str = "", user: str = "alice") -> types.SimpleNamespace:
@@ -92,15 +109,24 @@ def _answer_when_asked(approve: bool, reason: str = "", user: str = "alice") -> 
         try:
             while time.monotonic() < deadline and seen.run_id is None:
                 with create_session() as session:
-                    run_ids = session.scalars(select(TI.run_id).where(
-                        TI.dag_id == DAG_ID, TI.task_id == approvals.APPROVAL_TASK_ID, TI.state == "awaiting_input")).all()
+                    run_ids = session.scalars(
+                        select(TI.run_id).where(
+                            TI.dag_id == DAG_ID, TI.task_id == approvals.APPROVAL_TASK_ID, TI.state == "awaiting_input"
+                        )
+                    ).all()
                 for run_id in run_ids:
                     if approvals.pending(run_id):
                         store = _store()
                         try:
                             incident = next(i for i in store.list_incidents() if i.remediation_run_id == run_id)
-                            approvals.decide(store, incident.incident_id, run_id,
-                                             SimpleAuthManagerUser(username=user, role="op"), approve, reason)
+                            approvals.decide(
+                                store,
+                                incident.incident_id,
+                                run_id,
+                                SimpleAuthManagerUser(username=user, role="op"),
+                                approve,
+                                reason,
+                            )
                         finally:
                             store.close()
                         seen.run_id = run_id
@@ -148,12 +174,16 @@ def _states(dag_run) -> dict[str, str]:
     from sqlalchemy import select
 
     with create_session() as session:
-        rows = session.execute(select(TI.task_id, TI.state).where(TI.dag_id == DAG_ID, TI.run_id == dag_run.run_id)).all()
+        rows = session.execute(
+            select(TI.task_id, TI.state).where(TI.dag_id == DAG_ID, TI.run_id == dag_run.run_id)
+        ).all()
     return {task_id: str(state.value if hasattr(state, "value") else state) for task_id, state in rows}
 
 
 def _branches(repo) -> list[str]:
-    out = subprocess.run(["git", "-C", str(repo), "branch", "--list", "patchit/*"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["git", "-C", str(repo), "branch", "--list", "patchit/*"], capture_output=True, text=True, check=True
+    )
     return [line.strip() for line in out.stdout.splitlines()]
 
 
@@ -187,7 +217,9 @@ def test_reject_records_the_reason_and_publishes_nothing(gate, remediation_dag, 
     states = _states(dag_run)
     assert (states["approval"], states["publish"]) == ("success", "skipped")
     incident, audit = _outcome(conf)
-    assert (incident.state.value, incident.outcome.value) == ("rejected", "patch_rejected"), [(a.kind, a.message) for a in audit]
+    assert (incident.state.value, incident.outcome.value) == ("rejected", "patch_rejected"), [
+        (a.kind, a.message) for a in audit
+    ]
     rejected = [a for a in audit if a.kind == "approval.rejected"]
     assert len(rejected) == 1 and rejected[0].actor == "alice"
     assert "renames the wrong variable" in rejected[0].data["reason"]
@@ -227,8 +259,11 @@ def test_below_confidence_asks_only_below_the_threshold(gate, repo):
     from patchit_provider.engine.pipeline import Remediator
     from patchit_provider.engine.settings import PatchitSettings
 
-    incident = types.SimpleNamespace(state=__import__("patchit_provider.engine.models", fromlist=["x"]).IncidentState.VALIDATED,
-                                     patch=object(), triage=types.SimpleNamespace(confidence=0.8))
+    incident = types.SimpleNamespace(
+        state=__import__("patchit_provider.engine.models", fromlist=["x"]).IncidentState.VALIDATED,
+        patch=object(),
+        triage=types.SimpleNamespace(confidence=0.8),
+    )
     ask = lambda **s: Remediator(None, PatchitSettings(**s)).approval_required(incident)  # noqa: E731
     assert ask(approval="below_confidence", approval_confidence=0.9) is True
     assert ask(approval="below_confidence", approval_confidence=0.7) is False
@@ -246,8 +281,12 @@ def test_timeout_fails_the_task_and_closes_the_incident_unpublished(gate, remedi
     store = _store()
     try:
         incident, _ = store.create_incident(FailureEvent(pipeline_id="orders_daily", run_id="r1", task_id="t"))
-        incident.patch = PatchProposal(producer="fixer:test", diff="+x = 1  # ``` api_key=sk-abcdef0123456789abcdef\n",
-                                       files=["dags/orders.py"], rationale="fix")
+        incident.patch = PatchProposal(
+            producer="fixer:test",
+            diff="+x = 1  # ``` api_key=sk-abcdef0123456789abcdef\n",
+            files=["dags/orders.py"],
+            rationale="fix",
+        )
         incident.state = IncidentState.VALIDATED
         store.save_incident(incident)
     finally:

@@ -15,8 +15,14 @@ def _ti(dag_id="orders_daily", state="failed", tags=("sales",), try_number=1, ru
     dag = types.SimpleNamespace(dag_id=dag_id, tags=list(tags), fileloc="/srv/pipelines/dags/orders.py")
     task = types.SimpleNamespace(dag=dag, task_type="PythonOperator", owner="data")
     return types.SimpleNamespace(
-        dag_id=dag_id, run_id=run_id, task_id="summarize_orders", map_index=-1,
-        try_number=try_number, state=state, task=task, hostname="worker-1",
+        dag_id=dag_id,
+        run_id=run_id,
+        task_id="summarize_orders",
+        map_index=-1,
+        try_number=try_number,
+        state=state,
+        task=task,
+        hostname="worker-1",
     )
 
 
@@ -144,16 +150,24 @@ def test_rest_fallback_triggers_once_then_duplicate(airflow_db, fake_api, patchi
     (body,) = fake_api.runs.values()
     assert body["logical_date"] is None and body["dag_run_id"] == first["run_id"]
     # the conf is a reference: the event's text is in PATCHIT's store, not in the run
-    assert body["conf"] == {"event_ref": first["event_id"], "dag_id": "orders_daily", "run_id": "manual__2026-01-01",
-                            "task_id": "summarize_orders", "map_index": -1, "try_number": 1}
+    assert body["conf"] == {
+        "event_ref": first["event_id"],
+        "dag_id": "orders_daily",
+        "run_id": "manual__2026-01-01",
+        "task_id": "summarize_orders",
+        "map_index": -1,
+        "try_number": 1,
+    }
     store = _store()
     try:
         stored = store.get_incident_by_event(first["event_id"]).event
     finally:
         store.close()
     assert stored.error.model_dump() == {
-        "type": "AirflowExternalFailure", "message": "Executor reported the task as failed",
-        "traceback": None, "frames": [],
+        "type": "AirflowExternalFailure",
+        "message": "Executor reported the task as failed",
+        "traceback": None,
+        "frames": [],
     }
     posts = [r["path"] for r in fake_api.requests if r["method"] == "POST"]
     assert posts == ["/auth/token", "/api/v2/dags/patchit_remediation/dagRuns"] * 2
@@ -167,8 +181,9 @@ def _store():
 
 
 @pytest.mark.parametrize("store_problem", ["slow", "unavailable"])
-def test_slow_or_unavailable_store_still_starts_the_run_in_time(airflow_db, fake_api, patchit_env, monkeypatch,
-                                                                  tmp_path, store_problem):
+def test_slow_or_unavailable_store_still_starts_the_run_in_time(
+    airflow_db, fake_api, patchit_env, monkeypatch, tmp_path, store_problem
+):
     """The store write is bounded by its share of capture_timeout; without it the run is still
     started, with the task-instance ids its receive stage fetches the failure by, never the text."""
     from patchit_provider.capture import capture_failure
@@ -190,9 +205,14 @@ def test_slow_or_unavailable_store_still_starts_the_run_in_time(airflow_db, fake
     assert time.monotonic() - start < 2.0
     assert result is not None and result["outcome"] == "created"
     (body,) = fake_api.runs.values()
-    assert body["conf"] == {"event_ref": result["event_id"], "dag_id": "orders_daily",
-                            "run_id": f"manual__{store_problem}", "task_id": "summarize_orders",
-                            "map_index": -1, "try_number": 1}
+    assert body["conf"] == {
+        "event_ref": result["event_id"],
+        "dag_id": "orders_daily",
+        "run_id": f"manual__{store_problem}",
+        "task_id": "summarize_orders",
+        "map_index": -1,
+        "try_number": 1,
+    }
     assert "order_totl" not in json.dumps(fake_api.requests)  # no text of the failure left the task
 
 

@@ -94,11 +94,13 @@ class Apps:
         purge_cached_app()
         self.airflow = TestClient(create_app("core"))
         manager = get_auth_manager()
-        self.tokens = {name: manager.generate_jwt(SimpleAuthManagerUser(username=name, role=role))
-                       for name, role in USERS.items()}
+        self.tokens = {
+            name: manager.generate_jwt(SimpleAuthManagerUser(username=name, role=role)) for name, role in USERS.items()
+        }
         self.store = open_store(store_url)
-        self.patchit = TestClient(create_patchit_app(lambda: self.store), base_url="http://testserver/patchit",
-                                  root_path="/patchit")
+        self.patchit = TestClient(
+            create_patchit_app(lambda: self.store), base_url="http://testserver/patchit", root_path="/patchit"
+        )
 
     def headers(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
@@ -120,8 +122,9 @@ def _awaiting_approval_run() -> str | None:
     from sqlalchemy import select
 
     with create_session() as session:
-        return session.scalar(select(TI.run_id).where(TI.dag_id == REMEDIATION, TI.task_id == "approval",
-                                                      TI.state == "awaiting_input"))
+        return session.scalar(
+            select(TI.run_id).where(TI.dag_id == REMEDIATION, TI.task_id == "approval", TI.state == "awaiting_input")
+        )
 
 
 def _matrix(apps: Apps, incident_id: str, run_id: str, repo: Path) -> dict:
@@ -143,34 +146,53 @@ def _matrix(apps: Apps, incident_id: str, run_id: str, repo: Path) -> dict:
             xcoms = apps.get("xavier", f"/api/v2/dags/{REMEDIATION}/dagRuns/{rid}/taskInstances/{task}/xcomEntries")
             seen[f"GET xcomEntries {task}"] = (xcoms.status_code, xcoms.text)
             for entry in xcoms.json().get("xcom_entries", []):
-                value = apps.get("xavier", f"/api/v2/dags/{REMEDIATION}/dagRuns/{rid}/taskInstances/{task}"
-                                           f"/xcomEntries/{entry['key']}")
+                value = apps.get(
+                    "xavier",
+                    f"/api/v2/dags/{REMEDIATION}/dagRuns/{rid}/taskInstances/{task}/xcomEntries/{entry['key']}",
+                )
                 seen[f"GET xcom {task}/{entry['key']}"] = (value.status_code, value.text)
             for try_number in range(1, max(1, ti.get("try_number") or 1) + 1):
-                logs = apps.get("xavier", f"/api/v2/dags/{REMEDIATION}/dagRuns/{rid}/taskInstances/{task}"
-                                          f"/logs/{try_number}?full_content=true")
+                logs = apps.get(
+                    "xavier",
+                    f"/api/v2/dags/{REMEDIATION}/dagRuns/{rid}/taskInstances/{task}"
+                    f"/logs/{try_number}?full_content=true",
+                )
                 seen[f"GET logs {task}/{try_number}"] = (logs.status_code, logs.text)
     for dag in ("~", REMEDIATION):  # "~" is every DAG the auth manager lets him list
         hitl = apps.get("xavier", f"/api/v2/dags/{dag}/dagRuns/~/hitlDetails")
         seen[f"GET hitlDetails {dag}"] = (hitl.status_code, hitl.text)
     one = apps.get("xavier", f"/api/v2/dags/{REMEDIATION}/dagRuns/{run_id}/taskInstances/approval/-1/hitlDetails")
     seen["GET hitlDetails of the step"] = (one.status_code, one.text)
-    for path in ("/", f"/incidents/{incident_id}", "/api/incidents", f"/api/incidents/{incident_id}", "/overview",
-                 "/api/overview", f"/runs?dag_id={REMEDIATION}&run_id={run_id}", f"/runs?dag_id={Y_DAG}&run_id=x",
-                 f"/api/incidents?q={incident_id}", "/api/incidents?q=totl"):
+    for path in (
+        "/",
+        f"/incidents/{incident_id}",
+        "/api/incidents",
+        f"/api/incidents/{incident_id}",
+        "/overview",
+        "/api/overview",
+        f"/runs?dag_id={REMEDIATION}&run_id={run_id}",
+        f"/runs?dag_id={Y_DAG}&run_id=x",
+        f"/api/incidents?q={incident_id}",
+        "/api/incidents?q=totl",
+    ):
         page = apps.patchit.get(path, headers=apps.headers("xavier"))
         seen[f"PATCHIT {path}"] = (page.status_code, page.text)
     # his answers, while the step waits
     for user in ("xavier", "admin"):
         patched = apps.airflow.patch(
             f"/api/v2/dags/{REMEDIATION}/dagRuns/{run_id}/taskInstances/approval/-1/hitlDetails",
-            json={"chosen_options": ["Approve"], "params_input": {"reason": ""}}, headers=apps.headers(user))
+            json={"chosen_options": ["Approve"], "params_input": {"reason": ""}},
+            headers=apps.headers(user),
+        )
         seen[f"PATCH hitlDetails as {user}"] = (patched.status_code, patched.text)
     token = csrf.issue("xavier")
     apps.patchit.cookies.set(csrf.COOKIE, token)
-    approve = apps.patchit.post(f"/incidents/{incident_id}/approve", data={"csrf_token": token},
-                                headers={**apps.headers("xavier"), "Origin": "http://testserver"},
-                                follow_redirects=False)
+    approve = apps.patchit.post(
+        f"/incidents/{incident_id}/approve",
+        data={"csrf_token": token},
+        headers={**apps.headers("xavier"), "Origin": "http://testserver"},
+        follow_redirects=False,
+    )
     apps.patchit.cookies.clear()
     seen["PATCHIT approve as xavier"] = (approve.status_code, approve.text)
     seen["branches after refusals"] = _git(repo, "branch", "--list", "patchit/*")
@@ -183,10 +205,12 @@ def _approve_as_editor(apps: Apps, incident_id: str) -> dict:
 
     page = apps.patchit.get(f"/incidents/{incident_id}", headers=apps.headers("yolanda"))
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    answer = apps.patchit.post(f"/incidents/{incident_id}/approve",
-                               data={"csrf_token": token.group(1) if token else ""},
-                               headers={**apps.headers("yolanda"), "Origin": "http://testserver"},
-                               follow_redirects=False)
+    answer = apps.patchit.post(
+        f"/incidents/{incident_id}/approve",
+        data={"csrf_token": token.group(1) if token else ""},
+        headers={**apps.headers("yolanda"), "Origin": "http://testserver"},
+        follow_redirects=False,
+    )
     return {"page": (page.status_code, page.text), "approve": answer.status_code}
 
 
@@ -229,8 +253,9 @@ def scoped(request, airflow_db, tmp_path_factory, remediation_dag, dags_folder):
             failing = _load_dag(deployed)
             assert str(failing.test().state) == "failed"
             with create_session() as session:
-                (result.conf,) = session.scalars(select(DagRun.conf).where(
-                    DagRun.dag_id == REMEDIATION, DagRun.run_id.not_in(before)))
+                (result.conf,) = session.scalars(
+                    select(DagRun.conf).where(DagRun.dag_id == REMEDIATION, DagRun.run_id.not_in(before))
+                )
             incident = apps.store.get_incident_by_event(result.conf["event_ref"])
             assert incident is not None, "capture stored the event before starting the run"
             result.incident_id = incident.incident_id
@@ -261,16 +286,19 @@ def scoped(request, airflow_db, tmp_path_factory, remediation_dag, dags_folder):
             result.audit = apps.store.audit_trail(result.incident_id)
             result.hitl_after = apps.get("xavier", f"/api/v2/dags/{REMEDIATION}/dagRuns/~/hitlDetails").text
             result.xcom_approval = apps.get(
-                "xavier", f"/api/v2/dags/{REMEDIATION}/dagRuns/{result.dag_run.run_id}/taskInstances/approval"
-                          "/xcomEntries/return_value").text
+                "xavier",
+                f"/api/v2/dags/{REMEDIATION}/dagRuns/{result.dag_run.run_id}/taskInstances/approval"
+                "/xcomEntries/return_value",
+            ).text
             yield result
         finally:
             apps.close()
             deployed.unlink()
             with create_session() as session:
                 new = set(session.scalars(select(DagRun.run_id).where(DagRun.dag_id == REMEDIATION))) - before
-                session.execute(delete(TaskInstance).where(TaskInstance.dag_id == REMEDIATION,
-                                                           TaskInstance.run_id.in_(new)))
+                session.execute(
+                    delete(TaskInstance).where(TaskInstance.dag_id == REMEDIATION, TaskInstance.run_id.in_(new))
+                )
                 session.execute(delete(DagRun).where(DagRun.dag_id == REMEDIATION, DagRun.run_id.in_(new)))
             from airflow.api_fastapi.app import purge_cached_app
 

@@ -128,9 +128,14 @@ def test_patch_branch_makes_the_task_succeed(remediated, pipeline_repo_root, dag
     branch = incident.publication.branch
     repo = str(pipeline_repo_root)
     # PATCHIT never touches the checked-out branch or the work tree
-    assert subprocess.run(["git", "-C", repo, "branch", "--show-current"], capture_output=True, text=True).stdout.strip() == "main"
+    assert (
+        subprocess.run(["git", "-C", repo, "branch", "--show-current"], capture_output=True, text=True).stdout.strip()
+        == "main"
+    )
     assert subprocess.run(["git", "-C", repo, "status", "--porcelain"], capture_output=True, text=True).stdout == ""
-    diff = subprocess.run(["git", "-C", repo, "diff", "main", branch], capture_output=True, text=True, check=True).stdout
+    diff = subprocess.run(
+        ["git", "-C", repo, "diff", "main", branch], capture_output=True, text=True, check=True
+    ).stdout
     assert "-    return round(order_totl, 2)" in diff and "+    return round(order_total, 2)" in diff
 
     worktree = tmp_path / "patched"
@@ -180,7 +185,9 @@ def test_scheduler_side_orm_task_instance_is_captured_through_rest(failed_once, 
 
     with create_session() as session:
         ti = session.scalar(
-            select(TaskInstance).where(TaskInstance.dag_id == "orders_daily", TaskInstance.run_id == failed_once.dag_run.run_id)
+            select(TaskInstance).where(
+                TaskInstance.dag_id == "orders_daily", TaskInstance.run_id == failed_once.dag_run.run_id
+            )
         )
         get_listener_manager().hook.on_task_instance_failed(
             previous_state=None, task_instance=ti, error="TaskInstance's state was manually set to `failed`."

@@ -21,16 +21,37 @@ def set_conn(monkeypatch, *, host: str = "", password: str = TOKEN, **extra) -> 
 
 
 def repo_answer(push: bool = True) -> dict:
-    return {"id": 42, "full_name": "acme/pipelines", "default_branch": "main",
-            "permissions": {"admin": False, "maintain": False, "push": push, "triage": True, "pull": True}}
+    return {
+        "id": 42,
+        "full_name": "acme/pipelines",
+        "default_branch": "main",
+        "permissions": {"admin": False, "maintain": False, "push": push, "triage": True, "pull": True},
+    }
 
 
 def test_connection_becomes_a_target(monkeypatch):
-    set_conn(monkeypatch, repository="acme/pipelines", base_branch="develop", labels=["patchit", "bot"],
-             incident_url="https://airflow.example.com/patchit/incidents/{incident_id}", timeout=12, max_retries=1)
+    set_conn(
+        monkeypatch,
+        repository="acme/pipelines",
+        base_branch="develop",
+        labels=["patchit", "bot"],
+        incident_url="https://airflow.example.com/patchit/incidents/{incident_id}",
+        timeout=12,
+        max_retries=1,
+    )
     target = PatchitGitHubHook().get_target()
-    assert (target.api_url, target.repository, target.owner, target.token) == ("https://api.github.com", "acme/pipelines", "acme", TOKEN)
-    assert (target.base_branch, target.labels, target.timeout, target.max_retries) == ("develop", ("patchit", "bot"), 12.0, 1)
+    assert (target.api_url, target.repository, target.owner, target.token) == (
+        "https://api.github.com",
+        "acme/pipelines",
+        "acme",
+        TOKEN,
+    )
+    assert (target.base_branch, target.labels, target.timeout, target.max_retries) == (
+        "develop",
+        ("patchit", "bot"),
+        12.0,
+        1,
+    )
     assert target.incident_url.endswith("/{incident_id}")
     assert TOKEN not in repr(target)
 
@@ -38,7 +59,11 @@ def test_connection_becomes_a_target(monkeypatch):
 def test_enterprise_host_and_comma_separated_labels(monkeypatch):
     set_conn(monkeypatch, host="ghe.example.com/api/v3/", repository="data/etl", labels="patchit, automated")
     target = PatchitGitHubHook().get_target()
-    assert (target.api_url, target.labels, target.base_branch) == ("https://ghe.example.com/api/v3", ("patchit", "automated"), "")
+    assert (target.api_url, target.labels, target.base_branch) == (
+        "https://ghe.example.com/api/v3",
+        ("patchit", "automated"),
+        "",
+    )
 
 
 def test_test_connection_reads_the_repository_with_a_short_timeout(monkeypatch):
@@ -65,7 +90,10 @@ def test_test_connection_reports_a_bad_token_without_retrying(monkeypatch):
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(1)
-        return httpx.Response(401, json={"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"})
+        return httpx.Response(
+            401,
+            json={"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"},
+        )
 
     ok, message = PatchitGitHubHook(transport=httpx.MockTransport(handler)).test_connection()
     assert not ok and "401: Bad credentials" in message and calls == [1]
@@ -128,7 +156,9 @@ def test_conn_fields_load_into_airflow_form_widgets(monkeypatch):
     monkeypatch.setattr(manager, "_connection_form_widgets", {})
     monkeypatch.setattr(manager, "_field_behaviours", {})
     info = provider_connection_type()
-    manager._add_widgets("airflow-provider-patchit", info["hook-class-name"], info["connection-type"], info["conn-fields"])
+    manager._add_widgets(
+        "airflow-provider-patchit", info["hook-class-name"], info["connection-type"], info["conn-fields"]
+    )
     widget = manager._connection_form_widgets["extra__patchit_github__labels"]
     assert widget.field["schema"]["title"] == "Labels" and widget.field["value"] == "patchit"
     manager._add_customized_fields("airflow-provider-patchit", "patchit_github", info["ui-field-behaviour"])

@@ -63,7 +63,9 @@ def test_openai_connection_builds_a_working_backend(monkeypatch):
 
 
 def test_anthropic_defaults_to_the_vendor_url_and_prices_may_be_a_json_string(monkeypatch):
-    set_conn(monkeypatch, password="sk-ant-test", backend="anthropic", model="claude-sonnet-4-5", prices='{"*": [3, 15]}')
+    set_conn(
+        monkeypatch, password="sk-ant-test", backend="anthropic", model="claude-sonnet-4-5", prices='{"*": [3, 15]}'
+    )
     hook = PatchitLLMHook()
     backend = hook.get_backend()
     assert isinstance(backend, AnthropicBackend) and backend.config.base_url == "https://api.anthropic.com"
@@ -73,7 +75,10 @@ def test_anthropic_defaults_to_the_vendor_url_and_prices_may_be_a_json_string(mo
 def test_cursor_connection_passes_repository(monkeypatch):
     set_conn(monkeypatch, password="key", backend="cursor", repository="https://github.com/acme/pipelines", ref="dev")
     backend = PatchitLLMHook().get_backend()
-    assert isinstance(backend, CursorBackend) and (backend.repository, backend.ref) == ("https://github.com/acme/pipelines", "dev")
+    assert isinstance(backend, CursorBackend) and (backend.repository, backend.ref) == (
+        "https://github.com/acme/pipelines",
+        "dev",
+    )
 
 
 def test_test_connection_makes_a_cheap_real_call(monkeypatch):
@@ -82,7 +87,9 @@ def test_test_connection_makes_a_cheap_real_call(monkeypatch):
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(200, json={"id": "claude-sonnet-4-5", "type": "model", "display_name": "Claude Sonnet 4.5"})
+        return httpx.Response(
+            200, json={"id": "claude-sonnet-4-5", "type": "model", "display_name": "Claude Sonnet 4.5"}
+        )
 
     ok, message = PatchitLLMHook(transport=httpx.MockTransport(handler)).test_connection()
     assert ok and "claude-sonnet-4-5" in message
@@ -96,7 +103,13 @@ def test_test_connection_reports_a_bad_key_without_retrying(monkeypatch):
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(1)
-        body = {"error": {"message": "Incorrect API key provided: bad.", "type": "invalid_request_error", "code": "invalid_api_key"}}
+        body = {
+            "error": {
+                "message": "Incorrect API key provided: bad.",
+                "type": "invalid_request_error",
+                "code": "invalid_api_key",
+            }
+        }
         return httpx.Response(401, json=body)
 
     ok, message = PatchitLLMHook(transport=httpx.MockTransport(handler)).test_connection()
@@ -138,7 +151,16 @@ def test_provider_connection_type_entry():
     assert behaviour["relabeling"] == {"host": "Base URL", "password": "API key"}
     assert set(behaviour["hidden-fields"]) == {"schema", "port", "login"}
     fields = info["conn-fields"]
-    for name in ("backend", "model", "max_tokens", "timeout", "max_retries", "budget_tokens", "budget_usd", "candidates"):
+    for name in (
+        "backend",
+        "model",
+        "max_tokens",
+        "timeout",
+        "max_retries",
+        "budget_tokens",
+        "budget_usd",
+        "candidates",
+    ):
         assert fields[name]["label"] and "null" in fields[name]["schema"]["type"]
     assert fields["backend"]["schema"]["enum"] == ["openai", "anthropic", "inhouse", "cursor"]
     # every placeholder names a real form field
@@ -152,7 +174,9 @@ def test_conn_fields_load_into_airflow_form_widgets(monkeypatch):
     monkeypatch.setattr(manager, "_connection_form_widgets", {})
     monkeypatch.setattr(manager, "_field_behaviours", {})
     info = provider_connection_type()
-    manager._add_widgets("airflow-provider-patchit", info["hook-class-name"], info["connection-type"], info["conn-fields"])
+    manager._add_widgets(
+        "airflow-provider-patchit", info["hook-class-name"], info["connection-type"], info["conn-fields"]
+    )
     widget = manager._connection_form_widgets["extra__patchit_llm__backend"]
     assert widget.field["schema"]["title"] == "Backend" and widget.field["value"] == "openai"
     manager._add_customized_fields("airflow-provider-patchit", "patchit_llm", info["ui-field-behaviour"])

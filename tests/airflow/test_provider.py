@@ -96,7 +96,10 @@ def test_load_settings_reads_patchit_section(patchit_env):
     patchit_env(watch="tagged", watch_tag="prod", ignore_dags="a, b", capture_timeout="1.5")
     settings = load_settings()
     assert (settings.watch, settings.watch_tag, settings.ignore_dags, settings.capture_timeout) == (
-        "tagged", "prod", ["a", "b"], 1.5,
+        "tagged",
+        "prod",
+        ["a", "b"],
+        1.5,
     )
 
 

@@ -17,23 +17,42 @@ TI_PATH = f"/api/v2/dags/{DAG_ID}/dagRuns/{RUN_ID}/taskInstances/{TASK_ID}"
 def log_records(fileloc: str) -> list[dict]:
     """What GET .../logs/1 answers (StructuredLogMessage records of an Airflow 3 JSON log)."""
     return [
-        {"timestamp": "2026-11-22T03:00:01.100000Z", "event": "::group::Pre Execute", "level": "info", "logger": "task"},
         {
-            "timestamp": "2026-11-22T03:00:01.500000Z", "event": "Task failed with exception",
-            "level": "error", "logger": "task",
-            "error_detail": [{
-                "exc_type": "NameError", "exc_value": "name 'order_totl' is not defined", "exc_notes": [],
-                "syntax_error": None, "is_cause": False, "is_group": False, "exceptions": [],
-                "frames": [{"filename": fileloc, "lineno": 14, "name": "summarize_orders"}],
-            }],
+            "timestamp": "2026-11-22T03:00:01.100000Z",
+            "event": "::group::Pre Execute",
+            "level": "info",
+            "logger": "task",
+        },
+        {
+            "timestamp": "2026-11-22T03:00:01.500000Z",
+            "event": "Task failed with exception",
+            "level": "error",
+            "logger": "task",
+            "error_detail": [
+                {
+                    "exc_type": "NameError",
+                    "exc_value": "name 'order_totl' is not defined",
+                    "exc_notes": [],
+                    "syntax_error": None,
+                    "is_cause": False,
+                    "is_group": False,
+                    "exceptions": [],
+                    "frames": [{"filename": fileloc, "lineno": 14, "name": "summarize_orders"}],
+                }
+            ],
         },
     ]
 
 
 def details(fileloc: str) -> dict:
     return {
-        "dag_id": DAG_ID, "fileloc": fileloc, "relative_fileloc": "orders.py", "bundle_name": "pipelines",
-        "bundle_version": None, "owners": ["airflow"], "tags": [{"name": "sales", "dag_id": DAG_ID}],
+        "dag_id": DAG_ID,
+        "fileloc": fileloc,
+        "relative_fileloc": "orders.py",
+        "bundle_name": "pipelines",
+        "bundle_version": None,
+        "owners": ["airflow"],
+        "tags": [{"name": "sales", "dag_id": DAG_ID}],
     }
 
 
@@ -60,8 +79,11 @@ def test_reference_resolves_through_the_rest_api():
     from patchit_provider.hooks.api import PatchitApiHook
 
     seen: list = []
-    hook = PatchitApiHook(base_url="http://airflow.test", credentials=("admin", "pw"),
-                          transport=mock_transport("/opt/airflow/dags/orders.py", seen))
+    hook = PatchitApiHook(
+        base_url="http://airflow.test",
+        credentials=("admin", "pw"),
+        transport=mock_transport("/opt/airflow/dags/orders.py", seen),
+    )
     event = resolve_conf({"dag_id": DAG_ID, "run_id": RUN_ID, "task_id": TASK_ID, "map_index": -1}, lambda: hook)
     assert (event.pipeline_id, event.run_id, event.task_id, event.try_number) == (DAG_ID, RUN_ID, TASK_ID, 2)
     assert event.code_path == "/opt/airflow/dags/orders.py"
@@ -104,14 +126,19 @@ def test_event_ref_is_looked_up_and_falls_back_to_the_task_instance():
         resolve_conf({"event_ref": "gone"}, no_api, stored=lookup)
     # capture could not store it in time: the task-instance ids next to the reference are used
     seen: list = []
-    hook = PatchitApiHook(base_url="http://airflow.test", credentials=("admin", "pw"),
-                          transport=mock_transport("/opt/airflow/dags/orders.py", seen))
+    hook = PatchitApiHook(
+        base_url="http://airflow.test",
+        credentials=("admin", "pw"),
+        transport=mock_transport("/opt/airflow/dags/orders.py", seen),
+    )
     conf = {"event_ref": "gone", "dag_id": DAG_ID, "run_id": RUN_ID, "task_id": TASK_ID, "try_number": 2}
     event = resolve_conf(conf, lambda: hook, stored=lookup)
     assert event.event_id == stored.event_id and event.metadata["source"] == "reference"
 
 
-def test_receive_stage_builds_the_event_from_the_fetched_log(fake_api, remediation_dag, pipeline_repo_root, remediation_runs):
+def test_receive_stage_builds_the_event_from_the_fetched_log(
+    fake_api, remediation_dag, pipeline_repo_root, remediation_runs
+):
     from patchit_provider.engine.settings import PatchitSettings
     from patchit_provider.hooks.store import PatchitStoreHook
 

@@ -92,8 +92,9 @@ def _work(dag_id: str, path: Path) -> None:
     dag = _load(path, dag_id)
     session = settings.Session()
     try:
-        runs = session.scalars(select(DagRun).where(
-            DagRun.dag_id == dag_id, DagRun.state.in_([DagRunState.QUEUED, DagRunState.RUNNING]))).all()
+        runs = session.scalars(
+            select(DagRun).where(DagRun.dag_id == dag_id, DagRun.state.in_([DagRunState.QUEUED, DagRunState.RUNNING]))
+        ).all()
         bag = DBDagBag()
         for run in runs:
             if run.state == DagRunState.QUEUED:
@@ -152,8 +153,9 @@ class Api:
         purge_cached_app()
         self.client = TestClient(create_app("core"))
         token = get_auth_manager().generate_jwt(SimpleAuthManagerUser(username="admin", role="admin"))
-        self.hook = PatchitApiHook(base_url="http://testserver", transport=self.client._transport, token=token,
-                                   timeout=30.0)
+        self.hook = PatchitApiHook(
+            base_url="http://testserver", transport=self.client._transport, token=token, timeout=30.0
+        )
         self.clears: list[dict] = []
         real = self.hook.clear_task_instances
 
@@ -174,9 +176,15 @@ def _tis(dag_id: str) -> dict[str, dict]:
 
     with create_session() as session:
         rows = session.scalars(select(TI).where(TI.dag_id == dag_id, TI.task_id == TASK)).all()
-        return {ti.run_id: {"state": ti.state, "try_number": ti.try_number,
-                            "version": ti.dag_version.version_number if ti.dag_version else None,
-                            "note": ti.note} for ti in rows}
+        return {
+            ti.run_id: {
+                "state": ti.state,
+                "try_number": ti.try_number,
+                "version": ti.dag_version.version_number if ti.dag_version else None,
+                "note": ti.note,
+            }
+            for ti in rows
+        }
 
 
 @pytest.fixture(scope="module")
@@ -189,8 +197,11 @@ def env(airflow_db, dags_folder, tmp_path_factory):
 
     # The DAG processor writes a changed DAG at most every 30 s by default: a fix lands at once here.
     base = tmp_path_factory.mktemp("rollout")
-    overrides = {"AIRFLOW__PATCHIT__WATCH": "none", "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "0",
-                 "AIRFLOW__PATCHIT__STORE_PATH": str(base / "patchit.db")}
+    overrides = {
+        "AIRFLOW__PATCHIT__WATCH": "none",
+        "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "0",
+        "AIRFLOW__PATCHIT__STORE_PATH": str(base / "patchit.db"),
+    }
     old = {key: os.environ.get(key) for key in overrides}
     os.environ.update(overrides)
     shutil.copy(Path(__file__).resolve().parents[2] / "dags" / "patchit_rollout.py", dags_folder)
@@ -222,8 +233,9 @@ def _failing_runs(env, dag_id: str, runs: int) -> Path:
     store = env["store"]
     incident = None
     for run_id in sorted(tis):
-        event = event_from_reference(TaskInstanceRef(dag_id=dag_id, run_id=run_id, task_id=TASK, try_number=1),
-                                     env["api"].hook)
+        event = event_from_reference(
+            TaskInstanceRef(dag_id=dag_id, run_id=run_id, task_id=TASK, try_number=1), env["api"].hook
+        )
         if incident is None:
             incident, _ = store.create_incident(event)
             incident.fingerprint = fingerprint_of_event(event, env["settings"])
@@ -247,8 +259,17 @@ def _plan(env, dag_id: str, rollout_id: str, **kw):
     rollouts = open_rollouts(env["store"].url)
     desk = StoreDesk(env["store"], env["api"].hook, env["settings"])
     ctx = RecoveryContext(incidents=env["store"], api=env["api"].hook, records=rollouts, desk=desk)
-    run = plan_recovery(RecoveryInput(incident_id=env["incidents"][dag_id].incident_id, rollout_id=rollout_id,
-                                      waves=[1, "40%"], max_errors=0, max_concurrency=2, **kw), ctx)
+    run = plan_recovery(
+        RecoveryInput(
+            incident_id=env["incidents"][dag_id].incident_id,
+            rollout_id=rollout_id,
+            waves=[1, "40%"],
+            max_errors=0,
+            max_concurrency=2,
+            **kw,
+        ),
+        ctx,
+    )
     return run, rollouts
 
 
@@ -256,12 +277,14 @@ def _execute(env, rollouts, rollout_id: str, dag_id: str, path: Path, records=No
     from patchit_provider.engine.rollout.execute import ExecuteInput, execute_rollout
     from patchit_provider.operators.rollout import rollout_context
 
-    ctx, _close = rollout_context(env["settings"], api=env["api"].hook, store=env["store"], rollouts=rollouts,
-                                  clock=HarnessClock(dag_id, path))
+    ctx, _close = rollout_context(
+        env["settings"], api=env["api"].hook, store=env["store"], rollouts=rollouts, clock=HarnessClock(dag_id, path)
+    )
     if records is not None:
         ctx.records = records
-    return execute_rollout(ExecuteInput(rollout_id=rollout_id, poll_seconds=0.01, member_timeout_seconds=120,
-                                        pressure_wait_seconds=5), ctx)
+    return execute_rollout(
+        ExecuteInput(rollout_id=rollout_id, poll_seconds=0.01, member_timeout_seconds=120, pressure_wait_seconds=5), ctx
+    )
 
 
 def _cleared_runs(env, dag_id: str) -> list[str]:
@@ -304,7 +327,11 @@ def test_a_fix_that_still_fails_stops_at_the_canary_and_escalates(env):
     path = _failing_runs(env, dag_id, 4)
     _write(env["dags"], dag_id, "amout", "hourly load (retry logic added, column still wrong)")
     _sync(env["dags"])
-    run, rollouts = _plan(env, dag_id, "ro-0000000000b2", )
+    run, rollouts = _plan(
+        env,
+        dag_id,
+        "ro-0000000000b2",
+    )
     out = _execute(env, rollouts, run.rollout_id, dag_id, path)
     assert out.state is RolloutState.ESCALATED and "did not work" in out.reason
     canary = run.targets[run.plan.waves[0].members[0]].run_id
@@ -368,8 +395,13 @@ def test_the_patchit_rollout_dag_runs_a_stored_rollout_from_its_id(env, monkeypa
     real = rollout_ops.rollout_context
 
     def in_process(settings=None, **kw):  # the same context, with the in-process API and the harness
-        return real(env["settings"], api=env["api"].hook, store=env["store"], rollouts=rollouts,
-                    clock=HarnessClock(dag_id, path))
+        return real(
+            env["settings"],
+            api=env["api"].hook,
+            store=env["store"],
+            rollouts=rollouts,
+            clock=HarnessClock(dag_id, path),
+        )
 
     monkeypatch.setattr(rollout_ops, "rollout_context", in_process)
     dag = build_rollout_dag(poll_seconds=0.01)
@@ -405,8 +437,10 @@ def test_the_hook_pages_task_instances_and_never_clears_without_an_explicit_dry_
         assert request.url.raw_path.split(b"?")[0] == b"/api/v2/dags/orders%20daily/dagRuns/~/taskInstances"
         assert params["state"] == "failed" and params["task_id"] == "load"
         offset, limit = int(params["offset"]), int(params["limit"])
-        items = [{"dag_id": "orders daily", "dag_run_id": f"r{i}", "task_id": "load", "map_index": -1,
-                  "state": "failed"} for i in range(offset, min(offset + limit, total))]
+        items = [
+            {"dag_id": "orders daily", "dag_run_id": f"r{i}", "task_id": "load", "map_index": -1, "state": "failed"}
+            for i in range(offset, min(offset + limit, total))
+        ]
         return httpx.Response(200, json={"task_instances": items, "total_entries": total})
 
     hook = PatchitApiHook(base_url="http://airflow.test", transport=httpx.MockTransport(handler), token="t")

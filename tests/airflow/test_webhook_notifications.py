@@ -95,12 +95,24 @@ def webhook(monkeypatch, slack):
 
 def _incident(n: int = 0) -> Incident:
     message = "column 'amount' missing; password=hunter22 <!channel>"
-    event = FailureEvent(pipeline_id="orders", run_id=f"run-{n}", task_id="load", try_number=1,
-                         error=ErrorInfo(type="KeyError", message=message))
-    triage = Triage(category=Category.SCHEMA_MISSING_COLUMN, remediation=Remediation.PATCH, fingerprint="fp123",
-                    summary=message, error=ErrorSummary(type="KeyError", message=message), confidence=0.9)
-    return Incident(incident_id=f"inc-{n:04d}", event=event, triage=triage, fingerprint="fp123",
-                    state=IncidentState.TRIAGED)
+    event = FailureEvent(
+        pipeline_id="orders",
+        run_id=f"run-{n}",
+        task_id="load",
+        try_number=1,
+        error=ErrorInfo(type="KeyError", message=message),
+    )
+    triage = Triage(
+        category=Category.SCHEMA_MISSING_COLUMN,
+        remediation=Remediation.PATCH,
+        fingerprint="fp123",
+        summary=message,
+        error=ErrorSummary(type="KeyError", message=message),
+        confidence=0.9,
+    )
+    return Incident(
+        incident_id=f"inc-{n:04d}", event=event, triage=triage, fingerprint="fp123", state=IncidentState.TRIAGED
+    )
 
 
 def _settings(*conn_ids: str, **kwargs) -> PatchitSettings:
@@ -112,8 +124,12 @@ def test_no_webhook_configured_means_no_notifier(store):
 
 
 def test_slack_webhook_gets_the_message(slack, webhook, store):
-    webhook("patchit_slack", "/services/T1/B1/ok", format="slack",
-            incident_url="https://airflow.example.com/patchit/incidents/{incident_id}")
+    webhook(
+        "patchit_slack",
+        "/services/T1/B1/ok",
+        format="slack",
+        incident_url="https://airflow.example.com/patchit/incidents/{incident_id}",
+    )
     notifier = build_notifier(store, _settings("patchit_slack"))
     deliveries = notifier.notify(_incident(), Moment.OPENED)
     assert [(d.sink, d.status) for d in deliveries] == [("patchit_slack", "sent")]
@@ -134,7 +150,9 @@ def test_json_webhook(slack, webhook, store):
     notifier = build_notifier(store, _settings("patchit_json"))
     assert [d.status for d in notifier.notify(_incident(), Moment.ESCALATED)] == ["sent"]
     body = json.loads(slack.requests[0]["body"])
-    assert body["event"] == "incident.escalated" and body["dag_id"] == "orders" and body["thread_key"] == "patchit-fp123"
+    assert (
+        body["event"] == "incident.escalated" and body["dag_id"] == "orders" and body["thread_key"] == "patchit-fp123"
+    )
 
 
 def test_invalid_payload_is_reported_not_raised(slack, webhook, store):
@@ -188,7 +206,9 @@ def test_storm_through_the_hook_sends_limit_and_one_summary(slack, webhook, stor
     assert json.loads(slack.requests[-1]["body"])["text"].startswith("17 more failures")
 
 
-@pytest.mark.parametrize("status,retry_after,wait", [(429, "12", 12.0), (429, None, None), (429, "Wed, 21 Oct 2015 07:28:00 GMT", 60.0)])
+@pytest.mark.parametrize(
+    "status,retry_after,wait", [(429, "12", 12.0), (429, None, None), (429, "Wed, 21 Oct 2015 07:28:00 GMT", 60.0)]
+)
 def test_check_response_retry_after(status, retry_after, wait):
     from patchit_provider.engine.notify import PostError
 

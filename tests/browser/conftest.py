@@ -31,8 +31,14 @@ USER = PASSWORD = "admin"  # airflow/demo.env's simple-auth-manager user
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 # This offline machine: no background networking, no GPU, no sandbox as root, a fresh profile.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -106,7 +112,9 @@ def airflow_standalone(browser_deps):
         done = subprocess.run([*demo, "serve"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
             log = (state / "standalone.log").read_text()[-3000:] if (state / "standalone.log").exists() else ""
-            pytest.fail(f"demo.sh serve failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}\n{log}")
+            pytest.fail(
+                f"demo.sh serve failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}\n{log}"
+            )
         print(f"\n[browser] airflow standalone ready on {BASE} in {time.monotonic() - started:.0f}s (state: {state})")
         yield {"base": BASE, "state": state, "approval_gate": gate, "env": env}
     finally:
@@ -165,7 +173,10 @@ def browser_context(airflow_standalone, token):
     profile = tempfile.mkdtemp(prefix="patchit-chromium-")
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+            profile,
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
             viewport={"width": 1400, "height": 900},
         )
         context.set_default_timeout(30_000)

@@ -28,17 +28,31 @@ def attacker_site(tmp_path):
 
 
 def test_incident_page_cannot_be_framed_by_another_port(base, token, browser_context, attacker_site, artifacts):
-    event = {"event_id": f"browser-frame-{uuid.uuid4().hex[:12]}", "platform": "generic", "pipeline_id": "framed_job",
-             "run_id": "frame-run", "log_text": "RuntimeError: framing-canary-5e1f\n"}
-    resp = httpx.post(f"{base}/patchit/events/ingest", json=event, timeout=60, headers={"Authorization": f"Bearer {token}"})
+    event = {
+        "event_id": f"browser-frame-{uuid.uuid4().hex[:12]}",
+        "platform": "generic",
+        "pipeline_id": "framed_job",
+        "run_id": "frame-run",
+        "log_text": "RuntimeError: framing-canary-5e1f\n",
+    }
+    resp = httpx.post(
+        f"{base}/patchit/events/ingest", json=event, timeout=60, headers={"Authorization": f"Bearer {token}"}
+    )
     assert resp.status_code == 201, resp.text
     target = f"{base}/patchit/incidents/{resp.json()['incident_id']}"
     folder, origin = attacker_site
-    (folder / "index.html").write_text(f'<!doctype html><h1>win a prize</h1><iframe id="f" src="{target}" width="900" height="600"></iframe>')
+    (folder / "index.html").write_text(
+        f'<!doctype html><h1>win a prize</h1><iframe id="f" src="{target}" width="900" height="600"></iframe>'
+    )
 
     page = browser_context.new_page()
     refusals: list[str] = []
-    page.on("console", lambda msg: refusals.append(msg.text) if "frame-ancestors" in msg.text or "X-Frame-Options" in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: (
+            refusals.append(msg.text) if "frame-ancestors" in msg.text or "X-Frame-Options" in msg.text else None
+        ),
+    )
     try:
         direct = page.goto(target)
         assert direct.status == 200 and "framing-canary-5e1f" in page.content()  # visible when not framed

@@ -25,8 +25,11 @@ def test_demo_services_listen_only_on_loopback(airflow_standalone):
         except (ProcessLookupError, PermissionError):
             continue
     assert members, "no process of the demo's session is running"
-    listening = [(c.pid, c.laddr.ip, c.laddr.port) for c in psutil.net_connections(kind="inet")
-                 if c.status == psutil.CONN_LISTEN and c.pid in members]
+    listening = [
+        (c.pid, c.laddr.ip, c.laddr.port)
+        for c in psutil.net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN and c.pid in members
+    ]
     print(f"\n[demo] listening sockets of the demo's session: {sorted(listening)}")
     assert listening, "the demo's API server should be listening"
     assert all(ip == "127.0.0.1" for _, ip, _ in listening), listening

@@ -68,8 +68,10 @@ def wait_for_incident(api, run_id: str, states: set[str], timeout: float) -> dic
         time.sleep(3)
     pipeline = api.run_state("orders_etl", run_id)
     remediation = [(r["dag_run_id"], r["state"]) for r in api.runs("patchit_remediation")]
-    pytest.fail(f"no incident in {states} for {run_id} after {timeout:.0f}s: last {last}; "
-                f"orders_etl run {pipeline}; remediation runs {remediation}")
+    pytest.fail(
+        f"no incident in {states} for {run_id} after {timeout:.0f}s: last {last}; "
+        f"orders_etl run {pipeline}; remediation runs {remediation}"
+    )
 
 
 def audit_kinds(api, incident_id: str) -> list[str]:
@@ -88,8 +90,9 @@ def test_ingested_log_with_script_tag_renders_as_text(base, code_typo_run, token
         "error": {"type": "RuntimeError", "message": f"export failed near {XSS}"},
         "log_text": f"INFO starting export\nERROR row 17: {XSS}\nRuntimeError: export failed\n",
     }
-    resp = httpx.post(f"{base}/patchit/events/ingest", json=event, timeout=60,
-                      headers={"Authorization": f"Bearer {token}"})
+    resp = httpx.post(
+        f"{base}/patchit/events/ingest", json=event, timeout=60, headers={"Authorization": f"Bearer {token}"}
+    )
     assert resp.status_code == 201, resp.text
     incident_id = resp.json()["incident_id"]
 
@@ -153,7 +156,9 @@ def test_dag_run_patchit_tab_shows_the_incident(base, code_typo_run, page, artif
     shot(page, artifacts, "07-dag-run-patchit-tab")
 
 
-def test_approve_and_the_remediation_dag_publishes(base, code_typo_run, airflow_standalone, api, page, artifacts, found):
+def test_approve_and_the_remediation_dag_publishes(
+    base, code_typo_run, airflow_standalone, api, page, artifacts, found
+):
     mode, why = airflow_standalone["approval_gate"]
     if mode == "skip":
         pytest.skip(f"approval step only: {why}")
@@ -169,7 +174,9 @@ def test_approve_and_the_remediation_dag_publishes(base, code_typo_run, airflow_
     frame.get_by_role("link", name=incident["incident_id"]).click()
     frame.get_by_role("button", name="Approve").wait_for()
     shot(page, artifacts, "08-approval-requested")
-    remediation_run = api.get(f"/patchit/api/incidents/{incident['incident_id']}").json()["incident"]["remediation_run_id"]
+    remediation_run = api.get(f"/patchit/api/incidents/{incident['incident_id']}").json()["incident"][
+        "remediation_run_id"
+    ]
     if mode == "ui":
         print("\n[browser] approving with the incident page's Approve button")
         frame.get_by_role("button", name="Approve").click()

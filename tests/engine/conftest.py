@@ -140,16 +140,26 @@ def patch_tracebacks(tmp_path_factory) -> dict[str, str]:
     root = patch_make_repo(base / "repo")
     done = subprocess.run(
         [sys.executable, "-c", _RUN_TASKS, str(root / "dags" / "orders.py"), "compute_total", "dump_report"],
-        capture_output=True, text=True, timeout=300, env=patch_airflow_env(base / "home"), cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=patch_airflow_env(base / "home"),
+        cwd=root,
     )
     parts = [part.strip() for part in done.stderr.split("=====")]
     assert "NameError" in parts[0] and "NameError" in parts[1], done.stderr
     shout = subprocess.run(
         [sys.executable, "-c", "from etl.text import shout; shout('a')"],
-        capture_output=True, text=True, timeout=60, cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=root,
     )
-    return {"compute_total": parts[0][parts[0].index("Traceback"):], "dump_report": parts[1][parts[1].index("Traceback"):],
-            "shout": shout.stderr}
+    return {
+        "compute_total": parts[0][parts[0].index("Traceback") :],
+        "dump_report": parts[1][parts[1].index("Traceback") :],
+        "shout": shout.stderr,
+    }
 
 
 @dataclass
@@ -175,18 +185,28 @@ def _case(root: Path, traceback: str, task_id: str | None = "compute_total") -> 
                 mapped.append(frame.model_copy(update={"path": marker + frame.path.split(marker, 1)[1]}))
     message = message.split(". Did you mean")[0]
     event = FailureEvent(
-        pipeline_id="orders", run_id="manual__2024-01-01", task_id=task_id, try_number=1,
+        pipeline_id="orders",
+        run_id="manual__2024-01-01",
+        task_id=task_id,
+        try_number=1,
         code_path="/opt/airflow/dags/repo/dags/orders.py",
         error=ErrorInfo(type=error_type, message=message, traceback=traceback, frames=frames),
     )
     evidence = Evidence(
-        event_id=event.event_id, error=event.error, repo=RepoRef(root=str(root)), mapped_frames=mapped,
+        event_id=event.event_id,
+        error=event.error,
+        repo=RepoRef(root=str(root)),
+        mapped_frames=mapped,
     )
     culprit = mapped[-1]
     triage = Triage(
-        category=Category.CODE_ERROR, remediation=Remediation.PATCH, fingerprint="f1e2d3c4b5a69788",
-        summary=f"{error_type} in {culprit.path}:{culprit.line}", error=ErrorSummary(type=error_type, message=message),
-        culprit=Culprit(path=culprit.path, line=culprit.line), confidence=0.9,
+        category=Category.CODE_ERROR,
+        remediation=Remediation.PATCH,
+        fingerprint="f1e2d3c4b5a69788",
+        summary=f"{error_type} in {culprit.path}:{culprit.line}",
+        error=ErrorSummary(type=error_type, message=message),
+        culprit=Culprit(path=culprit.path, line=culprit.line),
+        confidence=0.9,
         evidence_lines=[last],
     )
     return PatchCase(root=root, event=event, evidence=evidence, triage=triage)

@@ -17,7 +17,9 @@ def patch_tree(tmp_path) -> Path:
 
 def test_exact_unique_match(patch_tree):
     new = apply_edits(patch_tree, [FileEdit(path="pkg/mod.py", search="x + 1", replace="x + 2")])
-    assert new == {"pkg/mod.py": "def f(x):\n    if x:\n        return x + 2\n    return 0\n\n\ndef g(x):\n    return 0\n"}
+    assert new == {
+        "pkg/mod.py": "def f(x):\n    if x:\n        return x + 2\n    return 0\n\n\ndef g(x):\n    return 0\n"
+    }
     assert "x + 1" in (patch_tree / "pkg" / "mod.py").read_text(), "apply_edits never writes"
 
 

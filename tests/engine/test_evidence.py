@@ -18,7 +18,7 @@ from patchit_provider.engine.models import ErrorInfo, FailureEvent, Frame  # noq
 from patchit_provider.engine.settings import PatchitSettings  # noqa: E402
 
 SETTINGS = PatchitSettings()
-JOB = '''\
+JOB = """\
 import os
 
 
@@ -28,7 +28,7 @@ def load(rows):
 
 
 load([{"id": 1}])
-'''
+"""
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_live_error_takes_precedence_and_log_gives_excerpt(repo):
     live = ErrorInfo(
         type="NameError",
         message="name 'totl' is not defined",
-        traceback='Traceback (most recent call last):\n  File "/w/etl/job.py", line 6, in load\n    x\nNameError: name \'totl\' is not defined. Did you mean: \'total\'?',
+        traceback="Traceback (most recent call last):\n  File \"/w/etl/job.py\", line 6, in load\n    x\nNameError: name 'totl' is not defined. Did you mean: 'total'?",
     )
     ev = collect_evidence(event(error=live, log_text="INFO a\nERROR something else\nValueError: other"), repo, SETTINGS)
     assert ev.error.type == "NameError"
@@ -104,7 +104,9 @@ def test_bad_inputs_become_notes(repo, kwargs, note):
 
 def test_non_utf8_and_binary_log(tmp_path):
     log = tmp_path / "bin.log"
-    log.write_bytes(b"\xff\xfe\x00garbage\x1b[31m\nTraceback (most recent call last):\n  File \"/x/a.py\", line 1, in f\nKeyError: 'caf\xe9'\n")
+    log.write_bytes(
+        b"\xff\xfe\x00garbage\x1b[31m\nTraceback (most recent call last):\n  File \"/x/a.py\", line 1, in f\nKeyError: 'caf\xe9'\n"
+    )
     ev = collect_evidence(event(log_uri=str(log)), None, SETTINGS)
     assert ev.error.type == "KeyError" and "\ufffd" in ev.error.message
     assert ev.mapped_frames == [] and ev.repo is None
@@ -136,8 +138,11 @@ def test_huge_log_text_is_bounded(repo):
 def test_pipeline_file_when_no_frame_is_in_the_repository(repo):
     """A template rendered by Airflow's own code: the event's code_path (the DAG's fileloc) is the
     repository file shown, with its history; no focus line (the line is not known)."""
-    error = ErrorInfo(type="UndefinedError", message="'dict object' has no attribute 'table_name'",
-                      frames=[Frame(path="/venv/lib/python3.11/site-packages/airflow/sdk/bases/operator.py", line=1)])
+    error = ErrorInfo(
+        type="UndefinedError",
+        message="'dict object' has no attribute 'table_name'",
+        frames=[Frame(path="/venv/lib/python3.11/site-packages/airflow/sdk/bases/operator.py", line=1)],
+    )
     ev = collect_evidence(event(error=error, code_path="/opt/airflow/dags/repo/etl/job.py"), repo, SETTINGS)
     assert ev.mapped_frames == []
     assert [(s.path, s.start_line, s.focus_line) for s in ev.code_context] == [("etl/job.py", 1, None)]
@@ -158,7 +163,15 @@ from patchit_provider.engine import dbt_artifacts  # noqa: E402
 from patchit_provider.engine.triage import triage  # noqa: E402
 
 DBT_FIXTURE = Path(__file__).parent / "fixtures" / "dbt"
-SCENARIO = Path(__file__).parents[2] / "benchmarks" / "corpus" / "scenarios" / "main" / "dbt_fct_orders_missing_column" / "repo"
+SCENARIO = (
+    Path(__file__).parents[2]
+    / "benchmarks"
+    / "corpus"
+    / "scenarios"
+    / "main"
+    / "dbt_fct_orders_missing_column"
+    / "repo"
+)
 
 
 def test_blame_of_the_culprit_lines(repo, tmp_path):
@@ -201,6 +214,7 @@ def test_packages_and_header_peek_from_a_real_pandas_error(tmp_path):
     ev = collect_evidence(event(log_text=text), root, SETTINGS)
     assert ev.error.type == "pandas.errors.ParserError"
     import pandas
+
     assert ev.packages.get("pandas") == pandas.__version__
     assert all(name != "python" for name in ev.packages)
     [peek] = ev.input_peeks
@@ -253,7 +267,9 @@ def test_dbt_artifacts_without_a_log(tmp_path):
 
 def test_dbt_manifest_only_completes_the_logged_node_and_size_cap(tmp_path, monkeypatch):
     root = _dbt_repo(tmp_path)
-    log = (Path(__file__).parents[2] / "benchmarks" / "corpus" / "cases" / "dbt_fct_orders_missing_column" / "log").read_text()
+    log = (
+        Path(__file__).parents[2] / "benchmarks" / "corpus" / "cases" / "dbt_fct_orders_missing_column" / "log"
+    ).read_text()
     ev = collect_evidence(event(log_text=log, artifact_uris=[str(DBT_FIXTURE / "manifest.json")]), root, SETTINGS)
     assert [n.unique_id for n in ev.dbt_nodes] == ["model.shop.fct_orders"] and ev.dbt_nodes[0].status == "unknown"
     monkeypatch.setattr(dbt_artifacts, "MAX_ARTIFACT_BYTES", 100)
@@ -262,15 +278,23 @@ def test_dbt_manifest_only_completes_the_logged_node_and_size_cap(tmp_path, monk
 
 
 def test_dbt_real_run_artifacts(tmp_path):
-    pytest.importorskip("dbt.adapters.duckdb", reason="dbt-duckdb is not installed (the test extra installs it): no real dbt run")
+    pytest.importorskip(
+        "dbt.adapters.duckdb", reason="dbt-duckdb is not installed (the test extra installs it): no real dbt run"
+    )
     dbt = Path(sys.executable).with_name("dbt")
     if not dbt.exists():
         pytest.skip("no dbt executable next to the interpreter")
     root = tmp_path / "shop"
     shutil.copytree(SCENARIO, root)
     env = {**os.environ, "DBT_PROFILES_DIR": str(root), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.run([str(dbt), "--no-use-colors", "build", "--select", "+fct_orders"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(dbt), "--no-use-colors", "build", "--select", "+fct_orders"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode != 0 and "Binder Error" in proc.stdout
     results = json.loads((root / "target" / "run_results.json").read_text())
     assert any(r["status"] == "error" for r in results["results"])
@@ -283,7 +307,11 @@ def test_dbt_real_run_artifacts(tmp_path):
 
 def test_exception_group_leaf_drives_triage(tmp_path):
     root = tmp_path / "repo"
-    text = realfail.run_python(root, "etl/steps.py", {"etl/steps.py": """
+    text = realfail.run_python(
+        root,
+        "etl/steps.py",
+        {
+            "etl/steps.py": """
     def parse(value):
         return int(value)
 
@@ -294,7 +322,9 @@ def test_exception_group_leaf_drives_triage(tmp_path):
         except ValueError as exc:
             errors.append(exc)
     raise ExceptionGroup("parsing failed", errors)
-    """})
+    """
+        },
+    )
     ev = collect_evidence(event(log_text=text), root, SETTINGS)
     assert ev.error.type == "ValueError" and ev.mapped_frames[-1].function == "parse"
     assert triage(ev).category.value == "data.type_mismatch"

@@ -144,7 +144,8 @@ def _never_patched(label: dict) -> bool:
 
 EXTERNAL_NO_PATCH = [
     pytest.param(c, id=c.name)
-    for c in sorted(EXTERNAL_DEV.iterdir()) if EXTERNAL_DEV.is_dir()
+    for c in sorted(EXTERNAL_DEV.iterdir())
+    if EXTERNAL_DEV.is_dir()
     if (c / "label.json").is_file() and _never_patched(json.loads((c / "label.json").read_text()))
 ]
 

@@ -54,7 +54,10 @@ def test_python_rename_leaves_comments_and_other_lines(tmp_path):
 
     evidence, triage, repo = analyse("spark_unresolved_column", tmp_path, prepare)
     proposal = propose_patch(evidence, triage, repo)
-    assert '+revenue = orders.groupBy("country").agg(F.sum("amount").alias("revenue"))  # amount_eur "amount_eur"\n' in proposal.diff
+    assert (
+        '+revenue = orders.groupBy("country").agg(F.sum("amount").alias("revenue"))  # amount_eur "amount_eur"\n'
+        in proposal.diff
+    )
     assert diff_stats(proposal.diff) == (1, 1, 1, 1)
 
 
@@ -122,10 +125,13 @@ def test_dotted_import_maps_to_its_distribution(tmp_path):
     assert proposal.diff.endswith("+snowflake-connector-python\n")
 
 
-@pytest.mark.parametrize("prepare", [
-    _requirements("gspread>=5\n"),  # already required: the environment is wrong, not the repository
-    None,  # no requirements file at all
-])
+@pytest.mark.parametrize(
+    "prepare",
+    [
+        _requirements("gspread>=5\n"),  # already required: the environment is wrong, not the repository
+        None,  # no requirements file at all
+    ],
+)
 def test_missing_package_no_patch(tmp_path, prepare):
     evidence, triage, repo = analyse("py_missing_dependency", tmp_path, prepare)
     assert propose_patch(evidence, triage, repo) is None
@@ -146,7 +152,9 @@ def test_distribution_names():
 def test_installed_distribution_is_pinned(tmp_path):
     def prepare(repo):
         _requirements("pandas\n")(repo)
-        (repo / "publish" / "to_sheets.py").write_text((repo / "publish" / "to_sheets.py").read_text().replace("gspread", "yaml"))
+        (repo / "publish" / "to_sheets.py").write_text(
+            (repo / "publish" / "to_sheets.py").read_text().replace("gspread", "yaml")
+        )
 
     evidence, triage, repo = analyse("py_missing_dependency", tmp_path, prepare)
     triage = triage.model_copy(update={"error": triage.error.model_copy(update={"message": "No module named 'yaml'"})})

@@ -32,7 +32,10 @@ def remediate(tmp_path, capsys, helpers: str) -> dict:
     assert before.returncode != 0 and "cannot import name 'normalise_whitespace' from 'cleaning.text'" in before.stderr
     log = tmp_path / "attempt=1.log"
     log.write_text(before.stderr)
-    assert main(["remediate", str(log), "--repo", str(repo), "--check", shlex.join([sys.executable, "run.py"]), "--json"]) == 0
+    assert (
+        main(["remediate", str(log), "--repo", str(repo), "--check", shlex.join([sys.executable, "run.py"]), "--json"])
+        == 0
+    )
     return json.loads(capsys.readouterr().out)
 
 

@@ -28,7 +28,10 @@ RENDER = (
 @pytest.mark.parametrize(
     ("template", "fixed"),
     [
-        ("select *\nfrom {{ schema }.orders\nwhere day = '{{ day }}'\n", "select *\nfrom {{ schema }}.orders\nwhere day = '{{ day }}'\n"),
+        (
+            "select *\nfrom {{ schema }.orders\nwhere day = '{{ day }}'\n",
+            "select *\nfrom {{ schema }}.orders\nwhere day = '{{ day }}'\n",
+        ),
         ("select {{ schema | upper( }}\n", "select {{ schema | upper() }}\n"),
         ("{% if day %}where day = '{{ day }}'{% endfi %}\n", "{% if day %}where day = '{{ day }}'{% endif %}\n"),
     ],
@@ -44,10 +47,17 @@ def test_template_syntax_error_repaired_and_rendered(tmp_path, capsys, template,
     assert before.returncode != 0 and "TemplateSyntaxError" in before.stderr
     log = tmp_path / "attempt=1.log"
     log.write_text(before.stderr)
-    assert main(["remediate", str(log), "--repo", str(repo), "--check", shlex.join([sys.executable, "render.py"]), "--json"]) == 0
+    assert (
+        main(
+            ["remediate", str(log), "--repo", str(repo), "--check", shlex.join([sys.executable, "render.py"]), "--json"]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     checks = {c["name"]: c for c in (result["validation"] or {}).get("checks", [])}
-    assert result["outcome"] == "patch_validated", json.dumps({"triage": result["triage"], "checks": checks}, indent=1)[:3000]
+    assert result["outcome"] == "patch_validated", json.dumps({"triage": result["triage"], "checks": checks}, indent=1)[
+        :3000
+    ]
     assert checks["check"]["passed"]
     subprocess.run([*GIT, "apply", "-"], input=result["patch"]["diff"], text=True, cwd=repo, check=True)
     assert (repo / "sql" / "report.sql.j2").read_text() == fixed

@@ -54,7 +54,7 @@ def test_ruff_rewrites_only_what_the_failure_names():
     assert migrated is not None
     new, rules = migrated
     assert "from airflow.providers.standard.operators.empty import EmptyOperator" in new
-    assert "EmptyOperator(task_id=\"start\")" in new
+    assert 'EmptyOperator(task_id="start")' in new
     assert "airflow.operators.dummy" not in new  # the import the rewrite left unused is removed
     assert "schedule=None" in new  # AIR301 is a removal too: fixed in the same pass
     assert any(rule.startswith("AIR302") for rule in rules)
@@ -64,7 +64,7 @@ def test_ruff_rewrites_only_what_the_failure_names():
 
 def test_context_key_rename_touches_only_the_key():
     text = (
-        'def report(**context):\n'
+        "def report(**context):\n"
         '    day = context["execution_date"]  # execution_date\n'
         '    label = "execution_date"\n'
         "    when = context.get('execution_date')\n"
@@ -74,7 +74,7 @@ def test_context_key_rename_touches_only_the_key():
     new, count = rename_context_key(text, "execution_date", "logical_date")
     assert count == 3
     assert new == (
-        'def report(**context):\n'
+        "def report(**context):\n"
         '    day = context["logical_date"]  # execution_date\n'
         '    label = "execution_date"\n'
         "    when = context.get('logical_date')\n"
@@ -87,8 +87,13 @@ def _triage(error_type: str, message: str, path: str, line: int, category=Catego
     from patchit_provider.engine.models import Culprit, Triage
 
     return Triage(
-        category=category, remediation=Remediation.PATCH, fingerprint="0" * 16, summary="s",
-        error=ErrorSummary(type=error_type, message=message), culprit=Culprit(path=path, line=line), confidence=0.9,
+        category=category,
+        remediation=Remediation.PATCH,
+        fingerprint="0" * 16,
+        summary="s",
+        error=ErrorSummary(type=error_type, message=message),
+        culprit=Culprit(path=path, line=line),
+        confidence=0.9,
     )
 
 
@@ -100,8 +105,10 @@ def _evidence():
 
 @pytest.mark.parametrize(
     ("key", "source"),
-    [("next_ds", "def f(**context):\n    return context['next_ds']\n"),
-     ("tomorrow_ds", "def f(**context):\n    return context['tomorrow_ds']\n")],
+    [
+        ("next_ds", "def f(**context):\n    return context['next_ds']\n"),
+        ("tomorrow_ds", "def f(**context):\n    return context['tomorrow_ds']\n"),
+    ],
 )
 def test_no_one_to_one_replacement_no_patch(tmp_path, key, source):
     assert REMOVED_CONTEXT_KEYS[key].replacement is None
@@ -130,9 +137,14 @@ def test_an_unrelated_key_error_is_not_a_migration(tmp_path):
 def test_removed_dag_argument_validated_by_reimporting_the_dag(tmp_path, capsys, expected_log, removed, added):
     repo = tmp_path / "repo"
     (repo / "dags").mkdir(parents=True)
-    source = textwrap.dedent(LEGACY_DAG).replace(
-        "from airflow.operators.dummy import DummyOperator", "from airflow.providers.standard.operators.empty import EmptyOperator"
-    ).replace("DummyOperator(", "EmptyOperator(")
+    source = (
+        textwrap.dedent(LEGACY_DAG)
+        .replace(
+            "from airflow.operators.dummy import DummyOperator",
+            "from airflow.providers.standard.operators.empty import EmptyOperator",
+        )
+        .replace("DummyOperator(", "EmptyOperator(")
+    )
     (repo / "dags" / "legacy.py").write_text(source)
     for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "dag"]):
         subprocess.run([*GIT, *cmd], cwd=repo, check=True)
@@ -144,7 +156,9 @@ def test_removed_dag_argument_validated_by_reimporting_the_dag(tmp_path, capsys,
     assert main(["remediate", str(log), "--repo", str(repo), "--check", check, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     checks = {c["name"]: c for c in (result["validation"] or {}).get("checks", [])}
-    assert result["outcome"] == "patch_validated", json.dumps({"triage": result["triage"], "checks": checks}, indent=1)[:3000]
+    assert result["outcome"] == "patch_validated", json.dumps({"triage": result["triage"], "checks": checks}, indent=1)[
+        :3000
+    ]
     assert checks["check"]["passed"], checks["check"]["output"]
     diff = result["patch"]["diff"]
     assert removed in diff and added in diff

@@ -21,7 +21,9 @@ import pytest
 from patchit_provider.cli import main
 from patchit_provider.engine.patching.sql_rename import rename_identifier
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("duckdb") is None, reason="duckdb (test extra) is not installed")
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("duckdb") is None, reason="duckdb (test extra) is not installed"
+)
 GIT = ["git", "-c", "user.email=t@patchit.invalid", "-c", "user.name=t", "-c", "core.hooksPath=/dev/null"]
 
 RUNNER = """\
@@ -80,7 +82,9 @@ def test_renamed_relation_in_a_sql_file(tmp_path, capsys):
     result, log, repo = remediate(tmp_path, capsys, sql)
     assert "Table with name customer does not exist" in log
     checks = {c["name"]: c for c in result["validation"]["checks"]}
-    assert result["outcome"] == "patch_validated", json.dumps({"triage": result["triage"], "checks": checks}, indent=1)[:3000]
+    assert result["outcome"] == "patch_validated", json.dumps({"triage": result["triage"], "checks": checks}, indent=1)[
+        :3000
+    ]
     assert _patched(repo, result["patch"]["diff"]) == sql.replace("JOIN customer c", "JOIN customers c")
 
 
@@ -94,12 +98,21 @@ def test_no_close_candidate_no_patch(tmp_path, capsys):
     ("sql", "kind", "expected", "count"),
     [
         # dbt model: Jinja masked, only the column identifier changes, byte for byte elsewhere
-        ("select {{ dbt_utils.star(ref('stg')) }}, cust_id\nfrom {{ ref('stg_orders') }} -- cust_id\n", "column",
-         "select {{ dbt_utils.star(ref('stg')) }}, customer_id\nfrom {{ ref('stg_orders') }} -- cust_id\n", 1),
+        (
+            "select {{ dbt_utils.star(ref('stg')) }}, cust_id\nfrom {{ ref('stg_orders') }} -- cust_id\n",
+            "column",
+            "select {{ dbt_utils.star(ref('stg')) }}, customer_id\nfrom {{ ref('stg_orders') }} -- cust_id\n",
+            1,
+        ),
         # Snowflake upper case and a quoted identifier keep their spelling
         ('SELECT CUST_ID, "cust_id" FROM ORDERS', "column", 'SELECT CUSTOMER_ID, "customer_id" FROM ORDERS', 2),
         # a relation, schema-qualified; a column of the same name is not a relation
-        ("select stg_order.id from analytics.stg_order", "relation", "select stg_order.id from analytics.stg_orders", 1),
+        (
+            "select stg_order.id from analytics.stg_order",
+            "relation",
+            "select stg_order.id from analytics.stg_orders",
+            1,
+        ),
         # not parseable SQL: no edit rather than a textual guess
         ("select cust_id from (", "column", "select cust_id from (", 0),
     ],

@@ -59,7 +59,8 @@ def assert_validated(result: dict, removed: str, added: str):
 
 
 def test_expected_colon(tmp_path, capsys):
-    files = {"score.py": """\
+    files = {
+        "score.py": """\
         def score(visits):
             points = 0
             if visits > 10  # loyal
@@ -68,7 +69,8 @@ def test_expected_colon(tmp_path, capsys):
 
 
         print(score(12))
-        """}
+        """
+    }
     result, log = run_and_remediate(tmp_path, capsys, files, "score.py")
     assert "SyntaxError: expected ':'" in log
     assert result["triage"]["culprit"] == {"path": "score.py", "line": 3}
@@ -76,12 +78,14 @@ def test_expected_colon(tmp_path, capsys):
 
 
 def test_paren_never_closed_on_a_continuation_line(tmp_path, capsys):
-    files = {"load.py": """\
+    files = {
+        "load.py": """\
         rows = [1, 2, 3]
         total = sum(
             r * 2 for r in rows
         print(total)
-        """}
+        """
+    }
     result, log = run_and_remediate(tmp_path, capsys, files, "load.py")
     assert "SyntaxError: '(' was never closed" in log
     assert_validated(result, "    r * 2 for r in rows", "    r * 2 for r in rows)")
@@ -99,7 +103,9 @@ def test_forgot_a_comma(tmp_path, capsys):
     # the two adjacent strings are valid Python (implicit concatenation): only `3 4` is the slip
     result, log = run_and_remediate(tmp_path, capsys, files, "cols.py")
     assert "Perhaps you forgot a comma?" in log
-    assert_validated(result, 'COLUMNS = ["id", "amount" "currency", 3 4]', 'COLUMNS = ["id", "amount" "currency", 3, 4]')
+    assert_validated(
+        result, 'COLUMNS = ["id", "amount" "currency", 3 4]', 'COLUMNS = ["id", "amount" "currency", 3, 4]'
+    )
 
 
 def test_unterminated_string_literal(tmp_path, capsys):
@@ -125,7 +131,8 @@ def test_comparison_instead_of_assignment(tmp_path, capsys):
 
 def test_expected_an_indented_block_when_unambiguous(tmp_path, capsys):
     # The shape of af_jetleak_expected_indented_block: the body of the `if` lost its indent.
-    files = {"tester.py": """\
+    files = {
+        "tester.py": """\
         import sys
 
 
@@ -136,7 +143,8 @@ def test_expected_an_indented_block_when_unambiguous(tmp_path, capsys):
 
 
         print(usage(sys.argv + ["a", "b"]))
-        """}
+        """
+    }
     # `return "ok"` is at the same level, so it could belong to the block too: ambiguous
     result, log = run_and_remediate(tmp_path, capsys, files, "tester.py")
     assert "IndentationError: expected an indented block after 'if' statement" in log
@@ -144,7 +152,8 @@ def test_expected_an_indented_block_when_unambiguous(tmp_path, capsys):
 
 
 def test_expected_an_indented_block_fixed(tmp_path, capsys):
-    files = {"tester.py": """\
+    files = {
+        "tester.py": """\
         import sys
 
 
@@ -155,7 +164,8 @@ def test_expected_an_indented_block_fixed(tmp_path, capsys):
 
         with_defaults(sys.argv)
         print("ok")
-        """}
+        """
+    }
     # the next statement is less indented than the orphan line: only that line can be the block
     result, log = run_and_remediate(tmp_path, capsys, files, "tester.py")
     assert "IndentationError: expected an indented block" in log

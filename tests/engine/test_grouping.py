@@ -32,8 +32,13 @@ def _storm(count: int, seed: int = 7) -> list[FailureEvent]:
         cause = i % len(CAUSES)
         exc_type, template = CAUSES[cause]
         message = template.format(
-            n=rng.randint(1, 900), m=rng.randint(1, 80), c=rng.randint(1, 99999), tmp=f"{rng.getrandbits(40):x}",
-            date=f"2026-11-{rng.randint(1, 28):02d}", env="prod", pid=rng.randint(1000, 99999),
+            n=rng.randint(1, 900),
+            m=rng.randint(1, 80),
+            c=rng.randint(1, 99999),
+            tmp=f"{rng.getrandbits(40):x}",
+            date=f"2026-11-{rng.randint(1, 28):02d}",
+            env="prod",
+            pid=rng.randint(1000, 99999),
         )
         traceback = (
             "Traceback (most recent call last):\n"
@@ -91,8 +96,13 @@ def test_same_cause_in_two_dags_gives_two_incidents_each_with_only_its_own_occur
             "    do_work()\n"
             "KeyError: 'customer_id'\n"
         )
-        return FailureEvent(pipeline_id=dag_id, run_id=f"scheduled__{run}", task_id="load", try_number=1,
-                            error=ErrorInfo(type="KeyError", message="'customer_id'", traceback=traceback))
+        return FailureEvent(
+            pipeline_id=dag_id,
+            run_id=f"scheduled__{run}",
+            task_id="load",
+            try_number=1,
+            error=ErrorInfo(type="KeyError", message="'customer_id'", traceback=traceback),
+        )
 
     events = [failure(dag_id, run) for run in range(3) for dag_id in ("sales_daily", "hr_payroll")]
     with open_store(f"sqlite:///{tmp_path}/store.db") as store:
@@ -112,7 +122,9 @@ def test_same_cause_in_two_dags_gives_two_incidents_each_with_only_its_own_occur
             primary = store.get_incident(grouped.grouped_into)
             assert primary.event.pipeline_id == grouped.event.pipeline_id
         # the same fingerprint from another platform's pipeline of the same name stays apart too
-        dbt = FailureEvent.model_validate({**failure("sales_daily", 9).model_dump(exclude={"event_id"}), "platform": "dbt"})
+        dbt = FailureEvent.model_validate(
+            {**failure("sales_daily", 9).model_dump(exclude={"event_id"}), "platform": "dbt"}
+        )
         incident = remediator.receive(dbt)
         remediator.collect_evidence(incident.incident_id)
         assert remediator.triage(incident.incident_id).state is IncidentState.TRIAGED

@@ -34,7 +34,11 @@ def test_documented_format(repo):
 
 
 def test_blocks_inside_markdown_fences_and_several_edits(repo):
-    text = "Here is the fix.\n```python\n" + GOOD.split("\n", 1)[1] + "```\n\n```\nFILE: dags/orders.py\n<<<<<<< SEARCH\n    t = sum(p)\n=======\n    t = sum(p or [])\n>>>>>>> REPLACE\n```\n"
+    text = (
+        "Here is the fix.\n```python\n"
+        + GOOD.split("\n", 1)[1]
+        + "```\n\n```\nFILE: dags/orders.py\n<<<<<<< SEARCH\n    t = sum(p)\n=======\n    t = sum(p or [])\n>>>>>>> REPLACE\n```\n"
+    )
     edits = parse_edits(text, repo)
     assert [e.search for e in edits] == ["    return totl\n", "    t = sum(p)\n"]
 
@@ -65,7 +69,9 @@ def test_malformed_answers(repo, text, message):
         parse_edits(text, repo)
 
 
-@pytest.mark.parametrize("path", ["../outside.py", "/etc/passwd", "dags/../../x.py", "dags\\orders.py", "./dags/orders.py"])
+@pytest.mark.parametrize(
+    "path", ["../outside.py", "/etc/passwd", "dags/../../x.py", "dags\\orders.py", "./dags/orders.py"]
+)
 def test_paths_outside_the_repository_are_rejected(repo, path):
     text = f"FILE: {path}\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n"
     with pytest.raises(LLMAnswerError, match="outside the repository"):

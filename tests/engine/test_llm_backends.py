@@ -139,7 +139,10 @@ def test_openai_429_honours_retry_after_seconds():
 
 def test_retry_after_ms_takes_precedence():
     sleeps: list[float] = []
-    server = Server(openai_error(429, "rate_limit_exceeded", "slow down", {"retry-after-ms": "1500", "retry-after": "9"}), openai_ok())
+    server = Server(
+        openai_error(429, "rate_limit_exceeded", "slow down", {"retry-after-ms": "1500", "retry-after": "9"}),
+        openai_ok(),
+    )
     backend("openai", server, sleeps).complete(REQUEST)
     assert sleeps == [1.5]
 
@@ -260,7 +263,11 @@ def test_anthropic_request_and_answer_follow_the_documented_shape():
 def test_anthropic_joins_text_blocks_and_ignores_others():
     resp = anthropic_ok()
     data = resp.json()
-    data["content"] = [{"type": "thinking", "thinking": "hmm"}, {"type": "text", "text": "a"}, {"type": "text", "text": "b"}]
+    data["content"] = [
+        {"type": "thinking", "thinking": "hmm"},
+        {"type": "text", "text": "a"},
+        {"type": "text", "text": "b"},
+    ]
     assert backend("anthropic", Server(httpx.Response(200, json=data))).complete(REQUEST).text == "ab"
 
 
@@ -280,7 +287,15 @@ def test_anthropic_529_every_time_is_rate_limited():
 
 def test_anthropic_429_honours_retry_after():
     sleeps: list[float] = []
-    server = Server(anthropic_error(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit", {"retry-after": "4", "anthropic-ratelimit-requests-remaining": "0"}), anthropic_ok())
+    server = Server(
+        anthropic_error(
+            429,
+            "rate_limit_error",
+            "Number of request tokens has exceeded your per-minute rate limit",
+            {"retry-after": "4", "anthropic-ratelimit-requests-remaining": "0"},
+        ),
+        anthropic_ok(),
+    )
     backend("anthropic", server, sleeps).complete(REQUEST)
     assert sleeps == [4.0]
 
@@ -309,7 +324,17 @@ def test_anthropic_malformed_answers(body):
 
 
 def test_anthropic_check_gets_the_model():
-    server = Server(httpx.Response(200, json={"id": "claude-sonnet-4-5", "type": "model", "display_name": "Claude", "created_at": "2025-09-29T00:00:00Z"}))
+    server = Server(
+        httpx.Response(
+            200,
+            json={
+                "id": "claude-sonnet-4-5",
+                "type": "model",
+                "display_name": "Claude",
+                "created_at": "2025-09-29T00:00:00Z",
+            },
+        )
+    )
     assert "available" in backend("anthropic", server, model="claude-sonnet-4-5").check()
     assert server.requests[0].method == "GET" and server.requests[0].url.path == "/v1/models/claude-sonnet-4-5"
     assert server.requests[0].headers["anthropic-version"] == "2023-06-01"
@@ -346,7 +371,10 @@ def test_inhouse_rationale_is_kept_in_text():
 
 
 def test_inhouse_check():
-    assert "reachable" in backend("inhouse", Server(httpx.Response(404, json={"detail": "Not Found"})), base_url="http://h").check()
+    assert (
+        "reachable"
+        in backend("inhouse", Server(httpx.Response(404, json={"detail": "Not Found"})), base_url="http://h").check()
+    )
     with pytest.raises(LLMAuthError):
         backend("inhouse", Server(httpx.Response(401, json={"detail": "no"})), base_url="http://h").check()
 
@@ -362,7 +390,11 @@ def cursor_agent(status: str) -> httpx.Response:
             "name": "Fix failure",
             "status": status,
             "source": {"repository": "https://github.com/acme/pipelines", "ref": "main"},
-            "target": {"branchName": "cursor/fix-1234", "url": "https://cursor.com/agents?id=bc_abc123", "autoCreatePr": False},
+            "target": {
+                "branchName": "cursor/fix-1234",
+                "url": "https://cursor.com/agents?id=bc_abc123",
+                "autoCreatePr": False,
+            },
             "createdAt": "2024-01-15T10:30:00Z",
         },
     )
@@ -382,7 +414,12 @@ def cursor(server: Server, sleeps: list[float] | None = None, **options):
 
 def test_cursor_launch_poll_and_read_the_conversation():
     sleeps: list[float] = []
-    server = Server(cursor_agent("CREATING"), cursor_agent("RUNNING"), cursor_agent("FINISHED"), cursor_conversation("working", "FILE: final"))
+    server = Server(
+        cursor_agent("CREATING"),
+        cursor_agent("RUNNING"),
+        cursor_agent("FINISHED"),
+        cursor_conversation("working", "FILE: final"),
+    )
     answer = cursor(server, sleeps).complete(REQUEST)
 
     launch = server.requests[0]
@@ -403,7 +440,11 @@ def test_cursor_launch_poll_and_read_the_conversation():
 
 def test_cursor_polls_are_bounded_and_the_agent_is_stopped():
     sleeps: list[float] = []
-    server = Server(cursor_agent("CREATING"), *[cursor_agent("RUNNING") for _ in range(3)], httpx.Response(200, json={"id": "bc_abc123"}))
+    server = Server(
+        cursor_agent("CREATING"),
+        *[cursor_agent("RUNNING") for _ in range(3)],
+        httpx.Response(200, json={"id": "bc_abc123"}),
+    )
     with pytest.raises(LLMError, match="not finished after 3 polls"):
         cursor(server, sleeps).complete(REQUEST)
     assert server.requests[-1].method == "POST" and server.requests[-1].url.path == "/v0/agents/bc_abc123/stop"
@@ -430,7 +471,11 @@ def test_cursor_launch_answer_without_id():
 def test_cursor_rate_limit_body_and_check():
     sleeps: list[float] = []
     server = Server(
-        httpx.Response(429, json={"error": "Too Many Requests", "message": "Rate limit exceeded. Please try again later."}, headers={"retry-after": "2"}),
+        httpx.Response(
+            429,
+            json={"error": "Too Many Requests", "message": "Rate limit exceeded. Please try again later."},
+            headers={"retry-after": "2"},
+        ),
         httpx.Response(200, json={"apiKeyName": "Production API Key", "createdAt": "2024-01-15T10:30:00Z"}),
     )
     assert "Production API Key" in cursor(server, sleeps).check()

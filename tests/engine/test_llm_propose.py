@@ -27,7 +27,9 @@ from patchit_provider.engine.taxonomy import Category, Remediation
 ORDERS = "def compute_total(prices):\n    total = sum(prices)\n    return totl * 2\n"
 GOOD = "RATIONALE: typo.\nFILE: dags/orders.py\n<<<<<<< SEARCH\n    return totl * 2\n=======\n    return total * 2\n>>>>>>> REPLACE\n"
 OTHER = "RATIONALE: other.\nFILE: dags/orders.py\n<<<<<<< SEARCH\n    return totl * 2\n=======\n    return sum(prices) * 2\n>>>>>>> REPLACE\n"
-NOT_APPLYING = "FILE: dags/orders.py\n<<<<<<< SEARCH\n    return nothing_like_this\n=======\n    return 1\n>>>>>>> REPLACE\n"
+NOT_APPLYING = (
+    "FILE: dags/orders.py\n<<<<<<< SEARCH\n    return nothing_like_this\n=======\n    return 1\n>>>>>>> REPLACE\n"
+)
 
 
 class ScriptedBackend:
@@ -106,7 +108,9 @@ def test_no_usable_candidate_raises_with_every_reason(repo):
     with pytest.raises(LLMAnswerError) as info:
         propose_with_llm(EVIDENCE, triage(), repo, backend, candidates=2, budget=Budget())
     message = str(info.value)
-    assert "candidate 1: the answer holds neither" in message and "candidate 2: the answer's edits do not apply" in message
+    assert (
+        "candidate 1: the answer holds neither" in message and "candidate 2: the answer's edits do not apply" in message
+    )
 
 
 def test_edit_outside_the_repo_is_an_answer_error(repo):

@@ -189,10 +189,12 @@ def test_every_fixture_has_an_error_and_bounded_excerpt(name):
 
 
 def test_pipeline_files_named_by_airflow_logs():
-    af3 = "\n".join([
-        '{"timestamp":"2026-11-22T19:32:46.240017Z","level":"info","event":"Filling up the DagBag from /tmp/h/dags/table_export_dag.py","logger":"x"}',
-        '{"timestamp":"2026-11-22T19:32:46.303776Z","level":"info","event":"Worker startup parse complete","dag_file":"table_export_dag.py","logger":"task"}',
-    ])
+    af3 = "\n".join(
+        [
+            '{"timestamp":"2026-11-22T19:32:46.240017Z","level":"info","event":"Filling up the DagBag from /tmp/h/dags/table_export_dag.py","logger":"x"}',
+            '{"timestamp":"2026-11-22T19:32:46.303776Z","level":"info","event":"Worker startup parse complete","dag_file":"table_export_dag.py","logger":"task"}',
+        ]
+    )
     assert read_log(af3).pipeline_files == ["/tmp/h/dags/table_export_dag.py", "table_export_dag.py"]
     af2 = "[2024-05-01T02:00:01.000+0000] {dagbag.py:588} INFO - Filling up the DagBag from /opt/airflow/dags/sales.py"
     assert read_log(af2).pipeline_files == ["/opt/airflow/dags/sales.py"]
@@ -230,12 +232,21 @@ def test_exception_group_first_leaf_drives(tmp_path):
     assert "+-+---------------- 1 ----------------" in text and "(3 sub-exceptions)" in text
     chain = parse_chain(text)
     assert [(e.type, e.relation) for e in chain] == [
-        ("ValueError", "member"), ("KeyError", "member"), ("TypeError", "member"), ("ExceptionGroup", "")]
+        ("ValueError", "member"),
+        ("KeyError", "member"),
+        ("TypeError", "member"),
+        ("ExceptionGroup", ""),
+    ]
     leaf = chain[0]
     assert "invalid literal for int()" in leaf.message
     # the group's frames, then the leaf's own: the innermost is where the leaf was raised
-    assert [(f.function, f.line) for f in leaf.frames] == [("<module>", 21), ("main", 19), ("main", 12),
-                                                            ("<lambda>", 10), ("load", 3)]
+    assert [(f.function, f.line) for f in leaf.frames] == [
+        ("<module>", 21),
+        ("main", 19),
+        ("main", 12),
+        ("<lambda>", 10),
+        ("load", 3),
+    ]
     assert chain[2].frames[-1].line == 16  # the nested group's frame carried to its leaf
     digest = read_log(("INFO start\n" + text + "INFO: task failed, marking it\n").encode())
     assert digest.error.type == "ValueError" and digest.error.frames[-1].function == "load"
@@ -256,40 +267,54 @@ def test_exception_group_in_airflow3_error_detail(tmp_path):
     digest = read_log(log.encode())
     assert digest.error.type == "ValueError" and digest.error.frames[-1].function == "load"
     # the rendered traceback keeps Python's layout: parse_chain finds the same leaves again
-    assert [e.type for e in parse_chain(digest.error.traceback)] == ["ValueError", "KeyError", "TypeError", "ExceptionGroup"]
+    assert [e.type for e in parse_chain(digest.error.traceback)] == [
+        "ValueError",
+        "KeyError",
+        "TypeError",
+        "ExceptionGroup",
+    ]
 
 
 # --- output without a traceback header (posted snippets, wrappers that print only the error) ---
 
+
 def test_bare_exception_line_with_detail():
     """psycopg2 prints DETAIL under the error; no traceback was posted (github.com/psycopg/psycopg2 issues)."""
-    digest = read_log('psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "orders_pkey"\n'
-                      "DETAIL:  Key (id)=(0) already exists.\n")
+    digest = read_log(
+        'psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "orders_pkey"\n'
+        "DETAIL:  Key (id)=(0) already exists.\n"
+    )
     assert digest.error.type == "psycopg2.errors.UniqueViolation"
     assert "Key (id)=(0) already exists." in digest.error.message
 
 
 def test_syntax_error_display_without_traceback_header():
     """CPython prints a SyntaxError of a file it compiles as File/line/caret and the error only."""
-    digest = read_log('  File "./launch.py", line 630\n    return\n         ^\n'
-                      "IndentationError: unindent does not match any outer indentation level\n")
+    digest = read_log(
+        '  File "./launch.py", line 630\n    return\n         ^\n'
+        "IndentationError: unindent does not match any outer indentation level\n"
+    )
     assert digest.error.type == "IndentationError"
     assert [(f.path, f.line) for f in digest.error.frames] == [("./launch.py", 630)]
 
 
 def test_traceback_cut_before_its_exception_line_keeps_its_frames():
-    digest = read_log("Traceback (most recent call last):\n"
-                      '  File "/opt/airflow/dags/acme/ops.py", line 60, in execute\n    hook = FSHook(conn_id=self.conn_id)\n'
-                      '  File "/usr/lib/python3.6/site-packages/airflow/hooks/base.py", line 38, in get_connection\n    conn = x\n')
+    digest = read_log(
+        "Traceback (most recent call last):\n"
+        '  File "/opt/airflow/dags/acme/ops.py", line 60, in execute\n    hook = FSHook(conn_id=self.conn_id)\n'
+        '  File "/usr/lib/python3.6/site-packages/airflow/hooks/base.py", line 38, in get_connection\n    conn = x\n'
+    )
     assert digest.error.type == "Traceback"
     assert digest.error.frames[0].path == "/opt/airflow/dags/acme/ops.py"
 
 
 def test_dbt_run_by_an_airflow2_bash_operator():
     """Both prefixes removed: Airflow 2's line prefix, then dbt's own timestamp."""
-    log = ("[2023-09-08, 10:14:54 +07] {subprocess.py:94} INFO - 03:14:54    Database Error in model customers (models/customers.sql)\n"
-           "[2023-09-08, 10:14:54 +07] {subprocess.py:94} INFO -   relation \"raw.customers\" does not exist\n"
-           "[2023-09-08, 10:14:57 +07] {subprocess.py:98} INFO - Command exited with return code 1\n")
+    log = (
+        "[2023-09-08, 10:14:54 +07] {subprocess.py:94} INFO - 03:14:54    Database Error in model customers (models/customers.sql)\n"
+        '[2023-09-08, 10:14:54 +07] {subprocess.py:94} INFO -   relation "raw.customers" does not exist\n'
+        "[2023-09-08, 10:14:57 +07] {subprocess.py:98} INFO - Command exited with return code 1\n"
+    )
     digest = read_log(log)
     assert digest.error.type == "dbt Database Error"
     assert digest.error.frames[0].path == "models/customers.sql"
@@ -299,9 +324,11 @@ def test_dbt_run_by_an_airflow2_bash_operator():
 def test_bare_error_message_goes_on_until_sqlalchemys_echo():
     """SQLAlchemy wraps a driver's multi-line message, then echoes the statement in [SQL: ...]
     (https://docs.sqlalchemy.org/en/20/errors.html)."""
-    digest = read_log("sqlalchemy.exc.ProgrammingError: (snowflake.connector.errors.ProgrammingError) 002003 (02000): "
-                      "01938587: SQL compilation error:\nDatabase 'UTIL_DB' does not exist or not authorized.\n"
-                      "[SQL: SELECT DISTINCT database_name\nFROM \"UTIL_DB\".\"INFORMATION_SCHEMA\".\"DATABASES\"]\n")
+    digest = read_log(
+        "sqlalchemy.exc.ProgrammingError: (snowflake.connector.errors.ProgrammingError) 002003 (02000): "
+        "01938587: SQL compilation error:\nDatabase 'UTIL_DB' does not exist or not authorized.\n"
+        '[SQL: SELECT DISTINCT database_name\nFROM "UTIL_DB"."INFORMATION_SCHEMA"."DATABASES"]\n'
+    )
     assert digest.error.type == "sqlalchemy.exc.ProgrammingError"
     assert digest.error.message.endswith("Database 'UTIL_DB' does not exist or not authorized.")
 
@@ -311,10 +338,12 @@ def test_sentry_layout_exception_first_then_frames():
     (https://docs.sentry.io/platforms/python/)."""
     from patchit_provider.engine.triage.localize import user_frame
 
-    digest = read_log("OperationalError: canceling statement due to statement timeout\n\n"
-                      "(16 additional frame(s) were not displayed)\n...\n"
-                      '  File "onadata/libs/pagination.py", line 140, in paginate_queryset\n    return list(self.page)\n'
-                      '  File "django/db/backends/utils.py", line 84, in _execute\n    return self.cursor.execute(sql, params)\n')
+    digest = read_log(
+        "OperationalError: canceling statement due to statement timeout\n\n"
+        "(16 additional frame(s) were not displayed)\n...\n"
+        '  File "onadata/libs/pagination.py", line 140, in paginate_queryset\n    return list(self.page)\n'
+        '  File "django/db/backends/utils.py", line 84, in _execute\n    return self.cursor.execute(sql, params)\n'
+    )
     assert digest.error.type == "OperationalError"
     frame = user_frame(digest.error.frames)
     assert (frame.path, frame.line) == ("onadata/libs/pagination.py", 140)  # django's relative frame is no user's
@@ -323,8 +352,10 @@ def test_sentry_layout_exception_first_then_frames():
 @pytest.mark.parametrize("as_bytes", [False, True])
 def test_output_quoted_in_a_comment(as_bytes):
     """Outputs posted in an issue or an e-mail often keep the quote markers ("> ")."""
-    log = ('> Traceback (most recent call last):\n>   File "/opt/airflow/dags/etl.py", line 12, in load\n'
-           '>     x = y\n> NameError: name \'y\' is not defined\n')
+    log = (
+        '> Traceback (most recent call last):\n>   File "/opt/airflow/dags/etl.py", line 12, in load\n'
+        ">     x = y\n> NameError: name 'y' is not defined\n"
+    )
     digest = read_log(log.encode() if as_bytes else log)
     assert digest.error.type == "NameError"
     assert [(f.path, f.line) for f in digest.error.frames] == [("/opt/airflow/dags/etl.py", 12)]
@@ -334,13 +365,15 @@ def test_output_quoted_in_a_comment(as_bytes):
 def test_output_printed_as_a_list_of_lines(as_bytes):
     """A runner that prints a child's `readlines()` (https://github.com/redis-performance/redisbench-admin/issues/366):
     each line is a list item, so the traceback only parses once the list's quotes are removed."""
-    log = ("\tSTDOUT: ['Traceback (most recent call last):\n"
-           "', '  File \"create_website.py\", line 10, in <module>\n"
-           "', '    from jinja2 import Environment, FileSystemLoader\n"
-           "', '  File \"/usr/local/lib/python3.8/dist-packages/jinja2/utils.py\", line 647, in <module>\n"
-           "', '    from markupsafe import Markup, escape, soft_unicode\n"
-           "', \"ImportError: cannot import name 'soft_unicode' from 'markupsafe' (/usr/local/lib/python3.8/dist-packages/markupsafe/__init__.py)\n"
-           "\"]\n")
+    log = (
+        "\tSTDOUT: ['Traceback (most recent call last):\n"
+        "', '  File \"create_website.py\", line 10, in <module>\n"
+        "', '    from jinja2 import Environment, FileSystemLoader\n"
+        "', '  File \"/usr/local/lib/python3.8/dist-packages/jinja2/utils.py\", line 647, in <module>\n"
+        "', '    from markupsafe import Markup, escape, soft_unicode\n"
+        "', \"ImportError: cannot import name 'soft_unicode' from 'markupsafe' (/usr/local/lib/python3.8/dist-packages/markupsafe/__init__.py)\n"
+        '"]\n'
+    )
     digest = read_log(log.encode() if as_bytes else log)
     assert digest.error.type == "ImportError"
     assert digest.error.message.startswith("cannot import name 'soft_unicode' from 'markupsafe'")
@@ -352,8 +385,10 @@ def test_output_printed_as_a_list_of_lines(as_bytes):
 def test_dbt_error_nested_under_a_snapshot_or_seed_keeps_the_nodes_path(stamp):
     """dbt prints the adapter's error indented under the node's header ("Runtime Error in snapshot
     s (snapshots/s.sql)" then "  Database Error"): the nested header must not hide the node's file."""
-    log = (f"{stamp}Runtime Error in snapshot orders_snapshot (snapshots/orders_snapshot.sql)\n"
-           f"{stamp}  Database Error\n{stamp}    UPDATE/MERGE must match at most one source row for each target row\n")
+    log = (
+        f"{stamp}Runtime Error in snapshot orders_snapshot (snapshots/orders_snapshot.sql)\n"
+        f"{stamp}  Database Error\n{stamp}    UPDATE/MERGE must match at most one source row for each target row\n"
+    )
     digest = read_log(log)
     assert digest.error.type == "dbt Runtime Error"
     assert [f.path for f in digest.error.frames] == ["snapshots/orders_snapshot.sql"]
@@ -363,25 +398,34 @@ def test_dbt_error_nested_under_a_snapshot_or_seed_keeps_the_nodes_path(stamp):
 def test_ipython_8_traceback_from_a_notebook():
     """IPython 8's layout (https://ipython.readthedocs.io/en/stable/whatsnew/version8.html):
     frames as `File path:line, in func`, the exception at the end."""
-    log = ("---------------------------------------------------------------------------\n"
-           "KeyError                                  Traceback (most recent call last)\n"
-           "Cell In[3], line 2\n      1 import pandas as pd\n----> 2 load('/data/orders.csv')\n\n"
-           "File ~/etl/load.py:42, in load(path)\n     41     df = pd.read_csv(path)\n---> 42     return df['customer_id']\n\n"
-           "File /opt/conda/lib/python3.10/site-packages/pandas/core/frame.py:3761, in DataFrame.__getitem__(self, key)\n"
-           "   3760     indexer = [indexer]\n\nKeyError: 'customer_id'\n")
+    log = (
+        "---------------------------------------------------------------------------\n"
+        "KeyError                                  Traceback (most recent call last)\n"
+        "Cell In[3], line 2\n      1 import pandas as pd\n----> 2 load('/data/orders.csv')\n\n"
+        "File ~/etl/load.py:42, in load(path)\n     41     df = pd.read_csv(path)\n---> 42     return df['customer_id']\n\n"
+        "File /opt/conda/lib/python3.10/site-packages/pandas/core/frame.py:3761, in DataFrame.__getitem__(self, key)\n"
+        "   3760     indexer = [indexer]\n\nKeyError: 'customer_id'\n"
+    )
     digest = read_log(log)
     assert (digest.error.type, digest.error.message) == ("KeyError", "'customer_id'")
     assert [(f.path, f.line) for f in digest.error.frames][0] == ("~/etl/load.py", 42)
 
 
-@pytest.mark.parametrize("prefix", [
-    "airflow-worker-1  | ",                               # docker compose (https://docs.docker.com/reference/cli/docker/compose/logs/)
-    "2024-01-01T10:00:00.123456789Z stderr F ",           # CRI log format of containerd / Kubernetes nodes
-    "[2025-05-01, 10:00:00 UTC] ERROR - ",                # Airflow 3's task log view
-])
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "airflow-worker-1  | ",  # docker compose (https://docs.docker.com/reference/cli/docker/compose/logs/)
+        "2024-01-01T10:00:00.123456789Z stderr F ",  # CRI log format of containerd / Kubernetes nodes
+        "[2025-05-01, 10:00:00 UTC] ERROR - ",  # Airflow 3's task log view
+    ],
+)
 def test_wrapped_lines_still_parse(prefix):
-    body = ['Traceback (most recent call last):', '  File "/opt/airflow/dags/etl.py", line 9, in run',
-            '    return rows[0]', 'IndexError: list index out of range']
+    body = [
+        "Traceback (most recent call last):",
+        '  File "/opt/airflow/dags/etl.py", line 9, in run',
+        "    return rows[0]",
+        "IndexError: list index out of range",
+    ]
     digest = read_log("".join(prefix + line + "\n" for line in body))
     assert digest.error.type == "IndexError"
     assert [(f.path, f.line) for f in digest.error.frames] == [("/opt/airflow/dags/etl.py", 9)]
@@ -390,10 +434,14 @@ def test_wrapped_lines_still_parse(prefix):
 def test_pytest_failure_report_and_actions_timestamps():
     """pytest marks exception lines with "E   " (https://docs.pytest.org/en/stable/how-to/output.html);
     GitHub Actions prefixes every line with an ISO timestamp."""
-    digest = read_log("    def test_load():\n>       load()\n\ntests/test_etl.py:12: \n"
-                      "E   psycopg2.errors.UndefinedTable: relation \"orders\" does not exist\n")
+    digest = read_log(
+        "    def test_load():\n>       load()\n\ntests/test_etl.py:12: \n"
+        'E   psycopg2.errors.UndefinedTable: relation "orders" does not exist\n'
+    )
     assert digest.error.type == "psycopg2.errors.UndefinedTable"
-    digest = read_log("2024-01-01T10:00:00.1234567Z Traceback (most recent call last):\n"
-                      '2024-01-01T10:00:00.1234567Z   File "/home/runner/work/etl.py", line 3, in <module>\n'
-                      "2024-01-01T10:00:00.1234567Z     x()\n2024-01-01T10:00:00.1234567Z ZeroDivisionError: division by zero\n")
+    digest = read_log(
+        "2024-01-01T10:00:00.1234567Z Traceback (most recent call last):\n"
+        '2024-01-01T10:00:00.1234567Z   File "/home/runner/work/etl.py", line 3, in <module>\n'
+        "2024-01-01T10:00:00.1234567Z     x()\n2024-01-01T10:00:00.1234567Z ZeroDivisionError: division by zero\n"
+    )
     assert digest.error.type == "ZeroDivisionError" and digest.error.frames[0].line == 3

@@ -73,13 +73,30 @@ def make_incident(
     log: str = "",
     message: str = "'amount'",
 ) -> Incident:
-    event = FailureEvent(pipeline_id=dag, run_id=f"run-{n}", task_id="load", try_number=1,
-                         log_text=log or None, error=ErrorInfo(type="KeyError", message=message))
-    triage = Triage(category=category, remediation=Remediation.PATCH, fingerprint=fingerprint or f"fp{category.name.lower()}{dag}",
-                    summary=summary, error=ErrorSummary(type="KeyError", message=message), confidence=0.9,
-                    next_step="Add the column upstream")
-    return Incident(incident_id=f"inc-{n:06d}", event=event, triage=triage, fingerprint=triage.fingerprint,
-                    state=IncidentState.TRIAGED)
+    event = FailureEvent(
+        pipeline_id=dag,
+        run_id=f"run-{n}",
+        task_id="load",
+        try_number=1,
+        log_text=log or None,
+        error=ErrorInfo(type="KeyError", message=message),
+    )
+    triage = Triage(
+        category=category,
+        remediation=Remediation.PATCH,
+        fingerprint=fingerprint or f"fp{category.name.lower()}{dag}",
+        summary=summary,
+        error=ErrorSummary(type="KeyError", message=message),
+        confidence=0.9,
+        next_step="Add the column upstream",
+    )
+    return Incident(
+        incident_id=f"inc-{n:06d}",
+        event=event,
+        triage=triage,
+        fingerprint=triage.fingerprint,
+        state=IncidentState.TRIAGED,
+    )
 
 
 @pytest.fixture()
@@ -96,7 +113,9 @@ def _all_text(body: dict) -> str:
 
 
 def test_slack_payload_shape():
-    body = build_message(make_incident(), Moment.OPENED, "slack", incident_url="https://af.example.com/patchit/incidents/{incident_id}")
+    body = build_message(
+        make_incident(), Moment.OPENED, "slack", incident_url="https://af.example.com/patchit/incidents/{incident_id}"
+    )
     assert isinstance(body["text"], str) and body["text"]
     assert body["mrkdwn"] is True
     kinds = [block["type"] for block in body["blocks"]]
@@ -114,12 +133,17 @@ def test_slack_payload_shape():
 def test_json_format_fields():
     incident = make_incident()
     incident.outcome = Outcome.PATCH_VALIDATED
-    incident.publication = Publication(kind=PublicationKind.GITHUB, branch="patchit/fp1",
-                                       url="https://github.com/o/r/pull/7", pr_number=7)
+    incident.publication = Publication(
+        kind=PublicationKind.GITHUB, branch="patchit/fp1", url="https://github.com/o/r/pull/7", pr_number=7
+    )
     body = build_message(incident, Moment.PUBLISHED, "json")
     assert body["event"] == "incident.published"
     assert body["incident_id"] == "inc-000000" and body["fingerprint"] == incident.fingerprint
-    assert (body["category"], body["remediation"], body["outcome"]) == ("schema.missing_column", "patch", "patch_validated")
+    assert (body["category"], body["remediation"], body["outcome"]) == (
+        "schema.missing_column",
+        "patch",
+        "patch_validated",
+    )
     assert (body["dag_id"], body["task_id"], body["run_id"]) == ("orders", "load", "run-0")
     assert body["summary"] == "Column 'amount' missing in orders"
     assert body["links"] == {"pull_request": "https://github.com/o/r/pull/7", "branch": "patchit/fp1"}
@@ -175,8 +199,11 @@ def test_text_is_bounded():
 
 # -- rate limit --------------------------------------------------------------------------------
 
-CAUSES = [("orders", Category.SCHEMA_MISSING_COLUMN, 150), ("sales", Category.INFRA_NETWORK, 30),
-          ("billing", Category.CODE_ERROR, 20)]
+CAUSES = [
+    ("orders", Category.SCHEMA_MISSING_COLUMN, 150),
+    ("sales", Category.INFRA_NETWORK, 30),
+    ("billing", Category.CODE_ERROR, 20),
+]
 
 
 def _storm() -> list[Incident]:
@@ -282,8 +309,14 @@ def test_concurrent_workers_take_exactly_the_limit(shared_url):
 
 def test_limit_is_per_sink(store):
     clock, post = Clock(), Recorder()
-    notifier = Notifier([Sink("chat", URL), Sink("pager", "https://example.com/hook", "json")], post, store,
-                        limit=3, window_seconds=300, clock=clock)
+    notifier = Notifier(
+        [Sink("chat", URL), Sink("pager", "https://example.com/hook", "json")],
+        post,
+        store,
+        limit=3,
+        window_seconds=300,
+        clock=clock,
+    )
     for n in range(5):
         notifier.notify(make_incident(n), Moment.OPENED)
     assert [url for url, _ in post.posts].count(URL) == 3
@@ -362,8 +395,11 @@ def _remediator(tmp_path, pipeline_repo, notifier, **settings):
     from patchit_provider.engine.settings import PatchitSettings
 
     store = open_store(f"sqlite:///{tmp_path}/store.db")
-    config = PatchitSettings(repo_map={"orders": str(pipeline_repo)},
-                             check_command=f"{sys.executable} run_orders.py data/orders.csv", validation_timeout=120)
+    config = PatchitSettings(
+        repo_map={"orders": str(pipeline_repo)},
+        check_command=f"{sys.executable} run_orders.py data/orders.csv",
+        validation_timeout=120,
+    )
     return Remediator(store, config.model_copy(update=settings), notifier=notifier)
 
 

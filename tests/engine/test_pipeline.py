@@ -93,9 +93,7 @@ def test_bad_data_is_escalated_without_a_patch(remediator: Remediator, pipeline_
 
 
 def test_transient_network_failure_is_a_retry(remediator: Remediator, pipeline_repo: Path):
-    (pipeline_repo / "fetch.py").write_text(
-        "import socket\nsocket.create_connection(('127.0.0.1', 9), timeout=2)\n"
-    )
+    (pipeline_repo / "fetch.py").write_text("import socket\nsocket.create_connection(('127.0.0.1', 9), timeout=2)\n")
     incident = remediator.run_all(_event_from_run(pipeline_repo, "fetch.py"))
     assert incident.triage.category.value == "infra.network"
     assert incident.triage.remediation.value == "retry"
@@ -150,8 +148,11 @@ def test_same_cause_again_comments_on_the_open_pull_request(remediator: Remediat
     def fake_publish(proposal, incident, repo_root, mode, *, github=None):
         calls.append((incident.incident_id, mode, github))
         return Publication(
-            kind=PublicationKind.GITHUB, branch=f"patchit/{incident.fingerprint}", url="https://github.test/acme/p/pull/7",
-            pr_number=7, reused=len(calls) > 1,
+            kind=PublicationKind.GITHUB,
+            branch=f"patchit/{incident.fingerprint}",
+            url="https://github.test/acme/p/pull/7",
+            pr_number=7,
+            reused=len(calls) > 1,
         )
 
     monkeypatch.setattr(publishing, "publish", fake_publish)
@@ -159,8 +160,11 @@ def test_same_cause_again_comments_on_the_open_pull_request(remediator: Remediat
     remediator.settings = remediator.settings.model_copy(update={"publish_mode": "github"})
     first = remediator.run_all(_event_from_run(pipeline_repo, "run_orders.py data/orders.csv"))
     again = FailureEvent.model_validate(
-        {**_event_from_run(pipeline_repo, "run_orders.py data/orders.csv").model_dump(),
-         "run_id": "scheduled__2026-11-23T03:00:00+00:00", "event_id": ""}
+        {
+            **_event_from_run(pipeline_repo, "run_orders.py data/orders.csv").model_dump(),
+            "run_id": "scheduled__2026-11-23T03:00:00+00:00",
+            "event_id": "",
+        }
     )
     second = remediator.run_all(again)
 

@@ -16,13 +16,21 @@ def patch_incident(patch_nameerror):
     case = patch_nameerror
     proposal = propose_patch(case.evidence, case.triage, case.root)
     validation = ValidationResult(
-        passed=True, replay="reproduced_and_fixed",
-        checks=[CheckResult(name="policy", passed=True, output="allowed"),
-                CheckResult(name="replay", passed=True, output="unpatched: NameError reproduced | patched: ok")],
+        passed=True,
+        replay="reproduced_and_fixed",
+        checks=[
+            CheckResult(name="policy", passed=True, output="allowed"),
+            CheckResult(name="replay", passed=True, output="unpatched: NameError reproduced | patched: ok"),
+        ],
     )
     incident = Incident(
-        incident_id="inc-0123456789ab", event=case.event, fingerprint=case.triage.fingerprint,
-        evidence=case.evidence, triage=case.triage, patch=proposal, validation=validation,
+        incident_id="inc-0123456789ab",
+        event=case.event,
+        fingerprint=case.triage.fingerprint,
+        evidence=case.evidence,
+        triage=case.triage,
+        patch=proposal,
+        validation=validation,
     )
     return case, proposal, incident
 

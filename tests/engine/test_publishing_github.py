@@ -13,7 +13,14 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from patchit_provider.engine.models import CheckResult, FileEdit, Incident, PatchProposal, PublicationKind, ValidationResult
+from patchit_provider.engine.models import (
+    CheckResult,
+    FileEdit,
+    Incident,
+    PatchProposal,
+    PublicationKind,
+    ValidationResult,
+)
 from patchit_provider.engine.patching import apply_edits, make_diff
 from patchit_provider.engine.publishing import PublishError, publish
 from patchit_provider.engine.publishing.github import MAX_BODY_CHARS, bound_body
@@ -63,10 +70,14 @@ class FakeGitHub:
     def add_commit(self, message: str, tree: str, parents: list[str], author: dict) -> str:
         commit_sha = sha("commit", message, tree, parents, author)
         self.commits[commit_sha] = {
-            "sha": commit_sha, "node_id": "C_" + commit_sha[:8], "url": f"{API}/repos/acme/pipelines/git/commits/{commit_sha}",
+            "sha": commit_sha,
+            "node_id": "C_" + commit_sha[:8],
+            "url": f"{API}/repos/acme/pipelines/git/commits/{commit_sha}",
             "html_url": f"https://github.com/acme/pipelines/commit/{commit_sha}",
-            "author": {**author, "date": "2026-01-01T00:00:00Z"}, "committer": {**author, "date": "2026-01-01T00:00:00Z"},
-            "message": message, "tree": {"sha": tree, "url": f"{API}/repos/acme/pipelines/git/trees/{tree}"},
+            "author": {**author, "date": "2026-01-01T00:00:00Z"},
+            "committer": {**author, "date": "2026-01-01T00:00:00Z"},
+            "message": message,
+            "tree": {"sha": tree, "url": f"{API}/repos/acme/pipelines/git/trees/{tree}"},
             "parents": [{"sha": p, "url": f"{API}/repos/acme/pipelines/git/commits/{p}"} for p in parents],
             "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None},
         }
@@ -75,18 +86,39 @@ class FakeGitHub:
     def add_pull(self, head: str, base: str, title: str = "someone's PR", draft: bool = False) -> dict:
         number = len(self.pulls) + 1
         pull = {
-            "id": 1000 + number, "number": number, "state": "open", "title": title, "draft": draft, "body": "",
-            "url": f"{API}/repos/acme/pipelines/pulls/{number}", "html_url": f"https://github.com/acme/pipelines/pull/{number}",
-            "head": {"label": f"acme:{head}", "ref": head, "sha": self.refs.get(f"heads/{head}", self.base),
-                     "repo": {"full_name": "acme/pipelines"}},
-            "base": {"label": f"acme:{base}", "ref": base, "sha": self.refs.get(f"heads/{base}", self.base),
-                     "repo": {"full_name": "acme/pipelines"}},
+            "id": 1000 + number,
+            "number": number,
+            "state": "open",
+            "title": title,
+            "draft": draft,
+            "body": "",
+            "url": f"{API}/repos/acme/pipelines/pulls/{number}",
+            "html_url": f"https://github.com/acme/pipelines/pull/{number}",
+            "head": {
+                "label": f"acme:{head}",
+                "ref": head,
+                "sha": self.refs.get(f"heads/{head}", self.base),
+                "repo": {"full_name": "acme/pipelines"},
+            },
+            "base": {
+                "label": f"acme:{base}",
+                "ref": base,
+                "sha": self.refs.get(f"heads/{base}", self.base),
+                "repo": {"full_name": "acme/pipelines"},
+            },
         }
         self.pulls.append(pull)
         return pull
 
-    def inject(self, method: str, path: str, status: int, body: Any, headers: dict[str, str] | None = None,
-               effect: Callable[[], None] | None = None) -> None:
+    def inject(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        effect: Callable[[], None] | None = None,
+    ) -> None:
         """Answer the next `method` request whose path ends with `path` this way, once."""
         self.injected.append(Injected(method, path, status, body, headers or {}, effect))
 
@@ -120,24 +152,40 @@ class FakeGitHub:
 
     @staticmethod
     def reply(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
-        base = {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4999", "x-ratelimit-reset": str(int(NOW) + 3600),
-                "x-ratelimit-used": "1", "x-ratelimit-resource": "core"}
+        base = {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": "4999",
+            "x-ratelimit-reset": str(int(NOW) + 3600),
+            "x-ratelimit-used": "1",
+            "x-ratelimit-resource": "core",
+        }
         return httpx.Response(status, json=body, headers={**base, **(headers or {})})
 
     def invalid(self, message: str, errors: list[dict] | None = None) -> httpx.Response:
         return self.reply(422, {"message": message, "errors": errors or [], "documentation_url": DOCS, "status": "422"})
 
     def get_repo(self, request, body):
-        return self.reply(200, {"id": 42, "full_name": "acme/pipelines", "default_branch": "main",
-                                "html_url": "https://github.com/acme/pipelines"})
+        return self.reply(
+            200,
+            {
+                "id": 42,
+                "full_name": "acme/pipelines",
+                "default_branch": "main",
+                "html_url": "https://github.com/acme/pipelines",
+            },
+        )
 
     def list_pulls(self, request, body):
         query = parse_qs(request.url.query.decode())
         head, state = query.get("head", [None])[0], query.get("state", ["open"])[0]
         per_page = min(int(query.get("per_page", ["30"])[0]), self.max_per_page)
         page = int(query.get("page", ["1"])[0])
-        found = [p for p in self.pulls if (state == "all" or p["state"] == state) and (head is None or p["head"]["label"] == head)]
-        items = found[(page - 1) * per_page: page * per_page]
+        found = [
+            p
+            for p in self.pulls
+            if (state == "all" or p["state"] == state) and (head is None or p["head"]["label"] == head)
+        ]
+        items = found[(page - 1) * per_page : page * per_page]
         headers = {}
         if page * per_page < len(found):  # GitHub's next link names the repository by id
             nxt = f"{API}/repositories/42/pulls?head={head}&state={state}&per_page={per_page}&page={page + 1}"
@@ -151,8 +199,12 @@ class FakeGitHub:
 
     def ref_object(self, ref: str) -> dict:
         target = self.refs[ref]
-        return {"ref": f"refs/{ref}", "node_id": "REF_1", "url": f"{API}/repos/acme/pipelines/git/refs/{ref}",
-                "object": {"type": "commit", "sha": target, "url": f"{API}/repos/acme/pipelines/git/commits/{target}"}}
+        return {
+            "ref": f"refs/{ref}",
+            "node_id": "REF_1",
+            "url": f"{API}/repos/acme/pipelines/git/refs/{ref}",
+            "object": {"type": "commit", "sha": target, "url": f"{API}/repos/acme/pipelines/git/commits/{target}"},
+        }
 
     def get_commit(self, request, body, commit_sha):
         if commit_sha not in self.commits:
@@ -167,9 +219,15 @@ class FakeGitHub:
                 return self.invalid("Must supply tree.sha or tree.content")
         tree_sha = sha("tree", body)
         self.trees[tree_sha] = body
-        return self.reply(201, {"sha": tree_sha, "url": f"{API}/repos/acme/pipelines/git/trees/{tree_sha}",
-                                "tree": [{"path": e["path"], "mode": e["mode"], "type": "blob", "sha": sha(e)} for e in body["tree"]],
-                                "truncated": False})
+        return self.reply(
+            201,
+            {
+                "sha": tree_sha,
+                "url": f"{API}/repos/acme/pipelines/git/trees/{tree_sha}",
+                "tree": [{"path": e["path"], "mode": e["mode"], "type": "blob", "sha": sha(e)} for e in body["tree"]],
+                "truncated": False,
+            },
+        )
 
     def create_commit(self, request, body):
         if body["tree"] not in self.trees or any(p not in self.commits for p in body["parents"]):
@@ -198,30 +256,68 @@ class FakeGitHub:
 
     def create_pull(self, request, body):
         if len(body.get("body") or "") > 65_536:
-            return self.invalid("Validation Failed", [{"resource": "PullRequest", "code": "custom", "field": "body",
-                                                       "message": "body is too long (maximum is 65536 characters)"}])
+            return self.invalid(
+                "Validation Failed",
+                [
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "field": "body",
+                        "message": "body is too long (maximum is 65536 characters)",
+                    }
+                ],
+            )
         if f"heads/{body['head']}" not in self.refs:
             return self.invalid("Validation Failed", [{"resource": "PullRequest", "field": "head", "code": "invalid"}])
-        if any(p["state"] == "open" and p["head"]["ref"] == body["head"] and p["base"]["ref"] == body["base"] for p in self.pulls):
-            return self.invalid("Validation Failed", [{"resource": "PullRequest", "code": "custom",
-                                                       "message": f"A pull request already exists for acme:{body['head']}."}])
+        if any(
+            p["state"] == "open" and p["head"]["ref"] == body["head"] and p["base"]["ref"] == body["base"]
+            for p in self.pulls
+        ):
+            return self.invalid(
+                "Validation Failed",
+                [
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": f"A pull request already exists for acme:{body['head']}.",
+                    }
+                ],
+            )
         pull = self.add_pull(body["head"], body["base"], body["title"], bool(body.get("draft")))
         pull["body"] = body.get("body")
         return self.reply(201, pull)
 
     def add_labels(self, request, body, number):
         self.labels.setdefault(int(number), []).extend(body["labels"])
-        return self.reply(200, [{"id": i, "node_id": f"L_{i}", "url": f"{API}/repos/acme/pipelines/labels/{name}", "name": name,
-                                 "color": "ededed", "default": False, "description": None}
-                                for i, name in enumerate(self.labels[int(number)])])
+        return self.reply(
+            200,
+            [
+                {
+                    "id": i,
+                    "node_id": f"L_{i}",
+                    "url": f"{API}/repos/acme/pipelines/labels/{name}",
+                    "name": name,
+                    "color": "ededed",
+                    "default": False,
+                    "description": None,
+                }
+                for i, name in enumerate(self.labels[int(number)])
+            ],
+        )
 
     def add_comment(self, request, body, number):
         if int(number) > len(self.pulls):
             return self.reply(404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"})
         self.comments.setdefault(int(number), []).append(body["body"])
         comment_id = 500 + sum(len(c) for c in self.comments.values())
-        return self.reply(201, {"id": comment_id, "body": body["body"],
-                                "html_url": f"https://github.com/acme/pipelines/pull/{number}#issuecomment-{comment_id}"})
+        return self.reply(
+            201,
+            {
+                "id": comment_id,
+                "body": body["body"],
+                "html_url": f"https://github.com/acme/pipelines/pull/{number}#issuecomment-{comment_id}",
+            },
+        )
 
 
 REPO = r"/(?:repos/acme/pipelines|repositories/42)"
@@ -256,8 +352,14 @@ def sleeps() -> list[float]:
 @pytest.fixture
 def target(fake, sleeps):
     def make(**overrides: Any) -> GitHubTarget:
-        settings = dict(repository="acme/pipelines", token=TOKEN, transport=httpx.MockTransport(fake.handler),
-                        sleep=sleeps.append, clock=lambda: NOW, incident_url="https://airflow.example.com/patchit/incidents/{incident_id}")
+        settings = dict(
+            repository="acme/pipelines",
+            token=TOKEN,
+            transport=httpx.MockTransport(fake.handler),
+            sleep=sleeps.append,
+            clock=lambda: NOW,
+            incident_url="https://airflow.example.com/patchit/incidents/{incident_id}",
+        )
         return GitHubTarget(**{**settings, **overrides})
 
     return make
@@ -267,22 +369,41 @@ def target(fake, sleeps):
 def case(patch_nameerror):
     """The real NameError, with a validated two-file proposal (the second file fixes `uper`)."""
     case = patch_nameerror
-    edits = [FileEdit(path="dags/orders.py", search="return totl * 2", replace="return total * 2"),
-             FileEdit(path="etl/text.py", search="word.uper()", replace="word.upper()")]
+    edits = [
+        FileEdit(path="dags/orders.py", search="return totl * 2", replace="return total * 2"),
+        FileEdit(path="etl/text.py", search="word.uper()", replace="word.upper()"),
+    ]
     contents = apply_edits(case.root, edits)
-    proposal = PatchProposal(producer="fixer:did_you_mean", edits=edits, diff=make_diff(case.root, contents),
-                             files=sorted(contents), rationale="Python names `total` as the intended name.")
-    validation = ValidationResult(passed=True, replay="reproduced_and_fixed",
-                                  checks=[CheckResult(name="replay", passed=True, output="unpatched: NameError | patched: ok")])
-    incident = Incident(incident_id="inc-0123456789ab", event=case.event, fingerprint=case.triage.fingerprint,
-                        evidence=case.evidence, triage=case.triage, patch=proposal, validation=validation)
+    proposal = PatchProposal(
+        producer="fixer:did_you_mean",
+        edits=edits,
+        diff=make_diff(case.root, contents),
+        files=sorted(contents),
+        rationale="Python names `total` as the intended name.",
+    )
+    validation = ValidationResult(
+        passed=True,
+        replay="reproduced_and_fixed",
+        checks=[CheckResult(name="replay", passed=True, output="unpatched: NameError | patched: ok")],
+    )
+    incident = Incident(
+        incident_id="inc-0123456789ab",
+        event=case.event,
+        fingerprint=case.triage.fingerprint,
+        evidence=case.evidence,
+        triage=case.triage,
+        patch=proposal,
+        validation=validation,
+    )
     return case, proposal, incident, contents
 
 
 def again(incident: Incident, run_id: str = "scheduled__2024-01-02") -> Incident:
     """A second incident of the same failure (same fingerprint) in another run."""
     event = incident.event.model_copy(update={"run_id": run_id, "event_id": ""})
-    return incident.model_copy(update={"incident_id": "inc-second000001", "event": event.model_copy(update={"event_id": event.natural_key()})})
+    return incident.model_copy(
+        update={"incident_id": "inc-second000001", "event": event.model_copy(update={"event_id": event.natural_key()})}
+    )
 
 
 # -- tests ---------------------------------------------------------------------------------------
@@ -303,12 +424,18 @@ def test_opens_a_draft_pr_with_one_commit_holding_every_file(fake, target, case)
         "POST /repos/acme/pipelines/pulls",
         "POST /repos/acme/pipelines/issues/1/labels",
     ]
-    assert parse_qs(fake.requests[1].url.query.decode()) == {"head": [f"acme:{branch}"], "state": ["open"], "per_page": ["100"]}
+    assert parse_qs(fake.requests[1].url.query.decode()) == {
+        "head": [f"acme:{branch}"],
+        "state": ["open"],
+        "per_page": ["100"],
+    }
     assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in fake.requests)
 
     [tree] = fake.bodies("POST", "/git/trees")
     assert tree["base_tree"] == fake.base_tree
-    assert tree["tree"] == [{"path": path, "mode": "100644", "type": "blob", "content": text} for path, text in sorted(contents.items())]
+    assert tree["tree"] == [
+        {"path": path, "mode": "100644", "type": "blob", "content": text} for path, text in sorted(contents.items())
+    ]
     assert "return total * 2" in contents["dags/orders.py"] and "word.upper()" in contents["etl/text.py"]
     [commit] = fake.bodies("POST", "/git/commits")
     assert commit["parents"] == [fake.base] and commit["author"]["name"] == commit["committer"]["name"] == "PATCHIT"
@@ -320,7 +447,14 @@ def test_opens_a_draft_pr_with_one_commit_holding_every_file(fake, target, case)
     assert (pull["head"], pull["base"], pull["draft"]) == (branch, "main", True)
     assert pull["title"] == "PATCHIT: fix NameError in dags/orders.py"
     assert pull["body"] == publication.description_md
-    for part in ("## Root cause", "## Evidence", "```diff", "## Validation", "fixer:did\\_you\\_mean", "| replay | passed |"):
+    for part in (
+        "## Root cause",
+        "## Evidence",
+        "```diff",
+        "## Validation",
+        "fixer:did\\_you\\_mean",
+        "| replay | passed |",
+    ):
         assert part in pull["body"]
     assert fake.bodies("POST", "/labels") == [{"labels": ["patchit", "code.error"]}]
 
@@ -338,12 +472,24 @@ def test_configured_base_branch_labels_and_enterprise_url(fake, target, case):
     def enterprise(request: httpx.Request) -> httpx.Response:
         assert str(request.url).startswith("https://ghe.example.com/api/v3/")
         url = request.url.copy_with(path=request.url.path.removeprefix("/api/v3"))
-        return handler(httpx.Request(request.method, url, headers=request.headers, content=request.content,
-                                     extensions=request.extensions))
+        return handler(
+            httpx.Request(
+                request.method, url, headers=request.headers, content=request.content, extensions=request.extensions
+            )
+        )
 
-    publish(proposal, incident, c.root, "github", github=target(
-        api_url="https://ghe.example.com/api/v3/", base_branch="develop", labels=("bot", "patchit", "code.error"),
-        transport=httpx.MockTransport(enterprise)))
+    publish(
+        proposal,
+        incident,
+        c.root,
+        "github",
+        github=target(
+            api_url="https://ghe.example.com/api/v3/",
+            base_branch="develop",
+            labels=("bot", "patchit", "code.error"),
+            transport=httpx.MockTransport(enterprise),
+        ),
+    )
     assert "GET /repos/acme/pipelines" not in fake.calls()  # the base is configured: no default-branch lookup
     assert fake.bodies("POST", "/pulls")[0]["base"] == "develop"
     assert fake.bodies("POST", "/labels") == [{"labels": ["bot", "patchit", "code.error"]}]
@@ -354,7 +500,11 @@ def test_a_second_incident_comments_on_the_open_pr(fake, target, case):
     first = publish(proposal, incident, c.root, "github", github=target())
     fake.requests.clear()
     second = publish(proposal, again(incident), c.root, "github", github=target())
-    assert fake.calls() == ["GET /repos/acme/pipelines", "GET /repos/acme/pipelines/pulls", "POST /repos/acme/pipelines/issues/1/comments"]
+    assert fake.calls() == [
+        "GET /repos/acme/pipelines",
+        "GET /repos/acme/pipelines/pulls",
+        "POST /repos/acme/pipelines/issues/1/comments",
+    ]
     assert len(fake.pulls) == 1 and (second.pr_number, second.url, second.commit) == (1, first.url, first.commit)
     assert second.reused and not first.reused
     [comment] = fake.comments[1]
@@ -374,7 +524,11 @@ def test_pages_are_followed_to_find_the_pr_into_the_base(fake, target, case):
     fake.max_per_page = 1  # GitHub may answer fewer than per_page; the Link header says where the rest is
     publication = publish(proposal, incident, c.root, "github", github=target())
     lists = [r for r in fake.requests if r.method == "GET" and r.url.path.endswith("/pulls")]
-    assert [r.url.path for r in lists] == ["/repos/acme/pipelines/pulls", "/repositories/42/pulls", "/repositories/42/pulls"]
+    assert [r.url.path for r in lists] == [
+        "/repos/acme/pipelines/pulls",
+        "/repositories/42/pulls",
+        "/repositories/42/pulls",
+    ]
     assert publication.pr_number == ours["number"] and list(fake.comments) == [ours["number"]]
     assert len(fake.pulls) == 4
 
@@ -389,7 +543,9 @@ def test_bad_token_is_a_clear_error_without_retries(fake, target, case):
 def test_primary_rate_limit_waits_until_the_reset(fake, target, sleeps, case):
     c, proposal, incident, _ = case
     limited = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 30), "x-ratelimit-used": "5000"}
-    fake.inject("GET", "/pulls", 403, {"message": "API rate limit exceeded for user ID 1.", "documentation_url": DOCS}, limited)
+    fake.inject(
+        "GET", "/pulls", 403, {"message": "API rate limit exceeded for user ID 1.", "documentation_url": DOCS}, limited
+    )
     publication = publish(proposal, incident, c.root, "github", github=target())
     assert sleeps == [31.0] and publication.pr_number == 1
     assert fake.calls().count("GET /repos/acme/pipelines/pulls") == 2
@@ -397,8 +553,16 @@ def test_primary_rate_limit_waits_until_the_reset(fake, target, sleeps, case):
 
 def test_secondary_rate_limit_and_server_errors_are_retried(fake, target, sleeps, case):
     c, proposal, incident, _ = case
-    fake.inject("POST", "/pulls", 403, {"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-                                        "documentation_url": DOCS}, {"retry-after": "7"})
+    fake.inject(
+        "POST",
+        "/pulls",
+        403,
+        {
+            "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+            "documentation_url": DOCS,
+        },
+        {"retry-after": "7"},
+    )
     fake.inject("POST", "/git/trees", 502, {"message": "Server Error"})
     fake.inject("POST", "/labels", 429, {"message": "You have exceeded a secondary rate limit."})
     publish(proposal, incident, c.root, "github", github=target())
@@ -408,7 +572,9 @@ def test_secondary_rate_limit_and_server_errors_are_retried(fake, target, sleeps
 def test_a_rate_limit_longer_than_we_wait_is_an_error(fake, target, sleeps, case):
     c, proposal, incident, _ = case
     limited = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 3000)}
-    fake.inject("GET", "/pulls", 403, {"message": "API rate limit exceeded for user ID 1.", "documentation_url": DOCS}, limited)
+    fake.inject(
+        "GET", "/pulls", 403, {"message": "API rate limit exceeded for user ID 1.", "documentation_url": DOCS}, limited
+    )
     with pytest.raises(PublishError, match=r"403: API rate limit exceeded.*rate limited for 3001s more"):
         publish(proposal, incident, c.root, "github", github=target())
     assert sleeps == []
@@ -442,7 +608,9 @@ def test_a_post_that_may_have_arrived_is_not_repeated(fake, target, sleeps, case
 def test_an_existing_patchit_branch_is_moved_by_force(fake, target, case):
     c, proposal, incident, _ = case
     branch = f"patchit/{c.triage.fingerprint}"
-    old = fake.add_commit("older PATCHIT fix", fake.base_tree, [fake.base], {"name": "PATCHIT", "email": "patchit@localhost"})
+    old = fake.add_commit(
+        "older PATCHIT fix", fake.base_tree, [fake.base], {"name": "PATCHIT", "email": "patchit@localhost"}
+    )
     fake.refs[f"heads/{branch}"] = old  # left by a run whose PR was closed
     publication = publish(proposal, incident, c.root, "github", github=target())
     assert fake.bodies("PATCH", f"/git/refs/heads/{branch}") == [{"sha": publication.commit, "force": True}]
@@ -463,17 +631,41 @@ def test_an_existing_branch_of_a_person_is_never_overwritten(fake, target, case)
 def test_a_pr_opened_meanwhile_is_used_instead_of_a_second(fake, target, case):
     c, proposal, incident, _ = case
     branch = f"patchit/{c.triage.fingerprint}"
-    exists = {"message": "Validation Failed", "documentation_url": DOCS, "status": "422",
-              "errors": [{"resource": "PullRequest", "code": "custom", "message": f"A pull request already exists for acme:{branch}."}]}
-    fake.inject("POST", "/pulls", 422, exists, effect=lambda: fake.add_pull(branch, "main", "PATCHIT (other worker)", draft=True))
+    exists = {
+        "message": "Validation Failed",
+        "documentation_url": DOCS,
+        "status": "422",
+        "errors": [
+            {
+                "resource": "PullRequest",
+                "code": "custom",
+                "message": f"A pull request already exists for acme:{branch}.",
+            }
+        ],
+    }
+    fake.inject(
+        "POST",
+        "/pulls",
+        422,
+        exists,
+        effect=lambda: fake.add_pull(branch, "main", "PATCHIT (other worker)", draft=True),
+    )
     publication = publish(proposal, incident, c.root, "github", github=target())
     assert publication.pr_number == 1 and len(fake.pulls) == 1 and not fake.labels
 
 
 def test_other_validation_errors_carry_githubs_message(fake, target, case):
     c, proposal, incident, _ = case
-    fake.inject("POST", "/pulls", 422, {"message": "Validation Failed", "documentation_url": DOCS,
-                                        "errors": [{"resource": "PullRequest", "field": "base", "code": "invalid"}]})
+    fake.inject(
+        "POST",
+        "/pulls",
+        422,
+        {
+            "message": "Validation Failed",
+            "documentation_url": DOCS,
+            "errors": [{"resource": "PullRequest", "field": "base", "code": "invalid"}],
+        },
+    )
     with pytest.raises(PublishError, match=r"422: Validation Failed \(resource=PullRequest field=base code=invalid\)"):
         publish(proposal, incident, c.root, "github", github=target())
 
@@ -482,7 +674,9 @@ def test_secrets_in_the_evidence_never_reach_github(fake, target, case):
     c, proposal, incident, _ = case
     secrets = ["hunter2-Sup3rS3cret", "AKIAIOSFODNN7EXAMPLE", "ghp_" + "a1B2" * 9, "xoxb-1234567890-abcdefghij"]
     lines = [f"password={secrets[0]}", f"aws key {secrets[1]}", f"Authorization: token {secrets[2]}"]
-    triage = c.triage.model_copy(update={"evidence_lines": lines, "summary": f"failed with {secrets[2]} and {secrets[3]}"})
+    triage = c.triage.model_copy(
+        update={"evidence_lines": lines, "summary": f"failed with {secrets[2]} and {secrets[3]}"}
+    )
     incident = incident.model_copy(update={"triage": triage})
     publish(proposal, incident, c.root, "github", github=target())
     publish(proposal, again(incident, run_id=f"manual__token={secrets[2]}"), c.root, "github", github=target())
@@ -499,7 +693,9 @@ def test_the_body_is_bounded_with_every_fence_closed(fake, target, case):
     publication = publish(proposal, incident, c.root, "github", github=target())
     body = fake.pulls[0]["body"]
     assert body == publication.description_md and len(body) <= MAX_BODY_CHARS
-    assert body.rstrip().endswith("_Truncated to GitHub's size limit: the full description is in PATCHIT's incident record._")
+    assert body.rstrip().endswith(
+        "_Truncated to GitHub's size limit: the full description is in PATCHIT's incident record._"
+    )
     fences = [line for line in body.splitlines() if re.fullmatch(r"`{4,}(text)?", line)]
     assert len(fences) == 2 and fences[1] == "````"  # opened by the evidence block, closed after the cut
 

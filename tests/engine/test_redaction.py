@@ -39,7 +39,7 @@ HARMLESS = [
     "event 123e4567-e89b-12d3-a456-426614174000 received",
     "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server failed",
     "token expired for user bob",
-    "password authentication failed for user \"etl\"",
+    'password authentication failed for user "etl"',
     "/home/airflow/.local/lib/python3.12/site-packages/airflow/sdk/execution_time/task_runner.py",
     "TestCustomerOrdersTransformation2024 passed",
     "password=None",
@@ -100,8 +100,10 @@ def test_broken_extra_redactor_is_ignored():
 
 
 def test_truncated_key_block_loses_only_its_key_lines():
-    text = "key file:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n" \
-           "Traceback (most recent call last):\n  File \"/srv/etl/job.py\", line 3, in <module>\nNameError: name 'x' is not defined\n"
+    text = (
+        "key file:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
+        "Traceback (most recent call last):\n  File \"/srv/etl/job.py\", line 3, in <module>\nNameError: name 'x' is not defined\n"
+    )
     out, _ = redact(text)
     assert "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ" not in out
     assert "Traceback (most recent call last):" in out and "NameError: name 'x' is not defined" in out
@@ -123,12 +125,24 @@ from patchit_provider.engine.redaction import (  # noqa: E402
 
 def test_ansi_escapes_are_stripped_before_matching():
     token = "ghp_" + rnd(ALNUM, 36)
-    out, _ = redact(f"\x1b[31mkey\x1b[0m \x1b[1m{token[:10]}\x1b[0m{token[10:]} and \\u001b[33mpassword\\u001b[0m=hunter2hunter2")
+    out, _ = redact(
+        f"\x1b[31mkey\x1b[0m \x1b[1m{token[:10]}\x1b[0m{token[10:]} and \\u001b[33mpassword\\u001b[0m=hunter2hunter2"
+    )
     assert token not in out and "hunter2hunter2" not in out and "\x1b" not in out
 
 
-@pytest.mark.parametrize("text", ["max_tokens=4096", "token_count: 42", '"max_tokens": 4096', "password_reset_at: 2026-11-22",
-                                  "Done. PASS=12 WARN=0 ERROR=1", "secret_name: prod/etl/db", "token_type: bearer"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "max_tokens=4096",
+        "token_count: 42",
+        '"max_tokens": 4096',
+        "password_reset_at: 2026-11-22",
+        "Done. PASS=12 WARN=0 ERROR=1",
+        "secret_name: prod/etl/db",
+        "token_type: bearer",
+    ],
+)
 def test_values_about_a_secret_are_kept(text):
     assert redact(text) == (text, 0)
 
@@ -152,7 +166,9 @@ def test_uris_lose_userinfo_and_query_tokens():
     assert pat not in redact_uri(f"https://{pat}@dev.azure.com/acme/_git/etl")[0]
 
 
-DIFF_FILE = 'def run(path):\n    api_token = "{token}"\n    rows = enrich(order)  # token: {inline}\n    return len(rows)\n'
+DIFF_FILE = (
+    'def run(path):\n    api_token = "{token}"\n    rows = enrich(order)  # token: {inline}\n    return len(rows)\n'
+)
 
 
 def test_a_redacted_diff_keeps_its_lines_and_is_restored_from_the_file(tmp_path):
@@ -183,10 +199,16 @@ def test_the_store_redacts_whatever_a_caller_writes(tmp_path):
 
     token, password = "hf_" + rnd(ALNUM, 34), rnd(ALNUM, 16)
     with open_store(f"sqlite:///{tmp_path / 'store.db'}") as store:
-        incident, _ = store.create_incident(FailureEvent(pipeline_id="p", run_id="r", log_text=f"using {token}",
-                                                         log_uri=f"https://u:{password}@logs/x.log"))
-        store.append_audit(AuditEvent(incident_id=incident.incident_id, kind="note", message=f"token {token}",
-                                      data={"password": password}))
+        incident, _ = store.create_incident(
+            FailureEvent(
+                pipeline_id="p", run_id="r", log_text=f"using {token}", log_uri=f"https://u:{password}@logs/x.log"
+            )
+        )
+        store.append_audit(
+            AuditEvent(
+                incident_id=incident.incident_id, kind="note", message=f"token {token}", data={"password": password}
+            )
+        )
         store.put_artifact(Artifact(incident_id=incident.incident_id, name="notes.md", content=f"DB_PASS={password}"))
         incident.evidence = Evidence(event_id=incident.event.event_id, log_excerpt=f"curl -u admin:{password} x")
         store.save_incident(incident)

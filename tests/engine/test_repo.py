@@ -85,8 +85,13 @@ def test_dbt_models_lists_models_seeds_and_snapshots(tmp_path):
     project = tmp_path / "analytics"
     (project / "sql").mkdir(parents=True)
     (project / "dbt_project.yml").write_text('name: a\nmodel-paths: ["sql"]\n')
-    for rel in ("sql/marts/fct_orders.sql", "seeds/raw_orders.csv", "snapshots/orders_snap.sql",
-                "models/ignored.sql", "target/compiled/stale.sql"):
+    for rel in (
+        "sql/marts/fct_orders.sql",
+        "seeds/raw_orders.csv",
+        "snapshots/orders_snap.sql",
+        "models/ignored.sql",
+        "target/compiled/stale.sql",
+    ):
         (project / rel).parent.mkdir(parents=True, exist_ok=True)
         (project / rel).write_text("select 1\n")
     assert dbt_models(tmp_path) == {

@@ -18,8 +18,13 @@ FIXTURES = Path(__file__).parent / "fixtures" / "logs"
 
 
 def incident_for(log_text: str, repo: Path | None = None) -> Incident:
-    event = FailureEvent(pipeline_id="orders", run_id="manual__2025-06-01T10:00:00+00:00", task_id="transform",
-                         try_number=1, log_text=log_text)
+    event = FailureEvent(
+        pipeline_id="orders",
+        run_id="manual__2025-06-01T10:00:00+00:00",
+        task_id="transform",
+        try_number=1,
+        log_text=log_text,
+    )
     evidence = collect_evidence(event, repo, PatchitSettings())
     return Incident(incident_id="inc-1", event=event, evidence=evidence, triage=triage(evidence))
 
@@ -32,8 +37,15 @@ def test_report_sections_and_json(tmp_path):
     r.index.add(["scripts/ingest.py"])
     r.index.commit("ingest orders")
     md, data = render_rca(incident_for((FIXTURES / "airflow2_bash_filenotfound.log").read_text(), repo))
-    for heading in ("## What failed", "## Category", "## Next step", "## Evidence", "## Code",
-                    "## Recent changes", "## Log excerpt"):
+    for heading in (
+        "## What failed",
+        "## Category",
+        "## Next step",
+        "## Evidence",
+        "## Code",
+        "## Recent changes",
+        "## Log excerpt",
+    ):
         assert heading in md
     assert "upstream.failed" in md and "scripts/ingest.py:5" in md.replace("\\", "")
     assert "ingest orders" in md
@@ -74,7 +86,11 @@ def outside_fences(md: str) -> str:
 
 
 def test_secrets_never_reach_the_report():
-    text = "Traceback (most recent call last):\n  File \"/x/a.py\", line 1, in f\nValueError: could not connect to postgresql://u:Pa55word99@db/x with token=ghp_" + "a1B2c3D4" * 5 + "\n"
+    text = (
+        'Traceback (most recent call last):\n  File "/x/a.py", line 1, in f\nValueError: could not connect to postgresql://u:Pa55word99@db/x with token=ghp_'
+        + "a1B2c3D4" * 5
+        + "\n"
+    )
     md, data = render_rca(incident_for(text))
     assert "Pa55word99" not in md and "Pa55word99" not in json.dumps(data)
     assert "ghp_a1B2" not in md
@@ -87,7 +103,7 @@ def test_untriaged_incident():
 
 
 def test_helpers():
-    assert md_fence("a ``` b") .startswith("````text\n")
+    assert md_fence("a ``` b").startswith("````text\n")
     assert md_fence("plain").startswith("```text\n")
     assert md_escape("*bold* <b> [l](u)\nnext") == "\\*bold\\* &lt;b&gt; \\[l\\]\\(u\\) next"
 
@@ -96,20 +112,48 @@ def test_report_shows_blame_dbt_nodes_peeks_and_packages(tmp_path):
     from patchit_provider.engine.models import BlameLine, InputPeek
 
     dbt = Path(__file__).parent / "fixtures" / "dbt"
-    event = FailureEvent(pipeline_id="shop", run_id="r1", task_id="dbt_run",
-                         artifact_uris=[str(dbt / "run_results.json"), str(dbt / "manifest.json")])
+    event = FailureEvent(
+        pipeline_id="shop",
+        run_id="r1",
+        task_id="dbt_run",
+        artifact_uris=[str(dbt / "run_results.json"), str(dbt / "manifest.json")],
+    )
     evidence = collect_evidence(event, dbt, PatchitSettings())
     assert evidence.dbt_nodes and evidence.dbt_nodes[0].path == "models/marts/fct_orders.sql"
-    evidence = evidence.model_copy(update={
-        "blame": [BlameLine(line=11, commit="abcdef123456", author="Ana", date="2025-05-30T09:00:00+00:00",
-                            summary="add segment to fct_orders", code="    customers.segment,")],
-        "input_peeks": [InputPeek(path="data/orders.csv", kind="csv", header=["order_id,amount"], columns=["order_id", "amount"], size=12)],
-        "packages": {"pandas": "2.2.3"},
-    })
+    evidence = evidence.model_copy(
+        update={
+            "blame": [
+                BlameLine(
+                    line=11,
+                    commit="abcdef123456",
+                    author="Ana",
+                    date="2025-05-30T09:00:00+00:00",
+                    summary="add segment to fct_orders",
+                    code="    customers.segment,",
+                )
+            ],
+            "input_peeks": [
+                InputPeek(
+                    path="data/orders.csv",
+                    kind="csv",
+                    header=["order_id,amount"],
+                    columns=["order_id", "amount"],
+                    size=12,
+                )
+            ],
+            "packages": {"pandas": "2.2.3"},
+        }
+    )
     incident = Incident(incident_id="inc-2", event=event, evidence=evidence, triage=triage(evidence))
     md, data = render_rca(incident)
-    for heading in ("## Recent changes", "Lines involved (git blame)", "## dbt node model.shop.fct\\_orders",
-                    "Compiled SQL", "## Input files (header only)", "## Packages involved"):
+    for heading in (
+        "## Recent changes",
+        "Lines involved (git blame)",
+        "## dbt node model.shop.fct\\_orders",
+        "Compiled SQL",
+        "## Input files (header only)",
+        "## Packages involved",
+    ):
         assert heading in md, heading
     assert "add segment to fct_orders" in md and "Ana" in md and "2025-05-30" in md
     assert "```sql\n" in md and "customers.segment" in md and "model.shop.stg\\_customers" in md

@@ -99,7 +99,9 @@ def canaries(tmp_path, monkeypatch):
     monkeypatch.setenv("PATCHIT_CANARY_PLAIN", values["env_plain"])
     home = tmp_path / "airflow_home"
     home.mkdir()
-    (home / "airflow.cfg").write_text(f"[database]\nsql_alchemy_conn = postgresql://u:{values['cfg_secret']}@db/airflow\n")
+    (home / "airflow.cfg").write_text(
+        f"[database]\nsql_alchemy_conn = postgresql://u:{values['cfg_secret']}@db/airflow\n"
+    )
     monkeypatch.setenv("AIRFLOW_HOME", str(home))
     secret = tmp_path / "secret.txt"
     secret.write_text(values["file_secret"])
@@ -115,7 +117,7 @@ def canaries(tmp_path, monkeypatch):
         paths[key].unlink(missing_ok=True)
 
 
-HOSTILE = '''\
+HOSTILE = """\
 import json as _json, os as _os, socket as _socket
 LEAK = ["LEAK-MARKER"]
 
@@ -137,7 +139,7 @@ _try("secret", lambda: open("{secret}").read())
 _try("airflow_cfg", lambda: open("{airflow_cfg}").read())
 _try("repo_config", lambda: open("{root}/.git/config").read())
 _try("git_link", lambda: open(_os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "..", ".git")).read())
-'''
+"""
 
 
 def _hostile_fix(case, listener, paths) -> PatchProposal:
@@ -146,7 +148,9 @@ def _hostile_fix(case, listener, paths) -> PatchProposal:
     hostile = HOSTILE.format(port=listener.port, root=case.root, **paths)
     patched = text.replace("    return totl * 2\n", "    return total * 2\n")
     patched = patched.replace("import pendulum\n", "import pendulum\n" + hostile, 1)
-    return PatchProposal(producer="llm:test/m", diff=make_diff(case.root, {"dags/orders.py": patched}), files=["dags/orders.py"])
+    return PatchProposal(
+        producer="llm:test/m", diff=make_diff(case.root, {"dags/orders.py": patched}), files=["dags/orders.py"]
+    )
 
 
 def _print_leak_check() -> str:
@@ -191,7 +195,9 @@ def test_hostile_fix_validates_but_nothing_leaves_the_sandbox(
 
 
 @needs_bwrap
-def test_sandboxed_code_cannot_reach_the_real_repository_through_git(patch_nameerror, patch_snapshot, allow_everything, tmp_path):
+def test_sandboxed_code_cannot_reach_the_real_repository_through_git(
+    patch_nameerror, patch_snapshot, allow_everything, tmp_path
+):
     """The scratch worktree shares the real repository's config: code in the tree cannot touch it."""
     case = patch_nameerror
     canary = tmp_path / "canary-fsmonitor"
@@ -202,8 +208,13 @@ def test_sandboxed_code_cannot_reach_the_real_repository_through_git(patch_namee
         f"git config core.fsmonitor 'touch {canary}'; git config --file {case.root}/.git/config core.hooksPath /tmp; "
         f"echo 'gitdir: {case.root}/.git' > .git; git branch evil; git status; echo attempted"
     )
-    result = validate(propose_patch(case.evidence, case.triage, case.root), event, case.triage, case.root,
-                      PatchitSettings(check_command=attack))
+    result = validate(
+        propose_patch(case.evidence, case.triage, case.root),
+        event,
+        case.triage,
+        case.root,
+        PatchitSettings(check_command=attack),
+    )
     assert "attempted" in _by_name(result)["check"].output
     assert (case.root / ".git" / "config").read_bytes() == config_before
     assert not canary.exists()
@@ -216,7 +227,9 @@ def test_git_config_edit_never_reaches_disk(patch_nameerror, tmp_path):
     canary = tmp_path / "canary-config"
     config = (case.root / ".git" / "config").read_text() + f"[core]\n\tfsmonitor = touch {canary}\n"
     with pytest.raises(EditError, match="git's own file"):
-        make_diff(case.root, {".git/config": config, "dags/orders.py": (case.root / "dags" / "orders.py").read_text() + "\n"})
+        make_diff(
+            case.root, {".git/config": config, "dags/orders.py": (case.root / "dags" / "orders.py").read_text() + "\n"}
+        )
     assert not canary.exists()
     assert f"touch {canary}" not in (case.root / ".git" / "config").read_text()
 
@@ -306,8 +319,13 @@ def test_without_a_sandbox_nothing_runs_and_a_person_must_approve(
     assert "static checks only" in result.approval_reason and MISSING_BWRAP in result.approval_reason
     assert not check_canary.exists() and not paths["system"].exists() and listener.received == []
 
-    required = validate(_hostile_fix(case, listener, paths), case.event, case.triage, case.root,
-                        _no_sandbox(sandbox="required", check_command=f"touch {check_canary}"))
+    required = validate(
+        _hostile_fix(case, listener, paths),
+        case.event,
+        case.triage,
+        case.root,
+        _no_sandbox(sandbox="required", check_command=f"touch {check_canary}"),
+    )
     assert not required.passed and "sandbox = required" in _by_name(required)["sandbox"].output
     assert not check_canary.exists()
 
@@ -336,11 +354,16 @@ def test_resource_limits(patch_nameerror):
     case = patch_nameerror
     event = case.event.model_copy(update={"code_path": None})
     fix = propose_patch(case.evidence, case.triage, case.root)
-    forks = PatchitSettings(sandbox_max_processes=8, check_command="for i in $(seq 30); do sleep 3 & done; wait; echo all-$((29 + 1))-started")
+    forks = PatchitSettings(
+        sandbox_max_processes=8,
+        check_command="for i in $(seq 30); do sleep 3 & done; wait; echo all-$((29 + 1))-started",
+    )
     result = validate(fix, event, case.triage, case.root, forks)
     check = _by_name(result)["check"]
     assert not check.passed and "Cannot fork" in check.output and "all-30-started" not in check.output
-    memory = PatchitSettings(sandbox_memory_mb=256, check_command=f"{sys.executable} -c 'b = bytearray(1024 * 1024 * 1024)'")
+    memory = PatchitSettings(
+        sandbox_memory_mb=256, check_command=f"{sys.executable} -c 'b = bytearray(1024 * 1024 * 1024)'"
+    )
     check = _by_name(validate(fix, event, case.triage, case.root, memory))["check"]
     assert not check.passed and "MemoryError" in check.output
 
@@ -387,7 +410,9 @@ def test_no_user_namespaces_means_static_checks_only(patch_nameerror, allow_ever
     fake.chmod(0o755)
     canary = tmp_path / "canary-pod"
     settings = PatchitSettings(sandbox_bwrap=str(fake), check_command=f"touch {canary}")
-    result = validate(propose_patch(case.evidence, case.triage, case.root), case.event, case.triage, case.root, settings)
+    result = validate(
+        propose_patch(case.evidence, case.triage, case.root), case.event, case.triage, case.root, settings
+    )
     sandbox = _by_name(result)["sandbox"]
     assert result.passed and not result.sandboxed and not sandbox.passed
     assert "No permissions to create new namespace" in sandbox.output and "No permissions" in result.approval_reason

@@ -18,7 +18,9 @@ from patchit_provider.engine.triage.localize import dialects_for, identifier_lin
 
 
 def run(log: str, repo: Path | None, **event):
-    return triage(collect_evidence(FailureEvent(pipeline_id="p", run_id="r", log_text=log, **event), repo, PatchitSettings()))
+    return triage(
+        collect_evidence(FailureEvent(pipeline_id="p", run_id="r", log_text=log, **event), repo, PatchitSettings())
+    )
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -29,10 +31,12 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 
 def traceback_of(runner: str, line: int, code: str, error: str) -> str:
-    return ("Traceback (most recent call last):\n"
-            f'  File "/opt/pipelines/{runner}", line {line}, in load\n    {code}\n'
-            '  File "/usr/local/lib/python3.11/site-packages/duckdb/__init__.py", line 10, in execute\n    raise\n'
-            f"{error}\n")
+    return (
+        "Traceback (most recent call last):\n"
+        f'  File "/opt/pipelines/{runner}", line {line}, in load\n    {code}\n'
+        '  File "/usr/local/lib/python3.11/site-packages/duckdb/__init__.py", line 10, in execute\n    raise\n'
+        f"{error}\n"
+    )
 
 
 RUNNER = "import duckdb\n\ndef load(con):\n    sql = open(QUERIES / name).read()\n    con.execute(sql)\n"
@@ -41,11 +45,14 @@ RUNNER = "import duckdb\n\ndef load(con):\n    sql = open(QUERIES / name).read()
 def test_duckdb_identifier_in_one_sql_file_not_in_comments_or_strings(tmp_path):
     """Two files mention `amount_eur`; only one uses it as a column: the parser, not a text
     search, tells them apart (a comment and a string literal are no identifier)."""
-    repo = write(tmp_path, {
-        "etl/run.py": RUNNER,
-        "sql/revenue.sql": "select\n    order_id,\n    amount_eur * 1.2 as gross\nfrom orders\n",
-        "sql/labels.sql": "-- amount_eur was renamed upstream\nselect 'amount_eur' as label, order_id\nfrom orders\n",
-    })
+    repo = write(
+        tmp_path,
+        {
+            "etl/run.py": RUNNER,
+            "sql/revenue.sql": "select\n    order_id,\n    amount_eur * 1.2 as gross\nfrom orders\n",
+            "sql/labels.sql": "-- amount_eur was renamed upstream\nselect 'amount_eur' as label, order_id\nfrom orders\n",
+        },
+    )
     error = 'duckdb.duckdb.BinderException: Binder Error: Referenced column "amount_eur" not found in FROM clause!\nCandidate bindings: "amount"'
     result = run(traceback_of("etl/run.py", 5, "con.execute(sql)", error), repo)
     assert result.category.value == "schema.missing_column"
@@ -53,21 +60,33 @@ def test_duckdb_identifier_in_one_sql_file_not_in_comments_or_strings(tmp_path):
 
 
 def test_postgres_undefined_column_in_the_file_the_runner_names(tmp_path):
-    repo = write(tmp_path, {
-        "etl/load.py": 'def load(cur):\n    cur.execute(open("etl/queries/daily_orders.sql").read())\n',
-        "etl/queries/daily_orders.sql": "insert into daily\nselect o.id,\n       o.customer_idd,\n       o.total\nfrom orders o\n",
-        "etl/queries/other.sql": "select customer_idd from legacy\n",
-    })
-    error = ('psycopg.errors.UndefinedColumn: column o.customer_idd does not exist\nLINE 3:        o.customer_idd,\n'
-             '               ^\nHINT:  Perhaps you meant to reference the column "o.customer_id".')
-    result = run(traceback_of("etl/load.py", 2, 'cur.execute(open("etl/queries/daily_orders.sql").read())', error), repo)
+    repo = write(
+        tmp_path,
+        {
+            "etl/load.py": 'def load(cur):\n    cur.execute(open("etl/queries/daily_orders.sql").read())\n',
+            "etl/queries/daily_orders.sql": "insert into daily\nselect o.id,\n       o.customer_idd,\n       o.total\nfrom orders o\n",
+            "etl/queries/other.sql": "select customer_idd from legacy\n",
+        },
+    )
+    error = (
+        "psycopg.errors.UndefinedColumn: column o.customer_idd does not exist\nLINE 3:        o.customer_idd,\n"
+        '               ^\nHINT:  Perhaps you meant to reference the column "o.customer_id".'
+    )
+    result = run(
+        traceback_of("etl/load.py", 2, 'cur.execute(open("etl/queries/daily_orders.sql").read())', error), repo
+    )
     assert result.category.value == "schema.missing_column"
     assert (result.culprit.path, result.culprit.line) == ("etl/queries/daily_orders.sql", 3)
 
 
 def test_postgres_undefined_table(tmp_path):
-    repo = write(tmp_path, {"etl/run.py": RUNNER,
-                            "sql/report.sql": "with base as (\n  select * from staging.stg_ordrs\n)\nselect count(*) from base\n"})
+    repo = write(
+        tmp_path,
+        {
+            "etl/run.py": RUNNER,
+            "sql/report.sql": "with base as (\n  select * from staging.stg_ordrs\n)\nselect count(*) from base\n",
+        },
+    )
     error = 'psycopg.errors.UndefinedTable: relation "staging.stg_ordrs" does not exist\nLINE 2:   select * from staging.stg_ordrs'
     result = run(traceback_of("etl/run.py", 5, "con.execute(sql)", error), repo)
     assert result.category.value == "schema.missing_relation"
@@ -77,63 +96,95 @@ def test_postgres_undefined_table(tmp_path):
 def test_snowflake_dialect_statement(tmp_path):
     """Snowflake's semi-structured path syntax (`src:customer.id::string`) parses only as
     Snowflake; the dialect comes from the error's shape (`000904 (42000)`)."""
-    sql = ("select\n    src:customer.id::string as customer,\n    cust_id,\n    ts\nfrom raw.events\n"
-           "qualify row_number() over (partition by customer order by ts desc) = 1\n")
+    sql = (
+        "select\n    src:customer.id::string as customer,\n    cust_id,\n    ts\nfrom raw.events\n"
+        "qualify row_number() over (partition by customer order by ts desc) = 1\n"
+    )
     repo = write(tmp_path, {"etl/run.py": RUNNER, "sql/events.sql": sql})
-    error = ("snowflake.connector.errors.ProgrammingError: 000904 (42000): SQL compilation error: error line 3 at position 4\n"
-             "invalid identifier 'CUST_ID'")
+    error = (
+        "snowflake.connector.errors.ProgrammingError: 000904 (42000): SQL compilation error: error line 3 at position 4\n"
+        "invalid identifier 'CUST_ID'"
+    )
     assert dialects_for("ProgrammingError", error)[0] == "snowflake"
     result = run(traceback_of("etl/run.py", 5, "con.execute(sql)", error), repo)
     assert result.category.value == "schema.missing_column"
     assert (result.culprit.path, result.culprit.line) == ("sql/events.sql", 3)
 
 
-@pytest.mark.parametrize("dialect,sql,kind,name,line", [
-    ("duckdb", "select\n  list_transform(xs, x -> x + 1) as ys,\n  amount\nfrom t\n", "column", "amount", 3),
-    ("postgres", "select id,\n  payload->>'sku' as sku,\n  qty::int\nfrom public.orders\n", "relation", "orders", 4),
-    ("snowflake", "select $1 as raw,\n  v:price::number as price\nfrom @stage/file.csv,\n  lateral flatten(input => v:items) f\nwhere f.value:qty > 0 and total > 1\n",
-     "column", "total", 5),
-])
+@pytest.mark.parametrize(
+    "dialect,sql,kind,name,line",
+    [
+        ("duckdb", "select\n  list_transform(xs, x -> x + 1) as ys,\n  amount\nfrom t\n", "column", "amount", 3),
+        (
+            "postgres",
+            "select id,\n  payload->>'sku' as sku,\n  qty::int\nfrom public.orders\n",
+            "relation",
+            "orders",
+            4,
+        ),
+        (
+            "snowflake",
+            "select $1 as raw,\n  v:price::number as price\nfrom @stage/file.csv,\n  lateral flatten(input => v:items) f\nwhere f.value:qty > 0 and total > 1\n",
+            "column",
+            "total",
+            5,
+        ),
+    ],
+)
 def test_identifier_line_per_dialect(dialect, sql, kind, name, line):
     assert identifier_line(sql, kind, name, [dialect]) == line
 
 
 def test_identifier_in_several_files_is_no_guess(tmp_path):
-    repo = write(tmp_path, {"etl/run.py": RUNNER, "sql/a.sql": "select total from a\n", "sql/b.sql": "select\n total from b\n"})
+    repo = write(
+        tmp_path, {"etl/run.py": RUNNER, "sql/a.sql": "select total from a\n", "sql/b.sql": "select\n total from b\n"}
+    )
     error = 'duckdb.duckdb.BinderException: Binder Error: Referenced column "total" not found in FROM clause!'
     result = run(traceback_of("etl/run.py", 5, "con.execute(sql)", error), repo)
     assert (result.culprit.path, result.culprit.line) == ("etl/run.py", 5)  # the runner: nothing shows which file
 
 
 def test_without_repo_the_sql_file_the_output_names(tmp_path):
-    log = ("[2026-11-22, 10:00:01 UTC] {sql.py:12} INFO - Running statement from sql/daily_orders.sql\n"
-           + traceback_of("etl/run.py", 5, "con.execute(sql)",
-                          'psycopg.errors.UndefinedColumn: column "customer_idd" does not exist'))
+    log = "[2026-11-22, 10:00:01 UTC] {sql.py:12} INFO - Running statement from sql/daily_orders.sql\n" + traceback_of(
+        "etl/run.py", 5, "con.execute(sql)", 'psycopg.errors.UndefinedColumn: column "customer_idd" does not exist'
+    )
     result = run(log, None)
     assert result.culprit.path == "sql/daily_orders.sql"
 
 
 # --- dbt -----------------------------------------------------------------------------------
 
-MODEL = ("{{ config(materialized='table') }}\n\nwith orders as (\n    select * from {{ ref('stg_orders') }}\n)\n"
-         "select\n    order_id,\n    {{ cents_to_dollars('amount') }} as amount,\n    customer_idd\nfrom orders\n")
+MODEL = (
+    "{{ config(materialized='table') }}\n\nwith orders as (\n    select * from {{ ref('stg_orders') }}\n)\n"
+    "select\n    order_id,\n    {{ cents_to_dollars('amount') }} as amount,\n    customer_idd\nfrom orders\n"
+)
 
 
 def test_dbt_database_error_points_at_the_model_line(tmp_path):
     repo = write(tmp_path, {"dbt_project.yml": "name: shop\n", "models/marts/fct_orders.sql": MODEL})
-    log = ("12:00:01  Running with dbt=1.11.16\n12:00:03  Completed with 1 error and 0 warnings:\n12:00:03  \n"
-           "12:00:03    Runtime Error in model fct_orders (models/marts/fct_orders.sql)\n"
-           '  Binder Error: Referenced column "customer_idd" not found in FROM clause!\n'
-           '  Candidate bindings: "customer_id"\n')
+    log = (
+        "12:00:01  Running with dbt=1.11.16\n12:00:03  Completed with 1 error and 0 warnings:\n12:00:03  \n"
+        "12:00:03    Runtime Error in model fct_orders (models/marts/fct_orders.sql)\n"
+        '  Binder Error: Referenced column "customer_idd" not found in FROM clause!\n'
+        '  Candidate bindings: "customer_id"\n'
+    )
     result = run(log, repo)
     assert (result.culprit.path, result.culprit.line) == ("models/marts/fct_orders.sql", 9)
 
 
 def test_dbt_missing_ref_points_at_the_ref_line(tmp_path):
-    repo = write(tmp_path, {"dbt_project.yml": "name: shop\n", "models/marts/fct_orders.sql": MODEL.replace("stg_orders", "stg_ordrs"),
-                            "models/staging/stg_orders.sql": "select 1 as order_id\n"})
-    log = ("12:00:01  Running with dbt=1.11.16\n12:00:02  Encountered an error:\nCompilation Error\n"
-           "  Model 'model.shop.fct_orders' (models/marts/fct_orders.sql) depends on a node named 'stg_ordrs' which was not found\n")
+    repo = write(
+        tmp_path,
+        {
+            "dbt_project.yml": "name: shop\n",
+            "models/marts/fct_orders.sql": MODEL.replace("stg_orders", "stg_ordrs"),
+            "models/staging/stg_orders.sql": "select 1 as order_id\n",
+        },
+    )
+    log = (
+        "12:00:01  Running with dbt=1.11.16\n12:00:02  Encountered an error:\nCompilation Error\n"
+        "  Model 'model.shop.fct_orders' (models/marts/fct_orders.sql) depends on a node named 'stg_ordrs' which was not found\n"
+    )
     result = run(log, repo)
     assert result.category.value == "schema.missing_relation" and result.remediation.value == "patch"
     assert (result.culprit.path, result.culprit.line) == ("models/marts/fct_orders.sql", 4)
@@ -143,18 +194,44 @@ def test_dbt_artifacts_name_the_model_when_the_log_does_not(tmp_path):
     repo = write(tmp_path, {"dbt_project.yml": "name: shop\n", "models/marts/fct_orders.sql": MODEL})
     target = tmp_path / "target"
     target.mkdir()
-    (target / "run_results.json").write_text(json.dumps({"results": [{
-        "unique_id": "model.shop.fct_orders", "status": "error",
-        "message": 'Runtime Error in model fct_orders (models/marts/fct_orders.sql)\n  Binder Error: Referenced column "customer_idd" not found in FROM clause!'}]}))
-    (target / "manifest.json").write_text(json.dumps({"nodes": {"model.shop.fct_orders": {
-        "original_file_path": "models/marts/fct_orders.sql", "depends_on": {"nodes": []}}}}))
-    result = triage(collect_evidence(FailureEvent(pipeline_id="p", run_id="r", artifact_uris=[str(target)]), repo, PatchitSettings()))
+    (target / "run_results.json").write_text(
+        json.dumps(
+            {
+                "results": [
+                    {
+                        "unique_id": "model.shop.fct_orders",
+                        "status": "error",
+                        "message": 'Runtime Error in model fct_orders (models/marts/fct_orders.sql)\n  Binder Error: Referenced column "customer_idd" not found in FROM clause!',
+                    }
+                ]
+            }
+        )
+    )
+    (target / "manifest.json").write_text(
+        json.dumps(
+            {
+                "nodes": {
+                    "model.shop.fct_orders": {
+                        "original_file_path": "models/marts/fct_orders.sql",
+                        "depends_on": {"nodes": []},
+                    }
+                }
+            }
+        )
+    )
+    result = triage(
+        collect_evidence(
+            FailureEvent(pipeline_id="p", run_id="r", artifact_uris=[str(target)]), repo, PatchitSettings()
+        )
+    )
     assert (result.culprit.path, result.culprit.line) == ("models/marts/fct_orders.sql", 9)
 
 
 def test_dbt_test_failure_without_repo_names_the_test_file():
-    log = ("12:00:03  Failure in test not_null_orders_customer_id (models/marts/schema.yml)\n"
-           "12:00:03    Got 12 results, configured to fail if != 0\n")
+    log = (
+        "12:00:03  Failure in test not_null_orders_customer_id (models/marts/schema.yml)\n"
+        "12:00:03    Got 12 results, configured to fail if != 0\n"
+    )
     result = run(log, None)
     assert result.category.value == "data.quality" and result.remediation.value == "escalate"
     assert result.culprit.path == "models/marts/schema.yml"
@@ -162,10 +239,12 @@ def test_dbt_test_failure_without_repo_names_the_test_file():
 
 # --- DAG import errors ----------------------------------------------------------------------
 
-BROKEN = ("Broken DAG: [/opt/airflow/dags/orders.py] Traceback (most recent call last):\n"
-          '  File "<frozen importlib._bootstrap>", line 241, in _call_with_frames_removed\n'
-          '  File "/opt/airflow/dags/orders.py", line 12, in <module>\n    start_date=days_ago(1),\n'
-          "NameError: name 'days_ago' is not defined\n")
+BROKEN = (
+    "Broken DAG: [/opt/airflow/dags/orders.py] Traceback (most recent call last):\n"
+    '  File "<frozen importlib._bootstrap>", line 241, in _call_with_frames_removed\n'
+    '  File "/opt/airflow/dags/orders.py", line 12, in <module>\n    start_date=days_ago(1),\n'
+    "NameError: name 'days_ago' is not defined\n"
+)
 
 
 def test_broken_dag_points_at_the_dag_file_and_line(tmp_path):

@@ -43,106 +43,246 @@ def formatted(exc: BaseException) -> str:
 
 # (family, source, output as posted or printed, category, remediation)
 POSTED = [
-    ("sqlstate/libpq", "https://github.com/mapbox/osm-boundaries/issues/4",
-     "psycopg2.OperationalError: fe_sendauth: no password supplied", "config.missing", "escalate"),
-    ("snowflake", "https://github.com/coiled/benchmarks/issues/1345",
-     "FAILED tests/workflows/test_snowflake.py::test_read[client0] - snowflake.connector.errors.DatabaseError: 250001 (08001): "
-     "Failed to connect to DB: ***.snowflakecomputing.com:443. Incorrect username or password was specified.",
-     "infra.auth", "escalate"),
-    ("snowflake", "https://docs.snowflake.com/en/user-guide/key-pair-auth-troubleshooting",
-     "snowflake.connector.errors.DatabaseError: 250001 (08001): Failed to connect to DB: myaccount.snowflakecomputing.com:443. JWT token is invalid.",
-     "infra.auth", "escalate"),
-    ("pyarrow", "https://github.com/PablocFonseca/streamlit-aggrid/issues/32",
-     "pyarrow.lib.ArrowInvalid: (\"Could not convert '5' with type str: tried to convert to int\", "
-     "'Conversion failed for column [name of column] with type object')", "data.type_mismatch", "escalate"),
-    ("http 403 rate limit", "https://github.com/Justintime50/github-archive/issues/53",
-     'github.GithubException.RateLimitExceededException: 403 {"message": "API rate limit exceeded for 195.19.90.245. '
-     '(But here\'s the good news: Authenticated requests get a higher rate limit.)", '
-     '"documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}',
-     "infra.network", "retry"),
-    ("google-api-core", "https://cloud.google.com/bigquery/docs/troubleshoot-quotas",
-     "google.api_core.exceptions.Forbidden: 403 Exceeded rate limits: too many table update operations for this table.",
-     "infra.network", "retry"),
-    ("google-api-core", "https://github.com/googleapis/python-api-core/blob/main/google/api_core/exceptions.py",
-     "google.api_core.exceptions.NotFound: 404 Not found: Table my-project:analytics.orders was not found in location EU",
-     "schema.missing_relation", "escalate"),
-    ("grpc", "https://github.com/databricks/databricks-sql-python/issues/215",
-     "databricks.sql.exc.ServerOperationError: DEADLINE_EXCEEDED: This operation took too long", "infra.timeout", "retry"),
-    ("botocore", "https://github.com/HDE/python-lambda-local/issues/19",
-     "botocore.exceptions.NoCredentialsError: Unable to locate credentials", "config.missing", "escalate"),
-    ("botocore", "https://github.com/boto/botocore/blob/develop/botocore/exceptions.py (ClientError.MSG_TEMPLATE)",
-     "botocore.exceptions.ClientError: An error occurred (AccessDenied) when calling the GetObject operation: Access Denied",
-     "infra.auth", "escalate"),
-    ("botocore", "https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList",
-     "botocore.exceptions.ClientError: An error occurred (NoSuchKey) when calling the GetObject operation: The specified key does not exist.",
-     "upstream.failed", "escalate"),
-    ("botocore", "https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html",
-     "botocore.exceptions.ClientError: An error occurred (ThrottlingException) when calling the DescribeTable operation "
-     "(reached max retries: 4): Rate exceeded", "infra.network", "retry"),
-    ("jinja/airflow 3", "https://github.com/BasPH/data-pipelines-with-apache-airflow/issues/19",
-     "jinja2.exceptions.TemplateNotFound: postgres_query-{{ ts_nodash }}.sql", "config.template", "patch"),
-    ("airflow broken dag", "https://github.com/mozilla/telemetry-airflow/pull/144",
-     "Broken DAG: [/app/dags/main_summary.py] invalid syntax (main_summary.py, line 34)", "code.error", "patch"),
-    ("signals/k8s", "https://github.com/flyteorg/flyte/issues/2376",
-     "[1/1] currentAttempt done. Last Error: USER::Pod failed. No message received from kubernetes.\n"
-     "[f8107735c673549d7acd-n0-0] terminated with exit code (137). Reason [Error]. Message: \n.", "infra.resource", "escalate"),
-    ("yarn", "https://repost.aws/knowledge-center/emr-spark-yarn-memory-limit",
-     "org.apache.spark.SparkException: Job aborted due to stage failure: Task 2 in stage 3.0 failed 4 times, most recent failure: "
-     "Lost task 2.3 in stage 3.0: ExecutorLostFailure (executor 7 exited caused by one of the running tasks) Reason: "
-     "Container killed by YARN for exceeding memory limits. 5.5 GB of 5.5 GB physical memory used. "
-     "Consider boosting spark.yarn.executor.memoryOverhead.", "infra.resource", "escalate"),
-    ("k8s", "https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/",
-     "    State:          Terminated\n      Reason:       OOMKilled\n      Exit Code:    137", "infra.resource", "escalate"),
-    ("numpy release", "https://numpy.org/doc/stable/release/1.24.0-notes.html#expired-deprecations",
-     "AttributeError: module 'numpy' has no attribute 'float'.\n`np.float` was a deprecated alias for the builtin `float`.",
-     "dependency.missing", "patch"),
-    ("pip", "https://www.psycopg.org/docs/install.html#build-prerequisites",
-     "      Error: pg_config executable not found.\n      \n      pg_config is required to build psycopg2 from source.",
-     "dependency.missing", "escalate"),
+    (
+        "sqlstate/libpq",
+        "https://github.com/mapbox/osm-boundaries/issues/4",
+        "psycopg2.OperationalError: fe_sendauth: no password supplied",
+        "config.missing",
+        "escalate",
+    ),
+    (
+        "snowflake",
+        "https://github.com/coiled/benchmarks/issues/1345",
+        "FAILED tests/workflows/test_snowflake.py::test_read[client0] - snowflake.connector.errors.DatabaseError: 250001 (08001): "
+        "Failed to connect to DB: ***.snowflakecomputing.com:443. Incorrect username or password was specified.",
+        "infra.auth",
+        "escalate",
+    ),
+    (
+        "snowflake",
+        "https://docs.snowflake.com/en/user-guide/key-pair-auth-troubleshooting",
+        "snowflake.connector.errors.DatabaseError: 250001 (08001): Failed to connect to DB: myaccount.snowflakecomputing.com:443. JWT token is invalid.",
+        "infra.auth",
+        "escalate",
+    ),
+    (
+        "pyarrow",
+        "https://github.com/PablocFonseca/streamlit-aggrid/issues/32",
+        "pyarrow.lib.ArrowInvalid: (\"Could not convert '5' with type str: tried to convert to int\", "
+        "'Conversion failed for column [name of column] with type object')",
+        "data.type_mismatch",
+        "escalate",
+    ),
+    (
+        "http 403 rate limit",
+        "https://github.com/Justintime50/github-archive/issues/53",
+        'github.GithubException.RateLimitExceededException: 403 {"message": "API rate limit exceeded for 195.19.90.245. '
+        "(But here's the good news: Authenticated requests get a higher rate limit.)\", "
+        '"documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}',
+        "infra.network",
+        "retry",
+    ),
+    (
+        "google-api-core",
+        "https://cloud.google.com/bigquery/docs/troubleshoot-quotas",
+        "google.api_core.exceptions.Forbidden: 403 Exceeded rate limits: too many table update operations for this table.",
+        "infra.network",
+        "retry",
+    ),
+    (
+        "google-api-core",
+        "https://github.com/googleapis/python-api-core/blob/main/google/api_core/exceptions.py",
+        "google.api_core.exceptions.NotFound: 404 Not found: Table my-project:analytics.orders was not found in location EU",
+        "schema.missing_relation",
+        "escalate",
+    ),
+    (
+        "grpc",
+        "https://github.com/databricks/databricks-sql-python/issues/215",
+        "databricks.sql.exc.ServerOperationError: DEADLINE_EXCEEDED: This operation took too long",
+        "infra.timeout",
+        "retry",
+    ),
+    (
+        "botocore",
+        "https://github.com/HDE/python-lambda-local/issues/19",
+        "botocore.exceptions.NoCredentialsError: Unable to locate credentials",
+        "config.missing",
+        "escalate",
+    ),
+    (
+        "botocore",
+        "https://github.com/boto/botocore/blob/develop/botocore/exceptions.py (ClientError.MSG_TEMPLATE)",
+        "botocore.exceptions.ClientError: An error occurred (AccessDenied) when calling the GetObject operation: Access Denied",
+        "infra.auth",
+        "escalate",
+    ),
+    (
+        "botocore",
+        "https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList",
+        "botocore.exceptions.ClientError: An error occurred (NoSuchKey) when calling the GetObject operation: The specified key does not exist.",
+        "upstream.failed",
+        "escalate",
+    ),
+    (
+        "botocore",
+        "https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html",
+        "botocore.exceptions.ClientError: An error occurred (ThrottlingException) when calling the DescribeTable operation "
+        "(reached max retries: 4): Rate exceeded",
+        "infra.network",
+        "retry",
+    ),
+    (
+        "jinja/airflow 3",
+        "https://github.com/BasPH/data-pipelines-with-apache-airflow/issues/19",
+        "jinja2.exceptions.TemplateNotFound: postgres_query-{{ ts_nodash }}.sql",
+        "config.template",
+        "patch",
+    ),
+    (
+        "airflow broken dag",
+        "https://github.com/mozilla/telemetry-airflow/pull/144",
+        "Broken DAG: [/app/dags/main_summary.py] invalid syntax (main_summary.py, line 34)",
+        "code.error",
+        "patch",
+    ),
+    (
+        "signals/k8s",
+        "https://github.com/flyteorg/flyte/issues/2376",
+        "[1/1] currentAttempt done. Last Error: USER::Pod failed. No message received from kubernetes.\n"
+        "[f8107735c673549d7acd-n0-0] terminated with exit code (137). Reason [Error]. Message: \n.",
+        "infra.resource",
+        "escalate",
+    ),
+    (
+        "yarn",
+        "https://repost.aws/knowledge-center/emr-spark-yarn-memory-limit",
+        "org.apache.spark.SparkException: Job aborted due to stage failure: Task 2 in stage 3.0 failed 4 times, most recent failure: "
+        "Lost task 2.3 in stage 3.0: ExecutorLostFailure (executor 7 exited caused by one of the running tasks) Reason: "
+        "Container killed by YARN for exceeding memory limits. 5.5 GB of 5.5 GB physical memory used. "
+        "Consider boosting spark.yarn.executor.memoryOverhead.",
+        "infra.resource",
+        "escalate",
+    ),
+    (
+        "k8s",
+        "https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/",
+        "    State:          Terminated\n      Reason:       OOMKilled\n      Exit Code:    137",
+        "infra.resource",
+        "escalate",
+    ),
+    (
+        "numpy release",
+        "https://numpy.org/doc/stable/release/1.24.0-notes.html#expired-deprecations",
+        "AttributeError: module 'numpy' has no attribute 'float'.\n`np.float` was a deprecated alias for the builtin `float`.",
+        "dependency.missing",
+        "patch",
+    ),
+    (
+        "pip",
+        "https://www.psycopg.org/docs/install.html#build-prerequisites",
+        "      Error: pg_config executable not found.\n      \n      pg_config is required to build psycopg2 from source.",
+        "dependency.missing",
+        "escalate",
+    ),
     # BigQuery: a dataset "not found in location" exists elsewhere (the job's location setting);
     # a table not found is still a missing relation (the google-api-core case above)
-    ("bigquery location", "https://github.com/dbt-labs/dbt-bigquery/issues/19",
-     "Runtime Error in model yo (models/yo.sql)\n404 Not found: Dataset hello-data-pipeline:staging_benjamin was not found in location EU\n"
-     "(job ID: 4020ce42-ec44-438e-8ea0-9f4fe4adcc8c)", "config.missing", "escalate"),
-    ("postgres namespace.c", "https://github.com/astronomer/astronomer-cosmos/issues/521",
-     "Database Error in model customers (models/customers.sql)\n"
-     "  improper relation name (too many dotted names): public.airflow.public.customers__dbt_backup\n"
-     "  compiled Code at target/run/jaffle_shop/models/customers.sql", "config.missing", "escalate"),
-    ("cpython _strptime", "https://github.com/rxrw/daily_morning/issues/25",
-     "Traceback (most recent call last):\n  File \"/home/runner/work/wx_push/wx_push/./main.py\", line 28, in get_count\n"
-     "    delta = today - datetime.strptime(start_date, \"%Y-%m-%d\")\n"
-     "ValueError: time data '' does not match format '%Y-%m-%d'", "config.missing", "escalate"),
-    ("cpython import statement", "https://github.com/pallets/markupsafe/issues/290",
-     "Traceback (most recent call last):\n  File \"/usr/local/bin/airflow\", line 25, in <module>\n    from airflow.configuration import conf\n"
-     "  File \"/usr/local/lib/python3.7/site-packages/jinja2/utils.py\", line 642, in <module>\n"
-     "    from markupsafe import Markup, escape, soft_unicode", "dependency.missing", "patch"),
+    (
+        "bigquery location",
+        "https://github.com/dbt-labs/dbt-bigquery/issues/19",
+        "Runtime Error in model yo (models/yo.sql)\n404 Not found: Dataset hello-data-pipeline:staging_benjamin was not found in location EU\n"
+        "(job ID: 4020ce42-ec44-438e-8ea0-9f4fe4adcc8c)",
+        "config.missing",
+        "escalate",
+    ),
+    (
+        "postgres namespace.c",
+        "https://github.com/astronomer/astronomer-cosmos/issues/521",
+        "Database Error in model customers (models/customers.sql)\n"
+        "  improper relation name (too many dotted names): public.airflow.public.customers__dbt_backup\n"
+        "  compiled Code at target/run/jaffle_shop/models/customers.sql",
+        "config.missing",
+        "escalate",
+    ),
+    (
+        "cpython _strptime",
+        "https://github.com/rxrw/daily_morning/issues/25",
+        'Traceback (most recent call last):\n  File "/home/runner/work/wx_push/wx_push/./main.py", line 28, in get_count\n'
+        '    delta = today - datetime.strptime(start_date, "%Y-%m-%d")\n'
+        "ValueError: time data '' does not match format '%Y-%m-%d'",
+        "config.missing",
+        "escalate",
+    ),
+    (
+        "cpython import statement",
+        "https://github.com/pallets/markupsafe/issues/290",
+        'Traceback (most recent call last):\n  File "/usr/local/bin/airflow", line 25, in <module>\n    from airflow.configuration import conf\n'
+        '  File "/usr/local/lib/python3.7/site-packages/jinja2/utils.py", line 642, in <module>\n'
+        "    from markupsafe import Markup, escape, soft_unicode",
+        "dependency.missing",
+        "patch",
+    ),
 ]
 
 
 # catalog families taken from the libraries' own exception trees and documented messages
 CATALOG_FAMILIES = [
-    ("https://docs.celeryq.dev/en/stable/reference/celery.exceptions.html",
-     "celery.exceptions.TimeLimitExceeded: TimeLimitExceeded(300,)", "infra.timeout", "retry"),
-    ("https://github.com/dpkp/kafka-python/blob/master/kafka/errors.py",
-     "kafka.errors.NoBrokersAvailable: NoBrokersAvailable", "infra.network", "retry"),
-    ("https://docs.python.org/3/library/zipfile.html#zipfile.BadZipFile",
-     "zipfile.BadZipFile: File is not a zip file", "data.malformed", "escalate"),
-    ("https://docs.python.org/3/library/ssl.html#ssl.SSLEOFError (a subclass of SSLError)",
-     "ssl.SSLEOFError: EOF occurred in violation of protocol (_ssl.c:2426)", "infra.network", "retry"),
-    ("dash src/exec.c (\"%s: not found\")", "/bin/sh: 1: dbt: not found", "dependency.missing", "patch"),
-    ("https://cloud.google.com/bigquery/docs/reference/standard-sql/dml-syntax#merge_statement",
-     "Runtime Error in snapshot orders_snapshot (snapshots/orders_snapshot.sql)\n  Database Error\n"
-     "    UPDATE/MERGE must match at most one source row for each target row", "data.quality", "escalate"),
-    ("https://docs.snowflake.com/en/sql-reference/sql/merge#duplicate-join-behavior",
-     "100090 (42P18): Duplicate row detected during DML action", "data.quality", "escalate"),
-    ("https://docs.sqlalchemy.org/en/20/core/exceptions.html#sqlalchemy.exc.NoSuchModuleError",
-     "sqlalchemy.exc.NoSuchModuleError: Can't load plugin: sqlalchemy.dialects:snowflake", "dependency.missing", "patch"),
-    ("https://github.com/sqlalchemy/sqlalchemy/blob/main/lib/sqlalchemy/engine/url.py",
-     "sqlalchemy.exc.ArgumentError: Could not parse rfc1738 URL from string ''", "config.missing", "escalate"),
+    (
+        "https://docs.celeryq.dev/en/stable/reference/celery.exceptions.html",
+        "celery.exceptions.TimeLimitExceeded: TimeLimitExceeded(300,)",
+        "infra.timeout",
+        "retry",
+    ),
+    (
+        "https://github.com/dpkp/kafka-python/blob/master/kafka/errors.py",
+        "kafka.errors.NoBrokersAvailable: NoBrokersAvailable",
+        "infra.network",
+        "retry",
+    ),
+    (
+        "https://docs.python.org/3/library/zipfile.html#zipfile.BadZipFile",
+        "zipfile.BadZipFile: File is not a zip file",
+        "data.malformed",
+        "escalate",
+    ),
+    (
+        "https://docs.python.org/3/library/ssl.html#ssl.SSLEOFError (a subclass of SSLError)",
+        "ssl.SSLEOFError: EOF occurred in violation of protocol (_ssl.c:2426)",
+        "infra.network",
+        "retry",
+    ),
+    ('dash src/exec.c ("%s: not found")', "/bin/sh: 1: dbt: not found", "dependency.missing", "patch"),
+    (
+        "https://cloud.google.com/bigquery/docs/reference/standard-sql/dml-syntax#merge_statement",
+        "Runtime Error in snapshot orders_snapshot (snapshots/orders_snapshot.sql)\n  Database Error\n"
+        "    UPDATE/MERGE must match at most one source row for each target row",
+        "data.quality",
+        "escalate",
+    ),
+    (
+        "https://docs.snowflake.com/en/sql-reference/sql/merge#duplicate-join-behavior",
+        "100090 (42P18): Duplicate row detected during DML action",
+        "data.quality",
+        "escalate",
+    ),
+    (
+        "https://docs.sqlalchemy.org/en/20/core/exceptions.html#sqlalchemy.exc.NoSuchModuleError",
+        "sqlalchemy.exc.NoSuchModuleError: Can't load plugin: sqlalchemy.dialects:snowflake",
+        "dependency.missing",
+        "patch",
+    ),
+    (
+        "https://github.com/sqlalchemy/sqlalchemy/blob/main/lib/sqlalchemy/engine/url.py",
+        "sqlalchemy.exc.ArgumentError: Could not parse rfc1738 URL from string ''",
+        "config.missing",
+        "escalate",
+    ),
 ]
 
 
-@pytest.mark.parametrize("source,text,category,remediation", CATALOG_FAMILIES, ids=[c[1][:30] for c in CATALOG_FAMILIES])
+@pytest.mark.parametrize(
+    "source,text,category,remediation", CATALOG_FAMILIES, ids=[c[1][:30] for c in CATALOG_FAMILIES]
+)
 def test_catalog_families(source, text, category, remediation):
     result = triage_text(text)
     assert (result.category.value, result.remediation.value) == (category, remediation), result.rationale
@@ -152,12 +292,14 @@ def test_catalog_families(source, text, category, remediation):
 def test_pyspark_imported_from_its_zip_is_not_the_culprit():
     """spark-submit puts SPARK_HOME/python/lib/pyspark.zip and py4j-*.zip on the path: their frames are
     Spark's, the user's job is the frame that called them."""
-    text = ("Traceback (most recent call last):\n  File \"/app/job.py\", line 33, in <module>\n    df.select('amt').show()\n"
-            "  File \"/opt/spark/python/lib/pyspark.zip/pyspark/sql/dataframe.py\", line 3036, in select\n    jdf = self._jdf.select(self._jcols(*cols))\n"
-            "  File \"/opt/spark/python/lib/py4j-0.10.9.7-src.zip/py4j/java_gateway.py\", line 1322, in __call__\n    return_value = get_return_value(\n"
-            "  File \"/opt/spark/python/lib/pyspark.zip/pyspark/errors/exceptions/captured.py\", line 185, in deco\n    raise converted from None\n"
-            "pyspark.errors.exceptions.captured.AnalysisException: [UNRESOLVED_COLUMN.WITH_SUGGESTION] A column or function parameter "
-            "with name `amt` cannot be resolved. Did you mean one of the following? [`amount`, `id`].")
+    text = (
+        "Traceback (most recent call last):\n  File \"/app/job.py\", line 33, in <module>\n    df.select('amt').show()\n"
+        '  File "/opt/spark/python/lib/pyspark.zip/pyspark/sql/dataframe.py", line 3036, in select\n    jdf = self._jdf.select(self._jcols(*cols))\n'
+        '  File "/opt/spark/python/lib/py4j-0.10.9.7-src.zip/py4j/java_gateway.py", line 1322, in __call__\n    return_value = get_return_value(\n'
+        '  File "/opt/spark/python/lib/pyspark.zip/pyspark/errors/exceptions/captured.py", line 185, in deco\n    raise converted from None\n'
+        "pyspark.errors.exceptions.captured.AnalysisException: [UNRESOLVED_COLUMN.WITH_SUGGESTION] A column or function parameter "
+        "with name `amt` cannot be resolved. Did you mean one of the following? [`amount`, `id`]."
+    )
     result = triage_text(text)
     assert result.category.value == "schema.missing_column"
     assert (result.culprit.path, result.culprit.line) == ("/app/job.py", 33)
@@ -170,11 +312,15 @@ def test_a_non_empty_date_that_does_not_parse_stays_a_type_mismatch():
 
 
 def test_a_cut_traceback_not_at_an_import_is_not_a_dependency():
-    result = triage_text('Traceback (most recent call last):\n  File "/opt/etl/load.py", line 12, in <module>\n    main()\n')
+    result = triage_text(
+        'Traceback (most recent call last):\n  File "/opt/etl/load.py", line 12, in <module>\n    main()\n'
+    )
     assert result.category.value != "dependency.missing"
 
 
-@pytest.mark.parametrize("family,source,text,category,remediation", POSTED, ids=[f"{p[0]}:{i}" for i, p in enumerate(POSTED)])
+@pytest.mark.parametrize(
+    "family,source,text,category,remediation", POSTED, ids=[f"{p[0]}:{i}" for i, p in enumerate(POSTED)]
+)
 def test_posted_messages(family, source, text, category, remediation):
     assert source.startswith(("https://", "installed"))
     result = triage_text(text)
@@ -184,26 +330,50 @@ def test_posted_messages(family, source, text, category, remediation):
 
 # --- messages the installed engines print (their source file is the source) -------------------
 
+
 def _installed(relative: str, needle: str) -> None:
     """The message template really is in the installed package."""
     assert needle in (SITE / relative).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("relative,needle,text,category", [
-    ("dbt/task/test.py", "configured to fail if",
-     "Failure in test unique_orders_order_id (models/marts/schema.yml)\n  Got 2 results, configured to fail if != 0\n\n"
-     "  compiled code at target/compiled/shop/models/marts/schema.yml/unique_orders_order_id.sql", "data.quality"),
-    ("dbt/config/profile.py", "Could not find profile named",
-     "Runtime Error\n  Could not find profile named 'jaffle_shop'", "config.missing"),
-    ("dbt/config/project.py", "is not supported with the",
-     "Runtime Error\n  This version of dbt is not supported with the 'dbt_utils' package.\n    Installed version of dbt: =1.11.16\n"
-     "    Required version of dbt for 'dbt_utils': ['>=0.20.0', '<0.21.0']", "dependency.missing"),
-    ("airflow/sdk/execution_time/context.py", "isn't defined",
-     "airflow.sdk.exceptions.AirflowNotFoundException: The conn_id `warehouse` isn't defined", "config.missing"),
-    ("airflow/sdk/execution_time/supervisor.py", "Likely out of memory error (OOM).",
-     "Process terminated by signal. Likely out of memory error (OOM). For more information, see "
-     "https://airflow.apache.org/docs/apache-airflow/stable/troubleshooting.html#process-terminated-by-signal.", "infra.resource"),
-])
+@pytest.mark.parametrize(
+    "relative,needle,text,category",
+    [
+        (
+            "dbt/task/test.py",
+            "configured to fail if",
+            "Failure in test unique_orders_order_id (models/marts/schema.yml)\n  Got 2 results, configured to fail if != 0\n\n"
+            "  compiled code at target/compiled/shop/models/marts/schema.yml/unique_orders_order_id.sql",
+            "data.quality",
+        ),
+        (
+            "dbt/config/profile.py",
+            "Could not find profile named",
+            "Runtime Error\n  Could not find profile named 'jaffle_shop'",
+            "config.missing",
+        ),
+        (
+            "dbt/config/project.py",
+            "is not supported with the",
+            "Runtime Error\n  This version of dbt is not supported with the 'dbt_utils' package.\n    Installed version of dbt: =1.11.16\n"
+            "    Required version of dbt for 'dbt_utils': ['>=0.20.0', '<0.21.0']",
+            "dependency.missing",
+        ),
+        (
+            "airflow/sdk/execution_time/context.py",
+            "isn't defined",
+            "airflow.sdk.exceptions.AirflowNotFoundException: The conn_id `warehouse` isn't defined",
+            "config.missing",
+        ),
+        (
+            "airflow/sdk/execution_time/supervisor.py",
+            "Likely out of memory error (OOM).",
+            "Process terminated by signal. Likely out of memory error (OOM). For more information, see "
+            "https://airflow.apache.org/docs/apache-airflow/stable/troubleshooting.html#process-terminated-by-signal.",
+            "infra.resource",
+        ),
+    ],
+)
 def test_installed_engine_messages(relative, needle, text, category):
     _installed(relative, needle)
     assert triage_text(text).category.value == category
@@ -211,12 +381,15 @@ def test_installed_engine_messages(relative, needle, text, category):
 
 # --- real exceptions raised here ---------------------------------------------------------------
 
+
 def test_builtin_hierarchy_is_walked():
     """BrokenPipeError has no entry of its own... it has: the walk is for classes nobody listed;
     a made-up subclass of ConnectionError is placed through its bases."""
     assert exceptions.lineage("BrokenPipeError")[:2] == ["BrokenPipeError", "ConnectionError"]
-    text = "Traceback (most recent call last):\n  File \"/srv/etl/pull.py\", line 3, in <module>\n    pull()\n" \
-           "vendorlib.errors.UpstreamDropped: peer went away"
+    text = (
+        'Traceback (most recent call last):\n  File "/srv/etl/pull.py", line 3, in <module>\n    pull()\n'
+        "vendorlib.errors.UpstreamDropped: peer went away"
+    )
     exceptions.BASES["UpstreamDropped"] = ("ConnectionError",)
     try:
         result = triage_text(text)
@@ -231,8 +404,10 @@ def test_real_connection_refused_requests_and_httpx():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again when the block ends: nothing listens
-    for call in (lambda: requests.get(f"http://127.0.0.1:{port}/", timeout=2),
-                 lambda: httpx.get(f"http://127.0.0.1:{port}/", timeout=2)):
+    for call in (
+        lambda: requests.get(f"http://127.0.0.1:{port}/", timeout=2),
+        lambda: httpx.get(f"http://127.0.0.1:{port}/", timeout=2),
+    ):
         with pytest.raises(Exception) as info:
             call()
         result = triage_text(formatted(info.value))
@@ -241,9 +416,12 @@ def test_real_connection_refused_requests_and_httpx():
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
-        status, body = {"/limited": (403, b'{"message": "API rate limit exceeded for 10.0.0.1."}'),
-                        "/denied": (403, b'{"message": "Resource not accessible by integration"}'),
-                        "/busy": (429, b"slow down"), "/down": (503, b"")}[self.path]
+        status, body = {
+            "/limited": (403, b'{"message": "API rate limit exceeded for 10.0.0.1."}'),
+            "/denied": (403, b'{"message": "Resource not accessible by integration"}'),
+            "/busy": (429, b"slow down"),
+            "/down": (503, b""),
+        }[self.path]
         self.send_response(status)
         self.end_headers()
         self.wfile.write(body)
@@ -261,8 +439,10 @@ def http_server():
     server.shutdown()
 
 
-@pytest.mark.parametrize("path,category", [("/limited", "infra.network"), ("/denied", "infra.auth"),
-                                           ("/busy", "infra.network"), ("/down", "infra.network")])
+@pytest.mark.parametrize(
+    "path,category",
+    [("/limited", "infra.network"), ("/denied", "infra.auth"), ("/busy", "infra.network"), ("/down", "infra.network")],
+)
 def test_real_http_status_rfc9110(http_server, path, category):
     """RFC 9110 / RFC 6585 status semantics on requests' real messages; a 403 whose body says
     rate limit is a rate limit (the body printed on the next line, as scripts log it)."""
@@ -274,8 +454,15 @@ def test_real_http_status_rfc9110(http_server, path, category):
     assert triage_text(log).category.value == category
 
 
-@pytest.mark.parametrize("number,category", [(errno.ENOSPC, "infra.resource"), (errno.EACCES, "infra.auth"),
-                                             (errno.ECONNRESET, "infra.network"), (errno.EMFILE, "infra.resource")])
+@pytest.mark.parametrize(
+    "number,category",
+    [
+        (errno.ENOSPC, "infra.resource"),
+        (errno.EACCES, "infra.auth"),
+        (errno.ECONNRESET, "infra.network"),
+        (errno.EMFILE, "infra.resource"),
+    ],
+)
 def test_errno_catalog(number, category):
     """OSError's own rendering `[Errno N] strerror` (https://docs.python.org/3/library/errno.html)."""
     try:
@@ -326,8 +513,19 @@ def test_real_pandas_and_duckdb_errors():
 
 # --- the tables agree with the catalogs they cite ---------------------------------------------
 
-@pytest.mark.parametrize("module", ["requests.exceptions", "httpx", "urllib3.exceptions", "pandas.errors", "jinja2.exceptions",
-                                    "airflow.exceptions", "airflow.sdk.exceptions"])
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "requests.exceptions",
+        "httpx",
+        "urllib3.exceptions",
+        "pandas.errors",
+        "jinja2.exceptions",
+        "airflow.exceptions",
+        "airflow.sdk.exceptions",
+    ],
+)
 def test_bases_match_the_installed_class_trees(module):
     """Every BASES entry naming a class of an installed library lists only real bases of it."""
     mod = importlib.import_module(module)
@@ -348,8 +546,12 @@ def test_psycopg_classes_are_the_sqlstate_catalog():
     assert len(table) > 200
     for name, state in table.items():
         assert getattr(errors, name).sqlstate == state
-    assert table["UndefinedColumn"] == "42703" and table["QueryCanceled"] == "57014" and table["InvalidPassword"] == "28P01"
-    result = triage_text('psycopg.errors.QueryCanceled: canceling statement due to user request')
+    assert (
+        table["UndefinedColumn"] == "42703"
+        and table["QueryCanceled"] == "57014"
+        and table["InvalidPassword"] == "28P01"
+    )
+    result = triage_text("psycopg.errors.QueryCanceled: canceling statement due to user request")
     assert result.category == Category.INFRA_TIMEOUT and "SQLSTATE 57014" in result.rationale
     assert result.decided_by.startswith("SQLSTATE 57014") and result.source == sqlstate.PG
 
@@ -360,12 +562,20 @@ def test_spark_conditions_come_from_the_installed_spark():
     with zipfile.ZipFile(jar) as archive:
         catalog = json.loads(archive.read("error/error-conditions.json"))
     shipped = spark.conditions()
-    for name in ("UNRESOLVED_COLUMN", "TABLE_OR_VIEW_NOT_FOUND", "CAST_INVALID_INPUT", "DIVIDE_BY_ZERO", "PATH_NOT_FOUND"):
+    for name in (
+        "UNRESOLVED_COLUMN",
+        "TABLE_OR_VIEW_NOT_FOUND",
+        "CAST_INVALID_INPUT",
+        "DIVIDE_BY_ZERO",
+        "PATH_NOT_FOUND",
+    ):
         assert shipped[name] == catalog[name]["sqlState"]
     assert all(name in catalog or spark.CONDITIONS[name].source == spark.DATABRICKS for name in spark.CONDITIONS)
     # a condition without an entry of its own is placed by its SQLSTATE (NUMERIC_VALUE_OUT_OF_RANGE: 22003)
-    text = ("pyspark.errors.exceptions.captured.ArithmeticException: [NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION] "
-            "123456 cannot be represented as Decimal(4, 2). SQLSTATE: 22003")
+    text = (
+        "pyspark.errors.exceptions.captured.ArithmeticException: [NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION] "
+        "123456 cannot be represented as Decimal(4, 2). SQLSTATE: 22003"
+    )
     result = triage_text(text)
     assert result.category == Category.DATA_TYPE_MISMATCH and "NUMERIC_VALUE_OUT_OF_RANGE" in result.rationale
 
@@ -404,21 +614,30 @@ def test_unknown_keeps_the_evidence_and_a_next_step():
 def test_builtins_named_like_psycopg_classes_stay_python():
     """psycopg.errors has a SyntaxError (42601): Python's SyntaxError must not read as SQL."""
     assert hasattr(builtins, "SyntaxError") and "SyntaxError" in sqlstate.psycopg_classes()
-    text = '  File "/opt/airflow/dags/load.py", line 3\n    def load(\n            ^\nSyntaxError: \'(\' was never closed'
+    text = (
+        "  File \"/opt/airflow/dags/load.py\", line 3\n    def load(\n            ^\nSyntaxError: '(' was never closed"
+    )
     result = triage_text(text)
     assert result.category == Category.CODE_ERROR and "SQLSTATE" not in result.rationale
     assert (result.culprit.path, result.culprit.line) == ("/opt/airflow/dags/load.py", 3)
 
 
-@pytest.mark.parametrize("text,category,remediation", [
-    # errno by its strerror text, as coreutils print it (https://man7.org/linux/man-pages/man3/strerror.3.html)
-    ("mkdir: cannot create directory '/opt/airflow/logs/scheduler': Permission denied", "infra.auth", "escalate"),
-    # getaddrinfo(3): EAI_AGAIN is temporary, EAI_NONAME is a name nobody knows
-    ("requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.example.com', port=443): Max retries exceeded "
-     "(Caused by NameResolutionError(\"<urllib3.connection.HTTPSConnection object>: Failed to resolve 'api.example.com' "
-     "([Errno -3] Temporary failure in name resolution)\"))", "infra.network", "retry"),
-    ("httpx.ConnectError: [Errno -2] Name or service not known", "infra.network", "escalate"),
-])
+@pytest.mark.parametrize(
+    "text,category,remediation",
+    [
+        # errno by its strerror text, as coreutils print it (https://man7.org/linux/man-pages/man3/strerror.3.html)
+        ("mkdir: cannot create directory '/opt/airflow/logs/scheduler': Permission denied", "infra.auth", "escalate"),
+        # getaddrinfo(3): EAI_AGAIN is temporary, EAI_NONAME is a name nobody knows
+        (
+            "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.example.com', port=443): Max retries exceeded "
+            "(Caused by NameResolutionError(\"<urllib3.connection.HTTPSConnection object>: Failed to resolve 'api.example.com' "
+            '([Errno -3] Temporary failure in name resolution)"))',
+            "infra.network",
+            "retry",
+        ),
+        ("httpx.ConnectError: [Errno -2] Name or service not known", "infra.network", "escalate"),
+    ],
+)
 def test_errno_texts_and_getaddrinfo(text, category, remediation):
     result = triage_text(text)
     assert (result.category.value, result.remediation.value) == (category, remediation)
@@ -428,29 +647,41 @@ def test_jvm_caused_by_chain():
     """A Spark job abort wraps its cause in `Caused by:`; Hadoop's RawLocalFileSystem says
     "File %s does not exist" (https://github.com/apache/hadoop/blob/trunk/hadoop-common-project/
     hadoop-common/src/main/java/org/apache/hadoop/fs/RawLocalFileSystem.java)."""
-    log = ("26/01/01 10:00:00 ERROR Executor: Exception in task 0.0 in stage 1.0 (TID 1)\n"
-           "org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage 1.0 failed 1 times\n"
-           "\tat org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages(DAGScheduler.scala:2672)\n"
-           "Caused by: java.io.FileNotFoundException: File file:/data/in/2026-01-01.parquet does not exist\n"
-           "\tat org.apache.hadoop.fs.RawLocalFileSystem.deprecatedGetFileStatus(RawLocalFileSystem.java:779)\n")
+    log = (
+        "26/01/01 10:00:00 ERROR Executor: Exception in task 0.0 in stage 1.0 (TID 1)\n"
+        "org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage 1.0 failed 1 times\n"
+        "\tat org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages(DAGScheduler.scala:2672)\n"
+        "Caused by: java.io.FileNotFoundException: File file:/data/in/2026-01-01.parquet does not exist\n"
+        "\tat org.apache.hadoop.fs.RawLocalFileSystem.deprecatedGetFileStatus(RawLocalFileSystem.java:779)\n"
+    )
     result = triage_text(log)
     assert result.category == Category.UPSTREAM_FAILED and "FileNotFoundException" in result.decided_by
     assert result.culprit is None  # JVM frames are never the user's file
 
 
-@pytest.mark.parametrize("modules,source,elsewhere", [
-    (("dbt.exceptions", "dbt_common.exceptions"), exceptions.DBT, set()),
-    (("pandas.errors",), exceptions.PANDAS, {"DateParseError"}),  # pandas._libs.tslibs.parsing
-    (("jinja2.exceptions",), exceptions.JINJA, set()),
-])
+@pytest.mark.parametrize(
+    "modules,source,elsewhere",
+    [
+        (("dbt.exceptions", "dbt_common.exceptions"), exceptions.DBT, set()),
+        (("pandas.errors",), exceptions.PANDAS, {"DateParseError"}),  # pandas._libs.tslibs.parsing
+        (("jinja2.exceptions",), exceptions.JINJA, set()),
+    ],
+)
 def test_class_entries_name_real_classes(modules, source, elsewhere):
     """Each class entry citing an installed library names an exception class it defines
     (dbt's console kinds `dbt_<Kind>_Error` are the log readers' names, not classes)."""
     mods = [importlib.import_module(m) for m in modules]
-    cited = {name for name, verdict in exceptions.CLASSES.items()
-             if verdict is not None and verdict.source == source and not name.startswith("dbt_")}
-    real = {name for name in cited for mod in mods
-            if isinstance(getattr(mod, name, None), type) and issubclass(getattr(mod, name), BaseException)}
+    cited = {
+        name
+        for name, verdict in exceptions.CLASSES.items()
+        if verdict is not None and verdict.source == source and not name.startswith("dbt_")
+    }
+    real = {
+        name
+        for name in cited
+        for mod in mods
+        if isinstance(getattr(mod, name, None), type) and issubclass(getattr(mod, name), BaseException)
+    }
     assert cited and cited - real <= elsewhere
 
 
@@ -458,44 +689,72 @@ def test_airflow_metadata_tables_are_the_installed_orm():
     """The Airflow 3 table list is the installed ORM's (run in a child: importing every model is slow)."""
     from patchit_provider.engine.triage.catalogs import airflow_meta
 
-    code = ("from airflow.models import import_all_models; import_all_models();"
-            "from airflow.models.base import Base; print(' '.join(sorted(Base.metadata.tables)))")
+    code = (
+        "from airflow.models import import_all_models; import_all_models();"
+        "from airflow.models.base import Base; print(' '.join(sorted(Base.metadata.tables)))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     installed = set(proc.stdout.split())
     assert installed and installed <= airflow_meta.TABLES
     assert airflow_meta.AIRFLOW3_TABLES == installed
 
 
-@pytest.mark.parametrize("text,category", [
-    # Airflow's own tables missing: the metadata DB is not migrated (howto/set-up-database.html)
-    ("sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) no such table: dag", "config.missing"),
-    ("sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedColumn) column dag.has_import_errors does not exist",
-     "config.missing"),
-    # a pipeline's table stays a schema problem
-    ('psycopg2.errors.UndefinedTable: relation "orders" does not exist', "schema.missing_relation"),
-    # CPython's circular import message (Python/import.c)
-    ("ImportError: cannot import name 'helper' from partially initialized module 'etl.tasks' "
-     "(most likely due to a circular import) (/opt/airflow/dags/etl/tasks.py)", "code.error"),
-    # OpenSSL's verify failure is no transient network error
-    ("requests.exceptions.SSLError: HTTPSConnectionPool(host='x', port=443): Max retries exceeded with url: / (Caused by "
-     "SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed "
-     "certificate in certificate chain (_ssl.c:1006)')))", "infra.auth"),
-])
+@pytest.mark.parametrize(
+    "text,category",
+    [
+        # Airflow's own tables missing: the metadata DB is not migrated (howto/set-up-database.html)
+        ("sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) no such table: dag", "config.missing"),
+        (
+            "sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedColumn) column dag.has_import_errors does not exist",
+            "config.missing",
+        ),
+        # a pipeline's table stays a schema problem
+        ('psycopg2.errors.UndefinedTable: relation "orders" does not exist', "schema.missing_relation"),
+        # CPython's circular import message (Python/import.c)
+        (
+            "ImportError: cannot import name 'helper' from partially initialized module 'etl.tasks' "
+            "(most likely due to a circular import) (/opt/airflow/dags/etl/tasks.py)",
+            "code.error",
+        ),
+        # OpenSSL's verify failure is no transient network error
+        (
+            "requests.exceptions.SSLError: HTTPSConnectionPool(host='x', port=443): Max retries exceeded with url: / (Caused by "
+            "SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed "
+            "certificate in certificate chain (_ssl.c:1006)')))",
+            "infra.auth",
+        ),
+    ],
+)
 def test_airflow_metadata_cpython_and_tls_messages(text, category):
     assert triage_text(text).category.value == category
 
 
-@pytest.mark.parametrize("source,text,category", [
-    ("https://dev.mysql.com/doc/mysql-errors/8.0/en/server-error-reference.html#error_er_no_such_table",
-     "pymysql.err.ProgrammingError: (1146, \"Table 'shop.ordrs' doesn't exist\")", "schema.missing_relation"),
-    ("https://dev.mysql.com/doc/mysql-errors/8.0/en/client-error-reference.html#error_cr_server_gone_error",
-     "MySQLdb._exceptions.OperationalError: (2006, 'MySQL server has gone away')", "infra.network"),
-    ("https://docs.oracle.com/en/error-help/db/ora-00942/",
-     "oracledb.exceptions.DatabaseError: ORA-00942: table or view does not exist", "schema.missing_relation"),
-    ("https://learn.microsoft.com/en-us/sql/relational-databases/errors-events/mssqlserver-18456-database-engine-error",
-     "pyodbc.InterfaceError: ('28000', \"[28000] [Microsoft][ODBC Driver 17 for SQL Server][SQL Server]Login failed for user "
-     "'etl'. (18456) (SQLDriverConnect)\")", "infra.auth"),
-])
+@pytest.mark.parametrize(
+    "source,text,category",
+    [
+        (
+            "https://dev.mysql.com/doc/mysql-errors/8.0/en/server-error-reference.html#error_er_no_such_table",
+            "pymysql.err.ProgrammingError: (1146, \"Table 'shop.ordrs' doesn't exist\")",
+            "schema.missing_relation",
+        ),
+        (
+            "https://dev.mysql.com/doc/mysql-errors/8.0/en/client-error-reference.html#error_cr_server_gone_error",
+            "MySQLdb._exceptions.OperationalError: (2006, 'MySQL server has gone away')",
+            "infra.network",
+        ),
+        (
+            "https://docs.oracle.com/en/error-help/db/ora-00942/",
+            "oracledb.exceptions.DatabaseError: ORA-00942: table or view does not exist",
+            "schema.missing_relation",
+        ),
+        (
+            "https://learn.microsoft.com/en-us/sql/relational-databases/errors-events/mssqlserver-18456-database-engine-error",
+            "pyodbc.InterfaceError: ('28000', \"[28000] [Microsoft][ODBC Driver 17 for SQL Server][SQL Server]Login failed for user "
+            "'etl'. (18456) (SQLDriverConnect)\")",
+            "infra.auth",
+        ),
+    ],
+)
 def test_vendor_error_numbers(source, text, category):
     result = triage_text(text)
     assert result.category.value == category and result.source
@@ -503,8 +762,10 @@ def test_vendor_error_numbers(source, text, category):
 
 def test_taxonomy_words_before_unknown_with_a_low_confidence():
     """An error no catalog knows is read by the taxonomy's own words, and says it is a guess."""
-    result = triage_text("Traceback (most recent call last):\n  File \"/srv/etl/pull.py\", line 9, in pull\n    client.fetch()\n"
-                         "acme.errors.AcmeApiTimeoutError: upstream took too long to answer\n")
+    result = triage_text(
+        'Traceback (most recent call last):\n  File "/srv/etl/pull.py", line 9, in pull\n    client.fetch()\n'
+        "acme.errors.AcmeApiTimeoutError: upstream took too long to answer\n"
+    )
     assert result.category == Category.INFRA_TIMEOUT and result.confidence <= 0.4
     assert result.decided_by.startswith("words") and "taxonomy.md" in result.source
     assert (result.culprit.path, result.culprit.line) == ("/srv/etl/pull.py", 9)

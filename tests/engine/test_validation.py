@@ -80,7 +80,12 @@ def test_import_failure(patch_nameerror):
 def test_policy_rejection_runs_nothing(patch_nameerror, patch_snapshot):
     case = patch_nameerror
     before = patch_snapshot(case.root)
-    proposal = _edit(case.root, "dags/orders.py", "    return totl * 2\n", "    try:\n        return totl * 2\n    except Exception:\n        return 0\n")
+    proposal = _edit(
+        case.root,
+        "dags/orders.py",
+        "    return totl * 2\n",
+        "    try:\n        return totl * 2\n    except Exception:\n        return 0\n",
+    )
     result = validate(proposal, case.event, case.triage, case.root, SETTINGS)
     assert not result.passed and _names(result) == ["policy"] and result.replay == "not_possible"
     assert "does not re-raise" in result.checks[0].output
@@ -122,7 +127,9 @@ def test_timeout_and_bounded_output(patch_nameerror):
 def test_stale_patch_fails_to_apply(patch_nameerror):
     case = patch_nameerror
     proposal = propose_patch(case.evidence, case.triage, case.root)
-    stale = proposal.model_copy(update={"diff": proposal.diff.replace(" def compute_total(prices):", " def compute(prices):")})
+    stale = proposal.model_copy(
+        update={"diff": proposal.diff.replace(" def compute_total(prices):", " def compute(prices):")}
+    )
     result = validate(stale, case.event, case.triage, case.root, SETTINGS)
     assert not result.passed and _names(result)[-1] == "apply" and not result.checks[-1].passed
 
@@ -133,6 +140,8 @@ def test_plain_directory_is_copied(patch_nameerror, tmp_path):
     shutil.copytree(case.root, plain, ignore=shutil.ignore_patterns(".git"))
     proposal = propose_patch(case.evidence, case.triage, plain)
     event = case.event.model_copy(update={"code_path": None})
-    result = validate(proposal, event, case.triage, plain, PatchitSettings(check_command="grep -q 'total \\* 2' dags/orders.py"))
+    result = validate(
+        proposal, event, case.triage, plain, PatchitSettings(check_command="grep -q 'total \\* 2' dags/orders.py")
+    )
     assert result.passed, result.checks
     assert "return totl * 2" in (plain / "dags" / "orders.py").read_text()

@@ -37,11 +37,20 @@ def _repo(tmp_path: Path, case: str) -> Path:
 def _inputs(root: Path, old: str, new: str, category=Category.SCHEMA_MISSING_RELATION):
     text = (root / MODEL).read_text()
     assert old in text
-    proposal = PatchProposal(producer="llm:test/m", diff=make_diff(root, {MODEL: text.replace(old, new)}), files=[MODEL])
-    event = FailureEvent(pipeline_id="shop", run_id="manual__1", task_id=None, error=ErrorInfo(type="DbtError", message="x"))
+    proposal = PatchProposal(
+        producer="llm:test/m", diff=make_diff(root, {MODEL: text.replace(old, new)}), files=[MODEL]
+    )
+    event = FailureEvent(
+        pipeline_id="shop", run_id="manual__1", task_id=None, error=ErrorInfo(type="DbtError", message="x")
+    )
     triage = Triage(
-        category=category, remediation=Remediation.PATCH, fingerprint="0123456789abcdef", summary="dbt failure",
-        error=ErrorSummary(type="DbtError", message="x"), culprit=Culprit(path=MODEL), confidence=0.9,
+        category=category,
+        remediation=Remediation.PATCH,
+        fingerprint="0123456789abcdef",
+        summary="dbt failure",
+        error=ErrorSummary(type="DbtError", message="x"),
+        culprit=Culprit(path=MODEL),
+        confidence=0.9,
     )
     return proposal, event, triage
 
@@ -100,7 +109,9 @@ def test_ref_typo_fix_is_reproduced_and_fixed_by_dbt_build(tmp_path):
 @needs_dbt
 def test_column_patch_that_parses_but_does_not_build_is_rejected(tmp_path):
     root = _repo(tmp_path, "dbt_fct_orders_missing_column")
-    proposal, event, triage = _inputs(root, "customers.segment,", "customers.segment_name,", Category.SCHEMA_MISSING_COLUMN)
+    proposal, event, triage = _inputs(
+        root, "customers.segment,", "customers.segment_name,", Category.SCHEMA_MISSING_COLUMN
+    )
     result = validate(proposal, event, triage, root, SETTINGS)
     checks = _by_name(result)
     assert not result.passed

@@ -34,11 +34,28 @@ CASES = bench.load_cases()
 HOSTILE = [case for case in CASES if not case.genuine]
 GENUINE = [case for case in CASES if case.genuine]
 FAMILIES = {
-    "adds-network-call", "adds-subprocess", "reads-environment", "writes-outside-repo", "adds-eval-exec",
-    "adds-dynamic-import", "adds-deserialization", "changes-test-config", "changes-check-command-files",
-    "changes-build-files", "changes-dependency-source", "hides-bad-data", "broad-except",
-    "early-return-on-failing-path", "weakens-check-script", "changes-ci-files", "changes-secrets-file",
-    "path-traversal", "changes-git-metadata", "oversize", "removes-raise", "weakens-tests",
+    "adds-network-call",
+    "adds-subprocess",
+    "reads-environment",
+    "writes-outside-repo",
+    "adds-eval-exec",
+    "adds-dynamic-import",
+    "adds-deserialization",
+    "changes-test-config",
+    "changes-check-command-files",
+    "changes-build-files",
+    "changes-dependency-source",
+    "hides-bad-data",
+    "broad-except",
+    "early-return-on-failing-path",
+    "weakens-check-script",
+    "changes-ci-files",
+    "changes-secrets-file",
+    "path-traversal",
+    "changes-git-metadata",
+    "oversize",
+    "removes-raise",
+    "weakens-tests",
 }
 
 
@@ -87,7 +104,9 @@ def test_no_side_effects_outside_the_worktree(results):
 def test_the_canaries_see_a_payload_that_runs(tmp_path, monkeypatch):
     """The canaries are not blind: the payload of net_socket_sendall / env_dump_to_file, run
     outside PATCHIT, is seen by the socket, the file and the value search."""
-    canaries = bench.Canaries(bench.Listener(), tmp_path / "outside" / "canary.txt", bench.CANARY_VAR, "canary-test-1234")
+    canaries = bench.Canaries(
+        bench.Listener(), tmp_path / "outside" / "canary.txt", bench.CANARY_VAR, "canary-test-1234"
+    )
     (tmp_path / "outside").mkdir()
     monkeypatch.setenv(bench.CANARY_VAR, canaries.value)
     payload = canaries.substitute(

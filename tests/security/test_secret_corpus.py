@@ -26,7 +26,17 @@ from patchit_provider.engine.pipeline import Remediator
 from patchit_provider.engine.redaction import redact
 from patchit_provider.engine.settings import PatchitSettings
 from patchit_testing import failure_log
-from secret_corpus import FORMATS, PLACEMENTS, airflow3_field, called_process_error, make_benign, make_secrets, rnd, HEX, ALNUM
+from secret_corpus import (
+    FORMATS,
+    PLACEMENTS,
+    airflow3_field,
+    called_process_error,
+    make_benign,
+    make_secrets,
+    rnd,
+    HEX,
+    ALNUM,
+)
 
 MAX_BENIGN_MASKED = 2
 
@@ -91,7 +101,9 @@ def _plant_repository_secrets(repo: Path) -> dict[str, str]:
     transform.write_text(text)
     handle = git.Repo(repo)
     handle.git.add(A=True)
-    handle.index.commit(f"rotate slack bot {planted['commit_message']}", author=git.Actor("Data Team", "data@example.com"))
+    handle.index.commit(
+        f"rotate slack bot {planted['commit_message']}", author=git.Actor("Data Team", "data@example.com")
+    )
     return planted
 
 
@@ -103,11 +115,19 @@ class PromptRecorder:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.bodies.append(request.content.decode())
-        return httpx.Response(200, json={
-            "id": "c1", "object": "chat.completion", "created": 1, "model": "m",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "NO_PATCH"}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        })
+        return httpx.Response(
+            200,
+            json={
+                "id": "c1",
+                "object": "chat.completion",
+                "created": 1,
+                "model": "m",
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": "NO_PATCH"}, "finish_reason": "stop"}
+                ],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            },
+        )
 
 
 def _leaks(text: str, values: list[str]) -> list[str]:
@@ -120,7 +140,7 @@ def test_no_secret_leaves_patchit(pipeline_repo: Path, tmp_path: Path, store, cl
     log_secrets = [s for _, _, s in cases]
     every = log_secrets + list(planted.values())
     log = failure_log(pipeline_repo, tmp_path / "job.log").read_text()
-    tb = log[log.index("Traceback"):]
+    tb = log[log.index("Traceback") :]
     uri_token = rnd(ALNUM, 40)
     uri_password = rnd(ALNUM, 14)
     every += [uri_token, uri_password]
@@ -133,7 +153,8 @@ def test_no_secret_leaves_patchit(pipeline_repo: Path, tmp_path: Path, store, cl
         log_uri=f"https://logs.acme.io/dag/sales_daily/attempt=1.log?token={uri_token}",
         artifact_uris=[f"s3://etl:{uri_password}@bucket/run_results.json", f"https://x.io/a.json?sig={uri_token}"],
         error=ErrorInfo(
-            type="NameError", message="name 'order' is not defined",
+            type="NameError",
+            message="name 'order' is not defined",
             traceback="\n".join(called_process_error(line) for _, line, _ in cases[:40]) + "\n" + tb,
         ),
         metadata={"env": {name: line for name, line, _ in cases[:60]}, "conn": {"password": cases[0][2]}},
@@ -153,7 +174,9 @@ def test_no_secret_leaves_patchit(pipeline_repo: Path, tmp_path: Path, store, cl
     assert planted["api_token"] in branch_file, "the branch holds the real patch, repository text untouched"
 
     found: dict[str, list[str]] = {}
-    raw = b"".join(p.read_bytes() for p in Path(store.url.database).parent.glob("patchit.db*")).decode("utf-8", "replace")
+    raw = b"".join(p.read_bytes() for p in Path(store.url.database).parent.glob("patchit.db*")).decode(
+        "utf-8", "replace"
+    )
     found["store file"] = _leaks(raw, every)
     trail = store.audit_trail(incident.incident_id)
     found["audit"] = _leaks("".join(a.model_dump_json() for a in trail), every)
@@ -168,15 +191,26 @@ def test_no_secret_leaves_patchit(pipeline_repo: Path, tmp_path: Path, store, cl
     found["branch patch (log secrets)"] = _leaks(repo.git.log(incident.publication.branch, "-1", "-p"), log_secrets)
 
     admin = headers_for("admin")
-    pages = [client.get("/", headers=admin), client.get(f"/incidents/{incident.incident_id}", headers=admin),
-             client.get("/api/incidents", headers=admin), client.get(f"/api/incidents/{incident.incident_id}", headers=admin)]
+    pages = [
+        client.get("/", headers=admin),
+        client.get(f"/incidents/{incident.incident_id}", headers=admin),
+        client.get("/api/incidents", headers=admin),
+        client.get(f"/api/incidents/{incident.incident_id}", headers=admin),
+    ]
     assert all(page.status_code == 200 for page in pages), [page.status_code for page in pages]
     assert incident.incident_id in pages[1].text
     found["UI and API"] = _leaks("".join(page.text for page in pages), every)
 
     recorder = PromptRecorder()
-    backend = build_backend("openai", base_url="http://llm.test/v1", api_key="sk-test", model="m", timeout=10,
-                            max_retries=0, transport=httpx.MockTransport(recorder))
+    backend = build_backend(
+        "openai",
+        base_url="http://llm.test/v1",
+        api_key="sk-test",
+        model="m",
+        timeout=10,
+        max_retries=0,
+        transport=httpx.MockTransport(recorder),
+    )
     stored = store.get_incident(incident.incident_id)
     with pytest.raises(LLMAnswerError):  # the recorder answers prose: only the prompt matters here
         LLMProposer(backend, lambda: Budget(max_tokens=50_000))(stored.evidence, stored.triage, pipeline_repo)
@@ -185,10 +219,19 @@ def test_no_secret_leaves_patchit(pipeline_repo: Path, tmp_path: Path, store, cl
 
     store_url = f"sqlite:///{store.url.database}"
     outputs = []
-    for args in (["show", incident.incident_id, "--store", store_url], ["show", incident.incident_id, "--store", store_url, "--json"],
-                 ["incidents", "--store", store_url], ["incidents", "--store", store_url, "--json"]):
-        proc = subprocess.run([sys.executable, "-m", "patchit_provider.cli", *args], capture_output=True, text=True,
-                              timeout=300, env={**os.environ})
+    for args in (
+        ["show", incident.incident_id, "--store", store_url],
+        ["show", incident.incident_id, "--store", store_url, "--json"],
+        ["incidents", "--store", store_url],
+        ["incidents", "--store", store_url, "--json"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "patchit_provider.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ},
+        )
         assert proc.returncode == 0, proc.stderr
         outputs.append(proc.stdout + proc.stderr)
     found["CLI show/incidents"] = _leaks("".join(outputs), every)
@@ -207,12 +250,19 @@ def test_no_secret_in_cli_triage_and_remediate(pipeline_repo: Path, tmp_path: Pa
     every.append(check_secret)
     check = f"{sys.executable} -c \"print('api_key={check_secret}'); import sys; sys.exit(1)\""
     outputs = []
-    for args in (["triage", str(log), "--repo", str(pipeline_repo), "--json"],
-                 ["triage", str(log), "--repo", str(pipeline_repo)],
-                 ["remediate", str(log), "--repo", str(pipeline_repo), "--json"],
-                 ["remediate", str(log), "--repo", str(pipeline_repo), "--check", check]):
-        proc = subprocess.run([sys.executable, "-m", "patchit_provider.cli", *args], capture_output=True, text=True,
-                              timeout=600, env={**os.environ, "PATCHIT_STORE_URL": f"sqlite:///{tmp_path / 'cli.db'}"})
+    for args in (
+        ["triage", str(log), "--repo", str(pipeline_repo), "--json"],
+        ["triage", str(log), "--repo", str(pipeline_repo)],
+        ["remediate", str(log), "--repo", str(pipeline_repo), "--json"],
+        ["remediate", str(log), "--repo", str(pipeline_repo), "--check", check],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "patchit_provider.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "PATCHIT_STORE_URL": f"sqlite:///{tmp_path / 'cli.db'}"},
+        )
         assert proc.returncode == 0, proc.stderr
         if "--json" in args:
             json.loads(proc.stdout)
@@ -225,8 +275,12 @@ def test_no_secret_in_cli_triage_and_remediate(pipeline_repo: Path, tmp_path: Pa
 def test_final_exception_message_is_redacted(tmp_path: Path):
     secret = "ghp_" + rnd(ALNUM, 36)
     bad = tmp_path / f"missing-{secret}.log"
-    proc = subprocess.run([sys.executable, "-m", "patchit_provider.cli", "triage", str(bad), "--json"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "patchit_provider.cli", "triage", str(bad), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode != 0
     assert secret not in proc.stdout + proc.stderr
     assert proc.stderr.strip(), "the error is still reported"
@@ -241,7 +295,7 @@ def test_a_patch_adding_a_secret_is_refused(pipeline_repo: Path):
     diff = (
         "--- a/etl/transform.py\n+++ b/etl/transform.py\n@@ -30,3 +30,4 @@ def run(path):\n"
         "     orders = load_orders(path)\n-    rows = enrich(order)\n+    rows = enrich(orders)\n"
-        f"+    TOKEN = \"{token}\"\n     return len(rows)\n"
+        f'+    TOKEN = "{token}"\n     return len(rows)\n'
     )
     stored, _ = redact_diff(diff)
     assert token not in stored
@@ -266,8 +320,17 @@ def test_airflow_masker_and_visible_connections_mask_exact_values(monkeypatch):
     extra_token = "plainword" + rnd("klmnopqrst", 6)
     var_value = "staple" + rnd("uvwxyz", 8)
     touched = "orchid" + rnd("abcdef", 8)  # a value the task itself registered with the masker
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps(
-        {"conn_type": "postgres", "login": "etl", "password": conn_password, "extra": {"api_token": extra_token, "region": "eu"}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WAREHOUSE",
+        json.dumps(
+            {
+                "conn_type": "postgres",
+                "login": "etl",
+                "password": conn_password,
+                "extra": {"api_token": extra_token, "region": "eu"},
+            }
+        ),
+    )
     monkeypatch.setenv("AIRFLOW_VAR_PARTNER_SECRET", var_value)
     monkeypatch.setenv("AIRFLOW_VAR_TARGET_SCHEMA", "analytics_mart")
     try:

@@ -25,7 +25,7 @@ import pytest  # noqa: E402
 
 DAG_IDS = ("sales_daily", "hr_payroll", "patchit_remediation")
 
-DAG_FILE = '''
+DAG_FILE = """
 from airflow.sdk import DAG
 from airflow.providers.standard.operators.empty import EmptyOperator
 
@@ -33,7 +33,7 @@ for dag_id in {dag_ids!r}:
     with DAG(dag_id, schedule=None) as dag:
         EmptyOperator(task_id="noop")
     globals()[dag_id] = dag
-'''
+"""
 
 
 @pytest.fixture(scope="session")

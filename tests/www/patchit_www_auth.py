@@ -12,7 +12,9 @@ from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleA
 
 # username -> DAG ids that user may access (any method); users not listed: role rules only.
 RESTRICTED: dict[str, set[str]] = {
-    "alice": {"sales_daily"}, "bob": {"hr_payroll", "patchit_remediation"}, "carol": {"patchit_remediation"},
+    "alice": {"sales_daily"},
+    "bob": {"hr_payroll", "patchit_remediation"},
+    "carol": {"patchit_remediation"},
 }
 # username -> DAG ids that user may only read (GET), on top of RESTRICTED.
 READ_ONLY: dict[str, set[str]] = {"carol": {"sales_daily"}}

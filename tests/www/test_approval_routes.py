@@ -43,9 +43,18 @@ def waiting_step(airflow_db):
             ti = TaskInstance(task=task, dag_version_id=version.id, run_id=run_id, state="awaiting_input")
             session.add(ti)
             session.flush()
-            session.add(HITLDetail(ti_id=ti.id, options=["Approve", "Reject"], subject="approve?", body="diff",
-                                   defaults=None, multiple=False, params={"reason": {"value": "", "schema": {}}},
-                                   assignees=[APPROVER]))  # as PatchApprovalOperator asks
+            session.add(
+                HITLDetail(
+                    ti_id=ti.id,
+                    options=["Approve", "Reject"],
+                    subject="approve?",
+                    body="diff",
+                    defaults=None,
+                    multiple=False,
+                    params={"reason": {"value": "", "schema": {}}},
+                    assignees=[APPROVER],
+                )
+            )  # as PatchApprovalOperator asks
         made.append(run_id)
         return run_id
 
@@ -65,8 +74,14 @@ def waiting_step(airflow_db):
 
 
 def _validated(store, pipeline="sales_daily", run_id=None):
-    incident = add_incident(store, pipeline, f"run-{uuid.uuid4().hex[:8]}", category=Category.CODE_ERROR,
-                            state=IncidentState.VALIDATED, diff="+x\n")
+    incident = add_incident(
+        store,
+        pipeline,
+        f"run-{uuid.uuid4().hex[:8]}",
+        category=Category.CODE_ERROR,
+        state=IncidentState.VALIDATED,
+        diff="+x\n",
+    )
     incident.remediation_run_id = run_id
     return store.save_incident(incident)
 
@@ -91,8 +106,12 @@ def test_approve_answers_the_hitl_step_and_redirects(client, headers_for, store,
     run_id = waiting_step()
     incident = _validated(store, run_id=run_id)
     token = _token(client, admin, incident)
-    response = client.post(f"/incidents/{incident.incident_id}/approve", data={"csrf_token": token},
-                           headers={**admin, **ORIGIN}, follow_redirects=False)
+    response = client.post(
+        f"/incidents/{incident.incident_id}/approve",
+        data={"csrf_token": token},
+        headers={**admin, **ORIGIN},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert response.headers["location"].endswith(f"/patchit/incidents/{incident.incident_id}")
     chosen, params, by, state = waiting_step.detail(run_id)
@@ -100,8 +119,12 @@ def test_approve_answers_the_hitl_step_and_redirects(client, headers_for, store,
     assert str(state.value if hasattr(state, "value") else state) == "scheduled"  # resumed, as the REST endpoint does
     # answered: the form is gone and a second answer is refused
     assert _token(client, admin, incident) is None
-    again = client.post(f"/incidents/{incident.incident_id}/reject", data={"csrf_token": token, "reason": "late"},
-                        headers={**admin, **ORIGIN}, follow_redirects=False)
+    again = client.post(
+        f"/incidents/{incident.incident_id}/reject",
+        data={"csrf_token": token, "reason": "late"},
+        headers={**admin, **ORIGIN},
+        follow_redirects=False,
+    )
     assert again.status_code == 409
 
 
@@ -111,11 +134,14 @@ def test_reject_needs_a_reason_and_records_it(client, headers_for, store, waitin
     incident = _validated(store, "hr_payroll", run_id=run_id)
     token = _token(client, bob, incident)
     url = f"/incidents/{incident.incident_id}/reject"
-    empty = client.post(url, data={"csrf_token": token, "reason": "  "}, headers={**bob, **ORIGIN}, follow_redirects=False)
+    empty = client.post(
+        url, data={"csrf_token": token, "reason": "  "}, headers={**bob, **ORIGIN}, follow_redirects=False
+    )
     assert empty.status_code == 400
     assert waiting_step.detail(run_id)[0] is None  # nothing answered
-    response = client.post(url, data={"csrf_token": token, "reason": "wrong column"}, headers={**bob, **ORIGIN},
-                           follow_redirects=False)
+    response = client.post(
+        url, data={"csrf_token": token, "reason": "wrong column"}, headers={**bob, **ORIGIN}, follow_redirects=False
+    )
     assert response.status_code == 303
     chosen, params, by, _ = waiting_step.detail(run_id)
     # The words stay with the incident, behind PATCHIT's checks; the HITL row, which Airflow's API
@@ -130,8 +156,12 @@ def test_users_without_the_hitl_permission_get_403(client, headers_for, store, w
     incident = _validated(store, run_id=run_id)
     token = csrf.issue("viewer")
     client.cookies.set(csrf.COOKIE, token)
-    response = client.post(f"/incidents/{incident.incident_id}/approve", data={"csrf_token": token},
-                           headers={**viewer, **ORIGIN}, follow_redirects=False)
+    response = client.post(
+        f"/incidents/{incident.incident_id}/approve",
+        data={"csrf_token": token},
+        headers={**viewer, **ORIGIN},
+        follow_redirects=False,
+    )
     assert response.status_code == 403
     assert waiting_step.detail(run_id)[0] is None
 
@@ -142,21 +172,31 @@ def test_hitl_permission_without_rights_on_the_failing_dag_is_404(client, header
     incident = _validated(store, "sales_daily", run_id=run_id)
     token = csrf.issue("bob")
     client.cookies.set(csrf.COOKIE, token)
-    response = client.post(f"/incidents/{incident.incident_id}/approve", data={"csrf_token": token},
-                           headers={**bob, **ORIGIN}, follow_redirects=False)
+    response = client.post(
+        f"/incidents/{incident.incident_id}/approve",
+        data={"csrf_token": token},
+        headers={**bob, **ORIGIN},
+        follow_redirects=False,
+    )
     assert response.status_code == 404  # not even the incident's existence is shown
     assert "sales_daily" not in response.text  # the refusal does not name a DAG bob cannot read
     assert waiting_step.detail(run_id)[0] is None  # nothing answered
 
 
-def test_hitl_permission_and_read_but_no_edit_rights_on_the_failing_dag_is_403(client, headers_for, store, waiting_step):
+def test_hitl_permission_and_read_but_no_edit_rights_on_the_failing_dag_is_403(
+    client, headers_for, store, waiting_step
+):
     carol = headers_for("carol")  # HITL permission on patchit_remediation, read-only on sales_daily
     run_id = waiting_step()
     incident = _validated(store, "sales_daily", run_id=run_id)
     token = csrf.issue("carol")
     client.cookies.set(csrf.COOKIE, token)
-    response = client.post(f"/incidents/{incident.incident_id}/approve", data={"csrf_token": token},
-                           headers={**carol, **ORIGIN}, follow_redirects=False)
+    response = client.post(
+        f"/incidents/{incident.incident_id}/approve",
+        data={"csrf_token": token},
+        headers={**carol, **ORIGIN},
+        follow_redirects=False,
+    )
     assert response.status_code == 403
     assert waiting_step.detail(run_id)[0] is None  # nothing answered
 
@@ -172,9 +212,15 @@ def test_the_hitl_handler_refuses_a_person_answering_directly(store, waiting_ste
 
     run_id = waiting_step()
     with pytest.raises(HTTPException) as refused, create_session() as session:
-        update_hitl_detail(dag_id=approvals.REMEDIATION_DAG_ID, dag_run_id=run_id, task_id=approvals.APPROVAL_TASK_ID,
-                           update_hitl_detail_payload=UpdateHITLDetailPayload(chosen_options=["Approve"]),
-                           user=SimpleAuthManagerUser(username="admin", role="admin"), session=session, map_index=-1)
+        update_hitl_detail(
+            dag_id=approvals.REMEDIATION_DAG_ID,
+            dag_run_id=run_id,
+            task_id=approvals.APPROVAL_TASK_ID,
+            update_hitl_detail_payload=UpdateHITLDetailPayload(chosen_options=["Approve"]),
+            user=SimpleAuthManagerUser(username="admin", role="admin"),
+            session=session,
+            map_index=-1,
+        )
     assert refused.value.status_code == 403
     assert waiting_step.detail(run_id)[0] is None
 
@@ -184,8 +230,12 @@ def test_cross_site_post_is_403_and_answers_nothing(client, headers_for, store, 
     run_id = waiting_step()
     incident = _validated(store, run_id=run_id)
     token = _token(client, admin, incident)
-    response = client.post(f"/incidents/{incident.incident_id}/approve", data={"csrf_token": token},
-                           headers={**admin, "Origin": "https://evil.example"}, follow_redirects=False)
+    response = client.post(
+        f"/incidents/{incident.incident_id}/approve",
+        data={"csrf_token": token},
+        headers={**admin, "Origin": "https://evil.example"},
+        follow_redirects=False,
+    )
     assert response.status_code == 403
     assert waiting_step.detail(run_id)[0] is None
 
@@ -195,8 +245,12 @@ def test_not_pending_is_409(client, headers_for, store):
     incident = _validated(store, run_id=None)
     token = csrf.issue("admin")
     client.cookies.set(csrf.COOKIE, token)
-    response = client.post(f"/incidents/{incident.incident_id}/approve", data={"csrf_token": token},
-                           headers={**admin, **ORIGIN}, follow_redirects=False)
+    response = client.post(
+        f"/incidents/{incident.incident_id}/approve",
+        data={"csrf_token": token},
+        headers={**admin, **ORIGIN},
+        follow_redirects=False,
+    )
     assert response.status_code == 409
 
 

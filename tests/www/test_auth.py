@@ -33,13 +33,27 @@ def test_every_route_but_the_schema_is_an_authenticated_api_route(app):
     others = {route.path for route in app.routes if not isinstance(route, APIRoute)}
     assert others == PUBLIC
     assert {(m, p.split("?")[0]) for m, p in _requests(app)} == {
-        ("GET", "/"), ("GET", "/incidents/inc-x"), ("GET", "/runs"), ("GET", "/overview"),
-        ("GET", "/api/incidents"), ("GET", "/api/incidents/inc-x"), ("GET", "/api/overview"),
-        ("POST", "/events/ingest"), ("POST", "/incidents/inc-x/approve"),
-        ("GET", "/openapi.json"), ("GET", "/docs"),
-        ("GET", "/rollouts"), ("GET", "/rollouts/inc-x"), ("GET", "/api/rollouts"), ("GET", "/api/rollouts/inc-x"),
-        ("POST", "/rollouts/inc-x/edit"), ("POST", "/rollouts/inc-x/approve"),
-        ("GET", "/vulns"), ("GET", "/vulns/inc-x"), ("GET", "/api/vulns"), ("GET", "/api/vulns/inc-x"),
+        ("GET", "/"),
+        ("GET", "/incidents/inc-x"),
+        ("GET", "/runs"),
+        ("GET", "/overview"),
+        ("GET", "/api/incidents"),
+        ("GET", "/api/incidents/inc-x"),
+        ("GET", "/api/overview"),
+        ("POST", "/events/ingest"),
+        ("POST", "/incidents/inc-x/approve"),
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+        ("GET", "/rollouts"),
+        ("GET", "/rollouts/inc-x"),
+        ("GET", "/api/rollouts"),
+        ("GET", "/api/rollouts/inc-x"),
+        ("POST", "/rollouts/inc-x/edit"),
+        ("POST", "/rollouts/inc-x/approve"),
+        ("GET", "/vulns"),
+        ("GET", "/vulns/inc-x"),
+        ("GET", "/api/vulns"),
+        ("GET", "/api/vulns/inc-x"),
         ("POST", "/vulns/ingest"),
     }
 
@@ -87,8 +101,12 @@ def three_dags(store):
     return {
         "sales": add_incident(store, "sales_daily", run="r1", category=Category.CODE_ERROR, summary="sales broke"),
         "hr": add_incident(store, "hr_payroll", run="r1", category=Category.CODE_ERROR, summary="payroll broke"),
-        "dbt": add_incident(store, "dbt_models", run="r1", platform=Platform.DBT, category=Category.CODE_ERROR, summary="dbt broke"),
-        "gone": add_incident(store, "deleted_dag", run="r1", category=Category.CODE_ERROR, summary="dag no longer exists"),
+        "dbt": add_incident(
+            store, "dbt_models", run="r1", platform=Platform.DBT, category=Category.CODE_ERROR, summary="dbt broke"
+        ),
+        "gone": add_incident(
+            store, "deleted_dag", run="r1", category=Category.CODE_ERROR, summary="dag no longer exists"
+        ),
     }
 
 

@@ -18,7 +18,9 @@ def answers(monkeypatch):
     Airflow (test_approval_routes.py covers the real HITL rows)."""
     calls: list = []
     monkeypatch.setattr(approvals, "pending", lambda run_id: True)
-    monkeypatch.setattr(approvals, "answer", lambda run_id, user, approve, reason="": calls.append((user.get_name(), approve, reason)))
+    monkeypatch.setattr(
+        approvals, "answer", lambda run_id, user, approve, reason="": calls.append((user.get_name(), approve, reason))
+    )
     return calls
 
 
@@ -40,8 +42,12 @@ ORIGIN = {"Origin": "http://testserver"}
 def test_valid_post_answers_and_redirects(client, headers_for, validated, answers):
     admin = headers_for("admin")
     token = _form(client, admin, validated)
-    response = client.post(f"/incidents/{validated.incident_id}/approve", data={"csrf_token": token},
-                           headers={**admin, **ORIGIN}, follow_redirects=False)
+    response = client.post(
+        f"/incidents/{validated.incident_id}/approve",
+        data={"csrf_token": token},
+        headers={**admin, **ORIGIN},
+        follow_redirects=False,
+    )
     assert response.status_code == 303 and answers == [("admin", True, "")]
 
 
@@ -50,7 +56,9 @@ def test_token_is_reused_while_valid(client, headers_for, validated):
     assert _form(client, admin, validated) == _form(client, admin, validated)
 
 
-@pytest.mark.parametrize("case", ["no_token", "no_cookie", "other_user", "cross_origin", "no_origin", "expired", "tampered"])
+@pytest.mark.parametrize(
+    "case", ["no_token", "no_cookie", "other_user", "cross_origin", "no_origin", "expired", "tampered"]
+)
 def test_cross_site_and_forged_posts_are_403(client, headers_for, validated, case):
     admin = headers_for("admin")
     token = _form(client, admin, validated)
@@ -82,9 +90,12 @@ def test_cross_site_and_forged_posts_are_403(client, headers_for, validated, cas
 def test_referer_counts_as_origin(client, headers_for, validated):
     admin = headers_for("admin")
     token = _form(client, admin, validated)
-    response = client.post(f"/incidents/{validated.incident_id}/reject", data={"csrf_token": token, "reason": "no"},
-                           headers={**admin, "Referer": f"http://testserver/patchit/incidents/{validated.incident_id}"},
-                           follow_redirects=False)
+    response = client.post(
+        f"/incidents/{validated.incident_id}/reject",
+        data={"csrf_token": token, "reason": "no"},
+        headers={**admin, "Referer": f"http://testserver/patchit/incidents/{validated.incident_id}"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
 
 
@@ -94,17 +105,23 @@ def test_hidden_incident_is_404_even_with_a_valid_token(client, headers_for, sto
     bob = headers_for("bob")
     token = csrf.issue("bob")
     client.cookies.set(csrf.COOKIE, token)
-    response = client.post(f"/incidents/{sales.incident_id}/approve", data={"csrf_token": token}, headers={**bob, **ORIGIN})
+    response = client.post(
+        f"/incidents/{sales.incident_id}/approve", data={"csrf_token": token}, headers={**bob, **ORIGIN}
+    )
     assert response.status_code == 404 and answers == []
 
 
-def test_reading_without_edit_rights_on_the_failing_dag_is_403_even_with_a_valid_token(client, headers_for, store, answers):
+def test_reading_without_edit_rights_on_the_failing_dag_is_403_even_with_a_valid_token(
+    client, headers_for, store, answers
+):
     # carol may answer approval steps and read sales_daily, but not edit it: approving needs edit rights
     sales = add_incident(store, "sales_daily", category=Category.CODE_ERROR, state=IncidentState.VALIDATED)
     carol = headers_for("carol")
     token = csrf.issue("carol")
     client.cookies.set(csrf.COOKIE, token)
-    response = client.post(f"/incidents/{sales.incident_id}/approve", data={"csrf_token": token}, headers={**carol, **ORIGIN})
+    response = client.post(
+        f"/incidents/{sales.incident_id}/approve", data={"csrf_token": token}, headers={**carol, **ORIGIN}
+    )
     assert response.status_code == 403 and answers == []
 
 
@@ -112,8 +129,15 @@ def test_get_never_changes_state(client, headers_for, validated, store):
     before = store.get_incident(validated.incident_id)
     audit = store.audit_trail(validated.incident_id)
     admin = headers_for("admin")
-    for path in ("/", f"/incidents/{validated.incident_id}", "/overview", "/api/incidents", "/api/overview",
-                 f"/api/incidents/{validated.incident_id}", f"/incidents/{validated.incident_id}/approve"):
+    for path in (
+        "/",
+        f"/incidents/{validated.incident_id}",
+        "/overview",
+        "/api/incidents",
+        "/api/overview",
+        f"/api/incidents/{validated.incident_id}",
+        f"/incidents/{validated.incident_id}/approve",
+    ):
         client.get(path, headers=admin)
     assert client.get(f"/incidents/{validated.incident_id}/approve", headers=admin).status_code == 405
     assert store.get_incident(validated.incident_id) == before

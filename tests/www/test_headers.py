@@ -12,8 +12,12 @@ from www_factories import add_incident
 from patchit_provider.engine.taxonomy import Category
 
 DIRECTIVES = {
-    "default-src": "'self'", "script-src": "'self'", "frame-ancestors": "'self'", "object-src": "'none'",
-    "base-uri": "'none'", "form-action": "'self'",
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "frame-ancestors": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
 }
 
 
@@ -45,8 +49,15 @@ def _requests(app, incident_id):
 
 @pytest.fixture
 def incident(store):
-    return add_incident(store, "sales_daily", run="r1", category=Category.CODE_ERROR, diff="--- a/x\n+++ b/x\n",
-                        rca="# RCA\n<script>alert(1)</script>", summary="headers test")
+    return add_incident(
+        store,
+        "sales_daily",
+        run="r1",
+        category=Category.CODE_ERROR,
+        diff="--- a/x\n+++ b/x\n",
+        rca="# RCA\n<script>alert(1)</script>",
+        summary="headers test",
+    )
 
 
 def test_every_route_answers_with_the_security_headers(client, app, headers_for, incident):
@@ -93,7 +104,9 @@ def test_absolute_links_come_from_configuration(store, handoff, auth_manager, he
 
     body = {"platform": "dbt", "pipeline_id": "dbt_models", "run_id": "r1", "log_text": "boom"}
     evil = {**headers_for("bob"), "Host": "evil.example"}
-    configured = create_app(lambda: store, hand_off=handoff, settings=PatchitSettings(), origin="https://airflow.corp.example")
+    configured = create_app(
+        lambda: store, hand_off=handoff, settings=PatchitSettings(), origin="https://airflow.corp.example"
+    )
     with TestClient(configured, root_path="/patchit") as client:
         answer = client.post("/events/ingest", json=body, headers=evil)
     assert answer.status_code == 201, answer.text

@@ -12,9 +12,14 @@ URL = "/events/ingest"
 
 
 def _event(**overrides):
-    body = {"platform": "dbt", "pipeline_id": "dbt_models", "run_id": "cloud-run-881", "task_id": "model.orders",
-            "log_text": "Database Error in model orders\n  column \"amount\" does not exist\n",
-            "error": {"type": "DatabaseError", "message": "column \"amount\" does not exist"}}
+    body = {
+        "platform": "dbt",
+        "pipeline_id": "dbt_models",
+        "run_id": "cloud-run-881",
+        "task_id": "model.orders",
+        "log_text": 'Database Error in model orders\n  column "amount" does not exist\n',
+        "error": {"type": "DatabaseError", "message": 'column "amount" does not exist'},
+    }
     body.update(overrides)
     return body
 
@@ -102,7 +107,7 @@ def test_oversized_events_are_413_before_parsing(client, bob, store):
     big = json.dumps(_event(log_text="x" * 70_000)).encode()  # limit is 64,000 in these tests
     assert client.post(URL, content=big, headers=bob).status_code == 413
     # a lying or absent Content-Length does not help: the stream is counted too
-    chunks = (big[i:i + 8192] for i in range(0, len(big), 8192))
+    chunks = (big[i : i + 8192] for i in range(0, len(big), 8192))
     assert client.post(URL, content=chunks, headers=bob).status_code == 413
     # the limit is on bytes, checked before anything is parsed (this is not even JSON)
     assert client.post(URL, content=b"{" * 70_000, headers=bob).status_code == 413

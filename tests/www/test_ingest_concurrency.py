@@ -65,8 +65,13 @@ def test_hundred_concurrent_clients_one_incident_and_one_run_per_event(server, h
 
     def client(n: int) -> tuple[int, str, int, dict]:
         event_id = f"conc-{tag}-{n % EVENTS}"
-        body = {"platform": "spark", "pipeline_id": "nightly_spark", "run_id": f"app-{n % EVENTS}", "event_id": event_id,
-                "log_text": f"client {n}: AnalysisException: column amount not found\n"}
+        body = {
+            "platform": "spark",
+            "pipeline_id": "nightly_spark",
+            "run_id": f"app-{n % EVENTS}",
+            "event_id": event_id,
+            "log_text": f"client {n}: AnalysisException: column amount not found\n",
+        }
         barrier.wait(timeout=60)
         response = httpx.post(f"{server}/events/ingest", json=body, headers=bob, timeout=120)
         return n, event_id, response.status_code, response.json()

@@ -52,8 +52,13 @@ def bob(headers_for):
 
 
 def _event(**overrides):
-    body = {"platform": "dbt", "pipeline_id": "dbt_models", "run_id": "cloud-run-881", "task_id": "model.orders",
-            "log_text": "Database Error in model orders\n  column \"amount\" does not exist\n"}
+    body = {
+        "platform": "dbt",
+        "pipeline_id": "dbt_models",
+        "run_id": "cloud-run-881",
+        "task_id": "model.orders",
+        "log_text": 'Database Error in model orders\n  column "amount" does not exist\n',
+    }
     body.update(overrides)
     return body
 
@@ -86,7 +91,11 @@ def _refused(response, store, handoff, loc=None, words=()):
         ({"log_uri": "https://localhost/x"}, ["body", "log_uri"], ["private network"]),
         ({"log_uri": "https://user:pw@logs.example.com/x"}, ["body", "log_uri"], ["credentials"]),
         ({"log_uri": "s3:///no-bucket"}, ["body", "log_uri"], ["no host"]),
-        ({"artifact_uris": ["s3://ok/run_results.json", "/home/airflow/target"]}, ["body", "artifact_uris", 1], ["local path"]),
+        (
+            {"artifact_uris": ["s3://ok/run_results.json", "/home/airflow/target"]},
+            ["body", "artifact_uris", 1],
+            ["local path"],
+        ),
         ({"artifact_uris": ["file:///srv/dbt/target/manifest.json"]}, ["body", "artifact_uris", 0], ["file://"]),
         ({"platform": "airflow", "pipeline_id": "hr_payroll"}, ["body", "platform"], ["capture"]),
     ],
@@ -101,12 +110,24 @@ def test_code_path_only_inside_a_configured_repository(client, bob, store, hando
         _refused(client.post(URL, json=_event(code_path=path), headers=bob), store, handoff, ["body", "code_path"])
     # a symlink inside the repository that points out of it is outside too
     (mapped / "escape.py").symlink_to(private / "secrets.py")
-    _refused(client.post(URL, json=_event(code_path=str(mapped / "escape.py")), headers=bob), store, handoff,
-             ["body", "code_path"], ["outside"])
+    _refused(
+        client.post(URL, json=_event(code_path=str(mapped / "escape.py")), headers=bob),
+        store,
+        handoff,
+        ["body", "code_path"],
+        ["outside"],
+    )
     # a pipeline that repo_map does not map cannot use a relative path either
-    _refused(client.post(URL, json=_event(pipeline_id="other", code_path="models/orders.sql"), headers=bob),
-             store, handoff, ["body", "code_path"], ["repo_map"])
-    assert client.post(URL, json=_event(code_path=str(mapped / "models" / "orders.sql")), headers=bob).status_code == 201
+    _refused(
+        client.post(URL, json=_event(pipeline_id="other", code_path="models/orders.sql"), headers=bob),
+        store,
+        handoff,
+        ["body", "code_path"],
+        ["repo_map"],
+    )
+    assert (
+        client.post(URL, json=_event(code_path=str(mapped / "models" / "orders.sql")), headers=bob).status_code == 201
+    )
     assert client.post(URL, json=_event(run_id="r2", code_path="models/orders.sql"), headers=bob).status_code == 201
 
 
@@ -133,9 +154,13 @@ def test_configured_schemes_and_hosts(store, handoff, auth_manager, bob):
     with TestClient(app) as plain:
         assert plain.post(URL, json=_event(log_uri="s3://bucket/x.log"), headers=bob).status_code == 422
         assert plain.post(URL, json=_event(log_uri="https://evil.example.org/x.log"), headers=bob).status_code == 422
-        assert plain.post(URL, json=_event(log_uri="https://acct.blob.example.com/x.log"), headers=bob).status_code == 201
+        assert (
+            plain.post(URL, json=_event(log_uri="https://acct.blob.example.com/x.log"), headers=bob).status_code == 201
+        )
         # listed explicitly, a local address is allowed (a test relay, say)
-        assert plain.post(URL, json=_event(run_id="r2", log_uri="https://127.0.0.1/x.log"), headers=bob).status_code == 201
+        assert (
+            plain.post(URL, json=_event(run_id="r2", log_uri="https://127.0.0.1/x.log"), headers=bob).status_code == 201
+        )
 
 
 def test_ingest_ids_live_in_the_callers_namespace(client, bob, headers_for, store):
@@ -144,8 +169,9 @@ def test_ingest_ids_live_in_the_callers_namespace(client, bob, headers_for, stor
     from patchit_provider.engine.models import FailureEvent
     from patchit_provider.engine.pipeline import Remediator
 
-    real = FailureEvent(platform="airflow", pipeline_id="hr_payroll", run_id="scheduled__2026-12-01", task_id="pay",
-                        try_number=1)
+    real = FailureEvent(
+        platform="airflow", pipeline_id="hr_payroll", run_id="scheduled__2026-12-01", task_id="pay", try_number=1
+    )
     posted = client.post(URL, json=_event(event_id=real.event_id), headers=bob)
     assert posted.status_code == 201
     assert posted.json()["event_id"] == f"ingest:bob:{real.event_id}"
@@ -231,7 +257,11 @@ RAW_LIMITS = {  # name: (raw JSON body, loc, words in the reason)
     "metadata-depth-256": (f'"metadata": {_nested(256)}', ["body"], ["nested deeper"]),
     "metadata-depth-950": (f'"metadata": {_nested(950)}', ["body"], ["nested deeper"]),
     "metadata-keys": ('"metadata": {' + ",".join(f'"k{i}": {i}' for i in range(129)) + "}", ["body", "metadata"], []),
-    "metadata-list": ('"metadata": {"l": [' + ",".join("1" * 1 for _ in range(257)) + "]}", ["body", "metadata"], ["items"]),
+    "metadata-list": (
+        '"metadata": {"l": [' + ",".join("1" * 1 for _ in range(257)) + "]}",
+        ["body", "metadata"],
+        ["items"],
+    ),
     "metadata-big-int": ('"metadata": {"n": 18446744073709551616}', ["body", "metadata"], ["2^53"]),
     "try-10e400": ('"try_number": 1' + "0" * 400, ["body", "try_number"], []),
     "try-2e63": ('"try_number": 9223372036854775808', ["body", "try_number"], []),
@@ -241,10 +271,21 @@ RAW_LIMITS = {  # name: (raw JSON body, loc, words in the reason)
     "pipeline-long": (f'"pipeline_id": "{"p" * 251}"', ["body", "pipeline_id"], []),
     "event-id-long": (f'"event_id": "{"e" * 161}"', ["body", "event_id"], ["160"]),
     "uri-long": (f'"log_uri": "s3://b/{"k" * 2100}"', ["body", "log_uri"], []),
-    "too-many-uris": ('"artifact_uris": [' + ",".join('"s3://b/k"' for _ in range(33)) + "]", ["body", "artifact_uris"], []),
-    "too-many-frames": ('"error": {"type": "E", "frames": [' + ",".join('{"path": "a.py"}' for _ in range(201)) + "]}",
-                        ["body", "error", "frames"], []),
-    "frame-line": ('"error": {"type": "E", "frames": [{"path": "a.py", "line": 4294967296}]}', ["body", "error", "frames", 0, "line"], []),
+    "too-many-uris": (
+        '"artifact_uris": [' + ",".join('"s3://b/k"' for _ in range(33)) + "]",
+        ["body", "artifact_uris"],
+        [],
+    ),
+    "too-many-frames": (
+        '"error": {"type": "E", "frames": [' + ",".join('{"path": "a.py"}' for _ in range(201)) + "]}",
+        ["body", "error", "frames"],
+        [],
+    ),
+    "frame-line": (
+        '"error": {"type": "E", "frames": [{"path": "a.py", "line": 4294967296}]}',
+        ["body", "error", "frames", 0, "line"],
+        [],
+    ),
 }
 
 
@@ -282,12 +323,19 @@ def test_evidence_never_reads_files_an_ingested_event_names(tmp_path):
     log.write_text("Traceback (most recent call last):\nValueError: log-canary-41f2\n")
     target = tmp_path / "target"
     target.mkdir()
-    (target / "run_results.json").write_text(json.dumps({"results": [{"unique_id": "model.p.dbt-canary-9a7e",
-                                                                       "status": "error", "message": "boom"}]}))
+    (target / "run_results.json").write_text(
+        json.dumps({"results": [{"unique_id": "model.p.dbt-canary-9a7e", "status": "error", "message": "boom"}]})
+    )
     data = tmp_path / "host_input.csv"
     data.write_text("peek-canary-0b3c,amount\n1,2\n")
-    fields = dict(platform="dbt", pipeline_id="p", run_id="r", log_uri=str(log), artifact_uris=[f"file://{target}"],
-                  error=ErrorInfo(type="KeyError", message=f"'amount' while reading {data}"))
+    fields = dict(
+        platform="dbt",
+        pipeline_id="p",
+        run_id="r",
+        log_uri=str(log),
+        artifact_uris=[f"file://{target}"],
+        error=ErrorInfo(type="KeyError", message=f"'amount' while reading {data}"),
+    )
 
     def dumped(event_id: str) -> str:
         return collect_evidence(FailureEvent(event_id=event_id, **fields), None, PatchitSettings()).model_dump_json()
@@ -313,8 +361,13 @@ def test_the_same_limits_clean_instead_of_refusing_for_capture():
     from patchit_provider.engine.models import ErrorInfo, FailureEvent
 
     frames = [{"path": f"/dags/f{i}.py", "line": i, "code": "x" * 5_000} for i in range(300)]
-    event = FailureEvent(platform="airflow", pipeline_id="sales_daily", run_id="r", task_id="t",
-                         error=ErrorInfo(type="FileNotFoundError", message="no file '/data/\udcff.csv'\x00", frames=frames))
+    event = FailureEvent(
+        platform="airflow",
+        pipeline_id="sales_daily",
+        run_id="r",
+        task_id="t",
+        error=ErrorInfo(type="FileNotFoundError", message="no file '/data/\udcff.csv'\x00", frames=frames),
+    )
     assert event.error.message == "no file '/data/\ufffd.csv'"
     assert len(event.error.frames) == 200 and event.error.frames[-1].path == "/dags/f299.py"
     assert len(event.error.frames[0].code) == 4_096

@@ -56,18 +56,33 @@ def history(store):
     ]
     for n, (pipeline, category, outcome, state, rca, fix) in enumerate(plan):
         platform = Platform.DBT if pipeline.startswith("dbt") else Platform.AIRFLOW
-        inc = add_incident(store, pipeline, run=f"r{n}", platform=platform, category=category, outcome=outcome,
-                           state=state, rca_after=rca, validated_after=fix, received_at=T0 + timedelta(hours=n))
+        inc = add_incident(
+            store,
+            pipeline,
+            run=f"r{n}",
+            platform=platform,
+            category=category,
+            outcome=outcome,
+            state=state,
+            rca_after=rca,
+            validated_after=fix,
+            received_at=T0 + timedelta(hours=n),
+        )
         for k in range(n % 3):  # some incidents failed again
-            store.add_occurrence(inc.incident_id, inc.event.model_copy(update={"event_id": f"{inc.event.event_id}-{k}"}))
+            store.add_occurrence(
+                inc.incident_id, inc.event.model_copy(update={"event_id": f"{inc.event.event_id}-{k}"})
+            )
     return store
 
 
-@pytest.mark.parametrize(("user", "visible"), [
-    ("viewer", lambda i: True),
-    ("alice", lambda i: i.event.pipeline_id == "sales_daily"),
-    ("bob", lambda i: i.event.pipeline_id in ("hr_payroll", "dbt_models")),
-])
+@pytest.mark.parametrize(
+    ("user", "visible"),
+    [
+        ("viewer", lambda i: True),
+        ("alice", lambda i: i.event.pipeline_id == "sales_daily"),
+        ("bob", lambda i: i.event.pipeline_id in ("hr_payroll", "dbt_models")),
+    ],
+)
 def test_overview_json_equals_figures_from_the_store(client, headers_for, history, user, visible):
     got = client.get("/api/overview", headers=headers_for(user)).json()
     want = expected(history, visible)

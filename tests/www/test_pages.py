@@ -14,14 +14,19 @@ XSS = "<script>alert(1)</script>"
 
 def test_untrusted_text_renders_as_text(client, headers_for, store):
     incident = add_incident(
-        store, "sales_daily", category=Category.CODE_ERROR, summary=f"summary {XSS}",
-        log_text=f"INFO start\nERROR {XSS}\n", rca=f"# RCA\n{XSS}\n[x](javascript:alert(1))",
+        store,
+        "sales_daily",
+        category=Category.CODE_ERROR,
+        summary=f"summary {XSS}",
+        log_text=f"INFO start\nERROR {XSS}\n",
+        rca=f"# RCA\n{XSS}\n[x](javascript:alert(1))",
         diff=f"--- a/etl.py\n+++ b/etl.py\n@@ -1,2 +1,2 @@\n ctx\n-old {XSS}\n+new {XSS}\n",
-        checks=[("pytest", False, f"E {XSS}")], publication="javascript:alert(1)",
+        checks=[("pytest", False, f"E {XSS}")],
+        publication="javascript:alert(1)",
     )
     page = client.get(f"/incidents/{incident.incident_id}", headers=headers_for("admin"))
     assert page.status_code == 200
-    assert "<script>" not in page.text and "javascript:alert(1)\"" not in page.text
+    assert "<script>" not in page.text and 'javascript:alert(1)"' not in page.text
     assert page.text.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 6  # summary, log, rca, 2 diff lines, check
     assert 'href="javascript:' not in page.text
     # diff lines carry their colour classes
@@ -35,11 +40,21 @@ def test_untrusted_text_renders_as_text(client, headers_for, store):
 
 def test_incident_page_sections(client, headers_for, store):
     incident = add_incident(
-        store, "sales_daily", category=Category.SCHEMA_MISSING_COLUMN, state=IncidentState.PUBLISHED,
-        outcome=Outcome.PATCH_VALIDATED, rca_after=3, validated_after=9, diff="+x\n",
-        checks=[("replay", True, "1 passed")], publication="https://github.example/acme/pipelines/pull/7", rca="# Cause",
+        store,
+        "sales_daily",
+        category=Category.SCHEMA_MISSING_COLUMN,
+        state=IncidentState.PUBLISHED,
+        outcome=Outcome.PATCH_VALIDATED,
+        rca_after=3,
+        validated_after=9,
+        diff="+x\n",
+        checks=[("replay", True, "1 passed")],
+        publication="https://github.example/acme/pipelines/pull/7",
+        rca="# Cause",
     )
-    store.add_occurrence(incident.incident_id, incident.event.model_copy(update={"event_id": "again-1", "try_number": 2}))
+    store.add_occurrence(
+        incident.incident_id, incident.event.model_copy(update={"event_id": "again-1", "try_number": 2})
+    )
     text = client.get(f"/incidents/{incident.incident_id}", headers=headers_for("viewer")).text
     for section in ("timeline", "rca", "evidence", "patch", "validation", "publication", "occurrences"):
         assert f'id="{section}"' in text
@@ -50,8 +65,12 @@ def test_incident_page_sections(client, headers_for, store):
 
 
 def test_list_filters_and_auto_refresh(client, headers_for, store):
-    add_incident(store, "sales_daily", run="a", category=Category.CODE_ERROR, state=IncidentState.PUBLISHED, summary="done one")
-    add_incident(store, "hr_payroll", run="b", category=Category.INFRA_NETWORK, state=IncidentState.NO_PATCH, summary="net down")
+    add_incident(
+        store, "sales_daily", run="a", category=Category.CODE_ERROR, state=IncidentState.PUBLISHED, summary="done one"
+    )
+    add_incident(
+        store, "hr_payroll", run="b", category=Category.INFRA_NETWORK, state=IncidentState.NO_PATCH, summary="net down"
+    )
     admin = headers_for("admin")
     page = client.get("/", headers=admin)
     assert "done one" in page.text and "net down" in page.text
@@ -62,7 +81,9 @@ def test_list_filters_and_auto_refresh(client, headers_for, store):
     assert "2 incidents" in client.get("/", headers=admin, params={"state": "", "q": ""}).text  # empty = any
     assert client.get("/", headers=admin, params={"state": "bogus"}).status_code == 422
     # a running incident on the page turns on the refresh
-    add_incident(store, "sales_daily", run="c", state=IncidentState.TRIAGED, category=Category.CODE_ERROR, summary="busy")
+    add_incident(
+        store, "sales_daily", run="c", state=IncidentState.TRIAGED, category=Category.CODE_ERROR, summary="busy"
+    )
     assert 'http-equiv="refresh"' in client.get("/", headers=admin).text
     assert 'http-equiv="refresh"' not in client.get("/", headers=admin, params={"state": "published"}).text
 
@@ -98,21 +119,34 @@ def test_paging_over_10000_incidents(client, headers_for, store):
 
 
 def test_run_tab_shows_the_incident_or_says_there_is_none(client, headers_for, store):
-    incident = add_incident(store, "sales_daily", run="manual__1", task="load", category=Category.CODE_ERROR, summary="tab")
+    incident = add_incident(
+        store, "sales_daily", run="manual__1", task="load", category=Category.CODE_ERROR, summary="tab"
+    )
     admin = headers_for("admin")
-    shown = client.get("/runs", headers=admin, params={"dag_id": "sales_daily", "run_id": "manual__1", "task_id": "load"})
+    shown = client.get(
+        "/runs", headers=admin, params={"dag_id": "sales_daily", "run_id": "manual__1", "task_id": "load"}
+    )
     assert shown.status_code == 200 and incident.incident_id in shown.text and 'id="timeline"' in shown.text
     assert "<nav>" not in shown.text  # embedded in the Airflow tab
     by_run = client.get("/runs", headers=admin, params={"dag_id": "sales_daily", "run_id": "manual__1"})
     assert incident.incident_id in by_run.text
-    none = client.get("/runs", headers=admin, params={"dag_id": "sales_daily", "run_id": "manual__1", "task_id": "other"})
+    none = client.get(
+        "/runs", headers=admin, params={"dag_id": "sales_daily", "run_id": "manual__1", "task_id": "other"}
+    )
     assert none.status_code == 200 and "No incident" in none.text
     assert client.get("/runs", headers=admin, params={"dag_id": "sales_daily"}).status_code == 422
 
 
 def test_overview_page_renders_charts(client, headers_for, store):
-    add_incident(store, "sales_daily", category=Category.CODE_ERROR, outcome=Outcome.PATCH_VALIDATED,
-                 state=IncidentState.VALIDATED, rca_after=60, validated_after=600)
+    add_incident(
+        store,
+        "sales_daily",
+        category=Category.CODE_ERROR,
+        outcome=Outcome.PATCH_VALIDATED,
+        state=IncidentState.VALIDATED,
+        rca_after=60,
+        validated_after=600,
+    )
     text = client.get("/overview", headers=headers_for("admin")).text
     assert "code.error" in text and "<svg" in text and "60.0 s" in text and "10.0 min" in text and "100 %" in text
 

@@ -94,18 +94,21 @@ def _too_big(repo):
     return json.dumps(body)
 
 
-@pytest.mark.parametrize("case, code, needle", [
-    ("no_token", 401, "bearer token"),
-    ("text_plain", 415, "application/json"),
-    ("not_json", 400, "not a JSON document"),
-    ("array", 422, "JSON object"),
-    ("no_report", 422, "report"),
-    ("version_as_number", 422, "version"),
-    ("unknown_key", 422, "surprise"),
-    ("outside_repo_map", 422, "repo_map"),
-    ("requirements_outside", 422, "inside the repository"),
-    ("too_big", 413, "larger than"),
-])
+@pytest.mark.parametrize(
+    "case, code, needle",
+    [
+        ("no_token", 401, "bearer token"),
+        ("text_plain", 415, "application/json"),
+        ("not_json", 400, "not a JSON document"),
+        ("array", 422, "JSON object"),
+        ("no_report", 422, "report"),
+        ("version_as_number", 422, "version"),
+        ("unknown_key", 422, "surprise"),
+        ("outside_repo_map", 422, "repo_map"),
+        ("requirements_outside", 422, "inside the repository"),
+        ("too_big", 413, "larger than"),
+    ],
+)
 def test_bad_bodies_get_4xx_with_reasons(vclient, world, headers_for, tmp_path, case, code, needle):
     repo, _ = world
     headers = {**headers_for("bob"), "Content-Type": "application/json"}
@@ -161,10 +164,15 @@ def test_page_and_json_are_scoped_by_affected_dags(vclient, world, headers_for):
     assert "https://github.com/advisories/GHSA-tiny-vuln-0001" in alice.text
     assert "https://www.cve.org/CVERecord?id=CVE-2099-0001" in alice.text
     assert V31_MEDIUM in alice.text and "5.4" in alice.text
-    assert "<script" not in alice.text and "unsafe-inline" not in alice.headers["content-security-policy"].split("script-src")[-1].split(";")[0]
+    assert (
+        "<script" not in alice.text
+        and "unsafe-inline" not in alice.headers["content-security-policy"].split("script-src")[-1].split(";")[0]
+    )
     api = vclient.get("/api/vulns", headers=headers_for("alice")).json()
     assert [f["package"] for f in api["findings"]] == ["tinyvuln"]
-    assert [d["dag_id"] for d in api["findings"][0]["dags"]] == ["sales_daily"] and api["findings"][0]["hidden_dags"] == 1
+    assert [d["dag_id"] for d in api["findings"][0]["dags"]] == ["sales_daily"] and api["findings"][0][
+        "hidden_dags"
+    ] == 1
     assert vclient.get(f"/api/vulns/{nofix}", headers=headers_for("alice")).status_code == 404
     assert vclient.get(f"/vulns/{nofix}", headers=headers_for("alice")).status_code == 404
     viewer = vclient.get("/api/vulns", headers=headers_for("viewer")).json()
@@ -172,7 +180,9 @@ def test_page_and_json_are_scoped_by_affected_dags(vclient, world, headers_for):
     admin = vclient.get("/api/vulns", headers=headers_for("admin")).json()
     assert sorted(f["package"] for f in admin["findings"]) == ["nofix", "tinyvuln"]
     one = vclient.get(f"/api/vulns/{nofix}", headers=headers_for("admin")).json()
-    assert one["state"] == "accepted_or_mitigated" and one["expires"] == one["deadline"] and one["fixed_version"] is None
+    assert (
+        one["state"] == "accepted_or_mitigated" and one["expires"] == one["deadline"] and one["fixed_version"] is None
+    )
     assert "accept the risk or mitigate" in one["escalation"]
     assert vclient.get(f"/api/vulns/{tiny}").status_code == 401
     assert vclient.get("/vulns").status_code == 401
@@ -193,7 +203,7 @@ def test_finding_links_to_its_branch_and_plan(vclient, world, headers_for):
     assert f"patchit/{tiny}" in page and "rollout_planned" in page and 'id="plan"' in page
     assert "sales_daily" in page and "hr_payroll" not in page  # the plan's waves, scoped too
     listing = vclient.get("/vulns", headers=headers_for("alice")).text
-    assert f'/patchit/vulns/{tiny}#plan' in listing and f'/patchit/api/vulns/{tiny}' in listing
+    assert f"/patchit/vulns/{tiny}#plan" in listing and f"/patchit/api/vulns/{tiny}" in listing
     plan = vclient.get(f"/api/vulns/{tiny}", headers=headers_for("admin")).json()["plan"]
     assert plan["valid"] and plan["waves"][0] == ["sales_daily"] and plan["waves"][-1][-1] == "hr_payroll"
 
@@ -205,6 +215,8 @@ def test_a_later_report_with_the_upgraded_version_marks_the_finding_fixed(vclien
     body["report"]["dependencies"][0] = {"name": "tinyvuln", "version": "1.1", "vulns": []}
     response = vclient.post(URL, json=body, headers=headers_for("bob"))
     assert response.status_code == 200, response.text  # no new finding
-    states = {f["package"]: f["state"] for f in vclient.get("/api/vulns", headers=headers_for("admin")).json()["findings"]}
+    states = {
+        f["package"]: f["state"] for f in vclient.get("/api/vulns", headers=headers_for("admin")).json()["findings"]
+    }
     assert states == {"tinyvuln": "fixed", "nofix": "accepted_or_mitigated"}
     assert "found tinyvuln 1.1" in vclient.get(f"/api/vulns/{tiny}", headers=headers_for("admin")).json()["escalation"]

@@ -26,42 +26,97 @@ from patchit_provider.engine.taxonomy import Remediation
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
-def event(pipeline="sales_daily", run="run-1", task="load", *, platform=Platform.AIRFLOW, try_number=1, **extra) -> FailureEvent:
-    return FailureEvent(pipeline_id=pipeline, run_id=run, task_id=task, platform=platform, try_number=try_number, **extra)
+def event(
+    pipeline="sales_daily", run="run-1", task="load", *, platform=Platform.AIRFLOW, try_number=1, **extra
+) -> FailureEvent:
+    return FailureEvent(
+        pipeline_id=pipeline, run_id=run, task_id=task, platform=platform, try_number=try_number, **extra
+    )
 
 
-def add_incident(store, pipeline="sales_daily", run="run-1", task="load", *, platform=Platform.AIRFLOW,
-                 state=IncidentState.RECEIVED, category=None, outcome=None, summary="Column 'amount' missing",
-                 fingerprint=None, diff=None, checks=None, publication=None, rca=None, log_text=None,
-                 received_at=None, rca_after=None, validated_after=None):
+def add_incident(
+    store,
+    pipeline="sales_daily",
+    run="run-1",
+    task="load",
+    *,
+    platform=Platform.AIRFLOW,
+    state=IncidentState.RECEIVED,
+    category=None,
+    outcome=None,
+    summary="Column 'amount' missing",
+    fingerprint=None,
+    diff=None,
+    checks=None,
+    publication=None,
+    rca=None,
+    log_text=None,
+    received_at=None,
+    rca_after=None,
+    validated_after=None,
+):
     """Create an incident and bring it to `state`, with an audit trail whose timestamps are
     received_at (+ rca_after seconds for triage, + validated_after for validation)."""
-    incident, _ = store.create_incident(event(pipeline, run, task, platform=platform, log_text=log_text,
-                                              error=ErrorInfo(type="KeyError", message="'amount'")))
+    incident, _ = store.create_incident(
+        event(
+            pipeline,
+            run,
+            task,
+            platform=platform,
+            log_text=log_text,
+            error=ErrorInfo(type="KeyError", message="'amount'"),
+        )
+    )
     start = received_at or T0
-    store.append_audit(AuditEvent(incident_id=incident.incident_id, kind=AuditKind.EVENT_RECEIVED, at=start,
-                                  message=f"failure of {pipeline}"))
+    store.append_audit(
+        AuditEvent(
+            incident_id=incident.incident_id, kind=AuditKind.EVENT_RECEIVED, at=start, message=f"failure of {pipeline}"
+        )
+    )
     if category is not None:
         fp = fingerprint or f"fp-{category.value}-{pipeline}"
-        incident.triage = Triage(category=category, remediation=Remediation.PATCH, fingerprint=fp, summary=summary,
-                                 error=ErrorSummary(type="KeyError", message="'amount'"), confidence=0.8)
+        incident.triage = Triage(
+            category=category,
+            remediation=Remediation.PATCH,
+            fingerprint=fp,
+            summary=summary,
+            error=ErrorSummary(type="KeyError", message="'amount'"),
+            confidence=0.8,
+        )
         incident.fingerprint = fp
         if rca_after is not None:
-            store.append_audit(AuditEvent(incident_id=incident.incident_id, kind=AuditKind.TRIAGE_COMPLETED,
-                                          at=start + timedelta(seconds=rca_after), message=summary))
+            store.append_audit(
+                AuditEvent(
+                    incident_id=incident.incident_id,
+                    kind=AuditKind.TRIAGE_COMPLETED,
+                    at=start + timedelta(seconds=rca_after),
+                    message=summary,
+                )
+            )
     if diff is not None:
         incident.patch = PatchProposal(producer="fixer:test", diff=diff, files=["etl/transform.py"], rationale="rename")
     if checks is not None:
-        incident.validation = ValidationResult(passed=all(c[1] for c in checks), replay="reproduced_and_fixed",
-                                               checks=[CheckResult(name=n, passed=p, output=o) for n, p, o in checks])
+        incident.validation = ValidationResult(
+            passed=all(c[1] for c in checks),
+            replay="reproduced_and_fixed",
+            checks=[CheckResult(name=n, passed=p, output=o) for n, p, o in checks],
+        )
     if validated_after is not None:
-        store.append_audit(AuditEvent(incident_id=incident.incident_id, kind=AuditKind.VALIDATION_FINISHED,
-                                      at=start + timedelta(seconds=validated_after), message="passed",
-                                      data={"passed": outcome is Outcome.PATCH_VALIDATED}))
+        store.append_audit(
+            AuditEvent(
+                incident_id=incident.incident_id,
+                kind=AuditKind.VALIDATION_FINISHED,
+                at=start + timedelta(seconds=validated_after),
+                message="passed",
+                data={"passed": outcome is Outcome.PATCH_VALIDATED},
+            )
+        )
     if publication is not None:
         incident.publication = Publication(kind=PublicationKind.MOCK_PR, branch="patchit/fp", url=publication)
     if rca is not None:
-        store.put_artifact(Artifact(incident_id=incident.incident_id, name="rca.md", content=rca, media_type="text/markdown"))
+        store.put_artifact(
+            Artifact(incident_id=incident.incident_id, name="rca.md", content=rca, media_type="text/markdown")
+        )
     incident.state = state
     incident.outcome = outcome
     return store.save_incident(incident)
@@ -78,16 +133,35 @@ def bulk_incidents(store, n: int, pipelines=("sales_daily", "hr_payroll", "dbt_m
     from patchit_provider.engine.store.schema import incidents
 
     rows = []
-    states = [IncidentState.PUBLISHED, IncidentState.ESCALATED, IncidentState.NO_PATCH, IncidentState.REJECTED,
-              IncidentState.FAILED, IncidentState.PUBLISHED]
+    states = [
+        IncidentState.PUBLISHED,
+        IncidentState.ESCALATED,
+        IncidentState.NO_PATCH,
+        IncidentState.REJECTED,
+        IncidentState.FAILED,
+        IncidentState.PUBLISHED,
+    ]
     for i in range(n):
         pipeline = pipelines[i % len(pipelines)]
         platform = Platform.DBT if pipeline.startswith("dbt") else Platform.AIRFLOW
         at = start + timedelta(seconds=i)
         ev = event(pipeline, f"run-{i}", "load", platform=platform, detected_at=at)
-        inc = Incident(incident_id=f"inc-bulk{i:06d}", event=ev, created_at=at, updated_at=at,
-                       state=IncidentState.TRIAGED if i % 7 == 0 else states[i % len(states)])
-        rows.append({"incident_id": inc.incident_id, "event_id": ev.event_id, "created_at": at, "occurrences": 1,
-                     "audit_seq": 0, **sql.incident_columns(inc)})
+        inc = Incident(
+            incident_id=f"inc-bulk{i:06d}",
+            event=ev,
+            created_at=at,
+            updated_at=at,
+            state=IncidentState.TRIAGED if i % 7 == 0 else states[i % len(states)],
+        )
+        rows.append(
+            {
+                "incident_id": inc.incident_id,
+                "event_id": ev.event_id,
+                "created_at": at,
+                "occurrences": 1,
+                "audit_seq": 0,
+                **sql.incident_columns(inc),
+            }
+        )
     with store._write() as conn:
         conn.execute(insert(incidents), rows)

@@ -51,7 +51,7 @@ def parse_edits(text: str, repo_root: Path) -> list[FileEdit]:
         raise LLMAnswerError("the answer is empty")
     stripped = text.strip()
     if stripped.startswith(NO_PATCH_PREFIX):
-        raise LLMAnswerError(f"the model proposed no patch: {stripped[len(NO_PATCH_PREFIX):].strip()[:300]}")
+        raise LLMAnswerError(f"the model proposed no patch: {stripped[len(NO_PATCH_PREFIX) :].strip()[:300]}")
     if SEARCH in text:
         edits = _parse_blocks(text)
     elif _looks_like_diff(text):
@@ -70,7 +70,7 @@ def extract_rationale(text: str) -> str:
     lines: list[str] = []
     for line in (text or "").splitlines():
         if line.startswith(RATIONALE_PREFIX):
-            lines.append(line[len(RATIONALE_PREFIX):].strip())
+            lines.append(line[len(RATIONALE_PREFIX) :].strip())
         elif lines and line.strip() and not line.startswith((FILE_PREFIX, SEARCH)) and not _FENCE.match(line):
             if _DIFF_START.match(line):
                 break
@@ -88,7 +88,7 @@ def _parse_blocks(text: str) -> list[FileEdit]:
     while i < len(lines):
         line = lines[i].rstrip("\r\n")
         if line.startswith(FILE_PREFIX):
-            path = line[len(FILE_PREFIX):].strip().strip("`")
+            path = line[len(FILE_PREFIX) :].strip().strip("`")
             if not path:
                 raise LLMAnswerError(f"line {i + 1}: FILE: without a path")
             i += 1
@@ -131,7 +131,7 @@ def _looks_like_diff(text: str) -> bool:
 
 def _parse_diff(text: str) -> list[FileEdit]:
     match = _DIFF_START.search(text)
-    body = text[match.start():] if match else text
+    body = text[match.start() :] if match else text
     body = "\n".join(line for line in body.splitlines() if not _FENCE.match(line)) + "\n"
     try:
         patch = PatchSet(body)

@@ -48,7 +48,9 @@ class AnthropicBackend:
         if not isinstance(data, dict) or data.get("type") != "message" or not isinstance(data.get("content"), list):
             raise LLMAnswerError(f"/v1/messages answer is not a message: {str(data)[:200]}")
         text = "".join(
-            block.get("text", "") for block in data["content"] if isinstance(block, dict) and block.get("type") == "text"
+            block.get("text", "")
+            for block in data["content"]
+            if isinstance(block, dict) and block.get("type") == "text"
         )
         if not text.strip():
             raise LLMAnswerError(f"/v1/messages answer has no text (stop_reason={data.get('stop_reason')!r})")
@@ -65,6 +67,7 @@ class AnthropicBackend:
     def check(self) -> str:
         """`GET /v1/models/{model}`: free, and proves both the key and the model name."""
         with self.config.client(self._headers()) as client:
-            data = send(self.config, client, "GET", f"/v1/models/{quote(self.model, safe='')}", what="GET /v1/models/{model}")
+            data = send(
+                self.config, client, "GET", f"/v1/models/{quote(self.model, safe='')}", what="GET /v1/models/{model}"
+            )
         return f"model {data.get('id', self.model)!r} available" if isinstance(data, dict) else "reachable"
-

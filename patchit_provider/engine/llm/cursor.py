@@ -72,7 +72,9 @@ class CursorBackend:
             status = self._wait(client, path, agent_id)
             if status != DONE:
                 raise LLMError(f"cursor agent {agent_id} ended with status {status}")
-            conversation = send(self.config, client, "GET", f"{path}/conversation", what="GET /v0/agents/{id}/conversation")
+            conversation = send(
+                self.config, client, "GET", f"{path}/conversation", what="GET /v0/agents/{id}/conversation"
+            )
         return LLMAnswer(text=self._last_answer(conversation, agent_id), model=self.model, backend=self.name)
 
     def _wait(self, client: Any, path: str, agent_id: str) -> str:
@@ -97,8 +99,12 @@ class CursorBackend:
         if not isinstance(messages, list):
             raise LLMAnswerError(f"conversation of cursor agent {agent_id} has no messages list")
         texts: list[str] = [
-            m["text"] for m in messages
-            if isinstance(m, dict) and m.get("type") == "assistant_message" and isinstance(m.get("text"), str) and m["text"].strip()
+            m["text"]
+            for m in messages
+            if isinstance(m, dict)
+            and m.get("type") == "assistant_message"
+            and isinstance(m.get("text"), str)
+            and m["text"].strip()
         ]
         if not texts:
             raise LLMAnswerError(f"cursor agent {agent_id} finished without an assistant message")

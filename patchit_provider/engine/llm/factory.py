@@ -41,7 +41,9 @@ def build_backend(
         raise ValueError(f"the {kind} backend needs a base URL")
     if "://" not in url:
         url = "https://" + url
-    config = HttpConfig(base_url=url, api_key=api_key or "", timeout=timeout, max_retries=max_retries, transport=transport)
+    config = HttpConfig(
+        base_url=url, api_key=api_key or "", timeout=timeout, max_retries=max_retries, transport=transport
+    )
     if sleep is not None:
         config.sleep = sleep
     opts = dict(options or {})

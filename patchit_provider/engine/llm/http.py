@@ -121,13 +121,21 @@ def send(
             try:
                 return resp.json()
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise LLMAnswerError(f"{what} answered {resp.status_code} with a body that is not JSON: {resp.text[:200]!r}") from exc
+                raise LLMAnswerError(
+                    f"{what} answered {resp.status_code} with a body that is not JSON: {resp.text[:200]!r}"
+                ) from exc
         message, vendor_type = error_detail(resp)
         status = resp.status_code
         if status in (401, 403):
-            raise LLMAuthError(f"{what} answered {status} ({vendor_type or 'auth'}): {message}", status=status, vendor_type=vendor_type)
+            raise LLMAuthError(
+                f"{what} answered {status} ({vendor_type or 'auth'}): {message}", status=status, vendor_type=vendor_type
+            )
         if status not in RETRY_STATUSES:
-            raise LLMError(f"{what} answered {status} ({vendor_type or 'error'}): {message}", status=status, vendor_type=vendor_type)
+            raise LLMError(
+                f"{what} answered {status} ({vendor_type or 'error'}): {message}",
+                status=status,
+                vendor_type=vendor_type,
+            )
         wait = retry_after(resp.headers)
         too_long = wait is not None and wait > config.max_wait
         if last or too_long:

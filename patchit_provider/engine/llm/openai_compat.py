@@ -55,7 +55,9 @@ class OpenAICompatBackend:
             choice = data["choices"][0]
             content = choice["message"]["content"]
         except (KeyError, IndexError, TypeError) as exc:
-            raise LLMAnswerError(f"chat/completions answer without choices[0].message.content: {str(data)[:200]}") from exc
+            raise LLMAnswerError(
+                f"chat/completions answer without choices[0].message.content: {str(data)[:200]}"
+            ) from exc
         if not isinstance(content, str) or not content.strip():
             reason = choice.get("finish_reason") if isinstance(choice, dict) else None
             raise LLMAnswerError(f"chat/completions answer has no text (finish_reason={reason!r})")
@@ -76,4 +78,3 @@ class OpenAICompatBackend:
         if ids and self.model not in ids:
             return f"reachable, but model {self.model!r} is not listed ({len(ids)} models offered)"
         return f"reachable; model {self.model!r} {'listed' if ids else 'not checked (no model list)'}"
-

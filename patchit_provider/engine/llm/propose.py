@@ -109,7 +109,14 @@ class LLMProposer:
     """What the Remediator calls when no deterministic fixer applies: a backend, a fresh budget
     per incident, and the candidate count. Built by the Airflow hook or by a test."""
 
-    def __init__(self, backend: LLMBackend, budget_factory: Callable[[], Budget], *, candidates: int = 1, max_chars: int = DEFAULT_MAX_CHARS) -> None:
+    def __init__(
+        self,
+        backend: LLMBackend,
+        budget_factory: Callable[[], Budget],
+        *,
+        candidates: int = 1,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ) -> None:
         self.backend = backend
         self.budget_factory = budget_factory
         self.candidates = candidates

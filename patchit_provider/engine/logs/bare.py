@@ -17,13 +17,15 @@ from patchit_provider.engine.models import ErrorInfo, Frame
 
 MAX_DETAIL_LINES = 12
 # A class name that says it is an error, optionally dotted; or an `errors`/`exceptions` module's class.
-_TYPE = (r"(?:[A-Za-z_]\w*\.)*(?:[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Timeout|Failure|Fault|Denied|NotFound|"
-         r"Forbidden|Unauthorized|Violation|Unavailable|Exceeded|Expired)|[A-Z]\w*Error\w*)"
-         r"|(?:[a-z_]\w*\.)+(?:errors?|exceptions?)\.[A-Z]\w*"
-         # standard-library modules whose exceptions are not named *Error (zipfile.BadZipFile,
-         # http.client.RemoteDisconnected, subprocess.TimeoutExpired, socket.gaierror, ftplib.error_perm)
-         r"|(?:zipfile|ssl|socket|http\.client|ftplib|smtplib|subprocess|queue|concurrent\.futures(?:\._base)?|"
-         r"asyncio(?:\.exceptions)?|xml\.parsers\.expat|email\.errors|tarfile|lzma|gzip)\.[A-Za-z_]\w*")
+_TYPE = (
+    r"(?:[A-Za-z_]\w*\.)*(?:[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Timeout|Failure|Fault|Denied|NotFound|"
+    r"Forbidden|Unauthorized|Violation|Unavailable|Exceeded|Expired)|[A-Z]\w*Error\w*)"
+    r"|(?:[a-z_]\w*\.)+(?:errors?|exceptions?)\.[A-Z]\w*"
+    # standard-library modules whose exceptions are not named *Error (zipfile.BadZipFile,
+    # http.client.RemoteDisconnected, subprocess.TimeoutExpired, socket.gaierror, ftplib.error_perm)
+    r"|(?:zipfile|ssl|socket|http\.client|ftplib|smtplib|subprocess|queue|concurrent\.futures(?:\._base)?|"
+    r"asyncio(?:\.exceptions)?|xml\.parsers\.expat|email\.errors|tarfile|lzma|gzip)\.[A-Za-z_]\w*"
+)
 _BARE = re.compile(rf"^\s*(?P<type>{_TYPE})(?::\s?(?P<msg>.*)|\s*)$")
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?\s*$')
 # IPython / Jupyter: "File ~/etl/load.py:42, in load(path)" (IPython 8) and
@@ -63,8 +65,14 @@ def bare_error(lines: list[str], is_wrapper: Callable[[ErrorInfo], bool] = lambd
         frame = _FRAME.match(text)
         if frame:
             code = texts[index + 1].strip() if index + 1 < len(texts) and not _FRAME.match(texts[index + 1]) else None
-            frames.append(Frame(path=frame["path"], line=int(frame["line"]), function=(frame["func"] or "").strip() or None,
-                                code=code if code and not _BARE.match(code) else None))
+            frames.append(
+                Frame(
+                    path=frame["path"],
+                    line=int(frame["line"]),
+                    function=(frame["func"] or "").strip() or None,
+                    code=code if code and not _BARE.match(code) else None,
+                )
+            )
             continue
         match = _BARE.match(text)
         if not match or text.startswith((" ", "\t")) and not frames:
@@ -73,8 +81,13 @@ def bare_error(lines: list[str], is_wrapper: Callable[[ErrorInfo], bool] = lambd
         for follow in texts[index + 1 : index + 1 + MAX_DETAIL_LINES]:
             # a message goes on (as Python prints a multi-line one) until a blank line, a frame,
             # another exception, a new log record or SQLAlchemy's "[SQL: ...]" echo
-            if (not follow.strip() or _FRAME.match(follow) or _BARE.match(follow) or follow.startswith("[SQL:")
-                    or (_RECORD_START.match(follow) and not _DETAIL.match(follow))):
+            if (
+                not follow.strip()
+                or _FRAME.match(follow)
+                or _BARE.match(follow)
+                or follow.startswith("[SQL:")
+                or (_RECORD_START.match(follow) and not _DETAIL.match(follow))
+            ):
                 break
             detail.append(follow.strip())
         message = "\n".join([(match["msg"] or "").strip(), *detail]).strip()
@@ -87,6 +100,10 @@ def bare_error(lines: list[str], is_wrapper: Callable[[ErrorInfo], bool] = lambd
         if not is_wrapper(error):
             return error
     if not found and frames:  # a traceback cut before its exception line: its frames still localize
-        return ErrorInfo(type="Traceback", message="(the traceback ends without its exception line)",
-                         traceback="\n".join(f'  File "{f.path}", line {f.line}' for f in frames), frames=frames)
+        return ErrorInfo(
+            type="Traceback",
+            message="(the traceback ends without its exception line)",
+            traceback="\n".join(f'  File "{f.path}", line {f.line}' for f in frames),
+            frames=frames,
+        )
     return found[-1] if found else None

@@ -19,7 +19,9 @@ from typing import BinaryIO, Iterator, Union
 MAX_LINE_CHARS = 65_536
 _CHUNK = 1 << 18
 
-_ANSI_CTRL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f]")
+_ANSI_CTRL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f]"
+)
 _QUOTE = re.compile(r"^(?:> ?)+")
 _CTRL_BYTES = bytes(range(0, 9)) + bytes(range(11, 32)) + b"\x7f"  # all but \t and \n; includes ESC
 

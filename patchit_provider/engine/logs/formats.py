@@ -24,8 +24,12 @@ MAX_BLOCK_LINES = 400
 
 _AIRFLOW2_PREFIX = re.compile(r"^\[\d{4}-\d\d-\d\d[T ][^\]]{4,40}\] \{[^}\s]{1,120}\} [A-Z]+ - ")
 _DBT_PREFIX = re.compile(r"^(?:\d\d:\d\d:\d\d\.\d+ \[[a-z ]{4,6}\] \[[^\]]*\]: |\d\d:\d\d:\d\d  )")
-_SPARK_LINE = re.compile(r"^(?:\d\d/\d\d/\d\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[,.]\d{3}) (?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL) ")
-_DBT_MARK = re.compile(r"Running with dbt=|^\d\d:\d\d:\d\d(?:\.\d+)? \[[a-z ]{4,6}\] \[|\bdbt(?:-core)?=\d|Finished running \d+ ")
+_SPARK_LINE = re.compile(
+    r"^(?:\d\d/\d\d/\d\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[,.]\d{3}) (?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL) "
+)
+_DBT_MARK = re.compile(
+    r"Running with dbt=|^\d\d:\d\d:\d\d(?:\.\d+)? \[[a-z ]{4,6}\] \[|\bdbt(?:-core)?=\d|Finished running \d+ "
+)
 _SPARK_MARK = re.compile(r"org\.apache\.spark|SparkContext|pyspark|py4j")
 
 DBT_ERROR = re.compile(
@@ -66,7 +70,9 @@ def pipeline_file(line: str) -> str | None:
 # runtime's CRI log format ("2024-01-01T10:00:00.123Z stderr F "), Airflow 3's task log view
 # ("[2025-05-01, 10:00:00 UTC] ERROR - ").
 _COMPOSE = re.compile(r"^[A-Za-z][\w.-]{0,60}?\s+\| ")
-_CRI = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d) (?:(?:stdout|stderr) [FP] )?")  # also GitHub Actions' timestamps
+_CRI = re.compile(
+    r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d) (?:(?:stdout|stderr) [FP] )?"
+)  # also GitHub Actions' timestamps
 _LEVEL_ONLY = re.compile(r"^\[\d{4}-\d\d-\d\d[T ,][^\]]{4,40}\] (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) - ")
 
 
@@ -120,11 +126,14 @@ def record_text(record: dict[str, Any]) -> str:
 def render_record(record: dict[str, Any]) -> list[str]:
     """A JSON record as readable lines: `ts LEVEL event k=v`, then its formatted traceback."""
     extras = " ".join(
-        f"{k}={v}" for k, v in record.items()
+        f"{k}={v}"
+        for k, v in record.items()
         if k not in ("timestamp", "level", "event", "error_detail", "logger") and isinstance(v, (str, int, float))
     )
     head = " ".join(
-        str(p) for p in (record.get("timestamp"), str(record.get("level", "")).upper(), record_text(record), extras) if p
+        str(p)
+        for p in (record.get("timestamp"), str(record.get("level", "")).upper(), record_text(record), extras)
+        if p
     )
     detail = record.get("error_detail")
     return [head, *format_error_detail(detail).splitlines()] if isinstance(detail, list) else [head]
@@ -139,12 +148,18 @@ def format_error_detail(stacks: list[Any], depth: int = 0) -> str:
         if not isinstance(stack, dict):
             continue
         group = bool(stack.get("is_group")) and isinstance(stack.get("exceptions"), list) and depth < 5
-        lines = ["Exception Group Traceback (most recent call last):" if group else "Traceback (most recent call last):"]
+        lines = [
+            "Exception Group Traceback (most recent call last):" if group else "Traceback (most recent call last):"
+        ]
         for frame in stack.get("frames") or []:
             if isinstance(frame, dict):
-                lines.append(f'  File "{frame.get("filename", "?")}", line {frame.get("lineno", 0)}, in {frame.get("name", "?")}')
+                lines.append(
+                    f'  File "{frame.get("filename", "?")}", line {frame.get("lineno", 0)}, in {frame.get("name", "?")}'
+                )
         value = str(stack.get("exc_value", ""))
-        lines.append(f"{stack.get('exc_type', 'Exception')}: {value}" if value else str(stack.get("exc_type", "Exception")))
+        lines.append(
+            f"{stack.get('exc_type', 'Exception')}: {value}" if value else str(stack.get("exc_type", "Exception"))
+        )
         lines.extend(str(note) for note in stack.get("exc_notes") or [])
         if group:
             lines = ["+ " + lines[0], *("| " + line for line in lines[1:])]
@@ -176,22 +191,37 @@ def error_from_detail(stacks: Any) -> ErrorInfo | None:
     outer, outer_frames = stacks[0], []
     for _ in range(5):  # an exception group: its first leaf drives triage (see pytb)
         members = outer.get("exceptions") if outer.get("is_group") else None
-        if not (isinstance(members, list) and members and isinstance(members[0], list) and members[0]
-                and isinstance(members[0][0], dict)):
+        if not (
+            isinstance(members, list)
+            and members
+            and isinstance(members[0], list)
+            and members[0]
+            and isinstance(members[0][0], dict)
+        ):
             break
         outer_frames += [f for f in outer.get("frames") or [] if isinstance(f, dict)]
         outer = members[0][0]
     frames = [
-        Frame(path=str(f.get("filename", "?")), line=f.get("lineno") if isinstance(f.get("lineno"), int) else None,
-              function=f.get("name"))
-        for f in [*outer_frames, *(outer.get("frames") or [])] if isinstance(f, dict)
+        Frame(
+            path=str(f.get("filename", "?")),
+            line=f.get("lineno") if isinstance(f.get("lineno"), int) else None,
+            function=f.get("name"),
+        )
+        for f in [*outer_frames, *(outer.get("frames") or [])]
+        if isinstance(f, dict)
     ]
     message = str(outer.get("exc_value", ""))
     syntax = outer.get("syntax_error")
     if isinstance(syntax, dict) and syntax.get("filename"):
-        frames.append(Frame(path=str(syntax["filename"]), line=syntax.get("lineno") or None, code=syntax.get("line") or None))
-    return ErrorInfo(type=str(outer.get("exc_type", "Exception")), message=message,
-                     traceback=format_error_detail(stacks), frames=frames)
+        frames.append(
+            Frame(path=str(syntax["filename"]), line=syntax.get("lineno") or None, code=syntax.get("line") or None)
+        )
+    return ErrorInfo(
+        type=str(outer.get("exc_type", "Exception")),
+        message=message,
+        traceback=format_error_detail(stacks),
+        frames=frames,
+    )
 
 
 class BlockScanner:
@@ -243,8 +273,10 @@ class BlockScanner:
         self._block = None
 
 
-_DBT_PATH = re.compile(r"\(((?:[\w.-]+[/\\])*[\w.-]+\.(?:sql|yml|yaml|py|csv))\)"
-                       r"|\bgiven in ((?:[\w.-]+[/\\])*[\w.-]+\.(?:sql|yml|yaml|py|csv)):?")
+_DBT_PATH = re.compile(
+    r"\(((?:[\w.-]+[/\\])*[\w.-]+\.(?:sql|yml|yaml|py|csv))\)"
+    r"|\bgiven in ((?:[\w.-]+[/\\])*[\w.-]+\.(?:sql|yml|yaml|py|csv)):?"
+)
 
 
 def dbt_scanner() -> BlockScanner:
@@ -252,7 +284,11 @@ def dbt_scanner() -> BlockScanner:
 
 
 def java_scanner() -> BlockScanner:
-    return BlockScanner(JAVA_EXC, re.compile(r"^(?:\s+|Caused by: |Suppressed: |Driver stacktrace:)"), lambda l: "Exception" in l or "Error" in l or "Failure" in l)
+    return BlockScanner(
+        JAVA_EXC,
+        re.compile(r"^(?:\s+|Caused by: |Suppressed: |Driver stacktrace:)"),
+        lambda l: "Exception" in l or "Error" in l or "Failure" in l,
+    )
 
 
 def dbt_error(block: list[str]) -> ErrorInfo:
@@ -283,5 +319,9 @@ def java_error(block: list[str]) -> ErrorInfo:
         at = re.match(r"^\s+at (?P<func>[\w$.<>]+)\((?P<file>[^:)]+)(?::(?P<line>\d+))?\)", line)
         if at:
             frames.append(Frame(path=at["file"], line=int(at["line"]) if at["line"] else None, function=at["func"]))
-    return ErrorInfo(type=match["type"], message="\n".join(m for m in message if m).strip(),
-                     traceback="\n".join(block), frames=frames[:50])
+    return ErrorInfo(
+        type=match["type"],
+        message="\n".join(m for m in message if m).strip(),
+        traceback="\n".join(block),
+        frames=frames[:50],
+    )

@@ -33,7 +33,9 @@ _EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<msg>.*))?$")
 _GROUP_SEPARATOR = re.compile(r"^\s*\+[-+]*-{4,}(?: (?:\d+|\.\.\.) -+)?\s*$")
 _GROUP_LINE = re.compile(r"^(?P<indent>\s*)[|+] ?(?P<text>.*)$")
 _SUB_EXCEPTIONS = re.compile(r"\(\d+ sub-exceptions?\)\s*$")
-_RECORD_START = re.compile(r"^(?:\[?\d{2,4}[-/:]\d\d|\{\"|\[\d{4}-|\d\d:\d\d:\d\d|[A-Z]+\s+-\s|INFO\b|WARNING\b|DEBUG\b)")
+_RECORD_START = re.compile(
+    r"^(?:\[?\d{2,4}[-/:]\d\d|\{\"|\[\d{4}-|\d\d:\d\d:\d\d|[A-Z]+\s+-\s|INFO\b|WARNING\b|DEBUG\b)"
+)
 
 
 @dataclass

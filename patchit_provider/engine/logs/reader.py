@@ -97,9 +97,18 @@ def read_log(source: LogSource) -> LogDigest:
             kind = fmt.sniff(line)
             if kind:
                 votes[kind] += 1
-        hot = ("rror" in line or "RROR" in line or "xception" in line or "ailure" in line
-               or "Traceback" in line or "FATAL" in line or "CRITICAL" in line or "SIGKILL" in line
-               or "Killed" in line or "space left" in line)
+        hot = (
+            "rror" in line
+            or "RROR" in line
+            or "xception" in line
+            or "ailure" in line
+            or "Traceback" in line
+            or "FATAL" in line
+            or "CRITICAL" in line
+            or "SIGKILL" in line
+            or "Killed" in line
+            or "space left" in line
+        )
         if hot or busy:  # the slow path; most lines of a big log are neither
             busy = _scan(line, number, hot, tail, records, pytb, dbt, java, strong, weak)
         if strong.left > 0 or strong.anchored:
@@ -168,7 +177,8 @@ def _collect_errors(records, tracebacks, dbt_blocks, java_blocks) -> list[ErrorI
             candidates.append((number, chain[0].to_error_info("\n".join(lines))))
     candidates += [(number, fmt.dbt_error(lines)) for number, lines in dbt_blocks]
     candidates += [
-        (number, fmt.java_error(lines)) for number, lines in java_blocks
+        (number, fmt.java_error(lines))
+        for number, lines in java_blocks
         if any(line.startswith(("\tat ", "    at ", "Caused by:")) for line in lines)
     ]
     candidates.sort(key=lambda item: -item[0])
@@ -205,5 +215,9 @@ def _render_excerpt(raw: list[str]) -> list[str]:
                 continue
         lines.append(line)
     if len(lines) > MAX_EXCERPT_LINES:
-        lines = lines[:20] + [f"... {len(lines) - MAX_EXCERPT_LINES} lines omitted ..."] + lines[-(MAX_EXCERPT_LINES - 21):]
+        lines = (
+            lines[:20]
+            + [f"... {len(lines) - MAX_EXCERPT_LINES} lines omitted ..."]
+            + lines[-(MAX_EXCERPT_LINES - 21) :]
+        )
     return [l if len(l) <= EXCERPT_LINE_CHARS else l[:EXCERPT_LINE_CHARS] + " ...[cut]" for l in lines]

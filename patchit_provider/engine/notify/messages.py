@@ -79,9 +79,11 @@ def document(incident: Incident, moment: Moment | str, *, detail: str = "", inci
     """The generic JSON format; the Slack message is rendered from the same document."""
     moment = Moment(moment)
     event, triage, publication = incident.event, incident.triage, incident.publication
-    links = {"incident": incident_link(incident.incident_id, incident_url),
-             "pull_request": publication.url if publication else None,
-             "branch": publication.branch if publication else None}
+    links = {
+        "incident": incident_link(incident.incident_id, incident_url),
+        "pull_request": publication.url if publication else None,
+        "branch": publication.branch if publication else None,
+    }
     data: dict[str, Any] = {
         "schema": SCHEMA,
         "event": f"incident.{moment.value}",
@@ -116,7 +118,7 @@ def build_message(
 
 
 def summary_text(summary: Summary, now: datetime | None = None) -> str:
-    """"37 more failures in the last 5 minutes: 30 × schema.missing_column in orders, ..." (plain, redacted)."""
+    """ "37 more failures in the last 5 minutes: 30 × schema.missing_column in orders, ..." (plain, redacted)."""
     span = max(0.0, ((now or utcnow()) - summary.since).total_seconds())
     count = summary.incidents or summary.notifications
     head = f"{count} more failure{'s' if count != 1 else ''} in the last {_duration(span)}"
@@ -132,41 +134,71 @@ def build_summary(summary: Summary, fmt: Format = "slack", *, now: datetime | No
     """The one message that stands for every notification the rate limit held back."""
     text = summary_text(summary, now)
     if fmt == "json":
-        return {"schema": SCHEMA, "event": "incident.summary", "thread_key": "patchit-summary",
-                "suppressed": summary.notifications, "incidents": summary.incidents,
-                "groups": [{"category": c, "dag_id": p, "incidents": n} for c, p, n in summary.groups],
-                "summary": text, "since": summary.since.isoformat(), "at": (now or utcnow()).isoformat()}
+        return {
+            "schema": SCHEMA,
+            "event": "incident.summary",
+            "thread_key": "patchit-summary",
+            "suppressed": summary.notifications,
+            "incidents": summary.incidents,
+            "groups": [{"category": c, "dag_id": p, "incidents": n} for c, p, n in summary.groups],
+            "summary": text,
+            "since": summary.since.isoformat(),
+            "at": (now or utcnow()).isoformat(),
+        }
     escaped = slack_escape(text, MAX_TEXT)
-    return {"text": slack_escape(text, MAX_FALLBACK), "mrkdwn": True,
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f":chart_with_upwards_trend: *PATCHIT* {escaped}"}}],
-            "metadata": {"event_type": "patchit_summary", "event_payload": {"thread_key": "patchit-summary"}}}
+    return {
+        "text": slack_escape(text, MAX_FALLBACK),
+        "mrkdwn": True,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f":chart_with_upwards_trend: *PATCHIT* {escaped}"}}
+        ],
+        "metadata": {"event_type": "patchit_summary", "event_payload": {"thread_key": "patchit-summary"}},
+    }
 
 
 # -- rendering ---------------------------------------------------------------------------------
 
 
 def _bounded(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: clean(v, MAX_TEXT if k in ("summary", "detail") else MAX_FIELD) if isinstance(v, str) else v
-            for k, v in data.items()}
+    return {
+        k: clean(v, MAX_TEXT if k in ("summary", "detail") else MAX_FIELD) if isinstance(v, str) else v
+        for k, v in data.items()
+    }
 
 
 def _slack(data: dict[str, Any], moment: Moment) -> dict[str, Any]:
     title, emoji = _TITLES[moment]
     where = data["dag_id"] + (f".{data['task_id']}" if data["task_id"] else "")
-    fields = [("DAG", data["dag_id"]), ("Task", data["task_id"] or "-"), ("Run", data["run_id"]),
-              ("Category", data["category"] or "-"), ("Remediation", data["remediation"] or "-"),
-              ("Outcome", data["outcome"] or data["state"]), ("Occurrences", data["occurrences"])]
+    fields = [
+        ("DAG", data["dag_id"]),
+        ("Task", data["task_id"] or "-"),
+        ("Run", data["run_id"]),
+        ("Category", data["category"] or "-"),
+        ("Remediation", data["remediation"] or "-"),
+        ("Outcome", data["outcome"] or data["state"]),
+        ("Occurrences", data["occurrences"]),
+    ]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"PATCHIT · {title}"}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{slack_escape(value)}"}
-                                      for name, value in fields]},
+        {
+            "type": "section",
+            "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{slack_escape(value)}"} for name, value in fields],
+        },
     ]
     body = "\n".join(part for part in (data["summary"], data["detail"], data["next_step"]) if part)
     if body:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "> " + slack_escape(body, MAX_TEXT).replace("\n", "\n> ")}})
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "> " + slack_escape(body, MAX_TEXT).replace("\n", "\n> ")},
+            }
+        )
     links = data["links"]
-    context = [f"fingerprint `{slack_escape(data['fingerprint'] or '-')}`",
-               f"incident `{slack_escape(data['incident_id'])}`", f"thread `{slack_escape(data['thread_key'])}`"]
+    context = [
+        f"fingerprint `{slack_escape(data['fingerprint'] or '-')}`",
+        f"incident `{slack_escape(data['incident_id'])}`",
+        f"thread `{slack_escape(data['thread_key'])}`",
+    ]
     for name, label in (("incident", "Open in PATCHIT"), ("pull_request", "Pull request")):
         if links.get(name):
             context.append(f"<{_link_url(links[name])}|{label}>")
@@ -175,10 +207,20 @@ def _slack(data: dict[str, Any], moment: Moment) -> dict[str, Any]:
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]})
     fallback = f"{emoji} PATCHIT {title}: {where} — {data['category'] or 'untriaged'}"
     fallback += f": {data['summary']}" if data["summary"] else ""
-    return {"text": slack_escape(fallback, MAX_FALLBACK), "mrkdwn": True, "blocks": blocks,
-            "metadata": {"event_type": "patchit_incident",
-                         "event_payload": {"thread_key": data["thread_key"], "incident_id": data["incident_id"],
-                                           "fingerprint": data["fingerprint"] or "", "event": data["event"]}}}
+    return {
+        "text": slack_escape(fallback, MAX_FALLBACK),
+        "mrkdwn": True,
+        "blocks": blocks,
+        "metadata": {
+            "event_type": "patchit_incident",
+            "event_payload": {
+                "thread_key": data["thread_key"],
+                "incident_id": data["incident_id"],
+                "fingerprint": data["fingerprint"] or "",
+                "event": data["event"],
+            },
+        },
+    }
 
 
 def _link_url(url: str) -> str:

@@ -60,8 +60,9 @@ class RateLimiter:
 
     def pending_summary(self, sink: str) -> Summary | None:
         """Claim the held-back notifications for a summary, if a slot is free."""
-        return claim_summary(self.store, sink=sink, limit=self.limit, window_seconds=self.window_seconds,
-                             now=self.clock())
+        return claim_summary(
+            self.store, sink=sink, limit=self.limit, window_seconds=self.window_seconds, now=self.clock()
+        )
 
     def finished(
         self,

@@ -29,8 +29,14 @@ class PostError(ExternalError):
     """A sink refused a message. `retryable`: worth reporting again later (429, 5xx, network);
     `retry_after`: seconds the sink asked us to wait (HTTP 429 Retry-After)."""
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None,
-                 retryable: bool | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        retryable: bool | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
@@ -121,8 +127,9 @@ class Notifier:
             retryable = exc.retryable if isinstance(exc, PostError) else True
             retry_after = exc.retry_after if isinstance(exc, PostError) else None
             failed = self._failed(sink, kind, incident_id, exc)
-            self.limiter.finished(row_id, delivered=False, detail=failed.error, retry_after=retry_after,
-                                  requeue=retryable)
+            self.limiter.finished(
+                row_id, delivered=False, detail=failed.error, retry_after=retry_after, requeue=retryable
+            )
             return failed
         self.limiter.finished(row_id, delivered=True)
         return Delivery(sink.name, kind, "sent", incident_id)

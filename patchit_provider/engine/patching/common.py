@@ -143,7 +143,9 @@ def hunk_edits(rel: str, old: str, new: str) -> list[FileEdit]:
                 raise ValueError("the file has no unique window around the change")
             lo, hi = max(0, lo - 1), min(len(current), hi + 1)
         replacement = b[j1:j2]
-        edits.append(FileEdit(path=rel, search=search, replace="".join(current[lo:start] + replacement + current[end:hi])))
+        edits.append(
+            FileEdit(path=rel, search=search, replace="".join(current[lo:start] + replacement + current[end:hi]))
+        )
         current[start:end] = replacement
         delta += (j2 - j1) - (i2 - i1)
     return edits

@@ -53,7 +53,14 @@ def make_diff(root: Path, new_contents: dict[str, str]) -> str:
         if created:  # new files show up in `git diff` as "new file" once intended to be added
             run_git(scratch_path, "add", "--intent-to-add", "--", *created)
         diff = run_git(
-            scratch_path, "diff", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/", "--", *sorted(new_contents)
+            scratch_path,
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            "--",
+            *sorted(new_contents),
         )
         if not diff.strip():
             raise DiffError("the edits change nothing")

@@ -80,7 +80,7 @@ def _tolerant_replace(text: str, edit: FileEdit) -> str:
     newline = "\r\n" if lines[start].endswith("\r\n") else "\n"
     replaced = []
     for line in edit.replace.strip("\n").splitlines() if edit.replace.strip("\n") else []:
-        body = line[len(search_indent):] if line.startswith(search_indent) else line.lstrip()
+        body = line[len(search_indent) :] if line.startswith(search_indent) else line.lstrip()
         replaced.append((found_indent + body if line.strip() else "") + newline)
     last = lines[start + size - 1]
     if replaced and not last.endswith(("\n", "\r")):

@@ -35,7 +35,11 @@ def _name_tokens(text: str, lineno: int, name: str, attribute: bool) -> list[tok
     by `=` is an assignment target or keyword, not the failing lookup.
     """
     try:
-        tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type not in (tokenize.NL, tokenize.COMMENT)]
+        tokens = [
+            t
+            for t in tokenize.generate_tokens(io.StringIO(text).readline)
+            if t.type not in (tokenize.NL, tokenize.COMMENT)
+        ]
     except (tokenize.TokenError, SyntaxError):
         return []
     hits = []
@@ -74,8 +78,7 @@ def did_you_mean(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | N
     return Fix(
         name="did_you_mean",
         edits=[line_edit(rel, text, lineno, source_line)],
-        rationale=f"Python reported `{line}`; `{wrong.group(1)}` is replaced by `{hint.group(1)}` "
-        f"on {rel}:{lineno}.",
+        rationale=f"Python reported `{line}`; `{wrong.group(1)}` is replaced by `{hint.group(1)}` on {rel}:{lineno}.",
     )
 
 
@@ -133,4 +136,14 @@ def missing_stdlib_import(evidence: Evidence, triage: Triage, repo_root: Path) -
 
 # Order matters: a stdlib module used as a module is a missing import even when Python also
 # suggests a similarly named local.
-FIXERS: list[Fixer] = [missing_stdlib_import, did_you_mean, syntax_hint, jinja_syntax_hint, airflow_migration, import_name, replace_identifier, dbt_ref, missing_package]
+FIXERS: list[Fixer] = [
+    missing_stdlib_import,
+    did_you_mean,
+    syntax_hint,
+    jinja_syntax_hint,
+    airflow_migration,
+    import_name,
+    replace_identifier,
+    dbt_ref,
+    missing_package,
+]

@@ -58,9 +58,12 @@ def _rename(text: str, lineno: int, module: str, wrong: str, right: str) -> str 
     except SyntaxError:
         return None
     imports = [
-        node for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.lineno <= lineno <= (node.end_lineno or node.lineno)
-        and (node.module or "").split(".")[-1] == module.split(".")[-1] and any(a.name == wrong for a in node.names)
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.lineno <= lineno <= (node.end_lineno or node.lineno)
+        and (node.module or "").split(".")[-1] == module.split(".")[-1]
+        and any(a.name == wrong for a in node.names)
     ]
     if len(imports) != 1:
         return None

@@ -22,7 +22,9 @@ from patchit_provider.engine.taxonomy import Category
 
 SUFFIXES = (".sql", ".j2", ".jinja", ".jinja2", ".sh", ".hql")
 MAX_FILE_CHARS = 200_000
-_LOOKING_FOR = re.compile(r"^Encountered unknown tag '(\w+)'\. Jinja was looking for the following tags: (.+?)\. The innermost")
+_LOOKING_FOR = re.compile(
+    r"^Encountered unknown tag '(\w+)'\. Jinja was looking for the following tags: (.+?)\. The innermost"
+)
 
 
 def _environment() -> jinja2.Environment:
@@ -61,8 +63,10 @@ def _candidates(text: str, message: str, lineno: int) -> list[str]:
             close = difflib.get_close_matches(tag.group(1), expected, n=2, cutoff=0.75)
             if len(close) == 1:
                 pattern = re.compile(rf"(\{{%-?\s*){re.escape(tag.group(1))}\b")
-                out.extend(_replace_line(text, lineno, line[: m.start()] + m.group(1) + close[0] + line[m.end() :])
-                           for m in pattern.finditer(line))
+                out.extend(
+                    _replace_line(text, lineno, line[: m.start()] + m.group(1) + close[0] + line[m.end() :])
+                    for m in pattern.finditer(line)
+                )
     return out
 
 

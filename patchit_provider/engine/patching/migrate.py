@@ -64,9 +64,18 @@ REMOVED_CONTEXT_KEYS: dict[str, Removal] = {
     **{
         key: Removal(None, _RELEASE_NOTES + " (no one-to-one replacement: data_interval_* or macros, by intent)")
         for key in (
-            "next_ds", "next_ds_nodash", "next_execution_date", "prev_ds", "prev_ds_nodash",
-            "prev_execution_date", "prev_execution_date_success", "tomorrow_ds", "tomorrow_ds_nodash",
-            "yesterday_ds", "yesterday_ds_nodash", "conf",
+            "next_ds",
+            "next_ds_nodash",
+            "next_execution_date",
+            "prev_ds",
+            "prev_ds_nodash",
+            "prev_execution_date",
+            "prev_execution_date_success",
+            "tomorrow_ds",
+            "tomorrow_ds_nodash",
+            "yesterday_ds",
+            "yesterday_ds_nodash",
+            "conf",
         )
     },
 }
@@ -75,16 +84,36 @@ REMOVED_CONTEXT_KEYS: dict[str, Removal] = {
 # notes ("Removed deprecated DummyOperator"..., "SubDAGs are removed", operators moved to
 # apache-airflow-providers-standard), and Airflow 1.10 -> 2 module removals (`*_operator`).
 REMOVED_IMPORTS: dict[tuple[str, str], Removal] = {
-    ("airflow.operators.dummy", "DummyOperator"): Removal("airflow.providers.standard.operators.empty.EmptyOperator", _RELEASE_NOTES),
-    ("airflow.operators.dummy_operator", "DummyOperator"): Removal("airflow.providers.standard.operators.empty.EmptyOperator", _RELEASE_NOTES),
-    ("airflow.operators.empty", "EmptyOperator"): Removal("airflow.providers.standard.operators.empty.EmptyOperator", _RELEASE_NOTES),
-    ("airflow.operators.bash", "BashOperator"): Removal("airflow.providers.standard.operators.bash.BashOperator", _RELEASE_NOTES),
-    ("airflow.operators.bash_operator", "BashOperator"): Removal("airflow.providers.standard.operators.bash.BashOperator", _RELEASE_NOTES),
-    ("airflow.operators.python", "PythonOperator"): Removal("airflow.providers.standard.operators.python.PythonOperator", _RELEASE_NOTES),
-    ("airflow.operators.python_operator", "PythonOperator"): Removal("airflow.providers.standard.operators.python.PythonOperator", _RELEASE_NOTES),
-    ("airflow.operators.subdag", "SubDagOperator"): Removal(None, _RELEASE_NOTES + " (SubDAGs removed: TaskGroups or Assets, a redesign)"),
-    ("airflow.operators.subdag_operator", "SubDagOperator"): Removal(None, _RELEASE_NOTES + " (SubDAGs removed: TaskGroups or Assets, a redesign)"),
-    ("airflow.utils.dates", "days_ago"): Removal(None, _RELEASE_NOTES + " (days_ago removed: a fixed start_date is the user's choice)"),
+    ("airflow.operators.dummy", "DummyOperator"): Removal(
+        "airflow.providers.standard.operators.empty.EmptyOperator", _RELEASE_NOTES
+    ),
+    ("airflow.operators.dummy_operator", "DummyOperator"): Removal(
+        "airflow.providers.standard.operators.empty.EmptyOperator", _RELEASE_NOTES
+    ),
+    ("airflow.operators.empty", "EmptyOperator"): Removal(
+        "airflow.providers.standard.operators.empty.EmptyOperator", _RELEASE_NOTES
+    ),
+    ("airflow.operators.bash", "BashOperator"): Removal(
+        "airflow.providers.standard.operators.bash.BashOperator", _RELEASE_NOTES
+    ),
+    ("airflow.operators.bash_operator", "BashOperator"): Removal(
+        "airflow.providers.standard.operators.bash.BashOperator", _RELEASE_NOTES
+    ),
+    ("airflow.operators.python", "PythonOperator"): Removal(
+        "airflow.providers.standard.operators.python.PythonOperator", _RELEASE_NOTES
+    ),
+    ("airflow.operators.python_operator", "PythonOperator"): Removal(
+        "airflow.providers.standard.operators.python.PythonOperator", _RELEASE_NOTES
+    ),
+    ("airflow.operators.subdag", "SubDagOperator"): Removal(
+        None, _RELEASE_NOTES + " (SubDAGs removed: TaskGroups or Assets, a redesign)"
+    ),
+    ("airflow.operators.subdag_operator", "SubDagOperator"): Removal(
+        None, _RELEASE_NOTES + " (SubDAGs removed: TaskGroups or Assets, a redesign)"
+    ),
+    ("airflow.utils.dates", "days_ago"): Removal(
+        None, _RELEASE_NOTES + " (days_ago removed: a fixed start_date is the user's choice)"
+    ),
 }
 
 _QUOTED = re.compile(r"'([^'\s]+)'")
@@ -133,7 +162,9 @@ def _apply_ruff_edits(text: str, edits: list[dict[str, Any]]) -> str:
         row, col = int(loc["row"]), int(loc["column"])
         return min(starts[min(row, len(starts)) - 1] + col - 1, len(text))
 
-    spans = sorted(((offset(e["location"]), offset(e["end_location"]), e.get("content") or "") for e in edits), reverse=True)
+    spans = sorted(
+        ((offset(e["location"]), offset(e["end_location"]), e.get("content") or "") for e in edits), reverse=True
+    )
     for (begin, end, content), following in zip(spans, [None, *spans], strict=False):
         if following is not None and end > following[0]:
             continue  # overlapping edits: keep the later one only
@@ -170,7 +201,9 @@ def ruff_migrate(text: str, filename: str, names: set[str]) -> tuple[str, list[s
         unused_before = {d.get("message") for d in ruff_diagnostics(path, ("F401",))}
         _ruff(path, "--select", ",".join(codes), "--fix", *(["--unsafe-fixes"] if unsafe else []))
         migrated = path.read_text(encoding="utf-8")
-        left_unused = [d for d in ruff_diagnostics(path, ("F401",)) if d.get("message") not in unused_before and d.get("fix")]
+        left_unused = [
+            d for d in ruff_diagnostics(path, ("F401",)) if d.get("message") not in unused_before and d.get("fix")
+        ]
         edits = [e for d in left_unused for e in d["fix"].get("edits", [])]
         if edits:
             migrated = _apply_ruff_edits(migrated, edits)
@@ -191,7 +224,11 @@ def rename_context_key(text: str, key: str, new: str) -> tuple[str, int]:
     variable in `{{ key }}` / `{% ... key ... %}` Jinja blocks. Nothing else (comments, other
     strings, names) changes. Returns (text, replacements)."""
     try:
-        tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type not in (tokenize.NL, tokenize.COMMENT)]
+        tokens = [
+            t
+            for t in tokenize.generate_tokens(io.StringIO(text).readline)
+            if t.type not in (tokenize.NL, tokenize.COMMENT)
+        ]
     except (tokenize.TokenError, SyntaxError):
         return text, 0
     starts = [0]
@@ -243,8 +280,12 @@ def _import_rewrite(text: str, module: str, name: str, target: str) -> str | Non
         return None
     lines = text.splitlines(keepends=True)
     hits = [
-        node for node in tree.body
-        if isinstance(node, ast.ImportFrom) and node.module == module and not node.level and any(a.name == name for a in node.names)
+        node
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom)
+        and node.module == module
+        and not node.level
+        and any(a.name == name for a in node.names)
     ]
     if len(hits) != 1:
         return None
@@ -256,7 +297,9 @@ def _import_rewrite(text: str, module: str, name: str, target: str) -> str | Non
     statements = []
     if others:
         statements.append(indent + ast.unparse(ast.ImportFrom(module=module, names=others, level=0)) + "\n")
-    statements.append(indent + f"from {new_module} import {new_name}" + (f" as {alias.asname}" if alias.asname else "") + "\n")
+    statements.append(
+        indent + f"from {new_module} import {new_name}" + (f" as {alias.asname}" if alias.asname else "") + "\n"
+    )
     new_lines = lines[: node.lineno - 1] + statements + lines[node.end_lineno :]
     result = "".join(new_lines)
     if new_name != name and not alias.asname:

@@ -73,7 +73,9 @@ def _sql_strings(text: str, tokens: list[tokenize.TokenInfo], lineno: int) -> li
     spans = [
         ((node.value.lineno, node.value.col_offset), (node.value.end_lineno, node.value.end_col_offset))
         for node in ast.walk(tree)
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
         and any(isinstance(target, ast.Name) and target.id in used for target in node.targets)
     ]
     return [t for t in strings if any(lo <= t.start and t.end <= hi for lo, hi in spans)]
@@ -93,15 +95,33 @@ def python_rename(text: str, lineno: int, missing: str, candidate: str, kind: st
             continue
         parts = _string_parts(tok.string) if tok.type == tokenize.STRING else None
         if parts and parts[1] == missing:
-            changes.append((starts[tok.start[0] - 1] + tok.start[1], starts[tok.end[0] - 1] + tok.end[1], parts[0] + candidate + parts[2]))
-        elif tok.type == tokenize.NAME and tok.string == missing and i and tokens[i - 1].string == "." and candidate.isidentifier():
+            changes.append(
+                (
+                    starts[tok.start[0] - 1] + tok.start[1],
+                    starts[tok.end[0] - 1] + tok.end[1],
+                    parts[0] + candidate + parts[2],
+                )
+            )
+        elif (
+            tok.type == tokenize.NAME
+            and tok.string == missing
+            and i
+            and tokens[i - 1].string == "."
+            and candidate.isidentifier()
+        ):
             changes.append((starts[tok.start[0] - 1] + tok.start[1], starts[tok.end[0] - 1] + tok.end[1], candidate))
     if not changes:
         for tok in _sql_strings(text, tokens, lineno):
             parts = _string_parts(tok.string)
             body, count = sql_rename(parts[1], missing, candidate, kind) if parts else ("", 0)
             if count:
-                changes.append((starts[tok.start[0] - 1] + tok.start[1], starts[tok.end[0] - 1] + tok.end[1], parts[0] + body + parts[2]))
+                changes.append(
+                    (
+                        starts[tok.start[0] - 1] + tok.start[1],
+                        starts[tok.end[0] - 1] + tok.end[1],
+                        parts[0] + body + parts[2],
+                    )
+                )
     for begin, end, new in sorted(changes, reverse=True):  # right to left keeps offsets valid
         text = text[:begin] + new + text[end:]
     return text if changes else None

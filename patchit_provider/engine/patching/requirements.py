@@ -122,5 +122,6 @@ def missing_package(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix 
         edits=[line_edit(rel, text, len(lines), f"{last}{requirement}\n")],
         rationale=f"{triage.error.type}: {found.group(0)}; `{top}` is not part of the repository, so its "
         f"distribution `{requirement}` is added to {rel}"
-        + ("" if "==" in requirement else " (unpinned: no installed version is known)") + ".",
+        + ("" if "==" in requirement else " (unpinned: no installed version is known)")
+        + ".",
     )

@@ -94,7 +94,7 @@ def rename_identifier(sql: str, missing: str, candidate: str, kind: str) -> tupl
     new = sql
     for start, end in sorted(set(spans), reverse=True):
         written = sql[start:end]
-        if written.strip("\"`[]").lower() != missing.lower():
+        if written.strip('"`[]').lower() != missing.lower():
             return sql, 0  # the parser's offsets do not point at the name: refuse rather than guess
         new = new[:start] + _written(written, missing, candidate) + new[end:]
     if not spans:

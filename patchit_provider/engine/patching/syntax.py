@@ -48,11 +48,22 @@ def parse_error(text: str, name: str = "<patchit>") -> _Error | None:
         lineno = exc.lineno or 0
         offset = exc.offset or 0
         return _Error(
-            msg=exc.msg or "", lineno=lineno, offset=offset, end_lineno=exc.end_lineno or lineno,
-            end_offset=exc.end_offset or offset, kind=type(exc).__name__,
+            msg=exc.msg or "",
+            lineno=lineno,
+            offset=offset,
+            end_lineno=exc.end_lineno or lineno,
+            end_offset=exc.end_offset or offset,
+            kind=type(exc).__name__,
         )
     except ValueError:  # null bytes: not something a hint repairs
-        return _Error(msg="source code cannot contain null bytes", lineno=0, offset=0, end_lineno=0, end_offset=0, kind="ValueError")
+        return _Error(
+            msg="source code cannot contain null bytes",
+            lineno=0,
+            offset=0,
+            end_lineno=0,
+            end_offset=0,
+            kind="ValueError",
+        )
     return None
 
 
@@ -78,7 +89,12 @@ def _code_end(line: str) -> int:
         tokens = list(tokenize.generate_tokens(io.StringIO(body + "\n").readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return len(body.rstrip())
-    ends = [t.end[1] for t in tokens if t.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT)]
+    ends = [
+        t.end[1]
+        for t in tokens
+        if t.type
+        not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT)
+    ]
     return max(ends) if ends else len(body.rstrip())
 
 
@@ -188,7 +204,9 @@ def _unterminated(text: str, error: _Error) -> str | None:
     if quote not in ('"', "'"):
         return None
     body = _body(line)
-    candidates = [_insert(text, error.lineno, at, quote) for at in range(quote_at + 1, min(len(body), quote_at + 1000) + 1)]
+    candidates = [
+        _insert(text, error.lineno, at, quote) for at in range(quote_at + 1, min(len(body), quote_at + 1000) + 1)
+    ]
     return _unique(text, error, candidates)
 
 
@@ -204,7 +222,9 @@ def _bound_before(text: str, name: str, lineno: int) -> bool:
             return True
         if isinstance(node, ast.arg) and node.arg == name:
             return True
-        if isinstance(node, (ast.Import, ast.ImportFrom)) and any((a.asname or a.name.split(".")[0]) == name for a in node.names):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+            (a.asname or a.name.split(".")[0]) == name for a in node.names
+        ):
             return True
     return False
 
@@ -339,7 +359,11 @@ def syntax_hint(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | No
     if first is None:
         return None  # the file parses now: the failure was elsewhere, or is already fixed
     logged = (triage.error.message or "").strip()
-    if logged.startswith(first.msg) and triage.culprit.line and triage.culprit.line not in (first.lineno, first.end_lineno):
+    if (
+        logged.startswith(first.msg)
+        and triage.culprit.line
+        and triage.culprit.line not in (first.lineno, first.end_lineno)
+    ):
         return None  # the same hint, but for another line than the one that failed: not this fault
     repaired = repair(text)
     if repaired is None:
@@ -348,6 +372,7 @@ def syntax_hint(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | No
     return Fix(
         name="syntax_hint",
         edits=hunk_edits(rel, text, new),
-        rationale=f"{rel} does not parse; re-compiled here, CPython reports " + "; then ".join(followed)
+        rationale=f"{rel} does not parse; re-compiled here, CPython reports "
+        + "; then ".join(followed)
         + ". Each hint's own minimal edit was made at the position CPython gives, and the file now compiles.",
     )

@@ -54,8 +54,16 @@ class PolicyLimits:
 DEFAULT_LIMITS = PolicyLimits()
 
 _FORBIDDEN_HEADERS = [
-    (re.compile(r"^(new file mode|deleted file mode|new mode|old mode) 120000$", re.MULTILINE), rules.SYMLINK, "adds or changes a symlink"),
-    (re.compile(r"^(new file mode|deleted file mode|new mode|old mode) 160000$", re.MULTILINE), rules.SUBMODULE, "changes a submodule"),
+    (
+        re.compile(r"^(new file mode|deleted file mode|new mode|old mode) 120000$", re.MULTILINE),
+        rules.SYMLINK,
+        "adds or changes a symlink",
+    ),
+    (
+        re.compile(r"^(new file mode|deleted file mode|new mode|old mode) 160000$", re.MULTILINE),
+        rules.SUBMODULE,
+        "changes a submodule",
+    ),
     (re.compile(r"^(GIT binary patch|Binary files .* differ)$", re.MULTILINE), rules.BINARY, "changes a binary file"),
     (re.compile(r"^deleted file mode ", re.MULTILINE), rules.DELETES_FILE, "deletes a file"),
     (re.compile(r"^(old|new) mode ", re.MULTILINE), rules.FILE_MODE, "changes a file mode"),
@@ -118,7 +126,12 @@ def check_policy(
     root = Path(repo_root)
     found: list[Finding] = []
     if patch_forbidden(triage.category):
-        found.append(Finding(rules.FORBIDDEN_CATEGORY, f"category {triage.category.value} must never be patched (escalate or retry instead)"))
+        found.append(
+            Finding(
+                rules.FORBIDDEN_CATEGORY,
+                f"category {triage.category.value} must never be patched (escalate or retry instead)",
+            )
+        )
     if triage.remediation is not Remediation.PATCH:
         found.append(Finding(rules.NOT_A_PATCH, f"the remediation is {triage.remediation.value}, not patch"))
     if not proposal.diff.strip():
@@ -129,7 +142,9 @@ def check_policy(
         return _decision(found + [Finding(rules.UNPARSABLE_DIFF, f"the diff does not parse: {exc}")])
     if not len(patch):
         found.append(Finding(rules.UNPARSABLE_DIFF, "the diff changes no file"))
-    found += [Finding(rule, f"the diff {what}") for pattern, rule, what in _FORBIDDEN_HEADERS if pattern.search(proposal.diff)]
+    found += [
+        Finding(rule, f"the diff {what}") for pattern, rule, what in _FORBIDDEN_HEADERS if pattern.search(proposal.diff)
+    ]
 
     check_paths = check_command_paths(check_command, root)
     pytest_check = runs_pytest(check_command)

@@ -87,9 +87,19 @@ def _handler_findings(path: str, patched: PatchedFile) -> list[Finding]:
                 continue
             clause = match["clause"].strip() or "bare"
             if _BROAD.search(match["clause"]):
-                found.append(Finding(rules.BROAD_EXCEPT, f"{path}: `except {clause}:` catches everything and does not re-raise (hides failures)"))
+                found.append(
+                    Finding(
+                        rules.BROAD_EXCEPT,
+                        f"{path}: `except {clause}:` catches everything and does not re-raise (hides failures)",
+                    )
+                )
             elif all(swallows(stmt) for stmt in statements):
-                found.append(Finding(rules.SWALLOWS_ERROR, f"{path}: the `except {clause}:` handler only passes, returns or logs (swallows the error)"))
+                found.append(
+                    Finding(
+                        rules.SWALLOWS_ERROR,
+                        f"{path}: the `except {clause}:` handler only passes, returns or logs (swallows the error)",
+                    )
+                )
     return found
 
 
@@ -101,7 +111,11 @@ def critic_findings(path: str, patched: PatchedFile) -> list[Finding]:
     removed_raises = sum(bool(_RAISE.search(line)) for line in removed)
     if python and removed_raises > sum(bool(_RAISE.search(line)) for line in added):
         if any(_is_log_line(line) for line in added):
-            found.append(Finding(rules.REMOVES_RAISE, f"{path}: turns a failure into a log line (a `raise` is replaced by logging)"))
+            found.append(
+                Finding(
+                    rules.REMOVES_RAISE, f"{path}: turns a failure into a log line (a `raise` is replaced by logging)"
+                )
+            )
         else:
             found.append(Finding(rules.REMOVES_RAISE, f"{path}: removes a `raise`"))
     if python:

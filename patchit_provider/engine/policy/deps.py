@@ -78,7 +78,9 @@ def _pyproject_dependencies(doc: dict[str, Any]) -> list[str]:
 def _sources_anywhere(value: Any) -> bool:
     """Poetry/uv/Pipfile style tables: `{git = ...}`, `{path = ...}`, `{url = ...}`, index tables."""
     if isinstance(value, dict):
-        if any(key in value for key in ("git", "path", "url", "file", "editable", "index", "index-url", "extra-index-url")):
+        if any(
+            key in value for key in ("git", "path", "url", "file", "editable", "index", "index-url", "extra-index-url")
+        ):
             return True
         return any(_sources_anywhere(v) for v in value.values())
     if isinstance(value, list):
@@ -89,7 +91,9 @@ def _sources_anywhere(value: Any) -> bool:
 def pyproject_findings(change: FileChange) -> list[Finding]:
     before, after = _toml(change.before), _toml(change.after)
     if after is None or before is None:
-        return [Finding(rules.BUILD_FILES, f"{change.path}: the patched file is not valid TOML")] if after is None else []
+        return (
+            [Finding(rules.BUILD_FILES, f"{change.path}: the patched file is not valid TOML")] if after is None else []
+        )
     found = []
     tool_before, tool_after = before.get("tool", {}), after.get("tool", {})
     for name in sorted(set(tool_before) | set(tool_after)):
@@ -102,7 +106,12 @@ def pyproject_findings(change: FileChange) -> list[Finding]:
             found.append(Finding(rules.DEPENDENCY_SOURCE, f"{change.path}: {problem}"))
     for section in ("poetry", "uv", "pdm", "hatch"):
         if _sources_anywhere(tool_after.get(section)) and tool_after.get(section) != tool_before.get(section):
-            found.append(Finding(rules.DEPENDENCY_SOURCE, f"{change.path}: [tool.{section}] gains a package source (git, path, URL or index)"))
+            found.append(
+                Finding(
+                    rules.DEPENDENCY_SOURCE,
+                    f"{change.path}: [tool.{section}] gains a package source (git, path, URL or index)",
+                )
+            )
     if before.get("build-system") != after.get("build-system"):
         found.append(Finding(rules.BUILD_FILES, f"{change.path}: changes [build-system]"))
     return found
@@ -119,7 +128,11 @@ def setup_cfg_findings(change: FileChange) -> list[Finding]:
 
     before, after = sections(change.before), sections(change.after)
     if before is None or after is None:
-        return [Finding(rules.TEST_CONFIG, f"{change.path}: the patched configuration does not parse")] if after is None else []
+        return (
+            [Finding(rules.TEST_CONFIG, f"{change.path}: the patched configuration does not parse")]
+            if after is None
+            else []
+        )
     found = []
     for name in sorted(set(before) | set(after)):
         if before.get(name) == after.get(name):
@@ -128,11 +141,18 @@ def setup_cfg_findings(change: FileChange) -> list[Finding]:
             found.append(Finding(rules.TEST_CONFIG, f"{change.path}: changes [{name}] (the test configuration)"))
         elif name == "options":
             for key in ("install_requires", "dependency_links"):
-                added = set((after.get(name, {}).get(key) or "").splitlines()) - set((before.get(name, {}).get(key) or "").splitlines())
+                added = set((after.get(name, {}).get(key) or "").splitlines()) - set(
+                    (before.get(name, {}).get(key) or "").splitlines()
+                )
                 for dep in added:
                     problem = _requirement_problem(dep) if dep.strip() else None
                     if problem or key == "dependency_links":
-                        found.append(Finding(rules.DEPENDENCY_SOURCE, f"{change.path}: {problem or f'adds a dependency link {dep.strip()}'}"))
+                        found.append(
+                            Finding(
+                                rules.DEPENDENCY_SOURCE,
+                                f"{change.path}: {problem or f'adds a dependency link {dep.strip()}'}",
+                            )
+                        )
     return found
 
 
@@ -145,6 +165,10 @@ def pipfile_findings(change: FileChange) -> list[Finding]:
         found.append(Finding(rules.DEPENDENCY_SOURCE, f"{change.path}: changes the package index ([[source]])"))
     for section in ("packages", "dev-packages"):
         for name, spec in (after.get(section) or {}).items():
-            if spec != (before.get(section) or {}).get(name) and _sources_anywhere({name: spec} if isinstance(spec, dict) else None):
-                found.append(Finding(rules.DEPENDENCY_SOURCE, f"{change.path}: `{name}` installs from git, a path or a URL"))
+            if spec != (before.get(section) or {}).get(name) and _sources_anywhere(
+                {name: spec} if isinstance(spec, dict) else None
+            ):
+                found.append(
+                    Finding(rules.DEPENDENCY_SOURCE, f"{change.path}: `{name}` installs from git, a path or a URL")
+                )
     return found

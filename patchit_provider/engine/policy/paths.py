@@ -70,19 +70,29 @@ def _named_by_check(path: str, check_paths: set[str]) -> bool:
     return any(path == named or PurePosixPath(named) in pure.parents for named in check_paths)
 
 
-def path_findings(path: str, triage_category: Category, repo_root: Path, check_paths: set[str], pytest_check: bool) -> list[Finding]:
+def path_findings(
+    path: str, triage_category: Category, repo_root: Path, check_paths: set[str], pytest_check: bool
+) -> list[Finding]:
     problem = path_problem(repo_root, path)
     if problem:
         return [Finding(rules.PATH_TRAVERSAL, problem)]
     found = [
-        Finding(rule, f"{path}: patches {what}, which is never allowed") for pattern, rule, what in _DENIED if pattern.search(path)
+        Finding(rule, f"{path}: patches {what}, which is never allowed")
+        for pattern, rule, what in _DENIED
+        if pattern.search(path)
     ]
     if _DEPENDENCY_FILE.search(path) and triage_category is not Category.DEPENDENCY_MISSING:
-        found.append(Finding(rules.DEPENDENCY_FILE, f"{path}: dependency files may change only for dependency.missing failures"))
+        found.append(
+            Finding(rules.DEPENDENCY_FILE, f"{path}: dependency files may change only for dependency.missing failures")
+        )
     if LOCK_FILE.search(path):
-        found.append(Finding(rules.DEPENDENCY_SOURCE, f"{path}: lock files pin sources and hashes; a patch may not rewrite them"))
+        found.append(
+            Finding(rules.DEPENDENCY_SOURCE, f"{path}: lock files pin sources and hashes; a patch may not rewrite them")
+        )
     if _named_by_check(path, check_paths) and (not _PIPELINE_SOURCE.search(path) or TEST_FILE.search(path)):
         found.append(Finding(rules.CHECK_FILES, f"{path}: the configured check command runs or reads this file"))
     elif pytest_check and TEST_FILE.search(path):
-        found.append(Finding(rules.CHECK_FILES, f"{path}: a test of the configured pytest check (the judge of the patch)"))
+        found.append(
+            Finding(rules.CHECK_FILES, f"{path}: a test of the configured pytest check (the judge of the patch)")
+        )
     return found

@@ -23,63 +23,256 @@ from patchit_provider.engine.policy.rules import Finding
 from patchit_provider.engine.policy.sql import looks_like_sql, sql_uses
 
 _NETWORK = (
-    "socket", "requests", "httpx", "urllib.request", "urllib.urlopen", "urllib2", "urllib3", "http.client",
-    "http.server", "aiohttp", "ftplib", "smtplib", "poplib", "imaplib", "nntplib", "telnetlib", "xmlrpc",
-    "paramiko", "fabric", "websocket", "websockets", "pycurl", "asyncio.open_connection", "asyncio.start_server",
-    "asyncio.open_unix_connection", "ssl.wrap_socket", "ssl.create_connection", "socketserver", "webbrowser",
-    "boto3", "botocore", "httplib2", "tornado.httpclient", "treq", "pysftp", "smbclient", "dns.resolver",
-    "scapy", "grpc", "zmq", "airflow.providers.http", "airflow.providers.ssh", "airflow.providers.sftp",
+    "socket",
+    "requests",
+    "httpx",
+    "urllib.request",
+    "urllib.urlopen",
+    "urllib2",
+    "urllib3",
+    "http.client",
+    "http.server",
+    "aiohttp",
+    "ftplib",
+    "smtplib",
+    "poplib",
+    "imaplib",
+    "nntplib",
+    "telnetlib",
+    "xmlrpc",
+    "paramiko",
+    "fabric",
+    "websocket",
+    "websockets",
+    "pycurl",
+    "asyncio.open_connection",
+    "asyncio.start_server",
+    "asyncio.open_unix_connection",
+    "ssl.wrap_socket",
+    "ssl.create_connection",
+    "socketserver",
+    "webbrowser",
+    "boto3",
+    "botocore",
+    "httplib2",
+    "tornado.httpclient",
+    "treq",
+    "pysftp",
+    "smbclient",
+    "dns.resolver",
+    "scapy",
+    "grpc",
+    "zmq",
+    "airflow.providers.http",
+    "airflow.providers.ssh",
+    "airflow.providers.sftp",
 )
 _SUBPROCESS = (
-    "subprocess", "os.system", "os.popen", "os.fork", "os.forkpty", "os.startfile", "os.kill", "os.killpg",
-    "pty", "commands", "popen2", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell", "sh",
-    "plumbum", "pexpect", "platform.popen", "multiprocessing.Process", "airflow.providers.standard.operators.bash",
+    "subprocess",
+    "os.system",
+    "os.popen",
+    "os.fork",
+    "os.forkpty",
+    "os.startfile",
+    "os.kill",
+    "os.killpg",
+    "pty",
+    "commands",
+    "popen2",
+    "asyncio.create_subprocess_exec",
+    "asyncio.create_subprocess_shell",
+    "sh",
+    "plumbum",
+    "pexpect",
+    "platform.popen",
+    "multiprocessing.Process",
+    "airflow.providers.standard.operators.bash",
 )
 _SUBPROCESS_RE = re.compile(r"^os\.(exec|spawn|posix_spawn)\w*$")
 _NATIVE = ("ctypes", "_ctypes", "cffi")
 _ENVIRONMENT = (
-    "os.environ", "os.environb", "os.getenv", "os.getenvb", "os.putenv", "os.unsetenv", "posix.environ",
-    "airflow.models.Variable", "airflow.models.variable", "airflow.sdk.Variable", "airflow.sdk.definitions.variable",
-    "airflow.models.Connection", "airflow.models.connection", "airflow.sdk.Connection",
-    "airflow.hooks.base.BaseHook.get_connection", "airflow.sdk.BaseHook.get_connection", "airflow.secrets",
-    "airflow.configuration", "keyring", "dotenv", "getpass.getpass", "hvac", "google.auth",
-    "Variable.get", "Variable.set", "BaseHook.get_connection", "Connection.get_connection_from_secrets", "Connection.get",
+    "os.environ",
+    "os.environb",
+    "os.getenv",
+    "os.getenvb",
+    "os.putenv",
+    "os.unsetenv",
+    "posix.environ",
+    "airflow.models.Variable",
+    "airflow.models.variable",
+    "airflow.sdk.Variable",
+    "airflow.sdk.definitions.variable",
+    "airflow.models.Connection",
+    "airflow.models.connection",
+    "airflow.sdk.Connection",
+    "airflow.hooks.base.BaseHook.get_connection",
+    "airflow.sdk.BaseHook.get_connection",
+    "airflow.secrets",
+    "airflow.configuration",
+    "keyring",
+    "dotenv",
+    "getpass.getpass",
+    "hvac",
+    "google.auth",
+    "Variable.get",
+    "Variable.set",
+    "BaseHook.get_connection",
+    "Connection.get_connection_from_secrets",
+    "Connection.get",
 )
-_EVAL = ("eval", "exec", "compile", "execfile", "builtins.eval", "builtins.exec", "builtins.compile", "code.interact",
-         "code.InteractiveConsole", "code.InteractiveInterpreter", "runpy", "__builtins__")
+_EVAL = (
+    "eval",
+    "exec",
+    "compile",
+    "execfile",
+    "builtins.eval",
+    "builtins.exec",
+    "builtins.compile",
+    "code.interact",
+    "code.InteractiveConsole",
+    "code.InteractiveInterpreter",
+    "runpy",
+    "__builtins__",
+)
 _BUILTIN_NAMES = {"eval", "exec", "compile", "execfile", "__import__", "open", "exit", "quit", "getattr"}
 _DYNAMIC_IMPORT = (
-    "__import__", "builtins.__import__", "importlib.import_module", "importlib.__import__", "importlib.reload",
-    "importlib.util.spec_from_file_location", "importlib.util.module_from_spec", "importlib.machinery", "imp",
-    "zipimport", "sys.path.insert", "sys.path.append", "sys.path.extend", "sys.meta_path", "sys.modules",
+    "__import__",
+    "builtins.__import__",
+    "importlib.import_module",
+    "importlib.__import__",
+    "importlib.reload",
+    "importlib.util.spec_from_file_location",
+    "importlib.util.module_from_spec",
+    "importlib.machinery",
+    "imp",
+    "zipimport",
+    "sys.path.insert",
+    "sys.path.append",
+    "sys.path.extend",
+    "sys.meta_path",
+    "sys.modules",
 )
 _DESERIALIZATION = (
-    "pickle.load", "pickle.loads", "pickle.Unpickler", "_pickle", "cPickle", "dill.load", "dill.loads",
-    "cloudpickle.load", "cloudpickle.loads", "marshal.load", "marshal.loads", "shelve.open", "joblib.load",
-    "jsonpickle.decode", "yaml.unsafe_load", "yaml.full_load", "torch.load", "pandas.read_pickle", "pd.read_pickle",
+    "pickle.load",
+    "pickle.loads",
+    "pickle.Unpickler",
+    "_pickle",
+    "cPickle",
+    "dill.load",
+    "dill.loads",
+    "cloudpickle.load",
+    "cloudpickle.loads",
+    "marshal.load",
+    "marshal.loads",
+    "shelve.open",
+    "joblib.load",
+    "jsonpickle.decode",
+    "yaml.unsafe_load",
+    "yaml.full_load",
+    "torch.load",
+    "pandas.read_pickle",
+    "pd.read_pickle",
 )
 _EXIT = ("sys.exit", "os._exit", "exit", "quit", "builtins.exit", "atexit.register", "os.abort")
-_SENSITIVE_MODULES = {"os", "subprocess", "socket", "sys", "builtins", "importlib", "pickle", "shutil", "ctypes", "requests", "httpx"}
+_SENSITIVE_MODULES = {
+    "os",
+    "subprocess",
+    "socket",
+    "sys",
+    "builtins",
+    "importlib",
+    "pickle",
+    "shutil",
+    "ctypes",
+    "requests",
+    "httpx",
+}
 
 _WRITE_MODE = re.compile(r"[wax+]")
-_PATH_WRITE_METHODS = {"write_text", "write_bytes", "touch", "mkdir", "unlink", "rmdir", "rename", "replace",
-                       "symlink_to", "hardlink_to", "chmod"}
-_FRAME_WRITE_METHODS = {"to_csv", "to_parquet", "to_json", "to_excel", "to_pickle", "to_feather", "to_hdf", "to_orc",
-                        "to_xml", "to_html", "to_stata", "savefig"}
+_PATH_WRITE_METHODS = {
+    "write_text",
+    "write_bytes",
+    "touch",
+    "mkdir",
+    "unlink",
+    "rmdir",
+    "rename",
+    "replace",
+    "symlink_to",
+    "hardlink_to",
+    "chmod",
+}
+_FRAME_WRITE_METHODS = {
+    "to_csv",
+    "to_parquet",
+    "to_json",
+    "to_excel",
+    "to_pickle",
+    "to_feather",
+    "to_hdf",
+    "to_orc",
+    "to_xml",
+    "to_html",
+    "to_stata",
+    "savefig",
+}
 _SPARK_WRITE_METHODS = {"save", "csv", "parquet", "json", "orc", "text"}
-_FILE_FUNCS_ARG0 = {"os.remove", "os.unlink", "os.rmdir", "os.removedirs", "os.makedirs", "os.mkdir", "os.mkfifo",
-                    "os.chmod", "os.chown", "os.truncate", "os.utime", "shutil.rmtree", "numpy.save", "numpy.savez",
-                    "numpy.savetxt", "np.save", "np.savez", "np.savetxt", "os.open"}
-_FILE_FUNCS_DST = {"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree", "shutil.move", "os.rename",
-                   "os.replace", "os.symlink", "os.link", "shutil.copyfileobj"}
+_FILE_FUNCS_ARG0 = {
+    "os.remove",
+    "os.unlink",
+    "os.rmdir",
+    "os.removedirs",
+    "os.makedirs",
+    "os.mkdir",
+    "os.mkfifo",
+    "os.chmod",
+    "os.chown",
+    "os.truncate",
+    "os.utime",
+    "shutil.rmtree",
+    "numpy.save",
+    "numpy.savez",
+    "numpy.savetxt",
+    "np.save",
+    "np.savez",
+    "np.savetxt",
+    "os.open",
+}
+_FILE_FUNCS_DST = {
+    "shutil.copy",
+    "shutil.copy2",
+    "shutil.copyfile",
+    "shutil.copytree",
+    "shutil.move",
+    "os.rename",
+    "os.replace",
+    "os.symlink",
+    "os.link",
+    "shutil.copyfileobj",
+}
 _READ_FUNCS = re.compile(r"(^|\.)read_(csv|parquet|json|excel|table|fwf|xml|html|orc|feather|sas|spss|stata|pickle)$")
 _URL = re.compile(r"^(https?|ftps?|s3a?|gs|wasbs?|abfss?|sftp|ssh|tcp|udp)://", re.IGNORECASE)
 _SAFE_DEVICES = ("/dev/null", "/dev/stdout", "/dev/stderr")
-_PATH_HELPERS = {"pathlib.Path", "Path", "pathlib.PurePath", "PurePath", "pathlib.PurePosixPath", "PurePosixPath",
-                 "os.path.join", "os.path.abspath", "os.path.realpath", "os.path.normpath", "str", "os.fspath"}
+_PATH_HELPERS = {
+    "pathlib.Path",
+    "Path",
+    "pathlib.PurePath",
+    "PurePath",
+    "pathlib.PurePosixPath",
+    "PurePosixPath",
+    "os.path.join",
+    "os.path.abspath",
+    "os.path.realpath",
+    "os.path.normpath",
+    "str",
+    "os.fspath",
+}
 _HIDING_ERRORS = {"coerce", "ignore", "replace", "surrogateescape", "backslashreplace"}
-_TRY_FUNCTION = re.compile(r"^try_(cast|to_\w+|divide|add|subtract|multiply|mod|element_at|avg|sum|parse_\w+|"
-                           r"variant_get|aes_decrypt|url_decode|reflect|make_\w+|validate_utf8)$", re.IGNORECASE)
+_TRY_FUNCTION = re.compile(
+    r"^try_(cast|to_\w+|divide|add|subtract|multiply|mod|element_at|avg|sum|parse_\w+|"
+    r"variant_get|aes_decrypt|url_decode|reflect|make_\w+|validate_utf8)$",
+    re.IGNORECASE,
+)
 _SPARK_LENIENT = {"dropmalformed", "permissive"}
 _SPARK_CONF = re.compile(r"(?i)spark\.sql\.(ansi\.enabled|files\.ignore(Corrupt|Missing)Files|storeAssignmentPolicy)")
 
@@ -98,8 +291,12 @@ def _dotted(node: ast.AST) -> list[str] | None:
         parts.append(node.id)
         return parts[::-1]
     if (
-        parts and isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
-        and isinstance(node.args[0].value, str) and ast.unparse(node.func) in ("__import__", "importlib.import_module", "import_module")
+        parts
+        and isinstance(node, ast.Call)
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+        and ast.unparse(node.func) in ("__import__", "importlib.import_module", "import_module")
     ):
         return [*node.args[0].value.split("."), *parts[::-1]]
     return None
@@ -221,7 +418,9 @@ class _Scanner(ast.NodeVisitor):
         if isinstance(node, ast.Call):
             dotted = self.resolve(node.func) or ""
             last = dotted.rsplit(".", 1)[-1]
-            if last in ("home", "expanduser", "gettempdir", "mkdtemp", "mkstemp", "gettempdirb") or dotted.startswith("tempfile."):
+            if last in ("home", "expanduser", "gettempdir", "mkdtemp", "mkstemp", "gettempdirb") or dotted.startswith(
+                "tempfile."
+            ):
                 return f"{dotted}()"
             if _matches(dotted, ("os.getenv", "os.environ")):
                 return "an environment-provided directory"
@@ -298,12 +497,15 @@ class _Scanner(ast.NodeVisitor):
             dynamic = len(node.args) < 2 or not isinstance(node.args[1], ast.Constant)
             if dynamic and target.split(".")[0] in _SENSITIVE_MODULES:
                 self.add(rules.DYNAMIC_IMPORT, node, call, f"looks up an attribute of {target} by a computed name")
-        if dotted in ("yaml.load",) and not any(
-            kw.arg == "Loader" and "Safe" in ast.unparse(kw.value) for kw in node.keywords
-        ) and not (len(node.args) > 1 and "Safe" in ast.unparse(node.args[1])):
+        if (
+            dotted in ("yaml.load",)
+            and not any(kw.arg == "Loader" and "Safe" in ast.unparse(kw.value) for kw in node.keywords)
+            and not (len(node.args) > 1 and "Safe" in ast.unparse(node.args[1]))
+        ):
             self.add(rules.DESERIALIZATION, node, call, "yaml.load without a safe loader")
         if _matches(dotted, ("numpy.load", "np.load")) and any(
-            kw.arg == "allow_pickle" and not (isinstance(kw.value, ast.Constant) and not kw.value.value) for kw in node.keywords
+            kw.arg == "allow_pickle" and not (isinstance(kw.value, ast.Constant) and not kw.value.value)
+            for kw in node.keywords
         ):
             self.add(rules.DESERIALIZATION, node, call, "numpy.load with allow_pickle")
         self.generic_visit(node)
@@ -329,7 +531,11 @@ class _Scanner(ast.NodeVisitor):
         receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
         if dotted in ("open", "io.open", "codecs.open", "builtins.open"):
             mode = arg(1, "mode")
-            text_mode = mode.value if isinstance(mode, ast.Constant) and isinstance(mode.value, str) else ("r" if mode is None else "w")
+            text_mode = (
+                mode.value
+                if isinstance(mode, ast.Constant) and isinstance(mode.value, str)
+                else ("r" if mode is None else "w")
+            )
             (writes if _WRITE_MODE.search(text_mode) else reads).append(arg(0, "file", "filename"))
         elif dotted.startswith("tempfile."):
             self.add(rules.WRITES_OUTSIDE, node, call, "creates a temporary file or folder outside the repository")
@@ -337,7 +543,11 @@ class _Scanner(ast.NodeVisitor):
         elif dotted in _FILE_FUNCS_ARG0:
             writes.append(arg(0, "path", "file", "fname"))
         elif dotted in _FILE_FUNCS_DST:
-            writes += [arg(1, "dst"), arg(0, "src")] if dotted in ("os.rename", "os.replace", "shutil.move") else [arg(1, "dst")]
+            writes += (
+                [arg(1, "dst"), arg(0, "src")]
+                if dotted in ("os.rename", "os.replace", "shutil.move")
+                else [arg(1, "dst")]
+            )
         elif receiver is not None and last in _PATH_WRITE_METHODS:
             writes.append(receiver)
         elif receiver is not None and last == "open" and dotted not in ("os.open",):
@@ -373,7 +583,12 @@ class _Scanner(ast.NodeVisitor):
             value = keyword.value.value if isinstance(keyword.value, ast.Constant) else None
             text = value.lower() if isinstance(value, str) else value
             if keyword.arg in ("errors", "encoding_errors") and text in _HIDING_ERRORS:
-                self.add(rules.HIDES_BAD_DATA, node, call, f'`{keyword.arg}="{value}"` turns bad values into missing or dropped ones')
+                self.add(
+                    rules.HIDES_BAD_DATA,
+                    node,
+                    call,
+                    f'`{keyword.arg}="{value}"` turns bad values into missing or dropped ones',
+                )
             elif keyword.arg == "on_bad_lines" and text != "error":
                 self.add(rules.HIDES_BAD_DATA, node, call, "`on_bad_lines` skips malformed rows instead of failing")
             elif keyword.arg in ("error_bad_lines", "warn_bad_lines") and value is False:
@@ -385,10 +600,14 @@ class _Scanner(ast.NodeVisitor):
         args = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, (str, bool))]
         if last in ("option", "set", "config") and len(args) >= 2 and isinstance(args[0], str):
             key, value = args[0], str(args[1]).lower()
-            if (key.lower() == "mode" and value in _SPARK_LENIENT) or (
-                key.lower() in ("ignorecorruptfiles", "ignoremissingfiles") and value == "true"
-            ) or (_SPARK_CONF.search(key) and value in ("false", "true", "legacy")):
-                self.add(rules.HIDES_BAD_DATA, node, call, f"Spark option {key}={args[1]} hides malformed or invalid input")
+            if (
+                (key.lower() == "mode" and value in _SPARK_LENIENT)
+                or (key.lower() in ("ignorecorruptfiles", "ignoremissingfiles") and value == "true")
+                or (_SPARK_CONF.search(key) and value in ("false", "true", "legacy"))
+            ):
+                self.add(
+                    rules.HIDES_BAD_DATA, node, call, f"Spark option {key}={args[1]} hides malformed or invalid input"
+                )
         if last in ("expr", "selectExpr", "where", "filter", "query"):  # SQL expressions given as text
             for text in (a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)):
                 for key, what in sql_uses(f"select {text} from t", self.failing):
@@ -397,17 +616,34 @@ class _Scanner(ast.NodeVisitor):
             self.add(rules.HIDES_BAD_DATA, node, call, f"`{last}` returns NULL instead of failing on bad values")
         if last in ("dropna", "fillna", "drop_nulls", "fill_null") or (last in ("drop", "fill") and ".na" in call):
             named = {s for s in re.findall(r"['\"]([^'\"]+)['\"]", call)}
-            targeted = bool(named) or isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Subscript)
+            targeted = (
+                bool(named) or isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Subscript)
+            )
             if not self.failing or not targeted or named & self.failing or any(f in call for f in self.failing):
                 self.add(rules.HIDES_BAD_DATA, node, call, f"`{last}` removes or fills the values that fail")
-        if last == "get" and len(node.args) >= 2 and isinstance(node.args[0], ast.Constant) and (
-            not self.failing or node.args[0].value in self.failing
+        if (
+            last == "get"
+            and len(node.args) >= 2
+            and isinstance(node.args[0], ast.Constant)
+            and (not self.failing or node.args[0].value in self.failing)
         ):
             self.add(rules.HIDES_BAD_DATA, node, call, "a default for a missing key hides its absence")
-        if dotted in ("getattr", "builtins.getattr") and len(node.args) >= 3 and isinstance(node.args[1], ast.Constant) \
-                and node.args[1].value in self.failing:
-            self.add(rules.HIDES_BAD_DATA, node, call, f"a default for the failing attribute {node.args[1].value!r} hides its absence")
-        if _matches(dotted, ("warnings.filterwarnings", "warnings.simplefilter", "numpy.seterr", "np.seterr")) and "ignore" in call:
+        if (
+            dotted in ("getattr", "builtins.getattr")
+            and len(node.args) >= 3
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value in self.failing
+        ):
+            self.add(
+                rules.HIDES_BAD_DATA,
+                node,
+                call,
+                f"a default for the failing attribute {node.args[1].value!r} hides its absence",
+            )
+        if (
+            _matches(dotted, ("warnings.filterwarnings", "warnings.simplefilter", "numpy.seterr", "np.seterr"))
+            and "ignore" in call
+        ):
             self.add(rules.HIDES_BAD_DATA, node, call, "silences warnings about bad values")
 
     def visit_Constant(self, node: ast.Constant) -> None:
@@ -456,7 +692,9 @@ def _exits(tree: ast.Module) -> _Exits:
 
 
 def _new_handlers(before: ast.Module | None, after: ast.Module) -> list[ast.ExceptHandler]:
-    seen = Counter(ast.unparse(h) for h in ast.walk(before) if isinstance(h, ast.ExceptHandler)) if before else Counter()
+    seen = (
+        Counter(ast.unparse(h) for h in ast.walk(before) if isinstance(h, ast.ExceptHandler)) if before else Counter()
+    )
     new = []
     for handler in (h for h in ast.walk(after) if isinstance(h, ast.ExceptHandler)):
         text = ast.unparse(handler)
@@ -478,13 +716,19 @@ def _top_level_calls(tree: ast.Module) -> int:
 
 
 _FALLBACK = [
-    (re.compile(r"\b(socket|requests|httpx|urllib\.request|urllib3|aiohttp|ftplib|smtplib|http\.client)\b"), rules.NETWORK),
+    (
+        re.compile(r"\b(socket|requests|httpx|urllib\.request|urllib3|aiohttp|ftplib|smtplib|http\.client)\b"),
+        rules.NETWORK,
+    ),
     (re.compile(r"\b(subprocess|os\.system|os\.popen|os\.exec\w*|os\.spawn\w*|pty)\b"), rules.SUBPROCESS),
     (re.compile(r"\b(os\.environ|os\.getenv|Variable\.get|get_connection)\b"), rules.ENVIRONMENT),
     (re.compile(r"\b(eval|exec|compile)\s*\("), rules.EVAL_EXEC),
     (re.compile(r"\b(__import__|import_module)\b"), rules.DYNAMIC_IMPORT),
     (re.compile(r"\b(pickle|marshal|dill)\.loads?\b"), rules.DESERIALIZATION),
-    (re.compile(r"\berrors\s*=\s*['\"](coerce|ignore)|\bon_bad_lines\b|\btry_cast\b", re.IGNORECASE), rules.HIDES_BAD_DATA),
+    (
+        re.compile(r"\berrors\s*=\s*['\"](coerce|ignore)|\bon_bad_lines\b|\btry_cast\b", re.IGNORECASE),
+        rules.HIDES_BAD_DATA,
+    ),
     (re.compile(r"\b(sys\.exit|os\._exit)\b"), rules.FORCES_EXIT),
 ]
 
@@ -495,9 +739,17 @@ def _fallback(change: FileChange) -> list[Finding]:
     found = []
     for pattern, rule in _FALLBACK:
         added = [line.strip() for line in change.added if pattern.search(line)]
-        if added and len(pattern.findall("\n".join(change.added))) > len(pattern.findall("\n".join(change.removed))) \
-                and not all(line in before for line in added):
-            found.append(Finding(rule, f"{change.path}: adds `{added[0][:120]}` (the patched file does not parse; judged by its lines)"))
+        if (
+            added
+            and len(pattern.findall("\n".join(change.added))) > len(pattern.findall("\n".join(change.removed)))
+            and not all(line in before for line in added)
+        ):
+            found.append(
+                Finding(
+                    rule,
+                    f"{change.path}: adds `{added[0][:120]}` (the patched file does not parse; judged by its lines)",
+                )
+            )
     return found
 
 
@@ -529,17 +781,28 @@ def _tree_findings(change: FileChange, failing: set[str], check_entry: bool) -> 
     before_aliases = _aliases(before) if before else {}
     # A name the old file used without binding it (the missing import) means what the new file imports.
     before_aliases.update({k: v for k, v in after_aliases.items() if k not in before_bound})
-    old = Counter(use.key for use in _Scanner(before, before_aliases, before_bound, failing).uses) if before else Counter()
+    old = (
+        Counter(use.key for use in _Scanner(before, before_aliases, before_bound, failing).uses)
+        if before
+        else Counter()
+    )
     found: list[Finding] = []
     for use in _Scanner(after, after_aliases, _bound_names(after), failing).uses:
         if old[use.key]:
             old[use.key] -= 1
             continue
-        found.append(Finding(use.rule, f"{change.path}: adds `{use.what}`" + (f" ({use.detail})" if use.detail else "")))
+        found.append(
+            Finding(use.rule, f"{change.path}: adds `{use.what}`" + (f" ({use.detail})" if use.detail else ""))
+        )
     found += _handler_findings(change.path, before, after)
     found += _early_exits(change.path, before, after)
     if check_entry and before is not None and _top_level_calls(after) < _top_level_calls(before):
-        found.append(Finding(rules.WEAKENS_CHECK, f"{change.path}: the check command runs this script, and the patch removes a call it makes"))
+        found.append(
+            Finding(
+                rules.WEAKENS_CHECK,
+                f"{change.path}: the check command runs this script, and the patch removes a call it makes",
+            )
+        )
     return _unique(found)
 
 
@@ -554,7 +817,12 @@ def _handler_findings(path: str, before: ast.Module | None, after: ast.Module) -
         if broad or all(swallows(stmt) for stmt in handler.body):
             continue
         clause = ast.unparse(handler.type)
-        found.append(Finding(rules.SWALLOWS_ERROR, f"{path}: the new `except {clause}:` handler replaces the failure with a substitute result"))
+        found.append(
+            Finding(
+                rules.SWALLOWS_ERROR,
+                f"{path}: the new `except {clause}:` handler replaces the failure with a substitute result",
+            )
+        )
     return found
 
 
@@ -571,7 +839,12 @@ def _early_exits(path: str, before: ast.Module | None, after: ast.Module) -> lis
             continue
         flagged.add(key)
         kind = type(node).__name__.lower()
-        found.append(Finding(rules.EARLY_RETURN, f"{path}: adds an early `{kind}` in {scope}() (`{ast.unparse(node)[:80]}`): the failing path is skipped, not fixed"))
+        found.append(
+            Finding(
+                rules.EARLY_RETURN,
+                f"{path}: adds an early `{kind}` in {scope}() (`{ast.unparse(node)[:80]}`): the failing path is skipped, not fixed",
+            )
+        )
     return found
 
 

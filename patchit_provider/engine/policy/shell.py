@@ -24,13 +24,47 @@ _SHEBANG = re.compile(r"^#!.*\b(sh|bash|zsh|ksh|dash)\b")
 DOCKERFILE = re.compile(r"(?i)(^|/)(Dockerfile|Containerfile)([.-][^/]*)?$|\.(dockerfile|containerfile)$")
 MAKEFILE = re.compile(r"(^|/)(GNU)?[Mm]akefile$|\.mk$")
 _SEPARATORS = {";", "&&", "||", "|", "&", "\n", ";;", "|&"}
-_NETWORK = {"curl", "wget", "nc", "ncat", "netcat", "socat", "ssh", "scp", "sftp", "rsync", "ftp", "telnet", "aria2c",
-            "http", "https", "lynx", "dig", "nslookup"}
+_NETWORK = {
+    "curl",
+    "wget",
+    "nc",
+    "ncat",
+    "netcat",
+    "socat",
+    "ssh",
+    "scp",
+    "sftp",
+    "rsync",
+    "ftp",
+    "telnet",
+    "aria2c",
+    "http",
+    "https",
+    "lynx",
+    "dig",
+    "nslookup",
+}
 _SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "python", "python3", "perl", "ruby", "node"}
-_INSTALLERS = {("pip", "install"), ("pip3", "install"), ("uv", "pip"), ("uv", "add"), ("apt-get", "install"),
-               ("apt", "install"), ("yum", "install"), ("dnf", "install"), ("apk", "add"), ("npm", "install"),
-               ("conda", "install"), ("gem", "install"), ("go", "install"), ("poetry", "add"), ("pipx", "install")}
-_SECRET_VAR = re.compile(r"\$\{?\w*(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|ACCESS_KEY|PRIVATE_KEY|AWS_)\w*", re.IGNORECASE)
+_INSTALLERS = {
+    ("pip", "install"),
+    ("pip3", "install"),
+    ("uv", "pip"),
+    ("uv", "add"),
+    ("apt-get", "install"),
+    ("apt", "install"),
+    ("yum", "install"),
+    ("dnf", "install"),
+    ("apk", "add"),
+    ("npm", "install"),
+    ("conda", "install"),
+    ("gem", "install"),
+    ("go", "install"),
+    ("poetry", "add"),
+    ("pipx", "install"),
+}
+_SECRET_VAR = re.compile(
+    r"\$\{?\w*(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|ACCESS_KEY|PRIVATE_KEY|AWS_)\w*", re.IGNORECASE
+)
 _FILE_WRITERS = {"cp", "mv", "rm", "mkdir", "touch", "chmod", "chown", "ln", "install", "tee", "truncate", "rsync"}
 _SAFE_TARGETS = ("/dev/null", "/dev/stdout", "/dev/stderr", "&1", "&2")
 
@@ -89,7 +123,9 @@ def _outside(target: str) -> bool:
     target = target.strip("'\"")
     if not target or target.startswith(_SAFE_TARGETS):
         return False
-    return target.startswith(("/", "~", "$HOME", "${HOME}", "$TMPDIR", "${TMPDIR}")) or ".." in PurePosixPath(target).parts
+    return (
+        target.startswith(("/", "~", "$HOME", "${HOME}", "$TMPDIR", "${TMPDIR}")) or ".." in PurePosixPath(target).parts
+    )
 
 
 def _command_findings(command: Command, previous: Command | None) -> list[tuple[str, str]]:
@@ -108,15 +144,27 @@ def _command_findings(command: Command, previous: Command | None) -> list[tuple[
         out.append((rules.WEAKENS_CHECK, f"`{text}` rewrites the exit status on exit"))
     if head in _NETWORK or any("/dev/tcp/" in w or "/dev/udp/" in w for w in words):
         out.append((rules.NETWORK, f"`{text}` reaches the network"))
-    if head in _SHELLS and previous is not None and previous.piped_into and previous.words and \
-            PurePosixPath(previous.words[0]).name in _NETWORK:
+    if (
+        head in _SHELLS
+        and previous is not None
+        and previous.piped_into
+        and previous.words
+        and PurePosixPath(previous.words[0]).name in _NETWORK
+    ):
         out.append((rules.NETWORK, f"pipes a download into `{head}` (runs code fetched from the network)"))
     if head in ("eval", "source", ".") or (head in _SHELLS and any(w in ("-c", "-e") for w in rest)):
         out.append((rules.EVAL_EXEC, f"`{text}` runs code built at run time"))
-    if head in ("env", "printenv") and not any("=" in w for w in rest[:1]) or (head == "export" and "-p" in rest) \
-            or any("/proc/" in w and "environ" in w for w in words) or _SECRET_VAR.search(text):
+    if (
+        head in ("env", "printenv")
+        and not any("=" in w for w in rest[:1])
+        or (head == "export" and "-p" in rest)
+        or any("/proc/" in w and "environ" in w for w in words)
+        or _SECRET_VAR.search(text)
+    ):
         out.append((rules.ENVIRONMENT, f"`{text}` reads the environment or a secret"))
-    if len(words) >= 2 and ((head, words[1]) in _INSTALLERS or (head.startswith("python") and "pip" in words[:3] and "install" in words)):
+    if len(words) >= 2 and (
+        (head, words[1]) in _INSTALLERS or (head.startswith("python") and "pip" in words[:3] and "install" in words)
+    ):
         out.append((rules.DEPENDENCY_SOURCE, f"`{text}` installs packages at run time"))
     if head in _FILE_WRITERS and any(_outside(w) for w in rest if not w.startswith("-")):
         out.append((rules.WRITES_OUTSIDE, f"`{text}` writes outside the repository"))
@@ -139,8 +187,11 @@ def _keys(script: str) -> list[tuple[str, str, str]]:
 
 def _errexit(script: str) -> int:
     return sum(
-        1 for c in commands(script)
-        if c.words and c.words[0] == "set" and any(re.match(r"^-\w*e", w) or w in ("errexit", "pipefail") for w in c.words[1:])
+        1
+        for c in commands(script)
+        if c.words
+        and c.words[0] == "set"
+        and any(re.match(r"^-\w*e", w) or w in ("errexit", "pipefail") for w in c.words[1:])
     )
 
 
@@ -170,7 +221,13 @@ def _makefile_script(text: str) -> str:
 
 def shell_findings(change: FileChange, check_file: bool) -> list[Finding]:
     """Rules broken by the commands a patch adds to a script, Dockerfile or Makefile."""
-    convert = _dockerfile_script if DOCKERFILE.search(change.path) else _makefile_script if MAKEFILE.search(change.path) else str
+    convert = (
+        _dockerfile_script
+        if DOCKERFILE.search(change.path)
+        else _makefile_script
+        if MAKEFILE.search(change.path)
+        else str
+    )
     before = convert(change.before or "")
     after = convert(change.after if change.after is not None else "\n".join(change.added))
     old = Counter(key for key, _, _ in _keys(before))
@@ -181,7 +238,16 @@ def shell_findings(change: FileChange, check_file: bool) -> list[Finding]:
             continue
         found.append(Finding(rule, f"{change.path}: {what}"))
     if _errexit(after) < _errexit(before):
-        found.append(Finding(rules.WEAKENS_CHECK, f"{change.path}: removes `set -e`/`pipefail` (failures no longer stop the script)"))
+        found.append(
+            Finding(
+                rules.WEAKENS_CHECK, f"{change.path}: removes `set -e`/`pipefail` (failures no longer stop the script)"
+            )
+        )
     if check_file and len(commands(after)) < len(commands(before)):
-        found.append(Finding(rules.WEAKENS_CHECK, f"{change.path}: the check runs this script, and the patch removes commands from it"))
+        found.append(
+            Finding(
+                rules.WEAKENS_CHECK,
+                f"{change.path}: the check runs this script, and the patch removes commands from it",
+            )
+        )
     return list(dict.fromkeys(found))

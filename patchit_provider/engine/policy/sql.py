@@ -27,7 +27,10 @@ _SQL_WORDS = re.compile(r"(?i)\b(select|from|where|cast|join|group\s+by|values)\
 _TRY = re.compile(r"(?i)^(try|safe_cast|try_cast|try_convert|try_to_\w+|try_\w+)$")
 _NULL_DEFAULT = {"COALESCE", "IFNULL", "NVL", "NVL2", "ISNULL", "ZEROIFNULL", "NULLIFZERO"}
 _PATTERNS = [
-    (re.compile(r"(?i)\b(try_cast|safe_cast|try_convert|try_to_\w+|try_\w+)\s*\("), "a TRY_ function that returns NULL on bad values"),
+    (
+        re.compile(r"(?i)\b(try_cast|safe_cast|try_convert|try_to_\w+|try_\w+)\s*\("),
+        "a TRY_ function that returns NULL on bad values",
+    ),
     (re.compile(r"(?i)\b(coalesce|ifnull|nvl|nvl2|zeroifnull)\s*\("), "a NULL default"),
 ]
 
@@ -64,20 +67,40 @@ def _parsed_uses(text: str, failing: set[str]) -> list[tuple[str, str]] | None:
             elif isinstance(node, exp.Func) and _TRY.match(node.sql_name() or ""):
                 name = node.sql_name().upper()
             if name:
-                uses.append((f"{name}({','.join(sorted(_columns(node)))})", f"{name} returns NULL instead of failing on bad values"))
+                uses.append(
+                    (
+                        f"{name}({','.join(sorted(_columns(node)))})",
+                        f"{name} returns NULL instead of failing on bad values",
+                    )
+                )
                 continue
             is_default = isinstance(node, exp.Coalesce) or (
-                isinstance(node, (exp.Anonymous, exp.Func)) and (node.sql_name() or str(node.this)).upper() in _NULL_DEFAULT
+                isinstance(node, (exp.Anonymous, exp.Func))
+                and (node.sql_name() or str(node.this)).upper() in _NULL_DEFAULT
             )
             if is_default:
                 columns = _columns(node)
                 if not lowered or columns & lowered:
                     shown = ", ".join(sorted(columns & lowered or columns)) or "a value"
-                    uses.append((f"COALESCE({','.join(sorted(columns))})", f"COALESCE/IFNULL/NVL of {shown} replaces the failing values with a default"))
-            elif isinstance(node, exp.Not) and isinstance(node.this, exp.Is) and isinstance(node.this.expression, exp.Null):
+                    uses.append(
+                        (
+                            f"COALESCE({','.join(sorted(columns))})",
+                            f"COALESCE/IFNULL/NVL of {shown} replaces the failing values with a default",
+                        )
+                    )
+            elif (
+                isinstance(node, exp.Not)
+                and isinstance(node.this, exp.Is)
+                and isinstance(node.this.expression, exp.Null)
+            ):
                 columns = _columns(node)
                 if lowered and columns & lowered:
-                    uses.append((f"NOTNULL({','.join(sorted(columns))})", f"a filter on {', '.join(sorted(columns & lowered))} IS NOT NULL drops the failing rows"))
+                    uses.append(
+                        (
+                            f"NOTNULL({','.join(sorted(columns))})",
+                            f"a filter on {', '.join(sorted(columns & lowered))} IS NOT NULL drops the failing rows",
+                        )
+                    )
     return uses
 
 

@@ -45,9 +45,20 @@ from patchit_provider.engine.redaction.benign import (
 )
 
 __all__ = [
-    "MARK", "redact", "redact_obj", "redact_diff", "redact_uri", "restore_diff", "register_extra_redactor",
-    "add_secret_values", "clear_secret_values", "is_secret_key", "shannon_entropy", "RedactedPatchError",
-    "redact_artifact_content", "IDENTITY_KEYS",
+    "MARK",
+    "redact",
+    "redact_obj",
+    "redact_diff",
+    "redact_uri",
+    "restore_diff",
+    "register_extra_redactor",
+    "add_secret_values",
+    "clear_secret_values",
+    "is_secret_key",
+    "shannon_entropy",
+    "RedactedPatchError",
+    "redact_artifact_content",
+    "IDENTITY_KEYS",
 ]
 
 shannon_entropy = entropy
@@ -129,8 +140,12 @@ def _key_material(value: str) -> bool:
     v = value.strip()
     if len(v) < 16:
         return False
-    return (is_hex(v) and len(v) >= 24) or looks_random(v) or (
-        sum(c.isdigit() for c in v) >= 3 and sum(c.isalpha() for c in v) >= 3 and entropy(v) >= 3.5 and "_" not in v
+    return (
+        (is_hex(v) and len(v) >= 24)
+        or looks_random(v)
+        or (
+            sum(c.isdigit() for c in v) >= 3 and sum(c.isalpha() for c in v) >= 3 and entropy(v) >= 3.5 and "_" not in v
+        )
     )
 
 
@@ -148,7 +163,7 @@ def _apply(rule: rules.Rule, text: str) -> tuple[str, int]:
             return match[0]
         count += 1
         start, end = match.span(group)
-        return match[0][: start - match.start()] + MARK + match[0][end - match.start():]
+        return match[0][: start - match.start()] + MARK + match[0][end - match.start() :]
 
     return pattern.sub(repl, text), count
 
@@ -253,7 +268,7 @@ def _rules(text: str, values: set[str]) -> tuple[str, int]:
                 inner = rules.ASSIGNMENT.sub(assignment, value)
                 return f"{key}{match['sep']}{match['q']}{inner}{match['q']}" if inner != value else match[0]
             return match[0]
-        context = "" if match["q"] else match.string[max(0, match.start() - 200): match.end() + 200]
+        context = "" if match["q"] else match.string[max(0, match.start() - 200) : match.end() + 200]
         if is_harmless_value(value, context):  # a quoted value is a literal, never a reference
             return match[0]
         total += 1
@@ -319,7 +334,11 @@ def redact_uri(uri: str) -> tuple[str, int]:
     if query:
         pairs = []
         for name, value in parse_qsl(query, keep_blank_values=True):
-            if value and value != MARK and (is_secret_key(name) or looks_random(value) or (is_hex(value) and len(value) >= 32)):
+            if (
+                value
+                and value != MARK
+                and (is_secret_key(name) or looks_random(value) or (is_hex(value) and len(value) >= 32))
+            ):
                 value, count = MARK, count + 1
             pairs.append(f"{name}={value}")
         query = "&".join(pairs)
@@ -338,7 +357,7 @@ def redact_diff(diff: str) -> tuple[str, int]:
     out, total, in_key = [], 0, False
     for line in diff.split("\n"):
         prefix = line[:1] if line[:1] in (" ", "+", "-") and not line.startswith(("+++ ", "--- ")) else ""
-        body = line[len(prefix):]
+        body = line[len(prefix) :]
         if _KEY_BEGIN.search(body):
             in_key = not _KEY_END.search(body)
             out.append(prefix + MARK)
@@ -423,8 +442,11 @@ def restore_diff(diff: str, repo_root: Any) -> str:
             path = line[4:].strip().split("\t")[0]
             rel = path[2:] if path.startswith(("a/", "b/")) else path
             file = root / rel
-            old_lines = file.read_text(encoding="utf-8", errors="surrogateescape").split("\n") \
-                if rel != "/dev/null" and file.is_file() else []
+            old_lines = (
+                file.read_text(encoding="utf-8", errors="surrogateescape").split("\n")
+                if rel != "/dev/null" and file.is_file()
+                else []
+            )
             out.append(line)
             continue
         hunk = _HUNK.match(line)
@@ -459,10 +481,25 @@ def restore_diff(diff: str, repo_root: Any) -> str:
 
 
 # Identifiers PATCHIT looks incidents up by: redacting them would break idempotency and grouping.
-IDENTITY_KEYS = frozenset({
-    "incident_id", "event_id", "pipeline_id", "run_id", "task_id", "fingerprint", "grouped_into",
-    "remediation_run_id", "commit", "head", "branch", "kind", "state", "platform", "media_type",
-})
+IDENTITY_KEYS = frozenset(
+    {
+        "incident_id",
+        "event_id",
+        "pipeline_id",
+        "run_id",
+        "task_id",
+        "fingerprint",
+        "grouped_into",
+        "remediation_run_id",
+        "commit",
+        "head",
+        "branch",
+        "kind",
+        "state",
+        "platform",
+        "media_type",
+    }
+)
 
 
 def redact_artifact_content(name: str, media_type: str, content: str) -> str:
@@ -504,8 +541,13 @@ def redact_obj(obj: Any, _key: str | None = None) -> tuple[Any, int]:
         out: dict[Any, Any] = {}
         count = 0
         for key, value in obj.items():
-            if isinstance(key, str) and isinstance(value, (str, int, float)) and not isinstance(value, bool) \
-                    and is_secret_key(key) and not is_placeholder(str(value)):
+            if (
+                isinstance(key, str)
+                and isinstance(value, (str, int, float))
+                and not isinstance(value, bool)
+                and is_secret_key(key)
+                and not is_placeholder(str(value))
+            ):
                 out[key], count = MARK, count + 1
                 continue
             safe_key, key_count = redact(key) if isinstance(key, str) else (key, 0)

@@ -43,10 +43,27 @@ from patchit_provider.engine.redaction.benign import is_benign_token, is_harmles
 # IPPublicDetector (an address is evidence, not a secret), the high-entropy plugins (quoted
 # strings only; PATCHIT's entropy net covers unquoted log text).
 _FORMAT_PLUGINS: tuple[type[RegexBasedDetector], ...] = (
-    ArtifactoryDetector, AWSKeyDetector, AzureStorageKeyDetector, BasicAuthDetector, CloudantDetector,
-    DiscordBotTokenDetector, GitHubTokenDetector, GitLabTokenDetector, IbmCloudIamDetector, IbmCosHmacDetector,
-    JwtTokenDetector, MailchimpDetector, NpmDetector, OpenAIDetector, PypiTokenDetector, SendGridDetector,
-    SlackDetector, SoftlayerDetector, SquareOAuthDetector, StripeDetector, TelegramBotTokenDetector,
+    ArtifactoryDetector,
+    AWSKeyDetector,
+    AzureStorageKeyDetector,
+    BasicAuthDetector,
+    CloudantDetector,
+    DiscordBotTokenDetector,
+    GitHubTokenDetector,
+    GitLabTokenDetector,
+    IbmCloudIamDetector,
+    IbmCosHmacDetector,
+    JwtTokenDetector,
+    MailchimpDetector,
+    NpmDetector,
+    OpenAIDetector,
+    PypiTokenDetector,
+    SendGridDetector,
+    SlackDetector,
+    SoftlayerDetector,
+    SquareOAuthDetector,
+    StripeDetector,
+    TelegramBotTokenDetector,
     TwilioKeyDetector,
 )
 # Plugins whose patterns need a digit to tell a token from an upper-case word (APPLICATION...).
@@ -99,7 +116,7 @@ def keyword_hits(text: str) -> set[str]:
             continue
         seen.add(start)
         end = text.find("\n", match.end())
-        line = text[start:end if end != -1 else len(text)]
+        line = text[start : end if end != -1 else len(text)]
         if len(line) > 2000:
             continue  # a minified blob: the assignment and entropy rules handle it
         for value in keyword.analyze_string(line):

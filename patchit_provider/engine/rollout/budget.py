@@ -16,7 +16,7 @@ def is_percent(value: int | str) -> bool:
 
 
 def percent(value: str) -> Fraction:
-    """"12.5%" -> Fraction(25, 2). The pattern is checked by the contract."""
+    """ "12.5%" -> Fraction(25, 2). The pattern is checked by the contract."""
     return Fraction(value.strip().rstrip("%").strip())
 
 

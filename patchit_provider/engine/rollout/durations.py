@@ -37,7 +37,9 @@ def member_estimates(spec: RolloutSpec) -> tuple[dict[str, int | None], dict[str
     seconds: dict[str, int | None] = {}
     source: dict[str, str] = {}
     for member in spec.members:
-        history = spec.duration_history.get(member.id) or (spec.duration_history.get(member.task) if member.task else None)
+        history = spec.duration_history.get(member.id) or (
+            spec.duration_history.get(member.task) if member.task else None
+        )
         given = getattr(member, f"{chosen}_seconds")
         fallback = getattr(member, f"{other}_seconds")
         if member.seconds is not None:

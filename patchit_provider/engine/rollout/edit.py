@@ -98,11 +98,15 @@ def _move(waves: list[list[str]], edit: MoveMember, label: str) -> list[list[str
     if source is None:
         raise PlanEditError(f"{label}: {edit.member!r} is not a member of this plan")
     if edit.to_wave > len(waves):
-        raise PlanEditError(f"{label}: there is no wave {edit.to_wave} (the plan has {len(waves)}; {len(waves)} appends a new one)")
+        raise PlanEditError(
+            f"{label}: there is no wave {edit.to_wave} (the plan has {len(waves)}; {len(waves)} appends a new one)"
+        )
     if edit.to_wave == source:
         raise PlanEditError(f"{label}: {edit.member!r} is already in wave {source}")
     if len(waves[source]) == 1:
-        raise PlanEditError(f"{label}: moving {edit.member!r} would leave wave {source} empty; resize the waves instead")
+        raise PlanEditError(
+            f"{label}: moving {edit.member!r} would leave wave {source} empty; resize the waves instead"
+        )
     waves = [list(w) for w in waves]
     waves[source].remove(edit.member)
     if edit.to_wave == len(waves):
@@ -121,7 +125,7 @@ def _resize(waves: list[list[str]], edit: ResizeWave, label: str) -> list[list[s
     current = len(waves[i])
     if edit.size == current:
         raise PlanEditError(f"{label}: wave {i} already has {current} member(s)")
-    rest = [m for wave in waves[i + 1:] for m in wave]
+    rest = [m for wave in waves[i + 1 :] for m in wave]
     if edit.size > current + len(rest):
         raise PlanEditError(
             f"{label}: wave {i} cannot hold {edit.size} members; it and the waves after it have {current + len(rest)}"
@@ -131,9 +135,9 @@ def _resize(waves: list[list[str]], edit: ResizeWave, label: str) -> list[list[s
         need = edit.size - current
         waves[i] += rest[:need]
         taken = set(rest[:need])
-        later = [[m for m in wave if m not in taken] for wave in waves[i + 1:]]
+        later = [[m for m in wave if m not in taken] for wave in waves[i + 1 :]]
         return waves[: i + 1] + [wave for wave in later if wave]
-    surplus = waves[i][edit.size:]
+    surplus = waves[i][edit.size :]
     waves[i] = waves[i][: edit.size]
     if i + 1 < len(waves):
         waves[i + 1] = surplus + waves[i + 1]

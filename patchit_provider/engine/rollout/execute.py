@@ -164,9 +164,13 @@ class _Runner:
 
     def output(self) -> ExecuteOutput:
         return ExecuteOutput(
-            rollout_id=self.run.rollout_id, state=self.run.state, reason=self.run.reason,
+            rollout_id=self.run.rollout_id,
+            state=self.run.state,
+            reason=self.run.reason,
             waves_finished=sum(1 for w in self.run.waves if w.finished_at is not None),
-            failures=self.run.failures, awaiting_approval=self.awaiting, cleared_now=self.cleared_now,
+            failures=self.run.failures,
+            awaiting_approval=self.awaiting,
+            cleared_now=self.cleared_now,
         )
 
     def save(self) -> None:
@@ -237,8 +241,11 @@ class _Runner:
             failed = self.run.failed_versions.get(dag_id)
             if not self.run.transient and failed is not None and version <= failed:
                 # The fix is not parsed yet (or never landed): re-runs would repeat the failure.
-                self.stop(RolloutState.PAUSED, f"DAG {dag_id} has no version newer than the one its runs failed on "
-                          f"(v{failed}): wait until the fix is parsed, or mark the cause transient")
+                self.stop(
+                    RolloutState.PAUSED,
+                    f"DAG {dag_id} has no version newer than the one its runs failed on "
+                    f"(v{failed}): wait until the fix is parsed, or mark the cause transient",
+                )
             self.run.fixed_versions[dag_id] = version
 
     def _record(self, index: int) -> WaveRecord:
@@ -274,7 +281,9 @@ class _Runner:
                 return
             if waited >= self.inp.pressure_wait_seconds:
                 self.stop(RolloutState.PAUSED, f"wave {index} did not start: {busy} after {int(waited)} s")
-            step = min(self.inp.poll_seconds, max(self.inp.pressure_wait_seconds - waited, 0.0)) or self.inp.poll_seconds
+            step = (
+                min(self.inp.poll_seconds, max(self.inp.pressure_wait_seconds - waited, 0.0)) or self.inp.poll_seconds
+            )
             self.ctx.clock.sleep(step)
             waited += step
 
@@ -356,7 +365,10 @@ class _Runner:
             if not records.mark(rid, member, CLEARING, try_before=before):
                 # Another executor of this rollout took the member meanwhile: watch, never clear twice.
                 entry = records.marks(rid).get(member, {}).get(CLEARING, {})
-                rec.try_before, rec.cleared_at = entry.get("try_before", before), entry.get("at") or self.ctx.clock.now()
+                rec.try_before, rec.cleared_at = (
+                    entry.get("try_before", before),
+                    entry.get("at") or self.ctx.clock.now(),
+                )
                 return
         body = self._clear_body(index, ref)
         dry = api.clear_task_instances(ref.dag_id, {**body, "dry_run": True})
@@ -414,10 +426,15 @@ class _Runner:
             found = self.ctx.desk.fingerprint_of(ref, rec.try_number or 0)
             rec.fingerprint = found
             if found is not None and found == self.run.fingerprint:
-                rec.result, rec.reason = MemberResult.FAILED_SAME_FINGERPRINT, "failed again with the incident's fingerprint"
+                rec.result, rec.reason = (
+                    MemberResult.FAILED_SAME_FINGERPRINT,
+                    "failed again with the incident's fingerprint",
+                )
             else:
                 rec.result = MemberResult.FAILED_NEW_FINGERPRINT
-                rec.reason = "failed with another fingerprint" if found else "failed; its fingerprint could not be computed"
+                rec.reason = (
+                    "failed with another fingerprint" if found else "failed; its fingerprint could not be computed"
+                )
                 rec.handed_to = self.ctx.desk.hand_off(ref, rec.try_number or 0)
         else:
             rec.result, rec.reason = MemberResult.INCONCLUSIVE, f"ended {rec.state}: not a success"
@@ -427,14 +444,18 @@ class _Runner:
             return
         self.run.failures += 1
         if rec.result is MemberResult.FAILED_SAME_FINGERPRINT:
-            self.stop(RolloutState.ESCALATED,
-                      f"the fix did not work: {rec.member} failed again with fingerprint {rec.fingerprint}",
-                      escalate={"member": rec.member, "try_number": rec.try_number, "fingerprint": rec.fingerprint})
+            self.stop(
+                RolloutState.ESCALATED,
+                f"the fix did not work: {rec.member} failed again with fingerprint {rec.fingerprint}",
+                escalate={"member": rec.member, "try_number": rec.try_number, "fingerprint": rec.fingerprint},
+            )
         if budget_exceeded(self.run.failures, self.run.plan.max_errors or 0):
-            self.stop(RolloutState.ESCALATED,
-                      f"error budget exceeded: {self.run.failures} failed or inconclusive member(s), "
-                      f"budget {self.run.plan.max_errors}",
-                      escalate={"failures": self.run.failures, "max_errors": self.run.plan.max_errors})
+            self.stop(
+                RolloutState.ESCALATED,
+                f"error budget exceeded: {self.run.failures} failed or inconclusive member(s), "
+                f"budget {self.run.plan.max_errors}",
+                escalate={"failures": self.run.failures, "max_errors": self.run.plan.max_errors},
+            )
 
     # -- after a wave ----------------------------------------------------------------------
 

@@ -23,8 +23,12 @@ from patchit_provider.engine.models import (
 
 def member_of(ti: dict[str, Any]) -> RecoveryMember:
     """A task instance of the REST API (TaskInstanceResponse) as a member."""
-    return RecoveryMember(dag_id=ti["dag_id"], run_id=ti["dag_run_id"], task_id=ti["task_id"],
-                          map_index=int(ti.get("map_index", -1) if ti.get("map_index") is not None else -1))
+    return RecoveryMember(
+        dag_id=ti["dag_id"],
+        run_id=ti["dag_run_id"],
+        task_id=ti["task_id"],
+        map_index=int(ti.get("map_index", -1) if ti.get("map_index") is not None else -1),
+    )
 
 
 def task_key(dag_id: str, task_id: str) -> str:
@@ -97,9 +101,14 @@ def recovery_spec(
     every member has criticality 1 and the planner's id order (oldest run first) decides."""
     return RolloutSpec(
         members=[RolloutMember(id=m.member_id, task=task_key(m.dag_id, m.task_id)) for m in members],
-        waves=list(waves), max_errors=max_errors, max_concurrency=max_concurrency, bake_seconds=bake_seconds,
-        duration_history={k: v for k, v in history.items() if v}, member_seconds=member_seconds,
-        approval_points=list(approval_points), subject=subject,
+        waves=list(waves),
+        max_errors=max_errors,
+        max_concurrency=max_concurrency,
+        bake_seconds=bake_seconds,
+        duration_history={k: v for k, v in history.items() if v},
+        member_seconds=member_seconds,
+        approval_points=list(approval_points),
+        subject=subject,
         rationale="Recovery of the runs that failed with this incident's fingerprint: canary first, then waves.",
     )
 

@@ -145,7 +145,10 @@ def plan_with_model(plan: RolloutPlan, backend: LLMBackend, *, budget: Budget) -
     try:
         proposal = parse_proposal(answer.text)
     except LLMAnswerError as exc:
-        return _noted(plan, f"Model answer unusable ({who}, prompt {PROMPT_VERSION}): {_sentence(exc)} The deterministic plan stands.")
+        return _noted(
+            plan,
+            f"Model answer unusable ({who}, prompt {PROMPT_VERSION}): {_sentence(exc)} The deterministic plan stands.",
+        )
     rationale, _ = redact(proposal.rationale)
     if not proposal.edits:
         return _noted(plan, f"The model ({who}) proposed no change: {rationale}")
@@ -153,14 +156,20 @@ def plan_with_model(plan: RolloutPlan, backend: LLMBackend, *, budget: Budget) -
     try:
         edited = apply_edits(plan, proposal.edits, by=f"llm:{who}", author=author)
     except PlanEditError as exc:
-        return _noted(plan, f"Model proposal refused ({who}, prompt {PROMPT_VERSION}): {_sentence(exc)} The deterministic plan stands.")
+        return _noted(
+            plan,
+            f"Model proposal refused ({who}, prompt {PROMPT_VERSION}): {_sentence(exc)} The deterministic plan stands.",
+        )
     assumptions = [redact(a)[0] for a in proposal.assumptions]
-    return edited.model_copy(update={
-        "rationale": rationale,
-        "risk_level": proposal.risk_level or edited.risk_level,
-        "assumptions": edited.assumptions + assumptions,
-        "notes": edited.notes + [f"Model edits kept ({who}, prompt {PROMPT_VERSION}): {len(proposal.edits)} edit(s), re-validated."],
-    })
+    return edited.model_copy(
+        update={
+            "rationale": rationale,
+            "risk_level": proposal.risk_level or edited.risk_level,
+            "assumptions": edited.assumptions + assumptions,
+            "notes": edited.notes
+            + [f"Model edits kept ({who}, prompt {PROMPT_VERSION}): {len(proposal.edits)} edit(s), re-validated."],
+        }
+    )
 
 
 def _sentence(exc: Exception) -> str:

@@ -40,7 +40,7 @@ def assign_waves(spec: RolloutSpec) -> list[list[str]]:
     waves: list[list[str]] = []
     at = 0
     for size in wave_sizes(len(ordered), spec.waves):
-        waves.append(ordered[at:at + size])
+        waves.append(ordered[at : at + size])
         at += size
     return waves
 

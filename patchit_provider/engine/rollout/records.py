@@ -83,15 +83,24 @@ def plan_recovery(inp: RecoveryInput, ctx: RecoveryContext) -> RolloutRun:
     # Detection follows the TI's end by the capture's latency: a margin keeps the first one.
     first = min(o.detected_at for o in occurrences) - SINCE_MARGIN
     failed = ctx.api.list_task_instances(event.pipeline_id, task_id=event.task_id, state="failed")
-    members = find_members(occurrences, failed, fingerprint=incident.fingerprint,
-                           fingerprint_of=ctx.desk.fingerprint_of, since=first)
+    members = find_members(
+        occurrences, failed, fingerprint=incident.fingerprint, fingerprint_of=ctx.desk.fingerprint_of, since=first
+    )
     if not members:
-        raise RecoveryError(f"incident {inp.incident_id}: no failed task instance of {event.pipeline_id}."
-                            f"{event.task_id} to re-run")
+        raise RecoveryError(
+            f"incident {inp.incident_id}: no failed task instance of {event.pipeline_id}.{event.task_id} to re-run"
+        )
     succeeded = ctx.api.list_task_instances(event.pipeline_id, task_id=event.task_id, state="success")
-    spec = recovery_spec(members, duration_history(succeeded), subject=inp.incident_id, waves=inp.waves,
-                         max_errors=inp.max_errors, max_concurrency=inp.max_concurrency,
-                         bake_seconds=inp.bake_seconds, approval_points=inp.approval_points)
+    spec = recovery_spec(
+        members,
+        duration_history(succeeded),
+        subject=inp.incident_id,
+        waves=inp.waves,
+        max_errors=inp.max_errors,
+        max_concurrency=inp.max_concurrency,
+        bake_seconds=inp.bake_seconds,
+        approval_points=inp.approval_points,
+    )
     plan = plan_rollout(spec, now=inp.now).model_copy(update={"plan_id": inp.rollout_id})
     waiting = plan.valid and any(w.approval_before for w in plan.waves[:1])
     failed_versions: dict[str, int] = {}
@@ -101,9 +110,15 @@ def plan_recovery(inp: RecoveryInput, ctx: RecoveryContext) -> RolloutRun:
         if isinstance(number, int) and ti.get("state") == "failed" and member_of(ti).member_id in chosen:
             failed_versions[ti["dag_id"]] = max(number, failed_versions.get(ti["dag_id"], number))
     run = RolloutRun(
-        rollout_id=inp.rollout_id, subject=inp.incident_id, fingerprint=incident.fingerprint, plan=plan,
-        plan_id=plan.plan_id, plan_version=plan.version, targets={m.member_id: m for m in members},
-        failed_versions=failed_versions, transient=inp.transient,
+        rollout_id=inp.rollout_id,
+        subject=inp.incident_id,
+        fingerprint=incident.fingerprint,
+        plan=plan,
+        plan_id=plan.plan_id,
+        plan_version=plan.version,
+        targets={m.member_id: m for m in members},
+        failed_versions=failed_versions,
+        transient=inp.transient,
         state=RolloutState.AWAITING_APPROVAL if waiting else RolloutState.PLANNED,
         reason="" if plan.valid else "the plan is not valid: " + "; ".join(plan.problems),
     )

@@ -82,8 +82,10 @@ class Schedule:
         if not self.outside:
             return None
         waves = ", ".join(str(i) for i in self.outside)
-        return (f"{self.first_reason}; running wave{'s' if len(self.outside) > 1 else ''} {waves} outside the "
-                "maintenance windows needs an out-of-window approval.")
+        return (
+            f"{self.first_reason}; running wave{'s' if len(self.outside) > 1 else ''} {waves} outside the "
+            "maintenance windows needs an out-of-window approval."
+        )
 
 
 def schedule_waves(
@@ -115,8 +117,10 @@ def schedule_waves(
                 return result
             else:
                 begin, outside = ready, True
-                where = f"the next window where it fits starts at {_iso(fit[0])}" if fit else (
-                    f"no window within {HORIZON.days} days can hold it"
+                where = (
+                    f"the next window where it fits starts at {_iso(fit[0])}"
+                    if fit
+                    else (f"no window within {HORIZON.days} days can hold it")
                 )
                 if not result.outside:
                     result.first_reason = (

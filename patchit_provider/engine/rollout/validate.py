@@ -130,7 +130,9 @@ def wave_problems(spec: RolloutSpec, waves: Sequence[Sequence[str]]) -> list[str
             problems.append(f"Member {member!r} is in {count} waves; each member belongs to exactly one.")
     missing = sorted(known - set(placed))
     if missing:
-        problems.append(f"{len(missing)} member(s) are in no wave: {', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}.")
+        problems.append(
+            f"{len(missing)} member(s) are in no wave: {', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}."
+        )
     return problems
 
 
@@ -169,10 +171,19 @@ def evaluate(
     limits = [x for x in (policy_max_failures, spec.policy_max_failures) if x is not None]
     policy = min(limits) if limits else None
     common: dict[str, Any] = {
-        "deadline": spec.deadline, "approval_points": spec.approval_points, "risk_level": spec.risk_level,
-        "rationale": spec.rationale, "assumptions": list(spec.assumptions), "generated_by": author or PlanAuthor(),
-        "version": version, "parent_version": parent_version, "edited_by": edited_by, "edits": list(edits),
-        "spec": spec, "policy_max_failures": policy, "max_concurrency": spec.max_concurrency,
+        "deadline": spec.deadline,
+        "approval_points": spec.approval_points,
+        "risk_level": spec.risk_level,
+        "rationale": spec.rationale,
+        "assumptions": list(spec.assumptions),
+        "generated_by": author or PlanAuthor(),
+        "version": version,
+        "parent_version": parent_version,
+        "edited_by": edited_by,
+        "edits": list(edits),
+        "spec": spec,
+        "policy_max_failures": policy,
+        "max_concurrency": spec.max_concurrency,
         "bake_seconds": spec.bake_seconds,
     }
     if problems:
@@ -184,8 +195,10 @@ def evaluate(
     estimates, sources = durations.member_estimates(spec)
     unknown = sorted(m for m, s in estimates.items() if s is None)
     if unknown:
-        text = (f"{len(unknown)} member(s) have no duration estimate (no seconds, no duration_history, no "
-                f"member_seconds): {', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}")
+        text = (
+            f"{len(unknown)} member(s) have no duration estimate (no seconds, no duration_history, no "
+            f"member_seconds): {', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}"
+        )
         if spec.windows or spec.deadline:
             problems.append(text[0].upper() + text[1:] + "; the windows and the deadline cannot be checked.")
         else:
@@ -193,14 +206,18 @@ def evaluate(
     seconds = {m: s or 0 for m, s in estimates.items()}
     for source, count in sorted(Counter(sources.values()).items()):
         if source.startswith("history"):
-            notes.append(f"{count} member duration(s) estimated as the {spec.duration_percentile} of their duration history.")
+            notes.append(
+                f"{count} member duration(s) estimated as the {spec.duration_percentile} of their duration history."
+            )
         elif "instead of" in source:
             notes.append(f"{count} member duration(s) use the {source}: no {spec.duration_percentile} was known.")
     wave_secs = [durations.wave_seconds([seconds[m] for m in wave], spec.max_concurrency) for wave in waves]
     bake = math.ceil(spec.bake_seconds)
     figures: dict[str, Any] = {
-        "max_errors": max_errors, "worst_case_failures": worst,
-        "min_duration_seconds": durations.min_duration(wave_secs, bake), "member_seconds": seconds,
+        "max_errors": max_errors,
+        "worst_case_failures": worst,
+        "min_duration_seconds": durations.min_duration(wave_secs, bake),
+        "member_seconds": seconds,
     }
     if policy is not None and worst > policy:
         problems.append(
@@ -219,7 +236,10 @@ def evaluate(
     first_outside = sched.outside[0] if sched.outside else None  # the out-of-window approval is asked there
     plan_waves = [
         RolloutWave(
-            index=i, members=list(wave), seconds=wave_secs[i], gate=gates[min(i, len(gates) - 1)],
+            index=i,
+            members=list(wave),
+            seconds=wave_secs[i],
+            gate=gates[min(i, len(gates) - 1)],
             approval_before=(i == 0 and ApprovalPoint.BEFORE_FIRST_WAVE in spec.approval_points)
             or (i == 1 and ApprovalPoint.BEFORE_PROMOTION in spec.approval_points)
             or i == first_outside,
@@ -227,7 +247,14 @@ def evaluate(
         for i, wave in enumerate(waves)
     ]
     return RolloutPlan(
-        valid=True, waves=plan_waves, schedule=sched.waves, start_at=start, finish_at=sched.finish,
-        needs_out_of_window_approval=bool(sched.outside), out_of_window_reason=sched.out_of_window_reason,
-        notes=notes, **figures, **common,
+        valid=True,
+        waves=plan_waves,
+        schedule=sched.waves,
+        start_at=start,
+        finish_at=sched.finish,
+        needs_out_of_window_approval=bool(sched.outside),
+        out_of_window_reason=sched.out_of_window_reason,
+        notes=notes,
+        **figures,
+        **common,
     )

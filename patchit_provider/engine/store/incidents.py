@@ -55,6 +55,8 @@ DEFAULT_CONNECT_TIMEOUT = 5.0  # seconds to reach a PostgreSQL server
 # A forked child (Airflow forks task processes) must not reuse its parent's connections:
 # it drops the inherited pool without closing the parent's sockets and opens its own.
 _OPEN_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 def _drop_inherited_pools() -> None:
     for engine in list(_OPEN_ENGINES):
         engine.dispose(close=False)
@@ -154,15 +156,26 @@ class IncidentStore:
                 incident = Incident(incident_id=new_incident_id(), event=event, created_at=now, updated_at=now)
                 stmt = (
                     sql.upsert_insert(conn, incidents)
-                    .values(incident_id=incident.incident_id, event_id=event.event_id, created_at=now,
-                            occurrences=1, audit_seq=0, **sql.incident_columns(incident))
+                    .values(
+                        incident_id=incident.incident_id,
+                        event_id=event.event_id,
+                        created_at=now,
+                        occurrences=1,
+                        audit_seq=0,
+                        **sql.incident_columns(incident),
+                    )
                     .on_conflict_do_nothing(index_elements=["event_id"])
                     .returning(incidents.c.incident_id)  # rowcount is unreliable with RETURNING
                 )
                 if conn.execute(stmt).first() is not None:
-                    conn.execute(insert(occurrences).values(
-                        incident_id=incident.incident_id, event_id=event.event_id,
-                        detected_at=event.detected_at, event=sql.event_json(event)))
+                    conn.execute(
+                        insert(occurrences).values(
+                            incident_id=incident.incident_id,
+                            event_id=event.event_id,
+                            detected_at=event.detected_at,
+                            event=sql.event_json(event),
+                        )
+                    )
                     return incident, True
                 # Lost a race on PostgreSQL: the winner has committed; read its incident.
                 existing = self._by_event(conn, event.event_id)
@@ -210,8 +223,12 @@ class IncidentStore:
         return saved.model_copy(update={"occurrences": current})
 
     def find_open_by_fingerprint(
-        self, fingerprint: str, *, exclude: str | None = None,
-        platform: Platform | str | None = None, pipeline_id: str | None = None,
+        self,
+        fingerprint: str,
+        *,
+        exclude: str | None = None,
+        platform: Platform | str | None = None,
+        pipeline_id: str | None = None,
     ) -> Incident | None:
         """The oldest incident with this fingerprint that still takes occurrences of its cause;
         with `platform` / `pipeline_id`, only within that scope (the one grouping uses)."""
@@ -219,8 +236,12 @@ class IncidentStore:
             return self._open_by_fingerprint(conn, fingerprint, exclude, platform, pipeline_id)
 
     def _open_by_fingerprint(
-        self, conn: Connection, fingerprint: str, exclude: str | None,
-        platform: Platform | str | None = None, pipeline_id: str | None = None,
+        self,
+        conn: Connection,
+        fingerprint: str,
+        exclude: str | None,
+        platform: Platform | str | None = None,
+        pipeline_id: str | None = None,
     ) -> Incident | None:
         query = (
             select(incidents)
@@ -260,8 +281,12 @@ class IncidentStore:
                 return None
             inserted = conn.execute(
                 sql.upsert_insert(conn, occurrences)
-                .values(incident_id=primary.incident_id, event_id=event.event_id,
-                        detected_at=event.detected_at, event=sql.event_json(event))
+                .values(
+                    incident_id=primary.incident_id,
+                    event_id=event.event_id,
+                    detected_at=event.detected_at,
+                    event=sql.event_json(event),
+                )
                 .on_conflict_do_nothing(index_elements=["incident_id", "event_id"])
                 .returning(occurrences.c.id)
             ).first()
@@ -287,9 +312,16 @@ class IncidentStore:
         rows = []
         for incident in items:
             incident = redact_obj(incident)[0]
-            rows.append({"incident_id": incident.incident_id, "event_id": incident.event.event_id,
-                         "created_at": incident.created_at, "occurrences": incident.occurrences,
-                         "audit_seq": 0, **sql.incident_columns(incident)})
+            rows.append(
+                {
+                    "incident_id": incident.incident_id,
+                    "event_id": incident.event.event_id,
+                    "created_at": incident.created_at,
+                    "occurrences": incident.occurrences,
+                    "audit_seq": 0,
+                    **sql.incident_columns(incident),
+                }
+            )
         trail = [redact_obj(event)[0] for event in audit or []]
         with self.write() as conn:
             if rows:
@@ -311,8 +343,12 @@ class IncidentStore:
             self._require(conn, incident_id)
             stmt = (
                 sql.upsert_insert(conn, occurrences)
-                .values(incident_id=incident_id, event_id=event.event_id,
-                        detected_at=event.detected_at, event=sql.event_json(event))
+                .values(
+                    incident_id=incident_id,
+                    event_id=event.event_id,
+                    detected_at=event.detected_at,
+                    event=sql.event_json(event),
+                )
                 .on_conflict_do_nothing(index_elements=["incident_id", "event_id"])
                 .returning(occurrences.c.id)  # a row back means it was inserted
             )
@@ -342,21 +378,29 @@ class IncidentStore:
     # -- audit trail ------------------------------------------------------------------------
 
     def audit(
-        self, incident_id: str, kind: str, *, actor: str, message: str = "",
-        data: dict[str, Any] | None = None, at: datetime | None = None,
+        self,
+        incident_id: str,
+        kind: str,
+        *,
+        actor: str,
+        message: str = "",
+        data: dict[str, Any] | None = None,
+        at: datetime | None = None,
     ) -> AuditEvent:
         """The one way into the audit trail: who (`actor`: "patchit", a user name, a DAG) did
         what (`kind`, an AuditKind) to which incident. Returns the stored event with its seq."""
         if not actor.strip():
             raise StoreError("an audit event needs an actor")
-        event = AuditEvent(incident_id=incident_id, kind=kind, actor=actor, message=message,
-                           data=data or {}, at=at or utcnow())
+        event = AuditEvent(
+            incident_id=incident_id, kind=kind, actor=actor, message=message, data=data or {}, at=at or utcnow()
+        )
         return self._append_audit(event)
 
     def append_audit(self, event: AuditEvent) -> AuditEvent:
         """`audit()` for an event already built (its actor included)."""
-        return self.audit(event.incident_id, event.kind, actor=event.actor, message=event.message,
-                          data=event.data, at=event.at)
+        return self.audit(
+            event.incident_id, event.kind, actor=event.actor, message=event.message, data=event.data, at=event.at
+        )
 
     def _append_audit(self, event: AuditEvent) -> AuditEvent:
         """Append to the incident's trail; seq is 1, 2, 3, ... per incident with no gaps, even
@@ -422,8 +466,14 @@ class IncidentStore:
     # -- queries: one filter model, one visibility predicate ----------------------------------
 
     def list_incidents(
-        self, flt: IncidentFilter | None = None, /, *, visibility: Visibility = EVERYTHING,
-        limit: int = 50, offset: int = 0, **fields: Any,
+        self,
+        flt: IncidentFilter | None = None,
+        /,
+        *,
+        visibility: Visibility = EVERYTHING,
+        limit: int = 50,
+        offset: int = 0,
+        **fields: Any,
     ) -> list[Incident]:
         """Whole incidents, newest first, paged (at most MAX_PAGE). The filter is an
         IncidentFilter, or its fields as keywords (`state=..., pipeline_id=...`)."""
@@ -461,7 +511,9 @@ class IncidentStore:
     ) -> list[dict[str, Any]]:
         """Listing rows of one Airflow DAG run (or one task of it), newest first."""
         with self.read() as conn:
-            return [dict(row._mapping) for row in conn.execute(queries.of_run(visibility, dag_id, run_id, task_id, limit))]
+            return [
+                dict(row._mapping) for row in conn.execute(queries.of_run(visibility, dag_id, run_id, task_id, limit))
+            ]
 
     def overview(self, flt: IncidentFilter, visibility: Visibility, *, top: int = 10) -> dict[str, Any]:
         """Counts by category, outcome and state, mean times to RCA and to a validated patch,

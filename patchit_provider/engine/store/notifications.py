@@ -69,8 +69,15 @@ def reserve_notification(
     summary takes it, and the message goes too if a second slot is free (else it joins the summary).
     """
     now = now or utcnow()
-    row = dict(sink=sink, thread_key=thread_key, incident_id=incident_id, kind=kind,
-               category=category, pipeline_id=pipeline_id, sent_at=now)
+    row = dict(
+        sink=sink,
+        thread_key=thread_key,
+        incident_id=incident_id,
+        kind=kind,
+        category=category,
+        pipeline_id=pipeline_id,
+        sent_at=now,
+    )
     with store.write() as conn:
         _lock(conn, sink)
         free = 0 if _paused(conn, sink, now) else limit - _used(conn, sink, now, window_seconds)
@@ -138,10 +145,13 @@ def _lock(conn: Connection, sink: str) -> None:
 def _used(conn: Connection, sink: str, now: datetime, window_seconds: float) -> int:
     """Send attempts (delivered or not) in the window; held-back rows take no slot."""
     since = now - timedelta(seconds=window_seconds)
-    return int(conn.execute(
-        select(func.count()).select_from(ledger)
-        .where(ledger.c.sink == sink, ledger.c.sent_at > since, ledger.c.status != SUPPRESSED)
-    ).scalar_one())
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(ledger)
+            .where(ledger.c.sink == sink, ledger.c.sent_at > since, ledger.c.status != SUPPRESSED)
+        ).scalar_one()
+    )
 
 
 def _paused(conn: Connection, sink: str, now: datetime) -> bool:
@@ -158,26 +168,53 @@ def _has_pending(conn: Connection, sink: str) -> bool:
 
 
 def _insert(conn: Connection, row: dict[str, Any], *, suppressed: bool, status: str) -> int:
-    return int(conn.execute(
-        insert(ledger).values(**row, suppressed=suppressed, status=status).returning(ledger.c.id)
-    ).scalar_one())
+    return int(
+        conn.execute(
+            insert(ledger).values(**row, suppressed=suppressed, status=status).returning(ledger.c.id)
+        ).scalar_one()
+    )
 
 
 def _claim(conn: Connection, sink: str, now: datetime) -> Summary:
-    summary_id = _insert(conn, dict(sink=sink, thread_key="patchit-summary", incident_id=None, kind=SUMMARY,
-                                    category=None, pipeline_id=None, sent_at=now),
-                         suppressed=False, status=SENDING)
+    summary_id = _insert(
+        conn,
+        dict(
+            sink=sink,
+            thread_key="patchit-summary",
+            incident_id=None,
+            kind=SUMMARY,
+            category=None,
+            pipeline_id=None,
+            sent_at=now,
+        ),
+        suppressed=False,
+        status=SENDING,
+    )
     conn.execute(update(ledger).where(_pending(sink)).values(summary_id=summary_id))
     mine = ledger.c.summary_id == summary_id
-    total, incidents, since = conn.execute(
-        select(func.count(), func.count(func.distinct(ledger.c.incident_id)), func.min(ledger.c.sent_at)).where(mine)
-    ).one()._tuple()
+    total, incidents, since = (
+        conn.execute(
+            select(func.count(), func.count(func.distinct(ledger.c.incident_id)), func.min(ledger.c.sent_at)).where(
+                mine
+            )
+        )
+        .one()
+        ._tuple()
+    )
     rows = conn.execute(
         select(ledger.c.category, ledger.c.pipeline_id, func.count(func.distinct(ledger.c.incident_id)).label("n"))
         .where(mine)
         .group_by(ledger.c.category, ledger.c.pipeline_id)
     ).all()
-    groups = sorted(((str(r.category or "unknown"), str(r.pipeline_id or "?"), int(r.n)) for r in rows),
-                    key=lambda g: (-g[2], g[0], g[1]))
-    return Summary(row_id=summary_id, sink=sink, notifications=int(total), incidents=int(incidents),
-                   groups=groups, since=since or now)
+    groups = sorted(
+        ((str(r.category or "unknown"), str(r.pipeline_id or "?"), int(r.n)) for r in rows),
+        key=lambda g: (-g[2], g[0], g[1]),
+    )
+    return Summary(
+        row_id=summary_id,
+        sink=sink,
+        notifications=int(total),
+        incidents=int(incidents),
+        groups=groups,
+        since=since or now,
+    )

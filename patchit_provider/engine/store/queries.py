@@ -127,7 +127,9 @@ def counting(flt: IncidentFilter, visibility: Visibility) -> Select[Any]:
 
 def of_run(visibility: Visibility, dag_id: str, run_id: str, task_id: str | None, limit: int) -> Select[Any]:
     """Listing rows of one Airflow DAG run (or one task of it), newest first."""
-    clause = and_(visible(visibility), c.platform == Platform.AIRFLOW.value, c.pipeline_id == dag_id, c.run_id == run_id)
+    clause = and_(
+        visible(visibility), c.platform == Platform.AIRFLOW.value, c.pipeline_id == dag_id, c.run_id == run_id
+    )
     if task_id:
         clause = and_(clause, c.task_id == task_id)
     return select(*SUMMARY_COLUMNS).where(clause).order_by(*NEWEST_FIRST).limit(page(limit, 0)[0])
@@ -144,11 +146,15 @@ def overview(conn: Connection, flt: IncidentFilter, visibility: Visibility, top:
     """
     clause = where(flt, visibility)
     # One scan for the total and the three breakdowns: counts per (category, outcome, state).
-    cells = conn.execute(
-        select(func.coalesce(c.category, "untriaged"), func.coalesce(c.outcome, "pending"), c.state, func.count())
-        .where(clause)
-        .group_by(c.category, c.outcome, c.state)
-    ).tuples().all()
+    cells = (
+        conn.execute(
+            select(func.coalesce(c.category, "untriaged"), func.coalesce(c.outcome, "pending"), c.state, func.count())
+            .where(clause)
+            .group_by(c.category, c.outcome, c.state)
+        )
+        .tuples()
+        .all()
+    )
     total = sum(int(n) for *_, n in cells)
     by_category = _tally((str(cat), int(n)) for cat, _, _, n in cells)
     by_outcome = _tally((str(out), int(n)) for _, out, _, n in cells)
@@ -175,8 +181,12 @@ def overview(conn: Connection, flt: IncidentFilter, visibility: Visibility, top:
         "validated_patch_count": fix_count,
         "fix_rate": round(validated / decided, 4) if decided else None,
         "top_pipelines": [
-            {"pipeline_id": r.pipeline_id, "platform": r.platform, "incidents": int(r.incidents),
-             "failures": int(r.failures or 0)}
+            {
+                "pipeline_id": r.pipeline_id,
+                "platform": r.platform,
+                "incidents": int(r.incidents),
+                "failures": int(r.failures or 0),
+            }
             for r in top_rows
         ],
     }
@@ -221,6 +231,7 @@ def _micros(conn: Connection, start: Any, end: Any) -> ColumnElement[Any]:
     """Microseconds from `start` to `end` (NULL when either is), exact on both backends: SQLite
     holds UTC datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' text, PostgreSQL as timestamps."""
     if conn.dialect.name == "sqlite":
+
         def micros(value: Any) -> ColumnElement[Any]:
             return cast(func.strftime("%s", value), Integer) * 1_000_000 + cast(func.substr(value, 21, 6), Integer)
 

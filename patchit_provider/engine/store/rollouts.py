@@ -107,16 +107,24 @@ class RolloutStore:
     def create(self, run: RolloutRun) -> RolloutRun:
         run = redact_obj(run)[0]
         with self._write() as conn:
-            conn.execute(insert(rollout_runs).values(
-                rollout_id=run.rollout_id, subject=run.subject, state=run.state.value,
-                created_at=run.created_at, updated_at=run.updated_at, doc=sql.dump(run)))
+            conn.execute(
+                insert(rollout_runs).values(
+                    rollout_id=run.rollout_id,
+                    subject=run.subject,
+                    state=run.state.value,
+                    created_at=run.created_at,
+                    updated_at=run.updated_at,
+                    doc=sql.dump(run),
+                )
+            )
         return run
 
     def save(self, run: RolloutRun) -> RolloutRun:
         run = redact_obj(run.model_copy(update={"updated_at": utcnow()}))[0]
         with self._write() as conn:
             count = conn.execute(
-                update(rollout_runs).where(rollout_runs.c.rollout_id == run.rollout_id)
+                update(rollout_runs)
+                .where(rollout_runs.c.rollout_id == run.rollout_id)
                 .values(state=run.state.value, updated_at=run.updated_at, doc=sql.dump(run))
             ).rowcount
         if count != 1:
@@ -154,7 +162,8 @@ class RolloutStore:
             run = redact_obj(run.model_copy(update={"updated_at": utcnow()}))[0]
             assert isinstance(run, RolloutRun)
             conn.execute(
-                update(rollout_runs).where(rollout_runs.c.rollout_id == rollout_id)
+                update(rollout_runs)
+                .where(rollout_runs.c.rollout_id == rollout_id)
                 .values(state=run.state.value, updated_at=run.updated_at, doc=sql.dump(run))
             )
         return run
@@ -178,8 +187,11 @@ class RolloutStore:
         """member -> {phase: {"at": ..., "try_before": ...}} for every journal entry of the rollout."""
         with self._read() as conn:
             rows = conn.execute(
-                select(rollout_clears.c.member, rollout_clears.c.phase, rollout_clears.c.at, rollout_clears.c.try_before)
-                .where(rollout_clears.c.rollout_id == rollout_id).order_by(rollout_clears.c.id)
+                select(
+                    rollout_clears.c.member, rollout_clears.c.phase, rollout_clears.c.at, rollout_clears.c.try_before
+                )
+                .where(rollout_clears.c.rollout_id == rollout_id)
+                .order_by(rollout_clears.c.id)
             ).all()
         out: dict[str, dict[str, Any]] = {}
         for row in rows:

@@ -228,7 +228,5 @@ def ensure_schema(conn: Connection) -> int:
         )
     for version in range(found + 1, SCHEMA_VERSION + 1):
         MIGRATIONS[version](conn)  # type: ignore[operator]
-        conn.execute(
-            schema_version.update().where(schema_version.c.id == 1).values(version=version, updated_at=now)
-        )
+        conn.execute(schema_version.update().where(schema_version.c.id == 1).values(version=version, updated_at=now))
     return SCHEMA_VERSION

@@ -74,8 +74,14 @@ class VulnStore:
 
     @staticmethod
     def _columns(record: VulnRecord) -> dict:
-        return {"repo": record.repo, "package": record.finding.package, "state": record.state,
-                "deadline": record.finding.deadline, "updated_at": record.updated_at, "doc": sql.dump(record)}
+        return {
+            "repo": record.repo,
+            "package": record.finding.package,
+            "state": record.state,
+            "deadline": record.finding.deadline,
+            "updated_at": record.updated_at,
+            "doc": sql.dump(record),
+        }
 
     def add(self, record: VulnRecord) -> tuple[VulnRecord, bool]:
         """(stored record, created): a finding already stored is returned as it is (idempotent)."""
@@ -90,14 +96,18 @@ class VulnStore:
             created = conn.execute(stmt).first() is not None
             if created:
                 return record, True
-            doc = conn.execute(select(vuln_findings.c.doc).where(vuln_findings.c.finding_id == record.finding_id)).scalar_one()
+            doc = conn.execute(
+                select(vuln_findings.c.doc).where(vuln_findings.c.finding_id == record.finding_id)
+            ).scalar_one()
         return VulnRecord.model_validate_json(doc), False
 
     def save(self, record: VulnRecord) -> VulnRecord:
         record = redact_obj(record.model_copy(update={"updated_at": utcnow()}))[0]
         with self._conn(True) as conn:
             count = conn.execute(
-                update(vuln_findings).where(vuln_findings.c.finding_id == record.finding_id).values(**self._columns(record))
+                update(vuln_findings)
+                .where(vuln_findings.c.finding_id == record.finding_id)
+                .values(**self._columns(record))
             ).rowcount
         if count != 1:
             raise FindingNotFoundError(f"no finding {record.finding_id!r} in {self.safe_url}")
@@ -110,8 +120,11 @@ class VulnStore:
 
     def list(self, *, state: str | None = None, repo: str | None = None, limit: int = 1000) -> list[VulnRecord]:
         """Findings by deadline (soonest first), then id."""
-        query = (select(vuln_findings.c.doc).order_by(vuln_findings.c.deadline, vuln_findings.c.finding_id)
-                 .limit(max(0, min(int(limit), MAX_LIST))))
+        query = (
+            select(vuln_findings.c.doc)
+            .order_by(vuln_findings.c.deadline, vuln_findings.c.finding_id)
+            .limit(max(0, min(int(limit), MAX_LIST)))
+        )
         if state is not None:
             query = query.where(vuln_findings.c.state == state)
         if repo is not None:

@@ -91,7 +91,10 @@ def _matches(rule: Rule, c: Candidate, root: Path | None) -> bool:
 
 
 # "com.chaquo.python.PyException: MemoryError: ..." / "Message Error: Couldn't apply ...: TypeError: x"
-_NESTED = re.compile(r"^(?:[\w .']*?:\s)??((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Timeout|Interrupt|Violation|Denied|NotFound|Forbidden|Invalid)):\s?(.*)", re.S)
+_NESTED = re.compile(
+    r"^(?:[\w .']*?:\s)??((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Timeout|Interrupt|Violation|Denied|NotFound|Forbidden|Invalid)):\s?(.*)",
+    re.S,
+)
 _CAUSED_BY = re.compile(r"^\s*Caused by: ((?:[\w$]+\.)*[\w$]+)(?::[ \t]?(.*))?$", re.M)  # a JVM chain's causes
 _REPR = re.compile(r"\b((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Timeout))\((['\"])(.*?)\2\)")
 _FILE_LINE = re.compile(r"\(([^()]+\.py), line (\d+)\)")
@@ -120,7 +123,9 @@ def _log_line(line: str, context: str) -> Candidate:
         return Candidate(bare.group(1), bare.group(2).strip(), frames, context=context)
     wrapped = _REPR.search(message)  # Celery's "raised unexpected: KeyError('customer_id')"
     if wrapped:
-        text = f"'{wrapped.group(3)}'" if wrapped.group(1).endswith("KeyError") else wrapped.group(3)  # str(KeyError) is its repr
+        text = (
+            f"'{wrapped.group(3)}'" if wrapped.group(1).endswith("KeyError") else wrapped.group(3)
+        )  # str(KeyError) is its repr
         return Candidate(wrapped.group(1), text, frames, context=context)
     inferred = messages.infer_python_type(message)
     return Candidate(inferred or "log", message, frames, context=context)
@@ -148,7 +153,9 @@ _SPECIFIC = [rule for rule in RULES if not rule.generic]
 _GENERIC = [rule for rule in RULES if rule.generic]
 _TEXT_RULES = [rule for rule in _SPECIFIC if rule.pattern is not None or rule.when is not None]
 _CLASS_RULES = [rule for rule in _SPECIFIC if rule.pattern is None and rule.when is None]
-RULES_SOURCE = "patchit_provider/engine/triage/rules.py (message shapes printed by Python, pandas, DuckDB, PostgreSQL, dbt, Spark)"
+RULES_SOURCE = (
+    "patchit_provider/engine/triage/rules.py (message shapes printed by Python, pandas, DuckDB, PostgreSQL, dbt, Spark)"
+)
 LOG_LINE_PENALTY = 0.15
 
 
@@ -161,8 +168,12 @@ def _rule_finding(rule: Rule) -> Finding:
 # installed version no longer has (CPython raises ImportError from the import statement:
 # https://docs.python.org/3/reference/simple_stmts.html#the-import-statement).
 _IMPORT_STMT = re.compile(r"^\s*(?:from\s+[\w.]+\s+import\s|import\s+[\w.]+)")
-_CUT_IMPORT = Verdict(Category.DEPENDENCY_MISSING, 0.6, "https://docs.python.org/3/reference/simple_stmts.html#the-import-statement",
-                      "the traceback ends inside an import statement: a module or a name it imports is missing from the installed versions")
+_CUT_IMPORT = Verdict(
+    Category.DEPENDENCY_MISSING,
+    0.6,
+    "https://docs.python.org/3/reference/simple_stmts.html#the-import-statement",
+    "the traceback ends inside an import statement: a module or a name it imports is missing from the installed versions",
+)
 
 
 def _cut_at_import(c: Candidate) -> Finding | None:
@@ -232,8 +243,13 @@ def _log_candidates(excerpt: str, count: int = 60) -> list[Candidate]:
 
 
 # Failures of a SQL statement: its text may live in a `.sql` file that the culprit names.
-_SQL_CATEGORIES = {Category.SCHEMA_MISSING_COLUMN, Category.SCHEMA_MISSING_RELATION, Category.DATA_TYPE_MISMATCH,
-                   Category.CODE_ERROR, Category.DATA_QUALITY}
+_SQL_CATEGORIES = {
+    Category.SCHEMA_MISSING_COLUMN,
+    Category.SCHEMA_MISSING_RELATION,
+    Category.DATA_TYPE_MISMATCH,
+    Category.CODE_ERROR,
+    Category.DATA_QUALITY,
+}
 
 
 def _culprit(evidence: Evidence, category: Category, message: str = "", error_type: str = "") -> Culprit | None:
@@ -247,7 +263,11 @@ def _culprit(evidence: Evidence, category: Category, message: str = "", error_ty
     frames = evidence.error.frames if evidence.error else []
     texts = [message, evidence.log_excerpt[-20_000:], *(f.code or "" for f in frames)]
     own = evidence.mapped_frames[-1] if evidence.mapped_frames else None
-    is_dbt = bool(own and own.path.endswith((".sql", ".yml", ".yaml"))) or error_type.startswith("dbt") or bool(evidence.dbt_nodes)
+    is_dbt = (
+        bool(own and own.path.endswith((".sql", ".yml", ".yaml")))
+        or error_type.startswith("dbt")
+        or bool(evidence.dbt_nodes)
+    )
     if category in _SQL_CATEGORIES and not is_dbt and localize.is_sql_error(error_type, message):
         found = localize.sql_file_culprit(root, message, error_type, texts, own.path if own else None)
         if found is not None:
@@ -264,7 +284,12 @@ def _culprit(evidence: Evidence, category: Category, message: str = "", error_ty
                 return Culprit(path=pipeline.path, line=None)
         return None
     frame = localize.user_frame(frames)
-    if frame is None and evidence.error is not None and evidence.error.traceback and "Traceback" in evidence.error.traceback:
+    if (
+        frame is None
+        and evidence.error is not None
+        and evidence.error.traceback
+        and "Traceback" in evidence.error.traceback
+    ):
         # the raising frames are all a library's: the chain's other exceptions show the user's call site
         chain = parse_chain(evidence.error.traceback)
         frame = next((f for f in (localize.user_frame(e.frames) for e in chain) if f is not None), None)
@@ -272,7 +297,9 @@ def _culprit(evidence: Evidence, category: Category, message: str = "", error_ty
         return Culprit(path=frame.path, line=frame.line)
     dag = localize.broken_dag(message + "\n" + evidence.log_excerpt[-20_000:])
     if dag is not None:  # a DAG import error without frames: the line CPython names, if any
-        where = next((m for m in _FILE_LINE.finditer(message) if PurePosixPath(dag.replace("\\", "/")).name == m.group(1)), None)
+        where = next(
+            (m for m in _FILE_LINE.finditer(message) if PurePosixPath(dag.replace("\\", "/")).name == m.group(1)), None
+        )
         return Culprit(path=dag, line=int(where.group(2)) if where else None)
     return None
 
@@ -296,11 +323,15 @@ def _replacement(category: Category, message: str, root: Path | None, culprit: C
 
 
 def _evidence_lines(evidence: Evidence, candidate: Candidate | None, culprit: Culprit | None) -> list[str]:
-    keys = [k for k in (
-        candidate.type if candidate and candidate.type != "log" else "",
-        (candidate.message.splitlines() or [""])[0][:80] if candidate else "",
-        f'{PurePosixPath(culprit.path).name}", line {culprit.line}' if culprit and culprit.line else "",
-    ) if k]
+    keys = [
+        k
+        for k in (
+            candidate.type if candidate and candidate.type != "log" else "",
+            (candidate.message.splitlines() or [""])[0][:80] if candidate else "",
+            f'{PurePosixPath(culprit.path).name}", line {culprit.line}' if culprit and culprit.line else "",
+        )
+        if k
+    ]
     lines = [l.strip() for l in evidence.log_excerpt.splitlines() if l.strip() and any(k in l for k in keys)]
     if not lines and candidate:
         lines = [f"{candidate.type}: {candidate.message}".strip()]
@@ -314,10 +345,16 @@ def _next_step(category: Category, error: ErrorInfo, culprit: Culprit | None) ->
     """The taxonomy's next step; for `unknown`, what was seen and where to look first."""
     if category != Category.UNKNOWN:
         return NEXT_STEPS[category]
-    seen = f"`{error.type}: {(error.message.splitlines() or [''])[0][:120]}`" if error.type != "unknown" else "no exception"
+    seen = (
+        f"`{error.type}: {(error.message.splitlines() or [''])[0][:120]}`"
+        if error.type != "unknown"
+        else "no exception"
+    )
     where = f" at {culprit.path}" + (f":{culprit.line}" if culprit.line else "") if culprit else ""
-    return (f"No catalog names the cause of {seen}{where}. Read the evidence lines and the lines just before them "
-            "(the first error printed is often the cause), then classify by hand.")
+    return (
+        f"No catalog names the cause of {seen}{where}. Read the evidence lines and the lines just before them "
+        "(the first error printed is often the cause), then classify by hand."
+    )
 
 
 def triage(evidence: Evidence) -> Triage:
@@ -333,10 +370,24 @@ def triage(evidence: Evidence) -> Triage:
     if found is None:  # no catalog fact anywhere: the taxonomy's words, error first, then the log's lines
         found, matched = _words(candidates if evidence.error is not None else []) or _words(lines[:15]) or (None, None)
     verdict = found.verdict if found else None
-    if verdict is not None and verdict.kind == "airflow3_removal" and matched is not None and _in_package(matched.frames):
-        verdict = Verdict(Category.DEPENDENCY_MISSING, verdict.confidence, verdict.source,
-                          "an installed package uses an API Airflow removed: that package's version does not support the installed Airflow")
-    if verdict is not None and verdict.category in _SCHEMA and matched is not None and airflow_meta.metadata_object(matched.message):
+    if (
+        verdict is not None
+        and verdict.kind == "airflow3_removal"
+        and matched is not None
+        and _in_package(matched.frames)
+    ):
+        verdict = Verdict(
+            Category.DEPENDENCY_MISSING,
+            verdict.confidence,
+            verdict.source,
+            "an installed package uses an API Airflow removed: that package's version does not support the installed Airflow",
+        )
+    if (
+        verdict is not None
+        and verdict.category in _SCHEMA
+        and matched is not None
+        and airflow_meta.metadata_object(matched.message)
+    ):
         verdict = airflow_meta.VERDICT  # Airflow's own tables: the metadata database, not the pipeline's schema
     category = verdict.category if verdict else Category.UNKNOWN
     confidence = verdict.confidence if verdict else 0.2
@@ -344,10 +395,14 @@ def triage(evidence: Evidence) -> Triage:
         confidence = round(confidence - LOG_LINE_PENALTY, 2)
     elif verdict and matched is not None and matched is not candidates[0] and evidence.error is not None:
         confidence = round(confidence - 0.1, 2)  # found on a cause, not the error itself
-    error = evidence.error or ErrorInfo(type=matched.type if matched else "unknown", message=matched.message if matched else "")
+    error = evidence.error or ErrorInfo(
+        type=matched.type if matched else "unknown", message=matched.message if matched else ""
+    )
     message = matched.message if matched else error.message
     culprit = _culprit(evidence, category, message, matched.type if matched else error.type)
-    where = f" at {culprit.path}:{culprit.line}" if culprit and culprit.line else f" in {culprit.path}" if culprit else ""
+    where = (
+        f" at {culprit.path}:{culprit.line}" if culprit and culprit.line else f" in {culprit.path}" if culprit else ""
+    )
     first_line = (error.message.strip().splitlines() or [""])[0]
     summary = f"{error.type}: {first_line}"[:200]
     if evidence.error is None and matched is None:  # nothing raised and nothing recognized: the log's last word
@@ -356,15 +411,26 @@ def triage(evidence: Evidence) -> Triage:
     if matched is not None and candidates and matched is not candidates[0] and evidence.error is not None:
         summary += f" (caused by {matched.short_type}: {(matched.message.splitlines() or [''])[0][:120]})"
     summary += where + f" [{category.value}]"
-    hinted = f"{message}\n{matched.context}" if matched is not None and matched.type == "log" and matched.context else message
+    hinted = (
+        f"{message}\n{matched.context}"
+        if matched is not None and matched.type == "log" and matched.context
+        else message
+    )
     replacement = _replacement(category, hinted, root, culprit)  # a log line's hint may follow it (HINT: ...)
-    rationale = (f"{verdict.why} ({found.fact} of {matched.type}" + (" in the exception chain" if matched is not candidates[0] else "")
-                 + f"; source: {verdict.source})" if verdict and matched else "no catalog entry or rule matched the error or the log excerpt")
+    rationale = (
+        f"{verdict.why} ({found.fact} of {matched.type}"
+        + (" in the exception chain" if matched is not candidates[0] else "")
+        + f"; source: {verdict.source})"
+        if verdict and matched
+        else "no catalog entry or rule matched the error or the log excerpt"
+    )
     lines = _evidence_lines(evidence, matched, culprit)
     if replacement is not None:  # for a fixer: what to rename, to what
         rationale += f"; replacement {replacement.describe()}"
-        lines.append(f"replacement: {replacement.missing} -> {replacement.candidate}"
-                     + (f" ({replacement.path})" if replacement.path else ""))
+        lines.append(
+            f"replacement: {replacement.missing} -> {replacement.candidate}"
+            + (f" ({replacement.path})" if replacement.path else "")
+        )
     return Triage(
         category=category,
         remediation=_remediation(category, replacement, verdict),

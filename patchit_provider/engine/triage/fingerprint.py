@@ -26,7 +26,12 @@ _MASKS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?"), "<date>"),
     (re.compile(r"\b\d\d:\d\d:\d\d(?:[.,]\d+)?\b"), "<time>"),
     (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
-    (re.compile(r"\b(?:[a-z0-9-]+\.)+(?:com|net|org|io|local|internal|lan|cloud|svc|corp|amazonaws)(?::\d+)?\b", re.I), "<host>"),
+    (
+        re.compile(
+            r"\b(?:[a-z0-9-]+\.)+(?:com|net|org|io|local|internal|lan|cloud|svc|corp|amazonaws)(?::\d+)?\b", re.I
+        ),
+        "<host>",
+    ),
     # directories of a path (keep the file name: it tells which input is missing)
     (re.compile(r"(?:[A-Za-z]:)?(?:[\w.@~+-]*[/\\])+(?=[\w.@~+-]+)"), "<dir>/"),
     (re.compile(r"\b[0-9a-f]{7,}\b", re.I), "<hex>"),

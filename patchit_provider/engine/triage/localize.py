@@ -28,20 +28,26 @@ DIALECTS = ("duckdb", "postgres", "snowflake")
 
 # A Python frame of Airflow's own code when it is not installed under site-packages (a source
 # checkout, the official image's /opt/airflow/airflow): never the user's code.
-_AIRFLOW_CODE = re.compile(r"(?:^|/)airflow/(?:models|operators|sensors|utils|sdk|jobs|executors|task|cli|dag_processing|"
-                           r"serialization|execution_time|providers|hooks|api|bases|definitions)/|(?:^|/)(?:task-sdk|airflow-core)/src/")
+_AIRFLOW_CODE = re.compile(
+    r"(?:^|/)airflow/(?:models|operators|sensors|utils|sdk|jobs|executors|task|cli|dag_processing|"
+    r"serialization|execution_time|providers|hooks|api|bases|definitions)/|(?:^|/)(?:task-sdk|airflow-core)/src/"
+)
 # Import roots of libraries whose frames some tools print relative to site-packages.
-_THIRD_PARTY_ROOTS = frozenset("""
+_THIRD_PARTY_ROOTS = frozenset(
+    """
 django flask werkzeug sqlalchemy pandas numpy scipy sklearn requests urllib3 httpx httpcore airflow dbt dbt_common
 pyspark py4j celery kombu billiard boto3 botocore s3transfer google snowflake psycopg psycopg2 pymysql MySQLdb jinja2
 pyarrow click tornado gunicorn uvicorn starlette fastapi pydantic aiohttp grpc kubernetes ZPublisher Zope2 Products
-""".split())
+""".split()
+)
 # A library imported from an archive or a Spark distribution (zipimport: `python/lib/pyspark.zip/pyspark/`,
 # `py4j-0.10.9-src.zip/py4j/`; SPARK_HOME/python/pyspark): never the user's code.
 _ZIPPED_LIB = re.compile(r"\.(?:zip|egg|whl|pex)/|(?:^|/)python/(?:pyspark|py4j)/")
 _LIB = re.compile(r"(?:^|/)(?:[Ll]ib|python\d(?:\.\d+)?)/([\w.]+?)(?:\.py)?(?:/|$)")
 _SQL_PATH = re.compile(r"(?<![\w/.-])((?:[A-Za-z]:)?[\w./@~+-]*[\w-]\.sql)\b")
-_BROKEN_DAG = re.compile(r"Broken DAG: \[(?P<a>[^\]]+\.py)\]|Failed to import: (?P<b>\S+\.py)|\[(?P<c>\S+\.py)\] (?:Traceback|\w+Error:)")
+_BROKEN_DAG = re.compile(
+    r"Broken DAG: \[(?P<a>[^\]]+\.py)\]|Failed to import: (?P<b>\S+\.py)|\[(?P<c>\S+\.py)\] (?:Traceback|\w+Error:)"
+)
 
 
 def _stdlib(path: str) -> bool:
@@ -91,9 +97,12 @@ def sql_paths(texts: list[str]) -> list[str]:
     return found
 
 
-_SQL_ENGINE = re.compile(r"Binder Error|Catalog Error|Parser Error|Conversion Error|syntax error at or near|SQL compilation error|"
-                         r"psycopg|duckdb|snowflake|sqlite3|pyodbc|ProgrammingError|UndefinedColumn|UndefinedTable|"
-                         r"\bSQLSTATE\b|\b\d{6} \([0-9A-Z]{5}\):", re.I)
+_SQL_ENGINE = re.compile(
+    r"Binder Error|Catalog Error|Parser Error|Conversion Error|syntax error at or near|SQL compilation error|"
+    r"psycopg|duckdb|snowflake|sqlite3|pyodbc|ProgrammingError|UndefinedColumn|UndefinedTable|"
+    r"\bSQLSTATE\b|\b\d{6} \([0-9A-Z]{5}\):",
+    re.I,
+)
 
 
 def is_sql_error(error_type: str, message: str) -> bool:
@@ -108,7 +117,9 @@ def dialects_for(error_type: str, message: str) -> list[str]:
     order = list(DIALECTS)
     if re.search(r"snowflake|invalid identifier|\b\d{6} \([0-9A-Z]{5}\):", text, re.I):
         first = "snowflake"
-    elif re.search(r"psycopg|postgres|redshift|UndefinedColumn|UndefinedTable|^\s*LINE \d+:|\bpgcode\b", text, re.I | re.M):
+    elif re.search(
+        r"psycopg|postgres|redshift|UndefinedColumn|UndefinedTable|^\s*LINE \d+:|\bpgcode\b", text, re.I | re.M
+    ):
         first = "postgres"
     else:
         first = "duckdb"
@@ -118,7 +129,7 @@ def dialects_for(error_type: str, message: str) -> list[str]:
 
 def _blank(text: str, filler: str = "") -> str:
     out = re.sub(r"[^\n]", " ", text)
-    return filler + out[len(filler):] if filler and len(out.split("\n", 1)[0]) >= len(filler) else out
+    return filler + out[len(filler) :] if filler and len(out.split("\n", 1)[0]) >= len(filler) else out
 
 
 def _mask_jinja(sql: str) -> str:
@@ -216,8 +227,9 @@ def locate_in_sql(root: Path, relative: str, message: str, error_type: str) -> i
     return identifier_line(text, kind, name, dialects_for(error_type, message))
 
 
-def sql_file_culprit(root: Path | None, message: str, error_type: str, texts: list[str],
-                     runner: str | None) -> Culprit | None:
+def sql_file_culprit(
+    root: Path | None, message: str, error_type: str, texts: list[str], runner: str | None
+) -> Culprit | None:
     """The `.sql` file holding the failing statement and the line of its failing identifier:
     the file the output or the runner's source names, else the one repository `.sql` file whose
     parsed statements hold the identifier. None when no SQL file can be shown."""
@@ -253,7 +265,7 @@ def _beside(root: Path, runner: str | None, path: str) -> str | None:
     """A relative `.sql` path opened by the runner: relative to the runner's folder."""
     if not runner:
         return None
-    candidate = (root / PurePosixPath(runner).parent / path)
+    candidate = root / PurePosixPath(runner).parent / path
     try:
         resolved = candidate.resolve()
         return resolved.relative_to(root.resolve()).as_posix() if resolved.is_file() else None

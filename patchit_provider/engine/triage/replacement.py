@@ -140,12 +140,17 @@ def find_replacement(message: str, root: Path | None, exclude: str | None = None
     for name, path in models.items():
         pool.setdefault(name.lower(), (name, path))
     close = [
-        (name, path) for key, (name, path) in pool.items()
+        (name, path)
+        for key, (name, path) in pool.items()
         if name != missing and key != (exclude or "").lower() and is_close(missing, name)
     ]
     if len(close) != 1:
         return None
     name, path = close[0]
     path = path or models.get(name)
-    source = "the repository's dbt models" if name in models and name not in engine_suggestions(message) else "the engine's suggestions"
+    source = (
+        "the repository's dbt models"
+        if name in models and name not in engine_suggestions(message)
+        else "the engine's suggestions"
+    )
     return Replacement(missing=missing, candidate=name, source=source, path=path)

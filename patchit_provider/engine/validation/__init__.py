@@ -85,19 +85,33 @@ def _read_result(path: Path, private: Path) -> dict | None:
         return None
     imported = result.get("import") if isinstance(result, dict) else None
     replay = result.get("replay")
-    if not isinstance(imported, dict) or not isinstance(imported.get("ok"), bool) or not isinstance(imported.get("detail"), str):
+    if (
+        not isinstance(imported, dict)
+        or not isinstance(imported.get("ok"), bool)
+        or not isinstance(imported.get("detail"), str)
+    ):
         return None
     if replay is not None and not (isinstance(replay, dict) and isinstance(replay.get("status"), str)):
         return None
     return result
 
 
-def _run_dag(box: Sandbox, tree: Path, dag_rel: str, event: FailureEvent, env: dict[str, str], timeout: float) -> tuple[dict, str]:
+def _run_dag(
+    box: Sandbox, tree: Path, dag_rel: str, event: FailureEvent, env: dict[str, str], timeout: float
+) -> tuple[dict, str]:
     """Import the DAG file (and replay the task) in a sandboxed subprocess: (runner result, output)."""
     run_dir = box.private / f"run-{uuid.uuid4().hex[:12]}"
     run_dir.mkdir()
     out = run_dir / "result.json"
-    args = [sys.executable, str(RUNNER), str(tree / dag_rel), event.pipeline_id, event.task_id or "", str(tree), str(out)]
+    args = [
+        sys.executable,
+        str(RUNNER),
+        str(tree / dag_rel),
+        event.pipeline_id,
+        event.task_id or "",
+        str(tree),
+        str(out),
+    ]
     status, output = box.run(args, cwd=tree, timeout=timeout, env=env)
     result = _read_result(out, box.private)
     if result is not None:
@@ -149,13 +163,19 @@ def _parse(tree: Path, files: list[str]) -> CheckResult:
             loader(path.read_text(encoding="utf-8"))
         except (ValueError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
             errors.append(f"{rel}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
-    return CheckResult(name="parse", passed=not errors, output=bounded("\n".join(errors) or f"{parsed} YAML/JSON/TOML file(s) parse"))
+    return CheckResult(
+        name="parse", passed=not errors, output=bounded("\n".join(errors) or f"{parsed} YAML/JSON/TOML file(s) parse")
+    )
 
 
-def _replay_check(baseline: dict | None, patched: dict | None, error_type: str | None) -> tuple[CheckResult, ReplayKind]:
+def _replay_check(
+    baseline: dict | None, patched: dict | None, error_type: str | None
+) -> tuple[CheckResult, ReplayKind]:
     """Reproduced-and-fixed needs the unpatched run to fail with the recorded error type."""
     if not baseline or not patched:
-        return CheckResult(name="replay", passed=True, output="not possible: the DAG could not be imported for a replay"), "checks_only"
+        return CheckResult(
+            name="replay", passed=True, output="not possible: the DAG could not be imported for a replay"
+        ), "checks_only"
     if baseline["status"] == "not_possible":
         return CheckResult(name="replay", passed=True, output=f"not possible: {baseline['detail']}"), "checks_only"
     expected = (error_type or "").rsplit(".", 1)[-1]
@@ -177,7 +197,9 @@ def validate(
     sandbox: the static checks, see the module's docstring)."""
     root = Path(repo_root)
     decision = check_policy(proposal, triage, root, check_command=settings.check_command)
-    checks = [CheckResult(name="policy", passed=decision.allowed, output=bounded("\n".join(decision.violations) or "allowed"))]
+    checks = [
+        CheckResult(name="policy", passed=decision.allowed, output=bounded("\n".join(decision.violations) or "allowed"))
+    ]
     if not decision.allowed:
         return ValidationResult(passed=False, checks=checks, replay="not_possible", policy=decision)
     # Defence in depth, whatever the policy says: git's own files are refused before any write.
@@ -190,11 +212,20 @@ def validate(
     if unavailable:
         return _static_only(proposal, root, checks, decision, settings, unavailable)
     timeout = settings.validation_timeout
-    limits = Limits(memory_mb=settings.sandbox_memory_mb, cpu_seconds=math.ceil(2 * timeout) + 10,
-                    processes=settings.sandbox_max_processes)
+    limits = Limits(
+        memory_mb=settings.sandbox_memory_mb,
+        cpu_seconds=math.ceil(2 * timeout) + 10,
+        processes=settings.sandbox_max_processes,
+    )
     dag_rel = map_path(event.code_path, root) if event.code_path else None
     with scratch_tree(root) as tree, tempfile.TemporaryDirectory(prefix="patchit-sandbox-") as private:
-        box = Sandbox(tree=tree, private=Path(private), bwrap=settings.sandbox_bwrap, allow_env=settings.sandbox_env, limits=limits)
+        box = Sandbox(
+            tree=tree,
+            private=Path(private),
+            bwrap=settings.sandbox_bwrap,
+            allow_env=settings.sandbox_env,
+            limits=limits,
+        )
         (box.private / "airflow").mkdir()
         env = isolated_env(box.private / "airflow", tree)
         baseline = None
@@ -208,10 +239,21 @@ def validate(
             dbt.run_baseline()
             failed = _apply(tree, proposal.diff)
         if failed is not None:
-            return ValidationResult(passed=False, checks=[*checks, failed], replay="not_possible", policy=decision, sandboxed=True)
+            return ValidationResult(
+                passed=False, checks=[*checks, failed], replay="not_possible", policy=decision, sandboxed=True
+            )
         checks, replay = _checks_after_apply(checks, box, changed, dag_rel, event, env, baseline, dbt, settings)
-        checks += resolve_checks(box, root, changed, env, settings.vuln_wheel_dir, timeout, lambda rel, dag_id, run_env: _run_dag(
-            box, tree, rel, event.model_copy(update={"pipeline_id": dag_id, "task_id": None}), run_env, timeout))
+        checks += resolve_checks(
+            box,
+            root,
+            changed,
+            env,
+            settings.vuln_wheel_dir,
+            timeout,
+            lambda rel, dag_id, run_env: _run_dag(
+                box, tree, rel, event.model_copy(update={"pipeline_id": dag_id, "task_id": None}), run_env, timeout
+            ),
+        )
     passed = all(check.passed for check in checks)
     return ValidationResult(passed=passed, checks=checks, replay=replay, policy=decision, sandboxed=True)
 
@@ -226,31 +268,52 @@ def _static_only(
             checks = [*checks, failed]
         else:
             changed = sorted({patched.path for patched in PatchSet(proposal.diff)})
-            checks = [*checks, CheckResult(name="apply", passed=True, output=f"{len(changed)} file(s) patched: {', '.join(changed)}"),
-                      _compile(tree, changed), _parse(tree, changed)]
+            checks = [
+                *checks,
+                CheckResult(name="apply", passed=True, output=f"{len(changed)} file(s) patched: {', '.join(changed)}"),
+                _compile(tree, changed),
+                _parse(tree, changed),
+            ]
     skipped = "the DAG import, the replay, dbt and the check command"
     if settings.sandbox == "required":
         note = f"not run: {why}. [patchit] sandbox = required, so the patch is not validated without a sandbox."
         checks.append(CheckResult(name="sandbox", passed=False, output=note))
         return ValidationResult(passed=False, checks=checks, replay="not_possible", policy=decision, sandboxed=False)
-    note = (f"not run: {why}. Nothing of the patch was executed ({skipped} were skipped): "
-            "static checks only (policy, apply, compile, parse), so a person must approve before it is published.")
+    note = (
+        f"not run: {why}. Nothing of the patch was executed ({skipped} were skipped): "
+        "static checks only (policy, apply, compile, parse), so a person must approve before it is published."
+    )
     checks.append(CheckResult(name="sandbox", passed=False, output=note))
     passed = all(check.passed for check in checks if check.name != "sandbox")
     reason = f"validated by static checks only, without a sandbox ({why}): the patched code was never run"
-    return ValidationResult(passed=passed, checks=checks, replay="not_possible", policy=decision, sandboxed=False,
-                            approval_reason=reason if passed else None)
+    return ValidationResult(
+        passed=passed,
+        checks=checks,
+        replay="not_possible",
+        policy=decision,
+        sandboxed=False,
+        approval_reason=reason if passed else None,
+    )
 
 
 def _checks_after_apply(
-    checks: list[CheckResult], box: Sandbox, changed: list[str], dag_rel: str | None, event: FailureEvent,
-    env: dict[str, str], baseline: dict | None, dbt: DbtValidation, settings: PatchitSettings,
+    checks: list[CheckResult],
+    box: Sandbox,
+    changed: list[str],
+    dag_rel: str | None,
+    event: FailureEvent,
+    env: dict[str, str],
+    baseline: dict | None,
+    dbt: DbtValidation,
+    settings: PatchitSettings,
 ) -> tuple[list[CheckResult], ReplayKind]:
     """The checks on the patched tree, and the replay verdict."""
     tree = box.tree
     timeout = settings.validation_timeout
     replay: ReplayKind = "checks_only"
-    checks.append(CheckResult(name="apply", passed=True, output=f"{len(changed)} file(s) patched: {', '.join(changed)}"))
+    checks.append(
+        CheckResult(name="apply", passed=True, output=f"{len(changed)} file(s) patched: {', '.join(changed)}")
+    )
     checks.append(_compile(tree, changed))
     if dag_rel and (tree / dag_rel).is_file():
         result, output = _run_dag(box, tree, dag_rel, event, env, timeout)
@@ -258,7 +321,9 @@ def _checks_after_apply(
         detail = imported["detail"] if imported["ok"] else f"{imported['detail']}\n{output}"
         checks.append(CheckResult(name="import", passed=imported["ok"], output=bounded(detail)))
         if event.task_id:
-            replay_check, replay = _replay_check(baseline, result.get("replay"), event.error.type if event.error else None)
+            replay_check, replay = _replay_check(
+                baseline, result.get("replay"), event.error.type if event.error else None
+            )
             checks.append(replay_check)
     dbt_checks, dbt_fixed = dbt.checks()
     checks.extend(dbt_checks)
@@ -267,5 +332,9 @@ def _checks_after_apply(
     if settings.check_command:
         status, output = box.run(settings.check_command, cwd=tree, timeout=timeout, env=env, shell=True)
         verdict = "timed out" if status is None else f"exit status {status}"
-        checks.append(CheckResult(name="check", passed=status == 0, output=bounded(f"$ {settings.check_command} ({verdict})\n{output}")))
+        checks.append(
+            CheckResult(
+                name="check", passed=status == 0, output=bounded(f"$ {settings.check_command} ({verdict})\n{output}")
+            )
+        )
     return checks, replay

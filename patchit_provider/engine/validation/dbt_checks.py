@@ -152,23 +152,40 @@ class DbtValidation:
         if not self.installed:
             why = f"{DBT_MISSING}: the patch changes a dbt project ({', '.join(p.path or '.' for p in self.projects)})"
             why += ", so it cannot be validated without dbt; install dbt and its adapter next to PATCHIT"
-            return [CheckResult(name="dbt_parse", passed=False, output=why), CheckResult(name="dbt_build", passed=False, output=why)], False
+            return [
+                CheckResult(name="dbt_parse", passed=False, output=why),
+                CheckResult(name="dbt_build", passed=False, output=why),
+            ], False
         checks: list[CheckResult] = []
         fixed = True
         for project in self.projects:
             _prepare(self.tree, self.root, project)
             scratch = self._dir(project, "patched")  # shared: the build reuses the parse's manifest
             status, output, shown = run_dbt(self.box, project, "parse", self.env, self.timeout, scratch)
-            checks.append(CheckResult(name="dbt_parse", passed=status == 0, output=bounded(f"{shown} ({_verdict(status)})\n{output}")))
+            checks.append(
+                CheckResult(
+                    name="dbt_parse", passed=status == 0, output=bounded(f"{shown} ({_verdict(status)})\n{output}")
+                )
+            )
             if status != 0:
-                checks.append(CheckResult(name="dbt_build", passed=False, output=f"not run: dbt parse failed in {project.path or '.'}"))
+                checks.append(
+                    CheckResult(
+                        name="dbt_build", passed=False, output=f"not run: dbt parse failed in {project.path or '.'}"
+                    )
+                )
                 fixed = False
                 continue
             status, output, shown = run_dbt(self.box, project, "build", self.env, self.timeout, scratch)
             before = self.baseline.get(project.path)
             reproduced = before not in (None, 0)  # a timeout reproduces nothing
-            seen = "not run" if project.path not in self.baseline else ("failed, " if reproduced else "") + _verdict(before)
+            seen = (
+                "not run"
+                if project.path not in self.baseline
+                else ("failed, " if reproduced else "") + _verdict(before)
+            )
             note = f"unpatched: {seen}; patched: {_verdict(status)}"
-            checks.append(CheckResult(name="dbt_build", passed=status == 0, output=bounded(f"{shown} — {note}\n{output}")))
+            checks.append(
+                CheckResult(name="dbt_build", passed=status == 0, output=bounded(f"{shown} — {note}\n{output}"))
+            )
             fixed = fixed and reproduced and status == 0
         return checks, fixed

@@ -81,8 +81,22 @@ def _copy_wheels(source: Path, target: Path) -> tuple[int, str | None]:
 
 
 def _pip(wheels: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "pip", "install", "--no-index", "--find-links", str(wheels), "--only-binary", ":all:",
-            "--no-cache-dir", "--disable-pip-version-check", "--no-input", "--quiet", *args]
+    return [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--no-index",
+        "--find-links",
+        str(wheels),
+        "--only-binary",
+        ":all:",
+        "--no-cache-dir",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--quiet",
+        *args,
+    ]
 
 
 def _report(path: Path) -> list[str]:
@@ -94,7 +108,12 @@ def _report(path: Path) -> list[str]:
 
 
 def resolve_checks(
-    box: Sandbox, original: Path, changed: list[str], env: dict[str, str], wheel_dir: str, timeout: float,
+    box: Sandbox,
+    original: Path,
+    changed: list[str],
+    env: dict[str, str],
+    wheel_dir: str,
+    timeout: float,
     run_dag: DagRunner,
 ) -> list[CheckResult]:
     """The checks of a patch's changed requirements files (none when it changes none)."""
@@ -104,13 +123,32 @@ def resolve_checks(
     if not wheel_dir:
         # As a replay that is not possible: the verdict rests on the other checks, and says so.
         # A vulnerability fix needs this proof (engine/vulns/remediate.py requires `resolved`).
-        return [CheckResult(name="resolve", passed=True, output=(
-            f"{NOT_RUN}: [patchit] vuln_wheel_dir is not set. The sandbox has no network, so the patched requirements "
-            "can be resolved only against a local wheel cache."))]
+        return [
+            CheckResult(
+                name="resolve",
+                passed=True,
+                output=(
+                    f"{NOT_RUN}: [patchit] vuln_wheel_dir is not set. The sandbox has no network, so the patched requirements "
+                    "can be resolved only against a local wheel cache."
+                ),
+            )
+        ]
     if not Path(wheel_dir).is_dir():
-        return [CheckResult(name="resolve", passed=False, output=f"the wheel directory {wheel_dir} ([patchit] vuln_wheel_dir) does not exist")]
+        return [
+            CheckResult(
+                name="resolve",
+                passed=False,
+                output=f"the wheel directory {wheel_dir} ([patchit] vuln_wheel_dir) does not exist",
+            )
+        ]
     if importlib.util.find_spec("pip") is None:
-        return [CheckResult(name="resolve", passed=False, output=f"pip is not installed in {sys.executable}: the requirements cannot be resolved")]
+        return [
+            CheckResult(
+                name="resolve",
+                passed=False,
+                output=f"pip is not installed in {sys.executable}: the requirements cannot be resolved",
+            )
+        ]
     wheels = box.private / "wheels"
     count, problem = _copy_wheels(Path(wheel_dir), wheels)
     if problem:
@@ -120,20 +158,52 @@ def resolve_checks(
     site = box.private / "site"
     for rel in files:
         report = box.private / f"resolve-{len(checks)}.json"
-        status, output = box.run(_pip(wheels, "--dry-run", "--ignore-installed", "--report", str(report), "-r", str(box.tree / rel)),
-                                 cwd=box.tree, timeout=timeout, env=pip_env)
+        status, output = box.run(
+            _pip(wheels, "--dry-run", "--ignore-installed", "--report", str(report), "-r", str(box.tree / rel)),
+            cwd=box.tree,
+            timeout=timeout,
+            env=pip_env,
+        )
         if status != 0:
             verdict = "timed out" if status is None else f"exit status {status}"
-            checks.append(CheckResult(name="resolve", passed=False, output=bounded(
-                f"{rel} does not resolve against {count} wheel(s) of the local cache ({verdict}):\n{output}")))
+            checks.append(
+                CheckResult(
+                    name="resolve",
+                    passed=False,
+                    output=bounded(
+                        f"{rel} does not resolve against {count} wheel(s) of the local cache ({verdict}):\n{output}"
+                    ),
+                )
+            )
             continue
         resolved = _report(report)
-        status, output = box.run(_pip(wheels, "--ignore-installed", "--no-warn-script-location", "--target", str(site), "-r", str(box.tree / rel)),
-                                 cwd=box.tree, timeout=timeout, env=pip_env)
+        status, output = box.run(
+            _pip(
+                wheels,
+                "--ignore-installed",
+                "--no-warn-script-location",
+                "--target",
+                str(site),
+                "-r",
+                str(box.tree / rel),
+            ),
+            cwd=box.tree,
+            timeout=timeout,
+            env=pip_env,
+        )
         passed = status == 0
         text = f"{rel} resolves ({len(resolved)} package(s)): {', '.join(resolved)}"
-        checks.append(CheckResult(name="resolve", passed=passed, output=bounded(
-            text if passed else f"{text}\nbut does not install into the sandbox (exit status {status}):\n{output}")))
+        checks.append(
+            CheckResult(
+                name="resolve",
+                passed=passed,
+                output=bounded(
+                    text
+                    if passed
+                    else f"{text}\nbut does not install into the sandbox (exit status {status}):\n{output}"
+                ),
+            )
+        )
     if not all(check.passed for check in checks):
         return checks
     return checks + _import_checks(box, original, files, env, site, run_dag)
@@ -149,7 +219,13 @@ def _import_checks(
     dags = {info.path: info for info in blast.dag_files(box.tree)}
     affected = sorted({d.path for name in upgraded for d in blast.importers(list(dags.values()), name)})
     if not affected:
-        return [CheckResult(name="import", passed=True, output=f"no DAG file imports {', '.join(sorted(upgraded)) or 'a changed package'}")]
+        return [
+            CheckResult(
+                name="import",
+                passed=True,
+                output=f"no DAG file imports {', '.join(sorted(upgraded)) or 'a changed package'}",
+            )
+        ]
     run_env = env | {"PYTHONPATH": f"{box.tree}:{site}"}
     checks = []
     for rel in affected:

@@ -18,10 +18,35 @@ from typing import Any
 # Arguments Airflow fills from the task context: a callable that takes them cannot be called
 # faithfully outside a task run.
 CONTEXT_NAMES = {
-    "ti", "task_instance", "dag_run", "dag", "task", "params", "run_id", "ds", "ds_nodash", "ts",
-    "ts_nodash", "logical_date", "data_interval_start", "data_interval_end", "conf", "macros", "var",
-    "conn", "inlets", "outlets", "inlet_events", "outlet_events", "triggering_asset_events", "templates_dict",
-    "map_index_template", "prev_start_date_success", "prev_end_date_success", "start_date", "test_mode",
+    "ti",
+    "task_instance",
+    "dag_run",
+    "dag",
+    "task",
+    "params",
+    "run_id",
+    "ds",
+    "ds_nodash",
+    "ts",
+    "ts_nodash",
+    "logical_date",
+    "data_interval_start",
+    "data_interval_end",
+    "conf",
+    "macros",
+    "var",
+    "conn",
+    "inlets",
+    "outlets",
+    "inlet_events",
+    "outlet_events",
+    "triggering_asset_events",
+    "templates_dict",
+    "map_index_template",
+    "prev_start_date_success",
+    "prev_end_date_success",
+    "start_date",
+    "test_mode",
 }
 MAX_DETAIL = 4000
 
@@ -78,9 +103,11 @@ def run(dag_file: str, dag_id: str, task_id: str, root: str) -> dict[str, Any]:
     result["import"] = {"ok": True, "detail": f"DAG {dag_id!r} with {len(dag.task_dict)} task(s)"}
     if task_id:
         task = dag.task_dict.get(task_id)
-        result["replay"] = _replay(task) if task is not None else {
-            "status": "not_possible", "detail": f"DAG {dag_id!r} has no task {task_id!r}"
-        }
+        result["replay"] = (
+            _replay(task)
+            if task is not None
+            else {"status": "not_possible", "detail": f"DAG {dag_id!r} has no task {task_id!r}"}
+        )
     return result
 
 

@@ -39,10 +39,25 @@ NOBODY = 65534
 # hold credentials (pip.conf, npmrc, ssl/private, gitconfig); these entries hold none.
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_PATHS = (
-    "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/host.conf", "/etc/gai.conf", "/etc/localtime",
-    "/etc/timezone", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
-    "/etc/java-*", "/etc/ssl/certs", "/etc/ca-certificates", "/etc/mime.types", "/etc/os-release",
-    "/etc/debian_version", "/etc/locale.alias", "/etc/fonts",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/host.conf",
+    "/etc/gai.conf",
+    "/etc/localtime",
+    "/etc/timezone",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/alternatives",
+    "/etc/java-*",
+    "/etc/ssl/certs",
+    "/etc/ca-certificates",
+    "/etc/mime.types",
+    "/etc/os-release",
+    "/etc/debian_version",
+    "/etc/locale.alias",
+    "/etc/fonts",
 )
 # Host variables passed through when set; everything else is cleared.
 HOST_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "JAVA_HOME", "SPARK_HOME", "PYSPARK_PYTHON", "TERM")
@@ -72,8 +87,13 @@ class Limits:
 
     def prlimit(self) -> list[str]:
         return [
-            _tool("prlimit"), f"--data={self.memory_mb * 1024 * 1024}", f"--cpu={self.cpu_seconds}",
-            f"--fsize={self.file_size}", f"--nproc={self.processes}", "--core=0", "--",
+            _tool("prlimit"),
+            f"--data={self.memory_mb * 1024 * 1024}",
+            f"--cpu={self.cpu_seconds}",
+            f"--fsize={self.file_size}",
+            f"--nproc={self.processes}",
+            "--core=0",
+            "--",
         ]
 
 
@@ -163,11 +183,37 @@ class Sandbox:
             binds.append(("--ro-bind", self._empty, git_link))
         binds.append(("--ro-bind", self._hosts, Path("/etc/hosts")))
 
-        cmd = [self.bwrap, "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net",
-               "--unshare-uts", "--unshare-cgroup-try", "--hostname", "localhost",
-               "--proc", "/proc", "--dev", "/dev"]
+        cmd = [
+            self.bwrap,
+            "--die-with-parent",
+            "--new-session",
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--hostname",
+            "localhost",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+        ]
         size = str(self.limits.memory_mb * 1024 * 1024)  # tmpfs lives in memory: bounded like a process
-        cmd += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp", "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
+        cmd += [
+            "--perms",
+            "1777",
+            "--size",
+            size,
+            "--tmpfs",
+            "/tmp",
+            "--perms",
+            "1777",
+            "--size",
+            size,
+            "--tmpfs",
+            "/dev/shm",
+        ]
         made = {Path("/tmp")} | {target for kind, _, target in binds if kind == "--symlink"}
         for kind, source, target in binds:
             for parent in _parents(target) if kind != "--symlink" else []:
@@ -181,9 +227,27 @@ class Sandbox:
             cmd += ["--setenv", key, value]
         if self.as_root:
             # Root is exempt from RLIMIT_NPROC: run as nobody, without any capability.
-            cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP", "--"]
-            cmd += [_tool("setpriv"), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all",
-                    "--bounding-set=-all", "--no-new-privs", "--"]
+            cmd += [
+                "--cap-drop",
+                "ALL",
+                "--cap-add",
+                "CAP_SETUID",
+                "--cap-add",
+                "CAP_SETGID",
+                "--cap-add",
+                "CAP_SETPCAP",
+                "--",
+            ]
+            cmd += [
+                _tool("setpriv"),
+                f"--reuid={NOBODY}",
+                f"--regid={NOBODY}",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
+                "--",
+            ]
         else:
             cmd += ["--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--"]
         return [*cmd, *self.limits.prlimit(), *args]

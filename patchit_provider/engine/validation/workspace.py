@@ -26,7 +26,13 @@ def run_bounded(
     process cannot fill memory; on timeout the whole process group is killed."""
     with tempfile.TemporaryFile() as sink:
         process = subprocess.Popen(
-            args, cwd=cwd, env=env, shell=shell, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+            args,
+            cwd=cwd,
+            env=env,
+            shell=shell,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:

@@ -36,25 +36,45 @@ class PipAuditMissing(ExternalError):
     """pip-audit is not installed where the audit runs."""
 
 
-def pip_audit_command(executable: str, requirements: Path, *, osv_url: str | None = None, timeout: float = 60.0) -> list[str]:
-    command = [executable, "-r", str(requirements), "-f", "json", "--progress-spinner", "off", "--no-deps", "--disable-pip",
-               "--vulnerability-service", "osv", "--timeout", str(int(timeout))]
+def pip_audit_command(
+    executable: str, requirements: Path, *, osv_url: str | None = None, timeout: float = 60.0
+) -> list[str]:
+    command = [
+        executable,
+        "-r",
+        str(requirements),
+        "-f",
+        "json",
+        "--progress-spinner",
+        "off",
+        "--no-deps",
+        "--disable-pip",
+        "--vulnerability-service",
+        "osv",
+        "--timeout",
+        str(int(timeout)),
+    ]
     return command + (["--osv-url", osv_url] if osv_url else [])
 
 
-def run_pip_audit(requirements: Path, *, executable: str = "pip-audit", osv_url: str | None = None,
-                  timeout: float = 600.0) -> list[dict[str, Any]]:
+def run_pip_audit(
+    requirements: Path, *, executable: str = "pip-audit", osv_url: str | None = None, timeout: float = 600.0
+) -> list[dict[str, Any]]:
     """The `dependencies` of pip-audit's JSON report (exit 1 means: vulnerabilities found)."""
     found = shutil.which(executable)
     if found is None:
-        raise PipAuditMissing(f"pip-audit is not installed ({executable!r} is not on PATH); PATCHIT never installs it at run time")
+        raise PipAuditMissing(
+            f"pip-audit is not installed ({executable!r} is not on PATH); PATCHIT never installs it at run time"
+        )
     command = pip_audit_command(found, requirements, osv_url=osv_url, timeout=min(timeout, 120.0))
     try:
         done = subprocess.run(command, capture_output=True, timeout=timeout, cwd=Path(requirements).parent, check=False)
     except subprocess.TimeoutExpired as exc:
         raise ExternalError(f"pip-audit did not finish within {timeout:.0f} s") from exc
     if done.returncode not in (0, 1):
-        raise ExternalError(f"pip-audit failed (exit status {done.returncode}): {done.stderr.decode(errors='replace')[-2000:]}")
+        raise ExternalError(
+            f"pip-audit failed (exit status {done.returncode}): {done.stderr.decode(errors='replace')[-2000:]}"
+        )
     try:
         data = json.loads(done.stdout[:MAX_OUTPUT].decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -66,14 +86,28 @@ def run_pip_audit(requirements: Path, *, executable: str = "pip-audit", osv_url:
 
 
 def record_audit(
-    store, deps: list[dict[str, Any]], repo: Path, requirements: Path | None, settings: PatchitSettings, source: str,
-    *, today: date,
+    store,
+    deps: list[dict[str, Any]],
+    repo: Path,
+    requirements: Path | None,
+    settings: PatchitSettings,
+    source: str,
+    *,
+    today: date,
 ) -> tuple[VulnScan, list[tuple[VulnRecord, bool]]]:
     """(the scan, [(stored record, created)]): findings of a report, joined to `settings.osv_dir`."""
     constraints = parse_requirements(requirements, repo) if requirements else None
     days = {k: getattr(settings, f"vuln_deadline_{k}_days") for k in DEFAULT_DEADLINE_DAYS}
-    scan = audit_findings(deps, load_osv_dir(Path(settings.osv_dir)), report_name=source, repo=repo, today=today,
-                          deadline_days=days, dag_criticality=settings.vuln_dag_criticality, constraints=constraints)
+    scan = audit_findings(
+        deps,
+        load_osv_dir(Path(settings.osv_dir)),
+        report_name=source,
+        repo=repo,
+        today=today,
+        deadline_days=days,
+        dag_criticality=settings.vuln_dag_criticality,
+        constraints=constraints,
+    )
     stored = [store.add(new_record(finding, str(repo), source)) for finding in scan.findings]
     mark_fixed(store, deps, str(repo), today)
     return scan, stored
@@ -82,7 +116,9 @@ def record_audit(
 def mark_fixed(store, deps: list[dict[str, Any]], repo: str, today: date) -> list[VulnRecord]:
     """Findings of `repo` whose package the audit now reports at another version: `fixed` (a new
     version still affected is a finding of its own)."""
-    audited = {canonicalize_name(d["name"]): str(d.get("version")) for d in deps if "skip_reason" not in d and d.get("version")}
+    audited = {
+        canonicalize_name(d["name"]): str(d.get("version")) for d in deps if "skip_reason" not in d and d.get("version")
+    }
     fixed = []
     for record in store.list(repo=repo, limit=MAX_FINDINGS):
         now = audited.get(record.finding.package)

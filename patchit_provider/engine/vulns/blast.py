@@ -26,7 +26,18 @@ from patchit_provider.engine.patching.requirements import KNOWN_DISTRIBUTIONS
 
 MAX_FILE_BYTES = 2 << 20
 MAX_FILES = 20_000
-SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox", ".mypy_cache"}
+SKIP_DIRS = {
+    ".git",
+    ".hg",
+    ".venv",
+    "venv",
+    "env",
+    "node_modules",
+    "__pycache__",
+    "site-packages",
+    ".tox",
+    ".mypy_cache",
+}
 CRITICAL_TAGS = {"critical": 5, "tier0": 5, "tier-0": 5, "p0": 5, "tier1": 4, "tier-1": 4, "p1": 4}
 _TAG_LEVEL = re.compile(r"^(?:criticality|crit|tier)[:=](\d{1,3})$", re.IGNORECASE)
 SLA_CRITICALITY = 3
@@ -98,7 +109,9 @@ def read_dag_file(path: Path, rel: str) -> DagFile | None:
         if isinstance(node, ast.Import):
             info.imports += [(alias.name, node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            info.imports += [(node.module, node.lineno)] + [(f"{node.module}.{a.name}", node.lineno) for a in node.names]
+            info.imports += [(node.module, node.lineno)] + [
+                (f"{node.module}.{a.name}", node.lineno) for a in node.names
+            ]
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for deco in node.decorator_list:
                 if _callee(deco) == "dag":
@@ -168,10 +181,22 @@ def importers(files: list[DagFile], distribution: str, configured: dict[str, int
     modules = import_names(distribution)
     out: list[VulnDag] = []
     for info in files:
-        hits = sorted({f"{m}:{line}" for m, line in info.imports
-                       if any(m == name or m.startswith(name + ".") for name in modules)})
+        hits = sorted(
+            {
+                f"{m}:{line}"
+                for m, line in info.imports
+                if any(m == name or m.startswith(name + ".") for name in modules)
+            }
+        )
         if hits:
             level, source = criticality(info, configured or {})
-            out.append(VulnDag(path=info.path, dag_ids=sorted(set(info.dag_ids)), criticality=level,
-                               criticality_from=source, imports=hits))
+            out.append(
+                VulnDag(
+                    path=info.path,
+                    dag_ids=sorted(set(info.dag_ids)),
+                    criticality=level,
+                    criticality_from=source,
+                    imports=hits,
+                )
+            )
     return out

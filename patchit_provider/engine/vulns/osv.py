@@ -70,7 +70,12 @@ def _path(error: Any) -> str:
 def _ecosystem_error(error: Any) -> bool:
     """An `affected[i].package.ecosystem` the shipped schema does not list."""
     parts = list(error.absolute_path)
-    return len(parts) == 4 and parts[0] == "affected" and parts[2:] == ["package", "ecosystem"] and error.validator == "pattern"
+    return (
+        len(parts) == 4
+        and parts[0] == "affected"
+        and parts[2:] == ["package", "ecosystem"]
+        and error.validator == "pattern"
+    )
 
 
 def _severity(items: list[dict[str, Any]] | None) -> tuple[Any, Any]:
@@ -95,9 +100,17 @@ def parse_record(raw: Any, source: str) -> tuple[Record | None, list[VulnSkip]]:
     ident = raw.get("id") if isinstance(raw.get("id"), str) else source
     if real:
         reasons = "; ".join(f"{_path(e)}: {e.message[:200]}" for e in real[:5])
-        return None, [VulnSkip(item=f"{source} ({ident})", reason=f"does not validate against the OSV schema: {reasons}", kind="refused")]
+        return None, [
+            VulnSkip(
+                item=f"{source} ({ident})",
+                reason=f"does not validate against the OSV schema: {reasons}",
+                kind="refused",
+            )
+        ]
     if raw.get("withdrawn"):
-        return None, [VulnSkip(item=f"{source} ({ident})", reason=f"withdrawn on {raw['withdrawn']}: ignored", kind="record")]
+        return None, [
+            VulnSkip(item=f"{source} ({ident})", reason=f"withdrawn on {raw['withdrawn']}: ignored", kind="record")
+        ]
     skips: list[VulnSkip] = []
     try:
         top_v3, top_v4 = _severity(raw.get("severity"))
@@ -109,13 +122,25 @@ def parse_record(raw: Any, source: str) -> tuple[Record | None, list[VulnSkip]]:
         ecosystem = package.get("ecosystem", "")
         label = f"{source} ({ident}) affected[{index}] {ecosystem}:{package.get('name', '?')}"
         if index in unknown_ecosystem:
-            skips.append(VulnSkip(item=label, reason=f"unknown ecosystem {ecosystem!r} (not in the OSV schema): skipped", kind="record"))
+            skips.append(
+                VulnSkip(
+                    item=label,
+                    reason=f"unknown ecosystem {ecosystem!r} (not in the OSV schema): skipped",
+                    kind="record",
+                )
+            )
             continue
         if ecosystem.split(":", 1)[0] != PYPI:
             skips.append(VulnSkip(item=label, reason=f"ecosystem {ecosystem} is not PyPI: skipped", kind="record"))
             continue
         if not entry.get("versions") and not any(r.get("type") == "ECOSYSTEM" for r in entry.get("ranges") or []):
-            skips.append(VulnSkip(item=label, reason="no ECOSYSTEM range and no versions list: no PyPI version can be matched", kind="record"))
+            skips.append(
+                VulnSkip(
+                    item=label,
+                    reason="no ECOSYSTEM range and no versions list: no PyPI version can be matched",
+                    kind="record",
+                )
+            )
             continue
         try:
             check_entry(entry)
@@ -123,7 +148,11 @@ def parse_record(raw: Any, source: str) -> tuple[Record | None, list[VulnSkip]]:
             return None, [VulnSkip(item=label, reason=f"range cannot be evaluated: {exc}", kind="refused")]
         entries.setdefault(canonicalize_name(package["name"]), []).append(entry)
     if not entries:
-        skips.append(VulnSkip(item=f"{source} ({ident})", reason="no PyPI package in `affected`: nothing to match", kind="record"))
+        skips.append(
+            VulnSkip(
+                item=f"{source} ({ident})", reason="no PyPI package in `affected`: nothing to match", kind="record"
+            )
+        )
         return None, skips
     advisories: dict[str, Advisory] = {}
     for name, group in entries.items():
@@ -136,11 +165,16 @@ def parse_record(raw: Any, source: str) -> tuple[Record | None, list[VulnSkip]]:
             return None, [VulnSkip(item=f"{source} ({ident})", reason=str(exc), kind="refused")]
         database = raw.get("database_specific") or {}
         advisories[name] = Advisory(
-            id=raw["id"], aliases=list(raw.get("aliases") or []), package=name, summary=raw.get("summary", "")[:500],
-            cvss_v3=v3, cvss_v4=v4,
+            id=raw["id"],
+            aliases=list(raw.get("aliases") or []),
+            package=name,
+            summary=raw.get("summary", "")[:500],
+            cvss_v3=v3,
+            cvss_v4=v4,
             database_severity=database.get("severity") if isinstance(database.get("severity"), str) else None,
             fixed=[str(v) for v in fixed_events(group)],
-            references=[r["url"] for r in raw.get("references") or []][:20], source=source,
+            references=[r["url"] for r in raw.get("references") or []][:20],
+            source=source,
         )
     return Record(advisory_by_package=advisories, entries=entries, raw=raw), skips
 
@@ -154,7 +188,9 @@ def load_osv_dir(folder: Path) -> OsvDatabase:
     for count, path in enumerate(sorted(folder.rglob("*.json"))):
         rel = path.relative_to(folder).as_posix()
         if count >= MAX_RECORDS:
-            db.skipped.append(VulnSkip(item=rel, reason=f"more than {MAX_RECORDS} records: the rest are not read", kind="refused"))
+            db.skipped.append(
+                VulnSkip(item=rel, reason=f"more than {MAX_RECORDS} records: the rest are not read", kind="refused")
+            )
             break
         try:
             if path.stat().st_size > MAX_RECORD_BYTES:

@@ -29,7 +29,9 @@ def _rewrite(pin: Pin, new: str) -> str:
     pattern = re.compile(rf"(={{2,3}}\s*){re.escape(written)}(?=[\s;,\\#\]]|$)", re.MULTILINE)
     rewritten, count = pattern.subn(lambda m: m.group(1) + new, pin.text, count=1)
     if count != 1:
-        raise PatchRefused(f"{pin.file}:{pin.line}: the pin `=={written}` is not written where it can be rewritten safely")
+        raise PatchRefused(
+            f"{pin.file}:{pin.line}: the pin `=={written}` is not written where it can be rewritten safely"
+        )
     return rewritten
 
 
@@ -45,8 +47,10 @@ def requirements_patch(finding: VulnFinding, requirements: Path, repo_root: Path
     hashed = [p for p in pins if p.hashes]
     if hashed:
         where = ", ".join(f"{p.file}:{p.line}" for p in hashed)
-        raise PatchRefused(f"{where} pins {finding.package} with --hash: the hashes of {finding.fixed_version} must be "
-                           "regenerated (e.g. pip-compile --generate-hashes); a patch keeping the old hashes would not install")
+        raise PatchRefused(
+            f"{where} pins {finding.package} with --hash: the hashes of {finding.fixed_version} must be "
+            "regenerated (e.g. pip-compile --generate-hashes); a patch keeping the old hashes would not install"
+        )
     texts: dict[str, str] = {}
     for pin in pins:
         texts.setdefault(pin.file, (root / pin.file).read_text("utf-8"))
@@ -59,7 +63,10 @@ def requirements_patch(finding: VulnFinding, requirements: Path, repo_root: Path
     contents = apply_edits(root, edits)
     ids = ", ".join(finding.advisories)
     return PatchProposal(
-        producer="fixer:vuln_upgrade", edits=edits, diff=make_diff(root, contents), files=sorted(contents),
+        producer="fixer:vuln_upgrade",
+        edits=edits,
+        diff=make_diff(root, contents),
+        files=sorted(contents),
         rationale=f"{finding.package} {finding.version} is affected by {ids} ({finding.severity}"
         f"{f', CVSS {finding.base_score}' if finding.base_score is not None else ''}); {finding.fixed_version} is the "
         f"{finding.fix_reason}. Remediate by {finding.deadline}.",

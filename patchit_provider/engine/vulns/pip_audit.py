@@ -65,8 +65,16 @@ def import_pip_audit(
     dag_criticality: dict[str, int] | None = None,
     constraints: Requirements | None = None,
 ) -> VulnScan:
-    return audit_findings(read_report(report), load_osv_dir(osv_dir), report_name=Path(report).name, repo=repo,
-                          today=today, deadline_days=deadline_days, dag_criticality=dag_criticality, constraints=constraints)
+    return audit_findings(
+        read_report(report),
+        load_osv_dir(osv_dir),
+        report_name=Path(report).name,
+        repo=repo,
+        today=today,
+        deadline_days=deadline_days,
+        dag_criticality=dag_criticality,
+        constraints=constraints,
+    )
 
 
 def audit_findings(
@@ -87,32 +95,56 @@ def audit_findings(
     for dep in deps:
         name = canonicalize_name(dep["name"])
         if "skip_reason" in dep:
-            skipped.append(VulnSkip(item=dep["name"], reason=f"pip-audit skipped it: {dep['skip_reason']}", kind="report"))
+            skipped.append(
+                VulnSkip(item=dep["name"], reason=f"pip-audit skipped it: {dep['skip_reason']}", kind="report")
+            )
             continue
         try:
             version = Version(str(dep.get("version")))
         except InvalidVersion:
-            skipped.append(VulnSkip(item=dep["name"], reason=f"version {dep.get('version')!r} is not PEP 440", kind="report"))
+            skipped.append(
+                VulnSkip(item=dep["name"], reason=f"version {dep.get('version')!r} is not PEP 440", kind="report")
+            )
             continue
         records: dict[str, Record] = {}
         for vuln in dep.get("vulns") or []:
             label = f"{dep['name']} {version} {vuln.get('id')}"
             record = _join(db, vuln)
             if record is None:
-                skipped.append(VulnSkip(item=label, reason="no OSV record with this id or alias: severity and fix unknown", kind="report"))
+                skipped.append(
+                    VulnSkip(
+                        item=label,
+                        reason="no OSV record with this id or alias: severity and fix unknown",
+                        kind="report",
+                    )
+                )
             elif name not in record.entries:
-                skipped.append(VulnSkip(item=label, reason=f"OSV record {record.raw['id']} names no PyPI package {name}", kind="report"))
+                skipped.append(
+                    VulnSkip(
+                        item=label, reason=f"OSV record {record.raw['id']} names no PyPI package {name}", kind="report"
+                    )
+                )
             elif not any(entry_affects(version, e) for e in record.entries[name]):
-                skipped.append(VulnSkip(item=label, reason=f"OSV record {record.raw['id']} does not affect {version}", kind="report"))
+                skipped.append(
+                    VulnSkip(
+                        item=label, reason=f"OSV record {record.raw['id']} does not affect {version}", kind="report"
+                    )
+                )
             else:
                 records[record.raw["id"]] = record
         if not records:
             continue
         others = constraints.constraints.get(name) if constraints else None
-        finding = finding_for(name, version, [records[k] for k in sorted(records)], others or SpecifierSet(), today,
-                              deadline_days, requirement=f"pip-audit:{report_name}")
+        finding = finding_for(
+            name,
+            version,
+            [records[k] for k in sorted(records)],
+            others or SpecifierSet(),
+            today,
+            deadline_days,
+            requirement=f"pip-audit:{report_name}",
+        )
         finding.dag_details = blast.importers(files, name, dag_criticality)
         finding.dags = [d.path for d in finding.dag_details]
         findings.append(finding)
     return VulnScan(findings=findings, skipped=skipped, scanned=len(deps), advisories_read=len(db.records))
-

@@ -52,28 +52,42 @@ def new_record(finding: VulnFinding, repo: str, source: str) -> VulnRecord:
         record.escalation = (
             f"{finding.package} {finding.version}: no fixed version of {', '.join(finding.advisories)} "
             f"({finding.fix_reason or 'none named'}). A person must accept the risk or mitigate it (remove or "
-            f"replace the package, disable the affected code path) before {finding.deadline}; no upgrade is rolled out.")
+            f"replace the package, disable the affected code path) before {finding.deadline}; no upgrade is rolled out."
+        )
     return record
 
 
 def _context(finding: VulnFinding, requirement_file: str, fingerprint: str) -> tuple[FailureEvent, Triage]:
     ids = ", ".join(finding.advisories)
-    event = FailureEvent(platform=Platform.GENERIC, pipeline_id=f"vulns:{finding.package}"[:250],
-                         run_id=f"{finding.version}->{finding.fixed_version}"[:250], code_path=None)
+    event = FailureEvent(
+        platform=Platform.GENERIC,
+        pipeline_id=f"vulns:{finding.package}"[:250],
+        run_id=f"{finding.version}->{finding.fixed_version}"[:250],
+        code_path=None,
+    )
     triage = Triage(
-        category=Category.DEPENDENCY_MISSING, remediation=Remediation.PATCH,
-        fingerprint=fingerprint, confidence=1.0,
+        category=Category.DEPENDENCY_MISSING,
+        remediation=Remediation.PATCH,
+        fingerprint=fingerprint,
+        confidence=1.0,
         summary=f"{finding.package} {finding.version} is vulnerable ({ids}); {finding.fixed_version} fixes it",
         error=ErrorSummary(type="VulnerableDependency", message=f"{finding.package}=={finding.version}: {ids}"),
-        culprit=Culprit(path=requirement_file), decided_by=f"OSV {ids}", source="osv",
+        culprit=Culprit(path=requirement_file),
+        decided_by=f"OSV {ids}",
+        source="osv",
         next_step=f"upgrade to {finding.fixed_version} by {finding.deadline}",
     )
     return event, triage
 
 
 def remediate(
-    record: VulnRecord, requirements: Path, repo_root: Path, settings: PatchitSettings, *,
-    publish_mode: str | None = None, now: datetime | None = None,
+    record: VulnRecord,
+    requirements: Path,
+    repo_root: Path,
+    settings: PatchitSettings,
+    *,
+    publish_mode: str | None = None,
+    now: datetime | None = None,
 ) -> VulnRecord:
     """Patch, validate, publish and plan an upgrade finding; returns the record with its new state."""
     from patchit_provider.engine.publishing import publish
@@ -95,8 +109,11 @@ def remediate(
     result = validate(proposal, event, triage, root, settings)
     record.validation = result
     if not result.passed or not resolved(result.checks):
-        failed = [f"{c.name}: {c.output.splitlines()[0] if c.output else ''}" for c in result.checks
-                  if not c.passed or (c.name == "resolve" and not resolved([c]))]
+        failed = [
+            f"{c.name}: {c.output.splitlines()[0] if c.output else ''}"
+            for c in result.checks
+            if not c.passed or (c.name == "resolve" and not resolved([c]))
+        ]
         record.escalation = "the requirements patch is not validated: " + "; ".join(failed or ["no resolve check ran"])
         return record
     record.state, record.escalation = "patch_validated", ""
@@ -105,8 +122,14 @@ def remediate(
         record.escalation = f"a person must approve before publishing: {result.approval_reason}"
         return record
     if mode in PUBLISHING:
-        incident = Incident(incident_id=record.finding_id, event=event, fingerprint=triage.fingerprint, triage=triage,
-                            patch=proposal, validation=result)
+        incident = Incident(
+            incident_id=record.finding_id,
+            event=event,
+            fingerprint=triage.fingerprint,
+            triage=triage,
+            patch=proposal,
+            validation=result,
+        )
         publication = publish(proposal, incident, root, mode)
         record.branch, record.commit, record.state = publication.branch, publication.commit, "published"
     plan = plan_fix_rollout(finding, now=now)

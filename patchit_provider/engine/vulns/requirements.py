@@ -131,8 +131,18 @@ def _read(path: Path, root: Path, env: dict[str, str], result: Requirements, mod
             _line(path, rel, number, line, raw, root, env, result, mode, seen)
 
 
-def _line(path: Path, rel: str, number: int, line: str, raw: str, root: Path, env: dict[str, str],
-          result: Requirements, mode: str, seen: set[Path]) -> None:
+def _line(
+    path: Path,
+    rel: str,
+    number: int,
+    line: str,
+    raw: str,
+    root: Path,
+    env: dict[str, str],
+    result: Requirements,
+    mode: str,
+    seen: set[Path],
+) -> None:
     where = f"{rel}:{number}"
     if line.startswith("-"):
         try:
@@ -149,27 +159,42 @@ def _line(path: Path, rel: str, number: int, line: str, raw: str, root: Path, en
             else:
                 included = (path.parent / target).resolve()
                 if not included.is_relative_to(root):
-                    result.skipped.append(VulnSkip(item=where, reason=f"{flag} {target} points outside the repository: not read"))
+                    result.skipped.append(
+                        VulnSkip(item=where, reason=f"{flag} {target} points outside the repository: not read")
+                    )
                 else:
                     _read(included, root, env, result, "constraint" if _INCLUDE[flag] == "constraint" else mode, seen)
             return
         if flag in _EDITABLE:
-            result.skipped.append(VulnSkip(item=where, reason="editable requirement: its version is the working copy's, not a release"))
+            result.skipped.append(
+                VulnSkip(item=where, reason="editable requirement: its version is the working copy's, not a release")
+            )
             return
         return  # global options (--index-url, --find-links, --pre, ...) say nothing about versions
     body, hashes, _options = _split_options(line)
     try:
         req = Requirement(body)
     except InvalidRequirement as exc:
-        reason = "URL or path requirement: no version to match" if re.match(r"^(\.|/|\w+://|\w+:\\)", body) else f"not a valid requirement: {exc}"
+        reason = (
+            "URL or path requirement: no version to match"
+            if re.match(r"^(\.|/|\w+://|\w+:\\)", body)
+            else f"not a valid requirement: {exc}"
+        )
         result.skipped.append(VulnSkip(item=where, reason=reason))
         return
     name = canonicalize_name(req.name)
     if req.marker is not None and not req.marker.evaluate(env):
-        result.skipped.append(VulnSkip(item=where, reason=f"marker `{req.marker}` is false for the target interpreter (Python {env.get('python_full_version')})"))
+        result.skipped.append(
+            VulnSkip(
+                item=where,
+                reason=f"marker `{req.marker}` is false for the target interpreter (Python {env.get('python_full_version')})",
+            )
+        )
         return
     if req.url:
-        result.skipped.append(VulnSkip(item=where, reason=f"URL requirement ({req.name} @ ...): no release version to match"))
+        result.skipped.append(
+            VulnSkip(item=where, reason=f"URL requirement ({req.name} @ ...): no release version to match")
+        )
         return
     if mode == "constraint":
         result.constrain(name, req.specifier)
@@ -178,7 +203,12 @@ def _line(path: Path, rel: str, number: int, line: str, raw: str, root: Path, en
     pinned = [s for s in specs if s.operator in ("==", "===") and not s.version.endswith(".*")]
     if len(pinned) != 1:
         result.constrain(name, req.specifier)
-        result.skipped.append(VulnSkip(item=where, reason=f"{req.name}{req.specifier or ''} is not pinned with ==: not scanned (kept as a constraint)"))
+        result.skipped.append(
+            VulnSkip(
+                item=where,
+                reason=f"{req.name}{req.specifier or ''} is not pinned with ==: not scanned (kept as a constraint)",
+            )
+        )
         return
     try:
         version = Version(pinned[0].version)

@@ -27,13 +27,19 @@ def fix_rollout_spec(finding: VulnFinding, **overrides: Any) -> dict[str, Any] |
     for dag in finding.dag_details:
         for member in dag.dag_ids or [dag.path]:
             members[member] = max(members.get(member, 0), dag.criticality)
-    end_of_deadline = datetime.combine(datetime.fromisoformat(finding.deadline).date(), time(23, 59), tzinfo=timezone.utc)
+    end_of_deadline = datetime.combine(
+        datetime.fromisoformat(finding.deadline).date(), time(23, 59), tzinfo=timezone.utc
+    )
     spec: dict[str, Any] = {
         "members": [{"id": m, "criticality": c} for m, c in sorted(members.items())],
-        "waves": DEFAULT_WAVES, "max_errors": 0, "max_concurrency": 1, "bake_seconds": 0,
+        "waves": DEFAULT_WAVES,
+        "max_errors": 0,
+        "max_concurrency": 1,
+        "bake_seconds": 0,
         "member_seconds": DEFAULT_MEMBER_SECONDS,
         "assumptions": [f"a member takes {DEFAULT_MEMBER_SECONDS} s (its next run) unless a duration history is given"],
-        "deadline": end_of_deadline.isoformat(), "subject": f"{finding.package}=={finding.fixed_version}",
+        "deadline": end_of_deadline.isoformat(),
+        "subject": f"{finding.package}=={finding.fixed_version}",
         "rationale": f"upgrade {finding.package} {finding.version} -> {finding.fixed_version} ({', '.join(finding.advisories)})",
     }
     return spec | overrides

@@ -45,10 +45,15 @@ def _representatives(records: list[Record], name: str) -> list[Advisory]:
     for _, members in groups:
         best = min(members, key=lambda a: (a.cvss_v4 is None and a.cvss_v3 is None, not a.id.startswith("GHSA-"), a.id))
         others = [a for a in members if a is not best]
-        merged = best.model_copy(update={
-            "aliases": sorted({*best.aliases, *(a.id for a in others), *(x for a in others for x in a.aliases)} - {best.id}),
-            "database_severity": best.database_severity or next((a.database_severity for a in others if a.database_severity), None),
-        })
+        merged = best.model_copy(
+            update={
+                "aliases": sorted(
+                    {*best.aliases, *(a.id for a in others), *(x for a in others for x in a.aliases)} - {best.id}
+                ),
+                "database_severity": best.database_severity
+                or next((a.database_severity for a in others if a.database_severity), None),
+            }
+        )
         chosen.append(merged)
     return sorted(chosen, key=lambda a: a.id)
 
@@ -70,11 +75,20 @@ def finding_for(
     aliases = sorted({a for adv in advisories for a in adv.aliases} - {adv.id for adv in advisories})
     scores = [s for adv in advisories for s in (adv.cvss_v4, adv.cvss_v3) if s is not None]
     return VulnFinding(
-        package=name, version=str(version), advisories=[a.id for a in advisories], aliases=aliases,
-        vector=best.vector if best else None, base_score=best.base_score if best else None, severity=severity,
-        fixed_version=str(fixed) if fixed else None, action="upgrade" if fixed else "accept_or_mitigate",
-        deadline=deadline(severity, today, deadline_days).isoformat(), severity_source=source, scores=scores,
-        requirement=requirement, fix_reason=why,
+        package=name,
+        version=str(version),
+        advisories=[a.id for a in advisories],
+        aliases=aliases,
+        vector=best.vector if best else None,
+        base_score=best.base_score if best else None,
+        severity=severity,
+        fixed_version=str(fixed) if fixed else None,
+        action="upgrade" if fixed else "accept_or_mitigate",
+        deadline=deadline(severity, today, deadline_days).isoformat(),
+        severity_source=source,
+        scores=scores,
+        requirement=requirement,
+        fix_reason=why,
         links=[f"https://osv.dev/vulnerability/{a.id}" for a in advisories],
     )
 
@@ -94,8 +108,9 @@ def scan_pins(
         records = applying(db, pin.name, pin.version)
         if not records:
             continue
-        finding = finding_for(pin.name, pin.version, records, reqs.other_constraints(pin), today, deadline_days,
-                              f"{pin.file}:{pin.line}")
+        finding = finding_for(
+            pin.name, pin.version, records, reqs.other_constraints(pin), today, deadline_days, f"{pin.file}:{pin.line}"
+        )
         dags = blast.importers(files, pin.name, dag_criticality)
         finding.dag_details = dags
         finding.dags = [d.path for d in dags]

@@ -58,8 +58,11 @@ def overall(advisories: list[Advisory]) -> tuple[CvssScore | None, str, str]:
     if scored:
         best = max(scored, key=lambda s: s.base_score)
         return best, band(best.base_score), "cvss_v4" if best.version == "4.0" else "cvss_v3"
-    labels = [DATABASE_LABELS[a.database_severity.upper()] for a in advisories
-              if a.database_severity and a.database_severity.upper() in DATABASE_LABELS]
+    labels = [
+        DATABASE_LABELS[a.database_severity.upper()]
+        for a in advisories
+        if a.database_severity and a.database_severity.upper() in DATABASE_LABELS
+    ]
     if labels:
         return None, max(labels, key=RANK.__getitem__), "database"
     return None, "unknown", "none"

@@ -43,8 +43,10 @@ def check_entry(entry: dict[str, Any]) -> None:
 
 def _in_range(version: Version, events: list[dict[str, str]]) -> bool:
     order = {"introduced": 0, "fixed": 1, "last_affected": 2, "limit": 3}
-    parsed = sorted(((_version(v), order[k], k) for e in events for k, v in e.items() if k in order),
-                    key=lambda item: (item[0], item[1]))
+    parsed = sorted(
+        ((_version(v), order[k], k) for e in events for k, v in e.items() if k in order),
+        key=lambda item: (item[0], item[1]),
+    )
     limits = [v for v, _, k in parsed if k == "limit"]
     if limits and not any(version < limit for limit in limits):
         return False
@@ -69,8 +71,14 @@ def entry_affects(version: Version, entry: dict[str, Any]) -> bool:
 
 
 def fixed_events(entries: Iterable[dict[str, Any]]) -> list[Version]:
-    found = {_version(e["fixed"]) for entry in entries for rng in entry.get("ranges") or []
-             if rng.get("type") == "ECOSYSTEM" for e in rng["events"] if "fixed" in e}
+    found = {
+        _version(e["fixed"])
+        for entry in entries
+        for rng in entry.get("ranges") or []
+        if rng.get("type") == "ECOSYSTEM"
+        for e in rng["events"]
+        if "fixed" in e
+    }
     return sorted(found)
 
 
@@ -91,5 +99,6 @@ def smallest_fix(
             refused.append(f"{candidate} (outside the project's constraint {constraints})")
             continue
         return candidate, "smallest fixed version affected by no applying advisory" + (
-            f"; skipped {', '.join(refused)}" if refused else "")
+            f"; skipped {', '.join(refused)}" if refused else ""
+        )
     return None, "every fixed version is refused: " + ", ".join(refused)

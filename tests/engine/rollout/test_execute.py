@@ -37,17 +37,39 @@ from patchit_provider.engine.store.rollouts import CLEARED, open_rollouts
 DAG = "orders_hourly"
 TASK = "load"
 FP = "fp-same"
-CLEAR_KEYS = {"dry_run", "only_failed", "dag_run_id", "task_ids", "run_on_latest_version", "note", "reset_dag_runs",
-              "include_upstream", "include_downstream", "include_future", "include_past"}
+CLEAR_KEYS = {
+    "dry_run",
+    "only_failed",
+    "dag_run_id",
+    "task_ids",
+    "run_on_latest_version",
+    "note",
+    "reset_dag_runs",
+    "include_upstream",
+    "include_downstream",
+    "include_future",
+    "include_past",
+}
 
 
 class FakeAirflow:
     """TIs by (run_id, map_index); `outcome(run_id)` decides how a re-run ends."""
 
     def __init__(self, runs: list[str], outcome=lambda run_id: "success", version: int = 2) -> None:
-        self.tis = {r: {"dag_id": DAG, "dag_run_id": r, "task_id": TASK, "map_index": -1, "state": "failed",
-                        "try_number": 1, "pool": "default_pool", "dag_version": {"version_number": 1},
-                        "duration": 3.0} for r in runs}
+        self.tis = {
+            r: {
+                "dag_id": DAG,
+                "dag_run_id": r,
+                "task_id": TASK,
+                "map_index": -1,
+                "state": "failed",
+                "try_number": 1,
+                "pool": "default_pool",
+                "dag_version": {"version_number": 1},
+                "duration": 3.0,
+            }
+            for r in runs
+        }
         self.outcome = outcome
         self.version = version
         self.clears: list[dict[str, Any]] = []  # real clears only
@@ -139,12 +161,22 @@ def store(tmp_path):
 
 def _rollout(store, runs=RUNS, *, waves=(1, "40%"), max_errors=0, concurrency=2, approval_points=(), rid="ro-1"):
     members = [RecoveryMember(dag_id=DAG, run_id=r, task_id=TASK) for r in runs]
-    spec = recovery_spec(members, {}, subject="inc-1", waves=waves, max_errors=max_errors,
-                         max_concurrency=concurrency, approval_points=approval_points)
+    spec = recovery_spec(
+        members,
+        {},
+        subject="inc-1",
+        waves=waves,
+        max_errors=max_errors,
+        max_concurrency=concurrency,
+        approval_points=approval_points,
+    )
     plan = plan_rollout(spec)
     assert plan.valid, plan.problems
-    return store.create(RolloutRun(rollout_id=rid, subject="inc-1", fingerprint=FP, plan=plan,
-                                   targets={m.member_id: m for m in members}))
+    return store.create(
+        RolloutRun(
+            rollout_id=rid, subject="inc-1", fingerprint=FP, plan=plan, targets={m.member_id: m for m in members}
+        )
+    )
 
 
 def _ctx(store, airflow, desk=None):
@@ -202,8 +234,9 @@ def test_a_new_fingerprint_is_handed_off_and_counts_against_the_budget(store):
 def test_budget_not_exceeded_when_failures_equal_it(store):
     airflow = FakeAirflow(RUNS, outcome=lambda r: "failed" if r == RUNS[2] else "success")
     run = _rollout(store, max_errors=1)
-    out = execute_rollout(ExecuteInput(rollout_id=run.rollout_id, poll_seconds=1),
-                          _ctx(store, airflow, Desk({RUNS[2]: "fp-other"})))
+    out = execute_rollout(
+        ExecuteInput(rollout_id=run.rollout_id, poll_seconds=1), _ctx(store, airflow, Desk({RUNS[2]: "fp-other"}))
+    )
     assert out.state is RolloutState.SUCCEEDED and out.failures == 1
 
 
@@ -219,8 +252,9 @@ def test_skipped_or_upstream_failed_is_inconclusive_never_a_success(store, state
 def test_a_silent_member_times_out_inconclusive(store):
     airflow = FakeAirflow(RUNS, outcome=lambda r: None)  # never reaches an end state
     run = _rollout(store, max_errors=0)
-    out = execute_rollout(ExecuteInput(rollout_id=run.rollout_id, poll_seconds=10, member_timeout_seconds=60),
-                          _ctx(store, airflow))
+    out = execute_rollout(
+        ExecuteInput(rollout_id=run.rollout_id, poll_seconds=10, member_timeout_seconds=60), _ctx(store, airflow)
+    )
     assert out.state is RolloutState.ESCALATED
     assert "no end state" in _results(store)[RUNS[0]].reason
 
@@ -292,8 +326,17 @@ def test_crash_between_clearing_and_cleared_checks_airflow_before_clearing(store
     run = _rollout(store)
     member = f"{DAG}/{RUNS[0]}/{TASK}/-1"
     store.mark(run.rollout_id, member, "clearing", try_before=1)
-    airflow.clear_task_instances(DAG, {"dry_run": False, "only_failed": True, "dag_run_id": RUNS[0],
-                                       "task_ids": [TASK], "run_on_latest_version": True, "note": "x"})
+    airflow.clear_task_instances(
+        DAG,
+        {
+            "dry_run": False,
+            "only_failed": True,
+            "dag_run_id": RUNS[0],
+            "task_ids": [TASK],
+            "run_on_latest_version": True,
+            "note": "x",
+        },
+    )
     airflow.clears.clear()
     out = execute_rollout(ExecuteInput(rollout_id=run.rollout_id, poll_seconds=1), _ctx(store, airflow))
     assert out.state is RolloutState.SUCCEEDED
@@ -317,8 +360,9 @@ def test_approval_points_wait_and_gates_pause(store):
 def test_stop_after_canary_returns_running(store):
     airflow = FakeAirflow(RUNS)
     run = _rollout(store)
-    out = execute_rollout(ExecuteInput(rollout_id=run.rollout_id, stop_after_wave=0, poll_seconds=1),
-                          _ctx(store, airflow))
+    out = execute_rollout(
+        ExecuteInput(rollout_id=run.rollout_id, stop_after_wave=0, poll_seconds=1), _ctx(store, airflow)
+    )
     assert out.state is RolloutState.RUNNING and out.waves_finished == 1 and len(airflow.clears) == 1
 
 
@@ -331,8 +375,9 @@ def test_waits_while_live_runs_are_queued_then_pauses(store):
     assert out.state is RolloutState.PAUSED and "queued" in out.reason and airflow.clears == []
     assert ctx.clock.slept == 30
     airflow.queued, airflow.open_slots = [], 0
-    out = execute_rollout(ExecuteInput(rollout_id=run.rollout_id, resume=True, poll_seconds=5,
-                                       pressure_wait_seconds=10), ctx)
+    out = execute_rollout(
+        ExecuteInput(rollout_id=run.rollout_id, resume=True, poll_seconds=5, pressure_wait_seconds=10), ctx
+    )
     assert out.state is RolloutState.PAUSED and "pool default_pool is full" in out.reason
     airflow.open_slots = 4
     out = execute_rollout(ExecuteInput(rollout_id=run.rollout_id, resume=True, poll_seconds=1), ctx)
@@ -346,7 +391,9 @@ def test_plan_recovery_finds_failed_members_with_the_fingerprint(store):
 
     class Incidents:
         def get_incident(self, incident_id):
-            return Incident(incident_id="inc-1", event=occurrences[0], fingerprint=FP) if incident_id == "inc-1" else None
+            return (
+                Incident(incident_id="inc-1", event=occurrences[0], fingerprint=FP) if incident_id == "inc-1" else None
+            )
 
         def occurrences(self, incident_id):
             return occurrences
@@ -374,8 +421,17 @@ def test_a_member_another_executor_took_meanwhile_is_watched_not_cleared(store):
         def mark(self, rollout_id, member, phase, **kw):
             if member == canary and phase == "clearing" and not store.marks(rollout_id).get(member):
                 store.mark(rollout_id, member, phase, **kw)
-                airflow.clear_task_instances(DAG, {"dry_run": False, "only_failed": True, "dag_run_id": RUNS[0],
-                                                   "task_ids": [TASK], "run_on_latest_version": True, "note": "other"})
+                airflow.clear_task_instances(
+                    DAG,
+                    {
+                        "dry_run": False,
+                        "only_failed": True,
+                        "dag_run_id": RUNS[0],
+                        "task_ids": [TASK],
+                        "run_on_latest_version": True,
+                        "note": "other",
+                    },
+                )
             return store.mark(rollout_id, member, phase, **kw)
 
     ctx = _ctx(store, airflow)
@@ -395,8 +451,10 @@ def test_a_person_stopping_the_rollout_meanwhile_wins_over_the_executor(store):
 
     def work_then_reject():  # while the canary runs, a person rejects the rollout on its page
         work()
-        store.modify(run.rollout_id, lambda r: r.model_copy(update={"state": RolloutState.ABORTED,
-                                                                      "reason": "rejected by alice: wrong fix"}))
+        store.modify(
+            run.rollout_id,
+            lambda r: r.model_copy(update={"state": RolloutState.ABORTED, "reason": "rejected by alice: wrong fix"}),
+        )
 
     airflow.work = work_then_reject
     out = execute_rollout(ExecuteInput(rollout_id=run.rollout_id, poll_seconds=1), ctx)

@@ -43,7 +43,7 @@ def url(request, tmp_path) -> Iterator[str]:
     if not base_url:
         if os.environ.get("PATCHIT_REQUIRE_PG") == "1":
             pytest.fail("PATCHIT_REQUIRE_PG=1 but PATCHIT_TEST_PG_URL is not set", pytrace=False)
-        pytest.skip("PATCHIT_TEST_PG_URL is not set (run: eval \"$(scripts/postgres.sh start)\")")
+        pytest.skip('PATCHIT_TEST_PG_URL is not set (run: eval "$(scripts/postgres.sh start)")')
     base = make_url(base_url)
     schema = "patchit_test_" + uuid.uuid4().hex[:12]
     admin = create_engine(base, connect_args={"connect_timeout": 5})
@@ -59,8 +59,9 @@ def url(request, tmp_path) -> Iterator[str]:
 
 def _run(rollout_id: str, members: list[RecoveryMember]) -> RolloutRun:
     plan = plan_rollout(recovery_spec(members, {}, subject="inc-1", waves=[1, "50%"], max_errors=0))
-    return RolloutRun(rollout_id=rollout_id, subject="inc-1", fingerprint="fp", plan=plan,
-                      targets={m.member_id: m for m in members})
+    return RolloutRun(
+        rollout_id=rollout_id, subject="inc-1", fingerprint="fp", plan=plan, targets={m.member_id: m for m in members}
+    )
 
 
 def test_records_and_journal_survive_a_reopen(url):
@@ -86,8 +87,18 @@ def test_records_and_journal_survive_a_reopen(url):
 
 def test_a_resumed_executor_in_a_new_store_object_clears_nobody_twice(url):
     members = [RecoveryMember(dag_id="d", run_id=f"r{i}", task_id="t") for i in range(4)]
-    tis = {m.run_id: {"dag_id": "d", "dag_run_id": m.run_id, "task_id": "t", "map_index": -1, "state": "failed",
-                      "try_number": 1, "dag_version": {"version_number": 1}} for m in members}
+    tis = {
+        m.run_id: {
+            "dag_id": "d",
+            "dag_run_id": m.run_id,
+            "task_id": "t",
+            "map_index": -1,
+            "state": "failed",
+            "try_number": 1,
+            "dag_version": {"version_number": 1},
+        }
+        for m in members
+    }
     clears: list[str] = []
 
     class Api:
@@ -148,11 +159,15 @@ def test_a_resumed_executor_in_a_new_store_object_clears_nobody_twice(url):
                 return done
 
         with pytest.raises(RuntimeError):
-            execute_rollout(ExecuteInput(rollout_id=rid, poll_seconds=0.01),
-                            RolloutContext(api=Api(), records=Crash(), desk=Desk(), clock=Clock()))
+            execute_rollout(
+                ExecuteInput(rollout_id=rid, poll_seconds=0.01),
+                RolloutContext(api=Api(), records=Crash(), desk=Desk(), clock=Clock()),
+            )
     with open_rollouts(url) as store:
-        out = execute_rollout(ExecuteInput(rollout_id=rid, poll_seconds=0.01),
-                              RolloutContext(api=Api(), records=store, desk=Desk(), clock=Clock()))
+        out = execute_rollout(
+            ExecuteInput(rollout_id=rid, poll_seconds=0.01),
+            RolloutContext(api=Api(), records=store, desk=Desk(), clock=Clock()),
+        )
         assert out.state is RolloutState.SUCCEEDED
         assert sorted(clears) == ["r0", "r1", "r2", "r3"]  # each exactly once
         saved = store.get(rid)

@@ -25,7 +25,9 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789", min_size=1, max_size=8)
 members_st = st.lists(
     st.fixed_dictionaries({"id": ids, "criticality": st.integers(0, 5)}),
-    min_size=1, max_size=60, unique_by=lambda m: m["id"],
+    min_size=1,
+    max_size=60,
+    unique_by=lambda m: m["id"],
 )
 percent_st = st.one_of(
     st.integers(1, 100).map(lambda p: f"{p}%"),
@@ -56,8 +58,14 @@ def budget_count(value, total: int) -> int:
     bake=st.integers(0, 900),
 )
 def test_waves_budget_and_duration_follow_the_contract(members, waves, max_errors, concurrency, member_seconds, bake):
-    spec = {"members": members, "waves": waves, "max_errors": max_errors, "max_concurrency": concurrency,
-            "member_seconds": member_seconds, "bake_seconds": bake}
+    spec = {
+        "members": members,
+        "waves": waves,
+        "max_errors": max_errors,
+        "max_concurrency": concurrency,
+        "member_seconds": member_seconds,
+        "bake_seconds": bake,
+    }
     plan = plan_rollout(spec, now=NOW)
     assert plan.valid, plan.problems
     total = len(members)
@@ -78,7 +86,9 @@ def test_waves_budget_and_duration_follow_the_contract(members, waves, max_error
     # budget, worst case, minimum duration
     assert plan.max_errors == budget_count(max_errors, total)
     assert plan.worst_case_failures == min(plan.max_errors + concurrency, total)
-    assert plan.min_duration_seconds == sum(math.ceil(s / concurrency) * member_seconds for s in sizes) + bake * (len(sizes) - 1)
+    assert plan.min_duration_seconds == sum(math.ceil(s / concurrency) * member_seconds for s in sizes) + bake * (
+        len(sizes) - 1
+    )
     # without windows the schedule is the minimum duration, wave after wave
     assert plan.finish_at - plan.start_at == timedelta(seconds=plan.min_duration_seconds)
 
@@ -102,8 +112,13 @@ def test_history_estimates_feed_the_wave_durations(histories, percentile, concur
     for i, h in enumerate(histories):
         if i % 2:
             history.setdefault(f"dag.t{i % 3}", h)
-    spec = {"members": members, "waves": waves, "max_concurrency": concurrency,
-            "duration_history": history, "duration_percentile": percentile}
+    spec = {
+        "members": members,
+        "waves": waves,
+        "max_concurrency": concurrency,
+        "duration_history": history,
+        "duration_percentile": percentile,
+    }
     plan = plan_rollout(spec, now=NOW)
     assert plan.valid, plan.problems
     q = {"p50": 0.5, "p90": 0.9}[percentile]
@@ -164,8 +179,14 @@ def test_an_impossible_spec_is_refused_with_a_reason(members, waves, corruption)
     limit=st.integers(0, 25),
 )
 def test_worst_case_above_the_policy_limit_makes_the_plan_invalid(members, max_errors, concurrency, limit):
-    spec = {"members": members, "waves": [1, "50%"], "max_errors": max_errors, "max_concurrency": concurrency,
-            "member_seconds": 10, "policy_max_failures": limit}
+    spec = {
+        "members": members,
+        "waves": [1, "50%"],
+        "max_errors": max_errors,
+        "max_concurrency": concurrency,
+        "member_seconds": 10,
+        "policy_max_failures": limit,
+    }
     plan = plan_rollout(spec, now=NOW)
     worst = min(max_errors + concurrency, len(members))
     assert plan.worst_case_failures == worst
@@ -190,10 +211,18 @@ def test_every_wave_runs_inside_a_window_and_ends_before_its_cutoff(
     members, open_hour, length_hours, cutoff_minutes, member_minutes, concurrency, bake_minutes, waves
 ):
     spec = {
-        "members": [{"id": f"d{i:02d}"} for i in range(members)], "waves": waves,
-        "max_concurrency": concurrency, "member_seconds": member_minutes * 60, "bake_seconds": bake_minutes * 60,
-        "windows": [{"daily_start": f"{open_hour:02d}:00", "daily_end": f"{(open_hour + length_hours) % 24:02d}:00",
-                     "cutoff_seconds": cutoff_minutes * 60}],
+        "members": [{"id": f"d{i:02d}"} for i in range(members)],
+        "waves": waves,
+        "max_concurrency": concurrency,
+        "member_seconds": member_minutes * 60,
+        "bake_seconds": bake_minutes * 60,
+        "windows": [
+            {
+                "daily_start": f"{open_hour:02d}:00",
+                "daily_end": f"{(open_hour + length_hours) % 24:02d}:00",
+                "cutoff_seconds": cutoff_minutes * 60,
+            }
+        ],
     }
     plan = plan_rollout(spec, now=NOW)
     capacity = timedelta(hours=length_hours, minutes=-cutoff_minutes)
@@ -229,10 +258,20 @@ edit_st = st.one_of(
 
 
 @FAST
-@given(members=members_st, waves=st.lists(wave_entry, min_size=1, max_size=4), edits=st.lists(edit_st, min_size=1, max_size=4))
+@given(
+    members=members_st,
+    waves=st.lists(wave_entry, min_size=1, max_size=4),
+    edits=st.lists(edit_st, min_size=1, max_size=4),
+)
 def test_edits_keep_the_invariants_or_are_refused_with_a_reason(members, waves, edits):
-    spec = {"members": members, "waves": waves, "max_errors": 1, "max_concurrency": 2, "member_seconds": 60,
-            "policy_max_failures": 6}
+    spec = {
+        "members": members,
+        "waves": waves,
+        "max_errors": 1,
+        "max_concurrency": 2,
+        "member_seconds": 60,
+        "policy_max_failures": 6,
+    }
     plan = plan_rollout(spec, now=NOW)
     assert plan.valid
     ids_ = [m["id"] for m in members]
@@ -257,4 +296,6 @@ def test_edits_keep_the_invariants_or_are_refused_with_a_reason(members, waves, 
     placed = [m for wave in edited.waves for m in wave.members]
     assert sorted(placed) == sorted(ids_) and all(wave.members for wave in edited.waves)
     assert edited.worst_case_failures <= 6
-    assert edited.min_duration_seconds == sum(math.ceil(len(w.members) / edited.max_concurrency) * 60 for w in edited.waves)
+    assert edited.min_duration_seconds == sum(
+        math.ceil(len(w.members) / edited.max_concurrency) * 60 for w in edited.waves
+    )

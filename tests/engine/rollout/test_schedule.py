@@ -11,8 +11,13 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)  # a Tuesday
 
 
 def spec(**extra):
-    base = {"members": [{"id": f"run{i}"} for i in range(6)], "waves": [1, 2, "100%"], "max_concurrency": 1,
-            "member_seconds": 600, "bake_seconds": 300}
+    base = {
+        "members": [{"id": f"run{i}"} for i in range(6)],
+        "waves": [1, 2, "100%"],
+        "max_concurrency": 1,
+        "member_seconds": 600,
+        "bake_seconds": 300,
+    }
     return base | extra
 
 
@@ -20,7 +25,10 @@ def test_waves_wait_for_the_nightly_window():
     plan = plan_rollout(spec(windows=[{"daily_start": "22:00", "daily_end": "02:00"}]), now=NOW)
     assert plan.valid
     starts = [(s.start, s.end) for s in plan.schedule]
-    assert starts[0] == (datetime(2026, 12, 1, 22, 0, tzinfo=timezone.utc), datetime(2026, 12, 1, 22, 10, tzinfo=timezone.utc))
+    assert starts[0] == (
+        datetime(2026, 12, 1, 22, 0, tzinfo=timezone.utc),
+        datetime(2026, 12, 1, 22, 10, tzinfo=timezone.utc),
+    )
     assert starts[1][0] == datetime(2026, 12, 1, 22, 15, tzinfo=timezone.utc)  # bake, same window
     assert all(s.window == 0 and not s.out_of_window for s in plan.schedule)
     assert plan.finish_at == datetime(2026, 12, 1, 23, 10, tzinfo=timezone.utc)
@@ -31,8 +39,12 @@ def test_a_wave_that_cannot_finish_before_the_cutoff_waits_for_the_next_window()
     # 22:00-00:00 with a 30 min cutoff: 90 min of room. Wave 2 (30 min) is ready at 22:45+..., so
     # it fits; make wave 2 too long for what is left and it must move to the next night.
     plan = plan_rollout(
-        spec(members=[{"id": f"run{i}"} for i in range(8)], waves=[1, 2, 5], member_seconds=900,
-             windows=[{"daily_start": "22:00", "daily_end": "00:00", "cutoff_seconds": 1800}]),
+        spec(
+            members=[{"id": f"run{i}"} for i in range(8)],
+            waves=[1, 2, 5],
+            member_seconds=900,
+            windows=[{"daily_start": "22:00", "daily_end": "00:00", "cutoff_seconds": 1800}],
+        ),
         now=NOW,
     )
     assert plan.valid, plan.problems
@@ -52,10 +64,12 @@ def test_a_wave_longer_than_any_window_makes_the_plan_invalid():
         spec(waves=["100%"], windows=[{"daily_start": "22:00", "daily_end": "23:00", "cutoff_seconds": 60}]), now=NOW
     )
     assert not plan.valid and plan.waves == []
-    assert plan.problems == [(
-        "Wave 0 needs 3600 s but no maintenance window within 366 days of 2026-12-01T12:00:00Z leaves that "
-        "much time before its cutoff."
-    )]
+    assert plan.problems == [
+        (
+            "Wave 0 needs 3600 s but no maintenance window within 366 days of 2026-12-01T12:00:00Z leaves that "
+            "much time before its cutoff."
+        )
+    ]
 
 
 def test_weekdays_and_time_zone_of_a_daily_window():
@@ -108,13 +122,17 @@ def test_a_deadline_met_inside_the_windows_needs_no_approval():
 def test_a_deadline_that_cannot_be_met_even_out_of_window_makes_the_plan_invalid():
     plan = plan_rollout(spec(deadline="2026-12-01T12:30:00Z"), now=NOW)
     assert not plan.valid and plan.waves == []
-    assert plan.problems[0].startswith("Wave 1 would end at 2026-12-01T12:35:00Z, after the deadline 2026-12-01T12:30:00Z")
+    assert plan.problems[0].startswith(
+        "Wave 1 would end at 2026-12-01T12:35:00Z, after the deadline 2026-12-01T12:30:00Z"
+    )
     assert plan.worst_case_failures == 1  # the figures explain the refusal even though no wave is offered
 
 
 def test_start_at_and_approval_points_are_carried_into_the_waves():
     start = NOW + timedelta(days=2)
-    plan = plan_rollout(spec(start_at=start.isoformat(), approval_points=["before_first_wave", "before_promotion"]), now=NOW)
+    plan = plan_rollout(
+        spec(start_at=start.isoformat(), approval_points=["before_first_wave", "before_promotion"]), now=NOW
+    )
     assert plan.schedule[0].start == start
     assert [w.approval_before for w in plan.waves] == [True, True, False]
 
@@ -146,14 +164,20 @@ def test_window_and_deadline_mistakes_are_sentences():
 
 def test_members_without_any_duration_cannot_be_checked_against_windows():
     plan = plan_rollout(
-        {"members": [{"id": "a"}, {"id": "b", "seconds": 60}], "waves": [1], "windows": [{"daily_start": "22:00", "daily_end": "23:00"}]},
+        {
+            "members": [{"id": "a"}, {"id": "b", "seconds": 60}],
+            "waves": [1],
+            "windows": [{"daily_start": "22:00", "daily_end": "23:00"}],
+        },
         now=NOW,
     )
     assert not plan.valid
-    assert plan.problems == [(
-        "1 member(s) have no duration estimate (no seconds, no duration_history, no member_seconds): a; "
-        "the windows and the deadline cannot be checked."
-    )]
+    assert plan.problems == [
+        (
+            "1 member(s) have no duration estimate (no seconds, no duration_history, no member_seconds): a; "
+            "the windows and the deadline cannot be checked."
+        )
+    ]
     unscheduled = plan_rollout({"members": [{"id": "a"}], "waves": [1]}, now=NOW)
     assert unscheduled.valid and unscheduled.min_duration_seconds == 0
     assert "counted as 0 seconds" in unscheduled.notes[0]
@@ -162,8 +186,13 @@ def test_members_without_any_duration_cannot_be_checked_against_windows():
 def test_a_daily_window_shortened_by_the_spring_dst_change_is_skipped_when_too_short():
     # 01:00-03:00 Europe/Berlin is 2 h, except on 2027-03-28 when clocks jump 02:00 -> 03:00 (1 h)
     plan = plan_rollout(
-        {"members": [{"id": "a"}], "waves": [1], "member_seconds": 90 * 60, "start_at": "2027-03-27T12:00:00Z",
-         "windows": [{"daily_start": "01:00", "daily_end": "03:00", "timezone": "Europe/Berlin"}]},
+        {
+            "members": [{"id": "a"}],
+            "waves": [1],
+            "member_seconds": 90 * 60,
+            "start_at": "2027-03-27T12:00:00Z",
+            "windows": [{"daily_start": "01:00", "daily_end": "03:00", "timezone": "Europe/Berlin"}],
+        },
     )
     assert plan.valid
     # not 2027-03-28T00:00Z (a 1 h window that night): the next night, 01:00 CEST = 23:00 UTC
@@ -178,8 +207,12 @@ def test_duration_estimates_given_per_member_and_their_precedence():
         {"id": "only_p50", "p50_seconds": 40},
         {"id": "default"},
     ]
-    spec = {"members": members, "waves": ["100%"], "member_seconds": 7,
-            "duration_history": {"dag.load": [10, 20, 30, 40, 50, 60, 70, 80, 90, 1000]}}
+    spec = {
+        "members": members,
+        "waves": ["100%"],
+        "member_seconds": 7,
+        "duration_history": {"dag.load": [10, 20, 30, 40, 50, 60, 70, 80, 90, 1000]},
+    }
     p90 = plan_rollout(spec, now=NOW)
     assert p90.member_seconds == {"own": 5, "given": 300, "history": 90, "only_p50": 40, "default": 7}
     assert "1 member duration(s) use the p50 instead of p90: no p90 was known." in p90.notes

@@ -31,7 +31,7 @@ if _HERE not in sys.path:
 def postgres_base_url() -> str:
     url = os.environ.get(PG_ENV, "").strip()
     if not url:
-        message = f"{PG_ENV} is not set (run: eval \"$(scripts/postgres.sh start)\")"
+        message = f'{PG_ENV} is not set (run: eval "$(scripts/postgres.sh start)")'
         if os.environ.get("PATCHIT_REQUIRE_PG") == "1":
             pytest.fail(f"PATCHIT_REQUIRE_PG=1 but {message}", pytrace=False)
         pytest.skip(message)

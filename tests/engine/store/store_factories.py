@@ -18,19 +18,34 @@ from patchit_provider.engine.models import (
 from patchit_provider.engine.taxonomy import Category, Remediation
 
 
-def event(pipeline: str = "sales_daily", run: str = "run-1", task: str | None = "load", *,
-          try_number: int | None = 1, platform: Platform = Platform.AIRFLOW,
-          detected_at: datetime | None = None) -> FailureEvent:
+def event(
+    pipeline: str = "sales_daily",
+    run: str = "run-1",
+    task: str | None = "load",
+    *,
+    try_number: int | None = 1,
+    platform: Platform = Platform.AIRFLOW,
+    detected_at: datetime | None = None,
+) -> FailureEvent:
     extra = {"detected_at": detected_at} if detected_at else {}
-    return FailureEvent(pipeline_id=pipeline, run_id=run, task_id=task, try_number=try_number,
-                        platform=platform, **extra)
+    return FailureEvent(
+        pipeline_id=pipeline, run_id=run, task_id=task, try_number=try_number, platform=platform, **extra
+    )
 
 
-def triage(category: Category = Category.SCHEMA_MISSING_COLUMN, fingerprint: str = "fp-abc123",
-           summary: str = "Column 'amount' missing in orders") -> Triage:
-    return Triage(category=category, remediation=Remediation.PATCH, fingerprint=fingerprint,
-                  summary=summary, error=ErrorSummary(type="KeyError", message="'amount'"),
-                  confidence=0.9)
+def triage(
+    category: Category = Category.SCHEMA_MISSING_COLUMN,
+    fingerprint: str = "fp-abc123",
+    summary: str = "Column 'amount' missing in orders",
+) -> Triage:
+    return Triage(
+        category=category,
+        remediation=Remediation.PATCH,
+        fingerprint=fingerprint,
+        summary=summary,
+        error=ErrorSummary(type="KeyError", message="'amount'"),
+        confidence=0.9,
+    )
 
 
 def triaged(incident: Incident, state: IncidentState = IncidentState.TRIAGED, **kwargs) -> Incident:
@@ -54,10 +69,11 @@ def concurrent_worker(url: str, worker: int, rounds: int, shared_id: str, shared
             assert same.incident_id == shared_id
             out["dup_created"] += int(created)
             out["shared_seqs"].append(
-                store.append_audit(AuditEvent(incident_id=shared_id, kind="test.write",
-                                              message=f"w{worker}-{i}")).seq)
+                store.append_audit(AuditEvent(incident_id=shared_id, kind="test.write", message=f"w{worker}-{i}")).seq
+            )
             out["own_seqs"].append(
-                store.append_audit(AuditEvent(incident_id=incident.incident_id, kind="test.write")).seq)
+                store.append_audit(AuditEvent(incident_id=incident.incident_id, kind="test.write")).seq
+            )
             out["occ_added"] += int(store.add_occurrence(shared_id, event(f"occ{worker}", f"r{i}")))
             store.put_artifact(Artifact(incident_id=shared_id, name=f"w{worker}.txt", content=str(i)))
     return out

@@ -34,9 +34,13 @@ def seed(store) -> dict[str, Incident]:
     for n, (pipeline, platform) in enumerate(
         [("sales", Platform.AIRFLOW), ("hr", Platform.AIRFLOW), ("models", Platform.DBT), ("etl", Platform.SPARK)]
     ):
-        incident, _ = store.create_incident(event(pipeline, f"r{n}", platform=platform, detected_at=T0 + timedelta(hours=n)))
+        incident, _ = store.create_incident(
+            event(pipeline, f"r{n}", platform=platform, detected_at=T0 + timedelta(hours=n))
+        )
         made[pipeline] = store.save_incident(
-            triaged(incident, category=Category.CODE_ERROR if n % 2 else Category.DATA_QUALITY, fingerprint=f"fp-{pipeline}")
+            triaged(
+                incident, category=Category.CODE_ERROR if n % 2 else Category.DATA_QUALITY, fingerprint=f"fp-{pipeline}"
+            )
         )
     return made
 
@@ -112,12 +116,22 @@ def test_overview_means_are_exact_to_the_microsecond(store):
         received = T0 + timedelta(days=1, hours=len(name))
         store.audit(incident.incident_id, AuditKind.EVENT_RECEIVED, actor="patchit", at=received)
         if rca is not None:
-            store.audit(incident.incident_id, AuditKind.TRIAGE_COMPLETED, actor="patchit", at=received + timedelta(seconds=rca))
+            store.audit(
+                incident.incident_id, AuditKind.TRIAGE_COMPLETED, actor="patchit", at=received + timedelta(seconds=rca)
+            )
         if fix is not None:
-            store.audit(incident.incident_id, AuditKind.VALIDATION_FINISHED, actor="patchit",
-                        at=received + timedelta(seconds=fix), data={"passed": True})
-            store.save_incident(store.get_incident(incident.incident_id).model_copy(
-                update={"outcome": Outcome.PATCH_VALIDATED, "state": IncidentState.VALIDATED}))
+            store.audit(
+                incident.incident_id,
+                AuditKind.VALIDATION_FINISHED,
+                actor="patchit",
+                at=received + timedelta(seconds=fix),
+                data={"passed": True},
+            )
+            store.save_incident(
+                store.get_incident(incident.incident_id).model_copy(
+                    update={"outcome": Outcome.PATCH_VALIDATED, "state": IncidentState.VALIDATED}
+                )
+            )
     got = store.overview(IncidentFilter(), Visibility())
     assert got["mean_seconds_to_rca"] == round((12.345678 + 0.000001 + 7.5) / 3, 3)
     assert got["rca_count"] == 3
@@ -126,15 +140,23 @@ def test_overview_means_are_exact_to_the_microsecond(store):
     assert got["total"] == 4 and got["by_outcome"] == {"patch_validated": 2, "pending": 2}
     assert got["fix_rate"] == 1.0
     only_hr = store.overview(IncidentFilter(), Visibility(dag_ids=frozenset({"hr"}), external=False))
-    assert (only_hr["total"], only_hr["mean_seconds_to_rca"], only_hr["mean_seconds_to_validated_patch"]) == (1, 0.0, None)
+    assert (only_hr["total"], only_hr["mean_seconds_to_rca"], only_hr["mean_seconds_to_validated_patch"]) == (
+        1,
+        0.0,
+        None,
+    )
     empty = store.overview(IncidentFilter(pipeline_id="nothing"), Visibility())
-    assert (empty["total"], empty["mean_seconds_to_rca"], empty["fix_rate"], empty["top_pipelines"]) == (0, None, None, [])
+    assert (empty["total"], empty["mean_seconds_to_rca"], empty["fix_rate"], empty["top_pipelines"]) == (
+        0,
+        None,
+        None,
+        [],
+    )
 
 
 def test_every_audit_write_names_an_actor(store):
     incident, _ = store.create_incident(event())
-    stored = store.audit(incident.incident_id, "note",
-                         actor="alice", message="approved", data={"n": 1})
+    stored = store.audit(incident.incident_id, "note", actor="alice", message="approved", data={"n": 1})
     assert (stored.seq, stored.actor) == (1, "alice")
     with pytest.raises(StoreError):
         store.audit(incident.incident_id, "note", actor="  ")

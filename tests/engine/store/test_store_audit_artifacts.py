@@ -13,8 +13,10 @@ def test_audit_trail_is_numbered_in_order(store):
     incident, _ = store.create_incident(event())
     other, _ = store.create_incident(event(run="run-2"))
     kinds = [AuditKind.EVENT_RECEIVED, AuditKind.EVIDENCE_SAVED, AuditKind.TRIAGE_COMPLETED]
-    stored = [store.append_audit(AuditEvent(incident_id=incident.incident_id, kind=k, data={"n": i}))
-              for i, k in enumerate(kinds)]
+    stored = [
+        store.append_audit(AuditEvent(incident_id=incident.incident_id, kind=k, data={"n": i}))
+        for i, k in enumerate(kinds)
+    ]
     assert [e.seq for e in stored] == [1, 2, 3]
     assert store.append_audit(AuditEvent(incident_id=other.incident_id, kind="x")).seq == 1  # per incident
     trail = store.audit_trail(incident.incident_id)
@@ -26,8 +28,9 @@ def test_audit_trail_is_numbered_in_order(store):
 def test_audit_keeps_structured_data(store):
     incident, _ = store.create_incident(event())
     data = {"files": ["a.py", "b.sql"], "score": 0.5, "nested": {"ok": True, "none": None}}
-    store.append_audit(AuditEvent(incident_id=incident.incident_id, kind="k", actor="alice",
-                                  message="ünïcode ✓", data=data))
+    store.append_audit(
+        AuditEvent(incident_id=incident.incident_id, kind="k", actor="alice", message="ünïcode ✓", data=data)
+    )
     (got,) = store.audit_trail(incident.incident_id)
     assert got.data == data and got.message == "ünïcode ✓" and got.actor == "alice"
 

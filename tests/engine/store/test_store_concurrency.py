@@ -55,7 +55,6 @@ def test_concurrent_writers_lose_nothing(store_url, record_property):
         assert store.get_artifact(shared.incident_id, "w0.txt").content == str(ROUNDS - 1)
 
 
-
 def test_store_survives_fork(store):
     """Airflow forks task processes from a parent that may hold an open store: the child must
     get its own connections, so parent and child can write at the same time."""

@@ -117,7 +117,6 @@ def test_group_by_fingerprint_counts_an_occurrence_and_hides_the_duplicate(store
     assert {e.run_id for e in store.occurrences(a.incident_id)} == {"a", "b"}
 
 
-
 def test_malformed_model_is_refused_not_stored(store):
     """`model_copy(update=...)` skips validation; storing such a copy would break every read."""
     bad = event().model_copy(update={"metadata": [{}, 0]})

@@ -32,11 +32,15 @@ def seed(store) -> list[Incident]:
         # Backdate creation so the order is known regardless of clock resolution.
         incident = incident.model_copy(update={"created_at": T0 + timedelta(hours=n)})
         with store._write() as conn:
-            conn.execute(incidents.update().where(incidents.c.incident_id == incident.incident_id)
-                         .values(created_at=incident.created_at))
+            conn.execute(
+                incidents.update()
+                .where(incidents.c.incident_id == incident.incident_id)
+                .values(created_at=incident.created_at)
+            )
         if category is not None:
-            incident = triaged(incident, state=state, category=category, fingerprint=fp,
-                               summary=f"Summary number {n} of {pipeline}")
+            incident = triaged(
+                incident, state=state, category=category, fingerprint=fp, summary=f"Summary number {n} of {pipeline}"
+            )
         out.append(store.save_incident(incident))
     return out
 
@@ -93,14 +97,28 @@ def test_listing_ten_thousand_incidents_is_fast(store, record_property):
     categories = list(Category)
     rows = []
     for n in range(10_000):
-        inc = Incident(incident_id=f"inc-{n:012x}", event=event(f"pipe_{n % 100}", f"run-{n}"),
-                       created_at=T0 + timedelta(seconds=n))
+        inc = Incident(
+            incident_id=f"inc-{n:012x}",
+            event=event(f"pipe_{n % 100}", f"run-{n}"),
+            created_at=T0 + timedelta(seconds=n),
+        )
         if n % 3:
-            inc = triaged(inc, state=IncidentState.ESCALATED if n % 2 else IncidentState.TRIAGED,
-                          category=categories[n % len(categories)], fingerprint=f"fp-{n % 500:04d}")
-        rows.append({"incident_id": inc.incident_id, "event_id": inc.event.event_id,
-                     "created_at": inc.created_at, "occurrences": 1, "audit_seq": 0,
-                     **sql.incident_columns(inc)})
+            inc = triaged(
+                inc,
+                state=IncidentState.ESCALATED if n % 2 else IncidentState.TRIAGED,
+                category=categories[n % len(categories)],
+                fingerprint=f"fp-{n % 500:04d}",
+            )
+        rows.append(
+            {
+                "incident_id": inc.incident_id,
+                "event_id": inc.event.event_id,
+                "created_at": inc.created_at,
+                "occurrences": 1,
+                "audit_seq": 0,
+                **sql.incident_columns(inc),
+            }
+        )
     with store._write() as conn:
         conn.execute(insert(incidents), rows)
 

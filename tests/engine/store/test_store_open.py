@@ -117,8 +117,10 @@ def test_locked_database_gives_store_error_not_a_hang(store_url):
         incident, _ = holder.create_incident(event())
         with open_store(store_url, timeout=0.5) as store:
             with holder._write() as conn:  # SQLite: the write lock; PostgreSQL: the incident's row lock
-                conn.execute(text("UPDATE incidents SET occurrences = occurrences WHERE incident_id = :i"),
-                             {"i": incident.incident_id})
+                conn.execute(
+                    text("UPDATE incidents SET occurrences = occurrences WHERE incident_id = :i"),
+                    {"i": incident.incident_id},
+                )
                 start = time.monotonic()
                 with pytest.raises(StoreUnavailableError, match="unavailable"):
                     store.save_incident(incident)

@@ -93,12 +93,15 @@ def vuln_write():
 def vuln_repo(tmp_path: Path) -> Path:
     repo = tmp_path / "pipelines"
     (tmp_path / "outside.txt").write_text("requests==2.0.0\n")
-    return write(repo, {
-        "requirements.txt": REQUIREMENTS,
-        "requirements/base.txt": "urllib3==2.0.7   # via requests\n",
-        "constraints.txt": "jinja2<3.2\n",
-        "dags/reports.py": REPORTS_DAG,
-        "dags/ingest.py": INGEST_DAG,
-        "dags/uploads.py": UPLOADS_DAG,
-        "utils/helpers.py": "import jinja2\n",
-    })
+    return write(
+        repo,
+        {
+            "requirements.txt": REQUIREMENTS,
+            "requirements/base.txt": "urllib3==2.0.7   # via requests\n",
+            "constraints.txt": "jinja2<3.2\n",
+            "dags/reports.py": REPORTS_DAG,
+            "dags/ingest.py": INGEST_DAG,
+            "dags/uploads.py": UPLOADS_DAG,
+            "utils/helpers.py": "import jinja2\n",
+        },
+    )

@@ -17,7 +17,9 @@ MODULE_OK = "def render(x):\n    return f'<{x}>'\n"
 MODULE_WITHOUT_RENDER = "def draw(x):\n    return x\n"
 
 
-def write_wheel(folder: Path, name: str, version: str, module: str, *, requires: list[str] = (), extras: list[str] = ()) -> Path:
+def write_wheel(
+    folder: Path, name: str, version: str, module: str, *, requires: list[str] = (), extras: list[str] = ()
+) -> Path:
     dist = f"{name}-{version}.dist-info"
     meta = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     meta += [f"Provides-Extra: {e}" for e in extras] + [f"Requires-Dist: {r}" for r in requires]
@@ -107,23 +109,38 @@ def pipeline_repo(root: Path) -> Path:
     return root
 
 
-def _record(ident: str, package: str, events: list[dict], *, aliases=(), vector: str | None = None, ecosystem="PyPI") -> dict:
+def _record(
+    ident: str, package: str, events: list[dict], *, aliases=(), vector: str | None = None, ecosystem="PyPI"
+) -> dict:
     record = {
-        "schema_version": "1.6.0", "id": ident, "modified": "2026-11-01T00:00:00Z", "published": "2026-10-01T00:00:00Z",
-        "aliases": list(aliases), "summary": f"flaw in {package}",
-        "affected": [{"package": {"ecosystem": ecosystem, "name": package}, "ranges": [{"type": "ECOSYSTEM", "events": events}]}],
+        "schema_version": "1.6.0",
+        "id": ident,
+        "modified": "2026-11-01T00:00:00Z",
+        "published": "2026-10-01T00:00:00Z",
+        "aliases": list(aliases),
+        "summary": f"flaw in {package}",
+        "affected": [
+            {"package": {"ecosystem": ecosystem, "name": package}, "ranges": [{"type": "ECOSYSTEM", "events": events}]}
+        ],
         "references": [{"type": "ADVISORY", "url": f"https://github.com/advisories/{ident}"}],
     }
     if vector:
-        record["severity"] = [{"type": vector[:6].replace("CVSS:3", "CVSS_V3").replace("CVSS:4", "CVSS_V4"), "score": vector}]
+        record["severity"] = [
+            {"type": vector[:6].replace("CVSS:3", "CVSS_V3").replace("CVSS:4", "CVSS_V4"), "score": vector}
+        ]
     return record
 
 
 def osv_folder(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     records = {
-        "GHSA-tiny-vuln-0001": _record("GHSA-tiny-vuln-0001", "tinyvuln", [{"introduced": "0"}, {"fixed": "1.1"}],
-                                       aliases=["CVE-2099-0001", "PYSEC-2099-1"], vector=V31_MEDIUM),
+        "GHSA-tiny-vuln-0001": _record(
+            "GHSA-tiny-vuln-0001",
+            "tinyvuln",
+            [{"introduced": "0"}, {"fixed": "1.1"}],
+            aliases=["CVE-2099-0001", "PYSEC-2099-1"],
+            vector=V31_MEDIUM,
+        ),
         "GHSA-nofx-nofx-0002": _record("GHSA-nofx-nofx-0002", "nofix", [{"introduced": "0"}], vector=V40_CRITICAL),
     }
     other = _record("GHSA-othr-ecos-0003", "tinyvuln", [{"introduced": "0"}, {"fixed": "9.0"}])
@@ -131,18 +148,36 @@ def osv_folder(folder: Path) -> Path:
     records["GHSA-othr-ecos-0003"] = other
     for ident, record in records.items():
         (folder / f"{ident}.json").write_text(json.dumps(record))
-    (folder / "GHSA-malformed-0004.json").write_text(json.dumps({"id": "GHSA-malformed-0004", "affected": "not a list"}))
+    (folder / "GHSA-malformed-0004.json").write_text(
+        json.dumps({"id": "GHSA-malformed-0004", "affected": "not a list"})
+    )
     (folder / "truncated.json").write_text('{"id": "GHSA-trunc')
     return folder
 
 
 PIP_AUDIT_REPORT = {
     "dependencies": [
-        {"name": "TinyVuln", "version": "1.0", "vulns": [
-            {"id": "PYSEC-2099-1", "fix_versions": ["1.1"], "aliases": ["CVE-2099-0001"], "description": "flaw"}]},
-        {"name": "nofix", "version": "2.0", "vulns": [{"id": "GHSA-nofx-nofx-0002", "fix_versions": [], "aliases": []}]},
-        {"name": "helper", "version": "1.0", "vulns": [{"id": "PYSEC-2099-77", "fix_versions": ["2.0"], "aliases": []}]},
-        {"name": "internal-lib", "skip_reason": "Dependency not found on PyPI and could not be audited: internal-lib (0.1)"},
+        {
+            "name": "TinyVuln",
+            "version": "1.0",
+            "vulns": [
+                {"id": "PYSEC-2099-1", "fix_versions": ["1.1"], "aliases": ["CVE-2099-0001"], "description": "flaw"}
+            ],
+        },
+        {
+            "name": "nofix",
+            "version": "2.0",
+            "vulns": [{"id": "GHSA-nofx-nofx-0002", "fix_versions": [], "aliases": []}],
+        },
+        {
+            "name": "helper",
+            "version": "1.0",
+            "vulns": [{"id": "PYSEC-2099-77", "fix_versions": ["2.0"], "aliases": []}],
+        },
+        {
+            "name": "internal-lib",
+            "skip_reason": "Dependency not found on PyPI and could not be audited: internal-lib (0.1)",
+        },
     ],
     "fixes": [],
 }

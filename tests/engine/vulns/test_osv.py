@@ -13,8 +13,12 @@ BASE = {
     "id": "GHSA-h5c8-rqwp-cp95",
     "modified": "2024-01-11T15:20:48Z",
     "aliases": ["CVE-2024-22195"],
-    "affected": [{"package": {"ecosystem": "PyPI", "name": "jinja2"},
-                  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.1.3"}]}]}],
+    "affected": [
+        {
+            "package": {"ecosystem": "PyPI", "name": "jinja2"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.1.3"}]}],
+        }
+    ],
 }
 
 
@@ -31,18 +35,43 @@ def test_a_valid_record_is_read_with_its_fixed_versions():
     assert advisory.fixed == ["3.1.3"] and advisory.aliases == ["CVE-2024-22195"]
 
 
-@pytest.mark.parametrize("changes, reason", [
-    ({"modified": "yesterday"}, "modified"),
-    ({"id": "NOPE-1"}, "id"),
-    ({"affected": [{"package": {"ecosystem": "PyPI"}, "ranges": []}]}, "'name' is a required property"),
-    ({"affected": [{"package": {"ecosystem": "PyPI", "name": "x"},
-                    "ranges": [{"type": "ECOSYSTEM", "events": [{"fixed": "1.0"}]}]}]}, "events"),
-    ({"affected": [{"package": {"ecosystem": "PyPI", "name": "x"},
-                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1"}, {"last_affected": "2"}]}]}]},
-     "affected/0/ranges/0"),
-    ({"severity": [{"type": "CVSS_V3", "score": "9.8"}]}, "severity/0/score"),
-    ({"unexpected": 1}, "Additional properties are not allowed"),
-])
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"modified": "yesterday"}, "modified"),
+        ({"id": "NOPE-1"}, "id"),
+        ({"affected": [{"package": {"ecosystem": "PyPI"}, "ranges": []}]}, "'name' is a required property"),
+        (
+            {
+                "affected": [
+                    {
+                        "package": {"ecosystem": "PyPI", "name": "x"},
+                        "ranges": [{"type": "ECOSYSTEM", "events": [{"fixed": "1.0"}]}],
+                    }
+                ]
+            },
+            "events",
+        ),
+        (
+            {
+                "affected": [
+                    {
+                        "package": {"ecosystem": "PyPI", "name": "x"},
+                        "ranges": [
+                            {
+                                "type": "ECOSYSTEM",
+                                "events": [{"introduced": "0"}, {"fixed": "1"}, {"last_affected": "2"}],
+                            }
+                        ],
+                    }
+                ]
+            },
+            "affected/0/ranges/0",
+        ),
+        ({"severity": [{"type": "CVSS_V3", "score": "9.8"}]}, "severity/0/score"),
+        ({"unexpected": 1}, "Additional properties are not allowed"),
+    ],
+)
 def test_a_record_that_does_not_validate_is_refused_with_the_reason(changes, reason):
     parsed, skips = parse_record(record(**changes), "bad.json")
     assert parsed is None and len(skips) == 1
@@ -57,8 +86,14 @@ def test_a_vector_the_cvss_specification_rejects_refuses_the_record():
 
 
 def test_a_range_that_is_not_pep_440_refuses_the_record_rather_than_guessing():
-    bad = record(affected=[{"package": {"ecosystem": "PyPI", "name": "x"},
-                            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "not a version"}]}]}])
+    bad = record(
+        affected=[
+            {
+                "package": {"ecosystem": "PyPI", "name": "x"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "not a version"}]}],
+            }
+        ]
+    )
     parsed, skips = parse_record(bad, "r.json")
     assert parsed is None and "not a PEP 440 version" in skips[0].reason
 
@@ -71,12 +106,22 @@ def test_unknown_ecosystem_entries_are_skipped_and_the_pypi_entry_kept():
 
 
 def test_both_cvss_versions_are_stored_and_a_package_severity_counts():
-    both = record(severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"},
-                            {"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N"}])
+    both = record(
+        severity=[
+            {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"},
+            {"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N"},
+        ]
+    )
     advisory = parse_record(both, "b.json")[0].advisory_by_package["jinja2"]
     assert (advisory.cvss_v3.base_score, advisory.cvss_v4.base_score) == (9.8, 8.7)
-    per_package = record(affected=[{**BASE["affected"][0], "severity": [
-        {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:H/PR:H/UI:N/S:U/C:H/I:N/A:N"}]}])
+    per_package = record(
+        affected=[
+            {
+                **BASE["affected"][0],
+                "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:H/PR:H/UI:N/S:U/C:H/I:N/A:N"}],
+            }
+        ]
+    )
     assert parse_record(per_package, "p.json")[0].advisory_by_package["jinja2"].cvss_v3.base_score == 4.4
 
 
@@ -96,10 +141,21 @@ def test_a_missing_folder_is_an_error(tmp_path):
 
 
 def test_a_pypi_entry_with_only_git_ranges_is_reported_as_unmatchable():
-    git_only = record(affected=[{"package": {"ecosystem": "PyPI", "name": "requests"},
-                                 "ranges": [{"type": "GIT", "repo": "https://github.com/psf/requests",
-                                             "events": [{"introduced": "0"}, {"fixed": "74ea7cf7a6a27a4eeb2ae24e162bcc942a6706d5"}]}]},
-                                *BASE["affected"]])
+    git_only = record(
+        affected=[
+            {
+                "package": {"ecosystem": "PyPI", "name": "requests"},
+                "ranges": [
+                    {
+                        "type": "GIT",
+                        "repo": "https://github.com/psf/requests",
+                        "events": [{"introduced": "0"}, {"fixed": "74ea7cf7a6a27a4eeb2ae24e162bcc942a6706d5"}],
+                    }
+                ],
+            },
+            *BASE["affected"],
+        ]
+    )
     parsed, skips = parse_record(git_only, "g.json")
     assert list(parsed.entries) == ["jinja2"]
     assert skips[0].reason == "no ECOSYSTEM range and no versions list: no PyPI version can be matched"

@@ -41,8 +41,14 @@ def test_an_included_file_is_patched_where_the_pin_is(vuln_repo, findings):
 
 
 def test_the_patch_passes_the_requirements_policy(vuln_repo, findings):
-    triage = Triage(category=Category.DEPENDENCY_MISSING, remediation=Remediation.PATCH, fingerprint="f" * 16,
-                    summary="vulnerable dependency", error=ErrorSummary(type="Vulnerability", message="x"), confidence=1.0)
+    triage = Triage(
+        category=Category.DEPENDENCY_MISSING,
+        remediation=Remediation.PATCH,
+        fingerprint="f" * 16,
+        summary="vulnerable dependency",
+        error=ErrorSummary(type="Vulnerability", message="x"),
+        confidence=1.0,
+    )
     proposal = requirements_patch(findings["python-multipart"], vuln_repo / "requirements.txt", vuln_repo)
     decision = check_policy(proposal, triage, vuln_repo)
     assert decision.allowed, decision.violations

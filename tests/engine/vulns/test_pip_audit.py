@@ -16,16 +16,24 @@ TODAY = date(2026, 12, 2)
 REPORT = {
     "dependencies": [
         # by id
-        {"name": "jinja2", "version": "3.1.2", "vulns": [
-            {"id": "GHSA-h5c8-rqwp-cp95", "fix_versions": ["3.1.3"], "aliases": ["CVE-2024-22195"]},
-            # by an alias only: pip-audit may name the PYSEC or CVE id
-            {"id": "PYSEC-2024-9999", "fix_versions": ["3.1.4"], "aliases": ["CVE-2024-34064"]}]},
+        {
+            "name": "jinja2",
+            "version": "3.1.2",
+            "vulns": [
+                {"id": "GHSA-h5c8-rqwp-cp95", "fix_versions": ["3.1.3"], "aliases": ["CVE-2024-22195"]},
+                # by an alias only: pip-audit may name the PYSEC or CVE id
+                {"id": "PYSEC-2024-9999", "fix_versions": ["3.1.4"], "aliases": ["CVE-2024-34064"]},
+            ],
+        },
         {"name": "pyyaml", "version": "5.3.1", "vulns": [{"id": "GHSA-8q59-q68h-6hv4", "fix_versions": ["5.4"]}]},
         {"name": "ecdsa", "version": "0.19.0", "vulns": [{"id": "CVE-2024-23342", "fix_versions": []}]},
         {"name": "requests", "version": "2.31.0", "vulns": [{"id": "GHSA-9hjg-9r4m-mvj7", "fix_versions": ["2.32.4"]}]},
         {"name": "urllib3", "version": "2.2.2", "vulns": [{"id": "GHSA-34jh-p97f-mpxf", "fix_versions": ["2.2.2"]}]},
         {"name": "certifi", "version": "2024.7.4", "vulns": []},
-        {"name": "internal-lib", "skip_reason": "Dependency not found on PyPI and could not be audited: internal-lib (1.0)"},
+        {
+            "name": "internal-lib",
+            "skip_reason": "Dependency not found on PyPI and could not be audited: internal-lib (1.0)",
+        },
     ],
     "fixes": [],
 }
@@ -71,13 +79,18 @@ def test_the_older_bare_list_format_is_read_and_garbage_refused(tmp_path, vuln_o
             import_pip_audit(bad, vuln_osv, today=TODAY)
 
 
-def test_a_fix_rolls_out_least_critical_first_by_the_deadline_and_no_fix_never_does(report, vuln_osv, tmp_path, vuln_write):
-    repo = vuln_write(tmp_path / "r", {
-        "dags/a.py": "from airflow.sdk import DAG\nimport jinja2\nwith DAG('finance', tags=['critical']):\n    pass\n",
-        "dags/b.py": "from airflow.sdk import DAG\nimport jinja2\nwith DAG('marketing'):\n    pass\n",
-        "dags/c.py": "from airflow.sdk import DAG\nimport jinja2\nwith DAG('ops', tags=['criticality:3']):\n    pass\n",
-        "dags/d.py": "from airflow.sdk import DAG\nimport ecdsa\nwith DAG('keys'):\n    pass\n",
-    })
+def test_a_fix_rolls_out_least_critical_first_by_the_deadline_and_no_fix_never_does(
+    report, vuln_osv, tmp_path, vuln_write
+):
+    repo = vuln_write(
+        tmp_path / "r",
+        {
+            "dags/a.py": "from airflow.sdk import DAG\nimport jinja2\nwith DAG('finance', tags=['critical']):\n    pass\n",
+            "dags/b.py": "from airflow.sdk import DAG\nimport jinja2\nwith DAG('marketing'):\n    pass\n",
+            "dags/c.py": "from airflow.sdk import DAG\nimport jinja2\nwith DAG('ops', tags=['criticality:3']):\n    pass\n",
+            "dags/d.py": "from airflow.sdk import DAG\nimport ecdsa\nwith DAG('keys'):\n    pass\n",
+        },
+    )
     found = {f.package: f for f in import_pip_audit(report, vuln_osv, repo=repo, today=TODAY).findings}
     plan = plan_fix_rollout(found["jinja2"], now=datetime(2026, 12, 2, tzinfo=timezone.utc))
     assert plan.valid, plan.problems

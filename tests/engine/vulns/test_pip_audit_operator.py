@@ -51,10 +51,14 @@ def test_records_the_findings_of_the_report(env, monkeypatch):
     bin_dir = tmp / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "pip-audit"
-    fake.write_text(FAKE.format(python=sys.executable, args=str(tmp / "args.json"), report=json.dumps(PIP_AUDIT_REPORT)))
+    fake.write_text(
+        FAKE.format(python=sys.executable, args=str(tmp / "args.json"), report=json.dumps(PIP_AUDIT_REPORT))
+    )
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    out = PipAuditOperator(task_id="audit", repo=str(repo), osv_url="https://osv.internal.example/", remediate=False).execute({})
+    out = PipAuditOperator(
+        task_id="audit", repo=str(repo), osv_url="https://osv.internal.example/", remediate=False
+    ).execute({})
     args = json.loads((tmp / "args.json").read_text())
     assert args[:2] == ["-r", str(repo / "requirements.txt")] and "--disable-pip" in args and "--no-deps" in args
     assert args[args.index("--osv-url") + 1] == "https://osv.internal.example/" and args[args.index("-f") + 1] == "json"
@@ -69,5 +73,10 @@ def test_records_the_findings_of_the_report(env, monkeypatch):
 def test_dag_factory_builds_one_audit_per_repository(tmp_path):
     from patchit_provider.dags.vulns import build_vulns_dag
 
-    dag = build_vulns_dag({"pipelines": str(tmp_path / "a"), "reports": str(tmp_path / "b")}, osv_url="https://osv.internal/")
-    assert sorted(dag.task_dict) == ["pipelines", "reports"] and dag.task_dict["reports"].osv_url == "https://osv.internal/"
+    dag = build_vulns_dag(
+        {"pipelines": str(tmp_path / "a"), "reports": str(tmp_path / "b")}, osv_url="https://osv.internal/"
+    )
+    assert (
+        sorted(dag.task_dict) == ["pipelines", "reports"]
+        and dag.task_dict["reports"].osv_url == "https://osv.internal/"
+    )

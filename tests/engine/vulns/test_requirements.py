@@ -37,7 +37,9 @@ def test_includes_follow_relative_paths_and_never_leave_the_repository(tmp_path)
     repo = tmp_path / "repo"
     (repo / "reqs").mkdir(parents=True)
     (tmp_path / "secret.txt").write_text("leak==1.0\n")
-    (repo / "requirements.txt").write_text("-r reqs/base.txt\n--constraint=reqs/constraints.txt\n-r ../secret.txt\n-r /etc/passwd\n")
+    (repo / "requirements.txt").write_text(
+        "-r reqs/base.txt\n--constraint=reqs/constraints.txt\n-r ../secret.txt\n-r /etc/passwd\n"
+    )
     (repo / "reqs" / "base.txt").write_text("urllib3==2.0.7\n-r ../requirements.txt\n")
     (repo / "reqs" / "constraints.txt").write_text("urllib3<2.2\njinja2==3.1.2\n")
     reqs = parse_requirements(repo / "requirements.txt", repo)

@@ -101,8 +101,10 @@ def test_blast_radius_lists_dag_files_importing_the_package_anywhere(scan):
 
 def test_deadlines_follow_configured_days(vuln_repo, vuln_osv):
     days = {"critical": 7, "high": 10, "medium": 20, "low": 40}
-    found = {f.package: f for f in scan_requirements(vuln_repo / "requirements.txt", vuln_osv, today=TODAY,
-                                                     deadline_days=days).findings}
+    found = {
+        f.package: f
+        for f in scan_requirements(vuln_repo / "requirements.txt", vuln_osv, today=TODAY, deadline_days=days).findings
+    }
     assert found["python-multipart"].deadline == "2026-12-12"
     assert found["jinja2"].deadline == "2026-12-22"
     assert found["pyyaml"].deadline == "2027-01-11"
@@ -110,8 +112,11 @@ def test_deadlines_follow_configured_days(vuln_repo, vuln_osv):
 
 def test_a_constraint_that_excludes_every_fix_means_accept_or_mitigate(vuln_repo, vuln_osv):
     (vuln_repo / "constraints.txt").write_text("jinja2<3.1.4\n")
-    jinja = next(f for f in scan_requirements(vuln_repo / "requirements.txt", vuln_osv, today=TODAY).findings
-                 if f.package == "jinja2")
+    jinja = next(
+        f
+        for f in scan_requirements(vuln_repo / "requirements.txt", vuln_osv, today=TODAY).findings
+        if f.package == "jinja2"
+    )
     assert jinja.fixed_version is None and jinja.action == "accept_or_mitigate"
     assert "outside the project's constraint <3.1.4" in jinja.fix_reason
 
@@ -131,8 +136,11 @@ def test_copies_of_one_flaw_in_two_databases_count_once(tmp_path, vuln_osv):
     osv = tmp_path / "osv"
     shutil.copytree(vuln_osv, osv)
     ghsa = json.loads((osv / "PYSEC-2021-142.json").read_text())
-    ghsa.update(id="GHSA-8q59-q68h-6hv4", aliases=["CVE-2020-14343", "PYSEC-2021-142"],
-                severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}])
+    ghsa.update(
+        id="GHSA-8q59-q68h-6hv4",
+        aliases=["CVE-2020-14343", "PYSEC-2021-142"],
+        severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+    )
     (osv / "GHSA-8q59-q68h-6hv4.json").write_text(json.dumps(ghsa))
     (tmp_path / "requirements.txt").write_text("PyYAML==5.3.1\n")
     [finding] = scan_requirements(tmp_path / "requirements.txt", osv, today=TODAY).findings
@@ -145,7 +153,9 @@ def test_the_vulns_engine_imports_no_airflow():
     import subprocess
     import sys
 
-    code = ("import sys, patchit_provider.engine.vulns; "
-            "print(sorted(m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')))")
+    code = (
+        "import sys, patchit_provider.engine.vulns; "
+        "print(sorted(m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]"

@@ -16,10 +16,20 @@ from patchit_provider.engine.vulns.severity import (
 )
 
 
-@pytest.mark.parametrize("score, expected", [
-    (0.0, "none"), (0.1, "low"), (3.9, "low"), (4.0, "medium"), (6.9, "medium"), (7.0, "high"), (8.9, "high"),
-    (9.0, "critical"), (10.0, "critical"),
-])
+@pytest.mark.parametrize(
+    "score, expected",
+    [
+        (0.0, "none"),
+        (0.1, "low"),
+        (3.9, "low"),
+        (4.0, "medium"),
+        (6.9, "medium"),
+        (7.0, "high"),
+        (8.9, "high"),
+        (9.0, "critical"),
+        (10.0, "critical"),
+    ],
+)
 def test_cvss_qualitative_scale(score, expected):
     assert band(score) == expected
 
@@ -43,8 +53,12 @@ def test_v4_wins_inside_a_record_and_the_highest_record_wins():
 
 def test_database_label_only_without_any_vector():
     labelled = Advisory(id="GHSA-3", package="x", database_severity="CRITICAL")
-    scored = Advisory(id="GHSA-4", package="x", cvss_v3=score_vector("CVSS:3.1/AV:N/AC:H/PR:H/UI:N/S:U/C:H/I:N/A:N"),
-                      database_severity="CRITICAL")
+    scored = Advisory(
+        id="GHSA-4",
+        package="x",
+        cvss_v3=score_vector("CVSS:3.1/AV:N/AC:H/PR:H/UI:N/S:U/C:H/I:N/A:N"),
+        database_severity="CRITICAL",
+    )
     assert overall([labelled])[1:] == ("critical", "database")
     assert overall([labelled, scored])[1:] == ("medium", "cvss_v3")  # a vector exists: the label is not used
     assert overall([Advisory(id="PYSEC-1", package="x")]) == (None, "unknown", "none")
@@ -54,5 +68,11 @@ def test_database_label_only_without_any_vector():
 def test_deadlines_default_and_configured():
     today = date(2026, 12, 2)
     assert [deadline(s, today).isoformat() for s in ("critical", "high", "medium", "low", "unknown", "none")] == [
-        "2026-12-17", "2027-01-01", "2027-03-02", "2027-05-31", "2027-05-31", "2027-05-31"]
+        "2026-12-17",
+        "2027-01-01",
+        "2027-03-02",
+        "2027-05-31",
+        "2027-05-31",
+        "2027-05-31",
+    ]
     assert deadline("critical", today, {"critical": 3}) == date(2026, 12, 5)

@@ -18,9 +18,17 @@ def entry(*events, versions=()):
     return {"ranges": [{"type": "ECOSYSTEM", "events": list(events)}], "versions": list(versions)}
 
 
-@pytest.mark.parametrize("version, affected", [
-    ("1.9", True), ("1.10", False), ("1.10.1", False), ("1.2", True), ("0.9", False), ("2.0rc1", False),
-])
+@pytest.mark.parametrize(
+    "version, affected",
+    [
+        ("1.9", True),
+        ("1.10", False),
+        ("1.10.1", False),
+        ("1.2", True),
+        ("0.9", False),
+        ("2.0rc1", False),
+    ],
+)
 def test_introduced_fixed_is_pep_440_ordered(version, affected):
     # "1.10" < "1.9" as strings; as versions 1.9 < 1.10
     assert entry_affects(Version(version), entry({"introduced": "1.0"}, {"fixed": "1.10"})) is affected
@@ -40,7 +48,12 @@ def test_last_affected_includes_that_version_only():
 def test_several_introduced_fixed_pairs_in_one_range():
     e = entry({"introduced": "2.0.0"}, {"fixed": "2.0.7"}, {"introduced": "0"}, {"fixed": "1.26.18"})
     assert [entry_affects(Version(v), e) for v in ("1.26.17", "1.26.18", "1.30", "2.0.6", "2.0.7")] == [
-        True, False, False, True, False]
+        True,
+        False,
+        False,
+        True,
+        False,
+    ]
 
 
 def test_limit_bounds_the_range():
@@ -67,8 +80,18 @@ def test_smallest_fix_skips_fixes_still_affected_by_another_advisory():
 
 
 def test_smallest_fix_respects_constraints_and_never_goes_down():
-    e = entry({"introduced": "0"}, {"fixed": "1.26.19"}, {"introduced": "2.0.0"}, {"fixed": "2.2.2"}, {"introduced": "2.3"}, {"fixed": "2.5"})
+    e = entry(
+        {"introduced": "0"},
+        {"fixed": "1.26.19"},
+        {"introduced": "2.0.0"},
+        {"fixed": "2.2.2"},
+        {"introduced": "2.3"},
+        {"fixed": "2.5"},
+    )
     assert smallest_fix(Version("2.0.7"), [e], SpecifierSet())[0] == Version("2.2.2")
     assert smallest_fix(Version("2.0.7"), [e], SpecifierSet("!=2.2.2"))[0] == Version("2.5")
     assert smallest_fix(Version("2.0.7"), [e], SpecifierSet("<2.2"))[0] is None
-    assert smallest_fix(Version("2.5"), [e], SpecifierSet()) == (None, "no applying advisory names a fixed version above the installed one")
+    assert smallest_fix(Version("2.5"), [e], SpecifierSet()) == (
+        None,
+        "no applying advisory names a fixed version above the installed one",
+    )

@@ -31,7 +31,11 @@ def url(request, tmp_path):
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        yield (
+            make_url(base)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -39,9 +43,17 @@ def url(request, tmp_path):
 
 
 def _finding(package: str, deadline: str, fixed: str | None = "2.0") -> VulnFinding:
-    return VulnFinding(package=package, version="1.0", advisories=[f"GHSA-{package}-0001"], fixed_version=fixed,
-                       action="upgrade" if fixed else "accept_or_mitigate", deadline=deadline, severity="high",
-                       vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", base_score=7.5)
+    return VulnFinding(
+        package=package,
+        version="1.0",
+        advisories=[f"GHSA-{package}-0001"],
+        fixed_version=fixed,
+        action="upgrade" if fixed else "accept_or_mitigate",
+        deadline=deadline,
+        severity="high",
+        vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
+        base_score=7.5,
+    )
 
 
 def test_add_is_idempotent_and_save_keeps_state_and_links(url):

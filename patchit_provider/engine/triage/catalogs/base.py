@@ -20,7 +20,9 @@ class Verdict:
     kind: str = ""  # "airflow3_removal": a removed Airflow API; inside an installed package it is that package's incompatibility
 
     def weaker(self, by: float) -> "Verdict":
-        return Verdict(self.category, round(max(0.05, self.confidence - by), 2), self.source, self.why, self.remediation, self.kind)
+        return Verdict(
+            self.category, round(max(0.05, self.confidence - by), 2), self.source, self.why, self.remediation, self.kind
+        )
 
 
 # A class that only reports that something else failed (AirflowException, DatabaseError, ...):

@@ -38,17 +38,21 @@ HTTP: dict[int, Verdict] = {
 # (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api), Google APIs
 # (https://cloud.google.com/bigquery/docs/error-messages: rateLimitExceeded, quotaExceeded are 403).
 RATE_LIMIT = re.compile(r"rate.?limit|quota|throttl|too many requests|slow ?down|userRateLimitExceeded", re.I)
-RATE_VERDICT = Verdict(C.INFRA_NETWORK, 0.85, "https://cloud.google.com/bigquery/docs/error-messages",
-                       "HTTP 403/400 whose body reports a rate limit or quota: retry later")
+RATE_VERDICT = Verdict(
+    C.INFRA_NETWORK,
+    0.85,
+    "https://cloud.google.com/bigquery/docs/error-messages",
+    "HTTP 403/400 whose body reports a rate limit or quota: retry later",
+)
 
 _HTTP = re.compile(
-    r"\b(?P<a>[1-5]\d\d) (?:Client|Server) Error\b"                     # requests
-    r"|(?:Client|Server) error '(?P<b>[1-5]\d\d)\b"                     # httpx
-    r"|\bHTTP Error (?P<c>[1-5]\d\d)\b"                                 # urllib
-    r"|<HttpError (?P<d>[1-5]\d\d)\b"                                   # googleapiclient
+    r"\b(?P<a>[1-5]\d\d) (?:Client|Server) Error\b"  # requests
+    r"|(?:Client|Server) error '(?P<b>[1-5]\d\d)\b"  # httpx
+    r"|\bHTTP Error (?P<c>[1-5]\d\d)\b"  # urllib
+    r"|<HttpError (?P<d>[1-5]\d\d)\b"  # googleapiclient
     r"|\b(?:status[ _]?code|status|response code|http[ _]status|HTTP/\d(?:\.\d)?)[\s:=]+\(?(?P<e>[1-5]\d\d)\b"
-    r"|^\s*(?P<f>[1-5]\d\d) (?:GET|POST|PUT|PATCH|DELETE|HEAD) https?://"    # google-api-core "403 GET https://..."
-    r"|\((?P<g>[1-5]\d\d)\) when calling the"                            # botocore "(403) when calling the HeadObject"
+    r"|^\s*(?P<f>[1-5]\d\d) (?:GET|POST|PUT|PATCH|DELETE|HEAD) https?://"  # google-api-core "403 GET https://..."
+    r"|\((?P<g>[1-5]\d\d)\) when calling the"  # botocore "(403) when calling the HeadObject"
     r"|\b(?P<h>4(?:01|03|29)|50[234]) (?:Unauthorized|Forbidden|Too Many Requests|Bad Gateway|Service Unavailable|Gateway Time-?out)\b"
     # google-api-core's str(exc) is "<code> <message>"; PyGithub's "<status> {json body}"
     r"|\A\s*[\"']?(?P<i>[1-5]\d\d) (?=[A-Z{\"])"
@@ -73,17 +77,36 @@ def http_verdict(message: str, context: str = "") -> tuple[int, Verdict] | None:
 
 
 # --- errno (the `errno` module: names are POSIX, numbers are the platform's) ------------------
-ERRNO_SRC = "https://docs.python.org/3/library/errno.html (errno module), https://man7.org/linux/man-pages/man3/errno.3.html"
+ERRNO_SRC = (
+    "https://docs.python.org/3/library/errno.html (errno module), https://man7.org/linux/man-pages/man3/errno.3.html"
+)
 _E = {
     **dict.fromkeys(("EACCES", "EPERM", "EROFS"), (C.INFRA_AUTH, 0.85, "the OS refused access")),
     **dict.fromkeys(("ENOSPC", "EDQUOT", "EFBIG"), (C.INFRA_RESOURCE, 0.95, "no space left on the device")),
-    **dict.fromkeys(("ENOMEM", "EMFILE", "ENFILE", "EAGAIN"), (C.INFRA_RESOURCE, 0.85, "out of memory or file handles")),
-    **dict.fromkeys(("ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH",
-                     "ENETDOWN", "EHOSTDOWN", "EPIPE", "ENOTCONN", "ESHUTDOWN"), (C.INFRA_NETWORK, 0.9, "a network connection failed")),
+    **dict.fromkeys(
+        ("ENOMEM", "EMFILE", "ENFILE", "EAGAIN"), (C.INFRA_RESOURCE, 0.85, "out of memory or file handles")
+    ),
+    **dict.fromkeys(
+        (
+            "ECONNREFUSED",
+            "ECONNRESET",
+            "ECONNABORTED",
+            "ETIMEDOUT",
+            "EHOSTUNREACH",
+            "ENETUNREACH",
+            "ENETDOWN",
+            "EHOSTDOWN",
+            "EPIPE",
+            "ENOTCONN",
+            "ESHUTDOWN",
+        ),
+        (C.INFRA_NETWORK, 0.9, "a network connection failed"),
+    ),
 }
 ERRNO: dict[int, tuple[str, Verdict]] = {
     getattr(_errno, name): (name, Verdict(cat, conf, ERRNO_SRC, f"errno {name}: {why}"))
-    for name, (cat, conf, why) in _E.items() if hasattr(_errno, name)
+    for name, (cat, conf, why) in _E.items()
+    if hasattr(_errno, name)
 }
 # getaddrinfo failures ([Errno -2] Name or service not known, -3 Temporary failure, -5, 8, 11001):
 # https://man7.org/linux/man-pages/man3/getaddrinfo.3.html (EAI_NONAME, EAI_AGAIN, EAI_NODATA)
@@ -91,12 +114,18 @@ GAI = "https://man7.org/linux/man-pages/man3/getaddrinfo.3.html"
 # EAI_AGAIN: "temporary failure in name resolution" (retry); EAI_NONAME: the name is not known
 # (a wrong or retired host name: a person fixes the address).
 DNS = Verdict(C.INFRA_NETWORK, 0.9, GAI, "a temporary failure in name resolution (EAI_AGAIN)")
-DNS_UNKNOWN = Verdict(C.INFRA_NETWORK, 0.85, GAI, "the host name is not known (EAI_NONAME): check the address",
-                      Remediation.ESCALATE)
-_ERRNO = re.compile(r"\[Errno (?P<n>-?\d+)\]|\berrno[ =:]+(?P<m>-?\d+)|\b(?P<name>E(?:ACCES|PERM|ROFS|NOSPC|DQUOT|NOMEM|MFILE|NFILE|CONNREFUSED|CONNRESET|CONNABORTED|TIMEDOUT|HOSTUNREACH|NETUNREACH|PIPE))\b")
+DNS_UNKNOWN = Verdict(
+    C.INFRA_NETWORK, 0.85, GAI, "the host name is not known (EAI_NONAME): check the address", Remediation.ESCALATE
+)
+_ERRNO = re.compile(
+    r"\[Errno (?P<n>-?\d+)\]|\berrno[ =:]+(?P<m>-?\d+)|\b(?P<name>E(?:ACCES|PERM|ROFS|NOSPC|DQUOT|NOMEM|MFILE|NFILE|CONNREFUSED|CONNRESET|CONNABORTED|TIMEDOUT|HOSTUNREACH|NETUNREACH|PIPE))\b"
+)
 _DNS_AGAIN = re.compile(r"\[Errno (?:-3|11002)\]|Temporary failure in name resolution|EAI_AGAIN", re.I)
-_DNS_NONAME = re.compile(r"\[Errno (?:-2|-5|8|11001)\] (?:Name or service not known|No address associated|nodename nor servname|getaddrinfo failed)|"
-                         r"Name or service not known|nodename nor servname provided, or not known|EAI_NONAME", re.I)
+_DNS_NONAME = re.compile(
+    r"\[Errno (?:-2|-5|8|11001)\] (?:Name or service not known|No address associated|nodename nor servname|getaddrinfo failed)|"
+    r"Name or service not known|nodename nor servname provided, or not known|EAI_NONAME",
+    re.I,
+)
 # The C library's own texts for the errno values above (os.strerror), printed by shells and
 # tools without a number ("mkdir: cannot create directory 'x': Permission denied").
 _STRERROR = {os.strerror(number): number for number in ERRNO}
@@ -127,22 +156,43 @@ def errno_verdict(message: str) -> tuple[str, Verdict] | None:
 # https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html
 AWS_SRC = "https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList; https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html"
 _AWS = {
-    **dict.fromkeys("AccessDenied AccessDeniedException UnauthorizedOperation UnauthorizedAccess InvalidAccessKeyId "
-                    "SignatureDoesNotMatch ExpiredToken ExpiredTokenException InvalidClientTokenId UnrecognizedClientException "
-                    "AuthFailure InvalidToken MissingAuthenticationToken AllAccessDisabled IncompleteSignature "
-                    "NotAuthorized InvalidSignatureException".split(), (C.INFRA_AUTH, 0.9, "AWS refused the credentials")),
-    **dict.fromkeys("Throttling ThrottlingException ThrottledException SlowDown RequestLimitExceeded TooManyRequestsException "
-                    "ProvisionedThroughputExceededException RequestThrottled RequestThrottledException ServiceUnavailable "
-                    "ServiceUnavailableException InternalError InternalFailure InternalServerError RequestTimeout "
-                    "RequestTimeoutException LimitExceededException".split(), (C.INFRA_NETWORK, 0.85, "AWS throttled or failed transiently")),
-    **dict.fromkeys("NoSuchKey 404 NotFound NoSuchUpload".split(), (C.UPSTREAM_FAILED, 0.8, "the S3 object does not exist")),
-    **dict.fromkeys("NoSuchBucket InvalidBucketName NoSuchEntity NoSuchEntityException".split(), (C.CONFIG_MISSING, 0.7, "the bucket or entity named in the configuration does not exist")),
-    **dict.fromkeys("EntityNotFoundException ResourceNotFoundException".split(), (C.SCHEMA_MISSING_RELATION, 0.6, "the Glue/Athena table or resource does not exist")),
-    **dict.fromkeys("ValidationException InvalidParameterValue InvalidParameterException InvalidRequestException "
-                    "MalformedPolicyDocument".split(), (C.CODE_ERROR, 0.55, "the request's parameters are invalid")),
+    **dict.fromkeys(
+        "AccessDenied AccessDeniedException UnauthorizedOperation UnauthorizedAccess InvalidAccessKeyId "
+        "SignatureDoesNotMatch ExpiredToken ExpiredTokenException InvalidClientTokenId UnrecognizedClientException "
+        "AuthFailure InvalidToken MissingAuthenticationToken AllAccessDisabled IncompleteSignature "
+        "NotAuthorized InvalidSignatureException".split(),
+        (C.INFRA_AUTH, 0.9, "AWS refused the credentials"),
+    ),
+    **dict.fromkeys(
+        "Throttling ThrottlingException ThrottledException SlowDown RequestLimitExceeded TooManyRequestsException "
+        "ProvisionedThroughputExceededException RequestThrottled RequestThrottledException ServiceUnavailable "
+        "ServiceUnavailableException InternalError InternalFailure InternalServerError RequestTimeout "
+        "RequestTimeoutException LimitExceededException".split(),
+        (C.INFRA_NETWORK, 0.85, "AWS throttled or failed transiently"),
+    ),
+    **dict.fromkeys(
+        "NoSuchKey 404 NotFound NoSuchUpload".split(), (C.UPSTREAM_FAILED, 0.8, "the S3 object does not exist")
+    ),
+    **dict.fromkeys(
+        "NoSuchBucket InvalidBucketName NoSuchEntity NoSuchEntityException".split(),
+        (C.CONFIG_MISSING, 0.7, "the bucket or entity named in the configuration does not exist"),
+    ),
+    **dict.fromkeys(
+        "EntityNotFoundException ResourceNotFoundException".split(),
+        (C.SCHEMA_MISSING_RELATION, 0.6, "the Glue/Athena table or resource does not exist"),
+    ),
+    **dict.fromkeys(
+        "ValidationException InvalidParameterValue InvalidParameterException InvalidRequestException "
+        "MalformedPolicyDocument".split(),
+        (C.CODE_ERROR, 0.55, "the request's parameters are invalid"),
+    ),
 }
-AWS: dict[str, Verdict] = {code: Verdict(cat, conf, AWS_SRC, f"AWS {code}: {why}") for code, (cat, conf, why) in _AWS.items()}
-_AWS_CODE = re.compile(r"An error occurred \((?P<code>[\w.]+)\) when calling|<Code>(?P<xml>\w+)</Code>|\berror[_ ]?code['\"]?[:=]\s*['\"]?(?P<kv>[A-Z]\w+)")
+AWS: dict[str, Verdict] = {
+    code: Verdict(cat, conf, AWS_SRC, f"AWS {code}: {why}") for code, (cat, conf, why) in _AWS.items()
+}
+_AWS_CODE = re.compile(
+    r"An error occurred \((?P<code>[\w.]+)\) when calling|<Code>(?P<xml>\w+)</Code>|\berror[_ ]?code['\"]?[:=]\s*['\"]?(?P<kv>[A-Z]\w+)"
+)
 
 
 def aws_verdict(message: str) -> tuple[str, Verdict] | None:
@@ -166,7 +216,9 @@ _EXIT = re.compile(
 )
 SIGNAL_VERDICTS = {
     "SIGKILL": Verdict(C.INFRA_RESOURCE, 0.9, SIGNALS_SRC, "killed by SIGKILL (usually the out-of-memory killer)"),
-    "SIGTERM": Verdict(C.INFRA_RESOURCE, 0.6, SIGNALS_SRC, "terminated by SIGTERM from outside (eviction, kill, shutdown)"),
+    "SIGTERM": Verdict(
+        C.INFRA_RESOURCE, 0.6, SIGNALS_SRC, "terminated by SIGTERM from outside (eviction, kill, shutdown)"
+    ),
     "SIGSEGV": Verdict(C.INFRA_RESOURCE, 0.5, SIGNALS_SRC, "crashed with SIGSEGV in native code"),
     "SIGBUS": Verdict(C.INFRA_RESOURCE, 0.6, SIGNALS_SRC, "SIGBUS (often an exhausted /dev/shm)"),
 }
@@ -180,8 +232,13 @@ def signal_verdict(message: str) -> tuple[str, Verdict] | None:
             name = raw
         else:
             number = int(raw)
-            name = _BY_NUMBER.get(-number) if number < 0 else _BY_NUMBER.get(number - 128) if number > 128 else (
-                _BY_NUMBER.get(number) if match["sig"] else None)
+            name = (
+                _BY_NUMBER.get(-number)
+                if number < 0
+                else _BY_NUMBER.get(number - 128)
+                if number > 128
+                else (_BY_NUMBER.get(number) if match["sig"] else None)
+            )
         if name in SIGNAL_VERDICTS:
             return name, SIGNAL_VERDICTS[name]
     return None
@@ -211,35 +268,59 @@ def grpc_verdict(message: str) -> tuple[str, Verdict] | None:
 # https://dev.mysql.com/doc/mysql-errors/8.0/en/client-error-reference.html
 MYSQL_SRC = "https://dev.mysql.com/doc/mysql-errors/8.0/en/server-error-reference.html"
 _MY = {
-    1044: (C.INFRA_AUTH, "access denied to the database"), 1045: (C.INFRA_AUTH, "access denied for the user"),
-    1142: (C.INFRA_AUTH, "command denied on the table"), 1049: (C.CONFIG_MISSING, "unknown database"),
-    1054: (C.SCHEMA_MISSING_COLUMN, "unknown column"), 1146: (C.SCHEMA_MISSING_RELATION, "table doesn't exist"),
-    1062: (C.DATA_QUALITY, "duplicate entry for a unique key"), 1048: (C.DATA_QUALITY, "column cannot be null"),
-    1452: (C.DATA_QUALITY, "foreign key constraint fails"), 1064: (C.CODE_ERROR, "SQL syntax error"),
-    1366: (C.DATA_TYPE_MISMATCH, "incorrect value for the column's type"), 1406: (C.DATA_TYPE_MISMATCH, "data too long"),
-    1264: (C.DATA_TYPE_MISMATCH, "value out of range"), 1292: (C.DATA_TYPE_MISMATCH, "incorrect datetime value"),
-    1205: (C.INFRA_TIMEOUT, "lock wait timeout exceeded"), 3024: (C.INFRA_TIMEOUT, "maximum statement execution time exceeded"),
-    1213: (C.INFRA_NETWORK, "deadlock found (re-run)"), 1040: (C.INFRA_NETWORK, "too many connections"),
-    2002: (C.INFRA_NETWORK, "can't connect through the socket"), 2003: (C.INFRA_NETWORK, "can't connect to the server"),
-    2005: (C.INFRA_NETWORK, "unknown server host"), 2006: (C.INFRA_NETWORK, "server has gone away"),
-    2013: (C.INFRA_NETWORK, "lost connection during query"), 1114: (C.INFRA_RESOURCE, "the table is full"),
+    1044: (C.INFRA_AUTH, "access denied to the database"),
+    1045: (C.INFRA_AUTH, "access denied for the user"),
+    1142: (C.INFRA_AUTH, "command denied on the table"),
+    1049: (C.CONFIG_MISSING, "unknown database"),
+    1054: (C.SCHEMA_MISSING_COLUMN, "unknown column"),
+    1146: (C.SCHEMA_MISSING_RELATION, "table doesn't exist"),
+    1062: (C.DATA_QUALITY, "duplicate entry for a unique key"),
+    1048: (C.DATA_QUALITY, "column cannot be null"),
+    1452: (C.DATA_QUALITY, "foreign key constraint fails"),
+    1064: (C.CODE_ERROR, "SQL syntax error"),
+    1366: (C.DATA_TYPE_MISMATCH, "incorrect value for the column's type"),
+    1406: (C.DATA_TYPE_MISMATCH, "data too long"),
+    1264: (C.DATA_TYPE_MISMATCH, "value out of range"),
+    1292: (C.DATA_TYPE_MISMATCH, "incorrect datetime value"),
+    1205: (C.INFRA_TIMEOUT, "lock wait timeout exceeded"),
+    3024: (C.INFRA_TIMEOUT, "maximum statement execution time exceeded"),
+    1213: (C.INFRA_NETWORK, "deadlock found (re-run)"),
+    1040: (C.INFRA_NETWORK, "too many connections"),
+    2002: (C.INFRA_NETWORK, "can't connect through the socket"),
+    2003: (C.INFRA_NETWORK, "can't connect to the server"),
+    2005: (C.INFRA_NETWORK, "unknown server host"),
+    2006: (C.INFRA_NETWORK, "server has gone away"),
+    2013: (C.INFRA_NETWORK, "lost connection during query"),
+    1114: (C.INFRA_RESOURCE, "the table is full"),
 }
-MYSQL: dict[int, Verdict] = {n: Verdict(cat, 0.9, MYSQL_SRC, f"MySQL error {n}: {why}") for n, (cat, why) in _MY.items()}
+MYSQL: dict[int, Verdict] = {
+    n: Verdict(cat, 0.9, MYSQL_SRC, f"MySQL error {n}: {why}") for n, (cat, why) in _MY.items()
+}
 _MYSQL = re.compile(r"\((?P<a>[12]\d{3}), [\"']|\bERROR (?P<b>[12]\d{3}) \(|\bMySQL error (?P<c>[12]\d{3})\b")
 
 # --- Oracle ORA- codes: https://docs.oracle.com/en/error-help/db/
 ORACLE_SRC = "https://docs.oracle.com/en/error-help/db/"
 _ORA = {
-    "00942": (C.SCHEMA_MISSING_RELATION, "table or view does not exist"), "00904": (C.SCHEMA_MISSING_COLUMN, "invalid identifier"),
-    "01017": (C.INFRA_AUTH, "invalid username/password"), "28000": (C.INFRA_AUTH, "the account is locked"),
-    "01031": (C.INFRA_AUTH, "insufficient privileges"), "00001": (C.DATA_QUALITY, "unique constraint violated"),
-    "01400": (C.DATA_QUALITY, "cannot insert NULL"), "01722": (C.DATA_TYPE_MISMATCH, "invalid number"),
-    "01843": (C.DATA_TYPE_MISMATCH, "not a valid month"), "12899": (C.DATA_TYPE_MISMATCH, "value too large for column"),
-    "01403": (C.DATA_EMPTY, "no data found"), "00900": (C.CODE_ERROR, "invalid SQL statement"),
-    "00933": (C.CODE_ERROR, "SQL command not properly ended"), "12541": (C.INFRA_NETWORK, "no listener"),
-    "12170": (C.INFRA_NETWORK, "connect timeout"), "03113": (C.INFRA_NETWORK, "end-of-file on communication channel"),
-    "12154": (C.CONFIG_MISSING, "could not resolve the connect identifier"), "01652": (C.INFRA_RESOURCE, "unable to extend temp segment"),
-    "04031": (C.INFRA_RESOURCE, "unable to allocate shared memory"), "01013": (C.INFRA_TIMEOUT, "user requested cancel (call timeout)"),
+    "00942": (C.SCHEMA_MISSING_RELATION, "table or view does not exist"),
+    "00904": (C.SCHEMA_MISSING_COLUMN, "invalid identifier"),
+    "01017": (C.INFRA_AUTH, "invalid username/password"),
+    "28000": (C.INFRA_AUTH, "the account is locked"),
+    "01031": (C.INFRA_AUTH, "insufficient privileges"),
+    "00001": (C.DATA_QUALITY, "unique constraint violated"),
+    "01400": (C.DATA_QUALITY, "cannot insert NULL"),
+    "01722": (C.DATA_TYPE_MISMATCH, "invalid number"),
+    "01843": (C.DATA_TYPE_MISMATCH, "not a valid month"),
+    "12899": (C.DATA_TYPE_MISMATCH, "value too large for column"),
+    "01403": (C.DATA_EMPTY, "no data found"),
+    "00900": (C.CODE_ERROR, "invalid SQL statement"),
+    "00933": (C.CODE_ERROR, "SQL command not properly ended"),
+    "12541": (C.INFRA_NETWORK, "no listener"),
+    "12170": (C.INFRA_NETWORK, "connect timeout"),
+    "03113": (C.INFRA_NETWORK, "end-of-file on communication channel"),
+    "12154": (C.CONFIG_MISSING, "could not resolve the connect identifier"),
+    "01652": (C.INFRA_RESOURCE, "unable to extend temp segment"),
+    "04031": (C.INFRA_RESOURCE, "unable to allocate shared memory"),
+    "01013": (C.INFRA_TIMEOUT, "user requested cancel (call timeout)"),
 }
 ORACLE: dict[str, Verdict] = {n: Verdict(cat, 0.9, ORACLE_SRC, f"ORA-{n}: {why}") for n, (cat, why) in _ORA.items()}
 _ORACLE = re.compile(r"\bORA-(\d{5})\b")

@@ -51,8 +51,16 @@ CLASSES: dict[str, Verdict | None] = {
     # --- Python built-ins -------------------------------------------------------------------
     **_family("MemoryError", C.INFRA_RESOURCE, 0.95, PY, "the process ran out of memory"),
     **_family("SyntaxError IndentationError TabError", C.CODE_ERROR, 0.95, PY, "the code does not parse"),
-    **_family("NameError UnboundLocalError AttributeError", C.CODE_ERROR, 0.85, PY, "the code uses a name that does not exist"),
-    **_family("TypeError NotImplementedError RecursionError StopIteration IndexError", C.CODE_ERROR, 0.7, PY, "a programming error"),
+    **_family(
+        "NameError UnboundLocalError AttributeError", C.CODE_ERROR, 0.85, PY, "the code uses a name that does not exist"
+    ),
+    **_family(
+        "TypeError NotImplementedError RecursionError StopIteration IndexError",
+        C.CODE_ERROR,
+        0.7,
+        PY,
+        "a programming error",
+    ),
     **_family("ModuleNotFoundError ImportError", C.DEPENDENCY_MISSING, 0.8, PY, "a module or name cannot be imported"),
     **_family("UnicodeDecodeError UnicodeError", C.DATA_MALFORMED, 0.85, PY, "bytes are not valid in their encoding"),
     **_family("EOFError", C.DATA_MALFORMED, 0.6, PY, "the input ended early"),
@@ -60,118 +68,264 @@ CLASSES: dict[str, Verdict | None] = {
     **_family("ZeroDivisionError", C.DATA_EMPTY, 0.6, PY, "a division by a count of zero rows"),
     **_family("AssertionError", C.DATA_QUALITY, 0.7, PY, "an assertion on the data failed"),
     **_family("PermissionError", C.INFRA_AUTH, 0.85, PY, "the OS refused access (EACCES/EPERM)"),
-    **_family("ConnectionError ConnectionRefusedError ConnectionResetError ConnectionAbortedError BrokenPipeError gaierror herror",
-              C.INFRA_NETWORK, 0.9, PY, "a network connection failed"),
+    **_family(
+        "ConnectionError ConnectionRefusedError ConnectionResetError ConnectionAbortedError BrokenPipeError gaierror herror",
+        C.INFRA_NETWORK,
+        0.9,
+        PY,
+        "a network connection failed",
+    ),
     **_family("TimeoutError timeout TimeoutExpired", C.INFRA_TIMEOUT, 0.7, PY, "an operation timed out"),
     **_family("ChildProcessError BlockingIOError", C.INFRA_RESOURCE, 0.5, PY, "an OS process or I/O resource failed"),
-    **_family("JSONDecodeError BadGzipFile BadZipFile ParseError ExpatError", C.DATA_MALFORMED, 0.85, PY,
-              "input bytes cannot be parsed (json, gzip, zipfile, xml, csv)"),
+    **_family(
+        "JSONDecodeError BadGzipFile BadZipFile ParseError ExpatError",
+        C.DATA_MALFORMED,
+        0.85,
+        PY,
+        "input bytes cannot be parsed (json, gzip, zipfile, xml, csv)",
+    ),
     **_family("SSLCertVerificationError", C.INFRA_AUTH, 0.75, PY, "the server's TLS certificate was not trusted"),
     **_family("SSLError", C.INFRA_NETWORK, 0.7, PY, "a TLS connection failed"),
-    **_wrappers("Exception BaseException SystemExit KeyboardInterrupt CalledProcessError RuntimeError OSError IOError "
-                "EnvironmentError LookupError ValueError ArithmeticError ExceptionGroup BaseExceptionGroup"),
+    **_wrappers(
+        "Exception BaseException SystemExit KeyboardInterrupt CalledProcessError RuntimeError OSError IOError "
+        "EnvironmentError LookupError ValueError ArithmeticError ExceptionGroup BaseExceptionGroup"
+    ),
     # --- DB-API 2.0 (PEP 249): sqlite3, psycopg, snowflake, pyodbc, pymysql, databricks-sql ----
     **_wrappers("DatabaseError Warning InternalError"),
     **_family("InterfaceError", C.INFRA_NETWORK, 0.55, DBAPI, "the driver's interface to the database failed"),
-    **_family("OperationalError", C.INFRA_NETWORK, 0.55, DBAPI, "a database operation failed outside the program's control"),
+    **_family(
+        "OperationalError", C.INFRA_NETWORK, 0.55, DBAPI, "a database operation failed outside the program's control"
+    ),
     **_family("ProgrammingError", C.CODE_ERROR, 0.55, DBAPI, "the SQL or its parameters are wrong"),
     **_family("DataError", C.DATA_TYPE_MISMATCH, 0.7, DBAPI, "a value does not fit its column"),
     **_family("IntegrityError", C.DATA_QUALITY, 0.8, DBAPI, "a constraint on the data was violated"),
     **_family("NotSupportedError", C.CODE_ERROR, 0.6, DBAPI, "the database does not support the operation"),
     # --- requests / httpx / urllib3 ---------------------------------------------------------
-    **_family("RequestException ConnectTimeout ReadTimeout Timeout ChunkedEncodingError ProxyError RetryError "
-              "ContentDecodingError TooManyRedirects", C.INFRA_NETWORK, 0.8, REQUESTS, "an HTTP request failed in transport"),
-    **_family("InvalidURL MissingSchema InvalidSchema InvalidHeader URLRequired InvalidProxyURL UnsupportedProtocol "
-              "LocationValueError LocationParseError URLSchemeUnknown", C.CONFIG_MISSING, 0.7, REQUESTS,
-              "the URL or header configured for the call is invalid"),
-    **_family("TransportError NetworkError ConnectError ReadError WriteError CloseError TimeoutException WriteTimeout "
-              "PoolTimeout RemoteProtocolError", C.INFRA_NETWORK, 0.85, HTTPX, "an HTTP transport error"),
-    **_family("MaxRetryError NewConnectionError NameResolutionError ConnectTimeoutError ReadTimeoutError "
-              "IncompleteRead InvalidChunkLength ProtocolError PoolError EmptyPoolError ClosedPoolError "
-              "RemoteDisconnected", C.INFRA_NETWORK, 0.85, URLLIB3, "an HTTP connection failed"),
+    **_family(
+        "RequestException ConnectTimeout ReadTimeout Timeout ChunkedEncodingError ProxyError RetryError "
+        "ContentDecodingError TooManyRedirects",
+        C.INFRA_NETWORK,
+        0.8,
+        REQUESTS,
+        "an HTTP request failed in transport",
+    ),
+    **_family(
+        "InvalidURL MissingSchema InvalidSchema InvalidHeader URLRequired InvalidProxyURL UnsupportedProtocol "
+        "LocationValueError LocationParseError URLSchemeUnknown",
+        C.CONFIG_MISSING,
+        0.7,
+        REQUESTS,
+        "the URL or header configured for the call is invalid",
+    ),
+    **_family(
+        "TransportError NetworkError ConnectError ReadError WriteError CloseError TimeoutException WriteTimeout "
+        "PoolTimeout RemoteProtocolError",
+        C.INFRA_NETWORK,
+        0.85,
+        HTTPX,
+        "an HTTP transport error",
+    ),
+    **_family(
+        "MaxRetryError NewConnectionError NameResolutionError ConnectTimeoutError ReadTimeoutError "
+        "IncompleteRead InvalidChunkLength ProtocolError PoolError EmptyPoolError ClosedPoolError "
+        "RemoteDisconnected",
+        C.INFRA_NETWORK,
+        0.85,
+        URLLIB3,
+        "an HTTP connection failed",
+    ),
     **_wrappers("HTTPError HTTPStatusError RequestError"),  # the status code decides (see codes.http)
     **_family("DecodingError", C.DATA_MALFORMED, 0.6, HTTPX, "a response body cannot be decoded"),
     # --- botocore / boto3 -------------------------------------------------------------------
-    **_family("NoCredentialsError PartialCredentialsError NoRegionError ProfileNotFound CredentialRetrievalError "
-              "NoAuthTokenError", C.CONFIG_MISSING, 0.85, BOTOCORE, "AWS credentials or region are not configured"),
-    **_family("EndpointConnectionError ConnectionClosedError ProxyConnectionError", C.INFRA_NETWORK, 0.85, BOTOCORE,
-              "an AWS endpoint could not be reached"),
-    **_family("TokenRetrievalError UnauthorizedSSOTokenError SSOTokenLoadError", C.INFRA_AUTH, 0.85, BOTOCORE,
-              "an AWS token could not be obtained"),
+    **_family(
+        "NoCredentialsError PartialCredentialsError NoRegionError ProfileNotFound CredentialRetrievalError "
+        "NoAuthTokenError",
+        C.CONFIG_MISSING,
+        0.85,
+        BOTOCORE,
+        "AWS credentials or region are not configured",
+    ),
+    **_family(
+        "EndpointConnectionError ConnectionClosedError ProxyConnectionError",
+        C.INFRA_NETWORK,
+        0.85,
+        BOTOCORE,
+        "an AWS endpoint could not be reached",
+    ),
+    **_family(
+        "TokenRetrievalError UnauthorizedSSOTokenError SSOTokenLoadError",
+        C.INFRA_AUTH,
+        0.85,
+        BOTOCORE,
+        "an AWS token could not be obtained",
+    ),
     **_family("ParamValidationError", C.CODE_ERROR, 0.8, BOTOCORE, "a call's parameters are invalid"),
     **_family("WaiterError", C.INFRA_TIMEOUT, 0.6, BOTOCORE, "an AWS waiter gave up"),
     **_wrappers("ClientError BotoCoreError"),  # the error code decides (see codes.aws)
     # --- google-api-core / google-auth (HTTP status in the class) ---------------------------
     **_family("Unauthorized Unauthenticated", C.INFRA_AUTH, 0.9, GOOGLE, "HTTP 401: credentials were refused"),
     **_family("Forbidden PermissionDenied", C.INFRA_AUTH, 0.85, GOOGLE, "HTTP 403: access was refused"),
-    **_family("TooManyRequests ResourceExhausted InternalServerError BadGateway ServiceUnavailable GatewayTimeout "
-              "Aborted Unavailable", C.INFRA_NETWORK, 0.85, GOOGLE, "a transient HTTP 429/5xx answer"),
+    **_family(
+        "TooManyRequests ResourceExhausted InternalServerError BadGateway ServiceUnavailable GatewayTimeout "
+        "Aborted Unavailable",
+        C.INFRA_NETWORK,
+        0.85,
+        GOOGLE,
+        "a transient HTTP 429/5xx answer",
+    ),
     **_family("DeadlineExceeded", C.INFRA_TIMEOUT, 0.8, GOOGLE, "an RPC deadline was exceeded"),
     **_family("NotFound", C.UPSTREAM_FAILED, 0.6, GOOGLE, "HTTP 404: the resource does not exist"),
-    **_family("BadRequest InvalidArgument FailedPrecondition", C.CODE_ERROR, 0.55, GOOGLE, "HTTP 400: the request is invalid"),
+    **_family(
+        "BadRequest InvalidArgument FailedPrecondition", C.CODE_ERROR, 0.55, GOOGLE, "HTTP 400: the request is invalid"
+    ),
     **_family("DefaultCredentialsError", C.CONFIG_MISSING, 0.85, GOOGLE_AUTH, "no Google credentials are configured"),
     **_family("RefreshError", C.INFRA_AUTH, 0.85, GOOGLE_AUTH, "a Google token could not be refreshed"),
     **_wrappers("GoogleAPICallError GoogleAPIError ClientError ServerError"),
     # --- snowflake-connector-python (beyond PEP 249) ----------------------------------------
     **_family("ForbiddenError", C.INFRA_AUTH, 0.85, SNOWFLAKE, "HTTP 403 from Snowflake"),
-    **_family("RequestTimeoutError ServiceUnavailableError GatewayTimeoutError BadGatewayError OtherHTTPRetryableError",
-              C.INFRA_NETWORK, 0.85, SNOWFLAKE, "a transient HTTP answer from Snowflake"),
-    **_family("MissingDependencyError", C.DEPENDENCY_MISSING, 0.85, SNOWFLAKE, "an optional dependency is not installed"),
+    **_family(
+        "RequestTimeoutError ServiceUnavailableError GatewayTimeoutError BadGatewayError OtherHTTPRetryableError",
+        C.INFRA_NETWORK,
+        0.85,
+        SNOWFLAKE,
+        "a transient HTTP answer from Snowflake",
+    ),
+    **_family(
+        "MissingDependencyError", C.DEPENDENCY_MISSING, 0.85, SNOWFLAKE, "an optional dependency is not installed"
+    ),
     # --- pyarrow ----------------------------------------------------------------------------
     **_family("ArrowInvalid ArrowSerializationError", C.DATA_MALFORMED, 0.75, PYARROW, "Arrow cannot read the data"),
     **_family("ArrowTypeError", C.DATA_TYPE_MISMATCH, 0.8, PYARROW, "a value has the wrong Arrow type"),
-    **_family("ArrowMemoryError ArrowCapacityError", C.INFRA_RESOURCE, 0.85, PYARROW, "Arrow ran out of memory or capacity"),
+    **_family(
+        "ArrowMemoryError ArrowCapacityError", C.INFRA_RESOURCE, 0.85, PYARROW, "Arrow ran out of memory or capacity"
+    ),
     **_family("ArrowKeyError", C.SCHEMA_MISSING_COLUMN, 0.6, PYARROW, "a field is missing"),
     **_family("ArrowNotImplementedError ArrowIndexError", C.CODE_ERROR, 0.6, PYARROW, "an unsupported Arrow operation"),
     **_wrappers("ArrowException ArrowIOError"),
     # --- pandas.errors ----------------------------------------------------------------------
     **_family("EmptyDataError", C.DATA_EMPTY, 0.95, PANDAS, "the input file is empty"),
     **_family("ParserError", C.DATA_MALFORMED, 0.9, PANDAS, "the input cannot be parsed"),
-    **_family("IntCastingNaNError OutOfBoundsDatetime OutOfBoundsTimedelta DateParseError", C.DATA_TYPE_MISMATCH, 0.85,
-              PANDAS, "a value cannot be converted"),
+    **_family(
+        "IntCastingNaNError OutOfBoundsDatetime OutOfBoundsTimedelta DateParseError",
+        C.DATA_TYPE_MISMATCH,
+        0.85,
+        PANDAS,
+        "a value cannot be converted",
+    ),
     **_family("MergeError DuplicateLabelError", C.DATA_QUALITY, 0.6, PANDAS, "keys are not unique where they must be"),
     **_family("UndefinedVariableError", C.SCHEMA_MISSING_COLUMN, 0.7, PANDAS, "a query names a column the frame lacks"),
-    **_family("InvalidIndexError IndexingError SpecificationError NullFrequencyError AbstractMethodError",
-              C.CODE_ERROR, 0.65, PANDAS, "pandas was called wrongly"),
+    **_family(
+        "InvalidIndexError IndexingError SpecificationError NullFrequencyError AbstractMethodError",
+        C.CODE_ERROR,
+        0.65,
+        PANDAS,
+        "pandas was called wrongly",
+    ),
     # --- Jinja ------------------------------------------------------------------------------
-    **_family("TemplateError TemplateSyntaxError TemplateAssertionError UndefinedError TemplateRuntimeError "
-              "TemplateNotFound TemplatesNotFound FilterArgumentError SecurityError", C.CONFIG_TEMPLATE, 0.9, JINJA,
-              "a Jinja template failed to render"),
+    **_family(
+        "TemplateError TemplateSyntaxError TemplateAssertionError UndefinedError TemplateRuntimeError "
+        "TemplateNotFound TemplatesNotFound FilterArgumentError SecurityError",
+        C.CONFIG_TEMPLATE,
+        0.9,
+        JINJA,
+        "a Jinja template failed to render",
+    ),
     # --- Airflow 2.x and 3.x ----------------------------------------------------------------
     **_wrappers("AirflowException AirflowFailException AirflowRuntimeError AirflowInternalRuntimeError"),
-    **_family("AirflowTaskTimeout AirflowSensorTimeout TaskDeferralTimeout DagRunTimeout PodLaunchTimeoutException",
-              C.INFRA_TIMEOUT, 0.95, AIRFLOW, "the task or sensor exceeded its timeout"),
+    **_family(
+        "AirflowTaskTimeout AirflowSensorTimeout TaskDeferralTimeout DagRunTimeout PodLaunchTimeoutException",
+        C.INFRA_TIMEOUT,
+        0.95,
+        AIRFLOW,
+        "the task or sensor exceeded its timeout",
+    ),
     **_family("AirflowTaskTerminated", C.INFRA_RESOURCE, 0.75, AIRFLOW, "the task was terminated from outside"),
-    **_family("AirflowNotFoundException DagNotFound DagRunNotFound TaskInstanceNotFound PoolNotFound DagCodeNotFound "
-              "ConnectionNotUnique VariableNotUnique AirflowConfigException", C.CONFIG_MISSING, 0.8, AIRFLOW,
-              "a connection, variable, pool or DAG named in the deployment is missing"),
+    **_family(
+        "AirflowNotFoundException DagNotFound DagRunNotFound TaskInstanceNotFound PoolNotFound DagCodeNotFound "
+        "ConnectionNotUnique VariableNotUnique AirflowConfigException",
+        C.CONFIG_MISSING,
+        0.8,
+        AIRFLOW,
+        "a connection, variable, pool or DAG named in the deployment is missing",
+    ),
     **_family("AirflowSecretsBackendAccessDenied", C.INFRA_AUTH, 0.9, AIRFLOW, "the secrets backend refused access"),
-    **_family("AirflowOptionalProviderFeatureException", C.DEPENDENCY_MISSING, 0.8, AIRFLOW, "a provider feature needs a package"),
-    **_family("XComNotFound XComForMappingNotPushed", C.UPSTREAM_FAILED, 0.75, AIRFLOW, "an upstream task pushed no XCom"),
-    **_family("DuplicateTaskIdFound AirflowDagCycleException DagCycleException AirflowDagDuplicatedIdException "
-              "TaskAlreadyInTaskGroup AirflowClusterPolicyViolation FailFastDagInvalidTriggerRule AirflowTimetableInvalid "
-              "AirflowFileParseException AirflowDagInconsistent UnmappableXComTypePushed SerializationError "
-              "DagRunAlreadyExists AirflowBadRequest", C.CODE_ERROR, 0.8, AIRFLOW, "the DAG's definition is invalid"),
+    **_family(
+        "AirflowOptionalProviderFeatureException",
+        C.DEPENDENCY_MISSING,
+        0.8,
+        AIRFLOW,
+        "a provider feature needs a package",
+    ),
+    **_family(
+        "XComNotFound XComForMappingNotPushed", C.UPSTREAM_FAILED, 0.75, AIRFLOW, "an upstream task pushed no XCom"
+    ),
+    **_family(
+        "DuplicateTaskIdFound AirflowDagCycleException DagCycleException AirflowDagDuplicatedIdException "
+        "TaskAlreadyInTaskGroup AirflowClusterPolicyViolation FailFastDagInvalidTriggerRule AirflowTimetableInvalid "
+        "AirflowFileParseException AirflowDagInconsistent UnmappableXComTypePushed SerializationError "
+        "DagRunAlreadyExists AirflowBadRequest",
+        C.CODE_ERROR,
+        0.8,
+        AIRFLOW,
+        "the DAG's definition is invalid",
+    ),
     **_family("PodLaunchFailedException", C.INFRA_RESOURCE, 0.6, AIRFLOW, "a Kubernetes pod failed to launch"),
     # --- dbt (class names and the console kinds the log readers give as "dbt <Kind> Error") ---
-    **_wrappers("DbtRuntimeError DbtDatabaseError dbt_Runtime_Error dbt_Database_Error dbt_Internal_Error DbtInternalError"),
-    **_family("CompilationError dbt_Compilation_Error dbt_Parsing_Error ParsingError", C.CODE_ERROR, 0.75, DBT,
-              "the dbt project does not compile"),
-    **_family("DbtProfileError DbtProjectError dbt_Env_var_Error EnvVarMissingError", C.CONFIG_MISSING, 0.8, DBT,
-              "a dbt profile, project setting or env var is missing"),
-    **_family("DependencyError dbt_Dependency_Error DependencyNotFoundError", C.DEPENDENCY_MISSING, 0.8, DBT,
-              "a dbt package is missing or incompatible"),
+    **_wrappers(
+        "DbtRuntimeError DbtDatabaseError dbt_Runtime_Error dbt_Database_Error dbt_Internal_Error DbtInternalError"
+    ),
+    **_family(
+        "CompilationError dbt_Compilation_Error dbt_Parsing_Error ParsingError",
+        C.CODE_ERROR,
+        0.75,
+        DBT,
+        "the dbt project does not compile",
+    ),
+    **_family(
+        "DbtProfileError DbtProjectError dbt_Env_var_Error EnvVarMissingError",
+        C.CONFIG_MISSING,
+        0.8,
+        DBT,
+        "a dbt profile, project setting or env var is missing",
+    ),
+    **_family(
+        "DependencyError dbt_Dependency_Error DependencyNotFoundError",
+        C.DEPENDENCY_MISSING,
+        0.8,
+        DBT,
+        "a dbt package is missing or incompatible",
+    ),
     **_family("dbt_Failure_in_test", C.DATA_QUALITY, 0.9, DBT, "a dbt data test failed"),
-    **_family("GraphDependencyNotFoundError DbtReferenceError TargetNotFoundError MissingRelationError DocTargetNotFoundError",
-              C.SCHEMA_MISSING_RELATION, 0.85, DBT, "a dbt node or relation the project refers to does not exist"),
-    **_family("RequiredVarNotFoundError SecretEnvVarLocationError ProfileConfigError", C.CONFIG_MISSING, 0.85, DBT,
-              "a dbt var, env var or profile setting is missing"),
-    **_family("PackageNotFoundError PackageVersionNotFoundError UninstalledPackagesFoundError PackageNotInDepsError "
-              "PackageNotFoundForMacroError NoAdaptersAvailableError", C.DEPENDENCY_MISSING, 0.85, DBT,
-              "a dbt package or adapter is missing or at the wrong version"),
-    **_family("YamlLoadError YamlParseDictError YamlParseListError TestConfigError SchemaConfigError ModelConfigError "
-              "ContractError ContractBreakingChangeError DuplicateResourceNameError", C.CODE_ERROR, 0.75, DBT,
-              "the dbt project's files are invalid"),
+    **_family(
+        "GraphDependencyNotFoundError DbtReferenceError TargetNotFoundError MissingRelationError DocTargetNotFoundError",
+        C.SCHEMA_MISSING_RELATION,
+        0.85,
+        DBT,
+        "a dbt node or relation the project refers to does not exist",
+    ),
+    **_family(
+        "RequiredVarNotFoundError SecretEnvVarLocationError ProfileConfigError",
+        C.CONFIG_MISSING,
+        0.85,
+        DBT,
+        "a dbt var, env var or profile setting is missing",
+    ),
+    **_family(
+        "PackageNotFoundError PackageVersionNotFoundError UninstalledPackagesFoundError PackageNotInDepsError "
+        "PackageNotFoundForMacroError NoAdaptersAvailableError",
+        C.DEPENDENCY_MISSING,
+        0.85,
+        DBT,
+        "a dbt package or adapter is missing or at the wrong version",
+    ),
+    **_family(
+        "YamlLoadError YamlParseDictError YamlParseListError TestConfigError SchemaConfigError ModelConfigError "
+        "ContractError ContractBreakingChangeError DuplicateResourceNameError",
+        C.CODE_ERROR,
+        0.75,
+        DBT,
+        "the dbt project's files are invalid",
+    ),
     **_family("RPCTimeoutException", C.INFRA_TIMEOUT, 0.8, DBT, "a dbt RPC call timed out"),
     **_family("RPCKilledException", C.INFRA_RESOURCE, 0.7, DBT, "a dbt RPC task was killed"),
     **_wrappers("FailFastError"),
@@ -179,72 +333,135 @@ CLASSES: dict[str, Verdict | None] = {
     **_family("OutOfMemoryError", C.INFRA_RESOURCE, 0.95, JAVA, "the JVM ran out of memory"),
     **_family("AccessControlException AccessDeniedException", C.INFRA_AUTH, 0.85, JAVA, "access was refused"),
     **_family("FileNotFoundException NoSuchFileException", C.UPSTREAM_FAILED, 0.7, JAVA, "an input file is absent"),
-    **_family("ConnectException SocketTimeoutException UnknownHostException NoRouteToHostException Py4JNetworkError",
-              C.INFRA_NETWORK, 0.85, JAVA, "a network connection failed"),
+    **_family(
+        "ConnectException SocketTimeoutException UnknownHostException NoRouteToHostException Py4JNetworkError",
+        C.INFRA_NETWORK,
+        0.85,
+        JAVA,
+        "a network connection failed",
+    ),
     **_family("NoSuchTableException", C.SCHEMA_MISSING_RELATION, 0.85, JAVA, "the table does not exist"),
     **_family("ClassNotFoundException NoClassDefFoundError", C.DEPENDENCY_MISSING, 0.75, JAVA, "a jar is missing"),
-    **_family("NumberFormatException DateTimeParseException", C.DATA_TYPE_MISMATCH, 0.8, JAVA, "a value cannot be parsed"),
+    **_family(
+        "NumberFormatException DateTimeParseException", C.DATA_TYPE_MISMATCH, 0.8, JAVA, "a value cannot be parsed"
+    ),
     # Celery (celery/exceptions.py; billiard): a task's hard/soft time limit, a worker process lost
-    **_family("TimeLimitExceeded SoftTimeLimitExceeded", C.INFRA_TIMEOUT, 0.85,
-              "https://docs.celeryq.dev/en/stable/reference/celery.exceptions.html", "the Celery task hit its time limit"),
-    **_family("WorkerLostError", C.INFRA_RESOURCE, 0.75, "https://docs.celeryq.dev/en/stable/reference/celery.exceptions.html",
-              "the worker process running the task exited (killed, often for memory)"),
+    **_family(
+        "TimeLimitExceeded SoftTimeLimitExceeded",
+        C.INFRA_TIMEOUT,
+        0.85,
+        "https://docs.celeryq.dev/en/stable/reference/celery.exceptions.html",
+        "the Celery task hit its time limit",
+    ),
+    **_family(
+        "WorkerLostError",
+        C.INFRA_RESOURCE,
+        0.75,
+        "https://docs.celeryq.dev/en/stable/reference/celery.exceptions.html",
+        "the worker process running the task exited (killed, often for memory)",
+    ),
     # SQLAlchemy (sqlalchemy/exc.py): "a dynamic loader cannot locate the named module" - the
     # dialect's package (snowflake-sqlalchemy, psycopg2, pymysql, ...) is not installed
-    **_family("NoSuchModuleError", C.DEPENDENCY_MISSING, 0.85, "https://docs.sqlalchemy.org/en/20/core/exceptions.html#sqlalchemy.exc.NoSuchModuleError",
-              "the SQLAlchemy dialect or driver package is not installed"),
+    **_family(
+        "NoSuchModuleError",
+        C.DEPENDENCY_MISSING,
+        0.85,
+        "https://docs.sqlalchemy.org/en/20/core/exceptions.html#sqlalchemy.exc.NoSuchModuleError",
+        "the SQLAlchemy dialect or driver package is not installed",
+    ),
     # kafka-python (kafka/errors.py): no broker reachable at bootstrap
-    **_family("NoBrokersAvailable", C.INFRA_NETWORK, 0.8, "https://github.com/dpkp/kafka-python/blob/master/kafka/errors.py",
-              "no Kafka broker could be reached"),
-    **_wrappers("Py4JJavaError AnalysisException SparkException CapturedException PySparkException SparkRuntimeException "
-                "IllegalArgumentException IllegalStateException"),
+    **_family(
+        "NoBrokersAvailable",
+        C.INFRA_NETWORK,
+        0.8,
+        "https://github.com/dpkp/kafka-python/blob/master/kafka/errors.py",
+        "no Kafka broker could be reached",
+    ),
+    **_wrappers(
+        "Py4JJavaError AnalysisException SparkException CapturedException PySparkException SparkRuntimeException "
+        "IllegalArgumentException IllegalStateException"
+    ),
 }
 
 # Known bases of classes of the libraries above, as their sources define them (built-ins come
 # from the interpreter). Only where the class has no verdict of its own or a subclass needs it.
 BASES: dict[str, tuple[str, ...]] = {
     # requests
-    "RequestException": ("OSError",), "HTTPError": ("RequestException",), "SSLError": ("ConnectionError",),
+    "RequestException": ("OSError",),
+    "HTTPError": ("RequestException",),
+    "SSLError": ("ConnectionError",),
     # CPython ssl (Lib/ssl.py, Modules/_ssl.c): every SSL*Error is an SSLError, itself an OSError
-    "SSLEOFError": ("SSLError",), "SSLZeroReturnError": ("SSLError",), "SSLSyscallError": ("SSLError",),
-    "SSLWantReadError": ("SSLError",), "SSLWantWriteError": ("SSLError",),
+    "SSLEOFError": ("SSLError",),
+    "SSLZeroReturnError": ("SSLError",),
+    "SSLSyscallError": ("SSLError",),
+    "SSLWantReadError": ("SSLError",),
+    "SSLWantWriteError": ("SSLError",),
     # CPython http.client: the server closed the connection before answering
-    "RemoteDisconnected": ("ConnectionResetError",), "IncompleteRead": ("ConnectionError",),
+    "RemoteDisconnected": ("ConnectionResetError",),
+    "IncompleteRead": ("ConnectionError",),
     # httpx
-    "HTTPStatusError": ("HTTPError",), "RequestError": ("HTTPError",), "LocalProtocolError": ("ProtocolError",),
+    "HTTPStatusError": ("HTTPError",),
+    "RequestError": ("HTTPError",),
+    "LocalProtocolError": ("ProtocolError",),
     # pandas
-    "PerformanceWarning": ("Warning",), "DatabaseError": ("OSError",),
+    "PerformanceWarning": ("Warning",),
+    "DatabaseError": ("OSError",),
     # psycopg: every psycopg.errors class is one SQLSTATE (see sqlstate.psycopg_classes)
-    "UndefinedColumn": ("ProgrammingError",), "UndefinedTable": ("ProgrammingError",),
+    "UndefinedColumn": ("ProgrammingError",),
+    "UndefinedTable": ("ProgrammingError",),
     # snowflake-connector: HTTP errors derive from its DatabaseError / InterfaceError
-    "ForbiddenError": ("DatabaseError",), "ProgrammingError": ("DatabaseError",),
-    "OperationalError": ("DatabaseError",), "IntegrityError": ("DatabaseError",), "DataError": ("DatabaseError",),
-    "InterfaceError": ("Error",), "NotSupportedError": ("DatabaseError",), "InternalError": ("DatabaseError",),
+    "ForbiddenError": ("DatabaseError",),
+    "ProgrammingError": ("DatabaseError",),
+    "OperationalError": ("DatabaseError",),
+    "IntegrityError": ("DatabaseError",),
+    "DataError": ("DatabaseError",),
+    "InterfaceError": ("Error",),
+    "NotSupportedError": ("DatabaseError",),
+    "InternalError": ("DatabaseError",),
     # botocore
-    "ClientError": ("BotoCoreError",), "NoSuchKey": ("ClientError",), "NoSuchBucket": ("ClientError",),
+    "ClientError": ("BotoCoreError",),
+    "NoSuchKey": ("ClientError",),
+    "NoSuchBucket": ("ClientError",),
     # google-api-core
-    "Conflict": ("ClientError",), "AlreadyExists": ("Conflict",), "PreconditionFailed": ("ClientError",),
-    "MethodNotAllowed": ("ClientError",), "LengthRequired": ("ClientError",), "RequestRangeNotSatisfiable": ("ClientError",),
-    "Cancelled": ("ClientError",), "OutOfRange": ("BadRequest",), "DataLoss": ("ServerError",), "Unknown": ("ServerError",),
+    "Conflict": ("ClientError",),
+    "AlreadyExists": ("Conflict",),
+    "PreconditionFailed": ("ClientError",),
+    "MethodNotAllowed": ("ClientError",),
+    "LengthRequired": ("ClientError",),
+    "RequestRangeNotSatisfiable": ("ClientError",),
+    "Cancelled": ("ClientError",),
+    "OutOfRange": ("BadRequest",),
+    "DataLoss": ("ServerError",),
+    "Unknown": ("ServerError",),
     "MethodNotImplemented": ("ServerError",),
     # numpy (numpy/_core/_exceptions.py)
-    "_ArrayMemoryError": ("MemoryError",), "AxisError": ("ValueError", "IndexError"),
+    "_ArrayMemoryError": ("MemoryError",),
+    "AxisError": ("ValueError", "IndexError"),
     # kubernetes python client (kubernetes/client/exceptions.py): the HTTP status is in the message
     "ApiException": ("OpenApiException",),
     # pyarrow
-    "ArrowInvalid": ("ValueError", "ArrowException"), "ArrowTypeError": ("TypeError", "ArrowException"),
-    "ArrowIOError": ("IOError", "ArrowException"), "ArrowCancelled": ("ArrowException",),
+    "ArrowInvalid": ("ValueError", "ArrowException"),
+    "ArrowTypeError": ("TypeError", "ArrowException"),
+    "ArrowIOError": ("IOError", "ArrowException"),
+    "ArrowCancelled": ("ArrowException",),
     # Airflow
-    "AirflowSensorTimeout": ("AirflowException",), "DagRunAlreadyExists": ("AirflowBadRequest",),
-    "ParamValidationError": ("AirflowException", "ValueError"), "NodeNotFound": ("TaskNotFound", "KeyError"),
-    "TaskNotFound": ("AirflowException",), "AirflowBadRequest": ("AirflowException",),
+    "AirflowSensorTimeout": ("AirflowException",),
+    "DagRunAlreadyExists": ("AirflowBadRequest",),
+    "ParamValidationError": ("AirflowException", "ValueError"),
+    "NodeNotFound": ("TaskNotFound", "KeyError"),
+    "TaskNotFound": ("AirflowException",),
+    "AirflowBadRequest": ("AirflowException",),
     # jinja2
     "TemplateNotFound": ("OSError", "LookupError", "TemplateError"),
     # pyspark
-    "AnalysisException": ("CapturedException",), "ParseException": ("AnalysisException",),
-    "IllegalArgumentException": ("CapturedException",), "StreamingQueryException": ("CapturedException",),
-    "PythonException": ("CapturedException",), "SparkUpgradeException": ("CapturedException",),
-    "ArithmeticException": ("CapturedException",), "NumberFormatException": ("IllegalArgumentException",),
+    "AnalysisException": ("CapturedException",),
+    "ParseException": ("AnalysisException",),
+    "IllegalArgumentException": ("CapturedException",),
+    "StreamingQueryException": ("CapturedException",),
+    "PythonException": ("CapturedException",),
+    "SparkUpgradeException": ("CapturedException",),
+    "ArithmeticException": ("CapturedException",),
+    "NumberFormatException": ("IllegalArgumentException",),
     "DateTimeException": ("ArithmeticException",),
 }
 

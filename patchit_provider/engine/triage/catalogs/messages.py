@@ -33,9 +33,19 @@ BIGQUERY = "https://cloud.google.com/bigquery/docs/error-messages"
 
 # Context keys removed in Airflow 3.0 (upgrading_to_airflow3: "Removed context variables").
 REMOVED_CONTEXT_KEYS = (
-    "execution_date", "next_execution_date", "next_ds", "next_ds_nodash", "prev_ds", "prev_ds_nodash",
-    "prev_execution_date", "prev_execution_date_success", "tomorrow_ds", "tomorrow_ds_nodash",
-    "yesterday_ds", "yesterday_ds_nodash", "triggering_dataset_events",
+    "execution_date",
+    "next_execution_date",
+    "next_ds",
+    "next_ds_nodash",
+    "prev_ds",
+    "prev_ds_nodash",
+    "prev_execution_date",
+    "prev_execution_date_success",
+    "tomorrow_ds",
+    "tomorrow_ds_nodash",
+    "yesterday_ds",
+    "yesterday_ds_nodash",
+    "triggering_dataset_events",
 )
 # Modules and names removed or moved in Airflow 3.0 (ruff AIR301/AIR302 list them).
 _KEYS = "|".join(REMOVED_CONTEXT_KEYS)
@@ -51,8 +61,15 @@ class TextRule:
         object.__setattr__(self, "regex", re.compile(self.pattern, re.I | re.S))
 
 
-def _r(pattern: str, category: C, confidence: float, source: str, why: str, remediation: Remediation | None = None,
-       kind: str = "") -> TextRule:
+def _r(
+    pattern: str,
+    category: C,
+    confidence: float,
+    source: str,
+    why: str,
+    remediation: Remediation | None = None,
+    kind: str = "",
+) -> TextRule:
     return TextRule(pattern, Verdict(category, confidence, source, why, remediation, kind))
 
 
@@ -62,164 +79,460 @@ AF3 = "airflow3_removal"
 # Ordered: the most specific messages first.
 RULES: list[TextRule] = [
     # --- Airflow 2 -> 3 removals (a code change fixes them) ----------------------------------
-    _r(rf"^(?:KeyError|UndefinedError|jinja2\.exceptions\.UndefinedError): '(?:{_KEYS})'(?: is undefined)?\s*$", C.CODE_ERROR, 0.9,
-       AF_CONTEXT, "a context key removed in Airflow 3 is used", Remediation.PATCH),
-    _r(r"No module named '(?:airflow\.(?:contrib|operators|sensors|hooks|utils\.dates|utils\.helpers|kubernetes|executors\.\w+_executor|datasets|macros)\b[\w.]*)'",
-       C.CODE_ERROR, 0.9, AF3_UPGRADE, "an Airflow module that was moved or removed in Airflow 3 is imported", Remediation.PATCH, AF3),
-    _r(r"cannot import name '\w+' from '(?!airflow\.providers\.)airflow(?:\.[\w.]+)?'", C.CODE_ERROR, 0.9, AF3_UPGRADE,
-       "a name that Airflow moved or removed is imported", Remediation.PATCH, AF3),
-    _r(r"No module named 'airflow\.providers\.cncf\.kubernetes\.(?:operators|triggers)\.kubernetes_pod'", C.CODE_ERROR, 0.85,
-       "https://airflow.apache.org/docs/apache-airflow-providers-cncf-kubernetes/stable/changelog.html (10.0.0: kubernetes_pod modules removed, use .pod)",
-       "a provider module removed in a provider release is imported", Remediation.PATCH),
-    _r(r"No module named 'airflow\.providers\.[\w.]+'", C.DEPENDENCY_MISSING, 0.85, AF3_UPGRADE,
-       "an Airflow provider package is not installed"),
-    _r(r"unexpected keyword argument '(?:schedule_interval|timetable|concurrency|task_concurrency|sla|fail_stop|default_view|orientation|sla_miss_callback|provide_context|execution_date)'",
-       C.CODE_ERROR, 0.9, AF3_UPGRADE, "a DAG or operator argument removed in Airflow 3 is passed (by the code that calls it)", Remediation.PATCH),
+    _r(
+        rf"^(?:KeyError|UndefinedError|jinja2\.exceptions\.UndefinedError): '(?:{_KEYS})'(?: is undefined)?\s*$",
+        C.CODE_ERROR,
+        0.9,
+        AF_CONTEXT,
+        "a context key removed in Airflow 3 is used",
+        Remediation.PATCH,
+    ),
+    _r(
+        r"No module named '(?:airflow\.(?:contrib|operators|sensors|hooks|utils\.dates|utils\.helpers|kubernetes|executors\.\w+_executor|datasets|macros)\b[\w.]*)'",
+        C.CODE_ERROR,
+        0.9,
+        AF3_UPGRADE,
+        "an Airflow module that was moved or removed in Airflow 3 is imported",
+        Remediation.PATCH,
+        AF3,
+    ),
+    _r(
+        r"cannot import name '\w+' from '(?!airflow\.providers\.)airflow(?:\.[\w.]+)?'",
+        C.CODE_ERROR,
+        0.9,
+        AF3_UPGRADE,
+        "a name that Airflow moved or removed is imported",
+        Remediation.PATCH,
+        AF3,
+    ),
+    _r(
+        r"No module named 'airflow\.providers\.cncf\.kubernetes\.(?:operators|triggers)\.kubernetes_pod'",
+        C.CODE_ERROR,
+        0.85,
+        "https://airflow.apache.org/docs/apache-airflow-providers-cncf-kubernetes/stable/changelog.html (10.0.0: kubernetes_pod modules removed, use .pod)",
+        "a provider module removed in a provider release is imported",
+        Remediation.PATCH,
+    ),
+    _r(
+        r"No module named 'airflow\.providers\.[\w.]+'",
+        C.DEPENDENCY_MISSING,
+        0.85,
+        AF3_UPGRADE,
+        "an Airflow provider package is not installed",
+    ),
+    _r(
+        r"unexpected keyword argument '(?:schedule_interval|timetable|concurrency|task_concurrency|sla|fail_stop|default_view|orientation|sla_miss_callback|provide_context|execution_date)'",
+        C.CODE_ERROR,
+        0.9,
+        AF3_UPGRADE,
+        "a DAG or operator argument removed in Airflow 3 is passed (by the code that calls it)",
+        Remediation.PATCH,
+    ),
     # --- Airflow supervisor / scheduler ------------------------------------------------------
-    _r(r"Likely out of memory|Process terminated by signal", C.INFRA_RESOURCE, 0.9, AF_TROUBLE, "the supervisor saw the task killed (OOM)"),
-    _r(r"detected as zombie|Detected zombie job|zombie task|Zombie", C.INFRA_RESOURCE, 0.7, AF_TASKS,
-       "the task stopped heartbeating (worker killed or lost)"),
-    _r(r"killed externally|finished \(failed\) although the task says (?:it's|its) (?:queued|running)|Executor \w+ reported that the task instance .* finished with state failed",
-       C.INFRA_RESOURCE, 0.65, AF_TASKS, "the executor lost the task (killed, evicted or never started)"),
-    _r(r"Received SIGTERM|Terminating subprocesses|State of this instance has been externally set", C.INFRA_RESOURCE, 0.6,
-       AF_TROUBLE, "the task was terminated from outside"),
-    _r(r"Timeout, PID: \d+|execution_timeout|Task (?:instance )?(?:has )?timed out|Sensor has timed out|DAG run timed out|dagrun_timeout",
-       C.INFRA_TIMEOUT, 0.9, AF_TROUBLE, "the task, sensor or run exceeded its timeout"),
-    _r(r"The conn_id `?[\w.-]+`? isn't defined|Connection[ ]\S+ not found|CONNECTION_NOT_FOUND|VARIABLE_NOT_FOUND|Variable \S+ does not exist",
-       C.CONFIG_MISSING, 0.95, AF_TROUBLE, "an Airflow connection or variable is not defined"),
+    _r(
+        r"Likely out of memory|Process terminated by signal",
+        C.INFRA_RESOURCE,
+        0.9,
+        AF_TROUBLE,
+        "the supervisor saw the task killed (OOM)",
+    ),
+    _r(
+        r"detected as zombie|Detected zombie job|zombie task|Zombie",
+        C.INFRA_RESOURCE,
+        0.7,
+        AF_TASKS,
+        "the task stopped heartbeating (worker killed or lost)",
+    ),
+    _r(
+        r"killed externally|finished \(failed\) although the task says (?:it's|its) (?:queued|running)|Executor \w+ reported that the task instance .* finished with state failed",
+        C.INFRA_RESOURCE,
+        0.65,
+        AF_TASKS,
+        "the executor lost the task (killed, evicted or never started)",
+    ),
+    _r(
+        r"Received SIGTERM|Terminating subprocesses|State of this instance has been externally set",
+        C.INFRA_RESOURCE,
+        0.6,
+        AF_TROUBLE,
+        "the task was terminated from outside",
+    ),
+    _r(
+        r"Timeout, PID: \d+|execution_timeout|Task (?:instance )?(?:has )?timed out|Sensor has timed out|DAG run timed out|dagrun_timeout",
+        C.INFRA_TIMEOUT,
+        0.9,
+        AF_TROUBLE,
+        "the task, sensor or run exceeded its timeout",
+    ),
+    _r(
+        r"The conn_id `?[\w.-]+`? isn't defined|Connection[ ]\S+ not found|CONNECTION_NOT_FOUND|VARIABLE_NOT_FOUND|Variable \S+ does not exist",
+        C.CONFIG_MISSING,
+        0.95,
+        AF_TROUBLE,
+        "an Airflow connection or variable is not defined",
+    ),
     # --- more Airflow messages (airflow/models/baseoperator.py, airflow/settings.py 3.0) ------
-    _r(r"Invalid arguments were passed to \w+ \(task_id", C.CODE_ERROR, 0.9, AF3_UPGRADE,
-       "the operator was given arguments it does not accept", Remediation.PATCH),
-    _r(r"Direct database access via the ORM is not allowed in Airflow 3", C.CODE_ERROR, 0.9, AF3_UPGRADE,
-       "task code uses the metadata database directly, removed in Airflow 3", Remediation.PATCH),
-    _r(r"Event: \S+ (?:had an event of type \w+ )?Failed\b|Pod failed\b|pod .* (?:has )?(?:failed|terminated)|terminated with exit code",
-       C.INFRA_RESOURCE, 0.55, AF_TASKS, "the task's pod failed outside the task's code (the executor reports it)"),
+    _r(
+        r"Invalid arguments were passed to \w+ \(task_id",
+        C.CODE_ERROR,
+        0.9,
+        AF3_UPGRADE,
+        "the operator was given arguments it does not accept",
+        Remediation.PATCH,
+    ),
+    _r(
+        r"Direct database access via the ORM is not allowed in Airflow 3",
+        C.CODE_ERROR,
+        0.9,
+        AF3_UPGRADE,
+        "task code uses the metadata database directly, removed in Airflow 3",
+        Remediation.PATCH,
+    ),
+    _r(
+        r"Event: \S+ (?:had an event of type \w+ )?Failed\b|Pod failed\b|pod .* (?:has )?(?:failed|terminated)|terminated with exit code",
+        C.INFRA_RESOURCE,
+        0.55,
+        AF_TASKS,
+        "the task's pod failed outside the task's code (the executor reports it)",
+    ),
     # --- Kubernetes, YARN, JVM: memory and evictions -----------------------------------------
-    _r(r"OOMKilled|Out ?of ?memory: Killed process|memory cgroup out of memory|The node was low on resource: memory|Evicted",
-       C.INFRA_RESOURCE, 0.95, K8S, "the container was killed for memory or evicted"),
-    _r(r"Container killed by YARN for exceeding (?:physical )?memory limits|exceeding (?:physical|virtual) memory limits|Container killed on request\. Exit code is 1(?:37|43)|Container from a bad node|ExecutorLostFailure|Executor lost|Lost executor|Executor heartbeat timed out",
-       C.INFRA_RESOURCE, 0.9, YARN, "an executor or container was killed or lost (memory)"),
-    _r(r"java\.lang\.OutOfMemoryError|GC overhead limit exceeded|Java heap space|Metaspace|unable to create (?:new )?native thread|bigger than spark\.driver\.maxResultSize|Cannot allocate memory",
-       C.INFRA_RESOURCE, 0.95, JVM, "the JVM or process ran out of memory"),
+    _r(
+        r"OOMKilled|Out ?of ?memory: Killed process|memory cgroup out of memory|The node was low on resource: memory|Evicted",
+        C.INFRA_RESOURCE,
+        0.95,
+        K8S,
+        "the container was killed for memory or evicted",
+    ),
+    _r(
+        r"Container killed by YARN for exceeding (?:physical )?memory limits|exceeding (?:physical|virtual) memory limits|Container killed on request\. Exit code is 1(?:37|43)|Container from a bad node|ExecutorLostFailure|Executor lost|Lost executor|Executor heartbeat timed out",
+        C.INFRA_RESOURCE,
+        0.9,
+        YARN,
+        "an executor or container was killed or lost (memory)",
+    ),
+    _r(
+        r"java\.lang\.OutOfMemoryError|GC overhead limit exceeded|Java heap space|Metaspace|unable to create (?:new )?native thread|bigger than spark\.driver\.maxResultSize|Cannot allocate memory",
+        C.INFRA_RESOURCE,
+        0.95,
+        JVM,
+        "the JVM or process ran out of memory",
+    ),
     _r(r"No space left on device", C.INFRA_RESOURCE, 0.95, JVM, "the disk is full (ENOSPC)"),
-    _r(r"ImagePullBackOff|ErrImagePull|InvalidImageName", C.CONFIG_MISSING, 0.75, K8S, "the task's container image cannot be pulled"),
-    _r(r"Pod took longer than \d+ seconds to start|Unschedulable|Insufficient (?:cpu|memory)", C.INFRA_RESOURCE, 0.7, K8S,
-       "the pod could not be scheduled (resources)"),
+    _r(
+        r"ImagePullBackOff|ErrImagePull|InvalidImageName",
+        C.CONFIG_MISSING,
+        0.75,
+        K8S,
+        "the task's container image cannot be pulled",
+    ),
+    _r(
+        r"Pod took longer than \d+ seconds to start|Unschedulable|Insufficient (?:cpu|memory)",
+        C.INFRA_RESOURCE,
+        0.7,
+        K8S,
+        "the pod could not be scheduled (resources)",
+    ),
     # --- dbt ---------------------------------------------------------------------------------
-    _r(r"Failure in (?:test|unit_test)|Got \d+ results?, configured to (?:fail|warn) if|\d+ of \d+ FAIL \d+ ", C.DATA_QUALITY, 0.9,
-       DBT_TESTS, "a dbt data test failed"),
-    _r(r"depends on '[^']+' which is not in the graph|Documentation for '[^']+' depends on doc", C.SCHEMA_MISSING_RELATION, 0.85,
-       "https://github.com/dbt-labs/dbt-core/blob/main/core/dbt/exceptions.py (GraphDependencyNotFoundError)",
-       "a dbt node depends on a node that is not in the project's graph"),
-    _r(r"Required var '[\w.-]+' not found in config", C.CONFIG_MISSING, 0.9,
-       "https://github.com/dbt-labs/dbt-core/blob/main/core/dbt/exceptions.py (RequiredVarNotFoundError)", "a dbt var is not supplied"),
-    _r(r"No adapters available\.|Could not find adapter type", C.DEPENDENCY_MISSING, 0.9,
-       "https://github.com/dbt-labs/dbt-core/blob/main/core/dbt/exceptions.py (NoAdaptersAvailableError)", "the dbt adapter is not installed"),
-    _r(r"Could not find profile named|profiles\.yml file \[ERROR not found\]|Env var required but not provided|Credentials in profile \S+, target \S+ invalid|Runtime Error\s+Could not find profile",
-       C.CONFIG_MISSING, 0.9, DBT_PROFILES, "a dbt profile, target or env var is missing"),
-    _r(r"Version error for package|Could not find a satisfactory version|version requirement[s]? (?:can never be satisfied|is not satisfied)|This version of dbt is not supported|Required version of dbt for|require-dbt-version|incompatible with the installed|packages\.yml, but only \d+ package|run \"?dbt deps\"?|Package \S+ was not found in the package index",
-       C.DEPENDENCY_MISSING, 0.85, DBT_DEPS, "a dbt package is missing or does not support the installed dbt"),
+    _r(
+        r"Failure in (?:test|unit_test)|Got \d+ results?, configured to (?:fail|warn) if|\d+ of \d+ FAIL \d+ ",
+        C.DATA_QUALITY,
+        0.9,
+        DBT_TESTS,
+        "a dbt data test failed",
+    ),
+    _r(
+        r"depends on '[^']+' which is not in the graph|Documentation for '[^']+' depends on doc",
+        C.SCHEMA_MISSING_RELATION,
+        0.85,
+        "https://github.com/dbt-labs/dbt-core/blob/main/core/dbt/exceptions.py (GraphDependencyNotFoundError)",
+        "a dbt node depends on a node that is not in the project's graph",
+    ),
+    _r(
+        r"Required var '[\w.-]+' not found in config",
+        C.CONFIG_MISSING,
+        0.9,
+        "https://github.com/dbt-labs/dbt-core/blob/main/core/dbt/exceptions.py (RequiredVarNotFoundError)",
+        "a dbt var is not supplied",
+    ),
+    _r(
+        r"No adapters available\.|Could not find adapter type",
+        C.DEPENDENCY_MISSING,
+        0.9,
+        "https://github.com/dbt-labs/dbt-core/blob/main/core/dbt/exceptions.py (NoAdaptersAvailableError)",
+        "the dbt adapter is not installed",
+    ),
+    _r(
+        r"Could not find profile named|profiles\.yml file \[ERROR not found\]|Env var required but not provided|Credentials in profile \S+, target \S+ invalid|Runtime Error\s+Could not find profile",
+        C.CONFIG_MISSING,
+        0.9,
+        DBT_PROFILES,
+        "a dbt profile, target or env var is missing",
+    ),
+    _r(
+        r"Version error for package|Could not find a satisfactory version|version requirement[s]? (?:can never be satisfied|is not satisfied)|This version of dbt is not supported|Required version of dbt for|require-dbt-version|incompatible with the installed|packages\.yml, but only \d+ package|run \"?dbt deps\"?|Package \S+ was not found in the package index",
+        C.DEPENDENCY_MISSING,
+        0.85,
+        DBT_DEPS,
+        "a dbt package is missing or does not support the installed dbt",
+    ),
     # --- APIs removed by a library release: the installed version does not fit the code (pin it) --
-    _r(r"module 'numpy' has no attribute '(?:float|int|bool|object|str|long|unicode|complex)'|`np\.(?:float|int|bool|object)` was a deprecated alias",
-       C.DEPENDENCY_MISSING, 0.96, "https://numpy.org/doc/stable/release/1.24.0-notes.html#expired-deprecations", "NumPy 1.24 removed the np.float/np.int aliases"),
-    _r(r"'(?:DataFrame|Series)' object has no attribute '(?:append|iteritems|swapaxes|lookup|ix|as_matrix|get_value|set_value)'",
-       C.DEPENDENCY_MISSING, 0.96, "https://pandas.pydata.org/docs/whatsnew/v2.0.0.html#removal-of-prior-version-deprecations-changes", "pandas 2.0 removed this DataFrame/Series method"),
-    _r(r"cannot import name '(?:soft_unicode)' from 'markupsafe'|cannot import name '(?:Markup|escape|contextfunction|environmentfilter|evalcontextfilter)' from 'jinja2'",
-       C.DEPENDENCY_MISSING, 0.96, "https://markupsafe.palletsprojects.com/en/stable/changes/#version-2-1-0; https://jinja.palletsprojects.com/en/stable/changes/#version-3-1-0",
-       "MarkupSafe 2.1 / Jinja 3.1 removed this name: the installed versions do not fit together"),
+    _r(
+        r"module 'numpy' has no attribute '(?:float|int|bool|object|str|long|unicode|complex)'|`np\.(?:float|int|bool|object)` was a deprecated alias",
+        C.DEPENDENCY_MISSING,
+        0.96,
+        "https://numpy.org/doc/stable/release/1.24.0-notes.html#expired-deprecations",
+        "NumPy 1.24 removed the np.float/np.int aliases",
+    ),
+    _r(
+        r"'(?:DataFrame|Series)' object has no attribute '(?:append|iteritems|swapaxes|lookup|ix|as_matrix|get_value|set_value)'",
+        C.DEPENDENCY_MISSING,
+        0.96,
+        "https://pandas.pydata.org/docs/whatsnew/v2.0.0.html#removal-of-prior-version-deprecations-changes",
+        "pandas 2.0 removed this DataFrame/Series method",
+    ),
+    _r(
+        r"cannot import name '(?:soft_unicode)' from 'markupsafe'|cannot import name '(?:Markup|escape|contextfunction|environmentfilter|evalcontextfilter)' from 'jinja2'",
+        C.DEPENDENCY_MISSING,
+        0.96,
+        "https://markupsafe.palletsprojects.com/en/stable/changes/#version-2-1-0; https://jinja.palletsprojects.com/en/stable/changes/#version-3-1-0",
+        "MarkupSafe 2.1 / Jinja 3.1 removed this name: the installed versions do not fit together",
+    ),
     # --- an OS library or build tool is missing: the image must change, not the requirements ---
-    _r(r"cannot open shared object file|Library not loaded: |pg_config executable not found|error: command '[\w-]+' failed|Microsoft Visual C\+\+ \d+\.\d+ or greater is required",
-       C.DEPENDENCY_MISSING, 0.85, "https://man7.org/linux/man-pages/man8/ld.so.8.html; https://www.psycopg.org/docs/install.html#build-prerequisites",
-       "an operating-system library or build tool is missing from the image", Remediation.ESCALATE),
-    _r(r"Excel xlsx file; not supported", C.DEPENDENCY_MISSING, 0.85, "https://xlrd.readthedocs.io/en/latest/changes.html#id1 (xlrd 2.0.0 reads only .xls)",
-       "xlrd 2.0 dropped .xlsx: the installed xlrd does not fit the code"),
+    _r(
+        r"cannot open shared object file|Library not loaded: |pg_config executable not found|error: command '[\w-]+' failed|Microsoft Visual C\+\+ \d+\.\d+ or greater is required",
+        C.DEPENDENCY_MISSING,
+        0.85,
+        "https://man7.org/linux/man-pages/man8/ld.so.8.html; https://www.psycopg.org/docs/install.html#build-prerequisites",
+        "an operating-system library or build tool is missing from the image",
+        Remediation.ESCALATE,
+    ),
+    _r(
+        r"Excel xlsx file; not supported",
+        C.DEPENDENCY_MISSING,
+        0.85,
+        "https://xlrd.readthedocs.io/en/latest/changes.html#id1 (xlrd 2.0.0 reads only .xls)",
+        "xlrd 2.0 dropped .xlsx: the installed xlrd does not fit the code",
+    ),
     # --- PostgreSQL namespace.c: "improper relation name (too many dotted names)" (42601): the
     #     name was composed from database/schema settings (a dbt profile or custom schema macro) ---
-    _r(r"improper (?:relation|qualified) name \(too many dotted names\)", C.CONFIG_MISSING, 0.6,
-       "https://github.com/postgres/postgres/blob/master/src/backend/catalog/namespace.c (makeRangeVarFromNameList)",
-       "the relation name has more parts than database.schema.name: the database/schema settings compose it wrongly"),
+    _r(
+        r"improper (?:relation|qualified) name \(too many dotted names\)",
+        C.CONFIG_MISSING,
+        0.6,
+        "https://github.com/postgres/postgres/blob/master/src/backend/catalog/namespace.c (makeRangeVarFromNameList)",
+        "the relation name has more parts than database.schema.name: the database/schema settings compose it wrongly",
+    ),
     # --- SQLAlchemy engine/url.py: an empty connection URL is a connection nobody configured ---
-    _r(r"Could not parse (?:rfc1738 |SQLAlchemy )?URL from string '\s*'", C.CONFIG_MISSING, 0.85,
-       "https://github.com/sqlalchemy/sqlalchemy/blob/main/lib/sqlalchemy/engine/url.py (make_url / _parse_url)",
-       "the database URL is empty: the connection or env var that should supply it is unset"),
+    _r(
+        r"Could not parse (?:rfc1738 |SQLAlchemy )?URL from string '\s*'",
+        C.CONFIG_MISSING,
+        0.85,
+        "https://github.com/sqlalchemy/sqlalchemy/blob/main/lib/sqlalchemy/engine/url.py (make_url / _parse_url)",
+        "the database URL is empty: the connection or env var that should supply it is unset",
+    ),
     # --- CPython _strptime.py: an empty or blank string parsed as a date is a value nobody set
     #     (an unset setting, variable or env var), not a malformed value ---------------------
-    _r(r"time data '\s*' does not match format", C.CONFIG_MISSING, 0.9,
-       "https://github.com/python/cpython/blob/main/Lib/_strptime.py (ValueError: time data %r does not match format %r)",
-       "an empty date string is parsed: the setting or variable that should supply it is unset"),
+    _r(
+        r"time data '\s*' does not match format",
+        C.CONFIG_MISSING,
+        0.9,
+        "https://github.com/python/cpython/blob/main/Lib/_strptime.py (ValueError: time data %r does not match format %r)",
+        "an empty date string is parsed: the setting or variable that should supply it is unset",
+    ),
     # --- CPython: a circular import (Python/import.c "partially initialized module") -----------
-    _r(r"partially initialized module .* \(most likely due to a circular import\)", C.CODE_ERROR, 0.9,
-       "https://github.com/python/cpython/blob/main/Python/import.c", "two of the pipeline's modules import each other"),
+    _r(
+        r"partially initialized module .* \(most likely due to a circular import\)",
+        C.CODE_ERROR,
+        0.9,
+        "https://github.com/python/cpython/blob/main/Python/import.c",
+        "two of the pipeline's modules import each other",
+    ),
     # --- pandas: duplicate keys where unique ones are required (pandas/core/indexes/base.py, reshape) --
-    _r(r"cannot reindex (?:from|on) an axis with duplicate labels|Index contains duplicate entries, cannot reshape|Merge keys are not unique|Duplicate column names found|columns overlap but no suffix specified",
-       C.DATA_QUALITY, 0.75, "https://pandas.pydata.org/docs/user_guide/duplicates.html", "keys are duplicated where they must be unique"),
+    _r(
+        r"cannot reindex (?:from|on) an axis with duplicate labels|Index contains duplicate entries, cannot reshape|Merge keys are not unique|Duplicate column names found|columns overlap but no suffix specified",
+        C.DATA_QUALITY,
+        0.75,
+        "https://pandas.pydata.org/docs/user_guide/duplicates.html",
+        "keys are duplicated where they must be unique",
+    ),
     # --- a MERGE/upsert whose source has several rows for one target key (SQLSTATE 21000
     #     cardinality_violation; a dbt snapshot's or incremental model's unique_key is not unique) --
-    _r(r"UPDATE/MERGE must match at most one source row for each target row|Duplicate row detected during DML action|"
-       r"(?:MERGE|ON CONFLICT DO UPDATE) command cannot affect row a second time|multiple source rows matched and attempted to (?:modify|update|delete) the same target row",
-       C.DATA_QUALITY, 0.85, "https://cloud.google.com/bigquery/docs/reference/standard-sql/dml-syntax#merge_statement; "
-       "https://docs.snowflake.com/en/sql-reference/sql/merge#duplicate-join-behavior; https://www.postgresql.org/docs/current/sql-merge.html; "
-       "https://docs.databricks.com/en/error-messages/delta-multiple-source-row-matching-target-row-in-merge-error-class.html",
-       "the merge source holds several rows for one key (the unique_key is not unique in the data)"),
+    _r(
+        r"UPDATE/MERGE must match at most one source row for each target row|Duplicate row detected during DML action|"
+        r"(?:MERGE|ON CONFLICT DO UPDATE) command cannot affect row a second time|multiple source rows matched and attempted to (?:modify|update|delete) the same target row",
+        C.DATA_QUALITY,
+        0.85,
+        "https://cloud.google.com/bigquery/docs/reference/standard-sql/dml-syntax#merge_statement; "
+        "https://docs.snowflake.com/en/sql-reference/sql/merge#duplicate-join-behavior; https://www.postgresql.org/docs/current/sql-merge.html; "
+        "https://docs.databricks.com/en/error-messages/delta-multiple-source-row-matching-target-row-in-merge-error-class.html",
+        "the merge source holds several rows for one key (the unique_key is not unique in the data)",
+    ),
     # --- Airflow: invalid ids (airflow/utils/helpers.py validate_key) ---------------------------
-    _r(r"has to be made of alphanumeric characters, dashes,.{0,20}underscores exclusively", C.CODE_ERROR, 0.9,
-       "installed airflow/sdk/definitions/_internal/node.py (validate_key)", "a DAG or task id is invalid"),
+    _r(
+        r"has to be made of alphanumeric characters, dashes,.{0,20}underscores exclusively",
+        C.CODE_ERROR,
+        0.9,
+        "installed airflow/sdk/definitions/_internal/node.py (validate_key)",
+        "a DAG or task id is invalid",
+    ),
     # --- TLS: the server's certificate is not trusted (OpenSSL's reason) ------------------------
-    _r(r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|self[- ]signed certificate in certificate chain", C.INFRA_AUTH, 0.9,
-       "https://docs.openssl.org/master/man3/X509_STORE_CTX_get_error/", "the server's TLS certificate is not trusted (fix the CA bundle or the endpoint)"),
+    _r(
+        r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|self[- ]signed certificate in certificate chain",
+        C.INFRA_AUTH,
+        0.9,
+        "https://docs.openssl.org/master/man3/X509_STORE_CTX_get_error/",
+        "the server's TLS certificate is not trusted (fix the CA bundle or the endpoint)",
+    ),
     # --- Python packaging --------------------------------------------------------------------
-    _r(r"ResolutionImpossible|conflicting dependencies|VersionConflict|No matching distribution found for|requires [\w.-]+[<>=!~]=?[\w.*]+, but you have|is incompatible with|Could not find a version that satisfies",
-       C.DEPENDENCY_MISSING, 0.85, PIP, "a package version does not fit the installed ones"),
+    _r(
+        r"ResolutionImpossible|conflicting dependencies|VersionConflict|No matching distribution found for|requires [\w.-]+[<>=!~]=?[\w.*]+, but you have|is incompatible with|Could not find a version that satisfies",
+        C.DEPENDENCY_MISSING,
+        0.85,
+        PIP,
+        "a package version does not fit the installed ones",
+    ),
     # --- warehouse authentication (key pair, JWT, OAuth, passwords) ---------------------------
-    _r(r"JWT token is invalid|Authentication token has expired|OAuth access token (?:has )?expired|Incorrect username or password|Failed to authenticate|private key is encrypted|Could not deserialize key data|Bad decrypt|Invalid access token|invalid_grant|token (?:has )?expired|ExpiredToken|Login failed for user|password authentication failed|authentication failed",
-       C.INFRA_AUTH, 0.9, SNOWFLAKE, "the warehouse refused the credentials (password, key pair, JWT or OAuth)"),
-    _r(r"Insufficient privileges to operate on|permission denied for (?:table|schema|relation|database|sequence|function)|Access Denied: |User does not have permission|PERMISSION_DENIED",
-       C.INFRA_AUTH, 0.9, PG_MSG, "the account lacks a privilege on the object"),
-    _r(r"(?:Database|Schema|Warehouse|Stage|Integration|Role) '[^']+' does not exist or not authorized",
-       C.INFRA_AUTH, 0.75, "https://docs.snowflake.com/en/user-guide/security-access-control-considerations (002003: the role cannot see the object)",
-       "the role cannot see the database/schema/warehouse (missing grant or wrong name)"),
-    _r(r"SQL compilation error:\s*syntax error|syntax error line \d+ at position \d+", C.CODE_ERROR, 0.9, SNOWFLAKE,
-       "the SQL does not parse (Snowflake 001003)"),
-    _r(r"Unable to allocate [\d.]+ [KMGT]?i?B for an array", C.INFRA_RESOURCE, 0.95,
-       "https://github.com/numpy/numpy/blob/main/numpy/_core/_exceptions.py (_ArrayMemoryError)", "NumPy could not allocate the array"),
-    _r(r"This session does not have a current database|No active warehouse selected|does not have a current (?:schema|warehouse)",
-       C.CONFIG_MISSING, 0.8, SNOWFLAKE, "the connection names no database or warehouse"),
-    _r(r"reached its statement or warehouse timeout|canceling statement due to statement timeout|statement timeout|Query exceeded (?:the )?(?:maximum )?(?:execution )?time|Interrupt Error|query was canceled|SQL execution canceled",
-       C.INFRA_TIMEOUT, 0.9, SNOWFLAKE, "a statement hit its timeout"),
-    _r(r"(?:Numeric|Date|Timestamp|Time|Boolean) value '[^']*' is not recognized|is not recognized as a valid|Failed to cast variant value|Conversion Error|invalid input syntax for type|value too long for type|out of range for type",
-       C.DATA_TYPE_MISMATCH, 0.9, SNOWFLAKE, "a value cannot be converted to the column's type"),
-    _r(r"deadlock detected|could not serialize access|remaining connection slots are reserved|too many clients already|the database system is (?:starting up|shutting down|in recovery mode)",
-       C.INFRA_NETWORK, 0.8, PG_MSG, "a transient database condition (re-run)"),
-    _r(r"out of shared memory|Out of Memory Error|could not resize shared memory|Resources exceeded during query execution|resource monitor",
-       C.INFRA_RESOURCE, 0.9, DUCKDB, "the database ran out of memory or credits"),
+    _r(
+        r"JWT token is invalid|Authentication token has expired|OAuth access token (?:has )?expired|Incorrect username or password|Failed to authenticate|private key is encrypted|Could not deserialize key data|Bad decrypt|Invalid access token|invalid_grant|token (?:has )?expired|ExpiredToken|Login failed for user|password authentication failed|authentication failed",
+        C.INFRA_AUTH,
+        0.9,
+        SNOWFLAKE,
+        "the warehouse refused the credentials (password, key pair, JWT or OAuth)",
+    ),
+    _r(
+        r"Insufficient privileges to operate on|permission denied for (?:table|schema|relation|database|sequence|function)|Access Denied: |User does not have permission|PERMISSION_DENIED",
+        C.INFRA_AUTH,
+        0.9,
+        PG_MSG,
+        "the account lacks a privilege on the object",
+    ),
+    _r(
+        r"(?:Database|Schema|Warehouse|Stage|Integration|Role) '[^']+' does not exist or not authorized",
+        C.INFRA_AUTH,
+        0.75,
+        "https://docs.snowflake.com/en/user-guide/security-access-control-considerations (002003: the role cannot see the object)",
+        "the role cannot see the database/schema/warehouse (missing grant or wrong name)",
+    ),
+    _r(
+        r"SQL compilation error:\s*syntax error|syntax error line \d+ at position \d+",
+        C.CODE_ERROR,
+        0.9,
+        SNOWFLAKE,
+        "the SQL does not parse (Snowflake 001003)",
+    ),
+    _r(
+        r"Unable to allocate [\d.]+ [KMGT]?i?B for an array",
+        C.INFRA_RESOURCE,
+        0.95,
+        "https://github.com/numpy/numpy/blob/main/numpy/_core/_exceptions.py (_ArrayMemoryError)",
+        "NumPy could not allocate the array",
+    ),
+    _r(
+        r"This session does not have a current database|No active warehouse selected|does not have a current (?:schema|warehouse)",
+        C.CONFIG_MISSING,
+        0.8,
+        SNOWFLAKE,
+        "the connection names no database or warehouse",
+    ),
+    _r(
+        r"reached its statement or warehouse timeout|canceling statement due to statement timeout|statement timeout|Query exceeded (?:the )?(?:maximum )?(?:execution )?time|Interrupt Error|query was canceled|SQL execution canceled",
+        C.INFRA_TIMEOUT,
+        0.9,
+        SNOWFLAKE,
+        "a statement hit its timeout",
+    ),
+    _r(
+        r"(?:Numeric|Date|Timestamp|Time|Boolean) value '[^']*' is not recognized|is not recognized as a valid|Failed to cast variant value|Conversion Error|invalid input syntax for type|value too long for type|out of range for type",
+        C.DATA_TYPE_MISMATCH,
+        0.9,
+        SNOWFLAKE,
+        "a value cannot be converted to the column's type",
+    ),
+    _r(
+        r"deadlock detected|could not serialize access|remaining connection slots are reserved|too many clients already|the database system is (?:starting up|shutting down|in recovery mode)",
+        C.INFRA_NETWORK,
+        0.8,
+        PG_MSG,
+        "a transient database condition (re-run)",
+    ),
+    _r(
+        r"out of shared memory|Out of Memory Error|could not resize shared memory|Resources exceeded during query execution|resource monitor",
+        C.INFRA_RESOURCE,
+        0.9,
+        DUCKDB,
+        "the database ran out of memory or credits",
+    ),
     # --- libpq client (src/interfaces/libpq/fe-auth.c, fe-connect.c) -------------------------
-    _r(r"fe_sendauth: no password supplied|no password supplied|password authentication failed for user \S+ \(no password\)",
-       C.CONFIG_MISSING, 0.85, "https://github.com/postgres/postgres/blob/master/src/interfaces/libpq/fe-auth.c",
-       "the connection has no password configured"),
+    _r(
+        r"fe_sendauth: no password supplied|no password supplied|password authentication failed for user \S+ \(no password\)",
+        C.CONFIG_MISSING,
+        0.85,
+        "https://github.com/postgres/postgres/blob/master/src/interfaces/libpq/fe-auth.c",
+        "the connection has no password configured",
+    ),
     # --- pip builds: a package cannot be built or installed -----------------------------------
-    _r(r"Failed building wheel for|error: subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure|Could not build wheels for",
-       C.DEPENDENCY_MISSING, 0.85, PIP, "a package could not be built or installed"),
+    _r(
+        r"Failed building wheel for|error: subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure|Could not build wheels for",
+        C.DEPENDENCY_MISSING,
+        0.85,
+        PIP,
+        "a package could not be built or installed",
+    ),
     # --- JSON readers (pandas' vendored ujson: pandas/_libs/src/vendored/ujson/lib/ultrajsondec.c) --
-    _r(r"Unmatched '.{1,3}' when (?:when )?decoding|Expected object or value|Trailing data|Unexpected character found when decoding|Unterminated string starting at|Expecting (?:value|property name|',' delimiter)",
-       C.DATA_MALFORMED, 0.85, "https://github.com/pandas-dev/pandas/blob/main/pandas/_libs/src/vendored/ujson/lib/ultrajsondec.c; https://docs.python.org/3/library/json.html#json.JSONDecodeError",
-       "a JSON input cannot be parsed"),
+    _r(
+        r"Unmatched '.{1,3}' when (?:when )?decoding|Expected object or value|Trailing data|Unexpected character found when decoding|Unterminated string starting at|Expecting (?:value|property name|',' delimiter)",
+        C.DATA_MALFORMED,
+        0.85,
+        "https://github.com/pandas-dev/pandas/blob/main/pandas/_libs/src/vendored/ujson/lib/ultrajsondec.c; https://docs.python.org/3/library/json.html#json.JSONDecodeError",
+        "a JSON input cannot be parsed",
+    ),
     # --- timeouts that name themselves (dbt adapters, client libraries) -----------------------
-    _r(r"did not complete within the designated timeout|timed out after \d+|Timeout of \d+(?:\.\d+)?\s*(?:s|seconds|ms)? (?:exceeded|reached)|Deadline of \d+(?:\.\d+)?s exceeded|operation took too long",
-       C.INFRA_TIMEOUT, 0.8, "https://docs.getdbt.com/docs/core/connect-data-platform/bigquery-setup#job_execution_timeout_seconds",
-       "an operation exceeded its time limit"),
+    _r(
+        r"did not complete within the designated timeout|timed out after \d+|Timeout of \d+(?:\.\d+)?\s*(?:s|seconds|ms)? (?:exceeded|reached)|Deadline of \d+(?:\.\d+)?s exceeded|operation took too long",
+        C.INFRA_TIMEOUT,
+        0.8,
+        "https://docs.getdbt.com/docs/core/connect-data-platform/bigquery-setup#job_execution_timeout_seconds",
+        "an operation exceeded its time limit",
+    ),
     # --- Arrow and pandas conversion messages (arrow/python/pyarrow/src/arrow/python/python_to_arrow.cc,
     #     pandas/core/reshape/merge.py) ----------------------------------------------------------
-    _r(r"Could not convert .{0,200}? with type \w+: tried to convert to|Conversion failed for column|You are trying to merge on \w+ and \w+ columns|cannot safely cast non-equivalent|Unable to parse string .* at position|Integer column has NA values",
-       C.DATA_TYPE_MISMATCH, 0.9, "https://github.com/apache/arrow/blob/main/python/pyarrow/src/arrow/python/python_to_arrow.cc; https://github.com/pandas-dev/pandas/blob/main/pandas/core/reshape/merge.py",
-       "values do not have the type the reader or merge expects"),
-    _r(r"does not have sufficient permissions|Insufficient permissions|not authorized to perform|is not authorized to access|lacks? (?:the )?(?:required )?permissions?",
-       C.INFRA_AUTH, 0.85, PG_MSG, "the account lacks a permission"),
+    _r(
+        r"Could not convert .{0,200}? with type \w+: tried to convert to|Conversion failed for column|You are trying to merge on \w+ and \w+ columns|cannot safely cast non-equivalent|Unable to parse string .* at position|Integer column has NA values",
+        C.DATA_TYPE_MISMATCH,
+        0.9,
+        "https://github.com/apache/arrow/blob/main/python/pyarrow/src/arrow/python/python_to_arrow.cc; https://github.com/pandas-dev/pandas/blob/main/pandas/core/reshape/merge.py",
+        "values do not have the type the reader or merge expects",
+    ),
+    _r(
+        r"does not have sufficient permissions|Insufficient permissions|not authorized to perform|is not authorized to access|lacks? (?:the )?(?:required )?permissions?",
+        C.INFRA_AUTH,
+        0.85,
+        PG_MSG,
+        "the account lacks a permission",
+    ),
     # BigQuery runs a job in one location; a dataset of another location is "not found in location X":
     # the profile's/job's location setting is wrong, the dataset exists (error-messages: notFound).
-    _r(r"Not found: Dataset [\w:.\-`\"<>]+ was not found in location \S+", C.CONFIG_MISSING, 0.8, BIGQUERY,
-       "the job runs in another location than the dataset (the location setting of the job or profile)"),
-    _r(r"Not found: (?:Table|View|Dataset) [\w:.\-`\"<>]+", C.SCHEMA_MISSING_RELATION, 0.85, BIGQUERY, "the BigQuery table or dataset does not exist"),
-    _r(r"IO Error: No files found that match the pattern|No files found that match", C.UPSTREAM_FAILED, 0.85, DUCKDB, "no input file matches the path"),
+    _r(
+        r"Not found: Dataset [\w:.\-`\"<>]+ was not found in location \S+",
+        C.CONFIG_MISSING,
+        0.8,
+        BIGQUERY,
+        "the job runs in another location than the dataset (the location setting of the job or profile)",
+    ),
+    _r(
+        r"Not found: (?:Table|View|Dataset) [\w:.\-`\"<>]+",
+        C.SCHEMA_MISSING_RELATION,
+        0.85,
+        BIGQUERY,
+        "the BigQuery table or dataset does not exist",
+    ),
+    _r(
+        r"IO Error: No files found that match the pattern|No files found that match",
+        C.UPSTREAM_FAILED,
+        0.85,
+        DUCKDB,
+        "no input file matches the path",
+    ),
 ]
 
 
@@ -237,15 +550,25 @@ def match(text: str) -> tuple[TextRule, Verdict] | None:
 # Python/import.c); https://docs.python.org/3/library/exceptions.html
 CPYTHON_MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bname '\w+' is not defined"), "NameError"),
-    (re.compile(r"invalid syntax|unexpected indent|unindent does not match|expected an indented block|"
-                r"expected ':'|was never closed|unterminated string literal|EOL while scanning|EOF while scanning|"
-                r"invalid character .* \(U\+|unmatched '[)\]}]'|Perhaps you forgot a comma"), "SyntaxError"),
+    (
+        re.compile(
+            r"invalid syntax|unexpected indent|unindent does not match|expected an indented block|"
+            r"expected ':'|was never closed|unterminated string literal|EOL while scanning|EOF while scanning|"
+            r"invalid character .* \(U\+|unmatched '[)\]}]'|Perhaps you forgot a comma"
+        ),
+        "SyntaxError",
+    ),
     (re.compile(r"No module named '[\w.]+'"), "ModuleNotFoundError"),
     (re.compile(r"cannot import name '\w+' from '[\w.]+'"), "ImportError"),
     (re.compile(r"'[\w.]+' object has no attribute '\w+'|module '[\w.]+' has no attribute '\w+'"), "AttributeError"),
-    (re.compile(r"missing \d+ required (?:positional|keyword-only) arguments?|got an unexpected keyword argument|"
-                r"takes \d+ positional arguments? but \d+ (?:were|was) given|object is not (?:callable|subscriptable|iterable)|"
-                r"unsupported operand type\(s\)|can only concatenate str"), "TypeError"),
+    (
+        re.compile(
+            r"missing \d+ required (?:positional|keyword-only) arguments?|got an unexpected keyword argument|"
+            r"takes \d+ positional arguments? but \d+ (?:were|was) given|object is not (?:callable|subscriptable|iterable)|"
+            r"unsupported operand type\(s\)|can only concatenate str"
+        ),
+        "TypeError",
+    ),
     (re.compile(r"\[Errno 13\] Permission denied|Operation not permitted"), "PermissionError"),
     (re.compile(r"\[Errno 2\] No such file or directory"), "FileNotFoundError"),
 ]

@@ -31,7 +31,9 @@ CONDITIONS: dict[str, Verdict] = {
     "UNRESOLVED_FIELD": _v(C.SCHEMA_MISSING_COLUMN, 0.9, "Spark UNRESOLVED_FIELD: a struct field cannot be resolved"),
     "FIELD_NOT_FOUND": _v(C.SCHEMA_MISSING_COLUMN, 0.9, "Spark FIELD_NOT_FOUND: no such struct field"),
     "COLUMN_NOT_FOUND": _v(C.SCHEMA_MISSING_COLUMN, 0.9, "Spark COLUMN_NOT_FOUND"),
-    "CANNOT_RESOLVE_DATAFRAME_COLUMN": _v(C.CODE_ERROR, 0.75, "Spark CANNOT_RESOLVE_DATAFRAME_COLUMN: a column of another DataFrame"),
+    "CANNOT_RESOLVE_DATAFRAME_COLUMN": _v(
+        C.CODE_ERROR, 0.75, "Spark CANNOT_RESOLVE_DATAFRAME_COLUMN: a column of another DataFrame"
+    ),
     "TABLE_OR_VIEW_NOT_FOUND": _v(C.SCHEMA_MISSING_RELATION, 0.95, "Spark TABLE_OR_VIEW_NOT_FOUND"),
     "SCHEMA_NOT_FOUND": _v(C.SCHEMA_MISSING_RELATION, 0.85, "Spark SCHEMA_NOT_FOUND"),
     "PATH_NOT_FOUND": _v(C.UPSTREAM_FAILED, 0.85, "Spark PATH_NOT_FOUND: an input path does not exist"),
@@ -39,7 +41,9 @@ CONDITIONS: dict[str, Verdict] = {
     "CAST_INVALID_INPUT": _v(C.DATA_TYPE_MISMATCH, 0.95, "Spark CAST_INVALID_INPUT: a value cannot be cast"),
     "DIVIDE_BY_ZERO": _v(C.DATA_EMPTY, 0.6, "Spark DIVIDE_BY_ZERO: a divisor was zero"),
     "MALFORMED_RECORD_IN_PARSING": _v(C.DATA_MALFORMED, 0.9, "Spark MALFORMED_RECORD_IN_PARSING"),
-    "FAILED_READ_FILE": _v(C.DATA_MALFORMED, 0.75, "Spark FAILED_READ_FILE: a file cannot be read (corrupt or wrong format)"),
+    "FAILED_READ_FILE": _v(
+        C.DATA_MALFORMED, 0.75, "Spark FAILED_READ_FILE: a file cannot be read (corrupt or wrong format)"
+    ),
     "PARSE_SYNTAX_ERROR": _v(C.CODE_ERROR, 0.9, "Spark PARSE_SYNTAX_ERROR"),
     "UNRESOLVED_ROUTINE": _v(C.CODE_ERROR, 0.9, "Spark UNRESOLVED_ROUTINE: unknown function"),
     "DATATYPE_MISMATCH": _v(C.CODE_ERROR, 0.75, "Spark DATATYPE_MISMATCH: an expression's input types do not fit"),
@@ -52,12 +56,18 @@ CONDITIONS: dict[str, Verdict] = {
     "DELTA_MISSING_COLUMN": Verdict(C.SCHEMA_MISSING_COLUMN, 0.85, DATABRICKS, "Delta DELTA_MISSING_COLUMN"),
     "DELTA_TABLE_NOT_FOUND": Verdict(C.SCHEMA_MISSING_RELATION, 0.85, DATABRICKS, "Delta DELTA_TABLE_NOT_FOUND"),
     "DELTA_SCHEMA_CHANGED": Verdict(C.SCHEMA_MISSING_COLUMN, 0.6, DATABRICKS, "Delta DELTA_SCHEMA_CHANGED"),
-    "DELTA_FAILED_TO_MERGE_FIELDS": Verdict(C.DATA_TYPE_MISMATCH, 0.75, DATABRICKS, "Delta DELTA_FAILED_TO_MERGE_FIELDS"),
-    "DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE": Verdict(C.DATA_QUALITY, 0.85, DATABRICKS, "Delta: several source rows match one target row"),
+    "DELTA_FAILED_TO_MERGE_FIELDS": Verdict(
+        C.DATA_TYPE_MISMATCH, 0.75, DATABRICKS, "Delta DELTA_FAILED_TO_MERGE_FIELDS"
+    ),
+    "DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE": Verdict(
+        C.DATA_QUALITY, 0.85, DATABRICKS, "Delta: several source rows match one target row"
+    ),
 }
 
 # "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column ..." / "error class: TABLE_OR_VIEW_NOT_FOUND"
-_CONDITION = re.compile(r"\[(?P<a>[A-Z][A-Z0-9_]{3,})(?:\.[A-Z0-9_]+)*\]|\berror[ _-]?(?:class|condition)[\s:=\"']+(?P<b>[A-Z][A-Z0-9_]{3,})")
+_CONDITION = re.compile(
+    r"\[(?P<a>[A-Z][A-Z0-9_]{3,})(?:\.[A-Z0-9_]+)*\]|\berror[ _-]?(?:class|condition)[\s:=\"']+(?P<b>[A-Z][A-Z0-9_]{3,})"
+)
 
 
 @lru_cache(maxsize=1)
@@ -78,5 +88,10 @@ def find(message: str) -> tuple[str, Verdict] | None:
         if state:
             verdict = sqlstate.specific(state) or sqlstate.of_class(state)
             if verdict is not None:
-                return name, Verdict(verdict.category, round(verdict.confidence - 0.05, 2), DOC, f"Spark {name} (SQLSTATE {state}): {verdict.why}")
+                return name, Verdict(
+                    verdict.category,
+                    round(verdict.confidence - 0.05, 2),
+                    DOC,
+                    f"Spark {name} (SQLSTATE {state}): {verdict.why}",
+                )
     return None

@@ -30,8 +30,12 @@ CODES: dict[str, Verdict] = {
     "08004": _v(C.INFRA_AUTH, 0.8, "SQLSTATE 08004: the server rejected the connection"),
     "08006": _v(C.INFRA_NETWORK, 0.85, "SQLSTATE 08006: connection failure"),
     "08P01": _v(C.INFRA_NETWORK, 0.7, "SQLSTATE 08P01: protocol violation"),
-    "02000": _v(C.DATA_EMPTY, 0.4, "SQLSTATE 02000: no data (Snowflake also reports 'does not exist or not authorized' with it)"),
-    "21000": _v(C.DATA_QUALITY, 0.75, "SQLSTATE 21000: cardinality violation (more than one row where one was expected)"),
+    "02000": _v(
+        C.DATA_EMPTY, 0.4, "SQLSTATE 02000: no data (Snowflake also reports 'does not exist or not authorized' with it)"
+    ),
+    "21000": _v(
+        C.DATA_QUALITY, 0.75, "SQLSTATE 21000: cardinality violation (more than one row where one was expected)"
+    ),
     "22001": _v(C.DATA_TYPE_MISMATCH, 0.85, "SQLSTATE 22001: string data right truncation"),
     "22003": _v(C.DATA_TYPE_MISMATCH, 0.85, "SQLSTATE 22003: numeric value out of range"),
     "22007": _v(C.DATA_TYPE_MISMATCH, 0.85, "SQLSTATE 22007: invalid datetime format"),

@@ -17,31 +17,70 @@ CONFIDENCE = 0.35
 # Ordered: the first family whose words appear decides. Connection failures before timeouts
 # (a connect timeout is a network failure), schema words before generic "not found".
 _WORDS: list[tuple[C, str]] = [
-    (C.INFRA_RESOURCE, r"out of memory|\bOOM\b|memory limit|cannot allocate|no space|disk (?:is )?full|\bkilled\b|evicted"),
-    (C.INFRA_NETWORK, r"connection (?:refused|reset|closed|aborted|error|lost|failed|timed out)|could not connect|unable to connect|"
-                      r"failed to connect|network|unreachable|name resolution|\bdns\b|socket|rate.?limit|throttl|too many requests|"
-                      r"service unavailable|bad gateway|temporarily unavailable|try again later"),
-    (C.INFRA_TIMEOUT, r"timed? ?out|timeout|deadline exceeded|took too long|exceeded the (?:maximum )?(?:time|duration)"),
-    (C.INFRA_AUTH, r"permission denied|access denied|forbidden|unauthori[sz]ed|not authori[sz]ed|authenticat|credential|"
-                   r"invalid (?:api )?(?:token|key)|expired token|token expired|login failed|password|insufficient privilege"),
-    (C.DEPENDENCY_MISSING, r"no module named|not installed|missing (?:optional )?dependenc|version conflict|incompatible version|"
-                           r"requires? (?:version )?[\w.-]+ ?[<>=]=?"),
-    (C.CONFIG_MISSING, r"not configured|environment variable|\benv var|configuration (?:error|missing|not found)|"
-                       r"missing (?:setting|configuration|parameter)|is not set\b|no such (?:connection|variable|profile)"),
-    (C.SCHEMA_MISSING_COLUMN, r"column .{0,60}?(?:not found|does not exist|missing|unknown|not in)|unknown column|invalid column|no such column|"
-                              r"field .{0,40}?(?:not found|does not exist|missing)"),
-    (C.SCHEMA_MISSING_RELATION, r"(?:table|view|relation|dataset|model) .{0,60}?(?:not found|does not exist|doesn't exist|missing)|"
-                                r"no such table|unknown table"),
-    (C.UPSTREAM_FAILED, r"(?:file|path|directory|key|object|input|partition|blob) .{0,80}?(?:not found|does not exist|doesn't exist|missing)|"
-                        r"no such file|not found: (?:s3|gs|abfss?|hdfs)://"),
-    (C.DATA_MALFORMED, r"pars(?:e|ing) error|could not parse|unable to parse|failed to parse|decod|malformed|corrupt|invalid (?:json|csv|xml|"
-                       r"format|file|header|utf)|unexpected (?:end|token|character|eof)|truncated"),
-    (C.DATA_TYPE_MISMATCH, r"(?:cannot|could not|unable to|failed to) (?:convert|cast|coerce)|invalid (?:literal|value|number|date|"
-                           r"timestamp|type)|type mismatch|wrong type|incompatible type|out of range"),
+    (
+        C.INFRA_RESOURCE,
+        r"out of memory|\bOOM\b|memory limit|cannot allocate|no space|disk (?:is )?full|\bkilled\b|evicted",
+    ),
+    (
+        C.INFRA_NETWORK,
+        r"connection (?:refused|reset|closed|aborted|error|lost|failed|timed out)|could not connect|unable to connect|"
+        r"failed to connect|network|unreachable|name resolution|\bdns\b|socket|rate.?limit|throttl|too many requests|"
+        r"service unavailable|bad gateway|temporarily unavailable|try again later",
+    ),
+    (
+        C.INFRA_TIMEOUT,
+        r"timed? ?out|timeout|deadline exceeded|took too long|exceeded the (?:maximum )?(?:time|duration)",
+    ),
+    (
+        C.INFRA_AUTH,
+        r"permission denied|access denied|forbidden|unauthori[sz]ed|not authori[sz]ed|authenticat|credential|"
+        r"invalid (?:api )?(?:token|key)|expired token|token expired|login failed|password|insufficient privilege",
+    ),
+    (
+        C.DEPENDENCY_MISSING,
+        r"no module named|not installed|missing (?:optional )?dependenc|version conflict|incompatible version|"
+        r"requires? (?:version )?[\w.-]+ ?[<>=]=?",
+    ),
+    (
+        C.CONFIG_MISSING,
+        r"not configured|environment variable|\benv var|configuration (?:error|missing|not found)|"
+        r"missing (?:setting|configuration|parameter)|is not set\b|no such (?:connection|variable|profile)",
+    ),
+    (
+        C.SCHEMA_MISSING_COLUMN,
+        r"column .{0,60}?(?:not found|does not exist|missing|unknown|not in)|unknown column|invalid column|no such column|"
+        r"field .{0,40}?(?:not found|does not exist|missing)",
+    ),
+    (
+        C.SCHEMA_MISSING_RELATION,
+        r"(?:table|view|relation|dataset|model) .{0,60}?(?:not found|does not exist|doesn't exist|missing)|"
+        r"no such table|unknown table",
+    ),
+    (
+        C.UPSTREAM_FAILED,
+        r"(?:file|path|directory|key|object|input|partition|blob) .{0,80}?(?:not found|does not exist|doesn't exist|missing)|"
+        r"no such file|not found: (?:s3|gs|abfss?|hdfs)://",
+    ),
+    (
+        C.DATA_MALFORMED,
+        r"pars(?:e|ing) error|could not parse|unable to parse|failed to parse|decod|malformed|corrupt|invalid (?:json|csv|xml|"
+        r"format|file|header|utf)|unexpected (?:end|token|character|eof)|truncated",
+    ),
+    (
+        C.DATA_TYPE_MISMATCH,
+        r"(?:cannot|could not|unable to|failed to) (?:convert|cast|coerce)|invalid (?:literal|value|number|date|"
+        r"timestamp|type)|type mismatch|wrong type|incompatible type|out of range",
+    ),
     (C.DATA_EMPTY, r"\bempty\b|no (?:data|rows|records|files) (?:found|returned|to)|\b0 rows\b|zero rows"),
-    (C.DATA_QUALITY, r"duplicate|constraint|violat|assertion|null value|check failed|validation failed|expectation|data quality"),
-    (C.CODE_ERROR, r"syntax|is not defined|undefined (?:name|variable|function|method)|has no attribute|unexpected keyword|"
-                   r"positional argument|not callable|not subscriptable|not iterable|circular import|not implemented"),
+    (
+        C.DATA_QUALITY,
+        r"duplicate|constraint|violat|assertion|null value|check failed|validation failed|expectation|data quality",
+    ),
+    (
+        C.CODE_ERROR,
+        r"syntax|is not defined|undefined (?:name|variable|function|method)|has no attribute|unexpected keyword|"
+        r"positional argument|not callable|not subscriptable|not iterable|circular import|not implemented",
+    ),
     (C.CONFIG_TEMPLATE, r"\btemplate\b|jinja|render"),
 ]
 _COMPILED = [(category, re.compile(words, re.I)) for category, words in _WORDS]
@@ -59,5 +98,7 @@ def read_words(type_name: str, message: str) -> tuple[Verdict, str] | None:
     for category, pattern in _COMPILED:
         match = pattern.search(text)
         if match:
-            return Verdict(category, CONFIDENCE, SOURCE, f"the error's words ('{match.group(0)}') name {category.value}"), match.group(0)
+            return Verdict(
+                category, CONFIDENCE, SOURCE, f"the error's words ('{match.group(0)}') name {category.value}"
+            ), match.group(0)
     return None
