@@ -8,12 +8,17 @@ alike. Every write redacts what it stores (engine.redaction), so no caller can b
 
 from __future__ import annotations
 
+import os
 import secrets
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from patchit_provider.engine.models import (
     EVERYTHING,
@@ -29,17 +34,35 @@ from patchit_provider.engine.models import (
 )
 from patchit_provider.engine.redaction import redact_artifact_content, redact_obj
 from patchit_provider.engine.store import queries, sql
-from patchit_provider.engine.store.database import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, StoreDatabase
+from patchit_provider.engine.store.engine import WRITE, create_store_engine, parse_url, safe_url
 from patchit_provider.engine.store.errors import (
     IncidentNotFoundError,
     StoreError,
+    StoreUnavailableError,
 )
 from patchit_provider.engine.store.schema import (
     artifacts,
     audit_events,
+    ensure_schema,
     incidents,
     occurrences,
 )
+
+DEFAULT_TIMEOUT = 30.0  # seconds: SQLite busy timeout, PostgreSQL statement and lock timeout
+DEFAULT_CONNECT_TIMEOUT = 5.0  # seconds to reach a PostgreSQL server
+
+
+# A forked child (Airflow forks task processes) must not reuse its parent's connections:
+# it drops the inherited pool without closing the parent's sockets and opens its own.
+_OPEN_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _drop_inherited_pools() -> None:
+    for engine in list(_OPEN_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_drop_inherited_pools)
 
 
 def new_incident_id() -> str:
@@ -55,8 +78,68 @@ def open_store(
     return IncidentStore(url, timeout=timeout, connect_timeout=connect_timeout)
 
 
-class IncidentStore(StoreDatabase):
-    label = "incident store"
+class IncidentStore:
+    def __init__(
+        self, url: str | URL, *, timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    ) -> None:
+        self.url = parse_url(url)
+        self.safe_url = safe_url(self.url)
+        self._engine: Engine = create_store_engine(self.url, timeout=timeout, connect_timeout=connect_timeout)
+        _OPEN_ENGINES.add(self._engine)
+        try:
+            with self._write() as conn:
+                self.schema_version = ensure_schema(conn)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn driver errors into StoreErrors that say which database failed."""
+        try:
+            yield
+        except DBAPIError as exc:
+            kind = "unavailable" if exc.connection_invalidated or _operational(exc) else "error"
+            cls = StoreUnavailableError if kind == "unavailable" else StoreError
+            raise cls(f"incident store {self.safe_url} {kind}: {_first_line(exc.orig)}") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"incident store {self.safe_url} error: {_first_line(exc)}") from exc
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (timeouts, error translation, SQLite BEGIN IMMEDIATE), for the
+        store's own modules (notification ledger) and bulk loads in tests and benchmarks."""
+        with self._guard(), self._engine.connect().execution_options(**{WRITE: True}) as conn:
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One read transaction: a consistent snapshot for several statements."""
+        with self._guard(), self._engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    _write = write  # the store's modules predating the public names
+    _read = read
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> IncidentStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"IncidentStore({self.safe_url!r})"
 
     # -- incidents --------------------------------------------------------------------------
 
@@ -451,3 +534,13 @@ def _filter(flt: IncidentFilter | None, fields: dict[str, Any]) -> IncidentFilte
     if flt is not None:
         return flt
     return IncidentFilter.model_validate({k: v for k, v in fields.items() if v is not None})
+
+
+def _operational(exc: DBAPIError) -> bool:
+    """Connection, timeout and lock problems, as opposed to bad SQL or bad data."""
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def _first_line(exc: Any) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

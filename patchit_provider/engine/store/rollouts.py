@@ -13,26 +13,36 @@ were already cleared and never clears one twice.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from patchit_provider.engine.errors import NotFoundError
 from patchit_provider.engine.models import RolloutRun, utcnow
 from patchit_provider.engine.redaction import redact_obj
 from patchit_provider.engine.store import sql
-from patchit_provider.engine.store.database import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, StoreDatabase
-from patchit_provider.engine.store.errors import StoreError
+from patchit_provider.engine.store.engine import (
+    WRITE,
+    create_store_engine,
+    parse_url,
+    safe_url,
+)
+from patchit_provider.engine.store.errors import StoreError, StoreUnavailableError
 from patchit_provider.engine.store.schema import (
+    ensure_schema,
     rollout_clears,
     rollout_runs,
 )
 
 CLEARING = "clearing"
 CLEARED = "cleared"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_CONNECT_TIMEOUT = 5.0
 
 
 class RolloutNotFoundError(StoreError, NotFoundError):
@@ -50,8 +60,47 @@ def open_rollouts(
     return RolloutStore(url, timeout=timeout, connect_timeout=connect_timeout)
 
 
-class RolloutStore(StoreDatabase):
-    label = "rollout store"
+class RolloutStore:
+    def __init__(
+        self, url: str | URL, *, timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    ) -> None:
+        self.url = parse_url(url)
+        self.safe_url = safe_url(self.url)
+        self._engine: Engine = create_store_engine(self.url, timeout=timeout, connect_timeout=connect_timeout)
+        try:
+            with self._write() as conn:
+                ensure_schema(conn)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    @contextmanager
+    def _conn(self, write: bool) -> Iterator[Connection]:
+        try:
+            options = {WRITE: True} if write else {}
+            with self._engine.connect().execution_options(**options) as conn, conn.begin():
+                yield conn
+        except DBAPIError as exc:
+            cls = StoreUnavailableError if isinstance(exc, (OperationalError, InterfaceError)) else StoreError
+            first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+            raise cls(f"rollout store {self.safe_url}: {first}") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"rollout store {self.safe_url}: {type(exc).__name__}") from exc
+
+    def _write(self) -> AbstractContextManager[Connection]:
+        return self._conn(True)
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        return self._conn(False)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- runs -------------------------------------------------------------------------------
 

@@ -8,18 +8,28 @@ by finding id (a repeated report or scan returns the stored record, its state an
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from patchit_provider.engine.errors import NotFoundError
 from patchit_provider.engine.models import VulnRecord, utcnow
 from patchit_provider.engine.redaction import redact_obj
 from patchit_provider.engine.store import sql
-from patchit_provider.engine.store.database import StoreDatabase
-from patchit_provider.engine.store.errors import StoreError
-from patchit_provider.engine.store.schema import vuln_findings
+from patchit_provider.engine.store.engine import (
+    WRITE,
+    create_store_engine,
+    parse_url,
+    safe_url,
+)
+from patchit_provider.engine.store.errors import StoreError, StoreUnavailableError
+from patchit_provider.engine.store.schema import ensure_schema, vuln_findings
 
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_CONNECT_TIMEOUT = 5.0
 MAX_LIST = 10_000
 
 
@@ -27,8 +37,40 @@ class FindingNotFoundError(StoreError, NotFoundError):
     """A write referred to a finding id the store does not hold."""
 
 
-class VulnStore(StoreDatabase):
-    label = "vulnerability store"
+class VulnStore:
+    def __init__(
+        self, url: str | URL, *, timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    ) -> None:
+        self.url = parse_url(url)
+        self.safe_url = safe_url(self.url)
+        self._engine: Engine = create_store_engine(self.url, timeout=timeout, connect_timeout=connect_timeout)
+        try:
+            with self._conn(True) as conn:
+                ensure_schema(conn)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    @contextmanager
+    def _conn(self, write: bool) -> Iterator[Connection]:
+        try:
+            options = {WRITE: True} if write else {}
+            with self._engine.connect().execution_options(**options) as conn, conn.begin():
+                yield conn
+        except DBAPIError as exc:
+            cls = StoreUnavailableError if isinstance(exc, (OperationalError, InterfaceError)) else StoreError
+            raise cls(f"vulnerability store {self.safe_url}: {str(exc.orig).strip().splitlines()[0:1]}") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"vulnerability store {self.safe_url}: {type(exc).__name__}") from exc
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> VulnStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @staticmethod
     def _columns(record: VulnRecord) -> dict:
@@ -44,7 +86,7 @@ class VulnStore(StoreDatabase):
     def add(self, record: VulnRecord) -> tuple[VulnRecord, bool]:
         """(stored record, created): a finding already stored is returned as it is (idempotent)."""
         record = redact_obj(record)[0]
-        with self.write() as conn:
+        with self._conn(True) as conn:
             stmt = (
                 sql.upsert_insert(conn, vuln_findings)
                 .values(finding_id=record.finding_id, created_at=record.created_at, **self._columns(record))
@@ -61,7 +103,7 @@ class VulnStore(StoreDatabase):
 
     def save(self, record: VulnRecord) -> VulnRecord:
         record = redact_obj(record.model_copy(update={"updated_at": utcnow()}))[0]
-        with self.write() as conn:
+        with self._conn(True) as conn:
             count = conn.execute(
                 update(vuln_findings)
                 .where(vuln_findings.c.finding_id == record.finding_id)
@@ -72,7 +114,7 @@ class VulnStore(StoreDatabase):
         return record
 
     def get(self, finding_id: str) -> VulnRecord | None:
-        with self.read() as conn:
+        with self._conn(False) as conn:
             doc = conn.execute(select(vuln_findings.c.doc).where(vuln_findings.c.finding_id == finding_id)).scalar()
         return VulnRecord.model_validate_json(doc) if doc is not None else None
 
@@ -87,7 +129,7 @@ class VulnStore(StoreDatabase):
             query = query.where(vuln_findings.c.state == state)
         if repo is not None:
             query = query.where(vuln_findings.c.repo == repo)
-        with self.read() as conn:
+        with self._conn(False) as conn:
             return [VulnRecord.model_validate_json(doc) for doc in conn.execute(query).scalars()]
 
 
