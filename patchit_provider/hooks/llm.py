@@ -63,6 +63,36 @@ class LLMConnectionConfig:
             },
         )
 
+    def build_backend(
+        self, *, timeout: float | None = None, max_retries: int | None = None, transport: Any = None, sleep: Any = None
+    ):
+        return build_backend(
+            self.backend,
+            base_url=self.base_url,
+            api_key=self.api_key,
+            model=self.model,
+            timeout=self.timeout if timeout is None else timeout,
+            max_retries=self.max_retries if max_retries is None else max_retries,
+            transport=transport,
+            sleep=sleep,
+            options=self.options,
+        )
+
+    def budget(self) -> Budget:
+        """A fresh budget: one per incident."""
+        return Budget(max_tokens=self.budget_tokens, max_cost_usd=self.budget_usd, prices=dict(self.prices))
+
+    def proposer(self, *, transport: Any = None, sleep: Any = None):
+        """The engine's LLMProposer: what the remediation DAG and `patchit remediate` hand over."""
+        from patchit_provider.engine.llm.propose import LLMProposer
+
+        return LLMProposer(
+            self.build_backend(transport=transport, sleep=sleep),
+            self.budget,
+            candidates=self.candidates,
+            max_chars=self.max_prompt_chars,
+        )
+
 
 class PatchitLLMHook(BaseHook):
     conn_name_attr = "llm_conn_id"
@@ -84,32 +114,17 @@ class PatchitLLMHook(BaseHook):
         return self._config
 
     def get_backend(self, *, timeout: float | None = None, max_retries: int | None = None):
-        config = self.get_config()
-        return build_backend(
-            config.backend,
-            base_url=config.base_url,
-            api_key=config.api_key,
-            model=config.model,
-            timeout=config.timeout if timeout is None else timeout,
-            max_retries=config.max_retries if max_retries is None else max_retries,
-            transport=self._transport,
-            sleep=self._sleep,
-            options=config.options,
+        return self.get_config().build_backend(
+            timeout=timeout, max_retries=max_retries, transport=self._transport, sleep=self._sleep
         )
 
     def get_budget(self) -> Budget:
         """A fresh budget: one per incident."""
-        config = self.get_config()
-        return Budget(max_tokens=config.budget_tokens, max_cost_usd=config.budget_usd, prices=dict(config.prices))
+        return self.get_config().budget()
 
     def get_proposer(self):
         """The engine's LLMProposer for this connection (what the remediation DAG hands over)."""
-        from patchit_provider.engine.llm.propose import LLMProposer
-
-        config = self.get_config()
-        return LLMProposer(
-            self.get_backend(), self.get_budget, candidates=config.candidates, max_chars=config.max_prompt_chars
-        )
+        return self.get_config().proposer(transport=self._transport, sleep=self._sleep)
 
     def test_connection(self) -> tuple[bool, str]:
         """A cheap real call (model list / key info) with a short timeout and no retries."""
