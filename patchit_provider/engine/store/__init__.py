@@ -2,6 +2,7 @@
 ledger in SQLite (default, no set-up) or PostgreSQL, through SQLAlchemy Core. Plain Python,
 no Airflow import."""
 
+from patchit_provider.engine.store.database import StoreDatabase
 from patchit_provider.engine.store.engine import default_sqlite_url
 from patchit_provider.engine.store.errors import (
     IncidentNotFoundError,
@@ -28,6 +29,7 @@ __all__ = [
     "IncidentStore",
     "Reservation",
     "SchemaVersionError",
+    "StoreDatabase",
     "StoreError",
     "StoreUnavailableError",
     "Summary",

@@ -4,10 +4,13 @@ SQLite: WAL (readers never block the one writer), a busy timeout (writers queue 
 failing), foreign keys on, and BEGIN IMMEDIATE for writes, so a transaction that reads and
 then writes takes the write lock up front and never fails half-way with "database is locked".
 PostgreSQL (psycopg 3): connect_timeout, statement_timeout and lock_timeout, session in UTC.
+Both: fork-safe (see `fork_safe`).
 """
 
 from __future__ import annotations
 
+import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +58,35 @@ def safe_url(url: str | URL) -> str:
 
 def create_store_engine(url: URL, *, timeout: float, connect_timeout: float) -> Engine:
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, timeout)
-    return _postgres_engine(url, timeout, connect_timeout)
+        return fork_safe(_sqlite_engine(url, timeout))
+    return fork_safe(_postgres_engine(url, timeout, connect_timeout))
+
+
+# Airflow forks task processes (and the executors fork their workers) from processes that may
+# hold an open store. A child that took a pooled connection it inherited would talk on its
+# parent's PostgreSQL socket (the two interleave messages on one session) or use its parent's
+# SQLite handle and lock state (which SQLite forbids across fork). So, in every forked child,
+# each store engine drops the pool it inherited without closing anything in it (SQLAlchemy's
+# `dispose(close=False)`: closing would end the parent's sessions, forgetting them does not, as
+# psycopg 3 only ends a session in the process that opened it) and opens its own on first use.
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def fork_safe(engine: Engine) -> Engine:
+    """Register `engine` so that a forked child starts with an empty pool of its own. An
+    in-memory SQLite database is left alone: it lives in the process's memory, the child's copy
+    is its own, and a new connection would open an empty database without the schema."""
+    if not (engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")):
+        _ENGINES.add(engine)
+    return engine
+
+
+def _drop_inherited_pools() -> None:
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_drop_inherited_pools)
 
 
 def _sqlite_engine(url: URL, timeout: float) -> Engine:

@@ -8,17 +8,12 @@ alike. Every write redacts what it stores (engine.redaction), so no caller can b
 
 from __future__ import annotations
 
-import os
 import secrets
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy import Connection, insert, select, text, update
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from patchit_provider.engine.models import (
     EVERYTHING,
@@ -34,35 +29,9 @@ from patchit_provider.engine.models import (
 )
 from patchit_provider.engine.redaction import redact_artifact_content, redact_obj
 from patchit_provider.engine.store import queries, sql
-from patchit_provider.engine.store.engine import WRITE, create_store_engine, parse_url, safe_url
-from patchit_provider.engine.store.errors import (
-    IncidentNotFoundError,
-    StoreError,
-    StoreUnavailableError,
-)
-from patchit_provider.engine.store.schema import (
-    artifacts,
-    audit_events,
-    ensure_schema,
-    incidents,
-    occurrences,
-)
-
-DEFAULT_TIMEOUT = 30.0  # seconds: SQLite busy timeout, PostgreSQL statement and lock timeout
-DEFAULT_CONNECT_TIMEOUT = 5.0  # seconds to reach a PostgreSQL server
-
-
-# A forked child (Airflow forks task processes) must not reuse its parent's connections:
-# it drops the inherited pool without closing the parent's sockets and opens its own.
-_OPEN_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def _drop_inherited_pools() -> None:
-    for engine in list(_OPEN_ENGINES):
-        engine.dispose(close=False)
-
-
-os.register_at_fork(after_in_child=_drop_inherited_pools)
+from patchit_provider.engine.store.database import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, StoreDatabase
+from patchit_provider.engine.store.errors import IncidentNotFoundError, StoreError
+from patchit_provider.engine.store.schema import artifacts, audit_events, incidents, occurrences
 
 
 def new_incident_id() -> str:
@@ -78,68 +47,11 @@ def open_store(
     return IncidentStore(url, timeout=timeout, connect_timeout=connect_timeout)
 
 
-class IncidentStore:
-    def __init__(
-        self, url: str | URL, *, timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    ) -> None:
-        self.url = parse_url(url)
-        self.safe_url = safe_url(self.url)
-        self._engine: Engine = create_store_engine(self.url, timeout=timeout, connect_timeout=connect_timeout)
-        _OPEN_ENGINES.add(self._engine)
-        try:
-            with self._write() as conn:
-                self.schema_version = ensure_schema(conn)
-        except BaseException:
-            self._engine.dispose()
-            raise
+class IncidentStore(StoreDatabase):
+    """Connection plumbing (engine, schema on open, read()/write(), error translation, fork
+    safety): StoreDatabase."""
 
-    # -- plumbing ---------------------------------------------------------------------------
-
-    @property
-    def dialect(self) -> str:
-        return self._engine.dialect.name
-
-    @contextmanager
-    def _guard(self) -> Iterator[None]:
-        """Turn driver errors into StoreErrors that say which database failed."""
-        try:
-            yield
-        except DBAPIError as exc:
-            kind = "unavailable" if exc.connection_invalidated or _operational(exc) else "error"
-            cls = StoreUnavailableError if kind == "unavailable" else StoreError
-            raise cls(f"incident store {self.safe_url} {kind}: {_first_line(exc.orig)}") from exc
-        except SQLAlchemyError as exc:
-            raise StoreError(f"incident store {self.safe_url} error: {_first_line(exc)}") from exc
-
-    @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """One write transaction (timeouts, error translation, SQLite BEGIN IMMEDIATE), for the
-        store's own modules (notification ledger) and bulk loads in tests and benchmarks."""
-        with self._guard(), self._engine.connect().execution_options(**{WRITE: True}) as conn:
-            with conn.begin():
-                yield conn
-
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """One read transaction: a consistent snapshot for several statements."""
-        with self._guard(), self._engine.connect() as conn:
-            with conn.begin():
-                yield conn
-
-    _write = write  # the store's modules predating the public names
-    _read = read
-
-    def close(self) -> None:
-        self._engine.dispose()
-
-    def __enter__(self) -> IncidentStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"IncidentStore({self.safe_url!r})"
+    label = "incident store"
 
     # -- incidents --------------------------------------------------------------------------
 
@@ -148,7 +60,7 @@ class IncidentStore:
         deliver the same failure twice (listener and notifier, retried triggers)."""
         event = redact_obj(event)[0]
         for _ in range(3):
-            with self._write() as conn:
+            with self.write() as conn:
                 existing = self._by_event(conn, event.event_id)
                 if existing is not None:
                     return existing, False
@@ -184,13 +96,13 @@ class IncidentStore:
         raise StoreError(f"incident store {self.safe_url}: could not create incident for {event.event_id}")
 
     def get_incident(self, incident_id: str) -> Incident | None:
-        with self._read() as conn:
+        with self.read() as conn:
             row = conn.execute(select(incidents).where(incidents.c.incident_id == incident_id)).first()
         return sql.row_to_incident(row) if row else None
 
     def get_incident_by_event(self, event_id: str) -> Incident | None:
         """The incident `event_id` opened, else the newest one it was counted as an occurrence of."""
-        with self._read() as conn:
+        with self.read() as conn:
             return self._by_event(conn, event_id)
 
     def _by_event(self, conn: Connection, event_id: str) -> Incident | None:
@@ -209,7 +121,7 @@ class IncidentStore:
         """Store the whole incident (each stage's output) and refresh the indexed columns.
         `occurrences` is not written: add_occurrence owns that counter."""
         saved: Incident = redact_obj(incident.model_copy(update={"updated_at": utcnow()}))[0]
-        with self._write() as conn:
+        with self.write() as conn:
             count = conn.execute(
                 update(incidents)
                 .where(incidents.c.incident_id == saved.incident_id)
@@ -232,7 +144,7 @@ class IncidentStore:
     ) -> Incident | None:
         """The oldest incident with this fingerprint that still takes occurrences of its cause;
         with `platform` / `pipeline_id`, only within that scope (the one grouping uses)."""
-        with self._read() as conn:
+        with self.read() as conn:
             return self._open_by_fingerprint(conn, fingerprint, exclude, platform, pipeline_id)
 
     def _open_by_fingerprint(
@@ -270,7 +182,7 @@ class IncidentStore:
         incident = redact_obj(incident)[0]
         event = incident.event
         fingerprint = incident.fingerprint or ""
-        with self._write() as conn:
+        with self.write() as conn:
             if conn.dialect.name == "postgresql":  # serialize per scope (SQLite writes are already serial)
                 key = "\x1f".join((event.platform.value, event.pipeline_id, fingerprint))
                 conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
@@ -339,7 +251,7 @@ class IncidentStore:
     def add_occurrence(self, incident_id: str, event: FailureEvent) -> bool:
         """Count `event` as another occurrence of the incident; False if it already was."""
         event = redact_obj(event)[0]
-        with self._write() as conn:
+        with self.write() as conn:
             self._require(conn, incident_id)
             stmt = (
                 sql.upsert_insert(conn, occurrences)
@@ -363,7 +275,7 @@ class IncidentStore:
 
     def occurrences(self, incident_id: str) -> list[FailureEvent]:
         """Every event counted for the incident, first one first."""
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(
                 select(occurrences.c.event)
                 .where(occurrences.c.incident_id == incident_id)
@@ -406,7 +318,7 @@ class IncidentStore:
         """Append to the incident's trail; seq is 1, 2, 3, ... per incident with no gaps, even
         with many writers (the counter bump row-locks the incident until commit)."""
         event = redact_obj(event)[0]
-        with self._write() as conn:
+        with self.write() as conn:
             bumped = conn.execute(
                 update(incidents)
                 .where(incidents.c.incident_id == event.incident_id)
@@ -421,7 +333,7 @@ class IncidentStore:
         return event.model_copy(update={"seq": seq})
 
     def audit_trail(self, incident_id: str) -> list[AuditEvent]:
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(
                 select(audit_events).where(audit_events.c.incident_id == incident_id).order_by(audit_events.c.seq)
             ).all()
@@ -433,7 +345,7 @@ class IncidentStore:
         """Insert or replace the incident's artifact of that name (a re-run stage overwrites)."""
         values = artifact.model_dump(include={"incident_id", "name", "media_type", "content", "created_at"})
         values["content"] = redact_artifact_content(artifact.name, artifact.media_type, artifact.content)
-        with self._write() as conn:
+        with self.write() as conn:
             self._require(conn, artifact.incident_id)
             stmt = sql.upsert_insert(conn, artifacts).values(**values)
             conn.execute(
@@ -448,7 +360,7 @@ class IncidentStore:
             )
 
     def get_artifact(self, incident_id: str, name: str) -> Artifact | None:
-        with self._read() as conn:
+        with self.read() as conn:
             row = conn.execute(
                 select(artifacts).where(artifacts.c.incident_id == incident_id, artifacts.c.name == name)
             ).first()
@@ -456,7 +368,7 @@ class IncidentStore:
 
     def list_artifacts(self, incident_id: str) -> list[str]:
         """Artifact names of the incident, sorted."""
-        with self._read() as conn:
+        with self.read() as conn:
             return list(
                 conn.execute(
                     select(artifacts.c.name).where(artifacts.c.incident_id == incident_id).order_by(artifacts.c.name)
@@ -534,13 +446,3 @@ def _filter(flt: IncidentFilter | None, fields: dict[str, Any]) -> IncidentFilte
     if flt is not None:
         return flt
     return IncidentFilter.model_validate({k: v for k, v in fields.items() if v is not None})
-
-
-def _operational(exc: DBAPIError) -> bool:
-    """Connection, timeout and lock problems, as opposed to bad SQL or bad data."""
-    return isinstance(exc, (OperationalError, InterfaceError))
-
-
-def _first_line(exc: Any) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,8 +1,8 @@
 """RolloutStore: rollout run records and the clear journal, in the incident store's database.
 
-Same database, same engine settings (timeouts, SQLite WAL and BEGIN IMMEDIATE, PostgreSQL
-statement timeouts) and the same schema creation as IncidentStore, through its own engine: the
-store's public API stays small and nothing here reaches into IncidentStore's internals.
+Same database as IncidentStore, through its own engine, with the same plumbing (StoreDatabase:
+timeouts, schema on open, read()/write() transactions, error translation, fork safety), so
+nothing here reaches into IncidentStore's internals.
 
 The clear journal is what makes a retried rollout task safe: the executor writes "clearing M"
 before it asks Airflow to clear member M and "cleared M" after; both are idempotent inserts
@@ -13,36 +13,23 @@ were already cleared and never clears one twice.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from patchit_provider.engine.errors import NotFoundError
 from patchit_provider.engine.models import RolloutRun, utcnow
 from patchit_provider.engine.redaction import redact_obj
 from patchit_provider.engine.store import sql
-from patchit_provider.engine.store.engine import (
-    WRITE,
-    create_store_engine,
-    parse_url,
-    safe_url,
-)
-from patchit_provider.engine.store.errors import StoreError, StoreUnavailableError
-from patchit_provider.engine.store.schema import (
-    ensure_schema,
-    rollout_clears,
-    rollout_runs,
-)
+from patchit_provider.engine.store.database import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, StoreDatabase
+from patchit_provider.engine.store.errors import StoreError
+from patchit_provider.engine.store.schema import rollout_clears, rollout_runs
 
 CLEARING = "clearing"
 CLEARED = "cleared"
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_CONNECT_TIMEOUT = 5.0
 
 
 class RolloutNotFoundError(StoreError, NotFoundError):
@@ -60,53 +47,14 @@ def open_rollouts(
     return RolloutStore(url, timeout=timeout, connect_timeout=connect_timeout)
 
 
-class RolloutStore:
-    def __init__(
-        self, url: str | URL, *, timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    ) -> None:
-        self.url = parse_url(url)
-        self.safe_url = safe_url(self.url)
-        self._engine: Engine = create_store_engine(self.url, timeout=timeout, connect_timeout=connect_timeout)
-        try:
-            with self._write() as conn:
-                ensure_schema(conn)
-        except BaseException:
-            self._engine.dispose()
-            raise
-
-    @contextmanager
-    def _conn(self, write: bool) -> Iterator[Connection]:
-        try:
-            options = {WRITE: True} if write else {}
-            with self._engine.connect().execution_options(**options) as conn, conn.begin():
-                yield conn
-        except DBAPIError as exc:
-            cls = StoreUnavailableError if isinstance(exc, (OperationalError, InterfaceError)) else StoreError
-            first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
-            raise cls(f"rollout store {self.safe_url}: {first}") from exc
-        except SQLAlchemyError as exc:
-            raise StoreError(f"rollout store {self.safe_url}: {type(exc).__name__}") from exc
-
-    def _write(self) -> AbstractContextManager[Connection]:
-        return self._conn(True)
-
-    def _read(self) -> AbstractContextManager[Connection]:
-        return self._conn(False)
-
-    def close(self) -> None:
-        self._engine.dispose()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+class RolloutStore(StoreDatabase):
+    label = "rollout store"
 
     # -- runs -------------------------------------------------------------------------------
 
     def create(self, run: RolloutRun) -> RolloutRun:
         run = redact_obj(run)[0]
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(
                 insert(rollout_runs).values(
                     rollout_id=run.rollout_id,
@@ -121,7 +69,7 @@ class RolloutStore:
 
     def save(self, run: RolloutRun) -> RolloutRun:
         run = redact_obj(run.model_copy(update={"updated_at": utcnow()}))[0]
-        with self._write() as conn:
+        with self.write() as conn:
             count = conn.execute(
                 update(rollout_runs)
                 .where(rollout_runs.c.rollout_id == run.rollout_id)
@@ -132,7 +80,7 @@ class RolloutStore:
         return run
 
     def get(self, rollout_id: str) -> RolloutRun | None:
-        with self._read() as conn:
+        with self.read() as conn:
             doc = conn.execute(select(rollout_runs.c.doc).where(rollout_runs.c.rollout_id == rollout_id)).scalar()
         return RolloutRun.model_validate_json(doc) if doc is not None else None
 
@@ -143,7 +91,7 @@ class RolloutStore:
             query = query.where(rollout_runs.c.subject == subject)
         if since is not None:
             query = query.where(rollout_runs.c.created_at >= since)
-        with self._read() as conn:
+        with self.read() as conn:
             docs: list[str] = list(conn.execute(query).scalars())
         return [RolloutRun.model_validate_json(doc) for doc in docs]
 
@@ -152,7 +100,7 @@ class RolloutStore:
         the database on SQLite): two people editing or approving at once never lose an update.
         `change` gets the stored run and returns the run to store; what it raises propagates and
         nothing is written. For the UI's edits and decisions (www/rollouts.py)."""
-        with self._write() as conn:
+        with self.write() as conn:
             doc = conn.execute(
                 select(rollout_runs.c.doc).where(rollout_runs.c.rollout_id == rollout_id).with_for_update()
             ).scalar()
@@ -174,7 +122,7 @@ class RolloutStore:
         """Record a phase of clearing `member`; False when it was already recorded."""
         if phase not in (CLEARING, CLEARED):
             raise ValueError(f"unknown clear phase {phase!r}")
-        with self._write() as conn:
+        with self.write() as conn:
             stmt = (
                 sql.upsert_insert(conn, rollout_clears)
                 .values(rollout_id=rollout_id, member=member, phase=phase, try_before=try_before, at=utcnow())
@@ -185,7 +133,7 @@ class RolloutStore:
 
     def marks(self, rollout_id: str) -> dict[str, dict[str, Any]]:
         """member -> {phase: {"at": ..., "try_before": ...}} for every journal entry of the rollout."""
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(
                 select(
                     rollout_clears.c.member, rollout_clears.c.phase, rollout_clears.c.at, rollout_clears.c.try_before
