@@ -90,26 +90,129 @@ def remediation_result(incident: Incident) -> RemediationResult:
     return RemediationResult(triage=incident.triage, outcome=outcome, patch=patch, validation=incident.validation)
 
 
+# `remediate`'s model, named by flags or these variables; the API key only ever by environment.
+LLM_ENV = {
+    "kind": "PATCHIT_LLM_KIND",
+    "url": "PATCHIT_LLM_URL",
+    "model": "PATCHIT_LLM_MODEL",
+    "extra": "PATCHIT_LLM_EXTRA",
+    "api_key": "PATCHIT_LLM_API_KEY",
+}
+LLM_KINDS = ("openai", "anthropic", "inhouse")
+VENDOR_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+
+
+def _airflow_configured(conn_id: str) -> bool:
+    """Whether this shell points at an Airflow installation whose connections may hold `conn_id`:
+    AIRFLOW_HOME set, an AIRFLOW_CONN_<ID> variable, or ~/airflow/airflow.cfg. Without one, the CLI
+    never imports Airflow (it would create ~/airflow and cost seconds)."""
+    return bool(
+        os.environ.get("AIRFLOW_HOME")
+        or os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+        or (Path.home() / "airflow" / "airflow.cfg").is_file()
+    )
+
+
+def _llm_config(args: argparse.Namespace, settings: PatchitSettings) -> tuple[Any, str] | None:
+    """(the LLM connection config, where it came from) for `remediate`, or None: deterministic
+    fixes only. --llm-* flags (or PATCHIT_LLM_* variables) first, else the Airflow connection
+    `llm_conn_id` (PATCHIT_LLM_CONN_ID, default patchit_llm). The config is the hook's, so the CLI
+    builds its backend, budget and proposer exactly as the remediation DAG does."""
+    if args.no_llm:
+        return None
+    flags = {name: getattr(args, f"llm_{name}", None) or os.environ.get(env) for name, env in LLM_ENV.items()}
+    named = any(flags[name] for name in ("kind", "url", "model"))
+    if not named and not (settings.llm_conn_id and _airflow_configured(settings.llm_conn_id)):
+        return None
+    # Airflow may log while it loads: never onto stdout, which --json owns.
+    with contextlib.redirect_stdout(sys.stderr):
+        from patchit_provider.hooks.llm import LLMConnectionConfig
+
+        if named:
+            try:
+                extra = json.loads(flags["extra"]) if flags["extra"] else {}
+            except json.JSONDecodeError as exc:
+                raise CliError(f"--llm-extra / {LLM_ENV['extra']} is not JSON: {exc}") from exc
+            if not isinstance(extra, dict):
+                raise CliError(f"--llm-extra / {LLM_ENV['extra']} must be a JSON object")
+            kind = str(flags["kind"] or extra.get("backend") or "openai").lower()
+            extra = {**extra, "backend": kind, "model": flags["model"] or extra.get("model") or ""}
+            key = flags["api_key"] or os.environ.get(VENDOR_KEY_ENV.get(kind, ""), "")
+            try:
+                return LLMConnectionConfig.from_connection(flags["url"], key, extra), "--llm-* options"
+            except ValueError as exc:
+                raise CliError(f"LLM settings: {exc}") from exc
+        conn_id = settings.llm_conn_id
+        # The lookup `airflow connections get` makes (environment, secrets backends, metadata
+        # database): the task SDK's would skip the database outside a task.
+        from airflow.exceptions import AirflowNotFoundException
+        from airflow.models.connection import Connection
+
+        try:
+            conn = Connection.get_connection_from_secrets(conn_id)
+        except AirflowNotFoundException:
+            return None
+        except Exception as exc:  # a broken installation: say so, and go on without a model
+            print(
+                f"patchit: cannot read the Airflow connection {conn_id} ({type(exc).__name__}: {exc}); "
+                "deterministic fixes only",
+                file=sys.stderr,
+            )
+            return None
+        try:
+            config = LLMConnectionConfig.from_connection(conn.host, conn.password, conn.extra_dejson)
+        except ValueError as exc:
+            raise CliError(f"Airflow connection {conn_id}: {exc}") from exc
+        return config, f"Airflow connection {conn_id}"
+
+
+def _llm_proposer(args: argparse.Namespace, settings: PatchitSettings) -> Any:
+    """The model's proposer (asked when no deterministic fixer applies), or None. One line on
+    standard error says which model, so a person knows a model was asked."""
+    found = _llm_config(args, settings)
+    if found is None:
+        return None
+    config, source = found
+    try:
+        proposer = config.proposer()
+    except ValueError as exc:
+        raise CliError(f"LLM settings ({source}): {exc}") from exc
+    where = config.base_url or "the vendor's default URL"
+    print(f"patchit: model {config.backend}/{config.model or '-'} at {where} ({source})", file=sys.stderr)
+    return proposer
+
+
 def cmd_remediate(args: argparse.Namespace) -> int:
+    from patchit_provider.engine.models import AuditKind
     from patchit_provider.engine.pipeline import Remediator
     from patchit_provider.engine.store import open_store
 
     repo = _repo_dir(args.repo)
+    settings = _settings(repo, args.check)
+    llm = _llm_proposer(args, settings)
     with tempfile.TemporaryDirectory(prefix="patchit-cli-") as scratch:
         event = _cli_event(args.log, Path(scratch))
         store = open_store(f"sqlite:///{scratch}/store.db")
         try:
-            incident = Remediator(store, _settings(repo, args.check)).run_all(event)
+            incident = Remediator(store, settings, llm=llm).run_all(event)
+            trail = store.audit_trail(incident.incident_id)
         finally:
             store.close()
+    for entry in trail:
+        if entry.kind == AuditKind.LLM_FAILED:
+            print(f"patchit: the model gave no usable patch: {entry.message}", file=sys.stderr)
     result = remediation_result(incident)
     if args.json:
         _print_json(result.model_dump(mode="json"))
     else:
         print(f"{result.triage.category.value} -> {result.outcome.value}: {result.triage.summary}")
+        if incident.patch is not None:
+            print(f"  patch by {incident.patch.producer}")
         if result.validation:
             for check in result.validation.checks:
                 print(f"  [{'ok' if check.passed else 'FAILED'}] {check.name}")
+                if not check.passed and check.output:
+                    print("    " + check.output.strip().splitlines()[-1][:300])
         if result.patch and result.patch["diff"]:
             print(result.patch["diff"])
     return 0
@@ -401,6 +504,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repo", required=True, help="the pipeline repository the failure came from")
     p.add_argument("--check", help="shell command that must exit 0 in the patched copy")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    llm = p.add_argument_group(
+        "model",
+        "asked only when no deterministic fixer applies; its patch goes through the same policy, sandboxed "
+        "validation and budget as in the remediation DAG. Default: the Airflow connection PATCHIT_LLM_CONN_ID "
+        "(patchit_llm) when AIRFLOW_HOME is set. The API key comes only from PATCHIT_LLM_API_KEY "
+        "(or OPENAI_API_KEY / ANTHROPIC_API_KEY), never from a flag.",
+    )
+    llm.add_argument("--llm-kind", choices=LLM_KINDS, help="the API the server speaks (env PATCHIT_LLM_KIND)")
+    llm.add_argument(
+        "--llm-url",
+        help="base URL, e.g. http://127.0.0.1:11434/v1 (OpenAI-compatible) or https://api.anthropic.com "
+        "(env PATCHIT_LLM_URL; default: the vendor's)",
+    )
+    llm.add_argument("--llm-model", help="model name (env PATCHIT_LLM_MODEL)")
+    llm.add_argument(
+        "--llm-extra",
+        help="JSON with the patchit_llm connection's extra keys: budget_tokens, budget_usd, prices, candidates, "
+        "max_tokens, timeout, max_retries, max_prompt_chars (env PATCHIT_LLM_EXTRA)",
+    )
+    llm.add_argument("--no-llm", action="store_true", help="deterministic fixes only, whatever is configured")
     p.set_defaults(func=cmd_remediate)
 
     p = sub.add_parser("incidents", help="list incidents in the store, newest first")
