@@ -11,6 +11,10 @@
 #   bash scripts/demo.sh reset    stop it and delete .demo/ (the next run starts from scratch)
 #   bash scripts/demo.sh serve    set up and start Airflow only (no scenarios); used by tests/browser
 #
+# Users (simple auth manager, passwords in .demo/airflow_home/simple_auth_manager_passwords.json):
+# admin / admin, and patchit-ingest / ingest, role "user": it may trigger DAG runs, which is the
+# permission the ingest API (POST /patchit/events/ingest) asks of its callers.
+#
 # Everything lives under .demo/ in the repository root. DEMO_DIR (default .demo), DEMO_PORT
 # (default 28080) and DEMO_TIMEOUT (seconds to wait for runs and remediations, default 480) can
 # be overridden; the browser tests use their own DEMO_DIR and DEMO_PORT beside a running demo.
@@ -95,8 +99,9 @@ prepare() {
     else
         say "WARNING: dags/patchit_remediation.py does not exist yet: no remediation DAG in the demo"
     fi
-    # The simple auth manager's password file: user admin, password admin.
-    printf '{"%s": "%s"}\n' "$DEMO_USER" "$DEMO_PASSWORD" > "$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
+    # The simple auth manager's password file: admin / admin, and the ingest user.
+    printf '{"%s": "%s", "%s": "%s"}\n' "$DEMO_USER" "$DEMO_PASSWORD" "$DEMO_INGEST_USER" "$DEMO_INGEST_PASSWORD" \
+        > "$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
 }
 
 start_airflow() {
@@ -162,6 +167,8 @@ show_where_to_look() {
 Where to look:
   Airflow UI      http://127.0.0.1:$DEMO_PORT   (user: $DEMO_USER, password: $DEMO_PASSWORD)
                   DAGs orders_etl (the failed runs) and patchit_remediation (one run per failure)
+                  PATCHIT: Browse -> PATCHIT, or http://127.0.0.1:$DEMO_PORT/patchit/
+  Ingest API      user $DEMO_INGEST_USER, password $DEMO_INGEST_PASSWORD (role user: may trigger DAG runs)
   Incidents       AIRFLOW_HOME=${AIRFLOW_HOME#"$ROOT"/} .venv/bin/patchit incidents   (and: patchit show <id>)
   Pipeline repo   ${PIPELINES#"$ROOT"/}   (git log --all; the patch is on its patchit/* branch)
   Airflow log     ${LOG#"$ROOT"/}
@@ -174,6 +181,13 @@ load_env() {
     # shellcheck source=../airflow/demo.env
     source "$ROOT/airflow/demo.env"
     export PATH="$ROOT/.venv/bin:$PATH"
+    # A second user for the ingest API (README: "Failures from other platforms"): role "user" may
+    # trigger DAG runs (patchit_remediation's), which ingest requires, and no more.
+    export DEMO_INGEST_USER=patchit-ingest DEMO_INGEST_PASSWORD=ingest
+    case ",$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS," in
+        *",$DEMO_INGEST_USER:"*) ;;
+        *) export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS,$DEMO_INGEST_USER:user" ;;
+    esac
 }
 
 main() {
