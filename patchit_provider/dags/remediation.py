@@ -89,6 +89,15 @@ def _params() -> dict[str, Param]:
         "map_index": Param(
             -1, type="integer", minimum=-1, title="Map index", description="-1 unless the task is mapped.", **optional
         ),
+        "reason": Param(
+            None,
+            type=["null", "string"],
+            maxLength=500,
+            title="Reason",
+            description="Why you ask again for a failure PATCHIT has analysed (shown in the incident's "
+            "timeline with your user name; every reader of this DAG's runs can read it).",
+            section="Re-analysis",
+        ),
     }
 
 

@@ -497,6 +497,7 @@ class AuditKind:
     APPROVAL_REQUESTED = "approval.requested"
     APPROVAL_GRANTED = "approval.granted"
     APPROVAL_REJECTED = "approval.rejected"
+    REANALYSIS_REQUESTED = "reanalysis.requested"  # a person asked again for a failure that has an incident
     ROLLOUT_ESCALATED = "rollout.escalated"  # a recovery rollout stopped: the fix did not work, or the budget ran out
     ROLLOUT_NEW_FAILURE = "rollout.new_failure"  # a re-run failed for another reason: handed to the receive path
 
@@ -1165,6 +1166,7 @@ class AuditNote(Contract):
 
     kind: str
     message: str = ""
+    actor: str = "patchit"
     data: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -1186,8 +1188,28 @@ class StageOutput(Contract):
     write_rca: bool = False
 
 
+MAX_REASON_CHARS = 500
+
+
+class Requester(Contract):
+    """Who asked for a remediation run: its run id, the user who triggered it (Airflow's
+    `triggering_user_name`) and the reason they gave (the run's optional `reason` param)."""
+
+    run_id: str | None = Field(default=None, max_length=limits.MAX_ID_CHARS)
+    user: str | None = Field(default=None, max_length=limits.MAX_ID_CHARS)
+    reason: str = ""
+
+    @field_validator("reason")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return " ".join(value.split())[:MAX_REASON_CHARS]
+
+
 class ReceiveInput(Contract):
     event: FailureEvent
+    requester: Requester | None = Field(
+        default=None, description="The run that asked; None when the event arrives outside a run (capture, ingest)."
+    )
 
 
 class ReceiveOutput(StageOutput):

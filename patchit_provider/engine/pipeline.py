@@ -19,6 +19,7 @@ from patchit_provider.engine.models import (
     Incident,
     IncidentState,
     ReceiveInput,
+    Requester,
     StageOutput,
 )
 from patchit_provider.engine.notify.messages import Moment
@@ -120,16 +121,18 @@ class Remediator:
 
     # -- the stages, by name (the CLI, tests, the operators' typed keys) -----------------------
 
-    def receive(self, event: FailureEvent) -> Incident:
-        """Store the (redacted) event; a repeated event returns the incident it already opened."""
-        return self.receive_created(event)[0]
+    def receive(self, event: FailureEvent, requester: Requester | None = None) -> Incident:
+        """Store the (redacted) event; a repeated event returns the incident it already opened.
+        `requester`: the remediation run that asks (a new run for an analysed incident is audited
+        as a re-analysis, with who asked and why)."""
+        return self.receive_created(event, requester)[0]
 
-    def receive_created(self, event: FailureEvent) -> tuple[Incident, bool]:
+    def receive_created(self, event: FailureEvent, requester: Requester | None = None) -> tuple[Incident, bool]:
         """receive(), and whether this call opened the incident (decided atomically by the store:
         of concurrent deliveries of one event exactly one gets True)."""
-        out = receive.run(ReceiveInput(event=event), self.ctx)
+        out = receive.run(ReceiveInput(event=event, requester=requester), self.ctx)
         for note in out.audit:
-            self.ctx.audit(out.incident.incident_id, note.kind, note.message, **note.data)
+            self.ctx.audit(out.incident.incident_id, note.kind, note.message, actor=note.actor, **note.data)
         return out.incident, out.created
 
     def collect_evidence(self, incident_id: str) -> Incident:

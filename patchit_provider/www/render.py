@@ -1,12 +1,21 @@
 """Template helpers. Everything here returns plain data or text; escaping is left to Jinja's
-autoescape, so no helper ever builds HTML from untrusted strings (no `Markup`, no `|safe`)."""
+autoescape, so no helper builds HTML from untrusted strings (no `Markup`, no `|safe`), with one
+exception: `markdown`, the RCA as HTML, built by markdown-it (raw HTML off, images off) and then
+cleaned by nh3 (Ammonia) with an allow-list of tags, no attributes but links' absolute
+http(s)/mailto `href`, and `rel="noopener noreferrer nofollow"` on every link."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
-from patchit_provider.engine.models import IncidentState
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from patchit_provider.engine.models import Evidence, Frame, IncidentState
+from patchit_provider.engine.repo import is_foreign
 
 STATE_TONE = {
     IncidentState.RECEIVED.value: "run",
@@ -82,7 +91,119 @@ def safe_link(url: str | None) -> str | None:
     return None
 
 
+# -- the RCA: Markdown (untrusted: templates fed with log text, or a model's answer) -> safe HTML --
+
+_MARKDOWN = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    .enable(["table", "strikethrough"])
+    .disable(["image"])  # no image is ever fetched from wherever a text points
+)
+RCA_TAGS = frozenset(
+    "p h1 h2 h3 h4 h5 h6 ul ol li strong em code pre blockquote a table thead tbody tr th td hr br del s".split()
+)
+RCA_LINK_REL = "noopener noreferrer nofollow"
+RCA_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+MAX_MARKDOWN_CHARS = 400_000
+
+
+def _omit_sections(tokens: list, titles: frozenset[str]) -> list:
+    """The tokens without the sections (a heading and what follows it, up to the next heading of
+    the same or a higher level) whose heading text is one of `titles`."""
+    kept, skip_level = [], 0
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            level = int(token.tag[1])
+            if skip_level and level <= skip_level:
+                skip_level = 0
+            if not skip_level and tokens[i + 1].content.strip() in titles:
+                skip_level = level
+        if not skip_level:
+            kept.append(token)
+    return kept
+
+
+def markdown(text: str | None, omit: tuple[str, ...] = (), heading_offset: int = 2) -> Markup:
+    """Markdown as sanitized HTML. Headings move down `heading_offset` levels (the RCA's `#`
+    sits under the page's `h2`); sections titled in `omit` are left out."""
+    if not text:
+        return Markup("")
+    tokens = _MARKDOWN.parse(text[:MAX_MARKDOWN_CHARS])
+    if omit:
+        tokens = _omit_sections(tokens, frozenset(omit))
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + heading_offset)}"
+    html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
+    clean = nh3.clean(
+        html,
+        tags=set(RCA_TAGS),
+        attributes={"*": set(), "a": {"href"}},  # "*": not even Ammonia's default title / lang
+        url_schemes=set(RCA_URL_SCHEMES),
+        url_relative="deny",  # an RCA links out, absolutely, or not at all
+        link_rel=RCA_LINK_REL,
+        strip_comments=True,
+    )
+    return Markup(clean)  # noqa: S704 - built by markdown-it without raw HTML, cleaned by nh3 just above
+
+
+# -- one traceback: the repository's frames shown, library and Airflow frames folded ---------------
+
+_FRAME_LINE = re.compile(r'^\s*File "(?P<path>[^"]+)", line \d+')
+
+
+def _own_frame(path: str, mapped: list[Frame]) -> bool:
+    """A frame in a file of the failing repository (one the evidence mapped into it); without a
+    repository to map to, any frame outside installed packages and the standard library."""
+    norm = path.replace("\\", "/")
+    if mapped:
+        return any(norm == f.path or norm.endswith("/" + f.path) for f in mapped)
+    return not is_foreign(norm)
+
+
+def traceback_blocks(traceback: str | None, evidence: Evidence | None = None) -> list[dict]:
+    """The traceback as blocks for the template: {"kind": "text" | "own" | "lib", "lines": [...]}.
+    A frame is its `File ...` line and the source/caret lines under it; consecutive frames of
+    one kind form one block (the "lib" ones are folded on the page)."""
+    if not traceback:
+        return []
+    mapped = list(evidence.mapped_frames) if evidence else []
+    blocks: list[dict] = []
+    kind = None
+    for raw in traceback.splitlines():
+        match = _FRAME_LINE.match(raw)
+        if match:
+            kind = "own" if _own_frame(match["path"], mapped) else "lib"
+            if not blocks or blocks[-1]["kind"] != kind:
+                blocks.append({"kind": kind, "lines": [], "frames": 0})
+            blocks[-1]["frames"] += 1
+        elif kind is None or not raw.startswith("    "):  # not a frame's source line: the text between
+            kind = None
+            if not blocks or blocks[-1]["kind"] != "text":
+                blocks.append({"kind": "text", "lines": [], "frames": 0})
+        blocks[-1]["lines"].append(raw)
+    return blocks
+
+
+def without_traceback(excerpt: str | None, traceback: str | None) -> list[str]:
+    """The log excerpt's lines with the traceback's own lines left out (it is shown once, above):
+    each run of left-out lines becomes one marker line, None."""
+    if not excerpt:
+        return []
+    shown = {line.strip() for line in (traceback or "").splitlines() if line.strip()}
+    out: list = []
+    for line in excerpt.splitlines():
+        if line.strip() in shown or (not line.strip() and out and out[-1] is None):
+            if not out or out[-1] is not None:
+                out.append(None)
+        else:
+            out.append(line)
+    return out
+
+
 FILTERS = {
+    "markdown": markdown,
+    "traceback_blocks": traceback_blocks,
+    "without_traceback": without_traceback,
     "diff_lines": diff_lines,
     "duration": duration,
     "when": when,

@@ -85,7 +85,7 @@ def test_description(patch_incident):
     assert "````text\n```\nNameError: name 'totl' is not defined\n````" in body  # a fence the log cannot close
     assert "```diff\ndiff --git a/dags/orders.py b/dags/orders.py\n" in body
     assert "| replay | passed | unpatched: NameError reproduced \\| patched: ok |" in body
-    assert "fixer:did\\_you\\_mean" in body
+    assert "fixer:did_you_mean" in body  # no needless Markdown escapes (report.md_escape)
 
 
 def test_mock_pr_files(patch_incident, patch_snapshot):

@@ -452,7 +452,7 @@ def test_opens_a_draft_pr_with_one_commit_holding_every_file(fake, target, case)
         "## Evidence",
         "```diff",
         "## Validation",
-        "fixer:did\\_you\\_mean",
+        "fixer:did_you_mean",
         "| replay | passed |",
     ):
         assert part in pull["body"]
@@ -508,7 +508,7 @@ def test_a_second_incident_comments_on_the_open_pr(fake, target, case):
     assert len(fake.pulls) == 1 and (second.pr_number, second.url, second.commit) == (1, first.url, first.commit)
     assert second.reused and not first.reused
     [comment] = fake.comments[1]
-    assert "scheduled\\_\\_2024\\-01\\-02" in comment and "again" in comment
+    assert "scheduled__2024-01-02" in comment and "again" in comment
     assert "(https://airflow.example.com/patchit/incidents/inc-second000001)" in comment
     assert again(incident).event.detected_at.isoformat(timespec="seconds") in comment
 

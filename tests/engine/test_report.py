@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
 
 import git
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from patchit_provider.engine.evidence import collect_evidence
 from patchit_provider.engine.models import FailureEvent, Incident
-from patchit_provider.engine.report import md_escape, md_fence, render_rca
+from patchit_provider.engine.report import md_code, md_escape, md_fence, render_rca
 from patchit_provider.engine.settings import PatchitSettings
 from patchit_provider.engine.triage import triage
 
 FIXTURES = Path(__file__).parent / "fixtures" / "logs"
+_MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 
 def incident_for(log_text: str, repo: Path | None = None) -> Incident:
@@ -63,9 +68,11 @@ def test_untrusted_text_cannot_break_markdown():
     )
     md, _ = render_rca(incident_for(hostile))
     outside = outside_fences(md)
-    assert "<script>" not in outside and "[x](javascript" not in outside
+    assert "<script>" not in outside and "\\[x](javascript" in outside  # the bracket escaped: no link
     assert not re.search(r"^\s*#+ injected", outside, re.M)  # escaped inline, never a heading
     assert "<script>" in md  # kept, but only inside a code block
+    rendered = _MD.render(md)
+    assert "<a " not in rendered and "<script" not in rendered and "injected</h" not in rendered
 
 
 def outside_fences(md: str) -> str:
@@ -105,7 +112,38 @@ def test_untriaged_incident():
 def test_helpers():
     assert md_fence("a ``` b").startswith("````text\n")
     assert md_fence("plain").startswith("```text\n")
-    assert md_escape("*bold* <b> [l](u)\nnext") == "\\*bold\\* &lt;b&gt; \\[l\\]\\(u\\) next"
+    assert md_escape("*bold* <b> [l](u)\nnext") == "\\*bold\\* &lt;b> \\[l](u) next"
+    # no backslash where Markdown needs none: ids, dates, versions read as they are
+    assert (
+        md_escape("orders_etl failed on 2026-12-02 (pandas 3.1.1)") == "orders_etl failed on 2026-12-02 (pandas 3.1.1)"
+    )
+    assert md_escape("# not a heading") == "\\# not a heading" and md_escape("1. not a list") == "1\\. not a list"
+    assert md_escape("__init__ &lt;") == "\\_\\_init\\_\\_ &amp;lt;"
+    assert md_code("orders_etl") == "`orders_etl`" and md_code("a `b`") == "`` a `b` ``"
+
+
+# Text a person could not tell from Markdown: every character class md_escape handles, in runs.
+_TRICKY = st.lists(
+    st.sampled_from(list("ab_1 *`\\[]()<>&#;!|~$-+=.:/\"'\n\t") + ["&lt;", "&#60;", "&amp;", "<b>", "http://x"]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TRICKY)
+def test_escaped_prose_renders_as_the_text_itself(text):
+    """What md_escape returns, rendered by a CommonMark renderer (with tables and
+    strikethrough, as GitHub), is the text itself: no markup, no lost or extra backslash."""
+    from patchit_provider.engine.redaction import redact
+
+    expected = " ".join(redact(text)[0].split())
+    for line in (md_escape(text), f"- **Why:** {md_escape(text)}"):
+        rendered = _MD.render(line)
+        shown = html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip()
+        if line.startswith("- **Why:** "):
+            shown = shown.removeprefix("Why:").strip()
+        assert shown == expected, (text, line, rendered)
+        assert re.sub(r"</?(?:p|ul|li|strong)>", "", rendered).count("<") == 0, rendered
 
 
 def test_report_shows_blame_dbt_nodes_peeks_and_packages(tmp_path):
@@ -149,15 +187,15 @@ def test_report_shows_blame_dbt_nodes_peeks_and_packages(tmp_path):
     for heading in (
         "## Recent changes",
         "Lines involved (git blame)",
-        "## dbt node model.shop.fct\\_orders",
+        "## dbt node `model.shop.fct_orders`",
         "Compiled SQL",
         "## Input files (header only)",
         "## Packages involved",
     ):
         assert heading in md, heading
     assert "add segment to fct_orders" in md and "Ana" in md and "2025-05-30" in md
-    assert "```sql\n" in md and "customers.segment" in md and "model.shop.stg\\_customers" in md
-    assert "where PATCHIT runs" in md and "pandas 2.2.3" in md
+    assert "```sql\n" in md and "customers.segment" in md and "`model.shop.stg_customers`" in md
+    assert "where PATCHIT runs" in md and "`pandas` 2.2.3" in md
     assert data["dbt_nodes"][0]["depends_on"] == ["model.shop.stg_orders", "model.shop.stg_customers"]
     assert data["blame"][0]["author"] == "Ana" and data["packages"] == {"pandas": "2.2.3"}
     assert data["input_peeks"][0]["columns"] == ["order_id", "amount"]
