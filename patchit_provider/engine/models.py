@@ -8,6 +8,7 @@ optional fields; it never builds a second set.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from datetime import datetime, timezone
 from enum import Enum
 from fractions import Fraction
@@ -27,7 +28,7 @@ from pydantic import (
 )
 
 from patchit_provider.engine import limits
-from patchit_provider.engine.limits import SafeText, bounded
+from patchit_provider.engine.limits import AtMost, Bounded, FrameText, IdText, PathText, RequiredId, SafeText, UriText
 from patchit_provider.engine.taxonomy import Category, Remediation
 
 # Bounds on what an event may carry: capture must stay cheap and the store small.
@@ -64,20 +65,20 @@ class Platform(str, Enum):
 class Frame(Contract):
     """One stack frame as the engine saw it (path as written in the log, not yet mapped)."""
 
-    path: bounded(limits.MAX_PATH_CHARS)
+    path: PathText
     line: int | None = Field(default=None, ge=0, le=limits.INT32_MAX)
-    function: bounded(limits.MAX_FRAME_TEXT) | None = None
-    code: bounded(limits.MAX_FRAME_TEXT) | None = None
+    function: FrameText | None = None
+    code: FrameText | None = None
 
 
 class ErrorInfo(Contract):
     """The exception itself. `traceback` is the formatted text, which (unlike str(exc)) keeps
     Python's "Did you mean" hint."""
 
-    type: bounded(500, 1)
+    type: Annotated[str, Bounded(500, 1)]
     message: SafeText = ""
     traceback: SafeText | None = None
-    frames: limits.at_most(list[Frame], limits.MAX_FRAMES) = Field(default_factory=list)
+    frames: Annotated[list[Frame], AtMost(limits.MAX_FRAMES)] = Field(default_factory=list)
 
     @field_validator("message")
     @classmethod
@@ -95,21 +96,21 @@ class FailureEvent(Contract):
 
     event_id: str = Field(default="", max_length=limits.MAX_ID_CHARS, pattern=r"^[A-Za-z0-9_.~:+-]*$")
     platform: Platform = Platform.AIRFLOW
-    pipeline_id: bounded(limits.MAX_ID_CHARS, 1)
-    run_id: bounded(limits.MAX_ID_CHARS, 1)
-    task_id: bounded(limits.MAX_ID_CHARS) | None = None
+    pipeline_id: RequiredId
+    run_id: RequiredId
+    task_id: IdText | None = None
     map_index: int = Field(default=-1, ge=-1, le=limits.INT32_MAX)
     try_number: int | None = Field(default=None, ge=0, le=limits.INT32_MAX)
     detected_at: datetime = Field(
         default_factory=utcnow, description="Timezone-aware, from 2000-01-01 to one day from now."
     )
-    log_uri: bounded(limits.MAX_URI_CHARS) | None = None
+    log_uri: UriText | None = None
     log_text: SafeText | None = None
     error: ErrorInfo | None = None
-    artifact_uris: limits.at_most(list[bounded(limits.MAX_URI_CHARS)], limits.MAX_ARTIFACT_URIS) = Field(
+    artifact_uris: Annotated[list[UriText], AtMost(limits.MAX_ARTIFACT_URIS)] = Field(
         default_factory=list
     )
-    code_path: bounded(limits.MAX_PATH_CHARS) | None = Field(
+    code_path: PathText | None = Field(
         default=None, description="File that defines the failed pipeline (an Airflow DAG's fileloc)."
     )
     metadata: limits.Metadata = Field(
@@ -293,13 +294,72 @@ class PolicyDecision(Contract):
     violations: list[str] = Field(default_factory=list)
 
 
+CheckStatus = Literal["passed", "failed", "not_run"]
+
+
 class CheckResult(Contract):
     name: str
-    passed: bool
+    passed: bool = Field(
+        description="Whether the check lets the patch through. A check that could not run (status "
+        "not_run) may let it through, but is never shown as passed."
+    )
     output: str = ""
+    status: CheckStatus = Field(
+        default="passed",
+        description="passed, failed, or not_run: the check could not be run (e.g. the failed callable "
+        "could not be replayed) and the output says why. Records without it: passed / failed from `passed`.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _status_from_passed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("status") is None and isinstance(data.get("passed"), bool):
+            data = {**data, "status": "passed" if data["passed"] else "failed"}
+        return data
+
+    @model_validator(mode="after")
+    def _status_agrees(self) -> CheckResult:
+        if (self.status == "passed" and not self.passed) or (self.status == "failed" and self.passed):
+            raise ValueError(f"a check with status {self.status!r} cannot have passed={self.passed}")
+        return self
 
 
+# reproduced_and_fixed: the failed callable (or dbt node) failed without the patch and passed with
+# it; checks_only: not replayed, the verdict rests on the other checks (`not_replayed` says why).
 ReplayKind = Literal["reproduced_and_fixed", "checks_only", "not_possible"]
+MAX_REPLAY_VALUE_BYTES = 256 * 1024
+MAX_REPLAY_INPUT_BYTES = 1024 * 1024
+MAX_REPLAY_XCOMS = 32
+
+
+class ReplayXCom(Contract):
+    """One XCom value the failed try could pull, as JSON data (never a pickled object)."""
+
+    task_id: RequiredId
+    key: RequiredId = "return_value"
+    map_index: int = Field(default=-1, ge=-1, le=limits.INT32_MAX)
+    value: Any = None
+    problem: str | None = Field(
+        default=None, description="Why the value cannot be replayed (too large, not plain JSON, not fetchable)."
+    )
+
+
+class ReplayInputs(Contract):
+    """What the failed try received, fetched through the Airflow REST API when evidence is
+    collected: the XComs of the tasks it pulls from and its rendered template fields. Stored as
+    the incident's `replay_inputs.json` artifact (redacted, bounded, JSON only) and handed to the
+    validation's replay as data."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int = -1
+    try_number: int | None = None
+    xcoms: list[ReplayXCom] = Field(default_factory=list, max_length=MAX_REPLAY_XCOMS)
+    rendered_fields: dict[str, Any] = Field(
+        default_factory=dict, description="The task instance's rendered template fields, as the API shows them."
+    )
+    problems: list[str] = Field(default_factory=list, description="What could not be fetched, and why.")
 
 
 class ValidationResult(Contract):
@@ -317,6 +377,15 @@ class ValidationResult(Contract):
         description="Why a person must approve this patch whatever the approval setting "
         "(e.g. validated by static checks only, without a sandbox); None when nothing forces it.",
     )
+    not_replayed: str | None = Field(
+        default=None,
+        description="Why the failed callable was not replayed (failing without the patch, passing with "
+        "it); None when it was. A patch that passed without a replay is shown as 'not replayed'.",
+    )
+
+    @property
+    def replayed(self) -> bool:
+        return self.replay == "reproduced_and_fixed"
 
 
 class PublicationKind(str, Enum):
@@ -518,24 +587,24 @@ PERCENT_PATTERN = r"^\s*\d+(?:\.\d+)?\s*%\s*$"
 CountOrPercent = StrictInt | Annotated[str, Field(pattern=PERCENT_PATTERN)]
 
 
-def _percent_value(value: int | str) -> Fraction | None:
-    return Fraction(value.strip().rstrip("%").strip()) if isinstance(value, str) else None
+def _percent_value(value: str) -> Fraction:
+    return Fraction(value.strip().rstrip("%").strip())
 
 
 def _wave_size(value: int | str) -> int | str:
-    pct = _percent_value(value)
-    if pct is None and value < 1:
-        raise ValueError(f"a wave needs at least 1 member (got {value})")
-    if pct is not None and not 0 < pct <= 100:
+    if isinstance(value, int):
+        if value < 1:
+            raise ValueError(f"a wave needs at least 1 member (got {value})")
+    elif not 0 < _percent_value(value) <= 100:
         raise ValueError(f"a wave's percentage must be above 0% and at most 100% (got {value.strip()})")
     return value
 
 
 def _error_budget(value: int | str) -> int | str:
-    pct = _percent_value(value)
-    if pct is None and value < 0:
-        raise ValueError(f"the error budget cannot be negative (got {value})")
-    if pct is not None and pct > 100:
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"the error budget cannot be negative (got {value})")
+    elif _percent_value(value) > 100:
         raise ValueError(f"the error budget cannot exceed 100% (got {value.strip()})")
     return value
 
@@ -549,13 +618,13 @@ class RolloutMember(Contract):
 
     model_config = ConfigDict(extra="ignore")
 
-    id: bounded(limits.MAX_ID_CHARS, 1) = Field(description="Unique within the rollout.")
+    id: RequiredId = Field(description="Unique within the rollout.")
     criticality: StrictInt = Field(
         default=1,
         description="Higher = more critical. The canary and early waves take the least critical "
         "members first, ties broken by id.",
     )
-    task: bounded(limits.MAX_ID_CHARS) | None = Field(
+    task: IdText | None = Field(
         default=None,
         description="Key of `duration_history` to use when the member's own id has no history "
         "(e.g. 'dag_id.task_id' shared by many runs).",
@@ -730,9 +799,9 @@ class RolloutSpec(Contract):
         default=None, ge=0, description="A plan whose worst_case_failures exceeds this is invalid."
     )
     risk_level: RiskLevel | None = None
-    rationale: bounded(8_000) = ""
-    assumptions: list[bounded(2_000)] = Field(default_factory=list, max_length=100)
-    subject: bounded(limits.MAX_ID_CHARS) | None = Field(
+    rationale: Annotated[str, Bounded(8_000)] = ""
+    assumptions: list[Annotated[str, Bounded(2_000)]] = Field(default_factory=list, max_length=100)
+    subject: IdText | None = Field(
         default=None, description="What the rollout delivers: an incident id (recovery), a finding id (upgrade), ..."
     )
 
@@ -741,8 +810,7 @@ class RolloutSpec(Contract):
     def _members(cls, value: list[RolloutMember]) -> list[RolloutMember]:
         if not value:
             raise ValueError("the spec has no members: there is nothing to roll out")
-        seen: set[str] = set()
-        twice = sorted({m.id for m in value if m.id in seen or seen.add(m.id)})
+        twice = sorted(member_id for member_id, n in Counter(m.id for m in value).items() if n > 1)
         if twice:
             raise ValueError(
                 f"member ids must be unique; repeated: {', '.join(twice[:5])}{', ...' if len(twice) > 5 else ''}"
@@ -919,14 +987,15 @@ class MemberResult(str, Enum):
     FAILED_SAME_FINGERPRINT = "failed_same_fingerprint"  # the fix did not work: abort at once
     FAILED_NEW_FINGERPRINT = "failed_new_fingerprint"  # another failure: a new incident
     INCONCLUSIVE = "inconclusive"  # skipped, upstream_failed, an old DAG version, no end state in time
+    FAILED = "failed"  # an upgrade member: the DAG's next run after the deployment failed
 
 
 class RecoveryMember(Contract):
     """A failed task instance to re-run."""
 
-    dag_id: bounded(limits.MAX_ID_CHARS, 1)
-    run_id: bounded(limits.MAX_ID_CHARS, 1)
-    task_id: bounded(limits.MAX_ID_CHARS, 1)
+    dag_id: RequiredId
+    run_id: RequiredId
+    task_id: RequiredId
     map_index: int = Field(default=-1, ge=-1, le=limits.INT32_MAX)
 
     @property
@@ -948,6 +1017,16 @@ class MemberRecord(Contract):
     )
     cleared_at: datetime | None = None
     finished_at: datetime | None = None
+    action: Literal["clear", "trigger", "next_run"] = Field(
+        default="clear",
+        description="What the wave did to the member: clear its failed task instance (recovery), trigger a run "
+        "of the member DAG on the upgraded code, or wait for its next run after the deployment (upgrade).",
+    )
+    deployed_at: datetime | None = Field(
+        default=None, description="Upgrade: when the wave recorded the upgrade as deployed to this DAG."
+    )
+    run_id: str | None = Field(default=None, description="Upgrade: the DAG run the gate judged.")
+    bundle_version: str | None = Field(default=None, description="Upgrade: that run's bundle version, when versioned.")
 
 
 class WaveRecord(Contract):
@@ -962,17 +1041,33 @@ class WaveRecord(Contract):
         return next((r for r in self.results if r.member == member), None)
 
 
+class UpgradeTarget(Contract):
+    """What an upgrade rollout deploys: a finding's validated requirements patch, published on a
+    branch, and how a wave deploys it to its member DAGs (engine/rollout/execute.py):
+    `trigger` starts one run of each member DAG (the run the gate judges), `next_run` starts
+    nothing and judges the DAG's first run after the wave recorded the deployment."""
+
+    finding_id: RequiredId
+    package: str
+    from_version: str
+    to_version: str
+    branch: str | None = None
+    commit: str | None = None
+    deploy: Literal["trigger", "next_run"] = "trigger"
+
+
 class RolloutRun(Contract):
     """One execution of one plan version. Its conf in Airflow is only `rollout_id`."""
 
-    rollout_id: bounded(limits.MAX_ID_CHARS, 1)
+    rollout_id: RequiredId
     kind: Literal["recovery", "upgrade"] = "recovery"
-    subject: bounded(limits.MAX_ID_CHARS, 1) = Field(description="The incident id (recovery) or finding id (upgrade).")
+    subject: RequiredId = Field(description="The incident id (recovery) or finding id (upgrade).")
     fingerprint: str | None = Field(default=None, description="The failure a recovery must not meet again.")
     plan: RolloutPlan
     plan_id: str | None = None
     plan_version: int = 1
     targets: dict[str, RecoveryMember] = Field(default_factory=dict, description="Member id -> its task instance.")
+    upgrade: UpgradeTarget | None = Field(default=None, description="An upgrade rollout's patch; members are DAG ids.")
     failed_versions: dict[str, int] = Field(
         default_factory=dict, description="dag_id -> the newest DAG version_number the members failed on."
     )
@@ -1094,7 +1189,7 @@ VulnState = Literal["open", "patch_validated", "published", "rollout_planned", "
 class VulnRecord(Contract):
     """One finding as PATCHIT keeps it: state, links to its patch (branch) and rollout plan."""
 
-    finding_id: bounded(limits.MAX_ID_CHARS, 1) = Field(
+    finding_id: RequiredId = Field(
         description="vf-<hash of repository, package, version, advisories>."
     )
     repo: str = Field(default="", description="The pipeline repository the finding is about (a path).")
@@ -1106,9 +1201,16 @@ class VulnRecord(Contract):
     )
     branch: str | None = None
     commit: str | None = None
+    patch_url: str | None = Field(default=None, description="The pull request or branch URL, when published there.")
+    patch_diff: str = Field(default="", description="The validated requirements patch (unified diff).")
     validation: ValidationResult | None = None
     rollout_plan: RolloutPlan | None = None
     rollout_id: str | None = Field(default=None, description="The rollout run executing the plan, once started.")
+    incident_id: str | None = Field(
+        default=None,
+        description="The escalated incident opened (and notified) for the finding: no fix (accept or mitigate), "
+        "or its upgrade rollout halted.",
+    )
     source: str = Field(default="", description="'scan', 'pip-audit:<report>' or 'ingest:<caller>'.")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -1117,36 +1219,36 @@ class VulnRecord(Contract):
 class PipAuditVuln(Contract):
     """One vulnerability of a `pip-audit -f json` dependency (pip-audit carries no severity)."""
 
-    id: bounded(200, 1)
-    fix_versions: limits.at_most(list[bounded(100, 1)], 100) = Field(default_factory=list)
-    aliases: limits.at_most(list[bounded(200, 1)], 100) = Field(default_factory=list)
-    description: bounded(20_000) = ""
+    id: Annotated[str, Bounded(200, 1)]
+    fix_versions: Annotated[list[Annotated[str, Bounded(100, 1)]], AtMost(100)] = Field(default_factory=list)
+    aliases: Annotated[list[Annotated[str, Bounded(200, 1)]], AtMost(100)] = Field(default_factory=list)
+    description: Annotated[str, Bounded(20_000)] = ""
 
 
 class PipAuditDependency(Contract):
-    name: bounded(250, 1)
-    version: bounded(100, 1) | None = None
-    vulns: limits.at_most(list[PipAuditVuln], 1000) = Field(default_factory=list)
-    skip_reason: bounded(2000) | None = None
+    name: Annotated[str, Bounded(250, 1)]
+    version: Annotated[str, Bounded(100, 1)] | None = None
+    vulns: Annotated[list[PipAuditVuln], AtMost(1000)] = Field(default_factory=list)
+    skip_reason: Annotated[str, Bounded(2000)] | None = None
 
 
 class PipAuditFix(Contract):
-    name: bounded(250, 1)
-    old_version: bounded(100) | None = None
-    new_version: bounded(100) | None = None
-    skip_reason: bounded(2000) | None = None
+    name: Annotated[str, Bounded(250, 1)]
+    old_version: Annotated[str, Bounded(100)] | None = None
+    new_version: Annotated[str, Bounded(100)] | None = None
+    skip_reason: Annotated[str, Bounded(2000)] | None = None
 
 
 class PipAuditReport(Contract):
-    dependencies: limits.at_most(list[PipAuditDependency], 20_000)
-    fixes: limits.at_most(list[PipAuditFix], 20_000) = Field(default_factory=list)
+    dependencies: Annotated[list[PipAuditDependency], AtMost(20_000)]
+    fixes: Annotated[list[PipAuditFix], AtMost(20_000)] = Field(default_factory=list)
 
 
 class VulnIngest(Contract):
     """`POST /patchit/vulns/ingest`: a pip-audit report of one repository of `repo_map`."""
 
-    repository: bounded(limits.MAX_PATH_CHARS, 1) = Field(description="A repository path of [patchit] repo_map.")
-    requirements: bounded(limits.MAX_PATH_CHARS, 1) | None = Field(
+    repository: Annotated[str, Bounded(limits.MAX_PATH_CHARS, 1)] = Field(description="A repository path of [patchit] repo_map.")
+    requirements: Annotated[str, Bounded(limits.MAX_PATH_CHARS, 1)] | None = Field(
         default=None,
         description="The audited requirements file, relative to the repository: its other constraints bound the fix.",
     )
@@ -1257,6 +1359,9 @@ class ValidateInput(Contract):
     triage: Triage
     workspace: Workspace
     candidates: list[PatchProposal] = Field(min_length=1)
+    replay_inputs: ReplayInputs | None = Field(
+        default=None, description="The failed try's XComs and rendered fields, for the replay (evidence's artifact)."
+    )
 
 
 class ValidateOutput(StageOutput):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from patchit_provider.engine.errors import ApprovalMissing, LifecycleError, NotFoundError
+from patchit_provider.engine.evidence_inputs import TaskApi
 from patchit_provider.engine.models import (
     AuditKind,
     FailureEvent,
@@ -48,9 +49,15 @@ class Remediator:
         github_target: GitHubTarget | None = None,
         llm: Proposer | None = None,
         notifier: Notifier | None = None,
+        task_api: TaskApi | None = None,
     ) -> None:
         self.ctx = StageContext(
-            store=store, settings=settings or PatchitSettings(), notifier=notifier, proposer=llm, github=github_target
+            store=store,
+            settings=settings or PatchitSettings(),
+            notifier=notifier,
+            proposer=llm,
+            github=github_target,
+            task_api=task_api,
         )
 
     # The collaborators live in the context; these names are the Remediator's public ones.

@@ -124,6 +124,12 @@ class PatchitSettings(BaseModel):
         le=1,
         description="With approval = below_confidence: triage confidence below which approval is asked.",
     )
+    replay_required: bool = Field(
+        False,
+        description="A validated patch whose failed callable could not be replayed (failing without the patch, "
+        "passing with it in the sandbox) waits for a person's approval whatever `approval` says; "
+        "false: such a patch is published on the other checks and shown as 'not replayed'.",
+    )
     approval_timeout_hours: float = Field(
         72.0,
         gt=0,

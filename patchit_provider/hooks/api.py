@@ -121,6 +121,34 @@ class PatchitApiHook(BaseHook):
             data = self._check(client.get(path, params=params, headers={"Accept": "application/json"}), "GET log")
         return log_content_to_text(data.get("content", []), max_chars)
 
+    # -- replay inputs (engine/evidence_inputs.py's TaskApi) -----------------------------------
+    def get_dag_tasks(self, dag_id: str) -> list[dict[str, Any]]:
+        """The DAG's tasks (TaskResponse: task_id, downstream_task_ids, operator_name, ...)."""
+        with self._client() as client:
+            data = self._check(client.get(f"/api/v2/dags/{quote(dag_id, safe='')}/tasks"), "GET tasks")
+        return list(data.get("tasks") or [])
+
+    def list_xcom_entries(self, dag_id: str, run_id: str, task_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The XCom entries one task instance pushed in the run (keys and map indexes, no values)."""
+        path = (
+            f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
+            f"/taskInstances/{quote(task_id, safe='')}/xcomEntries"
+        )
+        with self._client() as client:
+            data = self._check(client.get(path, params={"limit": limit}), "GET xcomEntries")
+        return list(data.get("xcom_entries") or [])
+
+    def get_xcom_entry(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int = -1) -> dict[str, Any]:
+        """One XCom entry with its value as stored (native JSON: `deserialize` and `stringify` off,
+        so nothing is unpickled or turned into its repr)."""
+        path = (
+            f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
+            f"/taskInstances/{quote(task_id, safe='')}/xcomEntries/{quote(key, safe='')}"
+        )
+        params = {"map_index": str(map_index), "deserialize": "false", "stringify": "false"}
+        with self._client() as client:
+            return self._check(client.get(path, params=params), "GET xcomEntry")
+
     # -- rollouts (engine/rollout/execute.py's RolloutApi) -----------------------------------
     PAGE = 100
     MAX_PAGES = 1_000  # 100,000 task instances: a bound on a runaway listing
@@ -191,6 +219,22 @@ class PatchitApiHook(BaseHook):
             if resp.status_code == 404:
                 return None
             return int(self._check(resp, "GET pool").get("open_slots", 0))
+
+    # -- upgrade rollouts: the member DAG's runs (engine/rollout/execute.py) -------------------
+    def get_dag_run(self, dag_id: str, run_id: str) -> dict[str, Any] | None:
+        """DAGRunResponse (state, run_after, bundle_version, dag_versions), None when there is none."""
+        with self._client() as client:
+            resp = client.get(f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}")
+            if resp.status_code == 404:
+                return None
+            return self._check(resp, "GET dagRun")
+
+    def dag_runs_after(self, dag_id: str, after: str) -> list[dict[str, Any]]:
+        """The DAG's first runs whose run_after is at or after `after` (ISO 8601), oldest first."""
+        params = {"run_after_gte": after, "order_by": "run_after", "limit": self.PAGE}
+        with self._client() as client:
+            data = self._check(client.get(f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns", params=params), "GET dagRuns")
+        return list(data.get("dag_runs") or [])
 
 
 def log_content_to_text(content: list[Any], max_chars: int) -> str:

@@ -1,6 +1,12 @@
-"""One thin operator per remediation stage, each a call of the engine's Remediator.
+"""Thin operators over the engine's Remediator: each task runs one or more registered stages.
 
-The incident id travels between stages as the return value (XCom) of the previous task. Stages
+`AnalyseOperator` receives the event and runs evidence and triage (the root cause is on the
+incident's page when it ends), `PatchOperator` runs propose and validate, `PublishPatchOperator`
+publish: each stage is still one `Remediator.run_stage` call, audited under its own name, and a
+failing stage fails its task with the stage's name in the error. Fewer tasks because every task
+boundary costs a scheduler round and a process start (docs/architecture.md, "Latency").
+
+The incident id travels between tasks as the return value (XCom) of the first task. Stages
 with nothing to do (no patch for an escalation, nothing to publish) succeed; the Remediator's
 audit trail records why, so nothing is hidden behind a skip.
 """
@@ -13,37 +19,43 @@ from typing import Any, ClassVar, NoReturn, Sequence
 from airflow.sdk import BaseOperator
 
 from patchit_provider.engine.constants import (
+    ANALYSE_TASK_ID,
     APPROVAL_REASON_ARTIFACT,
     APPROVAL_TASK_ID,
-    RECEIVE_TASK_ID,
     SKIP_APPROVAL_TASK_ID,
 )
 from patchit_provider.engine.stages.base import StageKey
 
 log = logging.getLogger(__name__)
 
-__all__ = ["APPROVAL_TASK_ID", "RECEIVE_TASK_ID", "SKIP_APPROVAL_TASK_ID", "StageKey"]
+__all__ = ["ANALYSE_TASK_ID", "APPROVAL_TASK_ID", "SKIP_APPROVAL_TASK_ID", "StageKey"]
 
-INCIDENT_FROM_RECEIVE = "{{ ti.xcom_pull(task_ids='" + RECEIVE_TASK_ID + "') }}"
+INCIDENT_FROM_RECEIVE = "{{ ti.xcom_pull(task_ids='" + ANALYSE_TASK_ID + "') }}"
 
 
-def _remediator(settings=None, stage: StageKey | None = None):
+def _remediator(settings=None, stage: StageKey | tuple[StageKey, ...] | None = None):
     """(Remediator, store) from `[patchit]` and PATCHIT's connections; the caller closes the store.
 
-    Only the stage that uses a collaborator builds it: the LLM proposer for `propose` (when a
-    `patchit_llm` connection exists), the GitHub target for `publish` (publish_mode = github).
-    The webhook notifier is built for every stage; a broken webhook set-up is logged, not fatal.
+    `stage`: the stage or stages the task runs. Only a task that runs a stage using a
+    collaborator builds it: the LLM proposer for `propose` (when a `patchit_llm` connection
+    exists), the REST API for `evidence`, the GitHub target for `publish` (publish_mode = github).
+    The webhook notifier is built for every task; a broken webhook set-up is logged, not fatal.
     """
     from patchit_provider.config import load_settings
     from patchit_provider.engine.pipeline import Remediator
     from patchit_provider.hooks.store import PatchitStoreHook
 
+    stages = set(stage) if isinstance(stage, tuple) else {stage}
     settings = settings or load_settings()
     store = PatchitStoreHook(settings=settings).get_store()
     extras: dict[str, Any] = {"notifier": _notifier(store, settings)}
-    if stage is StageKey.PROPOSE:
+    if StageKey.PROPOSE in stages:
         extras["llm"] = _llm_proposer(settings)
-    if stage is StageKey.PUBLISH and settings.publish_mode == "github":
+    if StageKey.EVIDENCE in stages:  # the failed try's XComs and rendered fields, for the replay
+        from patchit_provider.hooks.api import PatchitApiHook
+
+        extras["task_api"] = PatchitApiHook(settings.api_conn_id, timeout=10.0)
+    if StageKey.PUBLISH in stages and settings.publish_mode == "github":
         from patchit_provider.hooks.github import PatchitGitHubHook
 
         extras["github_target"] = PatchitGitHubHook(settings.github_conn_id).get_target()
@@ -75,48 +87,47 @@ def _llm_proposer(settings):
         return None
 
 
-class ReceiveEventOperator(BaseOperator):
+def _receive(context: Any, settings: Any, remediator: Any, store: Any) -> Any:
     """Resolve the run's conf into its incident: the event capture or ingest stored (`event_ref`),
     else a task-instance reference whose failure is fetched through the REST API.
 
     A malformed conf fails the task at once, with a message saying what is expected. The task
     log names ids only: the event's text is behind PATCHIT's DAG checks, not in Airflow's logs.
     """
+    from airflow.sdk.exceptions import AirflowFailException
 
-    ui_color = "#fde2e4"
+    from patchit_provider.capture.reference import ConfError, resolve_conf
+    from patchit_provider.engine.models import Requester
+    from patchit_provider.hooks.api import PatchitApiHook
 
-    def execute(self, context: Any) -> str:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from patchit_provider.capture.reference import ConfError, resolve_conf
-        from patchit_provider.config import load_settings
-        from patchit_provider.hooks.api import PatchitApiHook
-
-        settings = load_settings()
-        dag_run = context.get("dag_run")
-        # The run's own conf (the Trigger form submits every param into it); params only as a
-        # fallback, since in-process runs (dag.test) may leave a previous run's values in them.
-        conf = dict(getattr(dag_run, "conf", None) or context.get("params") or {})
-        remediator, store = _remediator(settings, stage=StageKey.RECEIVE)
-        try:
-            try:
-                event = resolve_conf(
-                    conf,
-                    lambda: PatchitApiHook(settings.api_conn_id, timeout=30.0),
-                    stored=lambda ref: _stored_event(store, ref),
-                    log_tail_chars=settings.log_tail_bytes,
-                )
-            except ConfError as exc:
-                raise AirflowFailException(f"PATCHIT: {exc}") from None
-            incident = remediator.receive(event)
-            run_id = getattr(dag_run, "run_id", None)
-            if run_id and not incident.remediation_run_id:
-                incident.remediation_run_id = run_id  # links the incident to this DAG run in the UI
-                incident = store.save_incident(incident)
-        finally:
-            store.close()
-        self.log.info("PATCHIT incident %s (event %s, try %s)", incident.incident_id, event.event_id, event.try_number)
-        return incident.incident_id
+    dag_run = context.get("dag_run")
+    # The run's own conf (the Trigger form submits every param into it); params only as a
+    # fallback, since in-process runs (dag.test) may leave a previous run's values in them.
+    conf = dict(getattr(dag_run, "conf", None) or context.get("params") or {})
+    try:
+        event = resolve_conf(
+            conf,
+            lambda: PatchitApiHook(settings.api_conn_id, timeout=30.0),
+            stored=lambda ref: _stored_event(store, ref),
+            log_tail_chars=settings.log_tail_bytes,
+        )
+    except ConfError as exc:
+        raise AirflowFailException(f"PATCHIT: {exc}") from None
+    # Who asked: a run by hand for an analysed failure is audited as a re-analysis.
+    incident = remediator.receive(
+        event,
+        requester=Requester(
+            run_id=getattr(dag_run, "run_id", None),
+            user=getattr(dag_run, "triggering_user_name", None),
+            reason=str(conf.get("reason") or ""),
+        ),
+    )
+    run_id = getattr(dag_run, "run_id", None)
+    if run_id and not incident.remediation_run_id:
+        incident.remediation_run_id = run_id  # links the incident to this DAG run in the UI
+        incident = store.save_incident(incident)
+    log.info("PATCHIT incident %s (event %s, try %s)", incident.incident_id, event.event_id, event.try_number)
+    return incident
 
 
 def _stored_event(store, event_ref: str):
@@ -124,10 +135,12 @@ def _stored_event(store, event_ref: str):
     return incident.event if incident is not None else None
 
 
-class _StageOperator(BaseOperator):
-    """Run one Remediator stage, by its typed key, on the incident named by `incident_id` (templated)."""
+class _StagesOperator(BaseOperator):
+    """Run Remediator stages, by their typed keys and in order, on the incident named by
+    `incident_id` (templated). Each stage is one `run_stage` call; a failing one fails the task
+    with its own name (and records `stage.failed` naming it), and the stages after it do not run."""
 
-    stage: ClassVar[StageKey]
+    stages: ClassVar[tuple[StageKey, ...]]
     template_fields: Sequence[str] = ("incident_id",)
 
     def __init__(self, *, incident_id: str = INCIDENT_FROM_RECEIVE, **kwargs: Any) -> None:
@@ -138,23 +151,51 @@ class _StageOperator(BaseOperator):
         if not self.incident_id or self.incident_id == "None":
             from airflow.sdk.exceptions import AirflowFailException
 
-            raise AirflowFailException("PATCHIT: no incident id (did the receive task run?)")
-        remediator, store = _remediator(stage=self.stage)
+            raise AirflowFailException(f"PATCHIT: no incident id (did the {ANALYSE_TASK_ID} task run?)")
+        remediator, store = _remediator(stage=self.stages)
         try:
-            _mask_task_connections(store, self.incident_id)
-            incident = remediator.run_stage(self.stage, self.incident_id)
-        except Exception as exc:
-            raise_without_text(self.stage.value, self.incident_id, exc)
+            return self.run_stages(remediator, store, self.incident_id)
         finally:
             store.close()
-        self.log.info(
-            "PATCHIT %s: incident %s is %s (outcome %s)",
-            self.stage.value,
-            incident.incident_id,
-            incident.state.value,
-            incident.outcome.value if incident.outcome else "-",
-        )
-        return incident.incident_id
+
+    def run_stages(self, remediator: Any, store: Any, incident_id: str) -> str:
+        _mask_task_connections(store, incident_id)
+        for stage in self.stages:
+            try:
+                incident = remediator.run_stage(stage, incident_id)
+            except Exception as exc:
+                raise_without_text(stage.value, incident_id, exc)
+            self.log.info(
+                "PATCHIT %s: incident %s is %s (outcome %s)",
+                stage.value,
+                incident.incident_id,
+                incident.state.value,
+                incident.outcome.value if incident.outcome else "-",
+            )
+        return incident_id
+
+
+class AnalyseOperator(_StagesOperator):
+    """receive, evidence and triage in one task: when it ends, the incident's page shows the
+    category and root cause. Its return value (the incident id) is what the later tasks read."""
+
+    stages = (StageKey.EVIDENCE, StageKey.TRIAGE)
+    template_fields: Sequence[str] = ()
+    ui_color = "#fff3c4"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(incident_id="", **kwargs)
+
+    def execute(self, context: Any) -> str:
+        from patchit_provider.config import load_settings
+
+        settings = load_settings()
+        remediator, store = _remediator(settings, stage=(StageKey.RECEIVE, *self.stages))
+        try:
+            incident = _receive(context, settings, remediator, store)
+            return self.run_stages(remediator, store, incident.incident_id)
+        finally:
+            store.close()
 
 
 def _mask_task_connections(store: Any, incident_id: str) -> None:
@@ -182,28 +223,15 @@ def raise_without_text(stage: str, incident_id: str, exc: Exception) -> NoReturn
     ) from None
 
 
-class CollectEvidenceOperator(_StageOperator):
-    stage = StageKey.EVIDENCE
-    ui_color = "#e2ecfd"
+class PatchOperator(_StagesOperator):
+    """propose and validate in one task: a candidate patch is validated as soon as it exists."""
 
-
-class TriageOperator(_StageOperator):
-    stage = StageKey.TRIAGE
-    ui_color = "#fff3c4"
-
-
-class ProposePatchOperator(_StageOperator):
-    stage = StageKey.PROPOSE
-    ui_color = "#e4f7e4"
-
-
-class ValidatePatchOperator(_StageOperator):
-    stage = StageKey.VALIDATE
+    stages = (StageKey.PROPOSE, StageKey.VALIDATE)
     ui_color = "#d9f2ef"
 
 
-class PublishPatchOperator(_StageOperator):
-    stage = StageKey.PUBLISH
+class PublishPatchOperator(_StagesOperator):
+    stages = (StageKey.PUBLISH,)
     ui_color = "#ece2fd"
 
 

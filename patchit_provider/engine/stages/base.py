@@ -25,6 +25,7 @@ from patchit_provider.engine.models import Artifact, AuditEvent, Evidence, Incid
 from patchit_provider.engine.notify.messages import Moment
 
 if TYPE_CHECKING:
+    from patchit_provider.engine.evidence_inputs import TaskApi
     from patchit_provider.engine.settings import PatchitSettings
 
 
@@ -51,6 +52,7 @@ class IncidentStore(Protocol):
     def save_incident(self, incident: Incident) -> Incident: ...
     def append_audit(self, event: AuditEvent) -> Any: ...
     def put_artifact(self, artifact: Artifact) -> Any: ...
+    def get_artifact(self, incident_id: str, name: str) -> Artifact | None: ...
     def audit_trail(self, incident_id: str) -> list[AuditEvent]: ...
     def group_by_fingerprint(self, incident: Incident) -> Incident | None: ...
 
@@ -83,6 +85,8 @@ class StageContext:
     notifier: Notifier | None = None
     proposer: Proposer | None = None
     github: GitHubTarget | None = None
+    # The Airflow REST API (hooks/api.py), for the failed try's XComs and rendered fields.
+    task_api: TaskApi | None = None
 
     def audit(self, incident_id: str, kind: str, message: str = "", /, *, actor: str = "patchit", **data: Any) -> None:
         self.store.append_audit(AuditEvent(incident_id=incident_id, kind=kind, message=message, actor=actor, data=data))

@@ -27,12 +27,16 @@ def inputs(incident: Incident, ctx: StageContext) -> ValidateInput | None:
     space = workspace.of(incident)
     if space.repo_root is None or incident.triage is None:
         raise StagePreconditionError("validation needs the repository and a triage")
+    from patchit_provider.engine.evidence_inputs import ARTIFACT, parse_artifact
+
+    stored = ctx.store.get_artifact(incident.incident_id, ARTIFACT)
     return ValidateInput(
         incident_id=incident.incident_id,
         event=incident.event,
         triage=incident.triage,
         workspace=space,
         candidates=incident.candidates or [incident.patch],
+        replay_inputs=parse_artifact(stored.content if stored else None),
     )
 
 
@@ -44,7 +48,7 @@ def run(inp: ValidateInput, ctx: StageContext) -> ValidateOutput:
     audit: list[AuditNote] = []
     results: list[tuple[PatchProposal, ValidationResult]] = []
     for number, proposal in enumerate(inp.candidates, 1):
-        result = validate(proposal, inp.event, inp.triage, repo, ctx.settings)
+        result = validate(proposal, inp.event, inp.triage, repo, ctx.settings, inp.replay_inputs)
         results.append((proposal, result))
         audit.extend(_audit(proposal, result, number))
     passing = [pair for pair in results if pair[1].passed]
@@ -76,7 +80,9 @@ def _audit(proposal: PatchProposal, result: ValidationResult, number: int) -> li
     notes.append(
         AuditNote(
             kind=AuditKind.VALIDATION_FINISHED,
-            message=("passed" if result.passed else "failed") + f" ({result.replay})",
+            message=("passed" if result.passed else "failed")
+            + f" ({result.replay})"
+            + (f"; not replayed: {result.not_replayed}" if result.not_replayed and result.passed else ""),
             data={
                 "passed": result.passed,
                 "replay": result.replay,

@@ -3,12 +3,16 @@
 Checks, each a CheckResult with bounded output (a failing check never raises):
 `policy`, `apply` (git apply), `compile` (changed .py files), `import` (the patched DAG file
 defines the failed DAG, in a subprocess with an isolated AIRFLOW_HOME), `replay` (the failed
-task's callable, called once on the unpatched tree, where it must fail with the recorded error,
-and once on the patched tree, where it must succeed), `dbt_parse` / `dbt_build` for a change inside a dbt project (see dbt_checks), `resolve` for a
+task's callable, called with what the failed try received (its upstream XComs and rendered
+template fields, `ReplayInputs` fetched with the evidence) once on the unpatched tree, where it
+must fail with the recorded error class, and once on the patched tree, where it must succeed), `dbt_parse` / `dbt_build` for a change inside a dbt project (see dbt_checks), `resolve` for a
 requirements change (see resolve.py), and `check` (the configured command).
-A policy-rejected patch is never executed. When the callable cannot be called outside a real task
-run (other operators, context, XCom or templated arguments), the verdict rests on the other
-checks: replay is then `checks_only`.
+A policy-rejected patch is never executed. When the callable cannot be called faithfully outside a
+real task run (other operators, the task context, XComs that are not plain JSON or were not
+fetched, mapped inputs), the verdict rests on the other checks: replay is then `checks_only`, the
+replay check's status is `not_run` (never shown as passed) and `ValidationResult.not_replayed`
+says why. With `[patchit] replay_required`, such a patch needs a person's approval
+(`approval_reason`).
 
 Everything that executes code of the tree (import, replay, dbt, the check command) runs in the
 sandbox (sandbox.py). Where no sandbox works, nothing of the patch is executed: with
@@ -26,6 +30,7 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 import git
 from unidiff import PatchSet
@@ -34,6 +39,8 @@ from patchit_provider.engine.models import (
     CheckResult,
     FailureEvent,
     PatchProposal,
+    PolicyDecision,
+    ReplayInputs,
     ReplayKind,
     Triage,
     ValidationResult,
@@ -70,7 +77,7 @@ def isolated_env(airflow_home: Path, tree: Path) -> dict[str, str]:
     )
 
 
-def _read_result(path: Path, private: Path) -> dict | None:
+def _read_result(path: Path, private: Path) -> dict[str, Any] | None:
     """The runner's result file, written inside the sandbox: a regular file where it should be
     (no link out of the private directory), at most MAX_RESULT_BYTES, of the expected shape."""
     try:
@@ -83,7 +90,9 @@ def _read_result(path: Path, private: Path) -> dict | None:
             result = json.loads(handle.read(MAX_RESULT_BYTES))
     except (OSError, ValueError):
         return None
-    imported = result.get("import") if isinstance(result, dict) else None
+    if not isinstance(result, dict):
+        return None
+    imported = result.get("import")
     replay = result.get("replay")
     if (
         not isinstance(imported, dict)
@@ -97,9 +106,16 @@ def _read_result(path: Path, private: Path) -> dict | None:
 
 
 def _run_dag(
-    box: Sandbox, tree: Path, dag_rel: str, event: FailureEvent, env: dict[str, str], timeout: float
-) -> tuple[dict, str]:
-    """Import the DAG file (and replay the task) in a sandboxed subprocess: (runner result, output)."""
+    box: Sandbox,
+    tree: Path,
+    dag_rel: str,
+    event: FailureEvent,
+    env: dict[str, str],
+    timeout: float,
+    inputs: ReplayInputs | None = None,
+) -> tuple[dict[str, Any], str]:
+    """Import the DAG file (and replay the task with `inputs`) in a sandboxed subprocess:
+    (runner result, output)."""
     run_dir = box.private / f"run-{uuid.uuid4().hex[:12]}"
     run_dir.mkdir()
     out = run_dir / "result.json"
@@ -112,6 +128,10 @@ def _run_dag(
         str(tree),
         str(out),
     ]
+    if inputs is not None and event.task_id:
+        given = run_dir / "inputs.json"  # data for the runner's json.load, never code
+        given.write_text(inputs.model_dump_json(), encoding="utf-8")
+        args.append(str(given))
     status, output = box.run(args, cwd=tree, timeout=timeout, env=env)
     result = _read_result(out, box.private)
     if result is not None:
@@ -168,34 +188,81 @@ def _parse(tree: Path, files: list[str]) -> CheckResult:
     )
 
 
+NOT_REPLAYED = "not replayed"
+
+
+def _not_replayed(why: str) -> tuple[CheckResult, ReplayKind]:
+    """A replay that could not be made: it does not block the patch, and is never shown as passed."""
+    return CheckResult(
+        name="replay", passed=True, status="not_run", output=bounded(f"{NOT_REPLAYED}: {why}")
+    ), "checks_only"
+
+
 def _replay_check(
-    baseline: dict | None, patched: dict | None, error_type: str | None
+    baseline: dict[str, Any] | None, patched: dict[str, Any] | None, error_type: str | None
 ) -> tuple[CheckResult, ReplayKind]:
     """Reproduced-and-fixed needs the unpatched run to fail with the recorded error type."""
     if not baseline or not patched:
-        return CheckResult(
-            name="replay", passed=True, output="not possible: the DAG could not be imported for a replay"
-        ), "checks_only"
+        return _not_replayed("the DAG could not be imported for a replay")
     if baseline["status"] == "not_possible":
-        return CheckResult(name="replay", passed=True, output=f"not possible: {baseline['detail']}"), "checks_only"
+        return _not_replayed(str(baseline["detail"]))
     expected = (error_type or "").rsplit(".", 1)[-1]
     if baseline["status"] != "failed" or (expected and baseline.get("error_type") != expected):
         seen = baseline.get("error_type") or "no error"
-        note = f"not possible: the unpatched callable did not reproduce the failure ({seen}, expected {expected or 'an error'})"
-        return CheckResult(name="replay", passed=True, output=note), "checks_only"
+        return _not_replayed(
+            f"the unpatched callable did not reproduce the failure ({seen}, expected {expected or 'an error'})"
+        )
     if patched["status"] == "ok":
-        out = f"unpatched: {baseline['error_type']} reproduced; patched: {patched['detail']}"
+        given = baseline.get("inputs") or ""
+        out = f"unpatched: {baseline['error_type']} reproduced{given}; patched: {patched['detail']}"
         return CheckResult(name="replay", passed=True, output=bounded(out)), "reproduced_and_fixed"
     out = f"the failure was reproduced but the patched callable still fails:\n{patched.get('detail', '')}"
     return CheckResult(name="replay", passed=False, output=bounded(out)), "not_possible"
 
 
 def validate(
-    proposal: PatchProposal, event: FailureEvent, triage: Triage, repo_root: Path, settings: PatchitSettings
+    proposal: PatchProposal,
+    event: FailureEvent,
+    triage: Triage,
+    repo_root: Path,
+    settings: PatchitSettings,
+    replay_inputs: ReplayInputs | None = None,
 ) -> ValidationResult:
     """Run every check on `proposal` in a throwaway tree; passed = all checks passed (without a
-    sandbox: the static checks, see the module's docstring)."""
-    root = Path(repo_root)
+    sandbox: the static checks, see the module's docstring). `replay_inputs`: what the failed try
+    received, given to the replayed callable."""
+    return _replay_policy(_validate(proposal, event, triage, Path(repo_root), settings, replay_inputs), settings)
+
+
+def _replay_policy(result: ValidationResult, settings: PatchitSettings) -> ValidationResult:
+    """Say why a patch was not replayed; with `replay_required`, a person must approve it."""
+    if result.replayed:
+        return result
+    check = next((c for c in result.checks if c.name == "replay"), None)
+    if check is not None and check.status == "not_run":
+        why = check.output.removeprefix(f"{NOT_REPLAYED}: ")
+    elif not result.passed:
+        return result  # not offered anyway; a failed replay says so in its check
+    elif not result.sandboxed and any(c.name == "sandbox" for c in result.checks):
+        why = "no sandbox: nothing of the patch was run"
+    else:
+        why = "no failed Python task to replay (no DAG file or task id)"
+    update: dict[str, Any] = {"not_replayed": why}
+    if result.passed and settings.replay_required and not result.approval_reason:
+        update["approval_reason"] = (
+            f"{NOT_REPLAYED} ({why}): [patchit] replay_required = true, so a person must approve before publishing"
+        )
+    return result.model_copy(update=update)
+
+
+def _validate(
+    proposal: PatchProposal,
+    event: FailureEvent,
+    triage: Triage,
+    root: Path,
+    settings: PatchitSettings,
+    replay_inputs: ReplayInputs | None,
+) -> ValidationResult:
     decision = check_policy(proposal, triage, root, check_command=settings.check_command)
     checks = [
         CheckResult(name="policy", passed=decision.allowed, output=bounded("\n".join(decision.violations) or "allowed"))
@@ -235,14 +302,16 @@ def validate(
         if failed is None:
             # The unpatched runs come first, in the same tree, before the patch lands.
             if dag_rel and event.task_id and (tree / dag_rel).is_file():
-                baseline = _run_dag(box, tree, dag_rel, event, env, timeout)[0].get("replay")
+                baseline = _run_dag(box, tree, dag_rel, event, env, timeout, replay_inputs)[0].get("replay")
             dbt.run_baseline()
             failed = _apply(tree, proposal.diff)
         if failed is not None:
             return ValidationResult(
                 passed=False, checks=[*checks, failed], replay="not_possible", policy=decision, sandboxed=True
             )
-        checks, replay = _checks_after_apply(checks, box, changed, dag_rel, event, env, baseline, dbt, settings)
+        checks, replay = _checks_after_apply(
+            checks, box, changed, dag_rel, event, env, baseline, dbt, settings, replay_inputs
+        )
         checks += resolve_checks(
             box,
             root,
@@ -259,7 +328,12 @@ def validate(
 
 
 def _static_only(
-    proposal: PatchProposal, root: Path, checks: list[CheckResult], decision, settings: PatchitSettings, why: str
+    proposal: PatchProposal,
+    root: Path,
+    checks: list[CheckResult],
+    decision: PolicyDecision,
+    settings: PatchitSettings,
+    why: str,
 ) -> ValidationResult:
     """No working sandbox: apply and compile only, nothing of the patch is executed."""
     with scratch_tree(root) as tree:
@@ -277,13 +351,13 @@ def _static_only(
     skipped = "the DAG import, the replay, dbt and the check command"
     if settings.sandbox == "required":
         note = f"not run: {why}. [patchit] sandbox = required, so the patch is not validated without a sandbox."
-        checks.append(CheckResult(name="sandbox", passed=False, output=note))
+        checks.append(CheckResult(name="sandbox", passed=False, status="not_run", output=note))
         return ValidationResult(passed=False, checks=checks, replay="not_possible", policy=decision, sandboxed=False)
     note = (
         f"not run: {why}. Nothing of the patch was executed ({skipped} were skipped): "
         "static checks only (policy, apply, compile, parse), so a person must approve before it is published."
     )
-    checks.append(CheckResult(name="sandbox", passed=False, output=note))
+    checks.append(CheckResult(name="sandbox", passed=False, status="not_run", output=note))
     passed = all(check.passed for check in checks if check.name != "sandbox")
     reason = f"validated by static checks only, without a sandbox ({why}): the patched code was never run"
     return ValidationResult(
@@ -303,9 +377,10 @@ def _checks_after_apply(
     dag_rel: str | None,
     event: FailureEvent,
     env: dict[str, str],
-    baseline: dict | None,
+    baseline: dict[str, Any] | None,
     dbt: DbtValidation,
     settings: PatchitSettings,
+    replay_inputs: ReplayInputs | None = None,
 ) -> tuple[list[CheckResult], ReplayKind]:
     """The checks on the patched tree, and the replay verdict."""
     tree = box.tree
@@ -316,7 +391,7 @@ def _checks_after_apply(
     )
     checks.append(_compile(tree, changed))
     if dag_rel and (tree / dag_rel).is_file():
-        result, output = _run_dag(box, tree, dag_rel, event, env, timeout)
+        result, output = _run_dag(box, tree, dag_rel, event, env, timeout, replay_inputs)
         imported = result["import"]
         detail = imported["detail"] if imported["ok"] else f"{imported['detail']}\n{output}"
         checks.append(CheckResult(name="import", passed=imported["ok"], output=bounded(detail)))

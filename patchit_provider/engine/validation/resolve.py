@@ -25,6 +25,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from patchit_provider.engine.models import CheckResult
 from patchit_provider.engine.policy.deps import REQUIREMENTS
@@ -34,7 +35,7 @@ from patchit_provider.engine.validation.workspace import bounded
 MAX_WHEELS = 5_000
 MAX_WHEEL_BYTES = 2 << 30  # the whole cache copied into the sandbox
 # rel path, DAG id, extra environment -> (runner result, output): validation's sandboxed DAG runner.
-DagRunner = Callable[[str, str, dict[str, str]], tuple[dict, str]]
+DagRunner = Callable[[str, str, dict[str, str]], tuple[dict[str, Any], str]]
 
 
 NOT_RUN = "not run"
@@ -127,6 +128,7 @@ def resolve_checks(
             CheckResult(
                 name="resolve",
                 passed=True,
+                status="not_run",
                 output=(
                     f"{NOT_RUN}: [patchit] vuln_wheel_dir is not set. The sandbox has no network, so the patched requirements "
                     "can be resolved only against a local wheel cache."
