@@ -7,14 +7,17 @@
 #   scripts/postgres.sh status   exit 0 when it accepts connections
 #   scripts/postgres.sh url      print the export line only
 #
-# Settings: PATCHIT_PG_DIR (default /tmp/patchit-pg), PATCHIT_PG_PORT (default 55432).
+# Settings: PATCHIT_PG_DIR (default .state/postgres in the repository, git-ignored),
+# PATCHIT_PG_PORT (default 55432).
 # Usage in CI:  eval "$(scripts/postgres.sh start | grep '^export ')"
 # Runs non-interactively (no stdin needed). As root, the server runs as user `postgres`,
 # because initdb and postgres refuse to run as root. Trust auth is fine: the server listens
-# on 127.0.0.1 only and the cluster is thrown away.
+# on 127.0.0.1 only and the cluster is thrown away. If another server already answers on the
+# port (a cluster this script started from another PATCHIT_PG_DIR), `start` uses that one.
 set -euo pipefail
 
-PG_DIR="${PATCHIT_PG_DIR:-/tmp/patchit-pg}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_DIR="${PATCHIT_PG_DIR:-$ROOT/.state/postgres}"
 PG_PORT="${PATCHIT_PG_PORT:-55432}"
 PG_DB=patchit
 PG_USER=patchit
@@ -92,12 +95,25 @@ start() {
     fi
     log "using $("$BIN/pg_ctl" --version) from $BIN"
     ensure_owner_user
+    if is_ready && ! as_owner "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+        log "a PostgreSQL server already answers on 127.0.0.1:$PG_PORT (not the cluster in $DATA): using it"
+        ensure_db
+        url
+        return 0
+    fi
     mkdir -p "$PG_DIR" "$SOCK"
     # PG_DIR is ours alone (data/, run/, logs): hand it to the server's user, not recursively.
     if [ "$(id -u)" = 0 ]; then chown postgres "$PG_DIR" "$SOCK"; fi
-    # /tmp/patchit-pg may sit under a 0700 parent only root can enter: fail clearly then.
+    # As root the server runs as `postgres`, which must be able to enter every parent folder
+    # (o+x): a checkout under a 0700 home cannot hold the cluster. Say which folder, then stop.
     if ! as_owner test -w "$PG_DIR"; then
-        log "$PG_DIR is not writable by the server's user; set PATCHIT_PG_DIR"
+        local d="$PG_DIR" blocked=""
+        while [ "$d" != "/" ]; do
+            d="$(dirname "$d")"
+            as_owner test -x "$d" || blocked="$d${blocked:+, $blocked}"
+        done
+        log "$PG_DIR is not writable by the server's user${blocked:+ (it cannot enter $blocked: chmod o+x)};" \
+            "or set PATCHIT_PG_DIR to a folder it can reach"
         exit 1
     fi
 
@@ -127,6 +143,12 @@ start() {
     done
     is_ready || { log "server not ready; see $LOG"; tail -n 30 "$LOG" >&2; exit 1; }
 
+    ensure_db
+    url
+}
+
+# The test role and database, created once (superuser `postgres`, trust auth, loopback).
+ensure_db() {
     psql_() { as_owner "$BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qtA "$@" </dev/null; }
     if [ "$(psql_ -c "SELECT 1 FROM pg_roles WHERE rolname = '$PG_USER'")" != 1 ]; then
         psql_ -c "CREATE ROLE $PG_USER LOGIN SUPERUSER" >&2
@@ -134,7 +156,6 @@ start() {
     if [ "$(psql_ -c "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'")" != 1 ]; then
         psql_ -c "CREATE DATABASE $PG_DB OWNER $PG_USER" >&2
     fi
-    url
 }
 
 stop() {
