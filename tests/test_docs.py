@@ -79,7 +79,7 @@ def test_readme_urls_and_users_are_the_demos(tmp_path: Path):
     port = env["DEMO_PORT"]
     assert env["AIRFLOW__API__PORT"] == port and env["AIRFLOW__API__HOST"] == "127.0.0.1"
     # The UI address the demo prints, and every URL of a curl example, are the demo's.
-    assert 'Airflow UI      http://127.0.0.1:$DEMO_PORT' in DEMO_SH
+    assert "Airflow UI      http://127.0.0.1:$DEMO_PORT" in DEMO_SH
     assert f"http://127.0.0.1:{port}, user `{env['DEMO_USER']}`, password `{env['DEMO_PASSWORD']}`" in README
     curls = [command for command in _bash_commands() if "curl " in command]
     assert len(curls) >= 5
@@ -104,7 +104,7 @@ def test_readme_points_the_cli_at_the_demos_store(tmp_path: Path):
     home = Path(env["AIRFLOW_HOME"]).relative_to(tmp_path)
     assert home.as_posix() == ".demo/airflow_home"
     assert f"export AIRFLOW_HOME=$PWD/{home.as_posix()}" in README
-    assert f"AIRFLOW_HOME=${{AIRFLOW_HOME#\"$ROOT\"/}} .venv/bin/patchit incidents" in DEMO_SH
+    assert 'AIRFLOW_HOME=${AIRFLOW_HOME#"$ROOT"/} .venv/bin/patchit incidents' in DEMO_SH
 
 
 def test_readme_patchit_commands_parse():
