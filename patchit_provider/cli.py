@@ -210,7 +210,8 @@ def cmd_remediate(args: argparse.Namespace) -> int:
             print(f"  patch by {incident.patch.producer}")
         if result.validation:
             for check in result.validation.checks:
-                print(f"  [{'ok' if check.passed else 'FAILED'}] {check.name}")
+                mark = {"passed": "ok", "failed": "FAILED", "not_run": "not run"}[check.status]
+                print(f"  [{mark}] {check.name}")
                 if not check.passed and check.output:
                     print("    " + check.output.strip().splitlines()[-1][:300])
         if result.patch and result.patch["diff"]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import urlencode
 
 import nh3
@@ -200,7 +201,19 @@ def without_traceback(excerpt: str | None, traceback: str | None) -> list[str]:
     return out
 
 
+# A check's status -> (mark, tone, word): a check that could not run (a replay that was not
+# possible) has its own word and colour, never the passed tick.
+CHECK_MARK = {"passed": ("✓", "ok", "passed"), "failed": ("✗", "bad", "failed"), "not_run": ("–", "warn", "not run")}
+
+
+def check_mark(check: Any) -> tuple[str, str, str]:
+    """(mark, tone, word) of a CheckResult (records without a status: from `passed`)."""
+    status = getattr(check, "status", None) or ("passed" if getattr(check, "passed", False) else "failed")
+    return CHECK_MARK.get(status, CHECK_MARK["failed"])
+
+
 FILTERS = {
+    "check_mark": check_mark,
     "markdown": markdown,
     "traceback_blocks": traceback_blocks,
     "without_traceback": without_traceback,

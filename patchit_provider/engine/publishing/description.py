@@ -56,11 +56,13 @@ def render_description(proposal: PatchProposal, incident: Incident) -> str:
         out += ["_Not validated._"]
     else:
         out += [f"**{'Passed' if validation.passed else 'Failed'}** (replay: {md_escape(validation.replay)})", ""]
+        if validation.passed and validation.not_replayed:
+            out += [f"**Not replayed:** {md_escape(validation.not_replayed)}", ""]
         out += ["| check | result | detail |", "|---|---|---|"]
         for check in validation.checks:
             first = next((line for line in check.output.splitlines() if line.strip()), "")
             out += [
-                f"| {md_escape(check.name)} | {'passed' if check.passed else 'failed'} | {md_escape(first[:200])} |"
+                f"| {md_escape(check.name)} | {check.status.replace('_', ' ')} | {md_escape(first[:200])} |"
             ]
     out += ["", "---", "", "_Opened by PATCHIT. Review the change before merging._"]
     return redact("\n".join(out) + "\n")[0]
