@@ -13,12 +13,20 @@ failure is never lost because its message held an undecodable file name.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, ValidationInfo, WrapValidator
-from pydantic.config import JsonDict
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 INT32_MAX = 2**31 - 1
 JSON_SAFE_INT = 2**53 - 1  # beyond this, JSON readers (JavaScript, Airflow's UI) lose precision
@@ -66,45 +74,79 @@ def _text(value: Any, handler: Any, info: ValidationInfo) -> Any:
 SafeText = Annotated[str, WrapValidator(_text)]
 
 
-def bounded(max_chars: int, min_chars: int = 0) -> Any:
-    """Text of min..max characters. Too long: refused in JSON input, cut in Python input (a
-    parser or capture never loses a failure over an overlong line)."""
+@dataclass(frozen=True)
+class Bounded:
+    """Text of min..max characters, written `Annotated[str, Bounded(max_chars, min_chars)]`. Too
+    long: refused in JSON input, cut in Python input (a parser or capture never loses a failure
+    over an overlong line). The text is also SafeText (`clean_text`)."""
 
-    def check(value: Any, handler: Any, info: ValidationInfo) -> Any:
+    max_chars: int
+    min_chars: int = 0
+
+    def _check(self, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
         result = handler(value)
         if not isinstance(result, str):
             return result
         result = clean_text(result, info)
-        if len(result) > max_chars:
+        if len(result) > self.max_chars:
             if info.mode != "python":
                 raise PydanticCustomError(
-                    "string_too_long", "String should have at most {max_length} characters", {"max_length": max_chars}
+                    "string_too_long",
+                    "String should have at most {max_length} characters",
+                    {"max_length": self.max_chars},
                 )
-            result = result[:max_chars]
-        if len(result) < min_chars:
+            result = result[: self.max_chars]
+        if len(result) < self.min_chars:
             raise PydanticCustomError(
-                "string_too_short", "String should have at least {min_length} characters", {"min_length": min_chars}
+                "string_too_short",
+                "String should have at least {min_length} characters",
+                {"min_length": self.min_chars},
             )
         return result
 
-    schema: JsonDict = {"maxLength": max_chars, **({"minLength": min_chars} if min_chars else {})}
-    return Annotated[str, WrapValidator(check), Field(json_schema_extra=schema)]
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.with_info_wrap_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["maxLength"] = self.max_chars
+        if self.min_chars:
+            json_schema["minLength"] = self.min_chars
+        return json_schema
 
 
-def at_most(list_type: Any, max_items: int) -> Any:
-    """A list of at most `max_items`: refused in JSON input; Python input keeps the last ones
-    (the innermost frames of a very deep traceback are where the error is)."""
+@dataclass(frozen=True)
+class AtMost:
+    """A list of at most `max_items`, written `Annotated[list[X], AtMost(max_items)]`: refused in
+    JSON input; Python input keeps the last ones (the innermost frames of a very deep traceback
+    are where the error is)."""
 
-    def check(value: Any, handler: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, (list, tuple)) and len(value) > max_items:
+    max_items: int
+
+    def _check(self, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        if isinstance(value, (list, tuple)) and len(value) > self.max_items:
             if info.mode != "python":
                 raise PydanticCustomError(
-                    "too_long", "List should have at most {max_length} items", {"max_length": max_items}
+                    "too_long", "List should have at most {max_length} items", {"max_length": self.max_items}
                 )
-            value = list(value)[-max_items:]
+            value = list(value)[-self.max_items :]
         return handler(value)
 
-    return Annotated[list_type, WrapValidator(check), Field(json_schema_extra={"maxItems": max_items})]
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.with_info_wrap_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["maxItems"] = self.max_items
+        return json_schema
+
+
+# The bounded texts the contracts share.
+IdText = Annotated[str, Bounded(MAX_ID_CHARS)]
+RequiredId = Annotated[str, Bounded(MAX_ID_CHARS, 1)]
+PathText = Annotated[str, Bounded(MAX_PATH_CHARS)]
+UriText = Annotated[str, Bounded(MAX_URI_CHARS)]
+FrameText = Annotated[str, Bounded(MAX_FRAME_TEXT)]
 
 
 def check_detected_at(value: datetime, info: ValidationInfo) -> datetime:

@@ -107,9 +107,7 @@ class FailureEvent(Contract):
     log_uri: UriText | None = None
     log_text: SafeText | None = None
     error: ErrorInfo | None = None
-    artifact_uris: Annotated[list[UriText], AtMost(limits.MAX_ARTIFACT_URIS)] = Field(
-        default_factory=list
-    )
+    artifact_uris: Annotated[list[UriText], AtMost(limits.MAX_ARTIFACT_URIS)] = Field(default_factory=list)
     code_path: PathText | None = Field(
         default=None, description="File that defines the failed pipeline (an Airflow DAG's fileloc)."
     )
@@ -1189,9 +1187,7 @@ VulnState = Literal["open", "patch_validated", "published", "rollout_planned", "
 class VulnRecord(Contract):
     """One finding as PATCHIT keeps it: state, links to its patch (branch) and rollout plan."""
 
-    finding_id: RequiredId = Field(
-        description="vf-<hash of repository, package, version, advisories>."
-    )
+    finding_id: RequiredId = Field(description="vf-<hash of repository, package, version, advisories>.")
     repo: str = Field(default="", description="The pipeline repository the finding is about (a path).")
     finding: VulnFinding
     state: VulnState = "open"
@@ -1247,7 +1243,9 @@ class PipAuditReport(Contract):
 class VulnIngest(Contract):
     """`POST /patchit/vulns/ingest`: a pip-audit report of one repository of `repo_map`."""
 
-    repository: Annotated[str, Bounded(limits.MAX_PATH_CHARS, 1)] = Field(description="A repository path of [patchit] repo_map.")
+    repository: Annotated[str, Bounded(limits.MAX_PATH_CHARS, 1)] = Field(
+        description="A repository path of [patchit] repo_map."
+    )
     requirements: Annotated[str, Bounded(limits.MAX_PATH_CHARS, 1)] | None = Field(
         default=None,
         description="The audited requirements file, relative to the repository: its other constraints bound the fix.",

@@ -149,7 +149,8 @@ def parse_chain(text_or_lines: str | list[str]) -> list[ChainedError]:
     """Parse a traceback (possibly chained) into exceptions, outermost first."""
     lines = text_or_lines.splitlines() if isinstance(text_or_lines, str) else text_or_lines
     blocks: list[tuple[str, list[str]]] = []
-    relation, current = "", []
+    relation = ""
+    current: list[str] = []
     for line in lines:
         stripped = line.strip()
         if stripped in CHAIN_MARKERS:
@@ -161,12 +162,16 @@ def parse_chain(text_or_lines: str | list[str]) -> list[ChainedError]:
     blocks.append((relation, current))
     chain: list[ChainedError] = []
     for index, (_, block) in enumerate(blocks):
-        parsed = _parse_group(block) if any(GROUP_START in line for line in block[:3]) else [_parse_block(block)]
-        if not parsed or parsed[0] is None:
+        if any(GROUP_START in line for line in block[:3]):
+            parsed = _parse_group(block)
+        else:
+            single = _parse_block(block)
+            parsed = [single] if single is not None else []
+        if not parsed:
             continue
         # The marker before block i+1 says how block i relates to it.
         parsed[-1].relation = blocks[index + 1][0] if index + 1 < len(blocks) else ""
-        chain.extend(reversed(parsed))  # type: ignore[arg-type]
+        chain.extend(reversed(parsed))
     chain.reverse()
     return chain
 

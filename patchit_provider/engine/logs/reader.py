@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from patchit_provider.engine.logs import formats as fmt
 from patchit_provider.engine.logs.bare import bare_error
@@ -84,7 +85,7 @@ def read_log(source: LogSource) -> LogDigest:
     votes: Counter[str] = Counter()
     pytb, dbt, java = TracebackScanner(), fmt.dbt_scanner(), fmt.java_scanner()
     strong, weak = _Window(), _Window()
-    records: deque[tuple[int, dict]] = deque(maxlen=2)  # Airflow 3 records with error_detail
+    records: deque[tuple[int, dict[str, Any]]] = deque(maxlen=2)  # Airflow 3 records with error_detail
     busy = False  # a scanner is inside a block: every line must reach it
     pipeline_files: list[str] = []
     for number, line in enumerate(iter_lines(source, stats), 1):
@@ -135,7 +136,18 @@ def read_log(source: LogSource) -> LogDigest:
     )
 
 
-def _scan(line, number, hot, tail, records, pytb, dbt, java, strong, weak) -> bool:
+def _scan(
+    line: str,
+    number: int,
+    hot: bool,
+    tail: deque[str],
+    records: deque[tuple[int, dict[str, Any]]],
+    pytb: TracebackScanner,
+    dbt: fmt.BlockScanner,
+    java: fmt.BlockScanner,
+    strong: _Window,
+    weak: _Window,
+) -> bool:
     """Feed one line that may matter to the scanners and windows; True while a block is open."""
     text: str | None = line
     origin = ""
@@ -164,7 +176,12 @@ def _scan(line, number, hot, tail, records, pytb, dbt, java, strong, weak) -> bo
     return pytb.active or dbt.active or java.active
 
 
-def _collect_errors(records, tracebacks, dbt_blocks, java_blocks) -> list[ErrorInfo]:
+def _collect_errors(
+    records: deque[tuple[int, dict[str, Any]]],
+    tracebacks: list[tuple[int, list[str]]],
+    dbt_blocks: list[tuple[int, list[str]]],
+    java_blocks: list[tuple[int, list[str]]],
+) -> list[ErrorInfo]:
     """Every error kept from the log, latest first."""
     candidates: list[tuple[int, ErrorInfo]] = []
     for number, record in records:

@@ -113,13 +113,16 @@ def python_rename(text: str, lineno: int, missing: str, candidate: str, kind: st
     if not changes:
         for tok in _sql_strings(text, tokens, lineno):
             parts = _string_parts(tok.string)
-            body, count = sql_rename(parts[1], missing, candidate, kind) if parts else ("", 0)
+            if parts is None:
+                continue
+            opening, body, closing = parts
+            body, count = sql_rename(body, missing, candidate, kind)
             if count:
                 changes.append(
                     (
                         starts[tok.start[0] - 1] + tok.start[1],
                         starts[tok.end[0] - 1] + tok.end[1],
-                        parts[0] + body + parts[2],
+                        opening + body + closing,
                     )
                 )
     for begin, end, new in sorted(changes, reverse=True):  # right to left keeps offsets valid
@@ -137,6 +140,7 @@ def replace_identifier(evidence: Evidence, triage: Triage, repo_root: Path) -> F
     if _DBT_NODE.search(triage.error.message) or not (_IDENT.match(missing) and _IDENT.match(candidate)):
         return None  # a dbt node is renamed in its ref() (dbt_ref); anything else is not a plain name
     rel = triage.culprit.path
+    new: str | None
     if rel.endswith(".sql"):
         text = read_text(repo_root, rel, (".sql",))
         new, count = sql_rename(text, missing, candidate, kind) if text is not None else ("", 0)
@@ -144,7 +148,7 @@ def replace_identifier(evidence: Evidence, triage: Triage, repo_root: Path) -> F
     else:
         location = culprit_location(evidence, triage)
         text = read_text(repo_root, rel) if location and location[0] == rel else None
-        new = python_rename(text, location[1], missing, candidate, kind) if text is not None else None
+        new = python_rename(text, location[1], missing, candidate, kind) if text is not None and location else None
         where = f"{rel}:{location[1] if location else '?'}"
     if text is None or not new or new == text:
         return None
@@ -193,7 +197,9 @@ def dbt_ref(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | None:
     if node.group(1) != missing or model_path is None:
         return None  # only a node of the project itself (triage found its model file) is a target
     rel = _dbt_model_file(triage, repo_root, missing)
-    text = read_text(repo_root, rel, (".sql",)) if rel else None
+    if rel is None:
+        return None
+    text = read_text(repo_root, rel, (".sql",))
     if text is None:
         return None
     comments = [m.span() for m in _JINJA_COMMENT.finditer(text)]

@@ -35,7 +35,7 @@ def mask_jinja(sql: str) -> str:
     return _JINJA.sub(mask, sql)
 
 
-def parse(sql: str) -> tuple[list[exp.Expression], str | None] | None:
+def parse(sql: str) -> tuple[list[exp.Expr], str | None] | None:
     """(statements, dialect) of the first dialect that parses all of `sql`, else None."""
     masked = mask_jinja(sql)
     for dialect in DIALECTS:
@@ -49,10 +49,11 @@ def parse(sql: str) -> tuple[list[exp.Expression], str | None] | None:
 
 
 def _matches(identifier: exp.Identifier, name: str) -> bool:
-    return identifier.this == name if identifier.quoted else identifier.this.lower() == name.lower()
+    text: str = identifier.this
+    return text == name if identifier.quoted else text.lower() == name.lower()
 
 
-def _targets(statements: list[exp.Expression], name: str, kind: str) -> list[exp.Identifier]:
+def _targets(statements: list[exp.Expr], name: str, kind: str) -> list[exp.Identifier]:
     found = []
     for statement in statements:
         for node in statement.find_all(exp.Identifier):

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from unidiff import PatchSet
+from unidiff import PatchedFile, PatchSet
 from unidiff.errors import UnidiffParseError
 
 from patchit_provider.engine.models import PatchProposal, PolicyDecision, Triage
@@ -25,6 +25,7 @@ from patchit_provider.engine.patching.edits import path_problem
 from patchit_provider.engine.policy import deps, paths, rules
 from patchit_provider.engine.policy.critic import critic_findings
 from patchit_provider.engine.policy.files import (
+    FileChange,
     check_command_paths,
     file_change,
     runs_pytest,
@@ -80,15 +81,15 @@ def failing_names(triage: Triage) -> set[str]:
     return {name for name in _QUOTED.findall(text) if len(name) > 1}
 
 
-def _diff_paths(patched) -> set[str]:
-    found = set()
+def _diff_paths(patched: PatchedFile) -> set[str]:
+    found: set[str] = set()
     for name in (patched.source_file, patched.target_file):
         if name and name != "/dev/null":
             found.add(name[2:] if name.startswith(("a/", "b/")) else name)
     return found
 
 
-def _content_findings(change, triage: Triage, check_paths: set[str]) -> list[Finding]:
+def _content_findings(change: FileChange, triage: Triage, check_paths: set[str]) -> list[Finding]:
     path = change.path
     named = path in check_paths or any(path.startswith(p.rstrip("/") + "/") for p in check_paths)
     found = critic_findings(path, change.patched)

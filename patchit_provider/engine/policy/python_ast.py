@@ -440,7 +440,7 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
         self.scope.pop()
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self._scoped(node, node.name)
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -454,7 +454,7 @@ class _Scanner(ast.NodeVisitor):
             self.generic_visit(node)
             return
         self._name_use(node, dotted)
-        base = node
+        base: ast.expr = node
         while isinstance(base, ast.Attribute):
             base = base.value
         if isinstance(base, ast.Call):  # `__import__("os").system`: the import itself is a use too
@@ -479,7 +479,7 @@ class _Scanner(ast.NodeVisitor):
         if _SUBPROCESS_RE.match(dotted):
             self.add(rules.SUBPROCESS, node, dotted, "a subprocess", ident=dotted)
 
-    def visit_Import(self, node: ast.Import) -> None:
+    def visit_Import(self, node: ast.Import | ast.ImportFrom) -> None:
         return None  # an import alone runs nothing of interest; its uses are what count
 
     visit_ImportFrom = visit_Import
@@ -587,14 +587,16 @@ class _Scanner(ast.NodeVisitor):
                     rules.HIDES_BAD_DATA,
                     node,
                     call,
-                    f'`{keyword.arg}="{value}"` turns bad values into missing or dropped ones',
+                    f'`{keyword.arg}="{value!s}"` turns bad values into missing or dropped ones',
                 )
             elif keyword.arg == "on_bad_lines" and text != "error":
                 self.add(rules.HIDES_BAD_DATA, node, call, "`on_bad_lines` skips malformed rows instead of failing")
             elif keyword.arg in ("error_bad_lines", "warn_bad_lines") and value is False:
                 self.add(rules.HIDES_BAD_DATA, node, call, f"`{keyword.arg}=False` skips malformed rows")
             elif keyword.arg == "mode" and isinstance(text, str) and text in _SPARK_LENIENT:
-                self.add(rules.HIDES_BAD_DATA, node, call, f"Spark read mode {value} drops or nulls malformed records")
+                self.add(
+                    rules.HIDES_BAD_DATA, node, call, f"Spark read mode {value!s} drops or nulls malformed records"
+                )
             elif keyword.arg in ("ignoreCorruptFiles", "ignoreMissingFiles") and str(value).lower() == "true":
                 self.add(rules.HIDES_BAD_DATA, node, call, f"`{keyword.arg}` skips unreadable input")
         args = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, (str, bool))]
@@ -656,15 +658,15 @@ class _Scanner(ast.NodeVisitor):
 class _Exits:
     """Return/continue/break statements per function, and each function's last statement."""
 
-    keys: Counter
-    count: Counter
+    keys: Counter[str]
+    count: Counter[str]
     last: dict[str, ast.stmt]
     nodes: list[tuple[str, str, ast.stmt]]
 
 
 def _exits(tree: ast.Module) -> _Exits:
-    keys: Counter = Counter()
-    count: Counter = Counter()
+    keys: Counter[str] = Counter()
+    count: Counter[str] = Counter()
     last: dict[str, ast.stmt] = {}
     nodes: list[tuple[str, str, ast.stmt]] = []
 
@@ -680,7 +682,7 @@ def _exits(tree: ast.Module) -> _Exits:
                 continue
             else:
                 exits = isinstance(child, ast.Return) or (in_loop and isinstance(child, (ast.Continue, ast.Break)))
-                if exits and scope:
+                if exits and scope and isinstance(child, ast.stmt):
                     key = f"{scope}|{ast.unparse(child)}"
                     keys[key] += 1
                     count[scope] += 1
@@ -813,7 +815,9 @@ def _handler_findings(path: str, before: ast.Module | None, after: ast.Module) -
     for handler in _new_handlers(before, after):
         if any(isinstance(node, ast.Raise) for node in ast.walk(handler)):
             continue
-        broad = handler.type is None or re.search(r"\b(Base)?Exception\b", ast.unparse(handler.type))
+        if handler.type is None:  # a bare except: broad
+            continue
+        broad = re.search(r"\b(Base)?Exception\b", ast.unparse(handler.type))
         if broad or all(swallows(stmt) for stmt in handler.body):
             continue
         clause = ast.unparse(handler.type)

@@ -43,7 +43,7 @@ def _blank_jinja(text: str) -> str:
     return _JINJA_BLOCK.sub(" ", _JINJA_EXPR.sub("jinja_expr", text))
 
 
-def _columns(node: exp.Expression) -> set[str]:
+def _columns(node: exp.Expr) -> set[str]:
     return {column.name.lower() for column in node.find_all(exp.Column)}
 
 

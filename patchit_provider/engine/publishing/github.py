@@ -45,6 +45,7 @@ def publish_github(proposal: PatchProposal, incident: Incident, repo_root: Path,
         base = target.base_branch or gh.call("GET", gh.repo_path())["default_branch"]
         pr = find_open_pr(gh, branch, base)
         reused = pr is not None
+        commit: str | None
         if pr is None:
             commit = _commit(gh, base, root, contents, _message(proposal, incident))
             _set_branch(gh, branch, commit)
@@ -148,7 +149,8 @@ def _commit(gh: GitHubClient, base: str, root: Path, contents: dict[str, str], m
     tree = gh.call("POST", gh.repo_path("/git/trees"), json_body={"base_tree": base_tree, "tree": entries})["sha"]
     author = {"name": AUTHOR_NAME, "email": AUTHOR_EMAIL}
     body = {"message": message, "tree": tree, "parents": [base_sha], "author": author, "committer": author}
-    return gh.call("POST", gh.repo_path("/git/commits"), json_body=body)["sha"]
+    sha: str = gh.call("POST", gh.repo_path("/git/commits"), json_body=body)["sha"]
+    return sha
 
 
 def _set_branch(gh: GitHubClient, branch: str, commit: str) -> None:

@@ -175,7 +175,7 @@ class GitHubClient:
         if wait is not None:
             return wait
         if status == 429 or "secondary rate limit" in _message(resp)[0].lower():
-            return SECONDARY_WAIT * 2**attempt
+            return SECONDARY_WAIT * 2.0**attempt
         return None  # a plain 403: missing permission, not a limit
 
     def _wait(self, seconds: float, what: str, why: str) -> None:

@@ -20,6 +20,9 @@ from patchit_provider.engine.models import (
     RolloutSpec,
 )
 
+# A recovery's default waves: one canary, then a quarter of the members at a time.
+RECOVERY_WAVES: tuple[int | str, ...] = (1, "25%")
+
 
 def member_of(ti: dict[str, Any]) -> RecoveryMember:
     """A task instance of the REST API (TaskInstanceResponse) as a member."""
@@ -54,7 +57,8 @@ def find_members(
         if ti.get("state") != "failed":
             continue
         member = member_of(ti)
-        if since is not None and _ended(ti) is not None and _ended(ti) < since:
+        ended = _ended(ti)
+        if since is not None and ended is not None and ended < since:
             continue
         key = (member.dag_id, member.run_id, member.task_id, member.map_index)
         if key not in known:
@@ -90,7 +94,7 @@ def recovery_spec(
     history: dict[str, list[float]],
     *,
     subject: str,
-    waves: Sequence[int | str] = (1, "25%"),
+    waves: Sequence[int | str] = RECOVERY_WAVES,
     max_errors: int | str = "10%",
     max_concurrency: int = 2,
     bake_seconds: float = 0,

@@ -20,6 +20,7 @@ from patchit_provider.engine.models import (
     RolloutState,
 )
 from patchit_provider.engine.rollout.members import (
+    RECOVERY_WAVES,
     duration_history,
     find_members,
     member_of,
@@ -59,7 +60,7 @@ class RecoveryContext:
 class RecoveryInput(BaseModel):
     incident_id: str
     rollout_id: str
-    waves: list[int | str] = Field(default_factory=lambda: [1, "25%"])
+    waves: list[int | str] = Field(default_factory=lambda: list(RECOVERY_WAVES))
     max_errors: int | str = "10%"
     max_concurrency: int = Field(default=2, ge=1)
     bake_seconds: float = Field(default=0, ge=0)

@@ -363,12 +363,14 @@ def triage(evidence: Evidence) -> Triage:
     candidates = _candidates(evidence.error, evidence.log_excerpt)
     found, matched = classify(candidates, root)
     from_log = False
-    lines = _log_candidates(evidence.log_excerpt) if evidence.error is not None else candidates
+    log_lines = _log_candidates(evidence.log_excerpt) if evidence.error is not None else candidates
     if found is None and evidence.error is not None:  # a vague error: the log lines around it may say more
-        found, matched = classify(lines, root)
+        found, matched = classify(log_lines, root)
         from_log = found is not None
     if found is None:  # no catalog fact anywhere: the taxonomy's words, error first, then the log's lines
-        found, matched = _words(candidates if evidence.error is not None else []) or _words(lines[:15]) or (None, None)
+        found, matched = (
+            _words(candidates if evidence.error is not None else []) or _words(log_lines[:15]) or (None, None)
+        )
     verdict = found.verdict if found else None
     if (
         verdict is not None
@@ -421,7 +423,7 @@ def triage(evidence: Evidence) -> Triage:
         f"{verdict.why} ({found.fact} of {matched.type}"
         + (" in the exception chain" if matched is not candidates[0] else "")
         + f"; source: {verdict.source})"
-        if verdict and matched
+        if found and verdict and matched
         else "no catalog entry or rule matched the error or the log excerpt"
     )
     lines = _evidence_lines(evidence, matched, culprit)

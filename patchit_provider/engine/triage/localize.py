@@ -54,7 +54,7 @@ def _stdlib(path: str) -> bool:
     """`C:/Python37/lib/_strptime.py`, `anaconda3/lib/json/decoder.py`: a `lib/` folder whose next
     part is a standard-library module (sys.stdlib_module_names), wherever Python is installed."""
     match = _LIB.search(path)
-    return bool(match) and match.group(1).split(".")[0] in sys.stdlib_module_names
+    return match is not None and match.group(1).split(".")[0] in sys.stdlib_module_names
 
 
 def user_frame(frames: list[Frame]) -> Frame | None:
@@ -250,12 +250,12 @@ def sql_file_culprit(
     kind, name = missing
     dialects = dialects_for(error_type, message)
     hits = []
-    for path in _repo_sql_files(root):
-        text = _read(path)
+    for sql_file in _repo_sql_files(root):
+        text = _read(sql_file)
         if text and name.lower() in text.lower():
             line = identifier_line(text, kind, name, dialects)
             if line is not None:
-                hits.append(Culprit(path=path.relative_to(root).as_posix(), line=line))
+                hits.append(Culprit(path=sql_file.relative_to(root).as_posix(), line=line))
                 if len(hits) > 1:
                     return None  # the identifier is in several files: the runner decides, not a guess
     return hits[0] if hits else None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def _tokens(name: str) -> list[str]:
     return [t for t in re.split(r"[\W_]+", spaced.lower()) if t]
 
 
-def _subsequence(short, long) -> bool:
+def _subsequence(short: Sequence[str], long: Sequence[str]) -> bool:
     """Every item of `short` appears in `long`, in order (tokens of a name, letters of a token)."""
     it = iter(long)
     return all(any(t == u for u in it) for t in short)
@@ -137,8 +138,8 @@ def find_replacement(message: str, root: Path | None, exclude: str | None = None
     for name in engine_suggestions(message):
         pool.setdefault(name.lower(), (name, None))
     models = dbt_models(root) if root is not None and kind == "relation" else {}
-    for name, path in models.items():
-        pool.setdefault(name.lower(), (name, path))
+    for name, model_path in models.items():
+        pool.setdefault(name.lower(), (name, model_path))
     close = [
         (name, path)
         for key, (name, path) in pool.items()

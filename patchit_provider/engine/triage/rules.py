@@ -36,9 +36,9 @@ class Rule:
 R = Rule
 
 
-def G(*args, **kwargs) -> Rule:
+def G(category: C, types: tuple[str, ...], message: str | None, confidence: float, why: str) -> Rule:
     """A generic rule: a last resort after every specific rule (see the module docstring)."""
-    return Rule(*args, generic=True, **kwargs)
+    return Rule(category, types, message, confidence, why, generic=True)
 
 
 HINT = r"Did you mean|Perhaps you meant|Candidate bindings|one of the following\? \[[^\]]"

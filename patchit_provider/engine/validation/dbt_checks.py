@@ -28,6 +28,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from patchit_provider.engine.errors import StagePreconditionError
 from patchit_provider.engine.models import CheckResult
 from patchit_provider.engine.validation.sandbox import Sandbox
 from patchit_provider.engine.validation.workspace import bounded
@@ -56,7 +57,7 @@ def find_dbt() -> list[str] | None:
 
 
 def _available(command: list[str] | None) -> bool:
-    return bool(command) and Path(command[0]).is_file()
+    return bool(command and Path(command[0]).is_file())
 
 
 @dataclass
@@ -107,6 +108,8 @@ def run_dbt(
 ) -> tuple[int | None, str, str]:
     """(exit status or None on timeout, bounded output, the command line shown in the check)."""
     dbt = find_dbt()
+    if dbt is None:
+        raise StagePreconditionError("dbt is not installed (DbtValidation.installed says so before any run)")
     directory = box.tree / project.path
     args = [command, "--project-dir", str(directory), *_profiles_dir(directory, env)]
     args += ["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")]

@@ -265,9 +265,9 @@ class Sandbox:
         self, args: Sequence[str] | str, cwd: Path, timeout: float, env: dict[str, str], shell: bool = False
     ) -> tuple[int | None, str]:
         """(exit status or None on timeout, bounded output) of `args` run in the sandbox."""
-        argv = ["/bin/sh", "-c", args] if shell else list(args)
-        if isinstance(args, str) and not shell:
-            raise TypeError("a string command needs shell=True")
+        if isinstance(args, str) != shell:
+            raise TypeError("a string command needs shell=True" if not shell else "shell=True needs a string command")
+        argv = ["/bin/sh", "-c", args] if isinstance(args, str) else list(args)
         command = self.command(argv, Path(cwd), self.environment(env))
         if not self.as_root:
             return run_bounded(command, cwd=self.private, timeout=timeout)
