@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import traceback
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from patchit_provider.capture.suggest import with_hint
@@ -126,6 +127,17 @@ def _metadata(ti: Any, dag: Any, source: str) -> dict[str, Any]:
     return {k: v for k, v in meta.items() if v not in (None, "", [])}
 
 
+def failed_at(ti: Any) -> datetime:
+    """When the task failed: the task instance's end_date (set by the task runner when the task
+    raised, by the scheduler or API server when they failed it), else now. Latency figures
+    (the Overview's "failure -> RCA", benchmarks/latency.py) count from this moment."""
+    now = datetime.now(timezone.utc)
+    end = _get(ti, "end_date")
+    if isinstance(end, datetime) and end.tzinfo is not None and now - timedelta(days=1) <= end <= now:
+        return end.astimezone(timezone.utc)
+    return now
+
+
 def build_event(
     task_instance: Any,
     error: BaseException | str | None,
@@ -151,6 +163,7 @@ def build_event(
         task_id=task_id,
         map_index=map_index,
         try_number=try_number,
+        detected_at=failed_at(ti),
         error=masked(error_info(error)),  # Airflow's masker knows this task's secrets here
         code_path=_code_path(ti, dag),
         log_uri=_local_log_path(dag_id, run_id, task_id, map_index, try_number),

@@ -1,9 +1,14 @@
-"""build_remediation_dag(): the remediation DAG (`engine.constants.REMEDIATION_DAG_ID`), one task per stage.
+"""build_remediation_dag(): the remediation DAG (`engine.constants.REMEDIATION_DAG_ID`).
 
 Started by capture with {"event_ref": ...} (the event itself is in PATCHIT's store: a run's conf
 is readable by every reader of this DAG) and a run id derived from the event, or by a person
-from the Trigger form with a task-instance reference. Each task is one Remediator stage, so each
-stage's success, failure, duration and log are visible on their own in the Airflow UI.
+from the Trigger form with a task-instance reference. `analyse` runs the receive, evidence and
+triage stages (the root cause is visible when it ends), `patch` runs propose and validate, then
+the approval branch and `publish`: each stage is still one Remediator call, and a failing stage
+names itself in its task's error and in the incident's audit trail (`stage.failed`). Few tasks,
+a high priority and room for many runs, because every task boundary costs a scheduler round and
+a process start (docs/architecture.md, "Latency"); the heavy part, validation, which replays
+pipeline code, runs at most MAX_PARALLEL_PATCHES at a time across runs.
 """
 
 from __future__ import annotations
@@ -14,29 +19,30 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Param
 
 from patchit_provider.engine.constants import (
+    ANALYSE_TASK_ID,
     APPROVAL_TASK_ID,
     DECIDE_APPROVAL_TASK_ID,
-    EVIDENCE_TASK_ID,
-    PROPOSE_TASK_ID,
+    PATCH_TASK_ID,
     PUBLISH_TASK_ID,
-    RECEIVE_TASK_ID,
     REMEDIATION_DAG_ID,
     SKIP_APPROVAL_TASK_ID,
-    TRIAGE_TASK_ID,
-    VALIDATE_TASK_ID,
 )
 from patchit_provider.operators.remediation import (
-    CollectEvidenceOperator,
+    AnalyseOperator,
     DecideApprovalOperator,
     PatchApprovalOperator,
-    ProposePatchOperator,
+    PatchOperator,
     PublishPatchOperator,
-    ReceiveEventOperator,
-    TriageOperator,
-    ValidatePatchOperator,
 )
 
 DAG_ID = REMEDIATION_DAG_ID
+# A failure's root cause should not wait behind pipeline tasks for an executor slot: the
+# remediation tasks go first (absolute weight, so it does not depend on the DAG's shape).
+PRIORITY_WEIGHT = 1000
+# Runs at once: a burst of failures is analysed in parallel (the analysis is light) ...
+MAX_ACTIVE_RUNS = 16
+# ... while validation, which replays pipeline code and runs its tests, keeps the host usable.
+MAX_PARALLEL_PATCHES = 2
 
 DOC_MD = """
 ### PATCHIT remediation
@@ -115,16 +121,19 @@ def build_remediation_dag(dag_id: str = DAG_ID) -> DAG:
         catchup=False,
         tags=["patchit"],
         params=_params(),
-        max_active_runs=2,  # validation replays pipeline code: keep the host usable during bursts
+        max_active_runs=MAX_ACTIVE_RUNS,
         doc_md=DOC_MD,
         description="PATCHIT: failure -> evidence -> triage -> patch -> validation -> branch",
-        default_args={"retries": 0, "owner": "patchit", "execution_timeout": timedelta(minutes=30)},
+        default_args={
+            "retries": 0,
+            "owner": "patchit",
+            "execution_timeout": timedelta(minutes=30),
+            "priority_weight": PRIORITY_WEIGHT,
+            "weight_rule": "absolute",
+        },
     ) as dag:
-        receive = ReceiveEventOperator(task_id=RECEIVE_TASK_ID)
-        evidence = CollectEvidenceOperator(task_id=EVIDENCE_TASK_ID)
-        triage = TriageOperator(task_id=TRIAGE_TASK_ID)
-        propose = ProposePatchOperator(task_id=PROPOSE_TASK_ID)
-        validate = ValidatePatchOperator(task_id=VALIDATE_TASK_ID)
+        analyse = AnalyseOperator(task_id=ANALYSE_TASK_ID)
+        patch = PatchOperator(task_id=PATCH_TASK_ID, max_active_tis_per_dag=MAX_PARALLEL_PATCHES)
         decide = DecideApprovalOperator(task_id=DECIDE_APPROVAL_TASK_ID)
         approval = PatchApprovalOperator(
             task_id=APPROVAL_TASK_ID,
@@ -133,5 +142,5 @@ def build_remediation_dag(dag_id: str = DAG_ID) -> DAG:
         )
         skip_approval = EmptyOperator(task_id=SKIP_APPROVAL_TASK_ID)
         publish = PublishPatchOperator(task_id=PUBLISH_TASK_ID, trigger_rule="none_failed_min_one_success")
-        receive >> evidence >> triage >> propose >> validate >> decide >> [approval, skip_approval] >> publish
+        analyse >> patch >> decide >> [approval, skip_approval] >> publish
     return dag

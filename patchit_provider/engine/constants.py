@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Final
 
-# The remediation DAG and its tasks (dags/remediation.py builds them from these).
+# The remediation DAG and its tasks (dags/remediation.py builds them from these). One task may run
+# several stages (each one still `Remediator.run_stage`, audited under its own name): every task
+# boundary costs a scheduler round and a process start, seconds on a busy host (docs/architecture.md,
+# "Latency").
 REMEDIATION_DAG_ID: Final = "patchit_remediation"
-RECEIVE_TASK_ID: Final = "receive"
-EVIDENCE_TASK_ID: Final = "collect_evidence"
-TRIAGE_TASK_ID: Final = "triage"
-PROPOSE_TASK_ID: Final = "propose_patch"
-VALIDATE_TASK_ID: Final = "validate"
+ANALYSE_TASK_ID: Final = "analyse"  # receive, evidence, triage: the root cause is visible when it ends
+PATCH_TASK_ID: Final = "patch"  # propose, validate
 DECIDE_APPROVAL_TASK_ID: Final = "decide_approval"
 APPROVAL_TASK_ID: Final = "approval"
 SKIP_APPROVAL_TASK_ID: Final = "skip_approval"

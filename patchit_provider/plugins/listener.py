@@ -23,6 +23,18 @@ def _tags_of(task_instance) -> list:
 
 
 @hookimpl
+def on_starting(component):
+    """In a scheduler with a LocalExecutor (the forks' parent), import PATCHIT's capture and
+    remediation code once, so task processes start with it (capture/warm.py)."""
+    try:
+        from patchit_provider.capture.warm import warm_if_scheduler
+
+        warm_if_scheduler()
+    except Exception as exc:  # a listener must never break the component starting
+        log.warning("PATCHIT listener: %s", exc)
+
+
+@hookimpl
 def on_task_instance_failed(previous_state, task_instance, error):
     try:
         state = getattr(task_instance, "state", None)

@@ -147,7 +147,7 @@ def test_receive_stage_builds_the_event_from_the_fetched_log(
     fake_api.details[f"/api/v2/dags/{DAG_ID}/details"] = details(fileloc)
     before = remediation_runs()
     conf = {"dag_id": DAG_ID, "run_id": RUN_ID, "task_id": TASK_ID, "try_number": 1}
-    dag_run = remediation_dag.test(run_conf=conf, mark_success_pattern=r"(?!receive$).*")
+    dag_run = remediation_dag.test(run_conf=conf, mark_success_pattern=r"(?!analyse$).*")
     assert str(dag_run.state) == "success"
     store = PatchitStoreHook(settings=PatchitSettings()).get_store()
     try:
@@ -168,6 +168,6 @@ def test_malformed_conf_fails_receive_and_patchit_does_not_capture_itself(remedi
     dag_run = remediation_dag.test(run_conf={"event": {"pipeline_id": "x"}})
     assert str(dag_run.state) == "failed"
     states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
-    assert states["receive"] == "failed" and states["publish"] == "upstream_failed"
+    assert states["analyse"] == "failed" and states["publish"] == "upstream_failed"
     after = remediation_runs()
     assert len(after) == len(before) + 1  # only the dag.test() run itself, no capture of it

@@ -24,7 +24,7 @@ def expected(store, visible) -> dict:
         key = (inc.event.pipeline_id, inc.event.platform.value)
         per_pipeline[key] = per_pipeline.get(key, 0) + inc.occurrences
         trail = store.audit_trail(inc.incident_id)
-        received = [a.at for a in trail if a.kind == AuditKind.EVENT_RECEIVED]
+        received = [inc.event.detected_at]  # from the failure's own end time, not from event.received
         rca = [a.at for a in trail if a.kind == AuditKind.TRIAGE_COMPLETED]
         fixed = [a.at for a in trail if a.kind == AuditKind.VALIDATION_FINISHED and a.data.get("passed")]
         if received and rca:

@@ -65,6 +65,7 @@ def add_incident(
             platform=platform,
             log_text=log_text,
             error=ErrorInfo(type="KeyError", message="'amount'"),
+            detected_at=received_at or T0,  # the failure's own time: latency figures count from it
         )
     )
     start = received_at or T0

@@ -35,7 +35,7 @@ from patchit_provider.engine.models import (
     Platform,
     Visibility,
 )
-from patchit_provider.engine.store.schema import audit_events, incidents
+from patchit_provider.engine.store.schema import audit_events, incidents, occurrences
 
 c = incidents.c
 
@@ -138,7 +138,8 @@ def of_run(visibility: Visibility, dag_id: str, run_id: str, task_id: str | None
 def overview(conn: Connection, flt: IncidentFilter, visibility: Visibility, top: int) -> dict[str, Any]:
     """Figures of the overview page, each one SQL aggregate:
 
-    - failure time: the incident's first `event.received` audit event;
+    - failure time: the failure's own end time (its event's `detected_at`, on the incident's
+      occurrence row); `event.received` only for an incident without that row;
     - RCA time: its first `triage.completed` (the RCA report is written with the triage);
     - validated-patch time: its last `validation.finished`, for incidents whose outcome is
       `patch_validated` (the last validation decides the outcome);
@@ -204,15 +205,22 @@ def _timings(conn: Connection, clause: ColumnElement[bool]) -> tuple[float | Non
     """(mean seconds to RCA, incidents with an RCA time, mean seconds to a validated patch, incidents
     with one): per incident its first/last audit times, then the means, in one statement."""
     a = audit_events.c
+    own = occurrences.c
     per_incident = (
         select(
-            func.min(case((a.kind == AuditKind.EVENT_RECEIVED, a.at))).label("received"),
+            func.coalesce(func.min(own.detected_at), func.min(case((a.kind == AuditKind.EVENT_RECEIVED, a.at)))).label(
+                "received"
+            ),
             func.min(case((a.kind == AuditKind.TRIAGE_COMPLETED, a.at))).label("rca"),
             func.max(
                 case((and_(a.kind == AuditKind.VALIDATION_FINISHED, c.outcome == Outcome.PATCH_VALIDATED.value), a.at))
             ).label("validated"),
         )
-        .select_from(audit_events.join(incidents, c.incident_id == a.incident_id))
+        .select_from(
+            audit_events.join(incidents, c.incident_id == a.incident_id).outerjoin(
+                occurrences, and_(own.incident_id == c.incident_id, own.event_id == c.event_id)
+            )
+        )
         .where(clause)
         .where(a.kind.in_([AuditKind.EVENT_RECEIVED, AuditKind.TRIAGE_COMPLETED, AuditKind.VALIDATION_FINISHED]))
         .group_by(a.incident_id)

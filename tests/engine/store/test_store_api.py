@@ -108,13 +108,14 @@ def test_run_summaries_are_one_run_of_one_visible_dag(store):
 
 
 def test_overview_means_are_exact_to_the_microsecond(store):
-    """Aggregates come from SQL; the means equal the exact arithmetic over the audit trail."""
+    """Aggregates come from SQL; the means equal the exact arithmetic over the audit trail, counted
+    from the failure's own end time (the event's detected_at), not from when PATCHIT received it."""
     made = seed(store)
     delays = {"sales": (12.345678, 300.000001), "hr": (0.000001, None), "models": (7.5, 90.25), "etl": (None, None)}
     for name, (rca, fix) in delays.items():
         incident = made[name]
-        received = T0 + timedelta(days=1, hours=len(name))
-        store.audit(incident.incident_id, AuditKind.EVENT_RECEIVED, actor="patchit", at=received)
+        received = incident.event.detected_at
+        store.audit(incident.incident_id, AuditKind.EVENT_RECEIVED, actor="patchit", at=received + timedelta(seconds=4))
         if rca is not None:
             store.audit(
                 incident.incident_id, AuditKind.TRIAGE_COMPLETED, actor="patchit", at=received + timedelta(seconds=rca)
