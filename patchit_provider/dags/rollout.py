@@ -1,4 +1,6 @@
-"""build_rollout_dag(): `patchit_rollout`, the execution of one stored recovery rollout.
+"""build_rollout_dag(): `patchit_rollout`, the execution of one stored rollout: a recovery (re-run
+failed task instances) or an upgrade (a vulnerable dependency's fix, DAG by DAG); the engine
+reads the kind from the run record, so both run through the same tasks.
 
 Conf: `{"rollout_id": "ro-..."}` only (the plan, members and results are in PATCHIT's store; a
 run's conf is readable by every reader of this DAG). Tasks: an optional approval before the
@@ -23,12 +25,19 @@ from patchit_provider.operators.rollout import (
 DAG_ID = "patchit_rollout"
 
 DOC_MD = """
-### PATCHIT recovery rollout
-Re-runs the task instances that failed with one incident's fingerprint, after its fix landed:
-a canary, then waves, each member cleared through the REST API (dry run first, re-run on the
-latest DAG version), within the plan's concurrency and error budget. A re-run failing with the
-same fingerprint stops the rollout and escalates the incident. Created with `patchit rollout`;
-the conf names the rollout only (`rollout_id`). Results are on PATCHIT's rollout page.
+### PATCHIT rollout
+**Recovery**: re-runs the task instances that failed with one incident's fingerprint, after its
+fix landed: a canary, then waves, each member cleared through the REST API (dry run first,
+re-run on the latest DAG version), within the plan's concurrency and error budget. A re-run
+failing with the same fingerprint stops the rollout and escalates the incident.
+
+**Upgrade**: rolls a vulnerable dependency's validated upgrade (published on a branch) out to
+the DAGs that import it, least critical first: approving the first wave says the upgrade is
+deployed; each wave then triggers (or waits for) the next run of its DAGs and gates on it
+ending successfully; a failed or timed-out DAG counts against the budget and, beyond it, halts
+the rollout and escalates the finding.
+
+The conf names the rollout only (`rollout_id`). Results are on PATCHIT's rollout page.
 """
 
 
@@ -40,7 +49,7 @@ def build_rollout_dag(dag_id: str = DAG_ID, *, poll_seconds: float = 10.0) -> DA
         tags=["patchit"],
         max_active_runs=4,
         doc_md=DOC_MD,
-        description="PATCHIT: re-run failed task instances in waves after a fix",
+        description="PATCHIT: progressive rollouts (recovery re-runs, dependency upgrades) in waves",
         params={
             "rollout_id": Param(
                 None,

@@ -233,7 +233,9 @@ class PatchitApiHook(BaseHook):
         """The DAG's first runs whose run_after is at or after `after` (ISO 8601), oldest first."""
         params = {"run_after_gte": after, "order_by": "run_after", "limit": self.PAGE}
         with self._client() as client:
-            data = self._check(client.get(f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns", params=params), "GET dagRuns")
+            data = self._check(
+                client.get(f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns", params=params), "GET dagRuns"
+            )
         return list(data.get("dag_runs") or [])
 
 

@@ -1,5 +1,6 @@
 """Thin operators of `patchit_rollout`: read `rollout_id` from the run's conf, build the engine's
-context from PATCHIT's store and the Airflow API hook, call `execute_rollout`, log ids only.
+context from PATCHIT's store and the Airflow API hook, call `execute_rollout`, log ids only. The
+engine runs a recovery or an upgrade rollout from the run record's `kind`; nothing here differs.
 
 A rollout's conf is a reference (`{"rollout_id": ...}`) and task logs, XComs and HITL bodies
 hold ids and states only: readers of `patchit_rollout` must not see another DAG's failure text.
@@ -65,9 +66,23 @@ class StoreDesk:
     def escalate(self, subject: str, message: str, data: dict[str, Any]) -> None:
         from patchit_provider.engine.models import AuditEvent, AuditKind
 
+        if data.get("kind") == "upgrade":  # the subject is a finding: its record and an incident
+            self._escalate_finding(subject, message, str(data.get("rollout_id") or ""))
+            return
         self.store.append_audit(
             AuditEvent(incident_id=subject, kind=AuditKind.ROLLOUT_ESCALATED, message=message, data=data)
         )
+
+    def _escalate_finding(self, finding_id: str, message: str, rollout_id: str) -> None:
+        from patchit_provider.engine.store.vulns import VulnStore
+        from patchit_provider.engine.vulns.incident import escalate_upgrade
+        from patchit_provider.notifications.webhook import build_notifier
+
+        with VulnStore(self.store.url) as vulns:
+            record = vulns.get(finding_id)
+            if record is not None:
+                notifier = build_notifier(self.store, self.settings)
+                vulns.save(escalate_upgrade(record, rollout_id, message, self.store, notifier))
 
     def hand_off(self, member, try_number: int) -> str | None:
         from patchit_provider.dags.remediation import DAG_ID
@@ -92,11 +107,21 @@ def rollout_context(settings=None, *, api=None, store=None, rollouts=None, clock
     from patchit_provider.hooks.api import PatchitApiHook
     from patchit_provider.hooks.store import PatchitStoreHook
 
+    from patchit_provider.notifications.webhook import build_notifier
+
     settings = settings or load_settings()
     store = store or PatchitStoreHook(settings=settings).get_store()
     rollouts = rollouts or open_rollouts(store.url)
     api = api or PatchitApiHook(settings.api_conn_id, timeout=30.0)
-    ctx = RolloutContext(api=api, records=rollouts, desk=StoreDesk(store, api, settings), clock=clock or SystemClock())
+    ctx = RolloutContext(
+        store=store,
+        settings=settings,
+        notifier=build_notifier(store, settings),
+        api=api,
+        records=rollouts,
+        desk=StoreDesk(store, api, settings),
+        clock=clock or SystemClock(),
+    )
 
     def close() -> None:
         rollouts.close()
@@ -226,7 +251,7 @@ if BaseBranchOperator is not None:
         def __init__(self, *, wave: int, **kwargs: Any) -> None:
             from airflow.sdk import Param
 
-            kwargs.setdefault("subject", "PATCHIT: approve the recovery rollout?")
+            kwargs.setdefault("subject", "PATCHIT: approve the rollout?")
             kwargs.setdefault("assigned_users", [APPROVER])
             kwargs.setdefault("params", {"reason": Param("", type=["null", "string"], maxLength=2000, title="Reason")})
             super().__init__(**kwargs)

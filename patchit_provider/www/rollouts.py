@@ -30,6 +30,7 @@ from airflow.api_fastapi.core_api.security import requires_access_dag
 from patchit_provider.engine.models import (
     ROLLOUT_FINAL_STATES,
     ApprovalPoint,
+    MemberRecord,
     MemberResult,
     RolloutRun,
     RolloutState,
@@ -92,6 +93,11 @@ def _records(request: Request):
     return state.rollout_records
 
 
+def run_records(request: Request):
+    """The rollout records of the app (the Vulnerabilities page shows each finding's rollout)."""
+    return _records(request)
+
+
 def touched_dags(run: RolloutRun) -> set[str]:
     """The DAGs a rollout re-runs or changes: its targets' DAGs (recovery), else its members (upgrade)."""
     if run.targets:
@@ -147,7 +153,7 @@ def progress(run: RolloutRun) -> dict[str, Any]:
             "total": len(wave.members),
             "finished": len(done),
             "succeeded": sum(r.result is MemberResult.SUCCEEDED for r in done),
-            "in_flight": sum(r.result is None and r.cleared_at is not None for r in results.values()),
+            "in_flight": sum(r.result is None and _acted(r) for r in results.values()),
             "status": "finished"
             if record and record.finished_at
             else "running"
@@ -168,11 +174,16 @@ def progress(run: RolloutRun) -> dict[str, Any]:
         "final": run.state in ROLLOUT_FINAL_STATES,
         "waves": waves,
         "members": {
-            r.member: (r.result.value if r.result else ("running" if r.cleared_at else "pending"))
+            r.member: (r.result.value if r.result else ("running" if _acted(r) else "pending"))
             for w in run.waves
             for r in w.results
         },
     }
+
+
+def _acted(record: MemberRecord) -> bool:
+    """The member was cleared (recovery) or the upgrade deployed to it: its result is awaited."""
+    return record.cleared_at is not None or record.deployed_at is not None
 
 
 def pending_point(run: RolloutRun) -> str | None:

@@ -25,10 +25,10 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from patchit_provider.engine.constants import REMEDIATION_DAG_ID
-from patchit_provider.engine.models import VulnIngest, VulnRecord, utcnow
+from patchit_provider.engine.models import RolloutRun, VulnIngest, VulnRecord, utcnow
 from patchit_provider.engine.store.vulns import VulnStore
 from patchit_provider.engine.vulns.audit import record_audit
-from patchit_provider.www import ingest, links
+from patchit_provider.www import ingest, links, rollouts
 from patchit_provider.www.auth import ScopeDep, UserDep, require_trigger_remediation
 
 router = APIRouter()
@@ -61,8 +61,38 @@ def advisory_links(ident: str) -> list[dict[str, str]]:
     return out
 
 
-def view(record: VulnRecord, dag_ids: frozenset[str], admin: bool) -> dict[str, Any] | None:
-    """What this user may see of a finding (None: nothing)."""
+def rollout_view(run: RolloutRun | None, visible: bool) -> dict[str, Any] | None:
+    """A finding's rollout: its progress (engine records, the Rollouts page's figures) and, when
+    the user may open it, its page."""
+    if run is None:
+        return None
+    figures = rollouts.progress(run)
+    return {
+        "rollout_id": run.rollout_id,
+        "visible": visible,
+        "state": figures["state"],
+        "reason": figures["reason"],
+        "finished": figures["finished"],
+        "succeeded": figures["succeeded"],
+        "failed": figures["failed"],
+        "total": figures["total"],
+        "percent": figures["percent"],
+        "deploy": run.upgrade.deploy if run.upgrade else None,
+        "waves": [
+            {"index": w["index"], "status": w["status"], "finished": w["finished"], "total": w["total"]}
+            for w in figures["waves"]
+        ],
+    }
+
+
+def view(
+    record: VulnRecord,
+    dag_ids: frozenset[str],
+    admin: bool,
+    run: RolloutRun | None = None,
+    run_visible: bool = False,
+) -> dict[str, Any] | None:
+    """What this user may see of a finding (None: nothing), with its rollout's progress."""
     finding = record.finding
     all_dags = {d for dag in finding.dag_details for d in dag.dag_ids}
     visible = sorted(all_dags) if admin else sorted(all_dags & dag_ids)
@@ -96,7 +126,10 @@ def view(record: VulnRecord, dag_ids: frozenset[str], admin: bool) -> dict[str, 
         "hidden_dags": len(all_dags) - len(visible),
         "branch": record.branch,
         "commit": record.commit,
+        "patch_url": record.patch_url,
+        "patch_diff": record.patch_diff,
         "validated": bool(record.validation and record.validation.passed),
+        "incident_id": record.incident_id,
         "plan": None
         if plan is None
         else {
@@ -107,6 +140,7 @@ def view(record: VulnRecord, dag_ids: frozenset[str], admin: bool) -> dict[str, 
             "finish_at": plan.finish_at.isoformat() if plan.finish_at else None,
         },
         "rollout_id": record.rollout_id,
+        "rollout": rollout_view(run, run_visible),
         "source": record.source,
     }
 
@@ -115,7 +149,14 @@ def _visible(request: Request, scope, user, finding_id: str | None = None) -> li
     store = vuln_store(request)
     records = [r for r in [store.get(finding_id)] if r] if finding_id else store.list()
     admin = is_admin(user)
-    return [v for r in records if (v := view(r, scope.dag_ids, admin)) is not None]
+    runs = rollouts.run_records(request) if any(r.rollout_id for r in records) else None
+    out = []
+    for record in records:
+        run = runs.get(record.rollout_id) if runs is not None and record.rollout_id else None
+        shown = view(record, scope.dag_ids, admin, run, run is not None and rollouts.can_see(scope, run))
+        if shown is not None:
+            out.append(shown)
+    return out
 
 
 @router.get("/vulns", name="vulns_page", response_class=HTMLResponse, summary="Vulnerable dependencies")
@@ -154,6 +195,13 @@ async def api_vuln(request: Request, scope: ScopeDep, user: UserDep, finding_id:
     return rows[0]
 
 
+def _notifier(incidents, settings):
+    """The webhook notifier of `[patchit] notify_conn_ids` (None when none is configured)."""
+    from patchit_provider.notifications.webhook import build_notifier
+
+    return build_notifier(incidents, settings)
+
+
 def _unprocessable(loc: list[str], msg: str) -> HTTPException:
     return HTTPException(
         status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["body", *loc], "msg": msg, "type": "ingest_refused"}]
@@ -188,10 +236,29 @@ def _repository(doc: VulnIngest, settings) -> tuple[Path, Path | None]:
 
 
 def record_report(
-    store: VulnStore, doc: VulnIngest, repo: Path, requirements: Path | None, settings, caller: str
+    store: VulnStore,
+    doc: VulnIngest,
+    repo: Path,
+    requirements: Path | None,
+    settings,
+    caller: str,
+    incidents=None,
+    notifier=None,
 ) -> dict[str, Any]:
+    """Store the report's findings; a finding without a fix opens (once) its accept-or-mitigate
+    incident in `incidents`, told through `notifier`."""
     deps = [d.model_dump(exclude_none=True) for d in doc.report.dependencies]
-    scan, stored = record_audit(store, deps, repo, requirements, settings, f"ingest:{caller}", today=utcnow().date())
+    scan, stored = record_audit(
+        store,
+        deps,
+        repo,
+        requirements,
+        settings,
+        f"ingest:{caller}",
+        today=utcnow().date(),
+        incidents=incidents,
+        notifier=notifier,
+    )
     out = [
         {
             "finding_id": r.finding_id,
@@ -199,6 +266,7 @@ def record_report(
             "version": r.finding.version,
             "state": r.state,
             "created": created,
+            "incident_id": r.incident_id,
         }
         for r, created in stored
     ]
@@ -238,7 +306,11 @@ async def ingest_vulns(request: Request, user: UserDep, _: None = Depends(requir
         )
     repo, requirements = _repository(doc, settings)
     store = await run_in_threadpool(vuln_store, request)
-    body = await run_in_threadpool(record_report, store, doc, repo, requirements, settings, user.get_name())
+    incidents = request.app.state.stores.get()
+    notifier = await run_in_threadpool(_notifier, incidents, settings)
+    body = await run_in_threadpool(
+        record_report, store, doc, repo, requirements, settings, user.get_name(), incidents, notifier
+    )
     for item in body["findings"]:
         item["url"] = links.absolute_for(request, "api_vuln", finding_id=item["finding_id"])
     created = any(item["created"] for item in body["findings"])

@@ -449,3 +449,88 @@ def test_the_hook_pages_task_instances_and_never_clears_without_an_explicit_dry_
     assert [p["offset"] for p in seen] == ["0", "100", "200"]
     with pytest.raises(ValueError):
         hook.clear_task_instances("orders daily", {"dag_run_id": "r1", "task_ids": ["load"]})
+
+
+class TwoDagClock:
+    """A sleep is one scheduler/worker pass over each of the given DAGs (see `_work`)."""
+
+    def __init__(self, dags: dict[str, Path]) -> None:
+        self.dags = dags
+
+    def now(self):
+        return datetime.now(timezone.utc)
+
+    def sleep(self, seconds: float) -> None:
+        for dag_id, path in self.dags.items():
+            _work(dag_id, path)
+
+
+def _dag_runs(dag_id: str) -> list[dict]:
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id)).all()
+        return [{"run_id": r.run_id, "state": r.state, "start": r.start_date, "end": r.end_date} for r in rows]
+
+
+def test_an_upgrade_rollout_gates_on_the_canary_dags_next_run_then_the_rest_follow(env, monkeypatch):
+    """Issue 13, through `patchit_rollout` itself: two DAGs import the upgraded package; the least
+    critical is the canary. Its wave triggers one run of it (REST POST dagRuns); only after that
+    run ended successfully is the other DAG's run started; both runs succeed and the rollout too."""
+    from patchit_provider.dags.rollout import build_rollout_dag
+    from patchit_provider.engine.models import MemberResult, RolloutState, VulnDag, VulnFinding, VulnRecord
+    from patchit_provider.engine.rollout.execute import upgrade_run_id
+    from patchit_provider.engine.store.rollouts import open_rollouts
+    from patchit_provider.engine.vulns.rollout import plan_fix_rollout, upgrade_run
+    from patchit_provider.operators import rollout as rollout_ops
+
+    canary, critical = "upgrade_reports", "upgrade_finance"
+    paths = {d: _write(env["dags"], d, "amount", "imports tinyvuln") for d in (canary, critical)}
+    _sync(env["dags"])
+    finding = VulnFinding(
+        package="tinyvuln",
+        version="1.0",
+        advisories=["GHSA-tiny-vuln-0001"],
+        fixed_version="1.1",
+        action="upgrade",
+        deadline="2099-03-01",
+        dag_details=[
+            VulnDag(path=f"dags/{canary}.py", dag_ids=[canary], criticality=1),
+            VulnDag(path=f"dags/{critical}.py", dag_ids=[critical], criticality=5),
+        ],
+    )
+    record = VulnRecord(
+        finding_id="vf-00000000000000dd",
+        finding=finding,
+        state="rollout_planned",
+        branch="patchit/vf-00000000000000dd",
+        commit="0123456789abcdef0123",
+        rollout_plan=plan_fix_rollout(finding),
+    )
+    rollouts = open_rollouts(env["store"].url)
+    run = rollouts.create(upgrade_run(record, "ro-0000000000e5"))
+    assert [w.members for w in run.plan.waves] == [[canary], [critical]] and run.state is RolloutState.PLANNED
+    real = rollout_ops.rollout_context
+
+    def in_process(settings=None, **kw):
+        return real(
+            env["settings"], api=env["api"].hook, store=env["store"], rollouts=rollouts, clock=TwoDagClock(paths)
+        )
+
+    monkeypatch.setattr(rollout_ops, "rollout_context", in_process)
+    done = build_rollout_dag(poll_seconds=0.01).test(run_conf={"rollout_id": run.rollout_id})
+    states = {ti.task_id: ti.state for ti in done.get_task_instances()}
+    assert done.state == "success", states
+    saved = rollouts.get(run.rollout_id)
+    assert saved.state is RolloutState.SUCCEEDED, saved.reason
+    [first], [second] = _dag_runs(canary), _dag_runs(critical)
+    assert first["run_id"] == upgrade_run_id(run.rollout_id, 0)
+    assert second["run_id"] == upgrade_run_id(run.rollout_id, 1)
+    assert first["state"] == second["state"] == "success"
+    assert first["end"] <= second["start"]  # the rest followed only after the canary's run succeeded
+    results = {r.member: r for w in saved.waves for r in w.results}
+    assert all(r.result is MemberResult.SUCCEEDED and r.action == "trigger" for r in results.values())
+    assert results[critical].deployed_at >= saved.waves[0].finished_at
+    rollouts.close()

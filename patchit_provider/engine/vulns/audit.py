@@ -4,8 +4,10 @@
 installs it) on a pinned requirements file, `--no-deps --disable-pip` (the pins are audited as
 written: nothing is installed or resolved), OSV as the service, `--osv-url` when an internal OSV
 mirror is configured, with a timeout. `record_audit` joins a report's dependencies to the OSV
-records of a folder (pip-audit carries no severity) and stores each finding (idempotent by id) and marks
-findings whose package the audit now reports at another version `fixed`; the ingest API and the PipAuditOperator both end here.
+records of a folder (pip-audit carries no severity) and stores each finding (idempotent by id),
+opens (and notifies) the accept-or-mitigate incident of each finding without a fix when given the
+incident store (engine/vulns/incident.py), and marks findings whose package the audit now reports
+at another version `fixed`; the ingest API and the PipAuditOperator both end here.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from packaging.utils import canonicalize_name
 
 from patchit_provider.engine.errors import ExternalError
 from patchit_provider.engine.models import VulnRecord, VulnScan
 from patchit_provider.engine.settings import PatchitSettings
+from patchit_provider.engine.stages.base import IncidentStore, Notifier
+from patchit_provider.engine.vulns.incident import escalate_no_fix
 from patchit_provider.engine.vulns.osv import load_osv_dir
 from patchit_provider.engine.vulns.pip_audit import audit_findings
 from patchit_provider.engine.vulns.remediate import new_record
@@ -85,8 +89,18 @@ def run_pip_audit(
     return deps
 
 
+class Findings(Protocol):
+    """What the audit needs of engine.store.vulns.VulnStore."""
+
+    def add(self, record: VulnRecord) -> tuple[VulnRecord, bool]: ...
+
+    def save(self, record: VulnRecord) -> VulnRecord: ...
+
+    def list(self, *, state: str | None = None, repo: str | None = None, limit: int = 1000) -> list[VulnRecord]: ...
+
+
 def record_audit(
-    store,
+    store: Findings,
     deps: list[dict[str, Any]],
     repo: Path,
     requirements: Path | None,
@@ -94,8 +108,11 @@ def record_audit(
     source: str,
     *,
     today: date,
+    incidents: IncidentStore | None = None,
+    notifier: Notifier | None = None,
 ) -> tuple[VulnScan, list[tuple[VulnRecord, bool]]]:
-    """(the scan, [(stored record, created)]): findings of a report, joined to `settings.osv_dir`."""
+    """(the scan, [(stored record, created)]): findings of a report, joined to `settings.osv_dir`;
+    with `incidents`, each finding without a fix gets its incident (once) and the record names it."""
     constraints = parse_requirements(requirements, repo) if requirements else None
     days = {k: getattr(settings, f"vuln_deadline_{k}_days") for k in DEFAULT_DEADLINE_DAYS}
     scan = audit_findings(
@@ -109,14 +126,21 @@ def record_audit(
         constraints=constraints,
     )
     stored = [store.add(new_record(finding, str(repo), source)) for finding in scan.findings]
+    if incidents is not None:
+        stored = [
+            (store.save(escalate_no_fix(r, incidents, notifier)), created)
+            if r.state == "accepted_or_mitigated" and r.incident_id is None
+            else (r, created)
+            for r, created in stored
+        ]
     mark_fixed(store, deps, str(repo), today)
     return scan, stored
 
 
-def mark_fixed(store, deps: list[dict[str, Any]], repo: str, today: date) -> list[VulnRecord]:
+def mark_fixed(store: Findings, deps: list[dict[str, Any]], repo: str, today: date) -> list[VulnRecord]:
     """Findings of `repo` whose package the audit now reports at another version: `fixed` (a new
     version still affected is a finding of its own)."""
-    audited = {
+    audited: dict[str, str] = {
         canonicalize_name(d["name"]): str(d.get("version")) for d in deps if "skip_reason" not in d and d.get("version")
     }
     fixed = []

@@ -6,8 +6,9 @@ expiry date (the deadline), escalated to a person, never rolled out. An upgrade 
 its patch validates (`patch_validated`: every check passed AND the `resolve` check really
 resolved the requirements in the sandbox, see validation/resolve.py), `published` once on its
 branch `patchit/<finding id>`, `rollout_planned` once a valid plan over the affected DAGs (least
-critical first, due by the deadline) exists. What stops a finding on the way is said in its
-`escalation`, and it stays where it was.
+critical first, due by the deadline, a person's approval before the first wave: the deployment)
+exists; `rollout.start_upgrade_rollout` then stores its run for `patchit_rollout`. What stops a
+finding on the way is said in its `escalation`, and it stays where it was.
 
 The patch is judged as a `dependency.missing` change (the taxonomy's dependency category, the
 only one the policy lets touch requirements files), with the advisories as the fact it rests on.
@@ -32,7 +33,7 @@ from patchit_provider.engine.models import (
 from patchit_provider.engine.settings import PatchitSettings
 from patchit_provider.engine.taxonomy import Category, Remediation
 from patchit_provider.engine.vulns.patch import PatchRefused, requirements_patch
-from patchit_provider.engine.vulns.rollout import plan_fix_rollout
+from patchit_provider.engine.vulns.rollout import UPGRADE_APPROVAL, plan_fix_rollout
 
 PUBLISHING = ("branch", "mock_pr", "github")
 
@@ -116,7 +117,7 @@ def remediate(
         ]
         record.escalation = "the requirements patch is not validated: " + "; ".join(failed or ["no resolve check ran"])
         return record
-    record.state, record.escalation = "patch_validated", ""
+    record.state, record.escalation, record.patch_diff = "patch_validated", "", proposal.diff
     mode = publish_mode or settings.publish_mode
     if result.approval_reason:
         record.escalation = f"a person must approve before publishing: {result.approval_reason}"
@@ -132,7 +133,8 @@ def remediate(
         )
         publication = publish(proposal, incident, root, mode)
         record.branch, record.commit, record.state = publication.branch, publication.commit, "published"
-    plan = plan_fix_rollout(finding, now=now)
+        record.patch_url = publication.url
+    plan = plan_fix_rollout(finding, now=now, approval_points=UPGRADE_APPROVAL)
     record.rollout_plan = plan
     if plan is not None and plan.valid and record.state == "published":
         record.state = "rollout_planned"

@@ -98,7 +98,7 @@ def _split_options(line: str) -> tuple[str, list[str], list[str]]:
 def parse_requirements(path: Path, repo_root: Path, environment: dict[str, str] | None = None) -> Requirements:
     """Read `path` and what it includes. `environment`: the target interpreter's marker values
     (default: this interpreter's)."""
-    env = environment or default_environment()
+    env = dict(environment) if environment is not None else {k: str(v) for k, v in default_environment().items()}
     result = Requirements()
     root = Path(repo_root).resolve()
     _read(Path(path).resolve(), root, env, result, "requirement", set())

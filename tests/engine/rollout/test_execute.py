@@ -32,6 +32,7 @@ from patchit_provider.engine.rollout.records import (
     RecoveryInput,
     plan_recovery,
 )
+from patchit_provider.engine.settings import PatchitSettings
 from patchit_provider.engine.store.rollouts import CLEARED, open_rollouts
 
 DAG = "orders_hourly"
@@ -180,7 +181,9 @@ def _rollout(store, runs=RUNS, *, waves=(1, "40%"), max_errors=0, concurrency=2,
 
 
 def _ctx(store, airflow, desk=None):
-    return RolloutContext(api=airflow, records=store, desk=desk or Desk(), clock=Clock(airflow))
+    return RolloutContext(
+        store=None, settings=PatchitSettings(), api=airflow, records=store, desk=desk or Desk(), clock=Clock(airflow)
+    )
 
 
 def _results(store, rid="ro-1"):

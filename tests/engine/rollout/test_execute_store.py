@@ -26,6 +26,7 @@ from patchit_provider.engine.rollout.execute import (
 from patchit_provider.engine.rollout.kpis import rollout_kpis
 from patchit_provider.engine.rollout.members import recovery_spec
 from patchit_provider.engine.rollout.planner import plan_rollout
+from patchit_provider.engine.settings import PatchitSettings
 from patchit_provider.engine.store.rollouts import (
     CLEARED,
     CLEARING,
@@ -161,12 +162,16 @@ def test_a_resumed_executor_in_a_new_store_object_clears_nobody_twice(url):
         with pytest.raises(RuntimeError):
             execute_rollout(
                 ExecuteInput(rollout_id=rid, poll_seconds=0.01),
-                RolloutContext(api=Api(), records=Crash(), desk=Desk(), clock=Clock()),
+                RolloutContext(
+                    store=None, settings=PatchitSettings(), api=Api(), records=Crash(), desk=Desk(), clock=Clock()
+                ),
             )
     with open_rollouts(url) as store:
         out = execute_rollout(
             ExecuteInput(rollout_id=rid, poll_seconds=0.01),
-            RolloutContext(api=Api(), records=store, desk=Desk(), clock=Clock()),
+            RolloutContext(
+                store=None, settings=PatchitSettings(), api=Api(), records=store, desk=Desk(), clock=Clock()
+            ),
         )
         assert out.state is RolloutState.SUCCEEDED
         assert sorted(clears) == ["r0", "r1", "r2", "r3"]  # each exactly once
