@@ -68,6 +68,66 @@ def test_records_the_findings_of_the_report(env, monkeypatch):
         stored = {r.finding.package: r for r in store.list()}
     assert set(stored) == {"tinyvuln", "nofix"} and stored["tinyvuln"].source == "pip-audit:audit"
     assert stored["nofix"].expires == stored["nofix"].finding.deadline
+    # no fix: an escalated accept-or-mitigate incident in the same store, named by the finding
+    from patchit_provider.engine.store import open_store
+
+    assert stored["tinyvuln"].incident_id is None and stored["nofix"].incident_id
+    with open_store(f"sqlite:///{tmp / 'patchit.db'}") as incidents:
+        incident = incidents.get_incident(stored["nofix"].incident_id)
+    assert incident.state.value == "escalated" and stored["nofix"].expires in incident.triage.next_step
+
+
+def _fake_pip_audit(tmp, monkeypatch):
+    bin_dir = tmp / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / "pip-audit"
+    fake.write_text(
+        FAKE.format(python=sys.executable, args=str(tmp / "args.json"), report=json.dumps(PIP_AUDIT_REPORT))
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_a_planned_upgrade_gets_its_rollout_and_patchit_rollout_is_triggered_once(env, monkeypatch):
+    """After remediation (played here: validated, published, planned), the operator stores the
+    upgrade's run and triggers `patchit_rollout` with its id; the next audit starts nothing new."""
+    from patchit_provider.engine.store.rollouts import open_rollouts
+    from patchit_provider.engine.store.vulns import VulnStore
+    from patchit_provider.engine.vulns.rollout import UPGRADE_APPROVAL, plan_fix_rollout
+    from patchit_provider.hooks.api import PatchitApiHook
+    from patchit_provider.operators.vulns import PipAuditOperator
+
+    repo, tmp = env
+    _fake_pip_audit(tmp, monkeypatch)
+    triggered: list[tuple[str, str, dict]] = []
+    monkeypatch.setattr(
+        PatchitApiHook,
+        "trigger_dag_run",
+        lambda self, dag_id, run_id, conf, note=None: triggered.append((dag_id, run_id, conf)),
+    )
+
+    def remediated(record, requirements, repo_root, settings, **kw):  # what a validated, published patch gives
+        return record.model_copy(
+            update={
+                "state": "rollout_planned",
+                "branch": f"patchit/{record.finding_id}",
+                "commit": "0123456789abcdef0123",
+                "rollout_plan": plan_fix_rollout(record.finding, approval_points=UPGRADE_APPROVAL),
+            }
+        )
+
+    monkeypatch.setattr("patchit_provider.engine.vulns.remediate.remediate", remediated)
+    # the operator imports remediate at run time, from the engine module
+    PipAuditOperator(task_id="audit", repo=str(repo)).execute({})
+    PipAuditOperator(task_id="audit", repo=str(repo)).execute({})  # tomorrow's audit
+    with VulnStore(f"sqlite:///{tmp / 'patchit.db'}") as store:
+        tiny = next(r for r in store.list() if r.finding.package == "tinyvuln")
+    assert tiny.rollout_id and triggered == [
+        ("patchit_rollout", f"upgrade__{tiny.rollout_id}", {"rollout_id": tiny.rollout_id})
+    ]
+    with open_rollouts(f"sqlite:///{tmp / 'patchit.db'}") as runs:
+        run = runs.get(tiny.rollout_id)
+    assert run.kind == "upgrade" and run.state.value == "awaiting_approval" and run.upgrade.branch == tiny.branch
 
 
 def test_dag_factory_builds_one_audit_per_repository(tmp_path):
