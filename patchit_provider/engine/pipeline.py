@@ -45,7 +45,7 @@ class Remediator:
     def __init__(
         self,
         store: IncidentStore,
-        settings: PatchitSettings | None = None,
+        settings: PatchitSettings,
         github_target: GitHubTarget | None = None,
         llm: Proposer | None = None,
         notifier: Notifier | None = None,
@@ -53,7 +53,7 @@ class Remediator:
     ) -> None:
         self.ctx = StageContext(
             store=store,
-            settings=settings or PatchitSettings(),
+            settings=settings,
             notifier=notifier,
             proposer=llm,
             github=github_target,

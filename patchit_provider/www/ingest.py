@@ -212,15 +212,16 @@ def check_event(event: FailureEvent, settings: Any, user_name: str) -> FailureEv
     return intake.namespaced(event, user_name)
 
 
-def accept(store, event: FailureEvent, hand_off, user_name: str) -> tuple[Any, bool, Any]:
-    """Store the (redacted) event through the pipeline's receive stage, then hand the *stored*
-    event off (the run's conf is the incident's even when a repeat carries other text). A
-    repeated event id returns its incident; the hand-off is asked again (same run id: a
-    duplicate is harmless), so a client that retries after a failed hand-off heals it."""
+def accept(store, event: FailureEvent, hand_off, user_name: str, settings: Any) -> tuple[Any, bool, Any]:
+    """Store the (redacted) event through the pipeline's receive stage (with the app's resolved
+    `settings`, never defaults), then hand the *stored* event off (the run's conf is the
+    incident's even when a repeat carries other text). A repeated event id returns its incident;
+    the hand-off is asked again (same run id: a duplicate is harmless), so a client that retries
+    after a failed hand-off heals it."""
     from patchit_provider.engine.models import AuditKind
     from patchit_provider.engine.pipeline import Remediator
 
-    incident, created = Remediator(store).receive_created(event)
+    incident, created = Remediator(store, settings).receive_created(event)
     result = hand_off(incident.event, user_name)
     if result.status == FAILED:
         store.audit(
@@ -266,9 +267,10 @@ async def ingest_event(request: Request, user: UserDep, _: None = Depends(requir
     state = request.app.state
     _check_request(request)
     event = parse_event(await read_body(request, state.max_event_bytes))
-    event = check_event(event, state.settings(), user.get_name())
+    settings = state.settings()
+    event = check_event(event, settings, user.get_name())
     store = await run_in_threadpool(state.stores.get)
-    incident, created, result = await run_in_threadpool(accept, store, event, state.hand_off, user.get_name())
+    incident, created, result = await run_in_threadpool(accept, store, event, state.hand_off, user.get_name(), settings)
     body = {
         "incident_id": incident.incident_id,
         "event_id": incident.event.event_id,

@@ -148,12 +148,13 @@ def _store():
 
 def _stored(event: dict) -> dict:
     """Store the event as capture does and return the run's conf: a reference to it."""
+    from patchit_provider.config import load_settings
     from patchit_provider.engine.models import FailureEvent
     from patchit_provider.engine.pipeline import Remediator
 
     store = _store()
     try:
-        incident = Remediator(store).receive(FailureEvent.model_validate(event))
+        incident = Remediator(store, load_settings()).receive(FailureEvent.model_validate(event))
     finally:
         store.close()
     return {"event_ref": incident.event.event_id}

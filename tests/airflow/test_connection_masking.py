@@ -49,6 +49,7 @@ def test_a_stage_masks_the_named_connections_secret_before_it_runs(airflow_db, m
     from patchit_provider.engine.models import FailureEvent
     from patchit_provider.engine.pipeline import Remediator
     from patchit_provider.engine.redaction import clear_secret_values, redact
+    from patchit_provider.engine.settings import PatchitSettings
     from patchit_provider.engine.store import open_store
     from patchit_provider.hooks import masking
     from patchit_provider.operators.remediation import _mask_task_connections
@@ -72,7 +73,7 @@ def test_a_stage_masks_the_named_connections_secret_before_it_runs(airflow_db, m
             task_id="load",
             metadata={"conn_ids": ["warehouse"]},
         )
-        incident = Remediator(store).receive(event)
+        incident = Remediator(store, PatchitSettings()).receive(event)
         _mask_task_connections(store, incident.incident_id)
     finally:
         store.close()

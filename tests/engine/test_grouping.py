@@ -8,6 +8,7 @@ from pathlib import Path
 
 from patchit_provider.engine.models import ErrorInfo, FailureEvent, IncidentState
 from patchit_provider.engine.pipeline import Remediator
+from patchit_provider.engine.settings import PatchitSettings
 from patchit_provider.engine.store import open_store
 
 # Ten distinct causes; the {placeholders} vary between occurrences as they do in real runs.
@@ -62,7 +63,7 @@ def _storm(count: int, seed: int = 7) -> list[FailureEvent]:
 def test_storm_of_1000_failures_with_10_causes_gives_10_incidents(tmp_path: Path):
     events = _storm(1000)
     with open_store(f"sqlite:///{tmp_path}/store.db") as store:
-        remediator = Remediator(store)
+        remediator = Remediator(store, PatchitSettings())
 
         def handle(event: FailureEvent) -> str:
             incident = remediator.receive(event)
@@ -106,7 +107,7 @@ def test_same_cause_in_two_dags_gives_two_incidents_each_with_only_its_own_occur
 
     events = [failure(dag_id, run) for run in range(3) for dag_id in ("sales_daily", "hr_payroll")]
     with open_store(f"sqlite:///{tmp_path}/store.db") as store:
-        remediator = Remediator(store)
+        remediator = Remediator(store, PatchitSettings())
         for event in events:
             incident = remediator.receive(event)
             remediator.collect_evidence(incident.incident_id)

@@ -163,7 +163,7 @@ def test_configured_schemes_and_hosts(store, handoff, auth_manager, bob):
         )
 
 
-def test_ingest_ids_live_in_the_callers_namespace(client, bob, headers_for, store):
+def test_ingest_ids_live_in_the_callers_namespace(client, bob, headers_for, store, settings):
     """Posting the id capture will compute for a real failure does not pre-empt it; two callers
     using the same id get two incidents; a caller's repeat is still idempotent."""
     from patchit_provider.engine.models import FailureEvent
@@ -177,7 +177,7 @@ def test_ingest_ids_live_in_the_callers_namespace(client, bob, headers_for, stor
     assert posted.json()["event_id"] == f"ingest:bob:{real.event_id}"
     assert posted.json()["handoff"]["run_id"] == f"patchit__ingest:bob:{real.event_id}"
     # capture of the real failure still opens its own incident
-    incident, created = Remediator(store).receive_created(real)
+    incident, created = Remediator(store, settings).receive_created(real)
     assert created and incident.incident_id != posted.json()["incident_id"]
     # another caller, same id: another incident; bob again: the same one (200)
     admin = client.post(URL, json=_event(event_id=real.event_id), headers=headers_for("admin"))

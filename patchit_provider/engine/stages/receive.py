@@ -1,7 +1,7 @@
 """Receive: store the (redacted) event; a repeated event returns the incident it already opened.
 
 A run that asks again for a failure whose incident already belongs to another remediation run
-is a re-analysis (a person triggered `patchit_remediation` by hand): it is audited as such,
+is a re-analysis (a person triggered the remediation DAG by hand): it is audited as such,
 with who asked (the run's triggering user) and why (the run's `reason`), before the stages
 append their second evidence, triage and outcome to the same timeline; the incident then
 follows the new run (its approval step, its links).
