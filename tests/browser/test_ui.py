@@ -137,7 +137,14 @@ def test_incident_shows_the_diff_and_the_timeline(code_typo_run, page, artifacts
     timeline = frame.locator("#timeline").inner_text()
     for kind in ("event.received", "evidence.saved", "triage.completed", "patch.proposed", "validation.finished"):
         assert kind in timeline, timeline
-    assert "passed" in frame.locator("#validation").inner_text()
+    validation = frame.locator("#validation").inner_text()
+    assert "passed" in validation
+    # The failed callable was replayed with the run's XComs: NameError before the patch, success after.
+    assert "replayed: failed before, passes after" in validation and "not replayed" not in validation, validation
+    assert (
+        "NameError reproduced with the failed run's XCom extract_orders, XCom extract_customers, XCom fetch_fx_rates"
+        in validation
+    )
     shot(page, artifacts, "04-incident-in-ui")
     frame.locator("#patch").screenshot(path=str(artifacts / "05-incident-diff.png"))
     frame.locator("#timeline").screenshot(path=str(artifacts / "06-incident-timeline.png"))

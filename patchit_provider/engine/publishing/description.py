@@ -61,8 +61,6 @@ def render_description(proposal: PatchProposal, incident: Incident) -> str:
         out += ["| check | result | detail |", "|---|---|---|"]
         for check in validation.checks:
             first = next((line for line in check.output.splitlines() if line.strip()), "")
-            out += [
-                f"| {md_escape(check.name)} | {check.status.replace('_', ' ')} | {md_escape(first[:200])} |"
-            ]
+            out += [f"| {md_escape(check.name)} | {check.status.replace('_', ' ')} | {md_escape(first[:200])} |"]
     out += ["", "---", "", "_Opened by PATCHIT. Review the change before merging._"]
     return redact("\n".join(out) + "\n")[0]
