@@ -10,10 +10,21 @@ handler refuses any person who calls it directly (403), whatever their HITL righ
 the remediation DAG. PATCHIT's route answers AS that identity ON BEHALF of the person, after
 checking what Airflow cannot know: that the person may edit the FAILING DAG (pages.decide), on
 top of the HITL permission of the remediation DAG (the route's dependency).
+
+An answer is never given in the first seconds after the step parked (`PARK_SETTLE_SECONDS`):
+Airflow 3.3's HITL handler resumes the task at once, under the same try number as the worker
+that just parked it. If the scheduler has not yet processed that worker's exit, it reads the
+stale "success" of the parked worker against the resumed task (queued or already running), takes
+it for a task killed externally and fails it (`approval` failed, `publish` upstream_failed, the
+run failed, the incident left validated). Airflow 3.3.2's guard for this race covers a resumed
+task still `scheduled` only (apache/airflow#67287; its fix #68741 adds `queued`, `running` stays
+exposed). From the park to that exit being processed took 1 s on an idle 2-core host, 6.5 s at
+load 12, when the answer came 3 s after the park and the resumed task was already running.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from patchit_provider.engine.constants import APPROVAL_TASK_ID, REMEDIATION_DAG_ID
@@ -21,6 +32,9 @@ from patchit_provider.engine.constants import APPROVAL_TASK_ID, REMEDIATION_DAG_
 APPROVE, REJECT = "Approve", "Reject"
 # operators.remediation.APPROVER["id"]: the only assignee of PATCHIT's approval requests.
 APPROVER_ID = "patchit:approvals"
+# Seconds a parked approval step is left alone before it is answered (see the module docstring):
+# twice the slowest park-to-exit-processed gap measured under load.
+PARK_SETTLE_SECONDS = 15.0
 
 
 def on_behalf_of(user: Any) -> Any:
@@ -40,8 +54,14 @@ def on_behalf_of(user: Any) -> Any:
 
 def pending(run_id: str | None) -> bool:
     """True while the run's approval task waits for an answer (awaiting input, none recorded)."""
+    return parked_at(run_id) is not None
+
+
+def parked_at(run_id: str | None) -> Any:
+    """When the run's approval task parked awaiting an answer (the task instance's last update),
+    or None when it does not wait (not parked, or answered)."""
     if not run_id:
-        return False
+        return None
     from sqlalchemy import select
 
     from airflow.models.hitl import HITLDetail
@@ -50,7 +70,7 @@ def pending(run_id: str | None) -> bool:
     from airflow.utils.state import TaskInstanceState
 
     query = (
-        select(TI.id)
+        select(TI.updated_at)
         .join(HITLDetail, HITLDetail.ti_id == TI.id)
         .where(
             TI.dag_id == REMEDIATION_DAG_ID,
@@ -62,17 +82,38 @@ def pending(run_id: str | None) -> bool:
         )
     )
     with create_session() as session:
-        return session.scalar(query) is not None
+        row = session.execute(query).first()
+    if row is None:
+        return None
+    from airflow.sdk import timezone
+
+    return row[0] or timezone.utcnow()  # parked, time unknown: count from now
+
+
+def wait_until_settled(run_id: str, settle: float | None = None) -> float:
+    """Sleep until the parked step is `settle` seconds old (at most `settle`); returns the wait."""
+    from airflow.sdk import timezone
+
+    settle = PARK_SETTLE_SECONDS if settle is None else settle
+    since = parked_at(run_id)
+    if since is None:
+        return 0.0  # not parked: the handler answers 404 / 409 as it should
+    wait = min(settle, settle - (timezone.utcnow() - since).total_seconds())
+    if wait > 0:
+        time.sleep(wait)
+    return max(wait, 0.0)
 
 
 def answer(run_id: str, user: Any, approve: bool) -> None:
     """Answer for `user`, whose rights the caller checked (raises the handler's HTTPException:
-    404 no such step, 409 answered). No reason goes into the HITL row: Airflow's API shows it to
-    every reader of the remediation DAG; the caller stores it with the incident first."""
+    404 no such step, 409 answered), once the parked step has settled (wait_until_settled). No
+    reason goes into the HITL row: Airflow's API shows it to every reader of the remediation
+    DAG; the caller stores it with the incident first."""
     from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
     from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
     from airflow.utils.session import create_session
 
+    wait_until_settled(run_id)
     payload = UpdateHITLDetailPayload(chosen_options=[APPROVE if approve else REJECT], params_input={"reason": ""})
     with create_session() as session:
         update_hitl_detail(

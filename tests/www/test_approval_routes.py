@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from www_factories import add_incident
@@ -41,6 +42,8 @@ def waiting_step(airflow_db):
             session.add(DagRun(dag_id=approvals.REMEDIATION_DAG_ID, run_id=run_id, run_type="manual", state="running"))
             session.flush()
             ti = TaskInstance(task=task, dag_version_id=version.id, run_id=run_id, state="awaiting_input")
+            # Parked long ago: answered without approvals.PARK_SETTLE_SECONDS' wait (test_approval_settle.py).
+            ti.updated_at = datetime.now(timezone.utc) - timedelta(hours=1)
             session.add(ti)
             session.flush()
             session.add(
