@@ -169,7 +169,8 @@ def test_approve_and_the_remediation_dag_publishes(
     mode, why = airflow_standalone["approval_gate"]
     if mode == "skip":
         pytest.skip(f"approval step only: {why}")
-    incident = found.get("incident") or pytest.fail("no incident from an earlier step")
+    # Alone (-k approve) it waits for the incident itself; after the walk it reuses it.
+    incident = found.get("incident") or wait_for_incident(api, code_typo_run, SETTLED, INCIDENT_TIMEOUT)
     assert incident["state"] == "validated", f"with [patchit] approval = always it should wait: {incident}"
     # The HITL task must be waiting for input before the answer is given.
     deadline = time.monotonic() + 60
@@ -186,7 +187,8 @@ def test_approve_and_the_remediation_dag_publishes(
     ]
     if mode == "ui":
         print("\n[browser] approving with the incident page's Approve button")
-        frame.get_by_role("button", name="Approve").click()
+        # The answer waits until the parked step has settled (approvals.PARK_SETTLE_SECONDS).
+        frame.get_by_role("button", name="Approve").click(timeout=90_000)
     else:  # the DAG's gate exists, the page's button does not answer it yet: Airflow's REST API
         print(f"\n[browser] {why}: approving through PATCH .../hitlDetails")
         resp = api.http.patch(
