@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Protocol
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Callable, Protocol
 
 from patchit_provider.engine.models import (
     MAX_REPLAY_INPUT_BYTES,
@@ -87,20 +88,37 @@ def _xcom(api: TaskApi, event: FailureEvent, task_id: str, entry: dict[str, Any]
 
 
 def fetch_replay_inputs(event: FailureEvent, api: TaskApi, deadline: float = DEADLINE_SECONDS) -> ReplayInputs | None:
-    """The failed Airflow task's inputs (None for other platforms or without a task), redacted."""
+    """The failed Airflow task's inputs (None for other platforms or without a task), redacted.
+    An API with a `session()` (PatchitApiHook) makes all the calls on one client and token."""
     if event.platform is not Platform.AIRFLOW or not event.task_id:
         return None
+    opener: Callable[[], AbstractContextManager[Any]] = getattr(api, "session", None) or nullcontext
+    try:
+        with opener():
+            return _fetch(event, event.task_id, api, deadline)
+    except Exception as exc:  # noqa: BLE001 - e.g. the token request itself failed
+        return ReplayInputs(
+            dag_id=event.pipeline_id,
+            run_id=event.run_id,
+            task_id=event.task_id,
+            map_index=event.map_index,
+            try_number=event.try_number,
+            problems=[_problem("the Airflow API could not be reached", exc)],
+        )
+
+
+def _fetch(event: FailureEvent, task_id: str, api: TaskApi, deadline: float) -> ReplayInputs:
     ends = time.monotonic() + deadline
     inputs = ReplayInputs(
         dag_id=event.pipeline_id,
         run_id=event.run_id,
-        task_id=event.task_id,
+        task_id=task_id,
         map_index=event.map_index,
         try_number=event.try_number,
     )
     problems: list[str] = []
     try:
-        ti = api.get_task_instance(event.pipeline_id, event.run_id, event.task_id, event.map_index)
+        ti = api.get_task_instance(event.pipeline_id, event.run_id, task_id, event.map_index)
         rendered = ti.get("rendered_fields") or {}
         if not isinstance(rendered, dict):
             problems.append("the task instance's rendered fields are not a JSON object")
@@ -117,28 +135,26 @@ def fetch_replay_inputs(event: FailureEvent, api: TaskApi, deadline: float = DEA
         problems.append(_problem("the task instance could not be fetched", exc))
     try:
         tasks = api.get_dag_tasks(event.pipeline_id)
-        upstream = sorted(
-            str(task["task_id"]) for task in tasks if event.task_id in (task.get("downstream_task_ids") or [])
-        )
+        upstream = sorted(str(task["task_id"]) for task in tasks if task_id in (task.get("downstream_task_ids") or []))
     except Exception as exc:  # noqa: BLE001
         problems.append(_problem("the DAG's tasks could not be fetched", exc))
         upstream = []
     xcoms: list[ReplayXCom] = []
     total = 0
-    for task_id in upstream:
+    for up in upstream:
         if time.monotonic() > ends:
-            problems.append(f"stopped after {deadline:g} s: the XComs of {task_id} and later tasks were not fetched")
+            problems.append(f"stopped after {deadline:g} s: the XComs of {up} and later tasks were not fetched")
             break
         try:
-            entries = api.list_xcom_entries(event.pipeline_id, event.run_id, task_id)
+            entries = api.list_xcom_entries(event.pipeline_id, event.run_id, up)
         except Exception as exc:  # noqa: BLE001
-            problems.append(_problem(f"the XComs of {task_id} could not be listed", exc))
+            problems.append(_problem(f"the XComs of {up} could not be listed", exc))
             continue
         for entry in entries:
             if len(xcoms) >= MAX_REPLAY_XCOMS:
                 problems.append(f"more than {MAX_REPLAY_XCOMS} upstream XComs: the rest were not fetched")
                 break
-            xcom = _xcom(api, event, task_id, entry)
+            xcom = _xcom(api, event, up, entry)
             size = _size(xcom.value)
             if xcom.problem is None and total + size > MAX_REPLAY_INPUT_BYTES:
                 xcom = xcom.model_copy(

@@ -105,7 +105,7 @@ class PatchitApiHook(BaseHook):
         path = f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}/taskInstances/{quote(task_id, safe='')}"
         if map_index >= 0:
             path += f"/{map_index}"
-        with self._client() as client:
+        with self._reuse() as client:
             return self._check(client.get(path), "GET task instance")
 
     def get_task_log(
@@ -122,9 +122,28 @@ class PatchitApiHook(BaseHook):
         return log_content_to_text(data.get("content", []), max_chars)
 
     # -- replay inputs (engine/evidence_inputs.py's TaskApi) -----------------------------------
+    @contextmanager
+    def session(self) -> Iterator[PatchitApiHook]:
+        """One client (and one token) for the replay-input calls made inside the block."""
+        with self._client() as client:
+            self._session = client
+            try:
+                yield self
+            finally:
+                self._session = None
+
+    @contextmanager
+    def _reuse(self) -> Iterator[Any]:
+        shared = getattr(self, "_session", None)
+        if shared is not None:
+            yield shared
+            return
+        with self._client() as client:
+            yield client
+
     def get_dag_tasks(self, dag_id: str) -> list[dict[str, Any]]:
         """The DAG's tasks (TaskResponse: task_id, downstream_task_ids, operator_name, ...)."""
-        with self._client() as client:
+        with self._reuse() as client:
             data = self._check(client.get(f"/api/v2/dags/{quote(dag_id, safe='')}/tasks"), "GET tasks")
         return list(data.get("tasks") or [])
 
@@ -134,7 +153,7 @@ class PatchitApiHook(BaseHook):
             f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
             f"/taskInstances/{quote(task_id, safe='')}/xcomEntries"
         )
-        with self._client() as client:
+        with self._reuse() as client:
             data = self._check(client.get(path, params={"limit": limit}), "GET xcomEntries")
         return list(data.get("xcom_entries") or [])
 
@@ -146,7 +165,7 @@ class PatchitApiHook(BaseHook):
             f"/taskInstances/{quote(task_id, safe='')}/xcomEntries/{quote(key, safe='')}"
         )
         params = {"map_index": str(map_index), "deserialize": "false", "stringify": "false"}
-        with self._client() as client:
+        with self._reuse() as client:
             return self._check(client.get(path, params=params), "GET xcomEntry")
 
     # -- rollouts (engine/rollout/execute.py's RolloutApi) -----------------------------------

@@ -8,13 +8,17 @@ reach triage, the model or a pull request."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from patchit_provider.engine.models import (
     ArtifactNote,
     AuditKind,
     AuditNote,
     EvidenceInput,
     EvidenceOutput,
+    FailureEvent,
     Incident,
+    ReplayInputs,
 )
 from patchit_provider.engine.stages import workspace
 from patchit_provider.engine.stages.base import StageContext
@@ -29,20 +33,18 @@ def run(inp: EvidenceInput, ctx: StageContext) -> EvidenceOutput:
 
     event = inp.event
     space = workspace.discover(event.code_path, event.pipeline_id, ctx.settings.repo_map, head=None)
+    fetching = _fetch_in_background(event, ctx)  # the REST calls overlap the log, git and blame work
     evidence = collect_evidence(event, workspace.root(space), ctx.settings)
     if evidence.repo is not None and evidence.repo.head:
         space = space.model_copy(update={"head": evidence.repo.head})
     artifacts = [
         ArtifactNote(name="evidence.json", content=evidence.model_dump_json(indent=2), media_type="application/json")
     ]
-    if ctx.task_api is not None:
-        from patchit_provider.engine.evidence_inputs import ARTIFACT, fetch_replay_inputs
+    inputs = fetching() if fetching else None
+    if inputs is not None:
+        from patchit_provider.engine.evidence_inputs import ARTIFACT
 
-        inputs = fetch_replay_inputs(event, ctx.task_api)
-        if inputs is not None:
-            artifacts.append(
-                ArtifactNote(name=ARTIFACT, content=inputs.model_dump_json(), media_type="application/json")
-            )
+        artifacts.append(ArtifactNote(name=ARTIFACT, content=inputs.model_dump_json(), media_type="application/json"))
     return EvidenceOutput(
         evidence=evidence,
         workspace=space,
@@ -55,6 +57,22 @@ def run(inp: EvidenceInput, ctx: StageContext) -> EvidenceOutput:
             )
         ],
     )
+
+
+def _fetch_in_background(event: FailureEvent, ctx: StageContext) -> Callable[[], ReplayInputs | None] | None:
+    """Start fetching the failed try's inputs in a thread; the returned callable waits for them
+    (fetch_replay_inputs never raises and bounds its own time)."""
+    api = ctx.task_api
+    if api is None:
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    from patchit_provider.engine.evidence_inputs import fetch_replay_inputs
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patchit-replay-inputs")
+    future = pool.submit(fetch_replay_inputs, event, api)
+    pool.shutdown(wait=False)
+    return future.result
 
 
 def apply(incident: Incident, out: EvidenceOutput) -> None:
