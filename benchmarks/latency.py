@@ -12,7 +12,9 @@ recorded timestamp, never this script's clock:
                    task's own end time that capture stored with the event (`detected_at`), when
                    that is earlier (the task process records end_date only when it exits)
     stored         the incident's `event.received` audit event (PATCHIT's store)
-    rca            `triage.completed`: category, root cause and RCA on the incident's page
+    rca            `triage.completed`: category, root cause and RCA on the incident's page; when
+                   the analysis was done twice (capture ran out of time after recording the
+                   triage but before saving it), the later one, the one that was saved
     validated      the last `validation.finished` of an incident whose patch validated
     last audit     the incident's last audit event (for the code typo: `branch.created`)
     queue wait     the remediation run's start_date - queued_at (Airflow)
@@ -49,6 +51,7 @@ SCENARIOS = ["code_typo", "partial_json", "schema_drift", "missing_connection", 
 TERMINAL = {"success", "failed"}
 TARGETS = {"rca_p50": 5.0, "rca_p95": 15.0, "validated_p50": 30.0}
 USER = PASSWORD = "admin"  # airflow/demo.env
+ANALYSIS_EVENTS = {"event.received", "evidence.saved", "triage.completed"}
 
 
 def say(message: str) -> None:
@@ -152,6 +155,18 @@ class Failure:
     def last(self, kind: str) -> datetime | None:
         return next((at for k, at in reversed(self.audit) if k == kind), None)
 
+    def rca_visible(self) -> datetime | None:
+        """The last `triage.completed` of the opening analysis (the audit events before the first
+        one of another kind): an analysis cut short is followed by the run's own evidence and
+        triage, and only the saved triage is on the incident's page."""
+        found = None
+        for kind, at in self.audit:
+            if kind not in ANALYSIS_EVENTS:
+                break
+            if kind == "triage.completed":
+                found = at
+        return found or self.first("triage.completed")
+
     def since_failure(self, at: datetime | None) -> float | None:
         start = self.failed_at
         return None if at is None or start is None else (at - start).total_seconds()
@@ -162,7 +177,7 @@ class Failure:
         validated = self.last("validation.finished") if self.outcome == "patch_validated" else None
         return {
             "stored": self.since_failure(self.first("event.received")),
-            "rca": self.since_failure(self.first("triage.completed")),
+            "rca": self.since_failure(self.rca_visible()),
             "validated": self.since_failure(validated),
             "last_audit": self.since_failure(self.audit[-1][1] if self.audit else None),
             "run_queue_wait": (started - queued).total_seconds() if queued and started else None,

@@ -1,8 +1,9 @@
 """Airflow-side failure capture: the single entry for the listener and the notifier.
 
 `capture_failure` collects the facts, stores the event in PATCHIT's store (PATCHIT's own
-database, not Airflow's metadata DB), starts the remediation DAG with a reference to it and
-returns. The event's text never goes into the run's conf, which Airflow shows to every reader of
+database, not Airflow's metadata DB), in a task process collects evidence and triages it with
+the time left (capture/analyse.py: the root cause is on the incident's page seconds after the
+failure), starts the remediation DAG with a reference to it and returns. The event's text never goes into the run's conf, which Airflow shows to every reader of
 the remediation DAG. It runs the work in a daemon thread joined with `[patchit]
 capture_timeout`, and never raises: a failing task must fail for its own reason, not PATCHIT's,
 and must not wait on PATCHIT.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any, Mapping
 
 from patchit_provider.engine.constants import REMEDIATION_DAG_ID
@@ -43,8 +45,10 @@ def is_watched(dag_id: str | None, tags: Any, settings: Any, *, explicit: bool) 
 _background: list[threading.Thread] = []
 
 
-# Share of `capture_timeout` the store may take; the rest is left for the trigger.
+# Share of `capture_timeout` the store may take; the rest is left for triage and the trigger.
 STORE_SHARE = 0.5
+# Of `capture_timeout`, what triage in capture leaves for the trigger at least.
+TRIGGER_SHARE = 0.2
 
 
 def store_event(event: Any, settings: Any, budget: float) -> bool:
@@ -84,10 +88,19 @@ def store_event(event: Any, settings: Any, budget: float) -> bool:
     return True
 
 
-def _trigger(event: Any, settings: Any, use_supervisor: bool, result: dict) -> None:
+def _trigger(event: Any, settings: Any, use_supervisor: bool, result: dict, started: float | None = None) -> None:
+    """Store, then (in a task process: `started` is when capture began) triage with the time left
+    but a TRIGGER_SHARE, then start the run. Triage goes before the trigger so that the run
+    finds the incident triaged (and skips those stages) instead of triaging it a second time."""
     from patchit_provider.capture.trigger import remediation_run_id, trigger_remediation
 
     stored = store_event(event, settings, settings.capture_timeout * STORE_SHARE)
+    if stored and started is not None:
+        from patchit_provider.capture.analyse import analyse_within
+
+        left = settings.capture_timeout * (1 - TRIGGER_SHARE) - (time.monotonic() - started)
+        if analyse_within(event, settings, left):
+            log.info("PATCHIT: event %s triaged in capture", event.event_id)
     outcome = trigger_remediation(
         event, api_conn_id=settings.api_conn_id, timeout=settings.capture_timeout, use_supervisor=use_supervisor
     )
@@ -149,10 +162,12 @@ def capture_failure(
             _start_background(event, settings)
             return {"event_id": event.event_id, "outcome": "triggering in the background"}
 
+        started = time.monotonic()
+
         def work() -> None:
             try:
                 event = build_event(task_instance, error, context=context, source=source)
-                _trigger(event, settings, in_task, result)
+                _trigger(event, settings, in_task, result, started if in_task else None)
             except BaseException as exc:  # reported by the caller thread
                 errors.append(exc)
 

@@ -28,6 +28,8 @@ MODULES = (
     "patchit_provider.capture.event",
     "patchit_provider.capture.trigger",
     "patchit_provider.capture.reference",
+    "patchit_provider.capture.analyse",
+    "patchit_provider.engine.evidence_inputs",
     "patchit_provider.engine.pipeline",
     "patchit_provider.engine.store",
     "patchit_provider.engine.redaction",

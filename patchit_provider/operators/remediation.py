@@ -87,9 +87,10 @@ def _llm_proposer(settings):
         return None
 
 
-def _receive(context: Any, settings: Any, remediator: Any, store: Any) -> Any:
+def _receive(context: Any, settings: Any, remediator: Any, store: Any) -> tuple[Any, bool]:
     """Resolve the run's conf into its incident: the event capture or ingest stored (`event_ref`),
-    else a task-instance reference whose failure is fetched through the REST API.
+    else a task-instance reference whose failure is fetched through the REST API. Returns the
+    incident and whether this run is the first to take it on.
 
     A malformed conf fails the task at once, with a message saying what is expected. The task
     log names ids only: the event's text is behind PATCHIT's DAG checks, not in Airflow's logs.
@@ -123,11 +124,12 @@ def _receive(context: Any, settings: Any, remediator: Any, store: Any) -> Any:
         ),
     )
     run_id = getattr(dag_run, "run_id", None)
-    if run_id and not incident.remediation_run_id:
+    first_run = bool(run_id) and not incident.remediation_run_id
+    if first_run:
         incident.remediation_run_id = run_id  # links the incident to this DAG run in the UI
         incident = store.save_incident(incident)
     log.info("PATCHIT incident %s (event %s, try %s)", incident.incident_id, event.event_id, event.try_number)
-    return incident
+    return incident, first_run
 
 
 def _stored_event(store, event_ref: str):
@@ -177,7 +179,11 @@ class _StagesOperator(BaseOperator):
 
 class AnalyseOperator(_StagesOperator):
     """receive, evidence and triage in one task: when it ends, the incident's page shows the
-    category and root cause. Its return value (the incident id) is what the later tasks read."""
+    category and root cause. Its return value (the incident id) is what the later tasks read.
+
+    When capture already collected the evidence and triaged the failure (capture/analyse.py),
+    this run's first task only receives it (and fetches the failed try's inputs for the replay,
+    which capture leaves to the REST API): nothing is analysed twice."""
 
     stages = (StageKey.EVIDENCE, StageKey.TRIAGE)
     template_fields: Sequence[str] = ()
@@ -192,7 +198,13 @@ class AnalyseOperator(_StagesOperator):
         settings = load_settings()
         remediator, store = _remediator(settings, stage=(StageKey.RECEIVE, *self.stages))
         try:
-            incident = _receive(context, settings, remediator, store)
+            incident, first_run = _receive(context, settings, remediator, store)
+            from patchit_provider.capture.analyse import analysed_by_capture, complete_replay_inputs
+
+            if analysed_by_capture(store, incident, first_run):
+                self.log.info("PATCHIT: incident %s was triaged by capture", incident.incident_id)
+                complete_replay_inputs(store, incident, remediator.ctx.task_api)
+                return incident.incident_id
             return self.run_stages(remediator, store, incident.incident_id)
         finally:
             store.close()
