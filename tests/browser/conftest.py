@@ -165,6 +165,26 @@ def api(airflow_standalone, token):
     client.http.close()
 
 
+# The failing `orders_etl` runs the browser tests inspect (scenario -> the test that reads it):
+# code_typo (test_ui.py: a validated patch, then the approval), schema_drift (test_pages.py: an
+# escalation).
+SCENARIOS = ("code_typo", "schema_drift")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def failing_runs(api) -> dict[str, str]:
+    """Scenario -> run id of its failing `orders_etl` run, all triggered together before the first
+    browser test, so that PATCHIT remediates them side by side (the remediation DAG allows two
+    active runs) while the tests that need no incident run, instead of one wait after another."""
+    for dag_id in ("orders_etl", "patchit_remediation"):
+        api.unpause(dag_id)
+    stamp = f"{time.time_ns():x}"
+    runs = {scenario: f"browser__{scenario}__{stamp}" for scenario in SCENARIOS}
+    for scenario, run_id in runs.items():
+        api.trigger("orders_etl", run_id, {"scenario": scenario})
+    return runs
+
+
 @pytest.fixture(scope="session")
 def browser_context(airflow_standalone, token):
     """One Chromium (Debian's, through executable_path) logged in by the `_token` cookie."""

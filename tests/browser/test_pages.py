@@ -58,12 +58,10 @@ def shot(page, artifacts, name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def schema_drift(api) -> dict:
-    """The escalated incident of a failed `orders_etl` run (scenario schema_drift)."""
-    for dag_id in ("orders_etl", "patchit_remediation"):
-        api.unpause(dag_id)
-    run_id = f"browser__schema_drift__{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
-    api.trigger("orders_etl", run_id, {"scenario": "schema_drift"})
+def schema_drift(api, failing_runs) -> dict:
+    """The escalated incident of a failed `orders_etl` run (scenario schema_drift), triggered at
+    the session's start with the other browser runs (conftest.failing_runs)."""
+    run_id = failing_runs["schema_drift"]
     deadline, last = time.monotonic() + ANALYSED_TIMEOUT, None
     while time.monotonic() < deadline:
         try:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -37,13 +36,10 @@ def found() -> dict:
 
 
 @pytest.fixture(scope="module")
-def code_typo_run(api) -> str:
-    """The failing pipeline run: orders_etl with {"scenario": "code_typo"} (NameError 'amout')."""
-    for dag_id in ("orders_etl", "patchit_remediation"):
-        api.unpause(dag_id)
-    run_id = f"browser__code_typo__{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
-    api.trigger("orders_etl", run_id, {"scenario": "code_typo"})
-    return run_id
+def code_typo_run(failing_runs) -> str:
+    """The failing pipeline run: orders_etl with {"scenario": "code_typo"} (NameError 'amout'),
+    triggered with the other browser tests' runs at the session's start (conftest.failing_runs)."""
+    return failing_runs["code_typo"]
 
 
 def incidents(api) -> list[dict]:
