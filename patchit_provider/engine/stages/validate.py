@@ -61,6 +61,7 @@ def run(inp: ValidateInput, ctx: StageContext) -> ValidateOutput:
         audit=audit,
         artifacts=[ArtifactNote(name="patch.diff", content=patch.diff, media_type="text/x-diff")] if passing else [],
         moment=Moment.PATCH_VALIDATED if passing else Moment.REJECTED,
+        moment_detail=f"not replayed: {validation.not_replayed}" if passing and validation.not_replayed else "",
         write_rca=True,
     )
 
