@@ -113,6 +113,33 @@ def _airflow_configured(conn_id: str) -> bool:
     )
 
 
+# Seconds the Airflow connection lookup may take (a secrets backend or metadata database that
+# does not answer must not hang the command).
+CONNECTION_LOOKUP_TIMEOUT = 30.0
+
+
+def _bounded(call: Any, timeout: float) -> Any:
+    """call() in a daemon thread; TimeoutError when it has not returned within `timeout` seconds."""
+    import threading
+
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = call()
+        except BaseException as exc:  # handed to the caller's thread
+            result["error"] = exc
+
+    worker = threading.Thread(target=run, name="patchit-connection-lookup", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise TimeoutError(f"no answer within {timeout:.0f} s")
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 def _llm_config(args: argparse.Namespace, settings: PatchitSettings) -> tuple[Any, str] | None:
     """(the LLM connection config, where it came from) for `remediate`, or None: deterministic
     fixes only. --llm-* flags (or PATCHIT_LLM_* variables) first, else the Airflow connection
@@ -149,10 +176,10 @@ def _llm_config(args: argparse.Namespace, settings: PatchitSettings) -> tuple[An
         from airflow.models.connection import Connection
 
         try:
-            conn = Connection.get_connection_from_secrets(conn_id)
+            conn = _bounded(lambda: Connection.get_connection_from_secrets(conn_id), CONNECTION_LOOKUP_TIMEOUT)
         except AirflowNotFoundException:
             return None
-        except Exception as exc:  # a broken installation: say so, and go on without a model
+        except Exception as exc:  # a broken or unreachable installation: say so, go on without a model
             print(
                 f"patchit: cannot read the Airflow connection {conn_id} ({type(exc).__name__}: {exc}); "
                 "deterministic fixes only",

@@ -284,3 +284,23 @@ def test_without_airflow_configured_the_cli_never_imports_it(clean_env, failing)
     assert json.loads(proc.stdout)["outcome"] == "no_patch"
     assert b"AIRFLOW_LOADED=False" in proc.stderr
     assert not (home / "airflow").exists()
+
+
+def test_an_airflow_that_does_not_answer_never_hangs_remediate(clean_env, monkeypatch, capsys, failing, tmp_path):
+    """A secrets backend or metadata database that does not answer: the lookup is bounded, the
+    command says so and goes on with deterministic fixes."""
+    import time
+
+    from airflow.models.connection import Connection
+
+    import patchit_provider.cli as cli
+
+    repo, log = failing
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow_home"))
+    monkeypatch.setattr(cli, "CONNECTION_LOOKUP_TIMEOUT", 0.5)
+    monkeypatch.setattr(Connection, "get_connection_from_secrets", classmethod(lambda cls, conn_id: time.sleep(120)))
+    started = time.monotonic()
+    result, err = _remediate(capsys, repo, log)
+    assert result["outcome"] == "no_patch"
+    assert "cannot read the Airflow connection patchit_llm (TimeoutError" in err
+    assert time.monotonic() - started < 90, "the lookup did not hold the command"
