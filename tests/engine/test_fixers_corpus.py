@@ -39,6 +39,11 @@ FIXABLE = {
     "py_rules_syntax_error": "syntax_hint",
     "py_repo_import_name": "import_name",
     "dbt_jinja_syntax_error": "jinja_syntax_hint",
+    "py_pricing_name_error": "unused_local",
+    "py_export_type_error": "surplus_literal_arguments",
+    "spark_udf_error": "udf_null_guard",
+    "py_sql_template_undefined": "unused_template_argument",
+    "dbt_sql_syntax_error": "sql_missing_by",
 }
 
 

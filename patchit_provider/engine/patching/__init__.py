@@ -14,14 +14,21 @@ from patchit_provider.engine.patching.edits import EditError, apply_edits
 from patchit_provider.engine.patching.fixers import FIXERS
 from patchit_provider.engine.taxonomy import Remediation, patch_forbidden
 
-__all__ = ["DiffError", "EditError", "apply_edits", "diff_stats", "make_diff", "propose_patch"]
+__all__ = ["DiffError", "EditError", "apply_edits", "diff_stats", "make_diff", "propose_patch", "propose_patches"]
 
 
-def propose_patch(evidence: Evidence, triage: Triage, repo_root: Path) -> PatchProposal | None:
-    """The first fixer whose edits apply cleanly, as a proposal; None when no fixer applies."""
+MAX_CANDIDATES = 3
+
+
+def propose_patches(evidence: Evidence, triage: Triage, repo_root: Path) -> list[PatchProposal]:
+    """Every fixer's proposal whose edits apply cleanly, in FIXERS order, distinct diffs only, at
+    most MAX_CANDIDATES: validation replays each and keeps a passing one, so where two
+    authoritative readings of the evidence disagree (Python's "Did you mean" names a dict, an
+    unused local of the same function names the value) the re-run decides, not the order."""
     if triage.remediation is not Remediation.PATCH or patch_forbidden(triage.category):
-        return None
+        return []
     root = Path(repo_root)
+    proposals: list[PatchProposal] = []
     for fixer in FIXERS:
         fix = fixer(evidence, triage, root)
         if fix is None:
@@ -31,7 +38,19 @@ def propose_patch(evidence: Evidence, triage: Triage, repo_root: Path) -> PatchP
             diff = make_diff(root, contents)
         except (EditError, DiffError):
             continue
-        return PatchProposal(
-            producer=f"fixer:{fix.name}", edits=fix.edits, diff=diff, files=sorted(contents), rationale=fix.rationale
+        if any(p.diff == diff for p in proposals):
+            continue
+        proposals.append(
+            PatchProposal(
+                producer=f"fixer:{fix.name}", edits=fix.edits, diff=diff, files=sorted(contents), rationale=fix.rationale
+            )
         )
-    return None
+        if len(proposals) == MAX_CANDIDATES:
+            break
+    return proposals
+
+
+def propose_patch(evidence: Evidence, triage: Triage, repo_root: Path) -> PatchProposal | None:
+    """The first fixer whose edits apply cleanly, as a proposal; None when no fixer applies."""
+    found = propose_patches(evidence, triage, repo_root)
+    return found[0] if found else None

@@ -6,7 +6,9 @@ without importing the registry that imports them.
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -149,3 +151,28 @@ def hunk_edits(rel: str, old: str, new: str) -> list[FileEdit]:
         current[start:end] = replacement
         delta += (j2 - j1) - (i2 - i1)
     return edits
+
+
+def name_tokens(text: str, lineno: int, name: str, attribute: bool) -> list[tokenize.TokenInfo]:
+    """NAME tokens `name` on line `lineno` that are loads: attributes (`.name`) or bare names.
+
+    Tokens rather than a regex so that strings and comments are never rewritten; a name followed
+    by `=` is an assignment target or keyword, not the failing lookup.
+    """
+    try:
+        tokens = [
+            t
+            for t in tokenize.generate_tokens(io.StringIO(text).readline)
+            if t.type not in (tokenize.NL, tokenize.COMMENT)
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return []
+    hits = []
+    for i, tok in enumerate(tokens):
+        if tok.type != tokenize.NAME or tok.string != name or tok.start[0] != lineno:
+            continue
+        after_dot = i > 0 and tokens[i - 1].string == "."
+        assigned = i + 1 < len(tokens) and tokens[i + 1].string == "="
+        if after_dot == attribute and not assigned:
+            hits.append(tok)
+    return hits

@@ -8,49 +8,34 @@ still shows the fault. Anything less returns None: no patch is better than a gue
 from __future__ import annotations
 
 import ast
-import io
 import re
 import sys
-import tokenize
 from pathlib import Path
 
 from patchit_provider.engine.models import Evidence, Triage
-from patchit_provider.engine.patching.common import Fix, Fixer, culprit_location, final_error_line, line_edit, read_text
+from patchit_provider.engine.patching.common import (
+    Fix,
+    Fixer,
+    culprit_location,
+    final_error_line,
+    line_edit,
+    name_tokens,
+    read_text,
+)
+from patchit_provider.engine.patching.call_arity import surplus_literal_arguments
 from patchit_provider.engine.patching.import_name import import_name
 from patchit_provider.engine.patching.jinja_syntax import jinja_syntax_hint
 from patchit_provider.engine.patching.migrate import airflow_migration
+from patchit_provider.engine.patching.null_guard import udf_null_guard
 from patchit_provider.engine.patching.rename import dbt_ref, replace_identifier
 from patchit_provider.engine.patching.requirements import missing_package
+from patchit_provider.engine.patching.sql_keyword import missing_by
 from patchit_provider.engine.patching.syntax import syntax_hint
+from patchit_provider.engine.patching.unused_name import unused_local, unused_template_argument
 
 _NAME_ERROR = re.compile(r"name '([A-Za-z_]\w*)' is not defined")
 _ATTRIBUTE_ERROR = re.compile(r"has no attribute '([A-Za-z_]\w*)'")
 _DID_YOU_MEAN = re.compile(r"Did you mean: '([A-Za-z_]\w*)'\?")
-
-
-def _name_tokens(text: str, lineno: int, name: str, attribute: bool) -> list[tokenize.TokenInfo]:
-    """NAME tokens `name` on line `lineno` that are loads: attributes (`.name`) or bare names.
-
-    Tokens rather than a regex so that strings and comments are never rewritten; a name followed
-    by `=` is an assignment target or keyword, not the failing lookup.
-    """
-    try:
-        tokens = [
-            t
-            for t in tokenize.generate_tokens(io.StringIO(text).readline)
-            if t.type not in (tokenize.NL, tokenize.COMMENT)
-        ]
-    except (tokenize.TokenError, SyntaxError):
-        return []
-    hits = []
-    for i, tok in enumerate(tokens):
-        if tok.type != tokenize.NAME or tok.string != name or tok.start[0] != lineno:
-            continue
-        after_dot = i > 0 and tokens[i - 1].string == "."
-        assigned = i + 1 < len(tokens) and tokens[i + 1].string == "="
-        if after_dot == attribute and not assigned:
-            hits.append(tok)
-    return hits
 
 
 def did_you_mean(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | None:
@@ -68,7 +53,7 @@ def did_you_mean(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | N
     text = read_text(repo_root, rel)
     if text is None:
         return None
-    hits = _name_tokens(text, lineno, wrong.group(1), attribute)
+    hits = name_tokens(text, lineno, wrong.group(1), attribute)
     if not hits:
         return None
     source_line = text.splitlines(keepends=True)[lineno - 1]
@@ -139,6 +124,7 @@ def missing_stdlib_import(evidence: Evidence, triage: Triage, repo_root: Path) -
 FIXERS: list[Fixer] = [
     missing_stdlib_import,
     did_you_mean,
+    unused_local,  # a second candidate beside did_you_mean: validation's re-run picks
     syntax_hint,
     jinja_syntax_hint,
     airflow_migration,
@@ -146,4 +132,8 @@ FIXERS: list[Fixer] = [
     replace_identifier,
     dbt_ref,
     missing_package,
+    surplus_literal_arguments,
+    udf_null_guard,
+    unused_template_argument,
+    missing_by,
 ]

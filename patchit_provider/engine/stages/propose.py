@@ -78,11 +78,11 @@ def apply(incident: Incident, out: ProposeOutput) -> None:
 
 
 def _proposals(inp: ProposeInput, repo: Path, ctx: StageContext, audit: list[AuditNote]) -> list[PatchProposal]:
-    from patchit_provider.engine.patching import propose_patch
+    from patchit_provider.engine.patching import propose_patches
 
-    fixed = propose_patch(inp.evidence, inp.triage, repo)
-    if fixed is not None or ctx.proposer is None:
-        return [fixed] if fixed is not None else []
+    fixed = propose_patches(inp.evidence, inp.triage, repo)
+    if fixed or ctx.proposer is None:
+        return fixed
     from patchit_provider.engine.llm.base import LLMError
     from patchit_provider.engine.redaction import redact
 
