@@ -6,7 +6,9 @@ proper null checking, we recommend ... Make the UDF itself null-aware and do nul
 inside the UDF itself" (Databricks, User-defined scalar functions - Python / Scala, "Evaluation
 order and null checking", https://docs.databricks.com/en/udf/python.html). NULL in, NULL out is
 what every built-in Spark SQL function does with a NULL argument, so the guard keeps SQL's
-semantics rather than hiding bad rows: the row keeps its NULL.
+semantics rather than hiding bad rows: the row keeps its NULL. The body is wrapped in
+`if value is not None:`, the form of pyspark's own `udf` docstring example (`def to_upper(s):`
+`if s is not None: return s.upper()`, pyspark/sql/functions/builtin.py), so no early exit is added.
 
 The fixer acts only when CPython's error is about `None` (`'NoneType' object has no attribute
 'x'`, `... is not subscriptable`), the culprit line lies in a function decorated with `udf`
@@ -21,7 +23,7 @@ import re
 from pathlib import Path
 
 from patchit_provider.engine.models import Evidence, Triage
-from patchit_provider.engine.patching.common import Fix, culprit_location, final_error_line, line_edit, read_text
+from patchit_provider.engine.patching.common import Fix, culprit_location, final_error_line, read_text, region_edit
 
 _NONE_ATTRIBUTE = re.compile(r"^AttributeError: 'NoneType' object has no attribute '([A-Za-z_]\w*)'$")
 _NONE_SUBSCRIPT = re.compile(r"^TypeError: 'NoneType' object is not subscriptable$")
@@ -85,24 +87,33 @@ def udf_null_guard(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix |
     if func is None or param is None:
         return None
     first = func.body[0]
-    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-        if len(func.body) == 1:
-            return None
-        anchor, after = first.end_lineno or first.lineno, True
-    else:
-        anchor, after = first.lineno, False
+    docstring = (
+        isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+    )
+    body = func.body[1:] if docstring else func.body
+    if not body or any(
+        isinstance(node, ast.Constant) and isinstance(node.value, str) and node.end_lineno != node.lineno
+        for stmt in body
+        for node in ast.walk(stmt)
+    ):
+        return None  # re-indenting would change a multi-line string
     lines = text.splitlines(keepends=True)
-    body_line = lines[func.body[0].lineno - 1]
-    indent = body_line[: len(body_line) - len(body_line.lstrip())]
-    if not indent or func.body[0].col_offset != len(indent):
+    first_line = lines[body[0].lineno - 1]
+    indent = first_line[: len(first_line) - len(first_line.lstrip())]
+    step = indent[func.col_offset :]
+    if not step or body[0].col_offset != len(indent):
         return None  # a body on the `def` line itself
-    guard = f"{indent}if {param} is None:\n{indent}{indent[func.col_offset :]}return None\n"
-    current = lines[anchor - 1] if lines[anchor - 1].endswith("\n") else lines[anchor - 1] + "\n"
-    new_line = current + guard if after else guard + current
+    start, end = body[0].lineno - 1, func.end_lineno or body[0].lineno
+    wrapped = [f"{indent}if {param} is not None:\n"] + [step + x if x.strip() else x for x in lines[start:end]]
+    new = "".join(lines[:start] + wrapped + lines[end:])
+    try:
+        ast.parse(new)
+    except SyntaxError:
+        return None
     return Fix(
         name="udf_null_guard",
-        edits=[line_edit(rel, text, anchor, new_line)],
+        edits=[region_edit(rel, text, new)],
         rationale=f"Python reported `{line}` inside the Spark UDF `{func.name}` ({rel}:{lineno}): Spark passes a "
-        f"NULL `{param}` as None; the UDF is made null-aware (NULL in, NULL out), as {SOURCE} recommends.",
+        f"NULL `{param}` as None; the UDF is made null-aware (NULL in, NULL out) with `if {param} is not None:`, "
+        f"the form of pyspark's own `udf` example, as {SOURCE} recommends.",
     )
-
