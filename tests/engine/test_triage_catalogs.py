@@ -44,6 +44,17 @@ def formatted(exc: BaseException) -> str:
 # (family, source, output as posted or printed, category, remediation)
 POSTED = [
     (
+        # Snowflake's "SQL compilation error:" prefix is not dbt's "Compilation Error": 002003 is the
+        # role not seeing the object (here UTIL_DB without ACCOUNTADMIN)
+        "snowflake/002003",
+        "https://github.com/Health-Union/snowshu/issues/40",
+        "sqlalchemy.exc.ProgrammingError: (snowflake.connector.errors.ProgrammingError) 002003 (02000): "
+        "01938587-0027-5d4d-0000-012516bbcafe: SQL compilation error:\n"
+        "Database 'UTIL_DB' does not exist or not authorized.",
+        "infra.auth",
+        "escalate",
+    ),
+    (
         "sqlstate/libpq",
         "https://github.com/mapbox/osm-boundaries/issues/4",
         "psycopg2.OperationalError: fe_sendauth: no password supplied",

@@ -373,7 +373,10 @@ RULES: list[Rule] = [
     R(
         C.CODE_ERROR,
         (),
-        r"Compilation Error|Parsing Error|syntax error at or near|Parser Error: syntax error|PARSE_SYNTAX_ERROR",
+        # dbt's "Compilation Error in model"; not Snowflake's "SQL compilation error:" prefix, which
+        # every compile-phase error carries (002003 object does not exist or not authorized, 000904
+        # invalid identifier: https://docs.snowflake.com/en/user-guide/security-access-control-considerations)
+        r"(?<!SQL )Compilation Error|Parsing Error|syntax error at or near|Parser Error: syntax error|PARSE_SYNTAX_ERROR",
         0.8,
         "the SQL or model does not compile",
     ),
