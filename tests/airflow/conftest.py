@@ -126,12 +126,14 @@ if not PRECONFIGURED:
 
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
-    """`airflow db migrate`, once per session; returns AIRFLOW_HOME."""
+    """The metadata DB created (as `airflow db migrate` would: schema at head, default pool),
+    once per session and in this process, which imports Airflow anyway: no second interpreter
+    start and Airflow import for a CLI. Returns AIRFLOW_HOME."""
     if PRECONFIGURED:  # pragma: no cover
         pytest.skip("Airflow was imported before tests/airflow configured it: run tests/airflow on its own")
-    airflow = Path(sys.executable).with_name("airflow")
-    proc = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    from airflow.utils import db
+
+    db.initdb()
     return HOME
 
 
