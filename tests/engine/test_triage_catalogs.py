@@ -44,6 +44,14 @@ def formatted(exc: BaseException) -> str:
 # (family, source, output as posted or printed, category, remediation)
 POSTED = [
     (
+        # pandas < 2.0 passed format="ISO8601" on to strptime as a literal format
+        "dependency/pandas-2.0-format",
+        "https://github.com/SciCompMod/memilio/issues/627",
+        "ValueError: time data '2020-01-19' does not match format 'ISO8601' (match)",
+        "dependency.missing",
+        "patch",
+    ),
+    (
         # Snowflake's "SQL compilation error:" prefix is not dbt's "Compilation Error": 002003 is the
         # role not seeing the object (here UTIL_DB without ACCOUNTADMIN)
         "snowflake/002003",
@@ -520,6 +528,20 @@ def test_real_pandas_and_duckdb_errors():
     assert triage_text(formatted(empty.value)).category == Category.DATA_EMPTY
     assert triage_text(formatted(binder.value)).category == Category.SCHEMA_MISSING_COLUMN
     assert triage_text(formatted(cast.value)).category == Category.DATA_TYPE_MISMATCH
+
+
+def test_strptime_with_pandas_2_format_keywords_is_an_old_pandas():
+    # What pandas < 2.0 did with format="ISO8601": CPython's strptime with it as a literal format.
+    import datetime
+
+    for keyword in ("ISO8601", "mixed"):
+        with pytest.raises(ValueError) as old:
+            datetime.datetime.strptime("2020-01-19", keyword)
+        found = triage_text(formatted(old.value))
+        assert (found.category, found.remediation.value) == (Category.DEPENDENCY_MISSING, "patch")
+    with pytest.raises(ValueError) as plain:  # any other format stays a value that does not parse
+        datetime.datetime.strptime("2020-19-01", "%Y-%m-%d")
+    assert triage_text(formatted(plain.value)).category == Category.DATA_TYPE_MISMATCH
 
 
 # --- the tables agree with the catalogs they cite ---------------------------------------------

@@ -291,6 +291,16 @@ RULES: list[TextRule] = [
         "pandas 2.0 removed this DataFrame/Series method",
     ),
     _r(
+        # pandas < 2.0 hands format="ISO8601"/"mixed" to strptime as a literal format, so every
+        # value fails to match it; pandas 2.0 introduced both keywords
+        r"does not match format '(?:ISO8601|mixed)'",
+        C.DEPENDENCY_MISSING,
+        0.96,
+        "https://pandas.pydata.org/docs/whatsnew/v2.0.0.html#datetimes-are-now-parsed-with-a-consistent-format "
+        "(to_datetime format='ISO8601' / 'mixed' are new in 2.0.0)",
+        "format='ISO8601' or 'mixed' is only understood by pandas 2.0+: the installed pandas is older",
+    ),
+    _r(
         r"cannot import name '(?:soft_unicode)' from 'markupsafe'|cannot import name '(?:Markup|escape|contextfunction|environmentfilter|evalcontextfilter)' from 'jinja2'",
         C.DEPENDENCY_MISSING,
         0.96,
