@@ -44,6 +44,22 @@ def formatted(exc: BaseException) -> str:
 # (family, source, output as posted or printed, category, remediation)
 POSTED = [
     (
+        "sqlstate/22P02-literal",
+        "https://github.com/dbt-labs/dbt-core/issues/452",
+        "Database Error in model one (models/one.sql)\n  invalid input syntax for integer: \"\"\n"
+        "  LINE 2:     select ''::integer as idk\n                     ^\n  compiled SQL at target/run/my_project/one.sql",
+        "code.error",
+        "patch",
+    ),
+    (
+        "sqlstate/22P02-copy-row",
+        "https://github.com/AmsterdamUMC/AmsterdamUMCdb/issues/1",
+        'InvalidTextRepresentation: invalid input syntax for integer: "1,1,1,IC,0,,0,2010-2016,96120000,26,15,Man"\n'
+        'CONTEXT:  COPY admissions, line 1, column patientid: "1,1,1,IC,0,,0,2010-2016,96120000,26,15,Man"',
+        "data.malformed",
+        "escalate",
+    ),
+    (
         # pandas < 2.0 passed format="ISO8601" on to strptime as a literal format
         "dependency/pandas-2.0-format",
         "https://github.com/SciCompMod/memilio/issues/627",
@@ -542,6 +558,36 @@ def test_strptime_with_pandas_2_format_keywords_is_an_old_pandas():
     with pytest.raises(ValueError) as plain:  # any other format stays a value that does not parse
         datetime.datetime.strptime("2020-19-01", "%Y-%m-%d")
     assert triage_text(formatted(plain.value)).category == Category.DATA_TYPE_MISMATCH
+
+
+def test_real_postgresql_22p02_literal_row_and_value():
+    """PostgreSQL's own 22P02 messages (PATCHIT_TEST_PG_URL, scripts/postgres.sh): a literal of the
+    statement is the SQL's fault, a whole CSV row in one column of COPY (text format, tab
+    delimiter) a malformed file, one bad value of the data a type mismatch."""
+    url = os.environ.get("PATCHIT_TEST_PG_URL")
+    if not url:
+        pytest.skip("PATCHIT_TEST_PG_URL is not set (eval \"$(bash scripts/postgres.sh start)\")")
+    psycopg = importlib.import_module("psycopg")
+    errors = {}
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=10) as conn:
+        conn.autocommit = True
+        conn.execute("create temporary table admissions (patientid integer, unit text, age text, year text)")
+        for name, run in {
+            "literal": lambda: conn.execute("select\n    ''::integer as idk"),
+            "row": lambda: _copy(conn, "1,IC,60-69,2010-2016\n"),
+            "value": lambda: _copy(conn, "x1\tIC\t60-69\t2010\n"),
+        }.items():
+            with pytest.raises(psycopg.errors.InvalidTextRepresentation) as caught:
+                run()
+            errors[name] = triage_text(formatted(caught.value))
+    assert (errors["literal"].category, errors["literal"].remediation.value) == (Category.CODE_ERROR, "patch")
+    assert (errors["row"].category, errors["row"].remediation.value) == (Category.DATA_MALFORMED, "escalate")
+    assert errors["value"].category == Category.DATA_TYPE_MISMATCH
+
+
+def _copy(conn, data: str) -> None:
+    with conn.cursor().copy("copy admissions from stdin") as copy:
+        copy.write(data)
 
 
 # --- the tables agree with the catalogs they cite ---------------------------------------------

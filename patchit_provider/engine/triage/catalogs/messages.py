@@ -451,6 +451,31 @@ RULES: list[TextRule] = [
         SNOWFLAKE,
         "a statement hit its timeout",
     ),
+    # --- PostgreSQL 22P02 "invalid input syntax": whose value was it? ------------------------
+    _r(
+        # the rejected value is a literal of the statement itself: the error position (LINE n and
+        # its caret) points into the query text, so the SQL is wrong, not the data
+        r"invalid input syntax for (?:type )?[\w ]+: \"(?P<v>[^\"\n]{0,200})\".{0,400}?LINE \d+: [^\n]*?"
+        r"(?:'(?P=v)'\s*::|cast\s*\(\s*'(?P=v)'\s+as\b)",
+        C.CODE_ERROR,
+        0.95,
+        "https://www.postgresql.org/docs/current/protocol-error-fields.html (P: the error position, an index "
+        "into the original query string, shown as LINE n with a caret)",
+        "the value that fails to convert is a literal cast in the SQL itself",
+        Remediation.PATCH,
+    ),
+    _r(
+        # a whole delimited row in one column: COPY split the line with another delimiter than the
+        # file uses (text format's default is a tab; psycopg2 copy_from's sep='\t')
+        # (two or more separators in a value that is not a number written with separators)
+        r"invalid input syntax for (?:type )?[\w ]+: \"(?![\d,.;|\s+-]*\")"
+        r"(?:(?:[^\"\n,]*,){2,}|(?:[^\"\n;]*;){2,}|(?:[^\"\n|]*\|){2,})[^\"\n]*\"?",
+        C.DATA_MALFORMED,
+        0.95,
+        "https://www.postgresql.org/docs/current/sql-copy.html (DELIMITER: a tab by default in text format); "
+        "https://www.psycopg.org/docs/cursor.html#cursor.copy_from (sep='\\t')",
+        "a whole delimited row lands in one column: the file's delimiter or format is not the one COPY reads",
+    ),
     _r(
         r"(?:Numeric|Date|Timestamp|Time|Boolean) value '[^']*' is not recognized|is not recognized as a valid|Failed to cast variant value|Conversion Error|invalid input syntax for type|value too long for type|out of range for type",
         C.DATA_TYPE_MISMATCH,
