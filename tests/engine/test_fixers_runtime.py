@@ -84,7 +84,10 @@ def test_undefined_template_variable_uses_the_unread_render_keyword(tmp_path):
     # jinja2.exceptions.UndefinedError: 'params' is undefined; render(ds=..., target_schema=...)
     diffs = _diffs("py_sql_template_undefined", tmp_path)
     assert list(diffs) == ["fixer:unused_template_argument"]
-    assert "-FROM {{ params.schema }}.orders\n+FROM {{ target_schema }}.orders\n" in diffs["fixer:unused_template_argument"]
+    assert (
+        "-FROM {{ params.schema }}.orders\n+FROM {{ target_schema }}.orders\n"
+        in diffs["fixer:unused_template_argument"]
+    )
 
 
 def test_undefined_template_variable_without_a_unique_unread_keyword_gets_no_patch(tmp_path):

@@ -46,7 +46,7 @@ POSTED = [
     (
         "sqlstate/22P02-literal",
         "https://github.com/dbt-labs/dbt-core/issues/452",
-        "Database Error in model one (models/one.sql)\n  invalid input syntax for integer: \"\"\n"
+        'Database Error in model one (models/one.sql)\n  invalid input syntax for integer: ""\n'
         "  LINE 2:     select ''::integer as idk\n                     ^\n  compiled SQL at target/run/my_project/one.sql",
         "code.error",
         "patch",
@@ -566,7 +566,7 @@ def test_real_postgresql_22p02_literal_row_and_value():
     delimiter) a malformed file, one bad value of the data a type mismatch."""
     url = os.environ.get("PATCHIT_TEST_PG_URL")
     if not url:
-        pytest.skip("PATCHIT_TEST_PG_URL is not set (eval \"$(bash scripts/postgres.sh start)\")")
+        pytest.skip('PATCHIT_TEST_PG_URL is not set (eval "$(bash scripts/postgres.sh start)")')
     psycopg = importlib.import_module("psycopg")
     errors = {}
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=10) as conn:

@@ -42,7 +42,11 @@ def propose_patches(evidence: Evidence, triage: Triage, repo_root: Path) -> list
             continue
         proposals.append(
             PatchProposal(
-                producer=f"fixer:{fix.name}", edits=fix.edits, diff=diff, files=sorted(contents), rationale=fix.rationale
+                producer=f"fixer:{fix.name}",
+                edits=fix.edits,
+                diff=diff,
+                files=sorted(contents),
+                rationale=fix.rationale,
             )
         )
         if len(proposals) == MAX_CANDIDATES:
