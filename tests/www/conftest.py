@@ -7,14 +7,19 @@ are real JWTs signed by the auth manager.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))  # patchit_www_auth, for [core] auth_manager
 
-_HOME = os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="patchit-www-test-"))
+if "AIRFLOW_HOME" not in os.environ:  # a home of its own, removed at exit (none made when one is set)
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="patchit-www-test-")
+    atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], True)
+_HOME = os.environ["AIRFLOW_HOME"]
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ["AIRFLOW__CORE__AUTH_MANAGER"] = "patchit_www_auth.RestrictedAuthManager"
