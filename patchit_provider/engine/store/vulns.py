@@ -56,7 +56,7 @@ class VulnStore(StoreDatabase):
             created = conn.execute(stmt).first() is not None
             if created:
                 return record, True
-            doc = conn.execute(
+            doc: str = conn.execute(
                 select(vuln_findings.c.doc).where(vuln_findings.c.finding_id == record.finding_id)
             ).scalar_one()
         return VulnRecord.model_validate_json(doc), False
@@ -90,7 +90,8 @@ class VulnStore(StoreDatabase):
         if repo is not None:
             query = query.where(vuln_findings.c.repo == repo)
         with self.read() as conn:
-            return [VulnRecord.model_validate_json(doc) for doc in conn.execute(query).scalars()]
+            docs: list[str] = list(conn.execute(query).scalars())
+        return [VulnRecord.model_validate_json(doc) for doc in docs]
 
 
 def open_vulns(
