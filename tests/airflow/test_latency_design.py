@@ -75,9 +75,7 @@ def test_the_scheduler_starts_with_patchit_imported_for_its_forks(executor, expe
         "AIRFLOW__CORE__EXECUTOR": executor,
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     }
-    done = subprocess.run(
-        [sys.executable, "-c", SCHEDULER_START], env=env, capture_output=True, text=True, timeout=240
-    )
+    done = subprocess.run([sys.executable, "-c", SCHEDULER_START], env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == expected
 
