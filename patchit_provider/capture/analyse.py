@@ -37,7 +37,7 @@ def analyse_event(event: Any, settings: Any) -> str | None:
             return None  # a run has taken it on already: the run analyses it
         conn_ids = incident.event.metadata.get("conn_ids") or []
         install_airflow_masking([str(c) for c in conn_ids if isinstance(c, str)])
-        remediator = Remediator(store, settings, notifier=_notifier(store, settings))
+        remediator = Remediator(store, settings, notifier=notifier_or_none(store, settings))
         for key in STAGES:
             incident = remediator.run_stage(StageKey(key), incident.incident_id)
         return str(incident.state.value)
@@ -45,7 +45,9 @@ def analyse_event(event: Any, settings: Any) -> str | None:
         store.close()
 
 
-def _notifier(store: Any, settings: Any) -> Any:
+def notifier_or_none(store: Any, settings: Any) -> Any:
+    """The webhook notifier of `[patchit]` (capture and the remediation tasks); a broken webhook
+    set-up is logged, not fatal."""
     try:
         from patchit_provider.notifications.webhook import build_notifier
 

@@ -63,13 +63,9 @@ def _remediator(settings=None, stage: StageKey | tuple[StageKey, ...] | None = N
 
 
 def _notifier(store, settings):
-    try:
-        from patchit_provider.notifications.webhook import build_notifier
+    from patchit_provider.capture.analyse import notifier_or_none
 
-        return build_notifier(store, settings)
-    except Exception as exc:
-        log.warning("PATCHIT: webhook notifications disabled: %s", exc)
-        return None
+    return notifier_or_none(store, settings)
 
 
 def _llm_proposer(settings):
