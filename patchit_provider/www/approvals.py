@@ -57,9 +57,9 @@ def pending(run_id: str | None) -> bool:
     return parked_at(run_id) is not None
 
 
-def parked_at(run_id: str | None) -> Any:
-    """When the run's approval task parked awaiting an answer (the task instance's last update),
-    or None when it does not wait (not parked, or answered)."""
+def parked_at(run_id: str | None, dag_id: str = REMEDIATION_DAG_ID, task_id: str = APPROVAL_TASK_ID) -> Any:
+    """When the run's approval task (the remediation's, or `dag_id`/`task_id`: the rollouts') parked
+    awaiting an answer (the task instance's last update), or None when it does not wait."""
     if not run_id:
         return None
     from sqlalchemy import select
@@ -73,9 +73,9 @@ def parked_at(run_id: str | None) -> Any:
         select(TI.updated_at)
         .join(HITLDetail, HITLDetail.ti_id == TI.id)
         .where(
-            TI.dag_id == REMEDIATION_DAG_ID,
+            TI.dag_id == dag_id,
             TI.run_id == run_id,
-            TI.task_id == APPROVAL_TASK_ID,
+            TI.task_id == task_id,
             TI.map_index == -1,
             TI.state == TaskInstanceState.AWAITING_INPUT,
             HITLDetail.responded_at.is_(None),
@@ -90,12 +90,15 @@ def parked_at(run_id: str | None) -> Any:
     return row[0] or timezone.utcnow()  # parked, time unknown: count from now
 
 
-def wait_until_settled(run_id: str, settle: float | None = None) -> float:
-    """Sleep until the parked step is `settle` seconds old (at most `settle`); returns the wait."""
+def wait_until_settled(
+    run_id: str, settle: float | None = None, dag_id: str = REMEDIATION_DAG_ID, task_id: str = APPROVAL_TASK_ID
+) -> float:
+    """Sleep until the parked step is `settle` seconds old (at most `settle`); returns the wait.
+    The same race applies to every HITL step PATCHIT answers (the rollouts' approvals too)."""
     from airflow.sdk import timezone
 
     settle = PARK_SETTLE_SECONDS if settle is None else settle
-    since = parked_at(run_id)
+    since = parked_at(run_id, dag_id, task_id)
     if since is None:
         return 0.0  # not parked: the handler answers 404 / 409 as it should
     wait = min(settle, settle - (timezone.utcnow() - since).total_seconds())

@@ -253,15 +253,18 @@ def waiting_hitl_run(rollout_id: str, point: str) -> str | None:
     return None
 
 
-def answer_hitl(run_id: str, point: str, user: Any, approve: bool, reason: str) -> None:
-    """Answer as PATCHIT's approval identity on behalf of `user` (approvals.on_behalf_of); raises
-    the handler's HTTPException (404 no step, 409 already answered)."""
+def answer_hitl(run_id: str, point: str, user: Any, approve: bool) -> None:
+    """Answer as PATCHIT's approval identity on behalf of `user` (approvals.on_behalf_of), once the
+    parked step has settled (approvals.wait_until_settled: Airflow's resume race); raises the
+    handler's HTTPException (404 no step, 409 already answered). The reason stays out of the HITL
+    row (Airflow's API shows it to every reader of patchit_rollout): the run record keeps it."""
     from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
     from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
     from airflow.utils.session import create_session
 
+    approvals.wait_until_settled(run_id, dag_id=ROLLOUT_DAG_ID, task_id=APPROVAL_TASKS[point])
     payload = UpdateHITLDetailPayload(
-        chosen_options=[approvals.APPROVE if approve else approvals.REJECT], params_input={"reason": reason}
+        chosen_options=[approvals.APPROVE if approve else approvals.REJECT], params_input={"reason": ""}
     )
     with create_session() as session:
         update_hitl_detail(
@@ -512,7 +515,7 @@ async def rollout_decide(
     version, by = run.plan.version, user.get_name()
     waiting = await run_in_threadpool(waiting_hitl_run, rollout_id, point) if point else None
     if waiting is not None:  # the DAG waits at this point: answer its step (409 when answered meanwhile)
-        await run_in_threadpool(answer_hitl, waiting, point, user, approve, reason)
+        await run_in_threadpool(answer_hitl, waiting, point, user, approve)
 
     def change(stored: RolloutRun) -> RolloutRun:
         # Once the DAG's step took this answer (Airflow accepts one), the record only mirrors it;

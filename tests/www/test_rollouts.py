@@ -374,7 +374,7 @@ def waiting_rollout_step(airflow_db, tmp_path_factory):
     task = bag.dags["patchit_rollout"].get_task("approve_start")
     made: list[str] = []
 
-    def make(rollout_id: str) -> str:
+    def make(rollout_id: str, parked_ago: timedelta = timedelta(hours=1)) -> str:
         run_id = f"manual__{uuid.uuid4().hex[:12]}"
         with create_session() as session:
             version = DagVersion.get_latest_version("patchit_rollout", session=session)
@@ -389,6 +389,8 @@ def waiting_rollout_step(airflow_db, tmp_path_factory):
             )
             session.flush()
             ti = TaskInstance(task=task, dag_version_id=version.id, run_id=run_id, state="awaiting_input")
+            # Parked long ago by default: answered without approvals.PARK_SETTLE_SECONDS' wait.
+            ti.updated_at = datetime.now(timezone.utc) - parked_ago
             session.add(ti)
             session.flush()
             session.add(
@@ -435,7 +437,11 @@ def test_approve_answers_the_rollout_dags_waiting_step(client, headers_for, roll
     assert rollouts.get(run.rollout_id).approved_by == {"before_first_wave": "admin"}
 
 
-def test_reject_answers_the_waiting_step_with_the_reason(client, headers_for, rollouts, waiting_rollout_step):
+def test_reject_answers_the_waiting_step_and_keeps_the_reason_out_of_airflow(
+    client, headers_for, rollouts, waiting_rollout_step
+):
+    """The reason is in PATCHIT's run record (readers of the rollout's DAGs), never in the HITL row,
+    which Airflow's API shows to every reader of patchit_rollout."""
     run = make_run(rollouts, approval_points=["before_first_wave"])
     step = waiting_rollout_step(run.rollout_id)
     admin = headers_for("admin")
@@ -443,8 +449,26 @@ def test_reject_answers_the_waiting_step_with_the_reason(client, headers_for, ro
     response = post(client, admin, f"/rollouts/{run.rollout_id}/reject", {"csrf_token": token, "reason": "too early"})
     assert response.status_code == 303
     chosen, params, by = waiting_rollout_step.detail(step)
-    assert chosen == ["Reject"] and params == {"reason": "too early"} and by["name"] == "admin"
-    assert rollouts.get(run.rollout_id).state is RolloutState.ABORTED
+    assert chosen == ["Reject"] and params == {"reason": ""} and by["name"] == "admin"
+    stored = rollouts.get(run.rollout_id)
+    assert stored.state is RolloutState.ABORTED and stored.reason.endswith(": too early")
+
+
+def test_an_answer_right_after_the_step_parked_waits_until_it_settled(
+    client, headers_for, rollouts, waiting_rollout_step, monkeypatch
+):
+    """Airflow's resume race (www/approvals.py) applies to the rollout's approval steps too."""
+    import time
+
+    monkeypatch.setattr(approvals, "PARK_SETTLE_SECONDS", 2.0)
+    run = make_run(rollouts, approval_points=["before_first_wave"])
+    step = waiting_rollout_step(run.rollout_id, parked_ago=timedelta(0))
+    admin = headers_for("admin")
+    token = token_of(client, admin, run.rollout_id)
+    started = time.monotonic()
+    assert post(client, admin, f"/rollouts/{run.rollout_id}/approve", {"csrf_token": token}).status_code == 303
+    assert time.monotonic() - started >= 1.5
+    assert waiting_rollout_step.detail(step)[0] == ["Approve"]
 
 
 # -- progress and KPIs --------------------------------------------------------------------------
