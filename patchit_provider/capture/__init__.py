@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Any, Mapping
 
+from patchit_provider.capture.bounded import run_within
 from patchit_provider.engine.constants import REMEDIATION_DAG_ID
 
 log = logging.getLogger(__name__)
@@ -58,29 +59,23 @@ def store_event(event: Any, settings: Any, budget: float) -> bool:
     stage then fetches the failure through the REST API from the task-instance ids in the conf.
     A store write that finishes after the budget is harmless (receive is idempotent by event id).
     """
-    outcome: dict[str, Any] = {}
 
-    def work() -> None:
+    def work() -> str:
+        from patchit_provider.engine.pipeline import Remediator
+        from patchit_provider.hooks.store import PatchitStoreHook
+
+        store = PatchitStoreHook(settings=settings).get_store()
         try:
-            from patchit_provider.engine.pipeline import Remediator
-            from patchit_provider.hooks.store import PatchitStoreHook
+            return Remediator(store, settings).receive(event).incident_id
+        finally:
+            store.close()
 
-            store = PatchitStoreHook(settings=settings).get_store()
-            try:
-                outcome["incident_id"] = Remediator(store, settings).receive(event).incident_id
-            finally:
-                store.close()
-        except Exception as exc:  # reported below
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=work, name="patchit-capture-store", daemon=True)
-    thread.start()
-    thread.join(budget)
-    if thread.is_alive():
+    done = run_within(work, budget, "patchit-capture-store")
+    if not done.finished:
         log.warning("PATCHIT: the incident store took longer than %.1fs; the run will fetch the failure", budget)
         return False
-    if "error" in outcome:
-        error = outcome["error"]
+    if done.error is not None:
+        error = done.error
         log.warning(
             "PATCHIT: incident store unavailable (%s: %s); the run will fetch the failure", type(error).__name__, error
         )
@@ -151,7 +146,6 @@ def capture_failure(
         from patchit_provider.capture.event import build_event
 
         result: dict[str, Any] = {}
-        errors: list[BaseException] = []
         # The supervisor channel only exists in the task process, i.e. with a live exception.
         in_task = isinstance(error, BaseException)
 
@@ -165,20 +159,15 @@ def capture_failure(
         started = time.monotonic()
 
         def work() -> None:
-            try:
-                event = build_event(task_instance, error, context=context, source=source)
-                _trigger(event, settings, in_task, result, started if in_task else None)
-            except BaseException as exc:  # reported by the caller thread
-                errors.append(exc)
+            event = build_event(task_instance, error, context=context, source=source)
+            _trigger(event, settings, in_task, result, started if in_task else None)
 
-        thread = threading.Thread(target=work, name="patchit-capture", daemon=True)
-        thread.start()
-        thread.join(settings.capture_timeout)
-        if thread.is_alive():
+        done = run_within(work, settings.capture_timeout, "patchit-capture")
+        if not done.finished:
             log.warning("PATCHIT: capture took longer than %.1fs; abandoned", settings.capture_timeout)
             return None
-        if errors:
-            log.warning("PATCHIT: capture failed: %s: %s", type(errors[0]).__name__, errors[0])
+        if done.error is not None:
+            log.warning("PATCHIT: capture failed: %s: %s", type(done.error).__name__, done.error)
             return None
         log.info("PATCHIT: remediation run %s (%s)", result.get("run_id"), result.get("outcome"))
         return result

@@ -12,8 +12,9 @@ finish in time the remediation run's `analyse` task does them (`analysed_by_capt
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
+
+from patchit_provider.capture.bounded import run_within
 
 log = logging.getLogger(__name__)
 
@@ -63,25 +64,16 @@ def analyse_within(event: Any, settings: Any, budget: float) -> bool:
     write rolls back); the run then analyses the incident."""
     if budget <= 0:
         return False
-    outcome: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            outcome["state"] = analyse_event(event, settings)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=work, name="patchit-capture-analyse", daemon=True)
-    thread.start()
-    thread.join(budget)
-    if thread.is_alive():
+    done = run_within(lambda: analyse_event(event, settings), budget, "patchit-capture-analyse")
+    if not done.finished:
         log.info("PATCHIT: triage did not finish within %.1fs of capture; the remediation run does it", budget)
         return False
-    if "error" in outcome:
-        error = outcome["error"]
-        log.warning("PATCHIT: triage in capture failed (%s); the remediation run tries again", type(error).__name__)
+    if done.error is not None:
+        log.warning(
+            "PATCHIT: triage in capture failed (%s); the remediation run tries again", type(done.error).__name__
+        )
         return False
-    return outcome.get("state") is not None
+    return done.value is not None
 
 
 def analysed_by_capture(store: Any, incident: Any, first_run: bool) -> bool:
