@@ -16,7 +16,7 @@ import secrets
 import time
 from urllib.parse import urlsplit
 
-from fastapi import HTTPException, Request, status
+from fastapi import HTTPException, Request, Response, status
 
 COOKIE = "patchit_csrf"
 FIELD = "csrf_token"
@@ -74,3 +74,22 @@ async def check(request: Request, user_id: str) -> None:
     cookie = request.cookies.get(COOKIE, "")
     if not token or not hmac.compare_digest(token, cookie) or not valid(token, user_id):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Missing or invalid CSRF token: reload the page and retry")
+
+
+def token_for(request: Request, user_id: str) -> str:
+    """The page's token: the user's current cookie while valid (two open tabs keep working), else a new one."""
+    token = request.cookies.get(COOKIE, "")
+    return token if valid(token, user_id) else issue(user_id)
+
+
+def set_cookie(response: Response, request: Request, token: str) -> None:
+    """The double-submit half of `token`: a strict same-site, HTTP-only cookie under the UI's root path."""
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=TTL_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path=request.scope.get("root_path") or "/",
+    )

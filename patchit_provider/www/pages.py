@@ -108,9 +108,7 @@ async def incident_page(request: Request, scope: ScopeDep, incident_id: str) -> 
 def _render_incident(request: Request, scope, context: dict[str, Any], embedded: bool = False) -> HTMLResponse:
     """The incident page, with the CSRF token of its form (reused while valid, so two open
     tabs keep working) in a hidden field and in a strict same-site cookie."""
-    token = request.cookies.get(csrf.COOKIE, "")
-    if not csrf.valid(token, scope.user_id):
-        token = csrf.issue(scope.user_id)
+    token = csrf.token_for(request, scope.user_id)
     response = _render(
         request,
         "incident.html",
@@ -120,15 +118,7 @@ def _render_incident(request: Request, scope, context: dict[str, Any], embedded:
         refresh=REFRESH_SECONDS if context["running"] else None,
         **context,
     )
-    response.set_cookie(
-        csrf.COOKIE,
-        token,
-        max_age=csrf.TTL_SECONDS,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path=request.scope.get("root_path") or "/",
-    )
+    csrf.set_cookie(response, request, token)
     return response
 
 

@@ -333,9 +333,7 @@ def _render_rollout(
 ) -> HTMLResponse:
     """The rollout page with the CSRF token of its forms (reused while valid) in a hidden field
     and a strict same-site cookie, as the incident page does."""
-    token = request.cookies.get(csrf.COOKIE, "")
-    if not csrf.valid(token, scope.user_id):
-        token = csrf.issue(scope.user_id)
+    token = csrf.token_for(request, scope.user_id)
     started = any(w.started_at is not None for w in run.waves)
     response = _render(
         request,
@@ -356,15 +354,7 @@ def _render_rollout(
         csrf_token=token,
         csrf_field=csrf.FIELD,
     )
-    response.set_cookie(
-        csrf.COOKIE,
-        token,
-        max_age=csrf.TTL_SECONDS,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path=request.scope.get("root_path") or "/",
-    )
+    csrf.set_cookie(response, request, token)
     return response
 
 
