@@ -42,6 +42,16 @@ def final_error_line(evidence: Evidence) -> str | None:
     return f"{short}: {found[-1].strip()}" if found else None
 
 
+NAME_ERROR = re.compile(r"name '([A-Za-z_]\w*)' is not defined")
+
+
+def undefined_name(evidence: Evidence) -> str | None:
+    """The name of CPython's `NameError: name 'x' is not defined`, when that is the failure."""
+    line = final_error_line(evidence)
+    found = NAME_ERROR.search(line) if line and line.startswith("NameError:") else None
+    return found.group(1) if found else None
+
+
 def culprit_location(evidence: Evidence, triage: Triage) -> tuple[str, int] | None:
     """Triage's culprit, else the innermost in-repository frame that has a line number."""
     if triage.culprit and triage.culprit.line:

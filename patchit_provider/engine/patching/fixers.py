@@ -14,6 +14,7 @@ from pathlib import Path
 
 from patchit_provider.engine.models import Evidence, Triage
 from patchit_provider.engine.patching.common import (
+    NAME_ERROR,
     Fix,
     Fixer,
     culprit_location,
@@ -21,6 +22,7 @@ from patchit_provider.engine.patching.common import (
     line_edit,
     name_tokens,
     read_text,
+    undefined_name,
 )
 from patchit_provider.engine.patching.call_arity import surplus_literal_arguments
 from patchit_provider.engine.patching.import_name import import_name
@@ -33,7 +35,6 @@ from patchit_provider.engine.patching.sql_keyword import missing_by
 from patchit_provider.engine.patching.syntax import syntax_hint
 from patchit_provider.engine.patching.unused_name import unused_local, unused_template_argument
 
-_NAME_ERROR = re.compile(r"name '([A-Za-z_]\w*)' is not defined")
 _ATTRIBUTE_ERROR = re.compile(r"has no attribute '([A-Za-z_]\w*)'")
 _DID_YOU_MEAN = re.compile(r"Did you mean: '([A-Za-z_]\w*)'\?")
 
@@ -44,7 +45,7 @@ def did_you_mean(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | N
     if not line or not line.startswith(("NameError:", "AttributeError:")):
         return None
     attribute = line.startswith("AttributeError:")
-    wrong = (_ATTRIBUTE_ERROR if attribute else _NAME_ERROR).search(line)
+    wrong = (_ATTRIBUTE_ERROR if attribute else NAME_ERROR).search(line)
     hint = _DID_YOU_MEAN.search(line)
     location = culprit_location(evidence, triage)
     if not wrong or not hint or not location or wrong.group(1) == hint.group(1):
@@ -82,11 +83,10 @@ def _insertion_line(tree: ast.Module) -> tuple[int, bool]:
 def missing_stdlib_import(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | None:
     """NameError on a standard-library module name used as a module: add `import <name>`."""
     line = final_error_line(evidence)
-    wrong = _NAME_ERROR.search(line or "") if line and line.startswith("NameError:") else None
+    module = undefined_name(evidence)
     location = culprit_location(evidence, triage)
-    if not wrong or not location:
+    if not module or not location:
         return None
-    module = wrong.group(1)
     if module.startswith("_") or module not in sys.stdlib_module_names:
         return None
     rel, lineno = location

@@ -31,9 +31,9 @@ from patchit_provider.engine.patching.common import (
     line_edit,
     name_tokens,
     read_text,
+    undefined_name,
 )
 
-_NAME_ERROR = re.compile(r"name '([A-Za-z_]\w*)' is not defined")
 _UNDEFINED = re.compile(r"UndefinedError: '([A-Za-z_]\w*)' is undefined")
 _FRAME = re.compile(r'^\s*File "([^"]+)", line (\d+), in ', re.M)
 TEMPLATE_SUFFIXES = (".sql", ".j2", ".jinja", ".jinja2", ".html", ".txt", ".hql", ".sh")
@@ -84,15 +84,14 @@ def unused_local_candidate(text: str, lineno: int, missing: str) -> str | None:
 def unused_local(evidence: Evidence, triage: Triage, repo_root: Path) -> Fix | None:
     """NameError: the culprit line reads the function's unused local that shares a word."""
     line = final_error_line(evidence)
-    found = _NAME_ERROR.search(line or "") if line and line.startswith("NameError:") else None
+    missing = undefined_name(evidence)
     location = culprit_location(evidence, triage)
-    if not found or not location:
+    if not missing or not location:
         return None
     rel, lineno = location
     text = read_text(repo_root, rel)
     if text is None:
         return None
-    missing = found.group(1)
     candidate = unused_local_candidate(text, lineno, missing)
     hits = name_tokens(text, lineno, missing, attribute=False) if candidate else []
     if not candidate or not hits:
