@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from patchit_provider.engine.taxonomy import Category, Remediation
 
@@ -28,3 +29,28 @@ class Verdict:
 # A class that only reports that something else failed (AirflowException, DatabaseError, ...):
 # no verdict of its own; the cause, a code in its message or the log decides.
 WRAPPER = None
+
+
+@dataclass(frozen=True)
+class TextRule:
+    """An engine message (regex, case-insensitive, dot matches newlines) -> its verdict."""
+
+    pattern: str
+    verdict: Verdict
+    regex: re.Pattern[str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regex", re.compile(self.pattern, re.I | re.S))
+
+
+def text_rule(
+    pattern: str,
+    category: Category,
+    confidence: float,
+    source: str,
+    why: str,
+    remediation: Remediation | None = None,
+    kind: str = "",
+) -> TextRule:
+    """One text rule; the family modules write their lists with it."""
+    return TextRule(pattern, Verdict(category, confidence, source, why, remediation, kind))

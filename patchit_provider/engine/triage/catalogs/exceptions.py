@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import builtins
 
+from patchit_provider.engine.triage.catalogs import airflow_messages, client_messages, dbt_messages
+
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.triage.catalogs.base import WRAPPER, Verdict
 
@@ -464,6 +466,11 @@ BASES: dict[str, tuple[str, ...]] = {
     "NumberFormatException": ("IllegalArgumentException",),
     "DateTimeException": ("ArithmeticException",),
 }
+
+# The family modules' classes (catalogs/airflow_messages.py, client_messages.py, dbt_messages.py).
+for _module in (airflow_messages, client_messages, dbt_messages):
+    CLASSES.update(_module.CLASSES)
+    BASES.update(_module.BASES)
 
 
 def _builtin_bases(name: str) -> tuple[str, ...]:

@@ -8,11 +8,12 @@ Each family cites the engine's documentation or source where the message is defi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
-from patchit_provider.engine.triage.catalogs.base import Verdict
+from patchit_provider.engine.triage.catalogs import airflow_messages, client_messages, dbt_messages
+from patchit_provider.engine.triage.catalogs.base import TextRule, Verdict
+from patchit_provider.engine.triage.catalogs.base import text_rule as _r
 
 AF3_UPGRADE = "https://airflow.apache.org/docs/apache-airflow/stable/installation/upgrading_to_airflow3.html"
 AF_CONTEXT = "https://airflow.apache.org/docs/apache-airflow/stable/templates-ref.html (removed in 3.0: see upgrading_to_airflow3)"
@@ -49,28 +50,6 @@ REMOVED_CONTEXT_KEYS = (
 )
 # Modules and names removed or moved in Airflow 3.0 (ruff AIR301/AIR302 list them).
 _KEYS = "|".join(REMOVED_CONTEXT_KEYS)
-
-
-@dataclass(frozen=True)
-class TextRule:
-    pattern: str
-    verdict: Verdict
-    regex: re.Pattern[str] = field(init=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "regex", re.compile(self.pattern, re.I | re.S))
-
-
-def _r(
-    pattern: str,
-    category: C,
-    confidence: float,
-    source: str,
-    why: str,
-    remediation: Remediation | None = None,
-    kind: str = "",
-) -> TextRule:
-    return TextRule(pattern, Verdict(category, confidence, source, why, remediation, kind))
 
 
 AF3 = "airflow3_removal"
@@ -571,8 +550,17 @@ RULES: list[TextRule] = [
 ]
 
 
+# The family modules' rules: FIRST before the list above (more specific), LAST after it (gaps).
+_FAMILIES = (airflow_messages, client_messages, dbt_messages)
+ORDERED = (
+    [rule for family in _FAMILIES for rule in family.FIRST]
+    + RULES
+    + [rule for family in _FAMILIES for rule in family.LAST]
+)
+
+
 def match(text: str) -> tuple[TextRule, Verdict] | None:
-    for rule in RULES:
+    for rule in ORDERED:
         if rule.regex.search(text):
             return rule, rule.verdict
     return None
