@@ -23,6 +23,7 @@ corpus, and to the held-out set too with `--heldout-thresholds`.
 
     python benchmarks/triage_accuracy.py --external --part dev --half A    # cross-validation: misses of half A
     python benchmarks/triage_accuracy.py --external --part dev --half B --no-cases   # half B: aggregates only
+    python benchmarks/triage_accuracy.py --external --part dev --batch 2     # one collection batch (rows batch=N)
 
 The external corpus (benchmarks/external/README.md) holds outputs posted in public trackers, with
 no repository: each case is triaged without `--repo`. Its culprit is scored only where the label
@@ -247,13 +248,15 @@ def dev_half(case: str) -> str:
 
 
 def evaluate_external(
-    name: str, directory: Path, use_subprocess: bool = False, half: str | None = None
+    name: str, directory: Path, use_subprocess: bool = False, half: str | None = None, batch: int | None = None
 ) -> list[ExternalResult]:
     results = []
     for label_path in sorted(directory.glob("*/label.json")):
         if half is not None and dev_half(label_path.parent.name) != half:
             continue
         label = json.loads(label_path.read_text())
+        if batch is not None and label.get("batch", 1) != batch:
+            continue
         got, error = triage_json(label_path.parent / "log", None, use_subprocess)
         results.append(ExternalResult(label_path.parent.name, label, got, error))
     return results
@@ -280,12 +283,17 @@ def _figure_line(label: str, results: list[ExternalResult], width: int) -> str:
     )
 
 
+def _label_value(result: ExternalResult, key: str) -> str:
+    """A label field as text; cases collected before batches were numbered are batch 1."""
+    return str(result.label.get(key, 1 if key == "batch" else "?"))
+
+
 def print_external(name: str, results: list[ExternalResult], show_cases: bool) -> None:
     print(f"== {name}: {len(results)} cases" + ("" if show_cases else " (aggregates only)"))
     groups = [("overall", results)]
-    for key in ("engine", "category"):
-        for value in sorted({str(r.label.get(key, "?")) for r in results}):
-            groups.append((f"{key}={value}", [r for r in results if str(r.label.get(key, "?")) == value]))
+    for key in ("batch", "engine", "category"):
+        for value in sorted({_label_value(r, key) for r in results}):
+            groups.append((f"{key}={value}", [r for r in results if _label_value(r, key) == value]))
     width = max(len(g[0]) for g in groups)
     print(f"  {'':<{width}} {'cases':>5}  {'category':>8} {'remed.':>8} {'culprit':>8} (n)   {'unknown':>8}")
     for label, group in groups:
@@ -363,6 +371,9 @@ def main(argv: list[str] | None = None) -> int:
         help="with --external --part dev: one cross-validation half "
         "(sha256 of the case id mod 2: A even, B odd); print B's aggregates only with --no-cases",
     )
+    parser.add_argument(
+        "--batch", type=int, help="with --external: only the cases of one collection batch (1: before 2026-12-02)"
+    )
     parser.add_argument("--no-cases", action="store_true", help="print aggregates only, no per-case misses")
     parser.add_argument("--max-unknown", type=float, help="with --external: the highest acceptable rate of `unknown`")
     args = parser.parse_args(argv)
@@ -374,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             frozen = name.endswith("heldout")
             half = None if frozen else args.half
-            results = evaluate_external(name, directory, args.subprocess, half)
+            results = evaluate_external(name, directory, args.subprocess, half, args.batch)
             print_external(
                 name + (f" half {half}" if half else ""), results, show_cases=not frozen and not args.no_cases
             )

@@ -43,15 +43,17 @@ def test_every_case_sits_in_the_part_its_id_decides():
 
 
 def test_the_held_out_part_is_byte_for_byte_the_frozen_one():
+    # FROZEN.sha256: batch 1; FROZEN-<prefix>.sha256: each later batch, written when it was collected.
     heldout = ROOT / "heldout"
     frozen = {}
-    for line in (heldout / "FROZEN.sha256").read_text(encoding="utf-8").splitlines():
-        digest, name = line.split(maxsplit=1)
-        frozen[name.removeprefix("./")] = digest
+    for listing in sorted(heldout.glob("FROZEN*.sha256")):
+        for line in listing.read_text(encoding="utf-8").splitlines():
+            digest, name = line.split(maxsplit=1)
+            frozen[name.removeprefix("./").removeprefix("heldout/")] = digest
     present = {
         str(path.relative_to(heldout)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in heldout.rglob("*")
-        if path.is_file() and path.name != "FROZEN.sha256"
+        if path.is_file() and not (path.parent == heldout and path.name.startswith("FROZEN"))
     }
     assert sorted(present) == sorted(frozen), "files added to or removed from the frozen held-out part"
     changed = [name for name, digest in present.items() if frozen[name] != digest]
