@@ -284,14 +284,16 @@ def _figure_line(label: str, results: list[ExternalResult], width: int) -> str:
 
 
 def _label_value(result: ExternalResult, key: str) -> str:
-    """A label field as text; cases collected before batches were numbered are batch 1."""
-    return str(result.label.get(key, 1 if key == "batch" else "?"))
+    """A label field as text; cases collected before batches were numbered are batch 1, and a
+    case without `uncertain` is one whose thread concluded (uncertain=False)."""
+    default: object = {"batch": 1, "uncertain": False}.get(key, "?")
+    return str(result.label.get(key, default))
 
 
 def print_external(name: str, results: list[ExternalResult], show_cases: bool) -> None:
     print(f"== {name}: {len(results)} cases" + ("" if show_cases else " (aggregates only)"))
     groups = [("overall", results)]
-    for key in ("batch", "engine", "category"):
+    for key in ("batch", "uncertain", "engine", "category"):
         for value in sorted({_label_value(r, key) for r in results}):
             groups.append((f"{key}={value}", [r for r in results if _label_value(r, key) == value]))
     width = max(len(g[0]) for g in groups)
