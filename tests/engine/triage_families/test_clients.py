@@ -1,0 +1,324 @@
+"""HTTP, cloud and warehouse clients (catalogs/client_messages.py): messages as posted in public
+threads or as the client's own source formats them, real exceptions of the installed clients,
+and look-alike texts that must not match."""
+
+from __future__ import annotations
+
+import http.server
+import importlib
+import socket
+import threading
+import traceback
+
+import pytest
+
+from patchit_provider.engine.evidence import collect_evidence
+from patchit_provider.engine.models import FailureEvent
+from patchit_provider.engine.settings import PatchitSettings
+from patchit_provider.engine.triage import triage
+from patchit_provider.engine.triage.catalogs import client_messages, exceptions, messages
+
+
+def triage_text(text: str):
+    return triage(collect_evidence(FailureEvent(pipeline_id="p", run_id="r", log_text=text), None, PatchitSettings()))
+
+
+# (source, output as posted or as the client formats it, category, remediation)
+POSTED = [
+    # --- posted in public threads -------------------------------------------------------------
+    (
+        "https://github.com/canimus/cuallee/issues/371",
+        "snowflake.connector.errors.ProgrammingError: 251005: User is empty",
+        "config.missing",
+        "escalate",
+    ),
+    (
+        "https://github.com/sodadata/soda-core/pull/2109",
+        'ERROR    soda.scan:log.py:101 [20:04:27] Could not connect to data source "snowflake": 251005: 251005: User is empty',
+        "config.missing",
+        "escalate",
+    ),
+    (
+        "https://github.com/Azure/azure-sdk-for-js/issues/29078",
+        "AuthenticationRequiredError: invalid_client: 7000215 - [2024-03-26 07:28:20Z]: AADSTS7000215: Invalid client "
+        "secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, "
+        "for a secret added to app '***'.",
+        "infra.auth",
+        "escalate",
+    ),
+    (
+        "https://github.com/dotnet/sign/issues/849",
+        "Original exception: AADSTS7000222: The provided client secret keys for app 'ccc25fb8-d83b-4225-b4b7-5f31bfb007be' "
+        "are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret",
+        "infra.auth",
+        "escalate",
+    ),
+    # --- formatted by the client's own source (the URL is where the format is defined) ---------
+    (
+        client_messages.MINIO,
+        "minio.error.S3Error: S3 operation failed; code: SlowDown, message: Please reduce your request rate., "
+        "resource: /bucket/key, request_id: 17906EB26AE2C91D, host_id: h",
+        "infra.network",
+        "retry",
+    ),
+    (
+        client_messages.MINIO,
+        "minio.error.S3Error: S3 operation failed; code: InvalidAccessKeyId, message: The Access Key Id you provided "
+        "does not exist in our records., resource: /b, request_id: 1, host_id: h",
+        "infra.auth",
+        "escalate",
+    ),
+    (
+        client_messages.SLACK,
+        "slack_sdk.errors.SlackApiError: The request to the Slack API failed. (url: https://www.slack.com/api/chat.postMessage)\n"
+        "The server responded with: {'ok': False, 'error': 'ratelimited'}",
+        "infra.network",
+        "retry",
+    ),
+    (
+        client_messages.SLACK,
+        "slack_sdk.errors.SlackApiError: The request to the Slack API failed. (url: https://www.slack.com/api/chat.postMessage)\n"
+        "The server responded with: {'ok': False, 'error': 'token_revoked'}",
+        "infra.auth",
+        "escalate",
+    ),
+    (
+        client_messages.SALESFORCE,
+        "simple_salesforce.exceptions.SalesforceRefusedRequest: Request refused for https://x.my.salesforce.com/services/"
+        "data/v59.0/query/. Response content: [{'message': 'TotalRequests Limit exceeded.', 'errorCode': 'REQUEST_LIMIT_EXCEEDED'}]",
+        "infra.network",
+        "retry",
+    ),
+    (
+        client_messages.SALESFORCE,
+        "simple_salesforce.exceptions.SalesforceExpiredSession: Expired session for https://x.my.salesforce.com/services/"
+        "data/v59.0/query/. Response content: [{'message': 'Session expired or invalid', 'errorCode': 'INVALID_SESSION_ID'}]",
+        "infra.auth",
+        "escalate",
+    ),
+    (
+        client_messages.AZURE_STORAGE,
+        "azure.core.exceptions.HttpResponseError: The server is currently unable to receive requests. Please retry your request.\n"
+        "RequestId:5c4c1f3e-001e-0022-7a4b-3b0c7c000000\nTime:2024-05-01T10:00:00.0000000Z\nErrorCode:ServerBusy",
+        "infra.network",
+        "retry",
+    ),
+    (
+        client_messages.AZURE_STORAGE,
+        "azure.core.exceptions.HttpResponseError: This request is not authorized to perform this operation using this "
+        "permission.\nRequestId:1\nTime:2024-05-01T10:00:00.0000000Z\nErrorCode:AuthorizationPermissionMismatch",
+        "infra.auth",
+        "escalate",
+    ),
+    (
+        client_messages.AZURE_IDENTITY,
+        "azure.identity._exceptions.CredentialUnavailableError: EnvironmentCredential authentication unavailable. "
+        "Environment variables are not fully configured.",
+        "config.missing",
+        "escalate",
+    ),
+    (
+        client_messages.BOTOCORE,  # NoCredentialsError.fmt, printed by a script without the class
+        'Unable to locate credentials. You can configure credentials by running "aws configure".',
+        "config.missing",
+        "escalate",
+    ),
+    (
+        client_messages.BOTOCORE,  # PartialCredentialsError.fmt
+        "botocore.exceptions.PartialCredentialsError: Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY",
+        "config.missing",
+        "escalate",
+    ),
+    (
+        client_messages.GOOGLE_AUTH,  # MalformedError derives from DefaultCredentialsError
+        "google.auth.exceptions.MalformedError: Service account info was not in the expected format, missing fields "
+        "token_uri, client_email.",
+        "config.missing",
+        "escalate",
+    ),
+    (
+        client_messages.SNOWFLAKE_CODES,  # ER_NO_PASSWORD
+        "snowflake.connector.errors.ProgrammingError: 251006: Password is empty",
+        "config.missing",
+        "escalate",
+    ),
+    (
+        client_messages.SNOWFLAKE_NETWORK,  # 390422 comes with SQLSTATE 08001, which alone reads as a network failure
+        "snowflake.connector.errors.DatabaseError: 390422 (08001): Failed to connect to DB: xy12345.snowflakecomputing.com:443. "
+        "IP 203.0.113.7 is not allowed to access Snowflake.  Contact your local security administrator.",
+        "infra.auth",
+        "escalate",
+    ),
+    (
+        client_messages.ODBC,
+        "pyodbc.OperationalError: ('HYT00', '[HYT00] [Microsoft][ODBC Driver 18 for SQL Server]Login timeout expired (0) "
+        "(SQLDriverConnect)')",
+        "infra.timeout",
+        "retry",
+    ),
+    (
+        client_messages.ODBC,
+        "pyodbc.InterfaceError: ('IM002', '[IM002] [Microsoft][ODBC Driver Manager] Data source name not found and no "
+        "default driver specified (0) (SQLDriverConnect)')",
+        "config.missing",
+        "escalate",
+    ),
+    (
+        client_messages.UNIXODBC,
+        "pyodbc.Error: ('01000', \"[01000] [unixODBC][Driver Manager]Can't open lib 'ODBC Driver 18 for SQL Server' : "
+        'file not found (0) (SQLDriverConnect)")',
+        "dependency.missing",
+        "patch",
+    ),
+    (
+        client_messages.CURL,
+        "curl: (60) SSL certificate problem: unable to get local issuer certificate",
+        "infra.auth",
+        "escalate",
+    ),
+    (client_messages.CURL, "curl: (6) Could not resolve host: api.example.com", "infra.network", "retry"),
+    (
+        client_messages.CURL,
+        "curl: (22) The requested URL returned error: 503",
+        "infra.network",
+        "retry",
+    ),
+    (
+        client_messages.MUSL,  # Alpine images: musl's text for EAI_NONAME
+        "socket.gaierror: [Errno -2] Name does not resolve",
+        "infra.network",
+        "escalate",
+    ),
+]
+
+
+@pytest.mark.parametrize("source,text,category,remediation", POSTED, ids=[p[1][:40] for p in POSTED])
+def test_client_messages(source, text, category, remediation):
+    assert source.startswith(("https://", "installed"))
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == (category, remediation), result.rationale
+    assert "words" not in result.decided_by  # a catalog fact, not the taxonomy's vocabulary
+
+
+# Look-alikes: the code or the client's prefix is what the rules read, not the word alone.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "KeyError: 'invalid_client_id'",  # a name that contains an OAuth error code
+        "ValueError: invalid literal for int() with base 10: '251005: pending'",  # not the connector's errno
+        "RuntimeError: cache stats: 'error': 'invalid_auth' count reset",  # not a Slack answer
+        "minio.error.S3Error: S3 operation failed; code: ThrottlingPolicyX, message: x",  # not an AWS code
+        "AssertionError: expected 503, message='ok' in the fixture",  # not aiohttp's format
+        "ValueError: the AADSTS settings page lists no codes",  # no AADSTS number
+        "ErrorCode:ServerBusyWaitMs=20",  # not an Azure Storage code
+    ],
+)
+def test_look_alikes_do_not_match(text):
+    hit = messages.match(text)
+    assert hit is None or hit[0] not in client_messages.FIRST + client_messages.LAST, hit
+
+
+# --- real exceptions of the installed clients ---------------------------------------------------
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        status = {"/missing": 404, "/busy": 429, "/down": 503, "/login": 401}[self.path]
+        self.send_response(status)
+        self.end_headers()
+
+    def do_CONNECT(self):  # noqa: N802  (a proxy that wants credentials)
+        self.send_response(407)
+        self.send_header("Proxy-Authenticate", 'Basic realm="proxy"')
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def _raised(coro_or_call) -> str:
+    try:
+        coro_or_call()
+    except Exception as exc:  # noqa: BLE001
+        return "".join(traceback.format_exception(exc))
+    raise AssertionError("no exception")
+
+
+@pytest.mark.parametrize(
+    "path,category,remediation",
+    [
+        ("/missing", "upstream.failed", "escalate"),
+        ("/busy", "infra.network", "retry"),
+        ("/down", "infra.network", "retry"),
+        ("/login", "infra.auth", "escalate"),
+    ],
+)
+def test_real_aiohttp_client_response_error(server, path, category, remediation):
+    import asyncio
+
+    aiohttp = importlib.import_module("aiohttp")
+
+    async def get():
+        async with aiohttp.ClientSession(raise_for_status=True) as session:
+            async with session.get(f"http://{server}{path}"):
+                pass
+
+    text = _raised(lambda: asyncio.run(get()))
+    assert "ClientResponseError" in text
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == (category, remediation), result.rationale
+
+
+def test_real_aiohttp_connection_refused():
+    import asyncio
+
+    aiohttp = importlib.import_module("aiohttp")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    async def get():
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/"):
+                pass
+
+    result = triage_text(_raised(lambda: asyncio.run(get())))
+    assert (result.category.value, result.remediation.value) == ("infra.network", "retry")
+
+
+def test_real_proxy_tunnel_407_is_auth(server):
+    """CPython's http.client says "Tunnel connection failed: 407 ..."; requests wraps it in ProxyError
+    (a transport class), but the proxy refused the credentials."""
+    requests = importlib.import_module("requests")
+    proxies = {"https": f"http://{server}"}
+    text = _raised(lambda: requests.get("https://example.invalid/", proxies=proxies, timeout=5))
+    assert "Tunnel connection failed: 407" in text
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == ("infra.auth", "escalate"), result.rationale
+
+
+def test_aiohttp_bases_are_the_installed_class_tree():
+    module = importlib.import_module("aiohttp.client_exceptions")
+    checked = 0
+    for name, bases in client_messages.BASES.items():
+        cls = getattr(module, name, None)
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            assert set(bases) <= {b.__name__ for b in cls.__mro__}, name
+            checked += 1
+    assert checked >= 10
+
+
+def test_aiohttp_classes_are_real_and_merged():
+    module = importlib.import_module("aiohttp.client_exceptions")
+    cited = [n for n, v in client_messages.CLASSES.items() if v is not None and v.source == client_messages.AIOHTTP]
+    assert cited and all(isinstance(getattr(module, n, None), type) for n in cited)
+    assert all(exceptions.CLASSES.get(n) == client_messages.CLASSES[n] for n in cited)
