@@ -171,6 +171,18 @@ POSTED = [
         "patch",
     ),
     (
+        client_messages.ORACLEDB,  # ERR_CONNECTION_CLOSED raises DatabaseError, which alone says nothing
+        "oracledb.exceptions.DatabaseError: DPY-4011: the database or network closed the connection",
+        "infra.network",
+        "retry",
+    ),
+    (
+        client_messages.ORACLEDB,  # ERR_TNS_ENTRY_NOT_FOUND
+        'oracledb.exceptions.DatabaseError: DPY-4000: unable to find "PRODDB" in /opt/oracle/network/admin/tnsnames.ora',
+        "config.missing",
+        "escalate",
+    ),
+    (
         client_messages.CURL,
         "curl: (60) SSL certificate problem: unable to get local issuer certificate",
         "infra.auth",

@@ -41,6 +41,7 @@ SNOWFLAKE_NETWORK = (
 DATABRICKS = "https://github.com/databricks/databricks-sql-python/blob/main/src/databricks/sql/exc.py"
 ODBC = "https://learn.microsoft.com/en-us/sql/odbc/reference/appendixes/appendix-a-odbc-error-codes"
 UNIXODBC = 'https://github.com/lurcher/unixODBC/blob/master/DriverManager/SQLConnect.c ("Can\'t open lib")'
+ORACLEDB = "https://github.com/oracle/python-oracledb/blob/main/src/oracledb/errors.py (DPY- error numbers)"
 CPYTHON_TUNNEL = "https://github.com/python/cpython/blob/main/Lib/http/client.py (HTTPConnection._tunnel)"
 MUSL = "https://git.musl-libc.org/cgit/musl/tree/src/network/gai_strerror.c (EAI_NONAME: 'Name does not resolve')"
 
@@ -220,6 +221,23 @@ LAST: list[TextRule] = [
         SNOWFLAKE_CODES,
         "the Snowflake private key cannot be used (ER_INVALID_PRIVATE_KEY)",
     ),
+    # --- python-oracledb's own DPY- numbers (its ORA- codes are codes.py's) ----------------------
+    text_rule(
+        r"\bDPY-(?:4011|4033|6000|6004|6005):",
+        C.INFRA_NETWORK,
+        0.85,
+        ORACLEDB,
+        "python-oracledb could not connect, or the database or network closed the connection",
+    ),
+    text_rule(
+        r"\bDPY-(?:4000|4001|4026|4027|6001|6003):",
+        C.CONFIG_MISSING,
+        0.85,
+        ORACLEDB,
+        "the Oracle connect alias, tnsnames.ora, service name, SID or credentials are not configured",
+    ),
+    text_rule(r"\bDPY-4024:", C.INFRA_TIMEOUT, 0.85, ORACLEDB, "the Oracle call timeout was exceeded"),
+    text_rule(r"\bDPY-6002:", C.INFRA_AUTH, 0.85, ORACLEDB, "the Oracle server's certificate DN does not match"),
     # --- ODBC SQLSTATEs of the driver manager (not in the SQL standard's table) ----------------
     text_rule(
         r"\[HYT0[01]\]|\('HYT0[01]'",
