@@ -183,6 +183,34 @@ POSTED = [
         "escalate",
     ),
     (
+        client_messages.BIGQUERY,  # jobBackendError: "retrying may solve the problem"; the 400 alone reads as a bad request
+        "google.api_core.exceptions.BadRequest: 400 GET https://bigquery.googleapis.com/bigquery/v2/projects/p/queries/j: "
+        "Error encountered during execution. Retrying may solve the problem.\n"
+        "errors: [{'reason': 'jobBackendError', 'message': 'Error encountered during execution.'}]",
+        "infra.network",
+        "retry",
+    ),
+    (
+        client_messages.BIGQUERY,
+        "google.api_core.exceptions.BadRequest: 400 Query exceeded limit for bytes billed: 1000000. 20971520 or higher required.\n"
+        "[{'reason': 'billingTierLimitExceeded', 'message': 'Query exceeded limit for bytes billed'}]",
+        "infra.resource",
+        "escalate",
+    ),
+    (
+        client_messages.SNOWFLAKE_CODES,  # ER_OCSP_RESPONSE_CERT_STATUS_REVOKED
+        "snowflake.connector.errors.OperationalError: 254007: The certificate has been revoked.",
+        "infra.auth",
+        "escalate",
+    ),
+    (
+        client_messages.HTTPX,  # StreamError: the developer accessed the stream in an invalid way
+        'Traceback (most recent call last):\n  File "/app/pull.py", line 3, in <module>\n    r.json()\n'
+        "httpx.ResponseNotRead: Attempted to access streaming response content, without having called `read()`.",
+        "code.error",
+        "patch",
+    ),
+    (
         client_messages.CURL,
         "curl: (60) SSL certificate problem: unable to get local issuer certificate",
         "infra.auth",
@@ -329,8 +357,21 @@ def test_aiohttp_bases_are_the_installed_class_tree():
     assert checked >= 10
 
 
-def test_aiohttp_classes_are_real_and_merged():
-    module = importlib.import_module("aiohttp.client_exceptions")
-    cited = [n for n, v in client_messages.CLASSES.items() if v is not None and v.source == client_messages.AIOHTTP]
-    assert cited and all(isinstance(getattr(module, n, None), type) for n in cited)
-    assert all(exceptions.CLASSES.get(n) == client_messages.CLASSES[n] for n in cited)
+@pytest.mark.parametrize(
+    "source,module",
+    [
+        (client_messages.AIOHTTP, "aiohttp.client_exceptions"),
+        (client_messages.HTTPX, "httpx"),
+        (client_messages.URLLIB3, "urllib3.exceptions"),
+    ],
+)
+def test_installed_client_classes_are_real_and_merged(source, module):
+    """Each class entry citing an installed client names one of its exception classes, and
+    exceptions.py's table carries it."""
+    mod = importlib.import_module(module)
+    cited = [n for n, v in client_messages.CLASSES.items() if v is not None and v.source == source]
+    assert cited
+    for name in cited:
+        cls = getattr(mod, name, None)
+        assert isinstance(cls, type) and issubclass(cls, BaseException), name
+        assert exceptions.CLASSES.get(name) == client_messages.CLASSES[name], name

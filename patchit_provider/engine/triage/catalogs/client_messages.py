@@ -19,6 +19,9 @@ from patchit_provider.engine.triage.catalogs import codes
 from patchit_provider.engine.triage.catalogs.base import WRAPPER, TextRule, Verdict, text_rule
 
 AIOHTTP = "https://github.com/aio-libs/aiohttp/blob/master/aiohttp/client_exceptions.py (installed aiohttp)"
+HTTPX = "https://www.python-httpx.org/exceptions/ (installed httpx/_exceptions.py)"
+URLLIB3 = "https://github.com/urllib3/urllib3/blob/main/src/urllib3/exceptions.py (installed urllib3)"
+BIGQUERY = "https://cloud.google.com/bigquery/docs/error-messages (error reasons)"
 CURL = "https://curl.se/libcurl/c/libcurl-errors.html"
 MINIO = "https://github.com/minio/minio-py/blob/master/minio/error.py (S3Error: 'S3 operation failed; code: ...')"
 SLACK = "https://api.slack.com/web#errors; https://api.slack.com/docs/rate-limits"
@@ -73,6 +76,9 @@ def _aws_code_rules(prefix: str, source: str) -> list[TextRule]:
     return rules
 
 
+# BigQuery's errors[] entries, as google-cloud-bigquery and googleapiclient print them.
+_BQ_REASON = r"['\"]reason['\"]\s*:\s*['\"]"
+
 # Slack Web API `error` codes (api.slack.com/web#errors): a token problem, or a rate limit (HTTP 429).
 _SLACK = r"(?:SlackApiError|Slack API)[^\n]*\n?[^\n]{0,300}?['\"]error['\"]:\s*['\"]"
 _SLACK_AUTH = "invalid_auth|not_authed|account_inactive|token_revoked|token_expired|no_permission|missing_scope|not_allowed_token_type|ekm_access_denied|access_denied|org_login_required"
@@ -121,6 +127,23 @@ LAST: list[TextRule] = [
         SALESFORCE,
         "Salesforce REQUEST_LIMIT_EXCEEDED (HTTP 403): the org's API request limit is used up; retry later",
     ),
+    # --- BigQuery error reasons (the `reason` of an errors[] entry; the HTTP status may be absent) --
+    text_rule(
+        _BQ_REASON + r"(?:backendError|internalError|jobBackendError|jobInternalError|tableUnavailable|"
+        r"rateLimitExceeded|quotaExceeded|userRateLimitExceeded)['\"]",
+        C.INFRA_NETWORK,
+        0.85,
+        BIGQUERY,
+        "BigQuery answered a transient reason (backend/internal error, rate limit or quota): retry",
+    ),
+    text_rule(
+        _BQ_REASON + r"(?:resourcesExceeded|billingTierLimitExceeded)['\"]",
+        C.INFRA_RESOURCE,
+        0.9,  # more specific than the HTTP status it comes with
+        BIGQUERY,
+        "the BigQuery query exceeded its resources or its billing tier",
+    ),
+    text_rule(_BQ_REASON + r"accessDenied['\"]", C.INFRA_AUTH, 0.9, BIGQUERY, "BigQuery refused access (accessDenied)"),
     # --- API tokens refused ------------------------------------------------------------------
     text_rule(
         _SLACK + rf"(?:{_SLACK_AUTH})['\"]",
@@ -205,6 +228,22 @@ LAST: list[TextRule] = [
         0.8,
         AZURE_IDENTITY,
         "no Azure credential is configured (CredentialUnavailableError)",
+    ),
+    # --- snowflake-connector's OCSP errno (errorcode.py 254xxx): the certificate's status is bad
+    #     (revoked, invalid, expired) or the OCSP responder cannot be reached
+    text_rule(
+        r"(?:^|[:(]\s*)254(?:005|006|007|009|010|011)(?: \(\w{5}\))?: ",
+        C.INFRA_AUTH,
+        0.85,
+        SNOWFLAKE_CODES,
+        "the certificate's OCSP status is revoked, unknown or invalid (ER_OCSP_RESPONSE_CERT_STATUS_*)",
+    ),
+    text_rule(
+        r"(?:^|[:(]\s*)254(?:002|003|004|014|016)(?: \(\w{5}\))?: ",
+        C.INFRA_NETWORK,
+        0.8,
+        SNOWFLAKE_CODES,
+        "the OCSP responder or its cache server could not be reached (ER_OCSP_RESPONSE_UNAVAILABLE, ...)",
     ),
     # --- snowflake-connector's own errno (errorcode.py) for settings left empty ---------------
     text_rule(
@@ -385,6 +424,22 @@ CLASSES: dict[str, Verdict | None] = {
         "the requests to the Databricks server kept failing until the retry budget ran out",
     ),
     **_wrappers("ServerOperationError"),  # the Spark condition or SQLSTATE in its message decides
+    # --- httpx / urllib3 classes exceptions.py does not list (installed packages) --------------
+    **_family(
+        "StreamError StreamConsumed StreamClosed ResponseNotRead RequestNotRead CookieConflict",
+        C.CODE_ERROR,
+        0.75,
+        HTTPX,
+        "httpx was used wrongly (a stream read twice, after closing, or before reading)",
+    ),
+    **_family(
+        "ProxySchemeUnknown ProxySchemeUnsupported",
+        C.CONFIG_MISSING,
+        0.75,
+        URLLIB3,
+        "the proxy URL configured for the call has a scheme urllib3 cannot use",
+    ),
+    **_family("DecodeError", C.DATA_MALFORMED, 0.6, URLLIB3, "a response body cannot be decoded"),
 }
 
 BASES: dict[str, tuple[str, ...]] = {
@@ -405,6 +460,7 @@ BASES: dict[str, tuple[str, ...]] = {
     "ClientHttpProxyError": ("ClientResponseError",),
     "WSServerHandshakeError": ("ClientResponseError",),
     "ClientPayloadError": ("ClientError",),
+    "UnixClientConnectorError": ("ClientConnectorError",),
     # google-auth
     "RefreshError": ("GoogleAuthError",),
     "DefaultCredentialsError": ("GoogleAuthError",),
