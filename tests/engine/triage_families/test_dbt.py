@@ -1,0 +1,337 @@
+"""dbt's console formats, package version incompatibilities (pip, pkg_resources, importlib,
+Airflow providers, dbt packages) and Jinja messages: real outputs as posted (the URL of each) or
+raised here by the installed library, through the public triage path."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+
+import pytest
+
+from patchit_provider.engine.evidence import collect_evidence
+from patchit_provider.engine.models import FailureEvent
+from patchit_provider.engine.settings import PatchitSettings
+from patchit_provider.engine.taxonomy import Category
+from patchit_provider.engine.triage import triage
+from patchit_provider.engine.triage.catalogs import dbt_messages, exceptions
+
+
+def triage_text(text: str, repo: Path | None = None):
+    event = FailureEvent(pipeline_id="p", run_id="r", log_text=text)
+    return triage(collect_evidence(event, repo, PatchitSettings()))
+
+
+# (family, source, output as posted, category, remediation, culprit path or None)
+POSTED = [
+    (
+        "dbt/source-not-found",
+        "https://github.com/ClickHouse/clickhouse-docs/pull/206",
+        "$ dbt run\n12:21:48  Running with dbt=1.1.1\n12:21:48  Partial parse save file not found. Starting full parse.\n"
+        "12:21:50  Encountered an error:\n"
+        "Compilation Error in model actor_summary (models/actors/actor_summary.sql)\n"
+        "  Model 'model.imdb.actor_summary' (models/actors/actor_summary.sql) depends on a source named "
+        "'imdb.genres' which was not found",
+        "schema.missing_relation",
+        "escalate",
+        "models/actors/actor_summary.sql",
+    ),
+    (
+        "dbt/source-not-found-debug-log",
+        "https://github.com/aws-samples/dbt-glue/issues/610",
+        "\x1b[0m11:46:18.861506 [info ] [MainThread]: Unable to do partial parsing because saved manifest not found. "
+        "Starting full parse.\n"
+        "\x1b[0m11:46:23.653229 [error] [MainThread]: Encountered an error:\nCompilation Error\n"
+        "  Model 'model.YY.XX' (models\\XX\\XX.sql) depends on a source named 'ZZ.FGH' which was not found",
+        "schema.missing_relation",
+        "escalate",
+        None,
+    ),
+    (
+        "dbt/deps-no-compatible-version",
+        "https://github.com/Embucket/embucket-labs/pull/1113",
+        "Could not find a matching compatible version for package brooklyn-data/dbt_artifacts\n"
+        "  Requested range: =2.8.0, =2.8.0\n"
+        "  Compatible versions: ['0.1.0', '0.2.0', '0.2.1', '0.3.0', '0.4.0', '0.4.1', '2.2.3', '2.3.0'",
+        "dependency.missing",
+        "patch",
+        None,
+    ),
+    (
+        "dbt/deps-no-matching-version-0.21",
+        "https://github.com/calogica/dbt-date/issues/49",
+        "Running with dbt=0.21.0\nEncountered an error:\nCould not find a matching version for package calogica/dbt_date\n"
+        "  Requested range: =0.4.1, =0.4.1\n"
+        "  Available versions: ['0.1.1', '0.1.2', '0.1.3', '0.1.4', '0.2.0', '0.3.0', '0.3.1', '0.4.0']",
+        "dependency.missing",
+        "patch",
+        None,
+    ),
+    (
+        "dbt/profile-target",
+        "https://github.com/dbt-labs/dbt-core/issues/8829",
+        "The profile 'my_profile' does not have a target named 'prod'. The valid target names for this profile are:\n"
+        "   - dev",
+        "config.missing",
+        "escalate",
+        None,
+    ),
+    (
+        "dbt/profile-target-0.10",
+        "https://github.com/dbt-labs/dbt-core/pull/893",
+        "$ dbt compile\nEncountered an error while reading profiles:\n"
+        "  ERROR The profile 'default' does not have a target named 'invalid-target'. The valid target names for "
+        "this profile are:\n - dev\n - nopass\n - bq\nEncountered an error:\nCould not run dbt",
+        "config.missing",
+        "escalate",
+        None,
+    ),
+    (
+        "dbt/not-a-project",
+        "https://github.com/dbt-checkpoint/dbt-checkpoint/issues/28",
+        "Executing cmd: `dbt docs generate`\nRunning with dbt=0.18.2\nEncountered an error:\nRuntime Error\n"
+        "  fatal: Not a dbt project (or any of the parent directories). Missing dbt_project.yml file",
+        "config.missing",
+        "escalate",
+        None,
+    ),
+    (
+        "dbt/project-dir-flag",
+        "https://github.com/edx/jenkins-job-dsl/pull/844",
+        "02:41:34 Running with dbt=0.14.0\n02:41:34 Encountered an error:\n02:41:34 Runtime Error\n"
+        "02:41:34   fatal: Invalid --project-dir flag. Not a dbt project. Missing dbt_project.yml file",
+        "config.missing",
+        "escalate",
+        None,
+    ),
+    (
+        "dbt/required-package-missing",
+        "https://github.com/dbt-labs/dbt-core/pull/667",
+        "$ dbt test\nEncountered an error:\nCompilation Error in test schema (models/schema.yml)\n"
+        '  Error while parsing "not_constant" test on model "test".\n'
+        '  The required package "dbt_utils" was not found. Is the package installed?',
+        "dependency.missing",
+        "patch",
+        "models/schema.yml",
+    ),
+    (
+        "jinja/unknown-tag-dbt",
+        "https://github.com/dbt-msft/dbt-sqlserver/issues/417",
+        "09:11:32.264354 [info ] [MainThread]: Running with dbt=1.4.3\n"
+        "09:11:32.564247 [error] [MainThread]: Encountered an error:\nCompilation Error\n"
+        "  Encountered unknown tag 'break'. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'.",
+        "config.template",
+        "patch",
+        None,
+    ),
+    (
+        "jinja/unknown-tag-dbt-0.12",
+        "https://github.com/dbt-labs/dbt-core/issues/1152",
+        "10:56:47 | Concurrency: 1 threads (target='dev')\n10:56:47 |\nEncountered an error:\nRuntime Error\n"
+        "  Compilation Error in analysis form_tag (analysis/analysis/form_tag.sql)\n"
+        "    Encountered unknown tag 'form'.\n      line 2\n        {% form %}",
+        "config.template",
+        "patch",
+        "analysis/analysis/form_tag.sql",
+    ),
+    (
+        "pip/has-requirement-legacy",
+        "https://github.com/tomplus/kubernetes_asyncio/issues/14",
+        "requests 2.18.4 has requirement urllib3<1.23,>=1.21.1, but you'll have urllib3 1.23 which is incompatible.",
+        "dependency.missing",
+        "patch",
+        None,
+    ),
+    (
+        "pip/requires-with-marker",
+        "https://github.com/rucio/rucio/pull/4683",
+        "2021-06-17T13:08:29.2061838Z requests 2.24.0 requires urllib3!=1.25.0,!=1.25.1,<1.26,>=1.21.1, but you'll "
+        "have urllib3 1.26.5 which is incompatible.\n"
+        '2021-06-17T13:08:29.2063064Z botocore 1.15.49 requires urllib3<1.26,>=1.20; python_version != "3.4", '
+        "but you'll have urllib3 1.26.5 which is incompatible.",
+        "dependency.missing",
+        "patch",
+        None,
+    ),
+    (
+        "pip/requires-python",
+        "https://github.com/ELS-RD/kernl/issues/282",
+        "ERROR: Package 'kernl' requires a different Python: 3.8.10 not in '==3.9.*'",
+        "dependency.missing",
+        "patch",
+        None,
+    ),
+    (
+        "airflow/provider-needs-airflow",
+        "https://github.com/apache/airflow/pull/59751",
+        '  File "<frozen importlib._bootstrap>", line 241, in _call_with_frames_removed\n'
+        '  File "/opt/airflow/providers/edge3/src/airflow/providers/edge3/__init__.py", line 37, in <module>\n'
+        "    raise RuntimeError(\n"
+        "RuntimeError: The package `apache-airflow-providers-edge3:2.0.0` needs Apache Airflow 3.0.0+\n\n"
+        "Error: check_environment returned 1. Exiting.",
+        "dependency.missing",
+        "patch",
+        None,
+    ),
+    (
+        "airflow/provider-needs-airflow-warning",
+        "https://github.com/apache/airflow/issues/57026",
+        "[2025-10-22T05:45:07.641+0000] {cli_parser.py:81} WARNING - cannot load CLI commands from auth manager: "
+        "The package `apache-airflow-providers-fab:3.0.0` needs Apache Airflow 3.0.2+",
+        "dependency.missing",
+        "patch",
+        None,
+    ),
+    (
+        "importlib/no-package-metadata",
+        "https://github.com/vortexau/dnsvalidator/issues/47",
+        "Traceback (most recent call last):\n"
+        '  File "/usr/lib/python3.12/importlib/metadata/__init__.py", line 397, in from_name\n'
+        "    return next(cls.discover(name=name))\n           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\nStopIteration\n\n"
+        "During handling of the above exception, another exception occurred:\n\n"
+        "Traceback (most recent call last):\n"
+        '  File "/usr/local/bin/dnsvalidator", line 33, in <module>\n'
+        "    sys.exit(load_entry_point('DNSValidator==0.1', 'console_scripts', 'dnsvalidator')())\n"
+        '  File "/usr/lib/python3.12/importlib/metadata/__init__.py", line 399, in from_name\n'
+        "    raise PackageNotFoundError(name)\n"
+        "importlib.metadata.PackageNotFoundError: No package metadata was found for DNSValidator",
+        "dependency.missing",
+        "patch",
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize("family,source,text,category,remediation,culprit", POSTED, ids=[p[0] for p in POSTED])
+def test_posted_outputs(family, source, text, category, remediation, culprit):
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == (category, remediation), result.rationale
+    assert "source:" in result.rationale
+    if culprit is not None:
+        assert result.culprit is not None and result.culprit.path == culprit
+
+
+def _compilation_error(message: str) -> str:
+    """dbt's console form of a CompilationError (dbt_common's DbtRuntimeError.__str__), as the
+    installed dbt prints it under a model's header."""
+    error = importlib.import_module("dbt_common.exceptions").CompilationError(message)
+    return "Compilation Error in model orders (models/orders.sql)\n" + "\n".join(
+        "  " + line for line in str(error).splitlines()[1:]
+    )
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% for x in rows %}{{ x }}",  # Unexpected end of template ... Jinja was looking for
+        "{{ config(materialized='table' x) }}",  # expected token 'end of print statement', got 'x'
+        "{% frobnicate %}",  # Encountered unknown tag
+        "{{ x | no_such_filter }}",  # No filter named 'no_such_filter'.
+    ],
+)
+def test_jinja_syntax_errors_of_the_installed_jinja(template):
+    jinja2 = importlib.import_module("jinja2")
+    with pytest.raises(jinja2.TemplateSyntaxError) as info:
+        jinja2.Environment().from_string(template)
+    result = triage_text(_compilation_error(info.value.message or ""))
+    assert (result.category, result.remediation.value) == (Category.CONFIG_TEMPLATE, "patch"), result.rationale
+    assert result.culprit is not None and result.culprit.path == "models/orders.sql"
+
+
+def test_jinja_undefined_attribute_of_the_installed_jinja():
+    jinja2 = importlib.import_module("jinja2")
+    with pytest.raises(jinja2.UndefinedError) as info:
+        jinja2.Environment(undefined=jinja2.StrictUndefined).from_string("{{ row.amount + 1 }}").render(row={})
+    assert str(info.value) == "'dict object' has no attribute 'amount'"
+    result = triage_text(_compilation_error(str(info.value)))
+    assert result.category == Category.CONFIG_TEMPLATE, result.rationale
+
+
+def test_dbt_undefined_macro_of_the_installed_dbt():
+    macros = importlib.import_module("dbt_common.exceptions.macros")
+    text = "Encountered an error:\n" + str(macros.UndefinedMacroError("'at_weekend' is undefined"))
+    result = triage_text(text)
+    assert (result.category, result.remediation.value) == (Category.CONFIG_TEMPLATE, "patch"), result.rationale
+
+
+def test_seed_csv_rows_of_the_installed_agate():
+    agate = importlib.import_module("agate")
+    with pytest.raises(ValueError) as info:
+        agate.Table([("a", "b", "c")], ["x", "y"])
+    text = f"Runtime Error in seed countries (seeds/countries.csv)\n  {info.value}"
+    result = triage_text(text)
+    assert result.category == Category.DATA_MALFORMED, result.rationale
+    assert result.culprit is not None and result.culprit.path == "seeds/countries.csv"
+    with pytest.raises(agate.CastError) as cast:
+        agate.Number().cast("twelve")
+    result = triage_text(f"Runtime Error in seed prices (seeds/prices.csv)\n  {cast.value}")
+    assert result.category == Category.DATA_TYPE_MISMATCH, result.rationale
+
+
+def test_snapshot_target_of_the_installed_dbt_adapters():
+    compilation = importlib.import_module("dbt.adapters.exceptions.compilation")
+    error = compilation.SnapshotTargetNotSnapshotTableError(["dbt_scd_id", "dbt_valid_from", "dbt_valid_to"])
+    text = "Database Error in snapshot orders_snapshot (snapshots/orders_snapshot.sql)\n" + "\n".join(
+        "  " + line for line in str(error).splitlines()[1:]
+    )
+    result = triage_text(text)
+    assert (result.category, result.remediation.value) == (Category.SCHEMA_MISSING_COLUMN, "escalate")
+
+
+def test_dbt_classes_and_bases_match_the_installed_dbt():
+    """Every class this family names exists in the installed dbt-core / dbt-common /
+    dbt-adapters (or agate), and every BASES entry lists real bases of it."""
+    modules = [
+        importlib.import_module(name)
+        for name in (
+            "dbt.exceptions",
+            "dbt_common.exceptions",
+            "dbt_common.exceptions.macros",
+            "dbt_common.exceptions.jinja",
+            "dbt.adapters.exceptions",
+            "agate.exceptions",
+        )
+    ]
+    found = {
+        name: cls
+        for module in modules
+        for name, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, BaseException)
+    }
+    for name in dbt_messages.CLASSES:
+        assert name in found, name
+    for name, bases in dbt_messages.BASES.items():
+        assert name in found, name
+        assert set(bases) <= {b.__name__ for b in found[name].__mro__}, name
+    assert exceptions.lineage("DuplicateMacroNameError")[:3] == [
+        "DuplicateMacroNameError",
+        "CompilationError",
+        "DbtRuntimeError",
+    ]
+
+
+# Look-alikes that must not take these families' verdicts.
+@pytest.mark.parametrize(
+    "text,not_category",
+    [
+        # Python's own AttributeError (the type is quoted before "object"), not Jinja's
+        (
+            'Traceback (most recent call last):\n  File "/srv/etl/run.py", line 3, in <module>\n'
+            "    print(row.amount)\nAttributeError: 'dict' object has no attribute 'amount'",
+            Category.CONFIG_TEMPLATE,
+        ),
+        ("Warning in test environment: the disk is slow", Category.DATA_QUALITY),
+        ("Result is undefined for an empty input", Category.CONFIG_TEMPLATE),
+        (
+            "Requirement already satisfied: urllib3<3,>=1.21.1 in ./venv/lib/python3.11/site-packages (from requests)",
+            Category.DEPENDENCY_MISSING,
+        ),
+        (
+            "Ignoring numpy: markers 'python_version < \"3.8\"' don't match your environment",
+            Category.DEPENDENCY_MISSING,
+        ),
+    ],
+)
+def test_look_alikes_do_not_match(text, not_category):
+    assert triage_text(text).category != not_category
