@@ -160,7 +160,7 @@ POSTED = [
         client_messages.ODBC,
         "pyodbc.InterfaceError: ('IM002', '[IM002] [Microsoft][ODBC Driver Manager] Data source name not found and no "
         "default driver specified (0) (SQLDriverConnect)')",
-        "config.missing",
+        "dependency.missing",
         "escalate",
     ),
     (
@@ -168,7 +168,7 @@ POSTED = [
         "pyodbc.Error: ('01000', \"[01000] [unixODBC][Driver Manager]Can't open lib 'ODBC Driver 18 for SQL Server' : "
         'file not found (0) (SQLDriverConnect)")',
         "dependency.missing",
-        "patch",
+        "escalate",
     ),
     (
         client_messages.ORACLEDB,  # ERR_CONNECTION_CLOSED raises DatabaseError, which alone says nothing

@@ -15,6 +15,7 @@ import dataclasses
 import re
 
 from patchit_provider.engine.taxonomy import Category as C
+from patchit_provider.engine.taxonomy import Remediation
 from patchit_provider.engine.triage.catalogs import codes
 from patchit_provider.engine.triage.catalogs.base import WRAPPER, TextRule, Verdict, text_rule
 
@@ -285,19 +286,17 @@ LAST: list[TextRule] = [
         ODBC,
         "ODBC HYT00/HYT01: the login or query timeout expired",
     ),
+    # IM002: neither the DSN nor the driver named in the connection string is in the machine's ODBC
+    # system information (https://learn.microsoft.com/en-us/sql/odbc/reference/syntax/sqldriverconnect-function);
+    # IM003 and unixODBC's "Can't open lib": the driver is registered but its library cannot be loaded.
+    # An ODBC driver is an OS install, not a requirement of the repository: a person installs it.
     text_rule(
-        r"\[IM002\]|\('IM002'|Data source name not found and no default driver specified",
-        C.CONFIG_MISSING,
-        0.85,
-        ODBC,
-        "ODBC IM002: the DSN or driver named in the connection string is not configured",
-    ),
-    text_rule(
-        r"\[IM003\]|\('IM003'|Can't open lib '[^']+'",
+        r"\[IM00[23]\]|\('IM00[23]'|Data source name not found and no default driver specified|Can't open lib '[^']+'",
         C.DEPENDENCY_MISSING,
         0.85,
         f"{ODBC}; {UNIXODBC}",
-        "the ODBC driver library is not installed (IM003 / unixODBC can't open lib)",
+        "the ODBC driver (or DSN) the connection names is not installed on this machine",
+        Remediation.ESCALATE,
     ),
     # --- DNS and curl texts codes.py does not read --------------------------------------------
     TextRule(r"\bName does not resolve\b", _cited(codes.DNS_UNKNOWN, MUSL)),
