@@ -49,6 +49,39 @@ POSTED = [
         None,
     ),
     (
+        "dbt/cycle-self-ref",
+        "https://github.com/dbt-labs/dbt-core/issues/4733",
+        "Running with dbt=0.21.1\n[WARNING]: Configuration paths exist in your dbt_project.yml file which do not "
+        "apply to any resources.\nThere are 1 unused configuration paths:\n- models.demo19_dbt.example.data\n\n"
+        "Encountered an error:\nFound a cycle: model.demo19_dbt.example_payments_details",
+        "code.error",
+        "patch",
+        None,
+    ),
+    (
+        "dbt/duplicate-model-name",
+        "https://github.com/dbt-labs/dbt-core/issues/1269",
+        "19:28:01  Running with dbt=1.1.2\n19:28:01  Encountered an error:\nCompilation Error\n"
+        '  dbt found two models with the name "my_first_dbt_model".\n  \n'
+        "  Since these resources have the same name, dbt will be unable to find the correct resource\n"
+        '  when looking for ref("my_first_dbt_model").',
+        "code.error",
+        "patch",
+        None,
+    ),
+    (
+        "dbt/duplicate-resource-name-0.14",
+        "https://github.com/dbt-labs/dbt-core/pull/1482",
+        "$ dbt compile\nRunning with dbt=0.14.0-a1\nEncountered an error:\nCompilation Error\n"
+        '  dbt found two resources with the name "x_archive". Since these resources have the same name,\n'
+        '  dbt will be unable to find the correct resource when ref("x_archive") is used. To fix this,\n'
+        "  change the name of one of these resources:\n"
+        "  - model.minimal.x_archive (models/x_archive.sql)\n  - archive.minimal.x_archive (archives/x_archive.sql)",
+        "code.error",
+        "patch",
+        None,
+    ),
+    (
         "dbt/deps-no-compatible-version",
         "https://github.com/Embucket/embucket-labs/pull/1113",
         "Could not find a matching compatible version for package brooklyn-data/dbt_artifacts\n"
@@ -101,6 +134,17 @@ POSTED = [
         "https://github.com/edx/jenkins-job-dsl/pull/844",
         "02:41:34 Running with dbt=0.14.0\n02:41:34 Encountered an error:\n02:41:34 Runtime Error\n"
         "02:41:34   fatal: Invalid --project-dir flag. Not a dbt project. Missing dbt_project.yml file",
+        "config.missing",
+        "escalate",
+        None,
+    ),
+    (
+        "dbt/debug-project-not-found",
+        "https://github.com/dbt-labs/dbt-core/issues/5185",
+        "12:22:25  Running with dbt=1.0.6\ndbt version: 1.0.6\npython version: 3.9.9\n"
+        "Using profiles.yml file at /home/aaronfowles/.dbt/profiles.yml\n"
+        "Using dbt_project.yml file at /home/aaronfowles/projects/analytics-engineering/dbt_project.yml\n\n"
+        "Configuration:\n  profiles.yml file [OK found and valid]\n  dbt_project.yml file [ERROR not found]",
         "config.missing",
         "escalate",
         None,

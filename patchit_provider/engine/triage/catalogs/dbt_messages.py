@@ -47,6 +47,23 @@ LAST: list[TextRule] = [
         "a ref() inside a conditional block: the model needs a `-- depends_on:` hint",
         Remediation.PATCH,
     ),
+    _r(
+        r"Found a cycle: [a-z_]+\.[\w.]+",
+        C.CODE_ERROR,
+        0.9,
+        f"{DBT_CORE}/compilation.py (Linker.find_cycles, since dbt 0.14)",
+        "the project's refs form a cycle",
+        Remediation.PATCH,
+    ),
+    _r(
+        rf"dbt found two (?:\w+ with the name {Q}|schema\.yml entries for the same|resources with the database representation)",
+        C.CODE_ERROR,
+        0.85,
+        f"{DBT_CORE}/exceptions.py (DuplicateResourceNameError, DuplicateMacroNameError, DuplicatePatchPathError, "
+        "AmbiguousAliasError; dbt-core v0.14.0 raise_duplicate_resource_name)",
+        "two resources of the project share a name",
+        Remediation.PATCH,
+    ),
     # --- dbt deps and package requirements (dbt/deps/registry.py, exceptions.py) -----------------
     _r(
         r"Could not find a matching (?:compatible )?version for package",
@@ -93,10 +110,18 @@ LAST: list[TextRule] = [
         "the dbt profile or target the run asks for is missing or invalid",
     ),
     _r(
-        r"Not a dbt project \(or any of the parent directories\)|Invalid --project-dir flag\. Not a dbt project",
+        r"profiles\.yml file \[(?:\x1b\[\d+m)?ERROR invalid",
         C.CONFIG_MISSING,
         0.85,
-        f"{DBT_CORE}/task/base.py (get_nearest_project_dir)",
+        f"{DBT_CORE}/task/debug.py (dbt debug's profile check)",
+        "dbt debug found the profiles.yml invalid",
+    ),
+    _r(
+        r"Not a dbt project \(or any of the parent directories\)|Invalid --project-dir flag\. Not a dbt project|"
+        r"dbt_project\.yml file \[(?:\x1b\[\d+m)?ERROR not found",
+        C.CONFIG_MISSING,
+        0.85,
+        f"{DBT_CORE}/task/base.py (get_nearest_project_dir); {DBT_CORE}/task/debug.py",
         "dbt runs outside the project directory (the deployment's working or --project-dir setting)",
     ),
     _r(
