@@ -6,8 +6,8 @@
   dialect of the engine that failed (DuckDB, PostgreSQL, Snowflake), never by regex over SQL.
 - dbt: the model or test file named by the error (log, run_results.json, manifest.json), and the
   line of the failing identifier or `ref()` when the file is in the repository.
-- DAG import errors ("Broken DAG: [path]", "Failed to import: path"): the DAG file, and the line
-  of its innermost frame.
+- DAG import errors ("Broken DAG: [path]", "Failed to import: path", `airflow dags
+  list-import-errors` in each output format): the DAG file, and the line of its innermost frame.
 - Without a repository: the innermost frame of the user's code (outside site-packages, the
   standard library and Airflow), or the SQL/dbt/DAG file the output names, as written.
 """
@@ -45,9 +45,20 @@ pyarrow click tornado gunicorn uvicorn starlette fastapi pydantic aiohttp grpc k
 _ZIPPED_LIB = re.compile(r"\.(?:zip|egg|whl|pex)/|(?:^|/)python/(?:pyspark|py4j)/")
 _LIB = re.compile(r"(?:^|/)(?:[Ll]ib|python\d(?:\.\d+)?)/([\w.]+?)(?:\.py)?(?:/|$)")
 _SQL_PATH = re.compile(r"(?<![\w/.-])((?:[A-Za-z]:)?[\w./@~+-]*[\w-]\.sql)\b")
+# The forms Airflow prints an import error in: the UI's banner and the DAG processor's log (2.x,
+# 3.x); `airflow dags list-import-errors` as JSON or YAML (airflow/cli/commands/dag_command.py
+# dag_list_import_errors: "filepath", "error"); the REST API's import errors ("filename",
+# "stack_trace").
 _BROKEN_DAG = re.compile(
     r"Broken DAG: \[(?P<a>[^\]]+\.py)\]|Failed to import: (?P<b>\S+\.py)|\[(?P<c>\S+\.py)\] (?:Traceback|\w+Error:)"
+    r"|\"(?:filepath|filename)\": \"(?P<d>[^\"]+\.py)\"(?=[^{}]*\"(?:error|stack_trace)\")"
+    r"|^(?:- | +)filepath: (?P<e>\S+\.py)\s*$",
+    re.M,
 )
+# ... and as a table (`--output table`, the default, or `plain`), 2.x "filepath | error", 3.x
+# "bundle_name | filepath | error": a row counts only under that header.
+_IMPORT_ERRORS_TABLE = re.compile(r"^(?:bundle_name +\|? *)?filepath +\|? *error\s*$", re.M)
+_IMPORT_ERRORS_ROW = re.compile(r"^(?:\S+ +\|? *)?(?P<path>[^\s|]+\.py) +\|? *\S", re.M)
 
 
 def _stdlib(path: str) -> bool:
@@ -83,7 +94,11 @@ def user_frame(frames: list[Frame]) -> Frame | None:
 def broken_dag(text: str) -> str | None:
     """The DAG file of an import error ("Broken DAG: [/opt/airflow/dags/x.py] ...")."""
     match = _BROKEN_DAG.search(text)
-    return next((g for g in match.groups() if g), None) if match else None
+    if match:
+        return next((g for g in match.groups() if g), None)
+    table = _IMPORT_ERRORS_TABLE.search(text)
+    row = _IMPORT_ERRORS_ROW.search(text, table.end()) if table else None
+    return row.group("path") if row else None
 
 
 def sql_paths(texts: list[str]) -> list[str]:

@@ -8,9 +8,271 @@ it (they fill gaps). CLASSES and BASES extend catalogs/exceptions.py's class tab
 
 from __future__ import annotations
 
-from patchit_provider.engine.triage.catalogs.base import TextRule, Verdict
+from patchit_provider.engine.taxonomy import Category as C
+from patchit_provider.engine.taxonomy import Remediation
+from patchit_provider.engine.triage.catalogs.base import WRAPPER, TextRule, Verdict, text_rule
 
-FIRST: list[TextRule] = []
-LAST: list[TextRule] = []
-CLASSES: dict[str, Verdict | None] = {}
-BASES: dict[str, tuple[str, ...]] = {}
+# Airflow 2.10 airflow/exceptions.py; Airflow 3.x airflow-core airflow/exceptions.py and task-sdk
+# airflow/sdk/exceptions.py (the installed 3.3 files).
+EXC_2 = "https://github.com/apache/airflow/blob/v2-10-stable/airflow/exceptions.py"
+EXC_3 = "https://github.com/apache/airflow/blob/main/airflow-core/src/airflow/exceptions.py; task-sdk/src/airflow/sdk/exceptions.py"
+SUPERVISOR = "https://github.com/apache/airflow/blob/main/task-sdk/src/airflow/sdk/execution_time/supervisor.py"
+SCHEDULER = "https://github.com/apache/airflow/blob/main/airflow-core/src/airflow/jobs/scheduler_job_runner.py"
+HEARTBEAT = (
+    "https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/tasks.html#task-instance-heartbeat-timeout"
+)
+CHANGED_EXTERNALLY = (
+    "https://airflow.apache.org/docs/apache-airflow/stable/troubleshooting.html#task-state-changed-externally"
+)
+POOLS = "https://airflow.apache.org/docs/apache-airflow/stable/administration-and-deployment/pools.html"
+SIGNALS = "https://man7.org/linux/man-pages/man7/signal.7.html (128+N / -N for signal N)"
+AF3_UPGRADE = "https://airflow.apache.org/docs/apache-airflow/stable/installation/upgrading_to_airflow3.html"
+RUFF_AIR301 = (
+    "https://docs.astral.sh/ruff/rules/airflow3-removal/ (crates/ruff_linter/src/rules/airflow/rules/removal_in_3.rs)"
+)
+AF3 = "airflow3_removal"
+
+# Modules of Airflow 2.10 that Airflow 3 removed or moved into a provider or the task SDK (ruff
+# AIR301/AIR302; each checked absent from an installed Airflow 3.3). catalogs/messages.py covers
+# contrib, operators, sensors, hooks, utils.dates/helpers, kubernetes, executors, datasets, macros.
+REMOVED_MODULES = (
+    r"api_connexion",
+    r"www",
+    r"api\.auth",
+    r"api\.common\.experimental",
+    r"auth\.managers",
+    r"listeners\.spec\.dataset",
+    r"timetables\.datasets",
+    r"metrics",
+    r"utils\.log\.secrets_masker",
+    r"utils\.dag_parsing_context",
+    r"utils\.weekday",
+    r"utils\.module_loading",
+    r"utils\.python_virtualenv",
+    r"models\.mappedoperator",
+    r"task\.task_runner",
+    r"templates",
+)
+_MODULES = "|".join(REMOVED_MODULES)
+
+FIRST: list[TextRule] = [
+    # Airflow 3 renamed zombie tasks "task instances without heartbeat" (scheduler_job_runner.py):
+    # the worker or its supervisor died, as the zombie rule says, not a task timeout.
+    text_rule(
+        r"Task did not emit heartbeat within time limit|Detected a task instance without a heartbeat|"
+        r"Failing \d+ TIs without heartbeat",
+        C.INFRA_RESOURCE,
+        0.7,
+        f"{SCHEDULER}; {HEARTBEAT}",
+        "the task stopped heartbeating (worker killed or lost)",
+    ),
+    # BaseOperator rejects an unknown keyword with "Invalid arguments were passed ... **kwargs: {...}"
+    # (task-sdk bases/operator.py); these keywords are the ones Airflow 3 removed (ruff AIR301).
+    text_rule(
+        r"Invalid arguments were passed to \w+ \(task_id[^)]*\)\. Invalid arguments were:\s*\*\*kwargs: \{[^}]*"
+        r"'(?:task_concurrency|use_task_execution_day|execution_date|provide_context|filename_template)'",
+        C.CODE_ERROR,
+        0.9,
+        f"{RUFF_AIR301}; {AF3_UPGRADE}",
+        "an operator argument removed in Airflow 3 is passed",
+        Remediation.PATCH,
+        AF3,
+    ),
+]
+
+LAST: list[TextRule] = [
+    # --- the task SDK's supervisor (3.x) and the scheduler ----------------------------------------
+    text_rule(
+        r"\bexit_code=(?:-9|137)\b",
+        C.INFRA_RESOURCE,
+        0.85,
+        f'{SUPERVISOR} ("Process exited abnormally" exit_code=...); {SIGNALS}',
+        "the task process was killed by SIGKILL (usually the out-of-memory killer)",
+    ),
+    text_rule(
+        r"\bexit_code=(?:-15|143)\b",
+        C.INFRA_RESOURCE,
+        0.6,
+        f"{SUPERVISOR}; {SIGNALS}",
+        "the task process was terminated by SIGTERM from outside",
+    ),
+    text_rule(
+        r"Server indicated the task shouldn't be running anymore",
+        C.INFRA_RESOURCE,
+        0.6,
+        f"{SUPERVISOR}; {CHANGED_EXTERNALLY}",
+        "the task's state was changed from outside and the supervisor terminated it",
+    ),
+    text_rule(
+        r"Too many failed heartbeats; terminating process|Failed to send heartbeat\. Will be retried",
+        C.INFRA_NETWORK,
+        0.6,
+        SUPERVISOR,
+        "the supervisor could not reach the API server to heartbeat (transient)",
+    ),
+    text_rule(
+        r"Task success overtime reached; terminating process",
+        C.INFRA_TIMEOUT,
+        0.7,
+        f"{SUPERVISOR} ([core] task_success_overtime)",
+        "the work after the task's success outlived task_success_overtime",
+    ),
+    text_rule(
+        r"Process timed out\b[^\n]{0,80}\bpid=\d+",
+        C.INFRA_TIMEOUT,
+        0.85,
+        "https://github.com/apache/airflow/blob/main/task-sdk/src/airflow/sdk/execution_time/timeout.py",
+        "the task exceeded its execution_timeout",
+    ),
+    text_rule(
+        r"Executor .{1,300}? reported that the task instance .{1,300}? finished with state failed",
+        C.INFRA_RESOURCE,
+        0.65,
+        f"{SCHEDULER}; {CHANGED_EXTERNALLY}",
+        "the executor lost the task (killed, evicted or never started)",
+    ),
+    text_rule(
+        r"Run \S+ of \S+ has timed-out",
+        C.INFRA_TIMEOUT,
+        0.9,
+        f"{SCHEDULER} (dagrun_timeout)",
+        "the DAG run exceeded its dagrun_timeout",
+    ),
+    text_rule(
+        r"Tasks using non-existent pool '[^']+' will not be scheduled|"
+        r"Requested pool slots \(\d+\) are greater than total pool slots",
+        C.CONFIG_MISSING,
+        0.85,
+        f"{SCHEDULER}; {POOLS}",
+        "the task's pool does not exist or is smaller than the slots the task needs",
+    ),
+    # AirflowRuntimeError(f"{error.error.value}: {error.detail}") (task-sdk exceptions.py ErrorType)
+    text_rule(
+        r"\bXCOM_NOT_FOUND\b",
+        C.UPSTREAM_FAILED,
+        0.75,
+        EXC_3,
+        "an upstream task pushed no XCom",
+    ),
+    text_rule(
+        r"\bASSET_NOT_FOUND\b",
+        C.CONFIG_MISSING,
+        0.7,
+        EXC_3,
+        "an asset named by the task is not defined in the deployment",
+    ),
+    # --- Airflow 2 -> 3 removals (ruff AIR301/AIR302, upgrading_to_airflow3) ----------------------
+    text_rule(
+        rf"No module named '(?:airflow\.(?:{_MODULES})\b[\w.]*)'",
+        C.CODE_ERROR,
+        0.9,
+        f"{RUFF_AIR301}; {AF3_UPGRADE}",
+        "an Airflow module that Airflow 3 removed or moved is imported",
+        Remediation.PATCH,
+        AF3,
+    ),
+    text_rule(
+        r"unexpected keyword argument '(?:use_task_execution_day|filename_template)'",
+        C.CODE_ERROR,
+        0.9,
+        RUFF_AIR301,
+        "an argument removed in Airflow 3 is passed",
+        Remediation.PATCH,
+        AF3,
+    ),
+    text_rule(
+        r"module 'airflow\.(?!providers\.)[\w.]+' has no attribute '\w+'|"
+        r"type object '(?:TriggerRule|State|TaskInstanceState)' has no attribute '(?:DUMMY|NONE_FAILED_OR_SKIPPED|SHUTDOWN)'|"
+        r"The trigger_rule must be one of .{0,600}?; received '(?:dummy|none_failed_or_skipped)'",
+        C.CODE_ERROR,
+        0.85,
+        RUFF_AIR301,
+        "a name or value that Airflow 3 removed is used",
+        Remediation.PATCH,
+        AF3,
+    ),
+    text_rule(
+        r"'\w*(?:DagRun|TaskInstance)\w*' object has no attribute '(?:execution_date|next_execution_date|prev_execution_date|external_trigger)'",
+        C.CODE_ERROR,
+        0.85,
+        f"{AF3_UPGRADE} (execution_date -> logical_date)",
+        "an attribute that Airflow 3 removed from the DAG run or task instance is used",
+        Remediation.PATCH,
+        AF3,
+    ),
+    text_rule(
+        r"(?:UndefinedError|jinja2\.exceptions\.UndefinedError): 'conf' is undefined",
+        C.CODE_ERROR,
+        0.85,
+        f"{RUFF_AIR301} (REMOVED_CONTEXT_KEYS: conf); {AF3_UPGRADE}",
+        "the template uses the `conf` context key that Airflow 3 removed",
+        Remediation.PATCH,
+        AF3,
+    ),
+]
+
+
+def _family(names: str, verdict: Verdict | None) -> dict[str, Verdict | None]:
+    return dict.fromkeys(names.split(), verdict)
+
+
+# Classes of Airflow 2.10 and 3.x that exceptions.py does not name yet.
+CLASSES: dict[str, Verdict | None] = {
+    # signals of control flow, not failures; a class that only reports another failure
+    **_family(
+        "AirflowSkipException AirflowRescheduleException TaskDeferred TaskAwaitingInput DagRunTriggerException "
+        "DownstreamTasksSkipped AirflowClusterPolicySkipDag TaskDeferralError AirflowClusterPolicyError "
+        "BackfillUnfinished PodMutationHookException",
+        WRAPPER,
+    ),
+    **_family(
+        "AirflowWebServerTimeout",
+        Verdict(C.INFRA_TIMEOUT, 0.85, EXC_2, "the web server did not answer in time"),
+    ),
+    **_family(
+        "UnmappableOperator FailStopDagInvalidTriggerRule InvalidStatsNameException DagRunTypeNotAllowed "
+        "AirflowInactiveAssetInInletOrOutletException",
+        Verdict(C.CODE_ERROR, 0.75, f"{EXC_2}; {EXC_3}", "the DAG's definition is invalid"),
+    ),
+    **_family(
+        "UnknownExecutorException AirflowUnsupportedFileTypeException PodReconciliationError",
+        Verdict(C.CONFIG_MISSING, 0.75, f"{EXC_2}; {EXC_3}", "a deployment setting is missing or wrong"),
+    ),
+    **_family(
+        "UnmappableXComLengthPushed",
+        Verdict(C.CONFIG_MISSING, 0.6, EXC_2, "the mapped list is longer than [core] max_map_length"),
+    ),
+    **_family(
+        "NoAvailablePoolSlot DagConcurrencyLimitReached TaskConcurrencyLimitReached",
+        Verdict(C.INFRA_RESOURCE, 0.7, EXC_2, "no pool slot or concurrency left to run the task"),
+    ),
+    **_family(
+        "DeserializingResultError",
+        Verdict(
+            C.DEPENDENCY_MISSING, 0.6, EXC_3, "the result was pickled by another Python version than the one reading it"
+        ),
+    ),
+}
+BASES: dict[str, tuple[str, ...]] = {
+    "AirflowSkipException": ("AirflowException",),
+    "AirflowRescheduleException": ("AirflowException",),
+    "AirflowTaskTimeout": ("AirflowException",),  # 2.x; BaseException in 3.x
+    "AirflowWebServerTimeout": ("AirflowException",),
+    "AirflowNotFoundException": ("AirflowException",),
+    "DagNotFound": ("AirflowNotFoundException",),
+    "DagRunNotFound": ("AirflowNotFoundException",),
+    "TaskInstanceNotFound": ("AirflowNotFoundException",),
+    "PoolNotFound": ("AirflowNotFoundException",),
+    "DagCodeNotFound": ("AirflowNotFoundException",),
+    "TaskDeferralError": ("AirflowException",),
+    "TaskDeferralTimeout": ("AirflowException",),
+    "_AirflowExecuteWithInactiveAssetExecption": ("AirflowFailException",),
+    "AirflowInactiveAssetInInletOrOutletException": ("_AirflowExecuteWithInactiveAssetExecption",),
+    "AirflowSecretsBackendAccessDenied": ("PermissionError",),
+    "XComForMappingNotPushed": ("TypeError",),
+    "UnmappableXComTypePushed": ("TypeError",),
+    "DeserializingResultError": ("ValueError",),
+    "UnknownExecutorException": ("ValueError",),
+    "DagNotPartitionedError": ("ValueError",),
+    "InvalidPartitionKeyError": ("ValueError",),
+}

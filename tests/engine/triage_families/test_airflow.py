@@ -1,0 +1,337 @@
+"""Airflow 2.x and 3.x (catalogs/airflow_messages.py, localize.broken_dag): messages as posted in
+public threads or as Airflow's own source formats them, import errors in each form Airflow prints
+them, the Airflow 3 removals, and look-alike texts that must not match."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import io
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+from patchit_provider.engine.evidence import collect_evidence
+from patchit_provider.engine.models import FailureEvent
+from patchit_provider.engine.settings import PatchitSettings
+from patchit_provider.engine.triage import triage
+from patchit_provider.engine.triage.catalogs import airflow_messages, exceptions
+
+
+def triage_text(text: str):
+    return triage(collect_evidence(FailureEvent(pipeline_id="p", run_id="r", log_text=text), None, PatchitSettings()))
+
+
+DAG = "/opt/airflow/dags/etl.py"
+TRACEBACK = (
+    "Traceback (most recent call last):\n"
+    f'  File "{DAG}", line 3, in <module>\n'
+    "    import foo\n"
+    "ModuleNotFoundError: No module named 'foo'\n"
+)
+
+# (source, output as posted or as Airflow formats it, category, remediation)
+POSTED = [
+    # --- task runner and supervisor: kills, signals, timeouts ------------------------------------
+    (
+        "https://github.com/openego/eGon-data/issues/1225",
+        "[2025-04-01, 08:07:05 UTC] {local_task_job_runner.py:266} INFO - Task exited with return code -9. "
+        "For more information, see https://airflow.apache.org/docs/apache-airflow/stable/troubleshooting.html#LocalTaskJob-killed",
+        "infra.resource",
+        "escalate",
+    ),
+    (
+        "https://github.com/apache/airflow/issues/10435",
+        "INFO - Task exited with return code Negsignal.SIGKILL",
+        "infra.resource",
+        "escalate",
+    ),
+    (
+        # issue 61521 (Airflow 3.1.6): the worker's supervisor log of a task killed with exit_code=-9;
+        # the line as task-sdk execution_time/supervisor.py formats it
+        "https://github.com/apache/airflow/issues/61521",
+        "[warning  ] Process exited abnormally           [supervisor] exit_code=-9",
+        "infra.resource",
+        "escalate",
+    ),
+    (
+        "installed airflow/sdk/execution_time/supervisor.py (_handle_heartbeat_failures)",
+        "[error    ] Too many failed heartbeats; terminating process [supervisor] failed_heartbeats=3",
+        "infra.network",
+        "retry",
+    ),
+    (
+        "installed airflow/sdk/execution_time/timeout.py (TimeoutPosix.handle_timeout)",
+        "[error    ] Process timed out              [task] pid=4242",
+        "infra.timeout",
+        "retry",
+    ),
+    (
+        "installed airflow/sdk/execution_time/supervisor.py (_handle_task_overtime)",
+        "[warning  ] Task success overtime reached; terminating process. Modify `task_success_overtime` "
+        "setting in [core] section of Airflow configuration to change this limit. [supervisor]",
+        "infra.timeout",
+        "retry",
+    ),
+    # --- scheduler ---------------------------------------------------------------------------------
+    (
+        # PR 19950 quotes the scheduler's line "Run $RUN_NUMBER of $DAG_ID has timed-out"
+        "https://github.com/apache/airflow/pull/19950",
+        "[2021-12-02 10:00:00,000] {scheduler_job.py:1082} INFO - Run scheduled__2021-12-01T00:00:00+00:00 of etl has timed-out",
+        "infra.timeout",
+        "retry",
+    ),
+    (
+        "installed airflow/jobs/scheduler_job_runner.py (_purge_task_instances_without_heartbeats)",
+        "Detected a task instance without a heartbeat: {'DAG Id': 'etl', 'Task Id': 'load', 'Run Id': "
+        "'manual__2025-06-01', 'Hostname': 'worker-1'} (See https://airflow.apache.org/docs/apache-airflow/"
+        "stable/core-concepts/tasks.html#task-instance-heartbeat-timeout)",
+        "infra.resource",
+        "escalate",
+    ),
+    (
+        "installed airflow/jobs/scheduler_job_runner.py (_process_task_event_logs)",
+        "Executor CeleryExecutor(parallelism=32) reported that the task instance <TaskInstance: etl.load "
+        "manual__2025-06-01 [queued]> finished with state failed, but the task instance's state attribute is "
+        "queued. Learn more: https://airflow.apache.org/docs/apache-airflow/stable/troubleshooting.html#task-state-changed-externally",
+        "infra.resource",
+        "escalate",
+    ),
+    (
+        "installed airflow/jobs/scheduler_job_runner.py (_executable_task_instances_to_queued)",
+        "WARNING - Tasks using non-existent pool 'etl_pool' will not be scheduled",
+        "config.missing",
+        "escalate",
+    ),
+    (
+        # PR 20178 added this line for a task that asks for more slots than its pool has
+        "https://github.com/apache/airflow/pull/20178",
+        "INFO - Not executing <TaskInstance: a_pool.my_task scheduled__2021-12-09T19:08:00+00:00 [scheduled]>. "
+        "Requested pool slots (4) are greater than total pool slots: '2' for pool: my_pool.",
+        "config.missing",
+        "escalate",
+    ),
+    # --- classes -----------------------------------------------------------------------------------
+    (
+        "https://github.com/apache/airflow/blob/v2-10-stable/airflow/exceptions.py (AirflowWebServerTimeout)",
+        "airflow.exceptions.AirflowWebServerTimeout: No response from gunicorn master within 120 seconds",
+        "infra.timeout",
+        "retry",
+    ),
+    (
+        "installed airflow/exceptions.py (UnknownExecutorException)",
+        "airflow.exceptions.UnknownExecutorException: Unknown executor being loaded: MyExecutor",
+        "config.missing",
+        "escalate",
+    ),
+    (
+        "installed airflow/sdk/exceptions.py (AirflowRuntimeError, ErrorType.XCOM_NOT_FOUND)",
+        "airflow.sdk.exceptions.AirflowRuntimeError: XCOM_NOT_FOUND: {'key': 'return_value', 'dag_id': 'etl', "
+        "'task_id': 'extract', 'run_id': 'manual__2025-06-01'}",
+        "upstream.failed",
+        "escalate",
+    ),
+    # --- Airflow 2 -> 3 removals (ruff AIR301 lists them; each module is absent from Airflow 3.3) --
+    (
+        "ruff AIR301 (airflow.api_connexion)",
+        "ModuleNotFoundError: No module named 'airflow.api_connexion'",
+        "code.error",
+        "patch",
+    ),
+    (
+        "ruff AIR301 (airflow.utils.dates.days_ago)",
+        "AttributeError: module 'airflow.utils.dates' has no attribute 'days_ago'",
+        "code.error",
+        "patch",
+    ),
+    (
+        "ruff AIR301 (TriggerRule.DUMMY)",
+        "AttributeError: type object 'TriggerRule' has no attribute 'DUMMY'",
+        "code.error",
+        "patch",
+    ),
+    (
+        "installed airflow/sdk/bases/operator.py (trigger_rule validation); ruff AIR301 (TriggerRule.DUMMY)",
+        "ValueError: The trigger_rule must be one of ['all_success', 'all_failed', 'all_done'],'etl.load'; received 'dummy'.",
+        "code.error",
+        "patch",
+    ),
+    (
+        "upgrading_to_airflow3 (execution_date -> logical_date)",
+        "AttributeError: 'DagRun' object has no attribute 'execution_date'",
+        "code.error",
+        "patch",
+    ),
+    (
+        "ruff AIR301 (REMOVED_CONTEXT_KEYS: conf)",
+        "jinja2.exceptions.UndefinedError: 'conf' is undefined",
+        "code.error",
+        "patch",
+    ),
+    (
+        "installed airflow/sdk/bases/operator.py (Invalid arguments); ruff AIR301 (use_task_execution_day)",
+        "TypeError: Invalid arguments were passed to BranchDateTimeOperator (task_id: branch). Invalid arguments were:\n"
+        "**kwargs: {'use_task_execution_day': True}",
+        "code.error",
+        "patch",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "text", "category", "remediation"), POSTED, ids=[p[0][-60:] for p in POSTED])
+def test_posted(source: str, text: str, category: str, remediation: str) -> None:
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == (category, remediation), result.rationale
+
+
+def test_removals_are_decided_by_this_catalog() -> None:
+    """The Airflow 3 removals answer from this family's rules (their source), not by chance."""
+    for text in (
+        "ModuleNotFoundError: No module named 'airflow.www.security'",
+        "AttributeError: 'RuntimeTaskInstance' object has no attribute 'execution_date'",
+        "TypeError: Invalid arguments were passed to BashOperator (task_id: t). Invalid arguments were:\n"
+        "**kwargs: {'task_concurrency': 2}",
+    ):
+        result = triage_text(text)
+        assert result.category.value == "code.error"
+        assert "removal_in_3.rs" in result.source or "upgrading_to_airflow3" in result.source, result.source
+
+
+# Look-alikes that must not take these verdicts.
+NEGATIVE = [
+    # a scheduling delay, not a failure: the pool has slots, just not free ones (PR 20178)
+    (
+        "Not executing <TaskInstance: d.t> since it requires 4 slots but there are 2 open slots in the pool my_pool.",
+        None,
+    ),
+    ("Process exited abnormally exit_code=1", None),
+    ("[info     ] Process exited                 [supervisor] exit_code=0 pid=12", None),
+    # a run that succeeded is not a lost task
+    (
+        "Executor LocalExecutor(parallelism=32) reported that the task instance <TaskInstance: d.t> finished with "
+        "state success, but the task instance's state attribute is running.",
+        None,
+    ),
+    # control flow, not a failure
+    ("airflow.exceptions.AirflowSkipException: no new files", None),
+    # an unrelated package whose name starts with airflow_
+    ("ModuleNotFoundError: No module named 'airflow_metrics'", "dependency.missing"),
+    # a bad trigger rule that was never an Airflow one is not a removal
+    ("ValueError: The trigger_rule must be one of ['all_success'],'d.t'; received 'all_sucess'.", None),
+    # an operator argument that Airflow never had
+    (
+        "TypeError: Invalid arguments were passed to PythonOperator (task_id: t). Invalid arguments were:\n**kwargs: {'op_kwarg': 1}",
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), NEGATIVE)
+def test_look_alikes(text: str, category: str | None) -> None:
+    result = triage_text(text)
+    if category is not None:
+        assert result.category.value == category
+    assert airflow_messages.RUFF_AIR301 not in result.source
+    assert airflow_messages.SUPERVISOR not in result.source
+    assert airflow_messages.SCHEDULER not in result.source
+
+
+# --- import errors ("Broken DAG") in each form Airflow prints them --------------------------------
+def _cli(rows: list[dict[str, str]], output: str) -> str:
+    """`airflow dags list-import-errors --output <output>` as the installed CLI prints it."""
+    from airflow.cli.simple_table import AirflowConsole
+
+    if output == "plain":
+        from tabulate import tabulate
+
+        return tabulate([r.values() for r in rows], tablefmt="plain", headers=list(rows[0]))
+    console = AirflowConsole(width=120, color_system=None, record=True, file=io.StringIO())
+    console.print_as(rows, output=output)
+    return console.export_text()
+
+
+@pytest.mark.parametrize("output", ["table", "plain", "json", "yaml"])
+@pytest.mark.parametrize("bundle", [False, True], ids=["2.x", "3.x"])
+def test_list_import_errors(output: str, bundle: bool) -> None:
+    row = {"filepath": DAG, "error": TRACEBACK}
+    if bundle:  # Airflow 3 adds the bundle's name
+        row = {"bundle_name": "dags-folder", **row}
+    result = triage_text(_cli([row], output))
+    assert (result.category.value, result.remediation.value) == ("dependency.missing", "patch")
+    assert result.culprit is not None and result.culprit.path == DAG
+
+
+def test_broken_dag_banner_and_processor_log() -> None:
+    """The UI's banner and the DAG processor's line; CPython's own message names the class."""
+    banner = triage_text(f"Broken DAG: [{DAG}] invalid syntax (etl.py, line 14)")
+    assert (banner.category.value, banner.culprit.path, banner.culprit.line) == ("code.error", DAG, 14)
+    # the "Failed to import" line as posted in https://github.com/GeoscienceAustralia/dea-airflow/issues/676;
+    # the line under it is CPython's message
+    processor = triage_text(
+        "[2022-03-10 05:58:54,735] {dagbag.py:334} ERROR - Failed to import: "
+        "/opt/airflow/dags/automated_reporting/rep_usgs_monitoring_prod.py\n"
+        "NameError: name 'undefined_thing' is not defined"
+    )
+    assert processor.category.value == "code.error"
+    assert processor.culprit.path == "/opt/airflow/dags/automated_reporting/rep_usgs_monitoring_prod.py"
+
+
+def test_rest_api_import_error_names_the_file() -> None:
+    from patchit_provider.engine.triage import localize
+
+    body = json.dumps({"import_errors": [{"filename": DAG, "import_error_id": 1, "stack_trace": TRACEBACK}]})
+    assert localize.broken_dag(body) == DAG
+
+
+def test_a_table_row_without_the_import_errors_header_is_no_dag() -> None:
+    from patchit_provider.engine.triage import localize
+
+    assert localize.broken_dag("| file | status |\n| etl.py | ok |\nmodels.py  | 3 tests passed") is None
+    assert localize.broken_dag('{"filename": "etl.py", "size": 10}') is None
+
+
+# --- the tables agree with the installed Airflow ----------------------------------------------------
+SITE = Path(importlib.import_module("airflow").__file__).parent
+# Classes of Airflow 2.10 (airflow/exceptions.py) that Airflow 3 no longer defines.
+AIRFLOW_2_ONLY = {
+    "AirflowWebServerTimeout",
+    "UnmappableOperator",
+    "UnmappableXComLengthPushed",
+    "FailStopDagInvalidTriggerRule",
+    "NoAvailablePoolSlot",
+    "DagConcurrencyLimitReached",
+    "TaskConcurrencyLimitReached",
+    "BackfillUnfinished",
+}
+
+
+def _installed_classes() -> set[str]:
+    names: set[str] = set()
+    for path in (SITE / "exceptions.py", SITE / "sdk" / "exceptions.py"):
+        tree = ast.parse(path.read_text())
+        names |= {node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+    return names
+
+
+def test_classes_exist_in_airflow() -> None:
+    installed = _installed_classes()
+    unknown = set(airflow_messages.CLASSES) - installed - AIRFLOW_2_ONLY
+    assert not unknown
+    assert not (AIRFLOW_2_ONLY & installed)  # a 2.x-only class that 3.x defines belongs to the other list
+
+
+def test_classes_reach_the_resolver() -> None:
+    assert exceptions.CLASSES["UnknownExecutorException"] is airflow_messages.CLASSES["UnknownExecutorException"]
+    assert "AirflowException" in exceptions.lineage("AirflowSkipException")
+
+
+@pytest.mark.parametrize("module", airflow_messages.REMOVED_MODULES)
+def test_removed_modules_are_absent_from_airflow_3(module: str) -> None:
+    name = "airflow." + module.replace("\\", "")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(name)
