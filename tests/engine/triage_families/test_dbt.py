@@ -199,6 +199,28 @@ POSTED = [
         None,
     ),
     (
+        "poetry/solver-problem",
+        "https://github.com/dsaidgovsg/airflow-pipeline/pull/92",
+        "#7 15.39 Updating dependencies\n#7 15.39 Resolving dependencies...\n#7 165.2\n#7 165.2   SolverProblemError\n"
+        "#7 165.2\n#7 165.2   Because apache-airflow (2.1.0) depends on apache-airflow (2.1.0) which depends on cattrs "
+        "(>=1.1,<2.0), apache-airflow (2.1.0) requires cattrs (>=1.1,<2.0).",
+        "dependency.missing",
+        "patch",
+        None,
+    ),
+    (
+        "uv/no-solution",
+        "https://github.com/apxml/kerb/issues/5",
+        "Using CPython 3.12.12\nCreating virtual environment at: .venv\n"
+        "  × No solution found when resolving dependencies for split (markers: python_full_version == '3.8.*'):\n"
+        "  ╰─▶ Because the requested Python version (>=3.8) does not satisfy Python>=3.9 and "
+        "google-generativeai>=0.3.0 depends on Python>=3.9, we can conclude that google-generativeai>=0.3.0\n"
+        "      cannot be used.",
+        "dependency.missing",
+        "patch",
+        None,
+    ),
+    (
         "pip/requires-python",
         "https://github.com/ELS-RD/kernl/issues/282",
         "ERROR: Package 'kernl' requires a different Python: 3.8.10 not in '==3.9.*'",

@@ -203,6 +203,18 @@ LAST: list[TextRule] = [
         Remediation.PATCH,
     ),
     _r(
+        # the other resolvers of Python environments (both PubGrub): poetry and uv; pip's depth limit
+        r"SolverProblemError|version solving failed|No solution found when resolving(?: \w+)? dependencies|"
+        r"error: resolution-too-deep",
+        C.DEPENDENCY_MISSING,
+        0.85,
+        "https://github.com/python-poetry/poetry/blob/main/src/poetry/mixology/failure.py (SolveFailure); "
+        "https://github.com/astral-sh/uv crates/uv/src/commands (ResolveError::NoSolution); "
+        f"{PIP}/exceptions/__init__.py (ResolutionTooDeepError)",
+        "the requirements cannot be satisfied together (loosen or change a pin)",
+        Remediation.PATCH,
+    ),
+    _r(
         r"\S+ \S+ requires \S+, which is not installed",
         C.DEPENDENCY_MISSING,
         0.85,
