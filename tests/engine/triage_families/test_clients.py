@@ -198,6 +198,21 @@ POSTED = [
         "escalate",
     ),
     (
+        "https://github.com/lmc-eu/luft/issues/3",
+        "[ERROR] common:load_csv - 400 Error while reading data, error message: CSV table encountered too many errors, "
+        "giving up. Rows: 1; errors: 1. Please look into the errors[] collection for more details.\n"
+        "[ERROR] common:load_csv - [{'reason': 'invalid', 'message': 'Error while reading data, error message: CSV table "
+        "references column position 72, but line starting at position:1261 contains only 6 columns.'}]",
+        "data.malformed",
+        "escalate",
+    ),
+    (
+        "https://github.com/isis-santos-costa/kaggle-datasets-in-bigquery",
+        "Message: Could not parse '2018-01-18 0:00:00' as DATE for field review_creation_date (position 5)",
+        "data.type_mismatch",
+        "escalate",
+    ),
+    (
         client_messages.SNOWFLAKE_CODES,  # ER_OCSP_RESPONSE_CERT_STATUS_REVOKED
         "snowflake.connector.errors.OperationalError: 254007: The certificate has been revoked.",
         "infra.auth",
