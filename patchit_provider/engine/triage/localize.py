@@ -59,6 +59,7 @@ _BROKEN_DAG = re.compile(
 # "bundle_name | filepath | error": a row counts only under that header.
 _IMPORT_ERRORS_TABLE = re.compile(r"^(?:bundle_name +\|? *)?filepath +\|? *error\s*$", re.M)
 _IMPORT_ERRORS_ROW = re.compile(r"^(?:\S+ +\|? *)?(?P<path>[^\s|]+\.py) +\|? *\S", re.M)
+_TABLE_RULE = re.compile(r"=+(?:\+=+)+\s*$")  # the table's "====+====" line: its "+" are the column borders
 
 
 def _stdlib(path: str) -> bool:
@@ -97,8 +98,26 @@ def broken_dag(text: str) -> str | None:
     if match:
         return next((g for g in match.groups() if g), None)
     table = _IMPORT_ERRORS_TABLE.search(text)
-    row = _IMPORT_ERRORS_ROW.search(text, table.end()) if table else None
-    return row.group("path") if row else None
+    return _import_errors_row(text[table.start() :]) if table else None
+
+
+def _import_errors_row(table: str) -> str | None:
+    """The first row's filepath in a `list-import-errors` table. The table format wraps a cell
+    to the column's width, so a long path continues on the next lines of its column."""
+    lines = table.splitlines()
+    if len(lines) < 2 or not _TABLE_RULE.match(lines[1]):  # `--output plain`: no rule, no wrapping
+        row = _IMPORT_ERRORS_ROW.search(table)
+        return row.group("path") if row else None
+    borders = [i for i, char in enumerate(lines[1]) if char == "+"]
+    column = [cell.strip() for cell in lines[0].split("|")].index("filepath")
+    start = borders[column - 1] + 1 if column else 0
+    end = borders[column] if column < len(borders) else None
+    path = ""
+    for line in lines[2:22]:
+        path += line[start:end].strip(" |")
+        if path.endswith(".py"):
+            return path
+    return None
 
 
 def sql_paths(texts: list[str]) -> list[str]:

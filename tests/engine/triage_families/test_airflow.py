@@ -172,6 +172,12 @@ POSTED = [
         "patch",
     ),
     (
+        "installed airflow/cli/commands/config_command.py (CONFIGS_CHANGES: [core] dag_concurrency removed)",
+        "airflow.exceptions.AirflowConfigException: section/key [core/dag_concurrency] not found in config",
+        "code.error",
+        "patch",
+    ),
+    (
         "installed airflow/sdk/bases/operator.py (Invalid arguments); ruff AIR301 (use_task_execution_day)",
         "TypeError: Invalid arguments were passed to BranchDateTimeOperator (task_id: branch). Invalid arguments were:\n"
         "**kwargs: {'use_task_execution_day': True}",
@@ -200,6 +206,34 @@ def test_removals_are_decided_by_this_catalog() -> None:
         assert "removal_in_3.rs" in result.source or "upgrading_to_airflow3" in result.source, result.source
 
 
+def test_a_removal_inside_an_installed_package_is_that_package_s_incompatibility() -> None:
+    """An installed package that still imports a module Airflow 3 removed: that package's version
+    does not support Airflow 3, the DAG's own code is not at fault."""
+    result = triage_text(
+        "Traceback (most recent call last):\n"
+        '  File "/opt/airflow/dags/etl.py", line 2, in <module>\n'
+        "    import some_airflow_plugin\n"
+        '  File "/home/airflow/.local/lib/python3.11/site-packages/some_airflow_plugin/__init__.py", line 3, in <module>\n'
+        "    from airflow.utils.log.secrets_masker import redact\n"
+        "ModuleNotFoundError: No module named 'airflow.utils.log.secrets_masker'"
+    )
+    assert result.category.value == "dependency.missing"
+
+
+def test_removed_config_matches_airflow_config_lint() -> None:
+    """REMOVED_CONFIG is the removals of the installed `airflow config lint` table."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from airflow.cli.commands.config_command import CONFIGS_CHANGES
+    removed = {
+        (c.config.section, c.config.option)
+        for c in CONFIGS_CHANGES
+        if c.was_removed and c.remove_if_equals is None and c.is_invalid_if is None
+    }
+    listed = {(section, o) for section, options in airflow_messages.REMOVED_CONFIG.items() for o in options.split()}
+    assert listed == removed
+
+
 # Look-alikes that must not take these verdicts.
 NEGATIVE = [
     # a scheduling delay, not a failure: the pool has slots, just not free ones (PR 20178)
@@ -221,6 +255,8 @@ NEGATIVE = [
     ("ModuleNotFoundError: No module named 'airflow_metrics'", "dependency.missing"),
     # a bad trigger rule that was never an Airflow one is not a removal
     ("ValueError: The trigger_rule must be one of ['all_success'],'d.t'; received 'all_sucess'.", None),
+    # a setting Airflow never had is a missing setting, not a removal
+    ("airflow.exceptions.AirflowConfigException: section/key [core/my_option] not found in config", "config.missing"),
     # an operator argument that Airflow never had
     (
         "TypeError: Invalid arguments were passed to PythonOperator (task_id: t). Invalid arguments were:\n**kwargs: {'op_kwarg': 1}",
@@ -235,12 +271,13 @@ def test_look_alikes(text: str, category: str | None) -> None:
     if category is not None:
         assert result.category.value == category
     assert airflow_messages.RUFF_AIR301 not in result.source
+    assert airflow_messages.CONFIG_LINT not in result.source
     assert airflow_messages.SUPERVISOR not in result.source
     assert airflow_messages.SCHEDULER not in result.source
 
 
 # --- import errors ("Broken DAG") in each form Airflow prints them --------------------------------
-def _cli(rows: list[dict[str, str]], output: str) -> str:
+def _cli(rows: list[dict[str, str]], output: str, width: int = 120) -> str:
     """`airflow dags list-import-errors --output <output>` as the installed CLI prints it."""
     from airflow.cli.simple_table import AirflowConsole
 
@@ -248,7 +285,8 @@ def _cli(rows: list[dict[str, str]], output: str) -> str:
         from tabulate import tabulate
 
         return tabulate([r.values() for r in rows], tablefmt="plain", headers=list(rows[0]))
-    console = AirflowConsole(width=120, color_system=None, record=True, file=io.StringIO())
+    console = AirflowConsole(color_system=None, record=True, file=io.StringIO())
+    console._width = width  # a terminal's width (AirflowConsole pins 200 when not on a tty)
     console.print_as(rows, output=output)
     return console.export_text()
 
@@ -262,6 +300,26 @@ def test_list_import_errors(output: str, bundle: bool) -> None:
     result = triage_text(_cli([row], output))
     assert (result.category.value, result.remediation.value) == ("dependency.missing", "patch")
     assert result.culprit is not None and result.culprit.path == DAG
+
+
+@pytest.mark.parametrize("bundle", [False, True], ids=["2.x", "3.x"])
+def test_list_import_errors_wraps_a_long_path(bundle: bool) -> None:
+    """On a narrow terminal the table wraps the filepath cell onto the next lines (a table posted
+    with "/workspace/airflow/dags/freeipa_deploym" then "ent.py" is this form)."""
+    path = "/workspace/airflow/dags/freeipa_deployment.py"
+    row = {
+        "filepath": path,
+        "error": f"AirflowDagDuplicatedIdException: Ignoring DAG freeipa_deployment from {path} - also found in "
+        "/workspace/airflow/dags/registry.py",
+    }
+    if bundle:
+        row = {"bundle_name": "dags-folder", **row}
+    text = "Error: Failed to load all files. For details, run `airflow dags list-import-errors`\n" + _cli(
+        [row], "table", width=60
+    )
+    assert "freeipa_deployment.py" not in text.splitlines()[3]  # the cell is wrapped
+    result = triage_text(text)
+    assert result.culprit is not None and result.culprit.path == path
 
 
 def test_broken_dag_banner_and_processor_log() -> None:

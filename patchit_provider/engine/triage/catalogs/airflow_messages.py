@@ -55,6 +55,29 @@ REMOVED_MODULES = (
 )
 _MODULES = "|".join(REMOVED_MODULES)
 
+# Options of airflow.cfg that Airflow 3 removed or moved to another section (`airflow config lint`,
+# airflow/cli/commands/config_command.py CONFIGS_CHANGES, removals only): reading one raises
+# AirflowConfigException "section/key [s/o] not found in config" (airflow configuration parser).
+REMOVED_CONFIG: dict[str, str] = {
+    "admin": "hide_sensitive_variable_fields sensitive_variable_fields",
+    "core": "check_slas strict_dataset_uri_validation dag_default_view dag_orientation dataset_manager_class dataset_manager_kwargs worker_precheck non_pooled_task_slot_count dag_concurrency sql_alchemy_conn sql_engine_encoding sql_engine_collation_for_ids sql_alchemy_pool_enabled sql_alchemy_pool_size sql_alchemy_max_overflow sql_alchemy_pool_recycle sql_alchemy_pool_pre_ping sql_alchemy_schema sql_alchemy_connect_args load_default_connections max_db_retries task_runner enable_xcom_pickling dag_file_processor_timeout dag_processor_manager_log_location log_processor_filename_template",
+    "api": "access_control_allow_origin auth_backend auth_backends page_size",
+    "logging": "enable_task_context_logger dag_processor_manager_log_location dag_processor_manager_log_stdout log_processor_filename_template",
+    "metrics": "metrics_use_pattern_match timer_unit_consistency statsd_allow_list statsd_block_list",
+    "traces": "otel_task_log_event",
+    "operators": "allow_illegal_arguments",
+    "policy": "airflow_local_settings",
+    "scheduler": "dependency_detector allow_trigger_in_future dag_stale_not_seen_duration processor_poll_interval deactivate_stale_dags_interval statsd_on max_threads statsd_host statsd_port statsd_prefix statsd_allow_list stat_name_handler statsd_datadog_enabled statsd_datadog_tags statsd_datadog_metrics_tags statsd_custom_client_path parsing_processes file_parsing_sort_mode max_callbacks_per_loop min_file_process_interval stale_dag_threshold print_stats_interval dag_dir_list_interval local_task_job_heartbeat_sec scheduler_zombie_task_threshold zombie_detection_interval child_process_log_directory",
+    "celery": "stalled_task_timeout default_queue task_adoption_timeout",
+    "kubernetes_executor": "worker_pods_pending_timeout worker_pods_pending_timeout_check_interval",
+    "smtp": "smtp_user smtp_password",
+    "database": "load_default_connections",
+    "triggerer": "default_capacity",
+    "webserver": "allow_raw_html_descriptions cookie_samesite audit_view_included_events audit_view_excluded_events instance_name update_fab_perms auth_rate_limited auth_rate_limit config_file session_backend session_lifetime_days force_log_out_after session_lifetime_minutes access_denied_message expose_hostname navbar_color navbar_text_color navbar_hover_color navbar_text_hover_color x_frame_enabled base_url secret_key web_server_host web_server_port workers web_server_worker_timeout web_server_ssl_cert web_server_ssl_key access_logfile grid_view_sorting_order enable_swagger_ui error_logfile access_logformat web_server_master_timeout worker_refresh_batch_size worker_refresh_interval reload_on_plugin_change worker_class expose_stacktrace log_fetch_delay_sec log_auto_tailing_offset log_animation_speed default_dag_run_display_number log_fetch_timeout_sec hide_paused_dags_by_default page_size default_wrap require_confirmation_dag_change instance_name_has_markup warn_deployment_exposure auto_refresh_interval enable_proxy_fix proxy_fix_x_for proxy_fix_x_proto proxy_fix_x_host proxy_fix_x_port proxy_fix_x_prefix expose_config cookie_secure analytics_tool analytics_id analytics_url show_recent_stats_for_completed_runs run_internal_api caching_hash_method show_trigger_form_if_no_params num_recent_configurations_for_trigger allowed_payload_size max_form_memory_size max_form_parts default_ui_timezone navbar_logo_text_color",
+}
+_CONFIG = "|".join(rf"{section}/(?:{'|'.join(options.split())})" for section, options in REMOVED_CONFIG.items())
+CONFIG_LINT = "https://airflow.apache.org/docs/apache-airflow/stable/installation/upgrading_to_airflow3.html (airflow config lint; cli/commands/config_command.py CONFIGS_CHANGES)"
+
 FIRST: list[TextRule] = [
     # Airflow 3 renamed zombie tasks "task instances without heartbeat" (scheduler_job_runner.py):
     # the worker or its supervisor died, as the zombie rule says, not a task timeout.
@@ -168,6 +191,15 @@ LAST: list[TextRule] = [
         0.9,
         f"{RUFF_AIR301}; {AF3_UPGRADE}",
         "an Airflow module that Airflow 3 removed or moved is imported",
+        Remediation.PATCH,
+        AF3,
+    ),
+    text_rule(
+        rf"section/key \[(?:{_CONFIG})\] not found in config",
+        C.CODE_ERROR,
+        0.9,
+        CONFIG_LINT,
+        "an Airflow setting that Airflow 3 removed or moved is read",
         Remediation.PATCH,
         AF3,
     ),
