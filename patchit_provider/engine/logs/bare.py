@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from patchit_provider.engine.logs import formats as fmt
 from patchit_provider.engine.logs.pytb import _RECORD_START
@@ -27,6 +28,19 @@ _TYPE = (
     r"asyncio(?:\.exceptions)?|xml\.parsers\.expat|email\.errors|tarfile|lzma|gzip)\.[A-Za-z_]\w*"
 )
 _BARE = re.compile(rf"^\s*(?P<type>{_TYPE})(?::\s?(?P<msg>.*)|\s*)$")
+# Any class name printed as `Name: message`; accepted only when the catalogs know the class
+# (pandas' OutOfBoundsDatetime, IntCastingNaNError's kin that are not named *Error).
+_NAMED = re.compile(r"^\s*(?P<type>(?:[A-Za-z_]\w*\.)*(?P<short>[A-Z][a-z]\w*[A-Z]\w*)):\s?(?P<msg>\S.*)$")
+# SQLAlchemy's wrapped DBAPI error anywhere in a line ("... unhandled exception: DataError:
+# (psycopg2.errors.DivisionByZero) division by zero", "Details: (psycopg2.errors.X) ..."):
+# StatementError._message prints "(<orig module>.<orig class>) <orig>", then "[SQL: ...]" and
+# "(Background on this error at: https://sqlalche.me/e/...)"
+# (https://github.com/sqlalchemy/sqlalchemy/blob/main/lib/sqlalchemy/exc.py). The driver's
+# exception is what failed; the SQLAlchemy class only wraps it.
+_WRAPPED = re.compile(
+    r"(?:^|[\s:])\((?P<type>(?:[a-z_]\w*\.)*(?:(?:errors?|err|exc|exceptions?)\.[A-Z]\w*|"
+    r"[a-z_]\w*\.[A-Z]\w*(?:Error|Exception|Warning)))\) (?P<msg>\S.*)$"
+)
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?\s*$')
 # IPython / Jupyter: "File ~/etl/load.py:42, in load(path)" (IPython 8) and
 # "/srv/etl/load.py in load(path)" followed by "---> 42 code" (IPython 7).
@@ -45,6 +59,8 @@ def _text(line: str) -> str:
         if record is not None:
             return fmt.record_text(record)
     text = fmt.strip_prefix(line)[0]
+    if len(text) > 2 and text[0] == text[-1] and text[0] in "'\"":  # a str's repr: 'Error: message'
+        text = text[1:-1]
     return _PYTEST.sub("", text, count=1) if text[:1] == "E" else text
 
 
@@ -74,7 +90,7 @@ def bare_error(lines: list[str], is_wrapper: Callable[[ErrorInfo], bool] = lambd
                 )
             )
             continue
-        match = _BARE.match(text)
+        match = _BARE.match(text) or _known(_NAMED.match(text)) or _WRAPPED.search(text)
         if not match or text.startswith((" ", "\t")) and not frames:
             continue
         detail = []
@@ -85,7 +101,7 @@ def bare_error(lines: list[str], is_wrapper: Callable[[ErrorInfo], bool] = lambd
                 not follow.strip()
                 or _FRAME.match(follow)
                 or _BARE.match(follow)
-                or follow.startswith("[SQL:")
+                or follow.startswith(("[SQL:", "(Background on this error at:"))
                 or (_RECORD_START.match(follow) and not _DETAIL.match(follow))
             ):
                 break
@@ -107,3 +123,15 @@ def bare_error(lines: list[str], is_wrapper: Callable[[ErrorInfo], bool] = lambd
             frames=frames,
         )
     return found[-1] if found else None
+
+
+def _known(match: re.Match[str] | None) -> re.Match[str] | None:
+    return match if match is not None and match["short"] in _catalog_classes() else None
+
+
+@lru_cache(maxsize=1)
+def _catalog_classes() -> frozenset[str]:
+    """Exception classes triage's catalogs know (imported late: the catalogs are triage's)."""
+    from patchit_provider.engine.triage.catalogs import exceptions
+
+    return frozenset(exceptions.CLASSES) | frozenset(exceptions.BASES)

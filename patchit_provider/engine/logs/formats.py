@@ -325,3 +325,76 @@ def java_error(block: list[str]) -> ErrorInfo:
         traceback="\n".join(block),
         frames=frames[:50],
     )
+
+
+_TB_HEAD = re.compile(r"(?:Exception Group )?Traceback \(most recent call last\):")
+_PREFIX_TOKENS = re.compile(r"(\d+|\s+)")
+_FLAT_FRAME = re.compile(r'^File "[^"]+", line \d+')
+_FLAT_EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::|$)")
+
+
+class SharedPrefix:
+    """A prefix that wraps every line of a traceback, learnt from the line that holds
+    `Traceback (most recent call last):` and stripped from the lines after it while they share
+    its shape (digit runs may differ: timestamps, pids, sequence numbers). One rule instead of a
+    pattern per product; the shapes it covers include syslog (RFC 3164 `Nov 02 16:01:17 host
+    app[42]: `, https://www.rfc-editor.org/rfc/rfc3164#section-4.1.2; RFC 5424 `<ts> host app
+    pid msgid - `, https://www.rfc-editor.org/rfc/rfc5424#section-6), journald's short output
+    (`man journalctl`, --output=short: the RFC 3164 header), Heroku logplex (`<ts> app[web.1]: `,
+    https://devcenter.heroku.com/articles/logging#log-format), cron's `CROND[pid]: (user) CMDOUT
+    (...)` and Python logging's `%(asctime)s %(levelname)s %(name)s: `
+    (https://docs.python.org/3/library/logging.html#logrecord-attributes).
+
+    Syslog daemons may drop a message's leading blanks, so a flattened traceback gets its
+    frame / code indentation back (pytb reads frames by their indentation).
+    """
+
+    def __init__(self) -> None:
+        self._shape: re.Pattern[str] | None = None
+        self._closes = False
+        self._flat = False
+        self._after_frame = False
+
+    def strip(self, text: str) -> tuple[str, bool]:
+        """(payload, wrapped): wrapped while the line carries the traceback's prefix, so a line
+        without it ends the traceback (the reader gives the two different origins)."""
+        if self._shape is not None:
+            match = self._shape.match(text)
+            if match:
+                return self._indent(self._unclose(text[match.end() :])), True
+            self._shape = None  # the traceback (or its wrapping) is over
+        if "Traceback (" not in text:
+            return text, False
+        head = _TB_HEAD.search(text)
+        if head is None or not text[: head.start()].strip(" +|"):
+            return text, False  # no prefix (or only an exception group's own `| ` layout)
+        prefix = text[: head.start()].rstrip()
+        blanks = head.start() - len(prefix)  # the prefix's own separator, not the payload's indentation
+        self._shape = re.compile(_digits_pattern(prefix) + (f"[ \t]{{0,{blanks}}}" if blanks else ""))
+        self._closes = prefix.endswith("(")
+        self._flat, self._after_frame = False, False
+        return self._unclose(text[head.start() :]), True
+
+    def _unclose(self, payload: str) -> str:
+        """cron's `CMDOUT (<line>)` closes what its prefix opened (cronie, src/do_command.c)."""
+        return payload[:-1] if self._closes and payload.endswith(")") else payload
+
+    def _indent(self, payload: str) -> str:
+        if _FLAT_FRAME.match(payload):
+            self._flat, self._after_frame = True, True
+            return "  " + payload
+        if self._flat and self._after_frame:
+            self._after_frame = False
+            if payload and not _FLAT_EXCEPTION.match(payload):
+                return "    " + payload  # the frame's source line
+        return payload
+
+
+def _digits_pattern(prefix: str) -> str:
+    """`prefix` as a regex where a run of digits matches any run of digits and a run of blanks
+    any run of blanks (syslog pads a day of the month: `Nov  2`)."""
+    return "".join(
+        r"\d+" if part[:1].isdigit() else r"\s+" if part[:1].isspace() else re.escape(part)
+        for part in _PREFIX_TOKENS.split(prefix)
+        if part
+    )

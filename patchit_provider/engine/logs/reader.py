@@ -84,6 +84,7 @@ def read_log(source: LogSource) -> LogDigest:
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     votes: Counter[str] = Counter()
     pytb, dbt, java = TracebackScanner(), fmt.dbt_scanner(), fmt.java_scanner()
+    prefix = fmt.SharedPrefix()  # syslog / journald / logplex / logging prefixes around a traceback
     strong, weak = _Window(), _Window()
     records: deque[tuple[int, dict[str, Any]]] = deque(maxlen=2)  # Airflow 3 records with error_detail
     busy = False  # a scanner is inside a block: every line must reach it
@@ -111,7 +112,7 @@ def read_log(source: LogSource) -> LogDigest:
             or "space left" in line
         )
         if hot or busy:  # the slow path; most lines of a big log are neither
-            busy = _scan(line, number, hot, tail, records, pytb, dbt, java, strong, weak)
+            busy = _scan(line, number, hot, tail, records, pytb, dbt, java, strong, weak, prefix)
         if strong.left > 0 or strong.anchored:
             strong.feed(line)
         if weak.left > 0 or weak.anchored:
@@ -147,6 +148,7 @@ def _scan(
     java: fmt.BlockScanner,
     strong: _Window,
     weak: _Window,
+    prefix: fmt.SharedPrefix,
 ) -> bool:
     """Feed one line that may matter to the scanners and windows; True while a block is open."""
     text: str | None = line
@@ -164,6 +166,9 @@ def _scan(
             origin = str(record.get("logger", "")) if record else ""
     else:
         text, origin = fmt.strip_prefix(line)
+        text, wrapped = prefix.strip(text)
+        if wrapped:
+            origin += "|wrapped"
     if text is not None:
         if (pytb.active or "Traceback" in text) and pytb.feed(text, number, origin):
             strong.anchor(tail, line, restart=True)
