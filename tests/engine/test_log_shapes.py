@@ -108,3 +108,10 @@ def test_a_strs_repr_of_an_exception_line():
 )
 def test_look_alikes_are_no_exception(line):
     assert read_log(line + "\n").error is None
+
+
+def test_a_prefix_on_the_header_line_only():
+    # a logger that prints traceback.format_exc() as one message: only the first line has its prefix
+    log = "[2021-11-03 00:01:16][etl.load][ERROR] - " + "\n".join(BODY) + "\n"
+    error = read_log(log).error
+    assert error is not None and error.type == "ZeroDivisionError" and error.frames[0].line == 159

@@ -352,17 +352,22 @@ class SharedPrefix:
     def __init__(self) -> None:
         self._shape: re.Pattern[str] | None = None
         self._closes = False
+        self._seen = False
         self._flat = False
         self._after_frame = False
 
     def strip(self, text: str) -> tuple[str, bool]:
-        """(payload, wrapped): wrapped while the line carries the traceback's prefix, so a line
-        without it ends the traceback (the reader gives the two different origins)."""
+        """(payload, ended): ended on the first line without the prefix after lines that had it,
+        which ends the traceback (the prefix on the header line alone proves nothing: a logger
+        may print a formatted traceback as one message)."""
         if self._shape is not None:
             match = self._shape.match(text)
             if match:
-                return self._indent(self._unclose(text[match.end() :])), True
+                self._seen = True
+                return self._indent(self._unclose(text[match.end() :])), False
             self._shape = None  # the traceback (or its wrapping) is over
+            if self._seen:
+                return text, True
         if "Traceback (" not in text:
             return text, False
         head = _TB_HEAD.search(text)
@@ -372,8 +377,8 @@ class SharedPrefix:
         blanks = head.start() - len(prefix)  # the prefix's own separator, not the payload's indentation
         self._shape = re.compile(_digits_pattern(prefix) + (f"[ \t]{{0,{blanks}}}" if blanks else ""))
         self._closes = prefix.endswith("(")
-        self._flat, self._after_frame = False, False
-        return self._unclose(text[head.start() :]), True
+        self._seen = self._flat = self._after_frame = False
+        return self._unclose(text[head.start() :]), False
 
     def _unclose(self, payload: str) -> str:
         """cron's `CMDOUT (<line>)` closes what its prefix opened (cronie, src/do_command.c)."""

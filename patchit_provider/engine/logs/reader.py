@@ -166,9 +166,9 @@ def _scan(
             origin = str(record.get("logger", "")) if record else ""
     else:
         text, origin = fmt.strip_prefix(line)
-        text, wrapped = prefix.strip(text)
-        if wrapped:
-            origin += "|wrapped"
+        text, ended = prefix.strip(text)
+        if ended:
+            pytb.close()  # the lines that carried the traceback's prefix are over
     if text is not None:
         if (pytb.active or "Traceback" in text) and pytb.feed(text, number, origin):
             strong.anchor(tail, line, restart=True)
