@@ -76,6 +76,22 @@ POSTED = [
         "infra.timeout",
         "retry",
     ),
+    # --- memory kills: YARN's container monitor, the kernel's OOM killer ----------------------------
+    (
+        # Hadoop 3 format, as TestContainerManager of apache/hadoop expects it
+        "https://github.com/apache/hadoop (ContainersMonitorImpl; TestContainerManager expectedMsgPattern)",
+        "Container [pid=925,containerID=container_e14_1594895045814_0002_01_000002] is running 94359552B beyond the "
+        "'PHYSICAL' memory limit. Current usage: 1.1 GB of 1 GB physical memory used; 4.7 GB of 2.1 GB virtual "
+        "memory used. Killing container.",
+        "infra.resource",
+        "escalate",
+    ),
+    (
+        "https://github.com/torvalds/linux/blob/v4.14/mm/oom_kill.c (oom_kill_process)",
+        "[123565.452985] Out of memory: Kill process 1234 (python) score 912 or sacrifice child",
+        "infra.resource",
+        "escalate",
+    ),
     # --- scheduler ---------------------------------------------------------------------------------
     (
         # PR 19950 quotes the scheduler's line "Run $RUN_NUMBER of $DAG_ID has timed-out"
@@ -249,6 +265,8 @@ NEGATIVE = [
         "state success, but the task instance's state attribute is running.",
         None,
     ),
+    # memory figures in a healthy container's report are no kill
+    ("Container [pid=1,containerID=container_1] Current usage: 1.1 GB of 2 GB physical memory used", None),
     # control flow, not a failure
     ("airflow.exceptions.AirflowSkipException: no new files", None),
     # an unrelated package whose name starts with airflow_
@@ -272,6 +290,7 @@ def test_look_alikes(text: str, category: str | None) -> None:
         assert result.category.value == category
     assert airflow_messages.RUFF_AIR301 not in result.source
     assert airflow_messages.CONFIG_LINT not in result.source
+    assert "ContainersMonitorImpl" not in result.source and "oom_kill.c" not in result.source
     assert airflow_messages.SUPERVISOR not in result.source
     assert airflow_messages.SCHEDULER not in result.source
 

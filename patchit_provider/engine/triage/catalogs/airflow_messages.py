@@ -184,6 +184,27 @@ LAST: list[TextRule] = [
         EXC_3,
         "an asset named by the task is not defined in the deployment",
     ),
+    # --- memory kills outside Airflow that catalogs/messages.py words otherwise ------------------
+    text_rule(
+        # Hadoop 2 "is running beyond physical memory limits", Hadoop 3 "is running NB beyond the
+        # 'PHYSICAL' memory limit" (the NodeManager's container monitor kills the container)
+        r"Container \[pid=\d+,\s*containerID=\S+\] is running (?:\d+B )?beyond "
+        r"(?:the '(?:PHYSICAL|VIRTUAL)' memory limit|(?:physical|virtual) memory limits)",
+        C.INFRA_RESOURCE,
+        0.9,
+        "https://github.com/apache/hadoop/blob/trunk/hadoop-yarn-project/hadoop-yarn/hadoop-yarn-server/"
+        "hadoop-yarn-server-nodemanager/src/main/java/org/apache/hadoop/yarn/server/nodemanager/containermanager/"
+        "monitor/ContainersMonitorImpl.java",
+        "YARN killed the container for exceeding its memory limit",
+    ),
+    text_rule(
+        # older kernels: "Out of memory: Kill process %d (%s) score %u or sacrifice child"
+        r"Out of memory: Kill process \d+|invoked oom-killer:|oom-kill:constraint=|oom_reaper: reaped process \d+",
+        C.INFRA_RESOURCE,
+        0.9,
+        "https://github.com/torvalds/linux/blob/master/mm/oom_kill.c",
+        "the kernel's out-of-memory killer killed the process",
+    ),
     # --- Airflow 2 -> 3 removals (ruff AIR301/AIR302, upgrading_to_airflow3) ----------------------
     text_rule(
         rf"No module named '(?:airflow\.(?:{_MODULES})\b[\w.]*)'",
