@@ -517,6 +517,21 @@ def test_real_sigkill_of_a_subprocess():
     assert (result.category, result.remediation.value) == (Category.INFRA_RESOURCE, "escalate")
 
 
+def test_real_sigsegv_of_a_subprocess_is_a_native_library_not_memory():
+    """A child that crashes with SIGSEGV: Airflow's supervisor names the cause (SIGSEGV_MESSAGE: a C
+    library built for another architecture or OS), so it is a dependency to escalate, not memory."""
+    proc = subprocess.Popen([sys.executable, "-c", "import ctypes; ctypes.string_at(0)"])
+    proc.wait(timeout=30)
+    exc = subprocess.CalledProcessError(proc.returncode, ["python", "load.py"])
+    assert "SIGSEGV" in str(exc)
+    result = triage_text(formatted(exc))
+    assert (result.category, result.remediation.value) == (Category.DEPENDENCY_MISSING, "escalate")
+    airflow_line = (
+        "[2024-01-01, 00:00:00 UTC] {local_task_job.py:159} INFO - Task exited with return code Negsignal.SIGSEGV"
+    )
+    assert triage_text(airflow_line).category == Category.DEPENDENCY_MISSING
+
+
 def test_real_jinja_and_removed_airflow3_context_key():
     """Jinja's UndefinedError on a key Airflow 3 removed from the context is a code change
     (https://airflow.apache.org/docs/apache-airflow/stable/installation/upgrading_to_airflow3.html)."""

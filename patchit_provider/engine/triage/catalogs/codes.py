@@ -219,7 +219,15 @@ SIGNAL_VERDICTS = {
     "SIGTERM": Verdict(
         C.INFRA_RESOURCE, 0.6, SIGNALS_SRC, "terminated by SIGTERM from outside (eviction, kill, shutdown)"
     ),
-    "SIGSEGV": Verdict(C.INFRA_RESOURCE, 0.5, SIGNALS_SRC, "crashed with SIGSEGV in native code"),
+    # Airflow's supervisor prints its own diagnosis with SIGSEGV: a native library built for
+    # another architecture or OS (airflow/sdk/execution_time/supervisor.py, SIGSEGV_MESSAGE).
+    "SIGSEGV": Verdict(
+        C.DEPENDENCY_MISSING,
+        0.5,
+        f"{SIGNALS_SRC}; https://github.com/apache/airflow/blob/main/task-sdk/src/airflow/sdk/execution_time/supervisor.py (SIGSEGV_MESSAGE)",
+        "crashed with SIGSEGV in native code: a C library that does not fit the image's architecture or OS",
+        Remediation.ESCALATE,
+    ),
     "SIGBUS": Verdict(C.INFRA_RESOURCE, 0.6, SIGNALS_SRC, "SIGBUS (often an exhausted /dev/shm)"),
 }
 _BY_NUMBER = {9: "SIGKILL", 15: "SIGTERM", 11: "SIGSEGV", 7: "SIGBUS"}
