@@ -517,6 +517,15 @@ def test_real_sigkill_of_a_subprocess():
     assert (result.category, result.remediation.value) == (Category.INFRA_RESOURCE, "escalate")
 
 
+def test_real_unset_environment_variable_is_missing_config_not_a_column():
+    """os.environ[...] raises KeyError from inside os.py (_Environ.__getitem__): the variable is not set."""
+    try:
+        os.environ["PATCHIT_TEST_SURELY_UNSET_VARIABLE"]
+    except KeyError as exc:
+        result = triage_text(formatted(exc))
+    assert (result.category, result.remediation.value) == (Category.CONFIG_MISSING, "escalate")
+
+
 def test_real_sigsegv_of_a_subprocess_is_a_native_library_not_memory():
     """A child that crashes with SIGSEGV: Airflow's supervisor names the cause (SIGSEGV_MESSAGE: a C
     library built for another architecture or OS), so it is a dependency to escalate, not memory."""

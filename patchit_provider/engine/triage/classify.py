@@ -75,7 +75,11 @@ def _config_file(c: Candidate) -> bool:
 
 PREDICATES: dict[str, Callable[[Candidate, Path | None], bool]] = {
     "module_in_repo": _module_in_repo,
-    "env_lookup": lambda c, _: bool(re.search(r"\benviron\b|getenv", c.code_line)),
+    # os.environ[...] raises from inside the mapping (CPython Lib/os.py _Environ.__getitem__,
+    # Python 2's UserDict.__getitem__): the lookup is on the caller's line, one or two frames up.
+    "env_lookup": lambda c, _: any(
+        re.search(r"\benviron\b|getenv", line) for line in [c.code_line, *(f.code or "" for f in c.frames[-3:])]
+    ),
     "config_path": lambda c, _: _config_file(c),
     "executable": lambda c, _: bool(_missing_path(c)) and "/" not in _missing_path(c) and "." not in _missing_path(c),
     "input_path": lambda c, _: not _config_file(c) and ("/" in _missing_path(c) or "." in _missing_path(c)),
