@@ -64,3 +64,13 @@ def failure_log(repo: Path, dest: Path) -> Path:
     assert proc.returncode != 0
     dest.write_text("[2026-11-22 03:00:01] starting nightly orders load\n" + proc.stderr)
     return dest
+
+
+def triage_text(text: str, repo: Path | None = None):
+    """`triage` of a log given as text, through evidence collection, as the CLI does it."""
+    from patchit_provider.engine.evidence import collect_evidence
+    from patchit_provider.engine.models import FailureEvent
+    from patchit_provider.engine.settings import PatchitSettings
+    from patchit_provider.engine.triage import triage
+
+    return triage(collect_evidence(FailureEvent(pipeline_id="p", run_id="r", log_text=text), repo, PatchitSettings()))

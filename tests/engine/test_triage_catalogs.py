@@ -22,19 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from patchit_provider.engine.evidence import collect_evidence
-from patchit_provider.engine.models import FailureEvent
-from patchit_provider.engine.settings import PatchitSettings
 from patchit_provider.engine.taxonomy import Category
-from patchit_provider.engine.triage import triage
 from patchit_provider.engine.triage.catalogs import codes, exceptions, spark, sqlstate
+from patchit_testing import triage_text
 
 SITE = Path(importlib.import_module("pandas").__file__).parents[1]
-
-
-def triage_text(text: str, repo: Path | None = None):
-    event = FailureEvent(pipeline_id="p", run_id="r", log_text=text)
-    return triage(collect_evidence(event, repo, PatchitSettings()))
 
 
 def formatted(exc: BaseException) -> str:

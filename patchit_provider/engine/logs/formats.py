@@ -123,6 +123,15 @@ def record_text(record: dict[str, Any]) -> str:
     return event if isinstance(event, str) else ""
 
 
+def dbt_json_text(record: dict[str, Any]) -> str:
+    """The message of one line of dbt's `--log-format json`: `info.msg` from dbt 1.5 on, `msg`
+    before (https://docs.getdbt.com/reference/events-logging#structured-logging). A node's error
+    arrives as one record whose message holds the whole console block, several lines."""
+    info = record.get("info")
+    message = info.get("msg") if isinstance(info, dict) else record.get("msg")
+    return message if isinstance(message, str) else ""
+
+
 def render_record(record: dict[str, Any]) -> list[str]:
     """A JSON record as readable lines: `ts LEVEL event k=v`, then its formatted traceback."""
     extras = " ".join(

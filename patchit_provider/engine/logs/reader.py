@@ -164,6 +164,12 @@ def _scan(
             record = fmt.load_record(line)
             text = fmt.record_text(record) if record else line
             origin = str(record.get("logger", "")) if record else ""
+        elif '"msg"' in line and ('"info"' in line or '"log_version"' in line):  # dbt's --log-format json
+            record = fmt.load_record(line)
+            busy = False
+            for part in (fmt.dbt_json_text(record) if record else "").splitlines():
+                busy = _scan(part, number, hot, tail, records, pytb, dbt, java, strong, weak, prefix)
+            return busy
     else:
         text, origin = fmt.strip_prefix(line)
         text, ended = prefix.strip(text)

@@ -12,15 +12,8 @@ import traceback
 
 import pytest
 
-from patchit_provider.engine.evidence import collect_evidence
-from patchit_provider.engine.models import FailureEvent
-from patchit_provider.engine.settings import PatchitSettings
-from patchit_provider.engine.triage import triage
 from patchit_provider.engine.triage.catalogs import client_messages, exceptions, messages
-
-
-def triage_text(text: str):
-    return triage(collect_evidence(FailureEvent(pipeline_id="p", run_id="r", log_text=text), None, PatchitSettings()))
+from patchit_testing import triage_text
 
 
 # (source, output as posted or as the client formats it, category, remediation)

@@ -6,21 +6,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from pathlib import Path
 
 import pytest
 
-from patchit_provider.engine.evidence import collect_evidence
-from patchit_provider.engine.models import FailureEvent
-from patchit_provider.engine.settings import PatchitSettings
 from patchit_provider.engine.taxonomy import Category
-from patchit_provider.engine.triage import triage
 from patchit_provider.engine.triage.catalogs import dbt_messages, exceptions
-
-
-def triage_text(text: str, repo: Path | None = None):
-    event = FailureEvent(pipeline_id="p", run_id="r", log_text=text)
-    return triage(collect_evidence(event, repo, PatchitSettings()))
+from patchit_testing import triage_text
 
 
 # (family, source, output as posted, category, remediation, culprit path or None)
