@@ -678,6 +678,9 @@ def test_spark_conditions_come_from_the_installed_spark():
 def test_sqlstate_classes():
     assert sqlstate.find_state("ERROR: relation does not exist (SQLSTATE 42P01)") == "42P01"
     assert sqlstate.find_state("000904 (42000): SQL compilation error") == "42000"
+    # a PostgreSQL server log line with %e in log_line_prefix (Heroku Postgres)
+    assert sqlstate.find_state("app/postgres.1 [11-1]  sql_error_code = 22012 ERROR:  division by zero") == "22012"
+    assert sqlstate.find_state("app/postgres.1 [12-1]  sql_error_code = 00000 LOG:  checkpoint complete") is None
     assert sqlstate.specific("42000") is None and sqlstate.of_class("42000").category == Category.CODE_ERROR
     assert sqlstate.of_class("53100").category == Category.INFRA_RESOURCE
     # a class-28 code nobody listed is still an authorization failure

@@ -100,7 +100,10 @@ CLASSES: dict[str, Verdict] = {
 _STATE = re.compile(
     r"\bSQL ?STATE\b[\s:=\[\"']*(?P<a>[0-9A-Z]{5})\b|\b\d{6} \((?P<b>[0-9A-Z]{5})\):|\bpgcode\b[\s:=\"']*(?P<c>[0-9A-Z]{5})\b"
     # pyodbc: ('42S02', "[42S02] [Microsoft][ODBC Driver 18 for SQL Server]..."); MySQL client: ERROR 1045 (28000):
-    r"|\('(?P<d>[0-9A-Z]{5})', [\"']\[|\[(?P<e>[0-9A-Z]{5})\] \[|\bERROR \d{4} \((?P<f>[0-9A-Z]{5})\)",
+    r"|\('(?P<d>[0-9A-Z]{5})', [\"']\[|\[(?P<e>[0-9A-Z]{5})\] \[|\bERROR \d{4} \((?P<f>[0-9A-Z]{5})\)"
+    # a PostgreSQL server log whose log_line_prefix has %e, as Heroku Postgres prints it
+    # (https://www.postgresql.org/docs/current/runtime-config-logging.html#GUC-LOG-LINE-PREFIX)
+    r"|\bsql_error_code\s*=\s*(?P<g>[0-9A-Z]{5})\b",
     re.I,
 )
 
