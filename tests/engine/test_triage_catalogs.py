@@ -509,6 +509,35 @@ def test_real_sigkill_of_a_subprocess():
     assert (result.category, result.remediation.value) == (Category.INFRA_RESOURCE, "escalate")
 
 
+def test_real_unicode_encode_error_is_the_codes_choice_of_codec_not_bad_data():
+    """Encoding fails on valid text: the codec the code chose cannot represent it (a patch names
+    one); decoding fails on bytes that are not valid in theirs (the data is malformed)."""
+    try:
+        "Zürich".encode("ascii")
+    except UnicodeEncodeError as exc:
+        encode = triage_text(formatted(exc))
+    try:
+        b"Z\xfcrich".decode("utf-8")
+    except UnicodeDecodeError as exc:
+        decode = triage_text(formatted(exc))
+    assert (encode.category, encode.remediation.value) == (Category.CODE_ERROR, "patch")
+    assert decode.category == Category.DATA_MALFORMED
+
+
+def test_a_python_36_import_error_reads_its_module_from_the_import_line():
+    """CPython < 3.7 printed `cannot import name 'X'` without the module (ceval.c import_from):
+    the failing `from M import X` names it, so a name Airflow moved is recognised as such."""
+    log = (
+        "Traceback (most recent call last):\n"
+        '  File "/opt/airflow/dags/etl.py", line 3, in <module>\n'
+        "    from airflow.operators import DummyOperator\n"
+        "ImportError: cannot import name 'DummyOperator'\n"
+    )
+    result = triage_text(log)
+    assert (result.category, result.remediation.value) == (Category.CODE_ERROR, "patch")
+    assert result.culprit is not None and result.culprit.path.endswith("etl.py") and result.culprit.line == 3
+
+
 def test_real_unset_environment_variable_is_missing_config_not_a_column():
     """os.environ[...] raises KeyError from inside os.py (_Environ.__getitem__): the variable is not set."""
     try:

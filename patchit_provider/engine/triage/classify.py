@@ -135,12 +135,25 @@ def _log_line(line: str, context: str) -> Candidate:
     return Candidate(inferred or "log", message, frames, context=context)
 
 
+_NAME_ONLY = re.compile(r"^cannot import name '?(\w+)'?\s*$")
+_FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\b")
+
+
+def _import_source(message: str, code_line: str) -> str:
+    """Python before 3.7 printed `cannot import name 'X'` without the module (Python/ceval.c,
+    import_from); the failing `from M import X` line names it, so the rules that read the module
+    (an Airflow module that moved, a provider) read the same text from every Python."""
+    name, source = _NAME_ONLY.match(message.strip()), _FROM_IMPORT.match(code_line)
+    return f"cannot import name '{name.group(1)}' from '{source.group(1)}'" if name and source else message
+
+
 def _candidates(error: ErrorInfo | None, excerpt: str) -> list[Candidate]:
     if error is None:
         # No exception: the log lines themselves (SIGKILL, dbt summaries, ...), latest first.
         return _log_candidates(excerpt, 40)
     tail = "\n".join([l for l in excerpt.splitlines() if l.strip()][-10:])  # a response body printed after the error
-    first = Candidate(error.type, error.message, error.frames, _code_line(error.frames), context=tail)
+    code_line = _code_line(error.frames)
+    first = Candidate(error.type, _import_source(error.message, code_line), error.frames, code_line, context=tail)
     chain = parse_chain(error.traceback) if error.traceback and "Traceback" in error.traceback else []
     causes = [Candidate(e.type, e.message, e.frames, _code_line(e.frames)) for e in chain[1:]]
     listed = [first, *causes]

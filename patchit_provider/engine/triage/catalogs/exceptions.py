@@ -65,6 +65,16 @@ CLASSES: dict[str, Verdict | None] = {
     ),
     **_family("ModuleNotFoundError ImportError", C.DEPENDENCY_MISSING, 0.8, PY, "a module or name cannot be imported"),
     **_family("UnicodeDecodeError UnicodeError", C.DATA_MALFORMED, 0.85, PY, "bytes are not valid in their encoding"),
+    # Encoding goes the other way: the text is valid, the codec the code writes with (often the
+    # platform's default, cp1252 or ascii) cannot represent it; the code must name an encoding.
+    # https://docs.python.org/3/library/exceptions.html#UnicodeEncodeError; https://peps.python.org/pep-0686/
+    **_family(
+        "UnicodeEncodeError",
+        C.CODE_ERROR,
+        0.75,
+        PY,
+        "the code writes text with a codec that cannot represent it (name an encoding such as utf-8)",
+    ),
     **_family("EOFError", C.DATA_MALFORMED, 0.6, PY, "the input ended early"),
     **_family("OverflowError FloatingPointError", C.DATA_TYPE_MISMATCH, 0.6, PY, "a value is out of range"),
     **_family("ZeroDivisionError", C.DATA_EMPTY, 0.6, PY, "a division by a count of zero rows"),
