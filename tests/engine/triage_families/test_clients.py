@@ -12,6 +12,7 @@ import traceback
 
 import pytest
 
+from patchit_provider.engine.taxonomy import Category
 from patchit_provider.engine.triage.catalogs import client_messages, exceptions, messages
 from patchit_testing import triage_text
 
@@ -383,3 +384,14 @@ def test_installed_client_classes_are_real_and_merged(source, module):
         cls = getattr(mod, name, None)
         assert isinstance(cls, type) and issubclass(cls, BaseException), name
         assert exceptions.CLASSES.get(name) == client_messages.CLASSES[name], name
+
+
+def test_a_google_quota_message_without_its_status_is_a_rate_limit():
+    # Google's documented RESOURCE_EXHAUSTED text (cloud.google.com/docs/quotas/troubleshoot)
+    text = (
+        "googleapiclient.errors.HttpError: Quota exceeded for quota metric 'Read requests' and limit "
+        "'Read requests per minute per user' of service 'sheets.googleapis.com' for consumer 'project_number:1'."
+    )
+    result = triage_text(text)
+    assert (result.category, result.remediation.value) == (Category.INFRA_NETWORK, "retry")
+    assert triage_text("ValueError: quota exceeded by the customer's plan").category != Category.INFRA_NETWORK

@@ -24,6 +24,7 @@ HTTPX = "https://www.python-httpx.org/exceptions/ (installed httpx/_exceptions.p
 URLLIB3 = "https://github.com/urllib3/urllib3/blob/main/src/urllib3/exceptions.py (installed urllib3)"
 BIGQUERY = "https://cloud.google.com/bigquery/docs/error-messages (error reasons)"
 BIGQUERY_LOAD = "https://cloud.google.com/bigquery/docs/loading-data-cloud-storage-csv#troubleshoot_parsing_errors; https://cloud.google.com/bigquery/docs/error-messages (invalid)"
+GOOGLE_QUOTA = "https://cloud.google.com/docs/quotas/troubleshoot (RESOURCE_EXHAUSTED: Quota exceeded for quota metric)"
 CURL = "https://curl.se/libcurl/c/libcurl-errors.html"
 MINIO = "https://github.com/minio/minio-py/blob/master/minio/error.py (S3Error: 'S3 operation failed; code: ...')"
 SLACK = "https://api.slack.com/web#errors; https://api.slack.com/docs/rate-limits"
@@ -128,6 +129,16 @@ LAST: list[TextRule] = [
         0.85,
         SALESFORCE,
         "Salesforce REQUEST_LIMIT_EXCEEDED (HTTP 403): the org's API request limit is used up; retry later",
+    ),
+    # Google APIs' RESOURCE_EXHAUSTED (HTTP 429) message, printed by clients that drop the status:
+    # "Quota exceeded for quota metric|group 'X' and limit 'Y' of service 'Z'"
+    text_rule(
+        r"Quota exceeded for quota (?:metric|group) '[^']+' and limit '[^']+'",
+        C.INFRA_NETWORK,
+        0.85,
+        GOOGLE_QUOTA,
+        "a Google API per-minute or per-100-seconds quota was used up (RESOURCE_EXHAUSTED, 429): retry later",
+        Remediation.RETRY,
     ),
     # --- BigQuery error reasons (the `reason` of an errors[] entry; the HTTP status may be absent) --
     text_rule(
