@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import git
@@ -74,3 +78,16 @@ def triage_text(text: str, repo: Path | None = None):
     from patchit_provider.engine.triage import triage
 
     return triage(collect_evidence(FailureEvent(pipeline_id="p", run_id="r", log_text=text), repo, PatchitSettings()))
+
+
+@contextlib.contextmanager
+def local_http_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded HTTP server with `handler` on 127.0.0.1 (a free port) while the block runs;
+    yields its `host:port`."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()

@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import traceback
 import zipfile
 from pathlib import Path
@@ -24,7 +23,7 @@ import pytest
 
 from patchit_provider.engine.taxonomy import Category
 from patchit_provider.engine.triage.catalogs import codes, exceptions, spark, sqlstate
-from patchit_testing import triage_text
+from patchit_testing import local_http_server, triage_text
 
 SITE = Path(importlib.import_module("pandas").__file__).parents[1]
 
@@ -459,11 +458,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def http_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with local_http_server(_Handler) as address:
+        yield f"http://{address}"
 
 
 @pytest.mark.parametrize(

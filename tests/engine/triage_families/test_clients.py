@@ -7,14 +7,13 @@ from __future__ import annotations
 import http.server
 import importlib
 import socket
-import threading
 import traceback
 
 import pytest
 
 from patchit_provider.engine.taxonomy import Category
 from patchit_provider.engine.triage.catalogs import client_messages, exceptions, messages
-from patchit_testing import triage_text
+from patchit_testing import local_http_server, triage_text
 
 
 # (source, output as posted or as the client formats it, category, remediation)
@@ -287,11 +286,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with local_http_server(_Handler) as address:
+        yield address
 
 
 def _raised(coro_or_call) -> str:
