@@ -168,7 +168,8 @@ def _scan(
             record = fmt.load_record(line)
             busy = False
             for part in (fmt.dbt_json_text(record) if record else "").splitlines():
-                busy = _scan(part, number, hot, tail, records, pytb, dbt, java, strong, weak, prefix)
+                if not part.startswith("{"):  # a record quoted inside a message is not read again
+                    busy = _scan(part, number, hot, tail, records, pytb, dbt, java, strong, weak, prefix)
             return busy
     else:
         text, origin = fmt.strip_prefix(line)
