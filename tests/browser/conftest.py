@@ -3,8 +3,9 @@
 Airflow is started by the demo's own script (`scripts/demo.sh serve`, with the demo's settings
 from airflow/demo.env and its pipeline repository) but in a temporary state directory and on
 port 28090, so a running demo (.demo/, port 28080) is left alone. demo.sh starts it with setsid
-(its own session and process group); `demo.sh stop` ends that whole session at the end of the
-test session, pass or fail, and a SIGKILL of the process group backs it up.
+(its own session and process group); `demo.sh stop` ends that whole session when the browser
+tests are over (package-scoped fixtures: the rest of the suite does not share the two cores with an
+idle Airflow and Chromium), pass or fail, and a SIGKILL of the process group backs it up.
 
 Needs `bash scripts/browser-deps.sh` (Debian's chromium, the pinned playwright); the tests are
 skipped with that hint when either is missing. Screenshots go to test-artifacts/browser/.
@@ -80,7 +81,7 @@ def _port_in_use() -> bool:
         return sock.connect_ex(("127.0.0.1", PORT)) == 0
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for old in ARTIFACTS.glob("*.png"):
@@ -88,7 +89,7 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_deps() -> None:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} missing: run bash scripts/browser-deps.sh")
@@ -98,7 +99,7 @@ def browser_deps() -> None:
         pytest.skip("playwright missing: run bash scripts/browser-deps.sh")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def airflow_standalone(browser_deps):
     """Base URL of a running standalone; stopped (whole session) afterwards, even on failure."""
     if _port_in_use():
@@ -130,19 +131,19 @@ def airflow_standalone(browser_deps):
             subprocess.run(["rm", "-rf", str(state)], check=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base(airflow_standalone) -> str:
     return airflow_standalone["base"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def token(airflow_standalone) -> str:
     resp = httpx.post(f"{BASE}/auth/token", json={"username": USER, "password": PASSWORD}, timeout=30)
     assert resp.status_code in (200, 201), resp.text
     return resp.json()["access_token"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api(airflow_standalone, token):
     """The demo driver's REST client (airflow/demo_driver.py), logged in."""
     sys.path.insert(0, str(ROOT / "airflow"))
@@ -171,7 +172,7 @@ def api(airflow_standalone, token):
 SCENARIOS = ("code_typo", "schema_drift")
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def failing_runs(api) -> dict[str, str]:
     """Scenario -> run id of its failing `orders_etl` run, all triggered together before the first
     browser test, so that PATCHIT remediates them side by side (the remediation DAG allows two
@@ -185,7 +186,7 @@ def failing_runs(api) -> dict[str, str]:
     return runs
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_context(airflow_standalone, token):
     """One Chromium (Debian's, through executable_path) logged in by the `_token` cookie."""
     from playwright.sync_api import sync_playwright
@@ -208,7 +209,7 @@ def browser_context(airflow_standalone, token):
             subprocess.run(["rm", "-rf", profile], check=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def page(browser_context):
     page = browser_context.new_page()
     errors: list[str] = []
