@@ -54,3 +54,13 @@ def text_rule(
 ) -> TextRule:
     """One text rule; the family modules write their lists with it."""
     return TextRule(pattern, Verdict(category, confidence, source, why, remediation, kind))
+
+
+def class_family(names: str, category: Category, confidence: float, source: str, why: str) -> dict[str, Verdict | None]:
+    """One verdict for several exception classes (space-separated names) of a library."""
+    return {name: Verdict(category, confidence, source, why) for name in names.split()}
+
+
+def wrappers(names: str) -> dict[str, Verdict | None]:
+    """Classes that only report that something else failed (see WRAPPER)."""
+    return dict.fromkeys(names.split(), WRAPPER)

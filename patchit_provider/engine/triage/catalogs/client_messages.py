@@ -17,7 +17,9 @@ import re
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
 from patchit_provider.engine.triage.catalogs import codes
-from patchit_provider.engine.triage.catalogs.base import WRAPPER, TextRule, Verdict, text_rule
+from patchit_provider.engine.triage.catalogs.base import TextRule, Verdict, text_rule
+from patchit_provider.engine.triage.catalogs.base import class_family as _family
+from patchit_provider.engine.triage.catalogs.base import wrappers as _wrappers
 
 AIOHTTP = "https://github.com/aio-libs/aiohttp/blob/master/aiohttp/client_exceptions.py (installed aiohttp)"
 HTTPX = "https://www.python-httpx.org/exceptions/ (installed httpx/_exceptions.py)"
@@ -338,14 +340,6 @@ LAST: list[TextRule] = [
         "curl could not resolve the host or proxy name (CURLE_COULDNT_RESOLVE_HOST/PROXY)",
     ),
 ]
-
-
-def _family(names: str, category: C, confidence: float, source: str, why: str) -> dict[str, Verdict | None]:
-    return {name: Verdict(category, confidence, source, why) for name in names.split()}
-
-
-def _wrappers(names: str) -> dict[str, Verdict | None]:
-    return {name: WRAPPER for name in names.split()}
 
 
 CLASSES: dict[str, Verdict | None] = {

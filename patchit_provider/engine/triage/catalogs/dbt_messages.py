@@ -17,6 +17,7 @@ from __future__ import annotations
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
 from patchit_provider.engine.triage.catalogs.base import TextRule, Verdict
+from patchit_provider.engine.triage.catalogs.base import class_family as _classes
 from patchit_provider.engine.triage.catalogs.base import text_rule as _r
 
 DBT_CORE = "https://github.com/dbt-labs/dbt-core/blob/v1.10.23/core/dbt"
@@ -246,10 +247,6 @@ LAST: list[TextRule] = [
         Remediation.PATCH,
     ),
 ]
-
-
-def _classes(names: str, category: C, confidence: float, source: str, why: str) -> dict[str, Verdict | None]:
-    return {name: Verdict(category, confidence, source, why) for name in names.split()}
 
 
 # Class names of dbt-core 1.10 (core/dbt/exceptions.py), dbt-common and dbt-adapters that

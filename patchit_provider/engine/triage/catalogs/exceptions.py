@@ -17,7 +17,9 @@ import builtins
 from patchit_provider.engine.triage.catalogs import airflow_messages, client_messages, dbt_messages
 
 from patchit_provider.engine.taxonomy import Category as C
-from patchit_provider.engine.triage.catalogs.base import WRAPPER, Verdict
+from patchit_provider.engine.triage.catalogs.base import Verdict
+from patchit_provider.engine.triage.catalogs.base import class_family as _family
+from patchit_provider.engine.triage.catalogs.base import wrappers as _wrappers
 
 PY = "https://docs.python.org/3/library/exceptions.html#exception-hierarchy"
 DBAPI = "https://peps.python.org/pep-0249/#exceptions"
@@ -35,18 +37,6 @@ AIRFLOW = "installed airflow/exceptions.py and airflow/sdk/exceptions.py (Airflo
 DBT = "https://github.com/dbt-labs/dbt-core/blob/main/core/dbt/exceptions.py, dbt_common/exceptions"
 JAVA = "https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/lang/package-summary.html"
 SPARK = "https://spark.apache.org/docs/latest/api/python/reference/pyspark.errors.html"
-
-
-def _v(category: C, confidence: float, source: str, why: str) -> Verdict:
-    return Verdict(category, confidence, source, why)
-
-
-def _family(names: str, category: C, confidence: float, source: str, why: str) -> dict[str, Verdict]:
-    return {name: _v(category, confidence, source, why) for name in names.split()}
-
-
-def _wrappers(names: str) -> dict[str, None]:
-    return {name: WRAPPER for name in names.split()}
 
 
 CLASSES: dict[str, Verdict | None] = {
