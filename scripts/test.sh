@@ -23,8 +23,12 @@ pg_env=$(bash scripts/postgres.sh start)
 eval "$pg_env"
 export PATCHIT_REQUIRE_PG=1
 
+# Two pytest workers (pytest-xdist): most of the suite's wall time is waiting on dbt, Spark, Airflow
+# and sandboxed re-runs, so one worker keeps about half of a 2-core machine busy. A test file is
+# one work unit, tests/browser as a whole (tests/conftest.py). PATCHIT_TEST_WORKERS=0: no workers.
+workers="${PATCHIT_TEST_WORKERS:-2}"
 tests=0
-.venv/bin/python -m pytest "$@" || tests=$?
+.venv/bin/python -m pytest -n "$workers" "$@" || tests=$?
 lint=0
 wait "$lint_pid" || lint=$?
 cat "$lint_log"

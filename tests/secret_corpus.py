@@ -477,3 +477,5 @@ _fresh = make_secrets()
 AWS_KEY = next(s for n, _, s in _fresh if n == "aws_access_key_id")
 GH = next(s for n, _, s in _fresh if n == "github_ghp")
 CORPUS = [(line, secret) for _, line, secret in _fresh]
+# Test ids by format, not by the random value: every xdist worker collects the same ids.
+CORPUS_IDS = [name for name, _, _ in _fresh]

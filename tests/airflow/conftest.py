@@ -197,7 +197,7 @@ def _remediation_runs() -> list[tuple[str, dict]]:
         return [(run_id, dict(conf or {})) for run_id, conf in rows]
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def remediation_runs(airflow_db):
     """Callable: the remediation DagRuns as [(run_id, conf)]."""
     return _remediation_runs

@@ -23,9 +23,11 @@ EXPECTED_AUDIT = [
 
 
 @pytest.fixture(scope="module")
-def failed_once(pipeline_dag):
+def failed_once(pipeline_dag, remediation_runs):
     """Run the failing DAG once; a test listener fires capture a second time for the same failure
-    (after the notifier and PATCHIT's listener) and records what capture answered."""
+    (after the notifier and PATCHIT's listener) and records what capture answered. `new_runs`:
+    the remediation runs started meanwhile (the metadata DB is shared with whatever tests this
+    process ran before)."""
     from airflow.listeners import hookimpl
     from airflow.sdk.listener import get_listener_manager
 
@@ -43,19 +45,21 @@ def failed_once(pipeline_dag):
     again = AgainListener()
     manager = get_listener_manager()
     manager.add_listener(again)
+    before = {run_id for run_id, _ in remediation_runs()}
     try:
         dag_run = pipeline_dag.test()
     finally:
         manager.pm.unregister(again)
-    return types.SimpleNamespace(dag_run=dag_run, **seen)
+    new_runs = [(run_id, conf) for run_id, conf in remediation_runs() if run_id not in before]
+    return types.SimpleNamespace(dag_run=dag_run, new_runs=new_runs, **seen)
 
 
-def test_failure_starts_exactly_one_remediation_run(failed_once, remediation_runs, pipeline_repo_root):
+def test_failure_starts_exactly_one_remediation_run(failed_once, pipeline_repo_root):
     from patchit_provider.capture.trigger import remediation_run_id
 
     assert str(failed_once.dag_run.state) == "failed"
     assert isinstance(failed_once.event_error, NameError)
-    runs = remediation_runs()
+    runs = failed_once.new_runs
     assert len(runs) == 1, runs
     run_id, conf = runs[0]
     assert set(conf) <= {"event_ref", "dag_id", "run_id", "task_id", "try_number", "map_index"}  # ids, no text
@@ -74,12 +78,7 @@ def test_failure_starts_exactly_one_remediation_run(failed_once, remediation_run
 @pytest.fixture(scope="module")
 def remediated(failed_once, remediation_dag, pipeline_repo_root):
     """Run the remediation DAG with the conf capture sent (dag.test() does not run triggered runs)."""
-    from airflow.models.dagrun import DagRun
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        conf = session.scalar(select(DagRun.conf).where(DagRun.dag_id == "patchit_remediation"))
+    ((_, conf),) = failed_once.new_runs
     dag_run = remediation_dag.test(run_conf=dict(conf))
     return types.SimpleNamespace(dag_run=dag_run, conf=dict(conf))
 
@@ -176,7 +175,7 @@ def test_retry_is_not_captured_only_the_final_failure(failed_once, dag_loader, r
     assert (event.pipeline_id, event.task_id, event.try_number) == ("flaky_retry", "load", 2)
 
 
-def test_scheduler_side_orm_task_instance_is_captured_through_rest(failed_once, fake_api, remediation_runs):
+def test_scheduler_side_orm_task_instance_is_captured_through_rest(failed_once, fake_api):
     """In the scheduler / API server the core listener manager hands over an ORM TI and a string."""
     from airflow.listeners.listener import get_listener_manager
     from airflow.models.taskinstance import TaskInstance
@@ -196,9 +195,7 @@ def test_scheduler_side_orm_task_instance_is_captured_through_rest(failed_once, 
 
     wait_for_background(30)  # the server path never makes the scheduler wait: it triggers in the background
     (run_id,) = fake_api.runs
-    worker_run_ids = [
-        r for r, conf in remediation_runs() if r.startswith("patchit__") and conf.get("dag_id") == "orders_daily"
-    ]
+    worker_run_ids = [r for r, _ in failed_once.new_runs]
     assert worker_run_ids == [run_id]  # same failure, same run id, whichever process saw it
     conf = fake_api.runs[run_id]["conf"]
     assert conf["dag_id"] == "orders_daily" and "event" not in conf

@@ -9,10 +9,10 @@ from patchit_provider.engine import redaction
 from patchit_provider.engine.models import ErrorInfo, Evidence
 from patchit_provider.engine.redaction import redact, redact_obj, register_extra_redactor
 
-from secret_corpus import AWS_KEY, CORPUS, GH
+from secret_corpus import AWS_KEY, CORPUS, CORPUS_IDS, GH
 
 
-@pytest.mark.parametrize("text,secret", CORPUS)
+@pytest.mark.parametrize("text,secret", CORPUS, ids=CORPUS_IDS)
 def test_no_secret_survives(text, secret):
     out, count = redact(text)
     assert secret not in out

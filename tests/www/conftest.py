@@ -58,7 +58,7 @@ def airflow_db(tmp_path_factory) -> None:
 
 
 @pytest.fixture(scope="session")
-def auth_manager(airflow_db):
+def first_auth_manager(airflow_db):
     from airflow.api_fastapi.app import create_auth_manager
 
     manager = create_auth_manager()
@@ -66,15 +66,29 @@ def auth_manager(airflow_db):
     return manager
 
 
+@pytest.fixture
+def auth_manager(first_auth_manager):
+    """Airflow's auth manager as the API server holds it: a process global, which tests of other
+    folders clear (`purge_cached_app()` before building Airflow's own app). Made again, and
+    initialized, when a test before this one left none. Tokens stay valid: they are signed with
+    `[api_auth] jwt_secret`, which stays the same for the whole process."""
+    from airflow.api_fastapi.app import create_auth_manager
+
+    manager = create_auth_manager()
+    if manager is not first_auth_manager:
+        manager.init()
+    return manager
+
+
 @pytest.fixture(scope="session")
-def token_for(auth_manager):
+def token_for(first_auth_manager):
     """token_for("alice") -> a real JWT for that configured user."""
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
 
-    roles = {u.username: u.role for u in auth_manager.get_users()}
+    roles = {u.username: u.role for u in first_auth_manager.get_users()}
 
     def make(username: str) -> str:
-        return auth_manager.generate_jwt(SimpleAuthManagerUser(username=username, role=roles[username]))
+        return first_auth_manager.generate_jwt(SimpleAuthManagerUser(username=username, role=roles[username]))
 
     return make
 
