@@ -151,7 +151,12 @@ def node_error(node: DbtNode) -> ErrorInfo:
     lines = node.message.splitlines() or [node.status]
     if DBT_ERROR.match(lines[0]):
         return dbt_error(lines).model_copy(update={"frames": [f for f in [node_frame(node)] if f]})
-    kind = "dbt Failure in test" if node.status == "fail" else "dbt Runtime Error"
+    unit = node.unique_id.startswith("unit_test.")
+    kind = (
+        ("dbt Failure in unit_test" if unit else "dbt Failure in test")
+        if node.status == "fail"
+        else "dbt Runtime Error"
+    )
     return ErrorInfo(
         type=kind,
         message=node.message or node.status,

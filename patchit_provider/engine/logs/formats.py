@@ -307,8 +307,10 @@ def dbt_error(block: list[str]) -> ErrorInfo:
     path = match["path"] or next((m.group(1) or m.group(2) for m in map(_DBT_PATH.search, details) if m), None)
     frames = [Frame(path=path, function=match["name"])] if path else []
     kind = match["kind"]
+    if kind == "Failure":  # a data test's rows, or a unit test's (the model's logic on fixed rows)
+        kind = "Failure in unit_test" if re.match(r"\s*Failure in unit_test\b", block[0]) else "Failure in test"
     return ErrorInfo(
-        type=f"dbt {kind}" if kind != "Failure" else "dbt Failure in test",
+        type=f"dbt {kind}",
         message="\n".join(details) or block[0],
         traceback="\n".join(block),
         frames=frames,

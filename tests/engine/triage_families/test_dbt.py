@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from patchit_provider.engine.dbt_artifacts import node_error, read_dbt_artifacts
 from patchit_provider.engine.taxonomy import Category
 from patchit_provider.engine.triage.catalogs import dbt_messages, exceptions
 from patchit_testing import triage_text
@@ -392,3 +396,55 @@ def test_dbt_classes_and_bases_match_the_installed_dbt():
 )
 def test_look_alikes_do_not_match(text, not_category):
     assert triage_text(text).category != not_category
+
+
+DBT_BIN = Path(sys.executable).with_name("dbt")
+UNIT_TEST = """unit_tests:
+  - name: tax_is_ten_percent
+    model: orders
+    given:
+      - input: ref('raw_orders')
+        rows:
+          - {order_id: 1, amount: 10}
+    expect:
+      rows:
+        - {order_id: 1, amount_with_tax: 11}
+"""
+
+
+@pytest.mark.skipif(not DBT_BIN.exists(), reason="dbt is installed by scripts/setup.sh")
+def test_a_failing_dbt_unit_test_is_the_models_logic_not_the_data(tmp_path):
+    """A unit test runs the model's SQL on rows the test itself gives
+    (https://docs.getdbt.com/docs/build/unit-tests): its failure is the model's logic, to patch,
+    not the warehouse's data that a data test's `Failure in test` escalates. From a real
+    `dbt build` (dbt-duckdb) of a model that doubles where the test expects 10% tax: the console
+    output and run_results.json both say so."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "dbt_project.yml").write_text(
+        "name: units\nversion: '1.0'\nconfig-version: 2\nprofile: units\nmodel-paths: [models]\n"
+    )
+    (tmp_path / "profiles.yml").write_text(
+        f"units:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: {tmp_path / 'w.duckdb'}\n"
+    )
+    (tmp_path / "models" / "raw_orders.sql").write_text("select 1 as order_id, 10 as amount\n")
+    (tmp_path / "models" / "orders.sql").write_text(
+        "select order_id, amount * 2 as amount_with_tax from {{ ref('raw_orders') }}\n"
+    )
+    (tmp_path / "models" / "unit_tests.yml").write_text(UNIT_TEST)
+    proc = subprocess.run(
+        [str(DBT_BIN), "--no-use-colors", "build", "--profiles-dir", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode != 0 and "Failure in unit_test tax_is_ten_percent" in proc.stdout, proc.stdout[-2000:]
+    console = triage_text(proc.stdout)
+    assert (console.category, console.remediation.value) == (Category.CODE_ERROR, "patch")
+    assert console.culprit is not None and console.culprit.path == "models/unit_tests.yml"
+
+    (node,) = read_dbt_artifacts([str(tmp_path / "target" / "run_results.json")], tmp_path, [])
+    assert node_error(node).type == "dbt Failure in unit_test"
+
+    data_test = triage_text(proc.stdout.replace("Failure in unit_test", "Failure in test"))
+    assert data_test.category == Category.DATA_QUALITY  # the data test's verdict is unchanged

@@ -299,6 +299,13 @@ CLASSES: dict[str, Verdict | None] = {
     ),
     **_family("dbt_Failure_in_test", C.DATA_QUALITY, 0.9, DBT, "a dbt data test failed"),
     **_family(
+        "dbt_Failure_in_unit_test",
+        C.CODE_ERROR,
+        0.9,
+        "https://docs.getdbt.com/docs/build/unit-tests",
+        "a dbt unit test failed: the model's SQL on the test's fixed rows",
+    ),
+    **_family(
         "GraphDependencyNotFoundError DbtReferenceError TargetNotFoundError MissingRelationError DocTargetNotFoundError",
         C.SCHEMA_MISSING_RELATION,
         0.85,

@@ -24,6 +24,7 @@ K8S = "https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-evi
 YARN = "https://spark.apache.org/docs/latest/running-on-yarn.html (spark.executor.memoryOverhead); Hadoop ContainersMonitorImpl"
 JVM = "https://docs.oracle.com/en/java/javase/17/troubleshoot/troubleshooting-memory-leaks.html"
 DBT_TESTS = "https://docs.getdbt.com/reference/resource-configs/severity"
+DBT_UNIT_TESTS = "https://docs.getdbt.com/docs/build/unit-tests"
 DBT_PROFILES = "https://docs.getdbt.com/docs/core/connect-data-platform/connection-profiles"
 DBT_DEPS = "https://docs.getdbt.com/reference/commands/deps; https://docs.getdbt.com/reference/project-configs/require-dbt-version"
 PIP = "https://pip.pypa.io/en/stable/topics/dependency-resolution/"
@@ -213,7 +214,16 @@ RULES: list[TextRule] = [
     ),
     # --- dbt ---------------------------------------------------------------------------------
     _r(
-        r"Failure in (?:test|unit_test)|Got \d+ results?, configured to (?:fail|warn) if|\d+ of \d+ FAIL \d+ ",
+        # A unit test runs the model's SQL on fixed rows given in the test: its failure is the
+        # model's logic (or the test's expectation), never the warehouse's data.
+        r"Failure in unit_test\b|\d+ of \d+ FAIL \d+ \S+::\S+|actual differs from expected:",
+        C.CODE_ERROR,
+        0.9,
+        DBT_UNIT_TESTS,
+        "a dbt unit test failed: the model's SQL gives other rows than the test expects",
+    ),
+    _r(
+        r"Failure in test\b|Got \d+ results?, configured to (?:fail|warn) if|\d+ of \d+ FAIL \d+ ",
         C.DATA_QUALITY,
         0.9,
         DBT_TESTS,
