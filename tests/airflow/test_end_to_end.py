@@ -22,6 +22,15 @@ EXPECTED_AUDIT = [
 ]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def own_store(tmp_path_factory):
+    """A store of this module's own: an incident another test of the process left for the same
+    failure would group this one into it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW__PATCHIT__STORE_PATH", str(tmp_path_factory.mktemp("e2e-store") / "patchit.db"))
+        yield
+
+
 @pytest.fixture(scope="module")
 def failed_once(pipeline_dag, remediation_runs):
     """Run the failing DAG once; a test listener fires capture a second time for the same failure
@@ -84,10 +93,10 @@ def remediated(failed_once, remediation_dag, pipeline_repo_root):
 
 
 def _store():
-    from patchit_provider.engine.settings import PatchitSettings
+    from patchit_provider.config import load_settings
     from patchit_provider.hooks.store import PatchitStoreHook
 
-    return PatchitStoreHook(settings=PatchitSettings()).get_store()
+    return PatchitStoreHook(settings=load_settings()).get_store()
 
 
 def _stored_event(event_ref: str):

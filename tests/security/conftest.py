@@ -8,4 +8,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "www"))  # patchit_www_auth, www_factories
 
-from www.conftest import airflow_db, app, auth_manager, client, handoff, headers_for, store, token_for  # noqa: E402,F401
+from www.conftest import (  # noqa: E402,F401
+    airflow_db,
+    app,
+    auth_manager,
+    client,
+    first_auth_manager,
+    handoff,
+    headers_for,
+    store,
+    token_for,
+)
