@@ -91,3 +91,21 @@ def local_http_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iter
         yield f"127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
+
+
+DBT_BIN = Path(sys.executable).with_name("dbt")
+
+
+def dbt_project(root: Path, name: str, models: dict[str, str]) -> Path:
+    """A dbt-duckdb project in `root` (its profiles.yml beside it, a DuckDB file inside): `models`
+    maps a file name under models/ to its text. Returns root."""
+    (root / "models").mkdir(parents=True)
+    (root / "dbt_project.yml").write_text(
+        f"name: {name}\nversion: '1.0'\nconfig-version: 2\nprofile: {name}\nmodel-paths: [models]\n"
+    )
+    (root / "profiles.yml").write_text(
+        f"{name}:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: {root / 'w.duckdb'}\n"
+    )
+    for file_name, text in models.items():
+        (root / "models" / file_name).write_text(text)
+    return root

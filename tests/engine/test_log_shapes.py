@@ -5,14 +5,12 @@ mid-line, a bare exception line whose class is not named *Error, a str's repr of
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from patchit_provider.engine.logs import read_log
 from patchit_provider.engine.taxonomy import Category
-from patchit_testing import triage_text
+from patchit_testing import DBT_BIN, dbt_project, triage_text
 
 BODY = [
     "Traceback (most recent call last):",
@@ -123,22 +121,12 @@ def test_a_prefix_on_the_header_line_only():
     assert error is not None and error.type == "ZeroDivisionError" and error.frames[0].line == 159
 
 
-DBT_BIN = Path(sys.executable).with_name("dbt")
-
-
 @pytest.mark.skipif(not DBT_BIN.exists(), reason="dbt is installed by scripts/setup.sh")
 def test_a_real_dbt_run_with_log_format_json(tmp_path):
     """dbt's structured log (`--log-format json`, one JSON object a line, the node's error as one
     record's multi-line message) is read like its console output: the model, then its database
     error, triaged as the missing column it is."""
-    (tmp_path / "models").mkdir()
-    (tmp_path / "dbt_project.yml").write_text(
-        "name: shapes\nversion: '1.0'\nconfig-version: 2\nprofile: shapes\nmodel-paths: [models]\n"
-    )
-    (tmp_path / "profiles.yml").write_text(
-        f"shapes:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: {tmp_path / 'w.duckdb'}\n"
-    )
-    (tmp_path / "models" / "orders.sql").write_text("select order_total from (select 1 as amount) as src\n")
+    dbt_project(tmp_path, "shapes", {"orders.sql": "select order_total from (select 1 as amount) as src\n"})
     proc = subprocess.run(
         [str(DBT_BIN), "--log-format", "json", "--no-use-colors", "run", "--profiles-dir", str(tmp_path)],
         cwd=tmp_path,

@@ -7,15 +7,13 @@ from __future__ import annotations
 import importlib
 import inspect
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from patchit_provider.engine.dbt_artifacts import node_error, read_dbt_artifacts
 from patchit_provider.engine.taxonomy import Category
 from patchit_provider.engine.triage.catalogs import dbt_messages, exceptions
-from patchit_testing import triage_text
+from patchit_testing import DBT_BIN, dbt_project, triage_text
 
 
 # (family, source, output as posted, category, remediation, culprit path or None)
@@ -398,7 +396,6 @@ def test_look_alikes_do_not_match(text, not_category):
     assert triage_text(text).category != not_category
 
 
-DBT_BIN = Path(sys.executable).with_name("dbt")
 UNIT_TEST = """unit_tests:
   - name: tax_is_ten_percent
     model: orders
@@ -419,18 +416,12 @@ def test_a_failing_dbt_unit_test_is_the_models_logic_not_the_data(tmp_path):
     not the warehouse's data that a data test's `Failure in test` escalates. From a real
     `dbt build` (dbt-duckdb) of a model that doubles where the test expects 10% tax: the console
     output and run_results.json both say so."""
-    (tmp_path / "models").mkdir()
-    (tmp_path / "dbt_project.yml").write_text(
-        "name: units\nversion: '1.0'\nconfig-version: 2\nprofile: units\nmodel-paths: [models]\n"
-    )
-    (tmp_path / "profiles.yml").write_text(
-        f"units:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: {tmp_path / 'w.duckdb'}\n"
-    )
-    (tmp_path / "models" / "raw_orders.sql").write_text("select 1 as order_id, 10 as amount\n")
-    (tmp_path / "models" / "orders.sql").write_text(
-        "select order_id, amount * 2 as amount_with_tax from {{ ref('raw_orders') }}\n"
-    )
-    (tmp_path / "models" / "unit_tests.yml").write_text(UNIT_TEST)
+    models = {
+        "raw_orders.sql": "select 1 as order_id, 10 as amount\n",
+        "orders.sql": "select order_id, amount * 2 as amount_with_tax from {{ ref('raw_orders') }}\n",
+        "unit_tests.yml": UNIT_TEST,
+    }
+    dbt_project(tmp_path, "units", models)
     proc = subprocess.run(
         [str(DBT_BIN), "--no-use-colors", "build", "--profiles-dir", str(tmp_path)],
         cwd=tmp_path,
