@@ -34,7 +34,7 @@ _SPARK_MARK = re.compile(r"org\.apache\.spark|SparkContext|pyspark|py4j")
 
 DBT_ERROR = re.compile(
     r"^\s*(?P<kind>(?:Database|Compilation|Runtime|Parsing|Dependency|Internal|Validation|Env var) Error|Failure)"
-    r"(?: in (?:\w+ )?(?P<name>[\w.]+|\[[^\]\n]+\]) \((?P<path>[^)]+)\))?\s*$"
+    r"(?: in (?:(?P<resource>\w+) )?(?P<name>[\w.]+|\[[^\]\n]+\]) \((?P<path>[^)]+)\))?\s*$"
 )
 JAVA_EXC = re.compile(
     r'^(?:Exception in thread "[^"]*" |Caused by: )?(?P<type>(?:[a-z_][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Failure))'
@@ -308,7 +308,7 @@ def dbt_error(block: list[str]) -> ErrorInfo:
     frames = [Frame(path=path, function=match["name"])] if path else []
     kind = match["kind"]
     if kind == "Failure":  # a data test's rows, or a unit test's (the model's logic on fixed rows)
-        kind = "Failure in unit_test" if re.match(r"\s*Failure in unit_test\b", block[0]) else "Failure in test"
+        kind = "Failure in unit_test" if match["resource"] == "unit_test" else "Failure in test"
     return ErrorInfo(
         type=f"dbt {kind}",
         message="\n".join(details) or block[0],

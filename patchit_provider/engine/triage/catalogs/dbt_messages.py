@@ -24,6 +24,7 @@ DBT_CORE = "https://github.com/dbt-labs/dbt-core/blob/v1.10.23/core/dbt"
 DBT_COMMON = "https://github.com/dbt-labs/dbt-common/blob/main/dbt_common/exceptions"
 DBT_ADAPTERS = "https://github.com/dbt-labs/dbt-adapters/blob/main/dbt-adapters/src/dbt/adapters/exceptions"
 PIP = "https://github.com/pypa/pip/blob/main/src/pip/_internal"
+DBT_UNIT_TESTS = "https://docs.getdbt.com/docs/build/unit-tests"
 JINJA = "installed jinja2/parser.py, lexer.py, runtime.py, compiler.py (Jinja 3.1)"
 Q = r"\\?\""  # a double quote, escaped in a JSON log line
 

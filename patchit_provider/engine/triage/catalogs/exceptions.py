@@ -302,7 +302,7 @@ CLASSES: dict[str, Verdict | None] = {
         "dbt_Failure_in_unit_test",
         C.CODE_ERROR,
         0.9,
-        "https://docs.getdbt.com/docs/build/unit-tests",
+        dbt_messages.DBT_UNIT_TESTS,
         "a dbt unit test failed: the model's SQL on the test's fixed rows",
     ),
     **_family(

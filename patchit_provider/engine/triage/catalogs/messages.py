@@ -24,7 +24,6 @@ K8S = "https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-evi
 YARN = "https://spark.apache.org/docs/latest/running-on-yarn.html (spark.executor.memoryOverhead); Hadoop ContainersMonitorImpl"
 JVM = "https://docs.oracle.com/en/java/javase/17/troubleshoot/troubleshooting-memory-leaks.html"
 DBT_TESTS = "https://docs.getdbt.com/reference/resource-configs/severity"
-DBT_UNIT_TESTS = "https://docs.getdbt.com/docs/build/unit-tests"
 DBT_PROFILES = "https://docs.getdbt.com/docs/core/connect-data-platform/connection-profiles"
 DBT_DEPS = "https://docs.getdbt.com/reference/commands/deps; https://docs.getdbt.com/reference/project-configs/require-dbt-version"
 PIP = "https://pip.pypa.io/en/stable/topics/dependency-resolution/"
@@ -219,7 +218,7 @@ RULES: list[TextRule] = [
         r"Failure in unit_test\b|\d+ of \d+ FAIL \d+ \S+::\S+|actual differs from expected:",
         C.CODE_ERROR,
         0.9,
-        DBT_UNIT_TESTS,
+        dbt_messages.DBT_UNIT_TESTS,
         "a dbt unit test failed: the model's SQL gives other rows than the test expects",
     ),
     _r(
