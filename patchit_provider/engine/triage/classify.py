@@ -15,7 +15,7 @@ from patchit_provider.engine.triage.fingerprint import FINGERPRINT_VERSION, fing
 from patchit_provider.engine.triage.replacement import Replacement, find_replacement
 from patchit_provider.engine.triage import localize, resolve
 from patchit_provider.engine.triage.catalogs import airflow_meta, messages, vocabulary
-from patchit_provider.engine.triage.catalogs.base import Verdict
+from patchit_provider.engine.triage.catalogs.base import AF3, Verdict
 from patchit_provider.engine.triage.resolve import Finding
 from patchit_provider.engine.triage.rules import NEXT_STEPS, RULES, Rule
 
@@ -238,12 +238,21 @@ def classify(candidates: list[Candidate], root: Path | None) -> tuple[Finding | 
     return None, None
 
 
-def _in_package(frames: list[Frame]) -> bool:
-    """The innermost frame is an installed package's other than Airflow's own."""
-    if not frames:
-        return False
-    path = frames[-1].path.replace("\\", "/")
-    return is_foreign(path) and "site-packages/airflow/" not in path and "dist-packages/airflow/" not in path
+_AIRFLOW_ITSELF = re.compile(r"(?:site|dist)-packages/airflow/")
+_STDLIB = re.compile(r"^<[^>]*>$|(?:^|/)lib(?:64)?/python\d(?:\.\d+)?/(?!.*(?:site|dist)-packages/)")
+
+
+def _caller_in_package(matched: Candidate, candidates: list[Candidate]) -> bool:
+    """The code that called a removed Airflow API is an installed package's: the innermost frame
+    outside Airflow and the standard library, of the matched error or, when its traceback is all
+    Airflow's (a package caught it and raised its own error), of the errors around it."""
+    for candidate in (matched, *(c for c in candidates if c is not matched)):
+        for frame in reversed(candidate.frames):
+            path = frame.path.replace("\\", "/")
+            if _AIRFLOW_ITSELF.search(path) or _STDLIB.search(path):
+                continue
+            return is_foreign(path)
+    return False
 
 
 def _words(candidates: list[Candidate]) -> tuple[Finding, Candidate] | None:
@@ -389,12 +398,7 @@ def triage(evidence: Evidence) -> Triage:
             _words(candidates if evidence.error is not None else []) or _words(log_lines[:15]) or (None, None)
         )
     verdict = found.verdict if found else None
-    if (
-        verdict is not None
-        and verdict.kind == "airflow3_removal"
-        and matched is not None
-        and _in_package(matched.frames)
-    ):
+    if verdict is not None and verdict.kind == AF3 and matched is not None and _caller_in_package(matched, candidates):
         verdict = Verdict(
             Category.DEPENDENCY_MISSING,
             verdict.confidence,

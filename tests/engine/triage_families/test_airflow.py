@@ -229,6 +229,44 @@ def test_a_removal_inside_an_installed_package_is_that_package_s_incompatibility
     assert result.category.value == "dependency.missing"
 
 
+# https://github.com/astronomer/dag-factory/issues/224: a dag-factory pre-release still passes
+# `schedule_interval` to Airflow 3's DAG; the same call written in a DAG file is that file's bug.
+_REMOVED_ARGUMENT = (
+    "Traceback (most recent call last):\n"
+    '  File "{caller}", line 946, in build\n'
+    "    dag: DAG = DAG(**dag_kwargs)\n"
+    "TypeError: DAG.__init__() got an unexpected keyword argument 'schedule_interval'"
+)
+
+
+@pytest.mark.parametrize(
+    ("caller", "category"),
+    [
+        ("/usr/local/lib/python3.12/site-packages/dagfactory/dagbuilder.py", "dependency.missing"),
+        ("/opt/airflow/dags/orders.py", "code.error"),
+    ],
+)
+def test_a_removed_argument_is_the_caller_s(caller: str, category: str) -> None:
+    assert triage_text(_REMOVED_ARGUMENT.format(caller=caller)).category.value == category
+
+
+def test_a_removed_setting_read_for_a_package_is_that_package_s() -> None:
+    """Airflow raises from its own configuration module; the package that asked for the removed
+    setting (and wrapped the error in its own) is the one whose version does not fit Airflow 3."""
+    result = triage_text(
+        "Traceback (most recent call last):\n"
+        '  File "/home/airflow/.local/lib/python3.8/site-packages/airflow/configuration.py", line 383, in get\n'
+        '    raise AirflowConfigException(f"section/key [{section}/{key}] not found in config")\n'
+        "airflow.exceptions.AirflowConfigException: section/key [core/dag_concurrency] not found in config\n\n"
+        "The above exception was the direct cause of the following exception:\n\n"
+        "Traceback (most recent call last):\n"
+        '  File "/home/airflow/.local/lib/python3.8/site-packages/dagfactory/dagfactory.py", line 102, in build_dags\n'
+        "    raise Exception(\n"
+        "Exception: Failed to generate dag orders. verify config is correct"
+    )
+    assert result.category.value == "dependency.missing", result.rationale
+
+
 def test_removed_config_matches_airflow_config_lint() -> None:
     """REMOVED_CONFIG is the removals of the installed `airflow config lint` table."""
     with warnings.catch_warnings():

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from patchit_provider.engine.taxonomy import Category, Remediation
 
 
+AF3 = "airflow3_removal"  # Verdict.kind of an API that Airflow 3 removed
+
+
 @dataclass(frozen=True)
 class Verdict:
     """One catalog entry's answer. `source` is the URL or installed file the entry comes from;
@@ -18,7 +21,7 @@ class Verdict:
     source: str
     why: str
     remediation: Remediation | None = None
-    kind: str = ""  # "airflow3_removal": a removed Airflow API; inside an installed package it is that package's incompatibility
+    kind: str = ""  # AF3: a removed Airflow API; called from an installed package it is that package's incompatibility
 
     def weaker(self, by: float) -> "Verdict":
         return Verdict(

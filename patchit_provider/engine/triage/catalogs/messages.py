@@ -12,7 +12,7 @@ import re
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
 from patchit_provider.engine.triage.catalogs import airflow_messages, client_messages, dbt_messages
-from patchit_provider.engine.triage.catalogs.base import TextRule, Verdict
+from patchit_provider.engine.triage.catalogs.base import AF3, TextRule, Verdict
 from patchit_provider.engine.triage.catalogs.base import text_rule as _r
 
 AF3_UPGRADE = "https://airflow.apache.org/docs/apache-airflow/stable/installation/upgrading_to_airflow3.html"
@@ -50,9 +50,6 @@ REMOVED_CONTEXT_KEYS = (
 )
 # Modules and names removed or moved in Airflow 3.0 (ruff AIR301/AIR302 list them).
 _KEYS = "|".join(REMOVED_CONTEXT_KEYS)
-
-
-AF3 = "airflow3_removal"
 
 
 # Ordered: the most specific messages first.
@@ -106,6 +103,7 @@ RULES: list[TextRule] = [
         AF3_UPGRADE,
         "a DAG or operator argument removed in Airflow 3 is passed (by the code that calls it)",
         Remediation.PATCH,
+        AF3,
     ),
     # --- Airflow supervisor / scheduler ------------------------------------------------------
     _r(
