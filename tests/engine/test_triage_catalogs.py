@@ -303,6 +303,13 @@ CATALOG_FAMILIES = [
         "config.missing",
         "escalate",
     ),
+    (  # GoogleSQL's analyzer, as BigQuery printed it (cube-js/cube PR 9683)
+        "https://github.com/cube-js/cube/pull/9683",
+        "Error: No matching signature for operator < for argument types: DATETIME, TIMESTAMP\n"
+        "  Signature: T1 < T1\n    Unable to find common supertype for templated argument <T1>",
+        "code.error",
+        "patch",
+    ),
 ]
 
 
@@ -624,6 +631,23 @@ def test_real_postgresql_22p02_literal_row_and_value():
     assert (errors["literal"].category, errors["literal"].remediation.value) == (Category.CODE_ERROR, "patch")
     assert (errors["row"].category, errors["row"].remediation.value) == (Category.DATA_MALFORMED, "escalate")
     assert errors["value"].category == Category.DATA_TYPE_MISMATCH
+
+
+def test_real_postgresql_undefined_function_with_or_without_its_class():
+    """A function or operator no signature fits (42883): psycopg's class decides; a tool that
+    prints only PostgreSQL's message and HINT (psql, a shell step) gets the same verdict."""
+    url = os.environ.get("PATCHIT_TEST_PG_URL")
+    if not url:
+        pytest.skip('PATCHIT_TEST_PG_URL is not set (eval "$(bash scripts/postgres.sh start)")')
+    psycopg = importlib.import_module("psycopg")
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=10) as conn:
+        for statement in ("select digest('x', 'sha1')", "select now() = 1"):
+            with pytest.raises(psycopg.errors.UndefinedFunction) as caught:
+                conn.execute(statement)
+            conn.rollback()
+            for text in (formatted(caught.value), f"ERROR:  {caught.value}"):
+                result = triage_text(text)
+                assert (result.category, result.remediation.value) == (Category.CODE_ERROR, "patch"), text
 
 
 def _copy(conn, data: str) -> None:

@@ -318,6 +318,19 @@ RULES: list[TextRule] = [
         "https://github.com/postgres/postgres/blob/master/src/backend/catalog/namespace.c (makeRangeVarFromNameList)",
         "the relation name has more parts than database.schema.name: the database/schema settings compose it wrongly",
     ),
+    # --- no function or operator of that name takes these argument types: the statement calls
+    #     it with the wrong types (or a name the database does not have). PostgreSQL reports it
+    #     as 42883 (parse_func.c / parse_oper.c and their HINT), GoogleSQL (BigQuery's analyzer)
+    #     as "No matching signature for operator|function ... for argument types" -----------
+    _r(
+        r"No (?:function|operator) matches the given name and argument types|\bfunction [\w.\"]+\(.*?\) does not exist"
+        r"|\boperator does not exist: |No matching signature for\b",
+        C.CODE_ERROR,
+        0.75,
+        "https://github.com/postgres/postgres/blob/master/src/backend/parser/parse_func.c (42883 undefined_function); "
+        "https://cloud.google.com/bigquery/docs/reference/standard-sql/conversion_rules (GoogleSQL signatures)",
+        "no function or operator of that name takes these argument types: the statement needs a cast or another function",
+    ),
     # --- SQLAlchemy engine/url.py: an empty connection URL is a connection nobody configured ---
     _r(
         r"Could not parse (?:rfc1738 |SQLAlchemy )?URL from string '\s*'",
