@@ -13,7 +13,7 @@ from patchit_provider.engine.repo import is_foreign
 from patchit_provider.engine.taxonomy import DEFAULT_REMEDIATION, Category, Remediation
 from patchit_provider.engine.triage.fingerprint import FINGERPRINT_VERSION, fingerprint
 from patchit_provider.engine.triage.replacement import Replacement, find_replacement
-from patchit_provider.engine.triage import localize, resolve
+from patchit_provider.engine.triage import dbt_lines, localize, resolve
 from patchit_provider.engine.triage.catalogs import airflow_meta, messages, vocabulary
 from patchit_provider.engine.triage.catalogs.base import AF3, Verdict
 from patchit_provider.engine.triage.resolve import Finding
@@ -278,6 +278,17 @@ _SQL_CATEGORIES = {
 }
 
 
+def _dbt_model_line(evidence: Evidence, root: Path, model: str, message: str) -> int | None:
+    """The model's line at the position the warehouse reports (dbt_lines.py): the compiled SQL
+    from run_results/manifest, else from the project's target/ folder."""
+    source = localize.read_text(root / model)
+    if source is None:
+        return None
+    compiled, executed = dbt_lines.target_copies(root, model)
+    compiled = next((n.compiled_sql for n in evidence.dbt_nodes if n.path == model and n.compiled_sql), compiled)
+    return dbt_lines.model_line(f"{message}\n{evidence.log_excerpt[-20_000:]}", source, compiled, executed)
+
+
 def _culprit(evidence: Evidence, category: Category, message: str = "", error_type: str = "") -> Culprit | None:
     """Where to look (localize.py): the `.sql` file and line of a statement run from Python; the
     innermost frame in the repository (a dbt model: the line of its failing identifier); for a
@@ -302,6 +313,8 @@ def _culprit(evidence: Evidence, category: Category, message: str = "", error_ty
         line = own.line
         if line is None and root is not None and own.path.endswith(".sql"):
             line = localize.locate_in_sql(root, own.path, message, error_type)
+        if line is None and root is not None and is_dbt and own.path.endswith(".sql"):
+            line = _dbt_model_line(evidence, root, own.path, message)
         return Culprit(path=own.path, line=line)
     if root is not None:
         if DEFAULT_REMEDIATION[category] == Remediation.PATCH:

@@ -166,7 +166,7 @@ def _blank(text: str, filler: str = "") -> str:
     return filler + out[len(filler) :] if filler and len(out.split("\n", 1)[0]) >= len(filler) else out
 
 
-def _mask_jinja(sql: str) -> str:
+def mask_jinja(sql: str) -> str:
     """dbt's Jinja replaced by blanks of the same shape, so lines and columns stay put and the
     SQL parser sees plain SQL (`{{ ref('x') }}` becomes the identifier `_j`)."""
     sql = re.sub(r"\{#.*?#\}", lambda m: _blank(m.group(0)), sql, flags=re.S)
@@ -183,7 +183,7 @@ def identifier_line(sql: str, kind: str, name: str, dialects: list[str]) -> int 
 
     wanted = name.strip("\"'`[]").lower()
     node_type = exp.Column if kind == "column" else exp.Table
-    text = _mask_jinja(sql)
+    text = mask_jinja(sql)
     for dialect in dialects:
         try:
             statements = sqlglot.parse(text, read=dialect)
@@ -227,7 +227,7 @@ def ref_line(sql: str, name: str) -> int | None:
     return None
 
 
-def _read(path: Path) -> str | None:
+def read_text(path: Path) -> str | None:
     try:
         if path.stat().st_size > MAX_SQL_BYTES:
             return None
@@ -252,7 +252,7 @@ def locate_in_sql(root: Path, relative: str, message: str, error_type: str) -> i
     missing = missing_name(message)
     if missing is None:
         return None
-    text = _read(root / relative)
+    text = read_text(root / relative)
     if text is None:
         return None
     kind, name = missing
@@ -271,7 +271,7 @@ def sql_file_culprit(
     if root is None:
         return Culprit(path=named[0], line=None) if named else None
     if runner:
-        source = _read(root / runner)
+        source = read_text(root / runner)
         if source:
             named += [p for p in sql_paths([source]) if p not in named]
     missing = missing_name(message)
@@ -285,7 +285,7 @@ def sql_file_culprit(
     dialects = dialects_for(error_type, message)
     hits = []
     for sql_file in _repo_sql_files(root):
-        text = _read(sql_file)
+        text = read_text(sql_file)
         if text and name.lower() in text.lower():
             line = identifier_line(text, kind, name, dialects)
             if line is not None:

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
+import shutil
 import subprocess
 
 import pytest
 
 from patchit_provider.engine.dbt_artifacts import node_error, read_dbt_artifacts
 from patchit_provider.engine.taxonomy import Category
+from patchit_provider.engine.triage import dbt_lines
 from patchit_provider.engine.triage.catalogs import dbt_messages, exceptions
 from patchit_testing import DBT_BIN, dbt_project, triage_text
 
@@ -439,3 +442,77 @@ def test_a_failing_dbt_unit_test_is_the_models_logic_not_the_data(tmp_path):
 
     data_test = triage_text(proc.stdout.replace("Failure in unit_test", "Failure in test"))
     assert data_test.category == Category.DATA_QUALITY  # the data test's verdict is unchanged
+
+
+# A model whose Jinja (config, a loop, ref) moves every line of the SQL dbt sends: the warehouse's
+# position must be carried back to the model file.
+LOOPED_MODEL = """{{ config(materialized='table') }}
+{% set cols = ['amount', 'order_id'] %}
+-- every column doubled
+select
+    {% for c in cols %}
+    {{ c }} * 2 as {{ c }}_x,
+    {% endfor %}
+    amount +
+from {{ ref('raw_orders') }}
+"""
+
+
+@pytest.mark.skipif(not DBT_BIN.exists(), reason="dbt is installed by scripts/setup.sh")
+def test_a_dbt_model_error_points_at_the_model_line_the_warehouse_names(tmp_path):
+    """DuckDB reports `LINE 10: from "w"."main"."raw_orders"` in the DDL dbt ran; the culprit is
+    line 9 of the model file (`from {{ ref('raw_orders') }}`), found through target/'s compiled
+    SQL, or through run_results.json's when the project's target/ is gone; without any compiled
+    SQL no line is guessed."""
+    from patchit_provider.engine.evidence import collect_evidence
+    from patchit_provider.engine.models import FailureEvent
+    from patchit_provider.engine.settings import PatchitSettings
+    from patchit_provider.engine.triage import triage
+
+    project = dbt_project(
+        tmp_path / "repo",
+        "looped",
+        {"raw_orders.sql": "select 1 as order_id, 10 as amount\n", "doubled.sql": LOOPED_MODEL},
+    )
+    proc = subprocess.run(
+        [str(DBT_BIN), "--no-use-colors", "run", "--profiles-dir", str(project)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert 'syntax error at or near "from"' in proc.stdout, proc.stdout[-2000:]
+    reported = re.search(r"LINE (\d+):", proc.stdout)
+    assert reported is not None and reported.group(1) != "9"  # dbt's DDL and Jinja moved it
+
+    with_target = triage_text(proc.stdout, repo=project)
+    assert with_target.culprit is not None
+    assert (with_target.culprit.path, with_target.culprit.line) == ("models/doubled.sql", 9)
+
+    artifacts = tmp_path / "artifacts"
+    shutil.move(project / "target", artifacts)
+    event = FailureEvent(pipeline_id="p", run_id="r", log_text=proc.stdout, artifact_uris=[str(artifacts)])
+    from_results = triage(collect_evidence(event, project, PatchitSettings()))
+    assert from_results.culprit is not None
+    assert (from_results.culprit.path, from_results.culprit.line) == ("models/doubled.sql", 9)
+
+    nothing_compiled = triage_text(proc.stdout, repo=project)
+    assert nothing_compiled.culprit is not None
+    assert (nothing_compiled.culprit.path, nothing_compiled.culprit.line) == ("models/doubled.sql", None)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # Snowflake's compilation error and BigQuery's syntax error give a number, no text
+        "001003 (42000): SQL compilation error:\nsyntax error line 6 at position 0 unexpected 'from'.",
+        "400 Syntax error: Unexpected keyword FROM at [6:1]",
+    ],
+)
+def test_a_numbered_position_is_read_in_the_sql_dbt_ran(message):
+    """Without the line's text, the number is read in target/run's copy (the DDL included)."""
+    source = "select\n    {{ dbt_utils.star(ref('a')) }},\n    x +\nfrom {{ ref('a') }}\n"
+    compiled = 'select\n    "id",\n  "name",\n    x +\nfrom db.a\n'
+    executed = "create or replace table db.b as (\n" + compiled + ");\n"
+    assert dbt_lines.model_line(message, source, compiled, executed) == 4
+    assert dbt_lines.model_line(message, source, compiled) is None  # no copy to read the number in
