@@ -516,3 +516,17 @@ def test_a_numbered_position_is_read_in_the_sql_dbt_ran(message):
     executed = "create or replace table db.b as (\n" + compiled + ");\n"
     assert dbt_lines.model_line(message, source, compiled, executed) == 4
     assert dbt_lines.model_line(message, source, compiled) is None  # no copy to read the number in
+
+
+def test_compiled_copies_are_never_read_outside_the_repository(tmp_path):
+    """The model path comes from the log: a dbt project beside the repository is not read."""
+    outside = tmp_path / "other"
+    (outside / "target" / "compiled" / "p" / "models").mkdir(parents=True)
+    (outside / "dbt_project.yml").write_text("name: p\n")
+    (outside / "models").mkdir()
+    (outside / "models" / "m.sql").write_text("select 1\n")
+    (outside / "target" / "compiled" / "p" / "models" / "m.sql").write_text("select 1\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    assert dbt_lines.target_copies(outside, "models/m.sql") == ("select 1\n", "")  # the project's own copy
+    assert dbt_lines.target_copies(repo, "../other/models/m.sql") == ("", "")
