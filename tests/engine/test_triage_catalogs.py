@@ -650,6 +650,66 @@ def test_real_postgresql_undefined_function_with_or_without_its_class():
                 assert (result.category, result.remediation.value) == (Category.CODE_ERROR, "patch"), text
 
 
+def test_real_postgresql_connection_slots_and_deadlock():
+    """Class 53 (insufficient resources): a role's used-up connection slots (53300) are a resource,
+    not the network; a deadlock (40P01), two transactions locking rows in opposite order, is lock
+    contention like 55P03's lock timeout: re-run."""
+    url = os.environ.get("PATCHIT_TEST_PG_URL")
+    if not url:
+        pytest.skip('PATCHIT_TEST_PG_URL is not set (eval "$(bash scripts/postgres.sh start)")')
+    import threading
+
+    psycopg = importlib.import_module("psycopg")
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, connect_timeout=10, autocommit=True) as admin:
+        admin.execute("drop role if exists patchit_one_slot")
+        admin.execute("create role patchit_one_slot login password 'p' connection limit 1")
+        admin.execute("drop table if exists patchit_locks")
+        admin.execute("create table patchit_locks (id int primary key, n int)")
+        admin.execute("insert into patchit_locks values (1, 0), (2, 0)")
+        admin.execute("grant all on patchit_locks to patchit_one_slot")
+        try:
+            slot_url = psycopg.conninfo.make_conninfo(plain, user="patchit_one_slot", password="p")
+            with psycopg.connect(slot_url, connect_timeout=10):
+                with pytest.raises(psycopg.OperationalError) as full:
+                    psycopg.connect(slot_url, connect_timeout=10)
+            slots = triage_text(formatted(full.value))
+            assert "too many connections" in str(full.value)
+            assert (slots.category, slots.remediation.value) == (Category.INFRA_RESOURCE, "escalate"), slots.rationale
+
+            first, second = psycopg.connect(plain, connect_timeout=10), psycopg.connect(plain, connect_timeout=10)
+            caught: list[BaseException] = []
+            both_hold = threading.Barrier(2, timeout=10)
+
+            def lock(conn, mine: int, theirs: int) -> None:
+                try:
+                    conn.execute("set lock_timeout = '10s'")
+                    conn.execute("update patchit_locks set n = n + 1 where id = %s", (mine,))
+                    both_hold.wait()
+                    conn.execute("update patchit_locks set n = n + 1 where id = %s", (theirs,))
+                    conn.commit()
+                except psycopg.Error as exc:
+                    caught.append(exc)
+                    conn.rollback()
+
+            threads = [threading.Thread(target=lock, args=a) for a in ((first, 1, 2), (second, 2, 1))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=30)
+            first.close()
+            second.close()
+            assert len(caught) == 1 and isinstance(caught[0], psycopg.errors.DeadlockDetected), caught
+            deadlock = triage_text(formatted(caught[0]))
+            assert (deadlock.category, deadlock.remediation.value) == (Category.INFRA_TIMEOUT, "retry"), (
+                deadlock.rationale
+            )
+        finally:
+            admin.execute("drop table if exists patchit_locks")
+            admin.execute("drop owned by patchit_one_slot")
+            admin.execute("drop role if exists patchit_one_slot")
+
+
 def _copy(conn, data: str) -> None:
     with conn.cursor().copy("copy admissions from stdin") as copy:
         copy.write(data)

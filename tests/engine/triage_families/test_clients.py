@@ -271,6 +271,11 @@ def test_look_alikes_do_not_match(text):
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
+        if self.path == "/loop":  # a redirect to itself, as a misconfigured proxy or site sends
+            self.send_response(302)
+            self.send_header("Location", "/loop")
+            self.end_headers()
+            return
         status = {"/missing": 404, "/busy": 429, "/down": 503, "/login": 401}[self.path]
         self.send_response(status)
         self.end_headers()
@@ -391,3 +396,39 @@ def test_a_google_quota_message_without_its_status_is_a_rate_limit():
     result = triage_text(text)
     assert (result.category, result.remediation.value) == (Category.INFRA_NETWORK, "retry")
     assert triage_text("ValueError: quota exceeded by the customer's plan").category != Category.INFRA_NETWORK
+
+
+def test_a_real_redirect_loop_is_not_retried(server):
+    """requests and httpx give up after max_redirects; the loop is the server's answer, so a
+    re-run meets it again: escalate, with the transport category."""
+    requests = importlib.import_module("requests")
+    httpx = importlib.import_module("httpx")
+    for text in (
+        _raised(lambda: requests.get(f"http://{server}/loop", timeout=5)),
+        _raised(lambda: httpx.get(f"http://{server}/loop", follow_redirects=True, timeout=5)),
+    ):
+        assert "TooManyRedirects" in text
+        result = triage_text(text)
+        assert (result.category.value, result.remediation.value) == ("infra.network", "escalate"), result.rationale
+
+
+def test_a_real_exhausted_sqlalchemy_pool_is_its_setting_not_the_network(tmp_path):
+    """SQLAlchemy's QueuePool timeout (https://docs.sqlalchemy.org/en/20/errors.html#error-3o7r):
+    the pool's size for the load, or connections the code keeps; a re-run meets the same pool."""
+    sqlalchemy = importlib.import_module("sqlalchemy")
+    engine = sqlalchemy.create_engine(
+        f"sqlite:///{tmp_path / 'x.db'}",
+        poolclass=sqlalchemy.pool.QueuePool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=0.1,
+    )
+    held = engine.connect()
+    try:
+        text = _raised(engine.connect)
+    finally:
+        held.close()
+        engine.dispose()
+    assert "QueuePool limit of size 1 overflow 0 reached" in text
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == ("config.missing", "escalate"), result.rationale

@@ -16,7 +16,7 @@ import builtins
 
 from patchit_provider.engine.triage.catalogs import airflow_messages, client_messages, dbt_messages
 
-from patchit_provider.engine.taxonomy import Category as C
+from patchit_provider.engine.taxonomy import Category as C, Remediation
 from patchit_provider.engine.triage.catalogs.base import Verdict
 from patchit_provider.engine.triage.catalogs.base import class_family as _family
 from patchit_provider.engine.triage.catalogs.base import wrappers as _wrappers
@@ -105,11 +105,20 @@ CLASSES: dict[str, Verdict | None] = {
     # --- requests / httpx / urllib3 ---------------------------------------------------------
     **_family(
         "RequestException ConnectTimeout ReadTimeout Timeout ChunkedEncodingError ProxyError RetryError "
-        "ContentDecodingError TooManyRedirects",
+        "ContentDecodingError",
         C.INFRA_NETWORK,
         0.8,
         REQUESTS,
         "an HTTP request failed in transport",
+    ),
+    # requests and httpx stop after max_redirects: the server sends the client round a loop, and a
+    # re-run follows the same loop
+    "TooManyRedirects": Verdict(
+        C.INFRA_NETWORK,
+        0.8,
+        REQUESTS,
+        "the server redirects in a loop (re-running follows it again)",
+        Remediation.ESCALATE,
     ),
     **_family(
         "InvalidURL MissingSchema InvalidSchema InvalidHeader URLRequired InvalidProxyURL UnsupportedProtocol "

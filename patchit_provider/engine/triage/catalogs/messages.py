@@ -483,11 +483,27 @@ RULES: list[TextRule] = [
         "a value cannot be converted to the column's type",
     ),
     _r(
-        r"deadlock detected|could not serialize access|remaining connection slots are reserved|too many clients already|the database system is (?:starting up|shutting down|in recovery mode)",
+        r"could not serialize access|the database system is (?:starting up|shutting down|in recovery mode)",
         C.INFRA_NETWORK,
         0.8,
         PG_MSG,
         "a transient database condition (re-run)",
+    ),
+    _r(r"deadlock detected", C.INFRA_TIMEOUT, 0.8, PG_MSG, "SQLSTATE 40P01's message: lock contention (re-run)"),
+    _r(
+        r"remaining connection slots are reserved|too many clients already|too many connections for (?:role|database)",
+        C.INFRA_RESOURCE,
+        0.85,
+        PG_MSG,
+        "SQLSTATE 53300's messages: the server's connection slots are used up (class 53, insufficient resources)",
+    ),
+    _r(
+        r"QueuePool limit of size \d+ overflow \d+ reached",
+        C.CONFIG_MISSING,
+        0.85,  # SQLAlchemy's own words: beats the generic 'timed out' of rules.py
+        "https://docs.sqlalchemy.org/en/20/errors.html#error-3o7r",
+        "SQLAlchemy's connection pool is used up: its size for this load, or connections the code never returns",
+        Remediation.ESCALATE,
     ),
     _r(
         r"out of shared memory|Out of Memory Error|could not resize shared memory|Resources exceeded during query execution|resource monitor",

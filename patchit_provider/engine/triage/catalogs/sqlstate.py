@@ -57,7 +57,8 @@ CODES: dict[str, Verdict] = {
     "3D000": _v(C.CONFIG_MISSING, 0.8, "SQLSTATE 3D000: the database (catalog) named in the connection does not exist"),
     "3F000": _v(C.SCHEMA_MISSING_RELATION, 0.8, "SQLSTATE 3F000: the schema does not exist"),
     "40001": _v(C.INFRA_NETWORK, 0.75, "SQLSTATE 40001: serialization failure (transient: re-run)"),
-    "40P01": _v(C.INFRA_NETWORK, 0.75, "SQLSTATE 40P01: deadlock detected (transient: re-run)"),
+    # a lock wait the server broke after deadlock_timeout: contention like 55P03, not the network
+    "40P01": _v(C.INFRA_TIMEOUT, 0.75, "SQLSTATE 40P01: deadlock detected (lock contention: re-run)"),
     "42501": _v(C.INFRA_AUTH, 0.9, "SQLSTATE 42501: insufficient privilege"),
     "42601": _v(C.CODE_ERROR, 0.85, "SQLSTATE 42601: syntax error"),
     "42703": _v(C.SCHEMA_MISSING_COLUMN, 0.95, "SQLSTATE 42703: undefined column"),
@@ -68,7 +69,9 @@ CODES: dict[str, Verdict] = {
     "42S22": _v(C.SCHEMA_MISSING_COLUMN, 0.9, "SQLSTATE 42S22 (ODBC): column not found"),
     "53100": _v(C.INFRA_RESOURCE, 0.95, "SQLSTATE 53100: disk full"),
     "53200": _v(C.INFRA_RESOURCE, 0.95, "SQLSTATE 53200: out of memory"),
-    "53300": _v(C.INFRA_NETWORK, 0.7, "SQLSTATE 53300: too many connections (transient: re-run)"),
+    "53300": _v(
+        C.INFRA_RESOURCE, 0.85, "SQLSTATE 53300: too many connections (the server's connection slots are used up)"
+    ),
     "55P03": _v(C.INFRA_TIMEOUT, 0.75, "SQLSTATE 55P03: lock not available"),
     "57014": _v(C.INFRA_TIMEOUT, 0.9, "SQLSTATE 57014: query canceled (statement timeout)"),
     "57P01": _v(C.INFRA_NETWORK, 0.8, "SQLSTATE 57P01: admin shutdown (the server restarted)"),
