@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable
@@ -47,10 +48,26 @@ def _quoted(message: str) -> str:
 
 
 def _module_in_repo(c: Candidate, root: Path | None) -> bool:
+    """The import names the user's own tree: a module or folder of the repository, or a folder on
+    the path of the user's file that imports it (`/opt/airflow/dags/team/dag.py` importing
+    `dags.plugins`): a package of that tree rooted wrongly on sys.path, not a distribution to
+    install (https://docs.python.org/3/reference/import.html#the-module-search)."""
     match = re.search(r"No module named '([\w.]+)'|cannot import name '\w+' from '([\w.]+)'", c.message)
-    if not match or root is None:
+    if not match:
         return False
     top = (match.group(1) or match.group(2)).split(".")[0]
+    if top not in localize.THIRD_PARTY_ROOTS and top not in sys.stdlib_module_names:
+        for frame in c.frames:
+            path = frame.path.replace("\\", "/")
+            if (
+                path.endswith(".py")
+                and not path.startswith("<")
+                and not is_foreign(path)
+                and top in path.split("/")[:-1]
+            ):
+                return True
+    if root is None:
+        return False
     places = [root, *(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))] if root.is_dir() else []
     return any((p / f"{top}.py").is_file() or (p / top / "__init__.py").is_file() or (p / top).is_dir() for p in places)
 

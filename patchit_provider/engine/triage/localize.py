@@ -33,7 +33,7 @@ _AIRFLOW_CODE = re.compile(
     r"serialization|execution_time|providers|hooks|api|bases|definitions)/|(?:^|/)(?:task-sdk|airflow-core)/src/"
 )
 # Import roots of libraries whose frames some tools print relative to site-packages.
-_THIRD_PARTY_ROOTS = frozenset(
+THIRD_PARTY_ROOTS = frozenset(
     """
 django flask werkzeug sqlalchemy pandas numpy scipy sklearn requests urllib3 httpx httpcore airflow dbt dbt_common
 pyspark py4j celery kombu billiard boto3 botocore s3transfer google snowflake psycopg psycopg2 pymysql MySQLdb jinja2
@@ -80,7 +80,7 @@ def user_frame(frames: list[Frame]) -> Frame | None:
         if path.endswith((".pyx", ".pxi", ".pxd")) or _ZIPPED_LIB.search(path):
             continue
         root = path.split("/", 1)[0]
-        if not path.startswith("/") and "/" in path and (root in _THIRD_PARTY_ROOTS or root in sys.stdlib_module_names):
+        if not path.startswith("/") and "/" in path and (root in THIRD_PARTY_ROOTS or root in sys.stdlib_module_names):
             continue  # a relative frame of the standard library or a well-known library (Sentry prints them so)
         if path == "__init__.py":
             continue

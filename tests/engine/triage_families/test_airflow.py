@@ -9,11 +9,14 @@ import importlib
 import importlib.util
 import io
 import json
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
 import pytest
 
+from patchit_provider.engine.taxonomy import Category
 from patchit_provider.engine.triage.catalogs import airflow_messages, exceptions
 from patchit_testing import triage_text
 
@@ -443,3 +446,24 @@ def test_removed_modules_are_absent_from_airflow_3(module: str) -> None:
         warnings.simplefilter("ignore")
         with pytest.raises(ModuleNotFoundError):
             importlib.import_module(name)
+
+
+@pytest.mark.parametrize(
+    "statement,category",
+    [
+        ("import dags.plugins as plugins", Category.CODE_ERROR),  # a folder on the DAG's own path
+        ("import acme_tools", Category.DEPENDENCY_MISSING),  # nowhere in the tree: a package to install
+        ("from airflow.providers.nonexistent import x", Category.DEPENDENCY_MISSING),  # a distribution's name
+    ],
+)
+def test_an_import_of_a_folder_on_the_dags_own_path_is_the_trees_layout(tmp_path, statement, category):
+    """A DAG under `<home>/airflow/dags/team/` that imports `dags.plugins` (as in
+    https://github.com/bitnami/charts/issues/5647's git-sync layout) names its own tree, rooted
+    wrongly on sys.path: code, not a package to install. Real CPython output, no repository."""
+    dag = tmp_path / "airflow" / "dags" / "team" / "pipeline_dag.py"
+    dag.parent.mkdir(parents=True)
+    dag.write_text(f"{statement}\n")
+    proc = subprocess.run([sys.executable, str(dag)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert "ModuleNotFoundError" in proc.stderr, proc.stderr
+    result = triage_text(f"Broken DAG: [{dag}] {proc.stderr}")
+    assert result.category == category, result.rationale
