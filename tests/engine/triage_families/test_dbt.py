@@ -19,6 +19,17 @@ from patchit_provider.engine.triage.catalogs import dbt_messages, exceptions
 from patchit_testing import DBT_BIN, dbt_project, triage_text
 
 
+def _dbt(project, command: str) -> subprocess.CompletedProcess[str]:
+    """`dbt <command>` in a dbt_project() folder, its console output as a user sees it."""
+    return subprocess.run(
+        [str(DBT_BIN), "--no-use-colors", command, "--profiles-dir", str(project)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
 # (family, source, output as posted, category, remediation, culprit path or None)
 POSTED = [
     (
@@ -425,13 +436,7 @@ def test_a_failing_dbt_unit_test_is_the_models_logic_not_the_data(tmp_path):
         "unit_tests.yml": UNIT_TEST,
     }
     dbt_project(tmp_path, "units", models)
-    proc = subprocess.run(
-        [str(DBT_BIN), "--no-use-colors", "build", "--profiles-dir", str(tmp_path)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    proc = _dbt(tmp_path, "build")
     assert proc.returncode != 0 and "Failure in unit_test tax_is_ten_percent" in proc.stdout, proc.stdout[-2000:]
     console = triage_text(proc.stdout)
     assert (console.category, console.remediation.value) == (Category.CODE_ERROR, "patch")
@@ -474,13 +479,7 @@ def test_a_dbt_model_error_points_at_the_model_line_the_warehouse_names(tmp_path
         "looped",
         {"raw_orders.sql": "select 1 as order_id, 10 as amount\n", "doubled.sql": LOOPED_MODEL},
     )
-    proc = subprocess.run(
-        [str(DBT_BIN), "--no-use-colors", "run", "--profiles-dir", str(project)],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    proc = _dbt(project, "run")
     assert 'syntax error at or near "from"' in proc.stdout, proc.stdout[-2000:]
     reported = re.search(r"LINE (\d+):", proc.stdout)
     assert reported is not None and reported.group(1) != "9"  # dbt's DDL and Jinja moved it
