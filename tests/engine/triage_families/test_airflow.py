@@ -253,6 +253,21 @@ def test_a_removed_argument_is_the_caller_s(caller: str, category: str) -> None:
     assert triage_text(_REMOVED_ARGUMENT.format(caller=caller)).category.value == category
 
 
+def test_a_removed_argument_forwarded_through_a_package_s_kwargs_is_the_dag_file_s() -> None:
+    """https://github.com/astronomer/cosmos-demo/pull/14: cosmos's DbtDag hands its caller's
+    **kwargs on to DAG.__init__; the DAG file that wrote `schedule_interval` is the one to fix."""
+    result = triage_text(
+        "Traceback (most recent call last):\n"
+        '  File "/usr/local/airflow/dags/filtering/only_seeds.py", line 8, in <module>\n'
+        "    only_seeds = DbtDag(\n"
+        '  File "/usr/local/lib/python3.12/site-packages/cosmos/airflow/dag.py", line 24, in __init__\n'
+        "    DAG.__init__(self, *args, **airflow_kwargs(**kwargs))\n"
+        "TypeError: DAG.__init__() got an unexpected keyword argument 'schedule_interval'"
+    )
+    assert (result.category.value, result.remediation.value) == ("code.error", "patch"), result.rationale
+    assert result.culprit is not None and result.culprit.path.endswith("dags/filtering/only_seeds.py")
+
+
 def test_a_removed_setting_read_for_a_package_is_that_package_s() -> None:
     """Airflow raises from its own configuration module; the package that asked for the removed
     setting (and wrapped the error in its own) is the one whose version does not fit Airflow 3."""
