@@ -90,6 +90,19 @@ def _config_file(c: Candidate) -> bool:
     return bool(own and own.function and _CONFIG_FUNC.search(own.function))
 
 
+# the JSON decoded is an HTTP response's body: requests' / httpx's Response.json(), or the
+# caller's `.json()` / `loads(<response>.content|.text)` (the Response attributes of both clients)
+_RESPONSE_JSON = re.compile(r"(?:requests/models|httpx/_models)\.py$")
+_BODY_CALL = re.compile(r"\.json\(\s*\)|loads\(\s*[\w.]+\.(?:content|text)\b")
+
+
+def _http_body(c: Candidate) -> bool:
+    return any(
+        (_RESPONSE_JSON.search(f.path.replace("\\", "/")) and f.function == "json") or _BODY_CALL.search(f.code or "")
+        for f in c.frames
+    )
+
+
 PREDICATES: dict[str, Callable[[Candidate, Path | None], bool]] = {
     "module_in_repo": _module_in_repo,
     # os.environ[...] raises from inside the mapping (CPython Lib/os.py _Environ.__getitem__,
@@ -98,6 +111,7 @@ PREDICATES: dict[str, Callable[[Candidate, Path | None], bool]] = {
         re.search(r"\benviron\b|getenv", line) for line in [c.code_line, *(f.code or "" for f in c.frames[-3:])]
     ),
     "config_path": lambda c, _: _config_file(c),
+    "http_body": lambda c, _: _http_body(c),
     "executable": lambda c, _: bool(_missing_path(c)) and "/" not in _missing_path(c) and "." not in _missing_path(c),
     "input_path": lambda c, _: not _config_file(c) and ("/" in _missing_path(c) or "." in _missing_path(c)),
 }

@@ -261,6 +261,18 @@ RULES: list[Rule] = [
     ),
     R(C.DATA_EMPTY, ("ZeroDivisionError",), None, 0.6, "a division by a count of zero rows"),
     # --- data.malformed ---
+    # No JSON value at the first character of an HTTP response body: the server answered with an
+    # error page or nothing (a 5xx behind a proxy, a 204). requests' docs: a failed r.json() says
+    # nothing of the response's success, check its status
+    # (https://requests.readthedocs.io/en/latest/user/quickstart/#json-response-content).
+    R(
+        C.INFRA_NETWORK,
+        ("JSONDecodeError",),
+        r"^Expecting value: line 1 column 1 \(char 0\)",
+        0.9,  # more than the JSON readers' messages (catalogs/messages.py): where the text came from decides
+        "an HTTP response whose body is not JSON at all: the service answered with an error page or nothing",
+        when="http_body",
+    ),
     R(
         C.DATA_MALFORMED,
         (

@@ -276,6 +276,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Location", "/loop")
             self.end_headers()
             return
+        if self.path == "/gateway":  # a proxy's HTML error page where the API answers JSON
+            body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            self.send_response(502)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         status = {"/missing": 404, "/busy": 429, "/down": 503, "/login": 401}[self.path]
         self.send_response(status)
         self.end_headers()
@@ -432,3 +440,25 @@ def test_a_real_exhausted_sqlalchemy_pool_is_its_setting_not_the_network(tmp_pat
     assert "QueuePool limit of size 1 overflow 0 reached" in text
     result = triage_text(text)
     assert (result.category.value, result.remediation.value) == ("config.missing", "escalate"), result.rationale
+
+
+def test_a_response_that_is_not_json_at_all_is_the_service_s_answer_not_the_data(server, tmp_path):
+    """r.json() on a proxy's 502 page fails at char 0: the service failed (requests' quickstart:
+    a failed .json() says nothing of the response's success). The same decoder error on a file
+    the pipeline reads stays malformed data."""
+    import json
+
+    requests = importlib.import_module("requests")
+    httpx = importlib.import_module("httpx")
+    for text in (
+        _raised(lambda: requests.get(f"http://{server}/gateway", timeout=5).json()),
+        _raised(lambda: httpx.get(f"http://{server}/gateway", timeout=5).json()),
+    ):
+        assert "Expecting value: line 1 column 1 (char 0)" in text
+        result = triage_text(text)
+        assert (result.category.value, result.remediation.value) == ("infra.network", "retry"), result.rationale
+
+    empty = tmp_path / "export.json"
+    empty.write_text("")
+    text = _raised(lambda: json.loads(empty.read_text()))
+    assert triage_text(text).category.value == "data.malformed"
