@@ -641,7 +641,7 @@ def test_real_postgresql_undefined_function_with_or_without_its_class():
         pytest.skip('PATCHIT_TEST_PG_URL is not set (eval "$(bash scripts/postgres.sh start)")')
     psycopg = importlib.import_module("psycopg")
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=10) as conn:
-        for statement in ("select digest('x', 'sha1')", "select now() = 1"):
+        for statement in ("select lower(now())", "select now() = 1"):
             with pytest.raises(psycopg.errors.UndefinedFunction) as caught:
                 conn.execute(statement)
             conn.rollback()
@@ -708,6 +708,41 @@ def test_real_postgresql_connection_slots_and_deadlock():
             admin.execute("drop table if exists patchit_locks")
             admin.execute("drop owned by patchit_one_slot")
             admin.execute("drop role if exists patchit_one_slot")
+
+
+def test_real_postgresql_function_or_type_of_a_missing_extension():
+    """pgcrypto's digest() and citext's type fail as 42883 / 42704 on a database without the
+    extension: the database lacks a package (escalate to whoever runs CREATE EXTENSION), not the
+    statement a cast; once the extension exists the same statements run."""
+    url = os.environ.get("PATCHIT_TEST_PG_URL")
+    if not url:
+        pytest.skip('PATCHIT_TEST_PG_URL is not set (eval "$(bash scripts/postgres.sh start)")')
+    psycopg = importlib.import_module("psycopg")
+    statements = {
+        "select digest('x', 'sha1')": psycopg.errors.UndefinedFunction,
+        "create temporary table emails (address citext)": psycopg.errors.UndefinedObject,
+    }
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=10) as conn:
+        conn.autocommit = True
+        conn.execute("drop extension if exists pgcrypto")
+        conn.execute("drop extension if exists citext")
+        try:
+            for statement, error in statements.items():
+                with pytest.raises(error) as caught:
+                    conn.execute(statement)
+                for text in (formatted(caught.value), f"ERROR:  {caught.value}"):
+                    result = triage_text(text)
+                    assert (result.category, result.remediation.value) == (Category.DEPENDENCY_MISSING, "escalate"), (
+                        text
+                    )
+            conn.execute("create extension pgcrypto")
+            conn.execute("create extension citext")
+            for statement in statements:
+                conn.execute(statement)
+        finally:
+            conn.execute("drop table if exists emails")
+            conn.execute("drop extension if exists pgcrypto")
+            conn.execute("drop extension if exists citext")
 
 
 def _copy(conn, data: str) -> None:

@@ -11,7 +11,7 @@ import re
 
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
-from patchit_provider.engine.triage.catalogs import airflow_messages, client_messages, dbt_messages
+from patchit_provider.engine.triage.catalogs import airflow_messages, client_messages, dbt_messages, pg_extensions
 from patchit_provider.engine.triage.catalogs.base import AF3, TextRule, Verdict
 from patchit_provider.engine.triage.catalogs.base import text_rule as _r
 
@@ -318,13 +318,24 @@ RULES: list[TextRule] = [
         "https://github.com/postgres/postgres/blob/master/src/backend/catalog/namespace.c (makeRangeVarFromNameList)",
         "the relation name has more parts than database.schema.name: the database/schema settings compose it wrongly",
     ),
+    # --- a function or type of a PostgreSQL extension the database never created (pg_extensions.py):
+    #     the database lacks a package, not the statement a cast --------------------------------
+    _r(
+        pg_extensions.PATTERN,
+        C.DEPENDENCY_MISSING,
+        0.9,
+        pg_extensions.SOURCE,
+        "the function or type belongs to a PostgreSQL extension this database does not have (CREATE EXTENSION)",
+        Remediation.ESCALATE,
+    ),
     # --- no function or operator of that name takes these argument types: the statement calls
     #     it with the wrong types (or a name the database does not have). PostgreSQL reports it
     #     as 42883 (parse_func.c / parse_oper.c and their HINT), GoogleSQL (BigQuery's analyzer)
     #     as "No matching signature for operator|function ... for argument types" -----------
     _r(
-        r"No (?:function|operator) matches the given name and argument types|\bfunction [\w.\"]+\(.*?\) does not exist"
-        r"|\boperator does not exist: |No matching signature for\b",
+        # not the HINT ("No function matches the given name..."): PostgreSQL prints it under the
+        # ERROR line, which names the function (an extension's, above)
+        r"\bfunction [\w.\"]+\(.*?\) does not exist|\boperator does not exist: |No matching signature for\b",
         C.CODE_ERROR,
         0.75,
         "https://github.com/postgres/postgres/blob/master/src/backend/parser/parse_func.c (42883 undefined_function); "
