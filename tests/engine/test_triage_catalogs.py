@@ -745,6 +745,33 @@ def test_real_postgresql_function_or_type_of_a_missing_extension():
             conn.execute("drop extension if exists citext")
 
 
+def test_real_postgresql_numeric_overflow_without_its_code():
+    """22003 in PostgreSQL's words ("integer out of range", "numeric field overflow"), as psql or a
+    shell step prints it without the SQLSTATE, is a value that does not fit its type."""
+    url = os.environ.get("PATCHIT_TEST_PG_URL")
+    if not url:
+        pytest.skip('PATCHIT_TEST_PG_URL is not set (eval "$(bash scripts/postgres.sh start)")')
+    psycopg = importlib.import_module("psycopg")
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=10) as conn:
+        conn.autocommit = True
+        for statement in ("select 2147483647::integer + 1", "select 12345.6::numeric(3, 1)"):
+            with pytest.raises(psycopg.errors.NumericValueOutOfRange) as caught:
+                conn.execute(statement)
+            for text in (formatted(caught.value), f"psql:load.sql:3: ERROR:  {caught.value}"):
+                assert triage_text(text).category == Category.DATA_TYPE_MISMATCH, text
+
+
+# https://github.com/awslabs/amazon-redshift-utils/issues/114: Redshift's own STL_ERROR layout
+REDSHIFT_OVERFLOW = (
+    "psql:table_info.sql:49: ERROR:  Numeric data overflow (result precision)\nDETAIL:  \n\n---\n\n"
+    "  error:  Numeric data overflow (result precision)\n  code:      1058\n  context:   64 bit overflow\n---\n"
+)
+
+
+def test_redshift_numeric_data_overflow():
+    assert triage_text(REDSHIFT_OVERFLOW).category == Category.DATA_TYPE_MISMATCH
+
+
 def _copy(conn, data: str) -> None:
     with conn.cursor().copy("copy admissions from stdin") as copy:
         copy.write(data)

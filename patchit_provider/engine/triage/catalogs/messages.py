@@ -493,6 +493,17 @@ RULES: list[TextRule] = [
         SNOWFLAKE,
         "a value cannot be converted to the column's type",
     ),
+    # SQLSTATE 22003 numeric_value_out_of_range in the words of PostgreSQL (utils/adt/numeric.c
+    # "numeric field overflow", int.c / int8.c "integer out of range") and Redshift ("Numeric data
+    # overflow", its STL_ERROR code 1058), printed without the code by psql or a shell step
+    _r(
+        r"\bnumeric (?:field|data) overflow\b|\b(?:smallint|integer|bigint) out of range\b",
+        C.DATA_TYPE_MISMATCH,
+        0.85,
+        "https://github.com/postgres/postgres/blob/master/src/backend/utils/adt/numeric.c; "
+        "https://docs.aws.amazon.com/redshift/latest/dg/r_STL_ERROR.html",
+        "a number does not fit the precision of its column or type (SQLSTATE 22003)",
+    ),
     _r(
         r"could not serialize access|the database system is (?:starting up|shutting down|in recovery mode)",
         C.INFRA_NETWORK,
