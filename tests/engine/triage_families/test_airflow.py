@@ -482,3 +482,33 @@ def test_an_import_of_a_folder_on_the_dags_own_path_is_the_trees_layout(tmp_path
     assert "ModuleNotFoundError" in proc.stderr, proc.stderr
     result = triage_text(f"Broken DAG: [{dag}] {proc.stderr}")
     assert result.category == category, result.rationale
+
+
+@pytest.mark.parametrize(
+    "text,category,remediation",
+    [
+        # https://github.com/apache/airflow/issues/61775: KubernetesPodOperator, kubelet's pull limit
+        (
+            "airflow.providers.cncf.kubernetes.kubernetes_helper_functions.PodLaunchFailedException: Pod docker image "
+            "cannot be pulled, unable to start: ErrImagePull\npull QPS exceeded",
+            "infra.network",
+            "retry",
+        ),
+        # `docker pull` in a BashOperator, throttled by Docker Hub (https://docs.docker.com/docker-hub/usage/pulls/)
+        (
+            "Error response from daemon: toomanyrequests: You have reached your pull rate limit. You may increase "
+            "the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit",
+            "infra.network",
+            "retry",
+        ),
+        # the image named is not there: the pod's configuration
+        (
+            "PodLaunchFailedException: Pod docker image cannot be pulled, unable to start: ImagePullBackOff",
+            "config.missing",
+            "escalate",
+        ),
+    ],
+)
+def test_a_throttled_image_pull_is_retried_a_missing_image_is_not(text, category, remediation):
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == (category, remediation), result.rationale

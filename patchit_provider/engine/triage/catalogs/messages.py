@@ -195,6 +195,17 @@ RULES: list[TextRule] = [
         "the JVM or process ran out of memory",
     ),
     _r(r"No space left on device", C.INFRA_RESOURCE, 0.95, JVM, "the disk is full (ENOSPC)"),
+    # a pull the registry or the kubelet throttled: kubelet's own limit (registryPullQPS; its
+    # throttled image service answers "pull QPS exceeded", pkg/kubelet/images/helpers.go) or Docker
+    # Hub's pull rate limit ("toomanyrequests"): the image exists, a later pull gets it
+    _r(
+        r"pull QPS exceeded|toomanyrequests: You have reached your (?:unauthenticated )?pull rate limit",
+        C.INFRA_NETWORK,
+        0.9,
+        "https://github.com/kubernetes/kubernetes/blob/master/pkg/kubelet/images/helpers.go; "
+        "https://docs.docker.com/docker-hub/usage/pulls/",
+        "the image pull was throttled (kubelet's pull QPS or the registry's rate limit)",
+    ),
     _r(
         r"ImagePullBackOff|ErrImagePull|InvalidImageName",
         C.CONFIG_MISSING,
