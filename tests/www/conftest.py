@@ -128,6 +128,16 @@ def store(tmp_path):
 
 
 @pytest.fixture
+def parked_steps(airflow_db):
+    """www_factories.ParkedSteps: approval steps waiting for PATCHIT's answer, removed afterwards."""
+    from www_factories import ParkedSteps
+
+    steps = ParkedSteps()
+    yield steps
+    steps.remove()
+
+
+@pytest.fixture
 def handoff():
     return RecordingHandOff()
 

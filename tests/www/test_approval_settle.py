@@ -9,77 +9,27 @@ the step has been parked for PARK_SETTLE_SECONDS, and never longer.
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
 
 from patchit_provider.www import approvals
 
-APPROVER = {"id": approvals.APPROVER_ID, "name": "PATCHIT"}
-
 
 @pytest.fixture
-def parked_step(airflow_db, auth_manager):
+def parked_step(parked_steps, auth_manager):
     """park(age) -> run_id: a remediation run whose `approval` task parked `age` ago with an
     unanswered HITL request; `park.state(run_id)` -> (task state, chosen options)."""
-    from airflow.models.dag_version import DagVersion
-    from airflow.models.dagrun import DagRun
-    from airflow.models.hitl import HITLDetail
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.providers.standard.operators.empty import EmptyOperator
-    from airflow.sdk import DAG
-    from airflow.sdk import timezone
-    from airflow.utils.session import create_session
-    from sqlalchemy import delete, select, update
-
-    made: list[str] = []
 
     def park(age: timedelta) -> str:
-        run_id = f"manual__{uuid.uuid4().hex[:12]}"
-        with DAG(approvals.REMEDIATION_DAG_ID, schedule=None):
-            task = EmptyOperator(task_id=approvals.APPROVAL_TASK_ID)
-        with create_session() as session:
-            version = DagVersion.get_latest_version(approvals.REMEDIATION_DAG_ID, session=session)
-            session.add(DagRun(dag_id=approvals.REMEDIATION_DAG_ID, run_id=run_id, run_type="manual", state="running"))
-            session.flush()
-            ti = TaskInstance(task=task, dag_version_id=version.id, run_id=run_id, state="awaiting_input")
-            session.add(ti)
-            session.flush()
-            session.add(
-                HITLDetail(
-                    ti_id=ti.id,
-                    options=["Approve", "Reject"],
-                    subject="approve?",
-                    body="diff",
-                    defaults=None,
-                    multiple=False,
-                    params={"reason": {"value": "", "schema": {}}},
-                    assignees=[APPROVER],
-                )
-            )
-            session.flush()
-            # The park is the task instance's last update (the execution API's state change).
-            session.execute(
-                update(TaskInstance).where(TaskInstance.id == ti.id).values(updated_at=timezone.utcnow() - age)
-            )
-        made.append(run_id)
-        return run_id
+        return parked_steps.park(parked_ago=age)
 
     def state(run_id: str):
-        with create_session() as session:
-            ti_state, chosen = session.execute(
-                select(TaskInstance.state, HITLDetail.chosen_options)
-                .join(HITLDetail, HITLDetail.ti_id == TaskInstance.id)
-                .where(TaskInstance.run_id == run_id)
-            ).one()
+        chosen, _, _, ti_state = parked_steps.answer(run_id)
         return str(getattr(ti_state, "value", ti_state)), chosen
 
     park.state = state
-    yield park
-    with create_session() as session:
-        session.execute(delete(TaskInstance).where(TaskInstance.run_id.in_(made)))
-        session.execute(delete(DagRun).where(DagRun.run_id.in_(made)))
+    return park
 
 
 def _admin():

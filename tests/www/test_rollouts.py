@@ -27,7 +27,6 @@ from patchit_provider.www import approvals, csrf
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 ORIGIN = {"Origin": "http://testserver"}
-APPROVER = {"id": approvals.APPROVER_ID, "name": "PATCHIT"}
 ROLLOUT_DAG = """
 from airflow.sdk import DAG
 from airflow.providers.standard.operators.empty import EmptyOperator
@@ -354,17 +353,11 @@ def test_cross_site_or_tokenless_posts_are_403_and_change_nothing(client, header
 
 
 @pytest.fixture
-def waiting_rollout_step(airflow_db, tmp_path_factory):
+def waiting_rollout_step(parked_steps, tmp_path_factory):
     """make(rollout_id): a patchit_rollout DagRun (conf {"rollout_id": ...}) whose approve_start
     task waits in awaiting_input with a HITL request assigned to PATCHIT's identity, as
     RolloutApprovalOperator leaves it. `make.detail(run_id)` reads the answer."""
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-    from airflow.models.dag_version import DagVersion
-    from airflow.models.dagrun import DagRun
-    from airflow.models.hitl import HITLDetail
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-    from sqlalchemy import delete, select
 
     folder = tmp_path_factory.mktemp("rollout_dag")
     (folder / "patchit_rollout.py").write_text(ROLLOUT_DAG)
@@ -372,55 +365,17 @@ def waiting_rollout_step(airflow_db, tmp_path_factory):
     assert "patchit_rollout" in bag.dags, bag.import_errors
     sync_bag_to_db(bag, "dags-folder", None)
     task = bag.dags["patchit_rollout"].get_task("approve_start")
-    made: list[str] = []
 
     def make(rollout_id: str, parked_ago: timedelta = timedelta(hours=1)) -> str:
-        run_id = f"manual__{uuid.uuid4().hex[:12]}"
-        with create_session() as session:
-            version = DagVersion.get_latest_version("patchit_rollout", session=session)
-            session.add(
-                DagRun(
-                    dag_id="patchit_rollout",
-                    run_id=run_id,
-                    run_type="manual",
-                    state="running",
-                    conf={"rollout_id": rollout_id},
-                )
-            )
-            session.flush()
-            ti = TaskInstance(task=task, dag_version_id=version.id, run_id=run_id, state="awaiting_input")
-            # Parked long ago by default: answered without approvals.PARK_SETTLE_SECONDS' wait.
-            ti.updated_at = datetime.now(timezone.utc) - parked_ago
-            session.add(ti)
-            session.flush()
-            session.add(
-                HITLDetail(
-                    ti_id=ti.id,
-                    options=["Approve", "Reject"],
-                    subject="approve?",
-                    body="ids",
-                    defaults=None,
-                    multiple=False,
-                    params={"reason": {"value": "", "schema": {}}},
-                    assignees=[APPROVER],
-                )
-            )
-        made.append(run_id)
-        return run_id
+        # Parked long ago by default: answered without approvals.PARK_SETTLE_SECONDS' wait.
+        return parked_steps.park(task, parked_ago=parked_ago, body="ids", conf={"rollout_id": rollout_id})
 
     def detail(run_id: str):
-        with create_session() as session:
-            return session.execute(
-                select(HITLDetail.chosen_options, HITLDetail.params_input, HITLDetail.responded_by)
-                .join(TaskInstance, TaskInstance.id == HITLDetail.ti_id)
-                .where(TaskInstance.run_id == run_id)
-            ).one()
+        chosen, params, by, _ = parked_steps.answer(run_id)
+        return chosen, params, by
 
     make.detail = detail
-    yield make
-    with create_session() as session:
-        session.execute(delete(TaskInstance).where(TaskInstance.run_id.in_(made)))
-        session.execute(delete(DagRun).where(DagRun.run_id.in_(made)))
+    return make
 
 
 def test_approve_answers_the_rollout_dags_waiting_step(client, headers_for, rollouts, waiting_rollout_step):

@@ -1,7 +1,9 @@
-"""Incidents in a store, at any stage, with audit events at chosen times."""
+"""Incidents in a store, at any stage, with audit events at chosen times; approval steps parked in
+Airflow's metadata DB, waiting for PATCHIT's answer."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta, timezone
 
 from patchit_provider.engine.models import (
@@ -22,8 +24,10 @@ from patchit_provider.engine.models import (
     ValidationResult,
 )
 from patchit_provider.engine.taxonomy import Remediation
+from patchit_provider.www import approvals
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+APPROVER = {"id": approvals.APPROVER_ID, "name": "PATCHIT"}
 
 
 def event(
@@ -166,3 +170,88 @@ def bulk_incidents(store, n: int, pipelines=("sales_daily", "hr_payroll", "dbt_m
         )
     with store._write() as conn:
         conn.execute(insert(incidents), rows)
+
+
+class ParkedSteps:
+    """Approval steps as PatchApprovalOperator and RolloutApprovalOperator leave them: a running
+    manual DagRun whose approval task waits in awaiting_input with an unanswered HITL request
+    assigned to PATCHIT's approval identity. The `parked_steps` fixture (conftest.py) removes
+    every run parked here after its test."""
+
+    def __init__(self) -> None:
+        self.run_ids: list[str] = []
+
+    def park(self, task=None, *, run_id=None, parked_ago=timedelta(hours=1), body="diff", conf=None) -> str:
+        """Park `task` (default: the remediation DAG's approval task) in a new run; returns the run
+        id. Parked `parked_ago` ago: by default long ago, answered without
+        approvals.PARK_SETTLE_SECONDS' wait (test_approval_settle.py)."""
+        from airflow.models.dag_version import DagVersion
+        from airflow.models.dagrun import DagRun
+        from airflow.models.hitl import HITLDetail
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.utils.session import create_session
+        from sqlalchemy import update
+
+        task = task or remediation_approval_task()
+        run_id = run_id or f"manual__{uuid.uuid4().hex[:12]}"
+        with create_session() as session:
+            version = DagVersion.get_latest_version(task.dag_id, session=session)
+            session.add(DagRun(dag_id=task.dag_id, run_id=run_id, run_type="manual", state="running", conf=conf))
+            session.flush()
+            ti = TaskInstance(task=task, dag_version_id=version.id, run_id=run_id, state="awaiting_input")
+            session.add(ti)
+            session.flush()
+            session.add(
+                HITLDetail(
+                    ti_id=ti.id,
+                    options=["Approve", "Reject"],
+                    subject="approve?",
+                    body=body,
+                    defaults=None,
+                    multiple=False,
+                    params={"reason": {"value": "", "schema": {}}},
+                    assignees=[APPROVER],
+                )
+            )  # as the approval operators ask
+            session.flush()
+            # The park is the task instance's last update (the execution API's state change).
+            session.execute(
+                update(TaskInstance)
+                .where(TaskInstance.id == ti.id)
+                .values(updated_at=datetime.now(timezone.utc) - parked_ago)
+            )
+        self.run_ids.append(run_id)
+        return run_id
+
+    def answer(self, run_id: str):
+        """(chosen_options, params_input, responded_by, state) of the run's HITL request and task."""
+        from airflow.models.hitl import HITLDetail
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        with create_session() as session:
+            return session.execute(
+                select(HITLDetail.chosen_options, HITLDetail.params_input, HITLDetail.responded_by, TaskInstance.state)
+                .join(TaskInstance, TaskInstance.id == HITLDetail.ti_id)
+                .where(TaskInstance.run_id == run_id)
+            ).one()
+
+    def remove(self) -> None:
+        from airflow.models.dagrun import DagRun
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.utils.session import create_session
+        from sqlalchemy import delete
+
+        with create_session() as session:
+            session.execute(delete(TaskInstance).where(TaskInstance.run_id.in_(self.run_ids)))
+            session.execute(delete(DagRun).where(DagRun.run_id.in_(self.run_ids)))
+
+
+def remediation_approval_task():
+    """The remediation DAG's approval task, as a task of a DAG of that id."""
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.sdk import DAG
+
+    with DAG(approvals.REMEDIATION_DAG_ID, schedule=None):
+        return EmptyOperator(task_id=approvals.APPROVAL_TASK_ID)
