@@ -208,6 +208,50 @@ def dag_loader():
     return load_dag
 
 
+@pytest.fixture(scope="session")
+def check_connection_type_entry():
+    """check(info, hook, conn_type=, hook_class_name=, relabeling=, optional_fields=) -> info:
+    asserts what the provider-info entry of every PATCHIT connection type (connection_forms.py)
+    holds: its hook's names, the form's relabeled and hidden fields, the optional (nullable)
+    extra fields, and placeholders only for real form fields."""
+
+    def check(info: dict, hook, *, conn_type: str, hook_class_name: str, relabeling: dict, optional_fields) -> dict:
+        assert info["connection-type"] == hook.conn_type == conn_type
+        assert info["hook-class-name"] == hook_class_name
+        assert info["hook-name"] == hook.hook_name
+        behaviour = info["ui-field-behaviour"]
+        assert behaviour["relabeling"] == relabeling
+        assert set(behaviour["hidden-fields"]) == {"schema", "port", "login"}
+        fields = info["conn-fields"]
+        for name in optional_fields:
+            assert fields[name]["label"] and "null" in fields[name]["schema"]["type"], name
+        # every placeholder names a real form field
+        assert set(behaviour["placeholders"]) <= {"host", "password"} | set(fields)
+        return info
+
+    return check
+
+
+@pytest.fixture()
+def connection_form_loaded(monkeypatch):
+    """load(info) -> Airflow's ProvidersManager after it loaded a provider-info connection-type
+    entry as it loads a provider's: the conn-fields as form widgets, the ui-field-behaviour. The
+    manager is a singleton: it gets fresh dicts for this test, so no other test sees the entry."""
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    monkeypatch.setattr(manager, "_connection_form_widgets", {})
+    monkeypatch.setattr(manager, "_field_behaviours", {})
+
+    def load(info: dict):
+        conn_type = info["connection-type"]
+        manager._add_widgets("airflow-provider-patchit", info["hook-class-name"], conn_type, info["conn-fields"])
+        manager._add_customized_fields("airflow-provider-patchit", conn_type, info["ui-field-behaviour"])
+        return manager
+
+    return load
+
+
 class FakeAirflowApi:
     """A local stand-in for the Airflow REST API (the shapes PATCHIT uses), on 127.0.0.1.
 

@@ -135,31 +135,19 @@ def test_bad_connections_fail_test_connection_clearly(monkeypatch, password, ext
     assert not ok and message in text
 
 
-def test_provider_connection_type_entry():
-    info = provider_connection_type()
-    assert info["connection-type"] == PatchitGitHubHook.conn_type == "patchit_github"
-    assert info["hook-class-name"] == "patchit_provider.hooks.github.PatchitGitHubHook"
-    assert info["hook-name"] == PatchitGitHubHook.hook_name
-    behaviour = info["ui-field-behaviour"]
-    assert behaviour["relabeling"] == {"host": "API URL", "password": "Token"}
-    assert set(behaviour["hidden-fields"]) == {"schema", "port", "login"}
-    fields = info["conn-fields"]
-    for name in ("repository", "base_branch", "labels", "incident_url", "timeout", "max_retries"):
-        assert fields[name]["label"] and "null" in fields[name]["schema"]["type"]
-    assert set(behaviour["placeholders"]) <= {"host", "password"} | set(fields)
-
-
-def test_conn_fields_load_into_airflow_form_widgets(monkeypatch):
-    from airflow.providers_manager import ProvidersManager
-
-    manager = ProvidersManager()  # a singleton: give it fresh dicts so no other test sees ours
-    monkeypatch.setattr(manager, "_connection_form_widgets", {})
-    monkeypatch.setattr(manager, "_field_behaviours", {})
-    info = provider_connection_type()
-    manager._add_widgets(
-        "airflow-provider-patchit", info["hook-class-name"], info["connection-type"], info["conn-fields"]
+def test_provider_connection_type_entry(check_connection_type_entry):
+    check_connection_type_entry(
+        provider_connection_type(),
+        PatchitGitHubHook,
+        conn_type="patchit_github",
+        hook_class_name="patchit_provider.hooks.github.PatchitGitHubHook",
+        relabeling={"host": "API URL", "password": "Token"},
+        optional_fields=("repository", "base_branch", "labels", "incident_url", "timeout", "max_retries"),
     )
+
+
+def test_conn_fields_load_into_airflow_form_widgets(connection_form_loaded):
+    manager = connection_form_loaded(provider_connection_type())
     widget = manager._connection_form_widgets["extra__patchit_github__labels"]
     assert widget.field["schema"]["title"] == "Labels" and widget.field["value"] == "patchit"
-    manager._add_customized_fields("airflow-provider-patchit", "patchit_github", info["ui-field-behaviour"])
     assert "extra__patchit_github__repository" in manager._field_behaviours["patchit_github"]["placeholders"]

@@ -142,42 +142,29 @@ def test_bad_connections_fail_test_connection_clearly(monkeypatch, extra, messag
     assert not ok and message in text
 
 
-def test_provider_connection_type_entry():
-    info = provider_connection_type()
-    assert info["connection-type"] == PatchitLLMHook.conn_type == "patchit_llm"
-    assert info["hook-class-name"] == "patchit_provider.hooks.llm.PatchitLLMHook"
-    assert info["hook-name"] == PatchitLLMHook.hook_name
-    behaviour = info["ui-field-behaviour"]
-    assert behaviour["relabeling"] == {"host": "Base URL", "password": "API key"}
-    assert set(behaviour["hidden-fields"]) == {"schema", "port", "login"}
-    fields = info["conn-fields"]
-    for name in (
-        "backend",
-        "model",
-        "max_tokens",
-        "timeout",
-        "max_retries",
-        "budget_tokens",
-        "budget_usd",
-        "candidates",
-    ):
-        assert fields[name]["label"] and "null" in fields[name]["schema"]["type"]
-    assert fields["backend"]["schema"]["enum"] == ["openai", "anthropic", "inhouse", "cursor"]
-    # every placeholder names a real form field
-    assert set(behaviour["placeholders"]) <= {"host", "password"} | set(fields)
-
-
-def test_conn_fields_load_into_airflow_form_widgets(monkeypatch):
-    from airflow.providers_manager import ProvidersManager
-
-    manager = ProvidersManager()  # a singleton: give it fresh dicts so no other test sees ours
-    monkeypatch.setattr(manager, "_connection_form_widgets", {})
-    monkeypatch.setattr(manager, "_field_behaviours", {})
-    info = provider_connection_type()
-    manager._add_widgets(
-        "airflow-provider-patchit", info["hook-class-name"], info["connection-type"], info["conn-fields"]
+def test_provider_connection_type_entry(check_connection_type_entry):
+    info = check_connection_type_entry(
+        provider_connection_type(),
+        PatchitLLMHook,
+        conn_type="patchit_llm",
+        hook_class_name="patchit_provider.hooks.llm.PatchitLLMHook",
+        relabeling={"host": "Base URL", "password": "API key"},
+        optional_fields=(
+            "backend",
+            "model",
+            "max_tokens",
+            "timeout",
+            "max_retries",
+            "budget_tokens",
+            "budget_usd",
+            "candidates",
+        ),
     )
+    assert info["conn-fields"]["backend"]["schema"]["enum"] == ["openai", "anthropic", "inhouse", "cursor"]
+
+
+def test_conn_fields_load_into_airflow_form_widgets(connection_form_loaded):
+    manager = connection_form_loaded(provider_connection_type())
     widget = manager._connection_form_widgets["extra__patchit_llm__backend"]
     assert widget.field["schema"]["title"] == "Backend" and widget.field["value"] == "openai"
-    manager._add_customized_fields("airflow-provider-patchit", "patchit_llm", info["ui-field-behaviour"])
     assert "extra__patchit_llm__model" in manager._field_behaviours["patchit_llm"]["placeholders"]
