@@ -1,12 +1,15 @@
-"""Shared test material: a small real pipeline repository whose job really fails."""
+"""Shared test material: a small real pipeline repository whose job really fails; a fresh
+PostgreSQL schema; the replay tests' failure."""
 
 from __future__ import annotations
 
 import contextlib
 import http.server
+import os
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,3 +112,38 @@ def dbt_project(root: Path, name: str, models: dict[str, str]) -> Path:
     for file_name, text in models.items():
         (root / "models" / file_name).write_text(text)
     return root
+
+
+PG_ENV = "PATCHIT_TEST_PG_URL"
+
+
+def postgres_base_url() -> str:
+    """PATCHIT_TEST_PG_URL (scripts/postgres.sh start prints it). Without it the test skips, unless
+    PATCHIT_REQUIRE_PG=1 (CI), where it fails instead."""
+    url = os.environ.get(PG_ENV, "").strip()
+    if not url:
+        message = f'{PG_ENV} is not set (run: eval "$(scripts/postgres.sh start)")'
+        if os.environ.get("PATCHIT_REQUIRE_PG") == "1":
+            pytest.fail(f"PATCHIT_REQUIRE_PG=1 but {message}", pytrace=False)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a brand-new, empty schema (selected through the URL's
+    libpq `options`), dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(postgres_base_url())
+    schema = "patchit_test_" + uuid.uuid4().hex[:12]
+    admin = create_engine(base, connect_args={"connect_timeout": 5})
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()

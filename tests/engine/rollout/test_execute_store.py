@@ -4,13 +4,8 @@ an executor in a new process (a new store object) resumes from the journal."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
-
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from patchit_testing import pg_schema_url  # noqa: F401  (a pytest fixture)
 
 from patchit_provider.engine.models import (
     MemberResult,
@@ -36,26 +31,10 @@ from patchit_provider.engine.store.rollouts import (
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request, tmp_path) -> Iterator[str]:
+def url(request, tmp_path) -> str:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'patchit.db'}"
-        return
-    base_url = os.environ.get("PATCHIT_TEST_PG_URL", "").strip()
-    if not base_url:
-        if os.environ.get("PATCHIT_REQUIRE_PG") == "1":
-            pytest.fail("PATCHIT_REQUIRE_PG=1 but PATCHIT_TEST_PG_URL is not set", pytrace=False)
-        pytest.skip('PATCHIT_TEST_PG_URL is not set (run: eval "$(scripts/postgres.sh start)")')
-    base = make_url(base_url)
-    schema = "patchit_test_" + uuid.uuid4().hex[:12]
-    admin = create_engine(base, connect_args={"connect_timeout": 5})
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+        return f"sqlite:///{tmp_path / 'patchit.db'}"
+    return request.getfixturevalue("pg_schema_url")  # a fresh schema, as tests/engine/store uses
 
 
 def _run(rollout_id: str, members: list[RecoveryMember]) -> RolloutRun:
