@@ -147,3 +147,37 @@ def pg_schema_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+AMOUT = "name 'amout' is not defined"  # the replay tests' failure: `amout`, a typo of `amount`
+
+
+def amout_event(pipeline_id: str, run_id: str, task_id: str, code_path: Path | str, **error):
+    """The FailureEvent of the replay tests' failure: a NameError for `amout` in `code_path`'s task,
+    on its first try; `error` adds to its ErrorInfo (traceback=, frames=)."""
+    from patchit_provider.engine.models import ErrorInfo, FailureEvent
+
+    return FailureEvent(
+        pipeline_id=pipeline_id,
+        run_id=run_id,
+        task_id=task_id,
+        try_number=1,
+        code_path=str(code_path),
+        error=ErrorInfo(type="NameError", message=AMOUT, **error),
+    )
+
+
+def amout_triage(fingerprint: str, summary: str, path: str, line: int):
+    """The Triage of the replay tests' failure: a code error to patch, its culprit at path:line."""
+    from patchit_provider.engine.models import Culprit, ErrorSummary, Triage
+    from patchit_provider.engine.taxonomy import Category, Remediation
+
+    return Triage(
+        category=Category.CODE_ERROR,
+        remediation=Remediation.PATCH,
+        fingerprint=fingerprint,
+        summary=summary,
+        error=ErrorSummary(type="NameError", message=AMOUT),
+        culprit=Culprit(path=path, line=line),
+        confidence=0.9,
+    )

@@ -11,6 +11,7 @@ import types
 from pathlib import Path
 
 import pytest
+from patchit_testing import amout_event
 
 pytestmark = pytest.mark.integration
 
@@ -127,7 +128,7 @@ def remediated(airflow_db, tmp_path_factory):
 def _failure_event(run_id: str, path: Path):
     """What capture builds from the live exception (the NameError with its hint), as a
     FailureEvent: the failure this test remediates."""
-    from patchit_provider.engine.models import ErrorInfo, FailureEvent, Frame
+    from patchit_provider.engine.models import Frame
 
     traceback = (
         "Traceback (most recent call last):\n"
@@ -136,19 +137,8 @@ def _failure_event(run_id: str, path: Path):
         "             ^^^^^\n"
         "NameError: name 'amout' is not defined. Did you mean: 'amount'?\n"
     )
-    return FailureEvent(
-        pipeline_id=DAG_ID,
-        run_id=run_id,
-        task_id="total_usd",
-        try_number=1,
-        code_path=str(path),
-        error=ErrorInfo(
-            type="NameError",
-            message="name 'amout' is not defined",
-            traceback=traceback,
-            frames=[Frame(path=str(path), line=19, function="total_usd")],
-        ),
-    )
+    frames = [Frame(path=str(path), line=19, function="total_usd")]
+    return amout_event(DAG_ID, run_id, "total_usd", path, traceback=traceback, frames=frames)
 
 
 def test_evidence_stores_the_failed_tries_xcom_and_rendered_template(remediated):

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from patchit_testing import amout_event, amout_triage
 
 REPO = Path(__file__).resolve().parents[2] / "airflow" / "pipeline_repo"
 pytestmark = pytest.mark.integration
@@ -30,19 +31,9 @@ def _upstream_values() -> dict[str, object]:
 
 
 def test_the_demo_code_typo_is_replayed_with_the_runs_xcoms(tmp_path):
-    from patchit_provider.engine.models import (
-        Culprit,
-        ErrorInfo,
-        ErrorSummary,
-        FailureEvent,
-        PatchProposal,
-        ReplayInputs,
-        ReplayXCom,
-        Triage,
-    )
+    from patchit_provider.engine.models import PatchProposal, ReplayInputs, ReplayXCom
     from patchit_provider.engine.patching import make_diff
     from patchit_provider.engine.settings import PatchitSettings
-    from patchit_provider.engine.taxonomy import Category, Remediation
     from patchit_provider.engine.validation import validate
 
     repo = shutil.copytree(REPO, tmp_path / "repo")
@@ -56,23 +47,8 @@ def test_the_demo_code_typo_is_replayed_with_the_runs_xcoms(tmp_path):
         xcoms=[ReplayXCom(task_id=task, value=value) for task, value in sorted(values.items())],
         rendered_fields={"op_args": [], "op_kwargs": {}, "templates_dict": None},
     )
-    event = FailureEvent(
-        pipeline_id="orders_etl",
-        run_id="manual__code_typo",
-        task_id="transform_orders",
-        try_number=1,
-        code_path=str(repo / "dags" / "orders_etl.py"),
-        error=ErrorInfo(type="NameError", message="name 'amout' is not defined"),
-    )
-    triage = Triage(
-        category=Category.CODE_ERROR,
-        remediation=Remediation.PATCH,
-        fingerprint="0123456789abcdef",
-        summary="NameError in etl/transform.py",
-        error=ErrorSummary(type="NameError", message="name 'amout' is not defined"),
-        culprit=Culprit(path="etl/transform.py", line=21),
-        confidence=0.9,
-    )
+    event = amout_event("orders_etl", "manual__code_typo", "transform_orders", repo / "dags" / "orders_etl.py")
+    triage = amout_triage("0123456789abcdef", "NameError in etl/transform.py", "etl/transform.py", 21)
     text = (repo / "etl" / "transform.py").read_text()
     patch = PatchProposal(
         producer="fixer:did_you_mean",

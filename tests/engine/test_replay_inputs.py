@@ -8,13 +8,11 @@ import subprocess
 import textwrap
 
 import pytest
+from patchit_testing import amout_event, amout_triage
 
 from patchit_provider.engine.evidence_inputs import fetch_replay_inputs, not_plain_json, parse_artifact
 from patchit_provider.engine.models import (
     CheckResult,
-    Culprit,
-    ErrorInfo,
-    ErrorSummary,
     FailureEvent,
     PatchProposal,
     ReplayInputs,
@@ -24,7 +22,6 @@ from patchit_provider.engine.models import (
 )
 from patchit_provider.engine.patching import make_diff
 from patchit_provider.engine.settings import PatchitSettings
-from patchit_provider.engine.taxonomy import Category, Remediation
 
 SETTINGS = PatchitSettings(validation_timeout=240)
 DAG = textwrap.dedent(
@@ -79,26 +76,11 @@ def fx_repo(tmp_path):
 
 
 def _event(root) -> FailureEvent:
-    return FailureEvent(
-        pipeline_id="orders_fx",
-        run_id="manual__2026-12-02",
-        task_id="total_usd",
-        try_number=1,
-        code_path=str(root / "dags" / "orders_fx.py"),
-        error=ErrorInfo(type="NameError", message="name 'amout' is not defined"),
-    )
+    return amout_event("orders_fx", "manual__2026-12-02", "total_usd", root / "dags" / "orders_fx.py")
 
 
 def _triage() -> Triage:
-    return Triage(
-        category=Category.CODE_ERROR,
-        remediation=Remediation.PATCH,
-        fingerprint="f1e2d3c4b5a69788",
-        summary="NameError in dags/orders_fx.py:17",
-        error=ErrorSummary(type="NameError", message="name 'amout' is not defined"),
-        culprit=Culprit(path="dags/orders_fx.py", line=17),
-        confidence=0.9,
-    )
+    return amout_triage("f1e2d3c4b5a69788", "NameError in dags/orders_fx.py:17", "dags/orders_fx.py", 17)
 
 
 def _patch(root, new: str) -> PatchProposal:
