@@ -40,10 +40,14 @@ def _admin():
 
 def test_an_answer_right_after_the_park_waits_until_the_step_has_settled(parked_step, monkeypatch):
     monkeypatch.setattr(approvals, "PARK_SETTLE_SECONDS", 1.5)
+    waited: list[float] = []
+    settle = approvals.wait_until_settled
+    monkeypatch.setattr(approvals, "wait_until_settled", lambda *a, **k: waited.append(settle(*a, **k)))
+    parked = time.monotonic()  # before the park: the set-up's own time counts toward the settle time
     run_id = parked_step(timedelta(0))
-    started = time.monotonic()
     approvals.answer(run_id, _admin(), approve=True)
-    assert time.monotonic() - started >= 1.2  # a real wait first,
+    assert len(waited) == 1 and waited[0] > 0  # a real wait first,
+    assert time.monotonic() - parked >= 1.4  # until the step had been parked for the settle time,
     assert parked_step.state(run_id) == ("scheduled", ["Approve"])  # then answered and resumed
 
 

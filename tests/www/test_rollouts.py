@@ -416,13 +416,17 @@ def test_an_answer_right_after_the_step_parked_waits_until_it_settled(
     import time
 
     monkeypatch.setattr(approvals, "PARK_SETTLE_SECONDS", 2.0)
+    waited: list[float] = []
+    settle = approvals.wait_until_settled
+    monkeypatch.setattr(approvals, "wait_until_settled", lambda *a, **k: waited.append(settle(*a, **k)))
     run = make_run(rollouts, approval_points=["before_first_wave"])
+    parked = time.monotonic()  # the clock starts before the park: the time the set-up takes counts
     step = waiting_rollout_step(run.rollout_id, parked_ago=timedelta(0))
     admin = headers_for("admin")
     token = token_of(client, admin, run.rollout_id)
-    started = time.monotonic()
     assert post(client, admin, f"/rollouts/{run.rollout_id}/approve", {"csrf_token": token}).status_code == 303
-    assert time.monotonic() - started >= 1.5
+    assert len(waited) == 1 and waited[0] > 0  # a real wait,
+    assert time.monotonic() - parked >= 1.9  # until the step had been parked for the settle time
     assert waiting_rollout_step.detail(step)[0] == ["Approve"]
 
 
