@@ -273,6 +273,9 @@ _AIRFLOW_ITSELF = re.compile(r"(?:site|dist)-packages/airflow/")
 _STDLIB = re.compile(r"^<[^>]*>$|(?:^|/)lib(?:64)?/python\d(?:\.\d+)?/(?!.*(?:site|dist)-packages/)")
 
 
+_FORWARDS_KWARGS = re.compile(r"\*\*(?:\w+\()?kwargs\b")  # `**kwargs`, `**airflow_kwargs(**kwargs)`
+
+
 def _caller_in_package(matched: Candidate, candidates: list[Candidate]) -> bool:
     """The code that called a removed Airflow API is an installed package's: the innermost frame
     outside Airflow and the standard library, of the matched error or, when its traceback is all
@@ -280,24 +283,14 @@ def _caller_in_package(matched: Candidate, candidates: list[Candidate]) -> bool:
     frame that only forwards its own caller's `**kwargs` (cosmos's `DbtDag(**kwargs)` on to
     `DAG.__init__`) passes the decision on to the frame that called it."""
     for candidate in (matched, *(c for c in candidates if c is not matched)):
-        frames = [
-            f
-            for f in candidate.frames
-            if not (_AIRFLOW_ITSELF.search(_posix(f.path)) or _STDLIB.search(_posix(f.path)))
-        ]
-        for index in range(len(frames) - 1, -1, -1):
-            frame = frames[index]
-            if index > 0 and is_foreign(_posix(frame.path)) and _FORWARDS_KWARGS.search(frame.code or ""):
-                continue
-            return is_foreign(_posix(frame.path))
+        frames = [(f.path.replace("\\", "/"), f.code or "") for f in candidate.frames]
+        callers = [(path, code) for path, code in frames if not (_AIRFLOW_ITSELF.search(path) or _STDLIB.search(path))]
+        for index in range(len(callers) - 1, -1, -1):
+            path, code = callers[index]
+            if index > 0 and is_foreign(path) and _FORWARDS_KWARGS.search(code):
+                continue  # a wrapper handing its caller's arguments on
+            return is_foreign(path)
     return False
-
-
-_FORWARDS_KWARGS = re.compile(r"\*\*(?:\w+\()?kwargs\b")  # `**kwargs`, `**airflow_kwargs(**kwargs)`
-
-
-def _posix(path: str) -> str:
-    return path.replace("\\", "/")
 
 
 def _words(candidates: list[Candidate]) -> tuple[Finding, Candidate] | None:
