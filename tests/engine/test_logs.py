@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -445,3 +446,44 @@ def test_pytest_failure_report_and_actions_timestamps():
         "2024-01-01T10:00:00.1234567Z     x()\n2024-01-01T10:00:00.1234567Z ZeroDivisionError: division by zero\n"
     )
     assert digest.error.type == "ZeroDivisionError" and digest.error.frames[0].line == 3
+
+
+ETL = 'def load(rows):\n    total = 0\n    return rows[0]["amount"] + total\n'
+
+
+@pytest.mark.parametrize("style", ["long", "short"])
+def test_a_real_pytest_report_gives_the_failing_frames(tmp_path, style):
+    """pytest's report has no "Traceback" line: each entry ends with its location
+    ("etl.py:3: KeyError", "etl.py:3: in load"); the innermost one is the culprit's line."""
+    (tmp_path / "etl.py").write_text(ETL)
+    (tmp_path / "test_etl.py").write_text("from etl import load\n\n\ndef test_load():\n    load([{}])\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--tb={style}", "test_etl.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1 and "KeyError" in proc.stdout, proc.stdout
+    digest = read_log(proc.stdout)
+    assert (digest.error.type, digest.error.message) == ("KeyError", "'amount'")
+    assert [(f.path, f.line) for f in digest.error.frames] == [("test_etl.py", 5), ("etl.py", 3)]
+
+
+def test_a_real_rich_traceback_gives_the_failing_frames(tmp_path):
+    """Rich's traceback panel (what Typer and Prefect print): frames as `│ path:line in func │`."""
+    from rich.console import Console
+    from rich.traceback import Traceback
+
+    path = tmp_path / "etl.py"
+    path.write_text(ETL)
+    namespace: dict = {}
+    exec(compile(ETL, str(path), "exec"), namespace)
+    try:
+        namespace["load"]([{}])
+    except KeyError:
+        out = io.StringIO()
+        Console(file=out, width=100, color_system=None).print(Traceback(show_locals=False))
+    digest = read_log(out.getvalue())
+    assert (digest.error.type, digest.error.message) == ("KeyError", "'amount'")
+    assert (digest.error.frames[-1].path, digest.error.frames[-1].line) == (str(path), 3)

@@ -47,10 +47,20 @@ _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<
 _IPY8 = re.compile(r"^\s*File (?P<path>[^\s,]+?\.py):(?P<line>\d+)(?:, in (?P<func>[\w<>]+))?")
 _IPY7 = re.compile(r"^(?P<path>(?:/|~|[A-Za-z]:\\)\S+?\.py) in (?P<func>[\w<>]+)\(")
 _ARROW = re.compile(r"^-*> ?(?P<line>\d+)\b")
+# pytest's report closes each entry with its location (_pytest/_code/code.py, ReprFileLocation):
+# "tests/test_etl.py:8: " between entries, "etl.py:42: KeyError" after the last, and
+# "etl.py:42: in load" with --tb=short.
+_PYTEST_WHERE = re.compile(
+    r"^(?P<path>(?:[A-Za-z]:)?[^\s:]+\.py):(?P<line>\d+): ?(?:in (?P<func>[\w<>]+)|[A-Za-z_][\w.]*)?\s*$"
+)
+# Rich's traceback panel (rich/traceback.py, Traceback._render_stack): "│ /srv/etl.py:42 in load  │";
+# a long path pushes the function to the next row.
+_RICH = re.compile(r"^\s*│\s*(?P<path>\S+?\.py):(?P<line>\d+)(?: in(?: (?P<func>[\w<>.]+))?)?\s*│?\s*$")
 _DETAIL = re.compile(r"^(?:\s+\S|DETAIL:|HINT:|LINE \d+:|CONTEXT:|\s*\^)")
 
 
 _PYTEST = re.compile(r"^E {2,}")  # pytest's failure report marks the exception lines with "E   "
+_PYTEST_RULE = re.compile(r"^(?:={3,}|_{3,}|(?:_ ){3,})")  # its section rules ("==== short test summary info")
 
 
 def _text(line: str) -> str:
@@ -78,6 +88,10 @@ def bare_error(lines: list[str], is_wrapper: Callable[[ErrorInfo], bool] = lambd
                 line = next((m["line"] for m in map(_ARROW.match, texts[index + 1 : index + 12]) if m), None)
             frames.append(Frame(path=ipython["path"], line=int(line) if line else None, function=ipython["func"]))
             continue
+        located = _PYTEST_WHERE.match(text) or _RICH.match(text)
+        if located:
+            frames.append(Frame(path=located["path"], line=int(located["line"]), function=located["func"]))
+            continue
         frame = _FRAME.match(text)
         if frame:
             code = texts[index + 1].strip() if index + 1 < len(texts) and not _FRAME.match(texts[index + 1]) else None
@@ -102,6 +116,7 @@ def bare_error(lines: list[str], is_wrapper: Callable[[ErrorInfo], bool] = lambd
                 or _FRAME.match(follow)
                 or _BARE.match(follow)
                 or follow.startswith(("[SQL:", "(Background on this error at:"))
+                or _PYTEST_RULE.match(follow)
                 or (_RECORD_START.match(follow) and not _DETAIL.match(follow))
             ):
                 break
