@@ -487,3 +487,28 @@ def test_a_real_rich_traceback_gives_the_failing_frames(tmp_path):
     digest = read_log(out.getvalue())
     assert (digest.error.type, digest.error.message) == ("KeyError", "'amount'")
     assert (digest.error.frames[-1].path, digest.error.frames[-1].line) == (str(path), 3)
+
+
+def test_a_real_structlog_json_record_gives_its_traceback(tmp_path):
+    """structlog's JSONRenderer after format_exc_info puts the formatted traceback under
+    "exception", one JSON line; its frames are read as a text traceback's would be."""
+    import structlog
+
+    path = tmp_path / "etl.py"
+    path.write_text(ETL)
+    namespace: dict = {}
+    exec(compile(ETL, str(path), "exec"), namespace)
+    out = io.StringIO()
+    logger = structlog.wrap_logger(
+        structlog.PrintLogger(out),
+        processors=[structlog.processors.format_exc_info, structlog.processors.JSONRenderer()],
+    )
+    try:
+        namespace["load"]([{}])
+    except KeyError:
+        logger.exception("load failed", dag_id="orders")
+    line = out.getvalue().strip()
+    assert line.startswith("{") and "\\n" in line and "\n" not in line  # one record, newlines escaped
+    digest = read_log(f'{{"event": "starting", "level": "info"}}\n{line}\n')
+    assert (digest.error.type, digest.error.message) == ("KeyError", "'amount'")
+    assert (digest.error.frames[-1].path, digest.error.frames[-1].line) == (str(path), 3)

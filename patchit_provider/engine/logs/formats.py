@@ -123,6 +123,22 @@ def record_text(record: dict[str, Any]) -> str:
     return event if isinstance(event, str) else ""
 
 
+# Where JSON loggers put a formatted traceback: structlog's format_exc_info processor under
+# "exception" (https://www.structlog.org/en/stable/api.html#structlog.processors.format_exc_info),
+# python-json-logger under "exc_info" (https://nhairs.github.io/python-json-logger/), others in
+# the message itself.
+_TRACEBACK_KEYS = ("exception", "exc_info", "exc_text", "stack_trace", "traceback", "message", "msg", "event")
+
+
+def record_traceback(record: dict[str, Any]) -> str:
+    """The formatted traceback a JSON log record carries, "" when none."""
+    for key in _TRACEBACK_KEYS:
+        value = record.get(key)
+        if isinstance(value, str) and "Traceback (most recent call last)" in value:
+            return value
+    return ""
+
+
 def dbt_json_text(record: dict[str, Any]) -> str:
     """The message of one line of dbt's `--log-format json`: `info.msg` from dbt 1.5 on, `msg`
     before (https://docs.getdbt.com/reference/events-logging#structured-logging). A node's error

@@ -162,6 +162,14 @@ def _scan(
                 strong.anchor(tail, line, restart=True)
         if pytb.active or "Traceback" in line:
             record = fmt.load_record(line)
+            trace = fmt.record_traceback(record) if record else ""
+            if "\n" in trace:  # a whole traceback in one record (structlog, python-json-logger): its lines
+                # (a one-line event is a line of output that Airflow logs record by record, read below)
+                busy = False
+                for part in trace.splitlines():
+                    if not part.startswith("{"):  # a record quoted inside a message is not read again
+                        busy = _scan(part, number, hot, tail, records, pytb, dbt, java, strong, weak, prefix)
+                return busy
             text = fmt.record_text(record) if record else line
             origin = str(record.get("logger", "")) if record else ""
         elif '"msg"' in line and ('"info"' in line or '"log_version"' in line):  # dbt's --log-format json
