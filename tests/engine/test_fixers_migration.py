@@ -178,3 +178,23 @@ def test_a_migration_far_apart_becomes_small_unique_edits():
     for edit in edits:
         text = apply_edit(text, edit)
     assert text == new
+
+
+def test_a_renamed_key_in_a_template_file_follows_ruff_s_own_rename(tmp_path):
+    """`triggering_dataset_events` became `triggering_asset_events` (ruff AIR301's fix, the key of
+    Airflow 3.3's Context): ruff never reads a `.sql` template, the shared table renames it there."""
+    assert REMOVED_CONTEXT_KEYS["triggering_dataset_events"].replacement == "triggering_asset_events"
+    (tmp_path / "load.sql").write_text("select '{{ triggering_dataset_events | length }}' as n\n")
+    fix = airflow_migration(
+        _evidence(),
+        _triage("UndefinedError", "'triggering_dataset_events' is undefined", "load.sql", 1),
+        tmp_path,
+    )
+    assert fix is not None
+    assert [(e.path, e.search, e.replace) for e in fix.edits] == [
+        (
+            "load.sql",
+            "select '{{ triggering_dataset_events | length }}' as n\n",
+            "select '{{ triggering_asset_events | length }}' as n\n",
+        )
+    ]

@@ -7,7 +7,8 @@ Two sources, both authoritative and neither a guess:
   unused (`from airflow.operators.dummy import DummyOperator` after `EmptyOperator` replaced it)
   are then removed with ruff's own `F401` edits, and only those. `AIR311` / `AIR312` (names
   that still work in 3.x) are applied only when the failure names them.
-- `REMOVED_CONTEXT_KEYS` and `REMOVED_IMPORTS` below, taken from Airflow's release notes, for
+- `REMOVED_CONTEXT_KEYS` (triage/catalogs/airflow_context.py, shared with triage) and
+  `REMOVED_IMPORTS` below, taken from Airflow's release notes, for
   what ruff does not rewrite. A removal is patched only when its replacement is one-to-one;
   anything else (`next_ds`, `SubDagOperator`, `days_ago`) gets no patch and is left to a person.
 
@@ -28,57 +29,19 @@ import sys
 import tempfile
 import tokenize
 from typing import Any
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from patchit_provider.engine.errors import ExternalError
 from patchit_provider.engine.models import Evidence, Triage
 from patchit_provider.engine.patching.common import Fix, culprit_location, hunk_edits, read_text
+from patchit_provider.engine.triage.catalogs.airflow_context import RELEASE_NOTES as _RELEASE_NOTES
+from patchit_provider.engine.triage.catalogs.airflow_context import REMOVED_CONTEXT_KEYS, Removal
 
 RUFF_VERSION = "0.17.6"  # pinned in pyproject.toml; rule codes checked with `ruff rule --all` of this version
 RUFF_TIMEOUT = 60.0
 RUFF_REMOVALS = ("AIR301", "AIR302")  # removed in 3.0 / moved to a provider: they break a DAG
 RUFF_SUGGESTED = ("AIR311", "AIR312")  # still work in 3.x: applied only when the failure names them
 MAX_FILE_BYTES = 1 << 20
-
-_RELEASE_NOTES = "apache/airflow RELEASE_NOTES.rst, 'Airflow 3.0.0 (2025-04-22)', Significant Changes"
-
-
-@dataclass(frozen=True)
-class Removal:
-    """One entry of Airflow's migration notes: what was removed, its one-to-one replacement
-    (None: there is none, a person decides) and where Airflow says so."""
-
-    replacement: str | None
-    source: str
-
-
-# "Renamed execution_date to logical_date across the codebase to align with Airflow 3.0 ...
-# Removed execution_date, next_ds, next_ds_nodash, next_execution_date, prev_ds, prev_ds_nodash,
-# prev_execution_date, prev_execution_date_success, tomorrow_ds, yesterday_ds and
-# yesterday_ds_nodash from Airflow context." `conf` was removed from the context as well
-# (ruff's AIR301 lists it with the others, astral-sh/ruff#15144); Airflow 3.3's
-# airflow.sdk.definitions.context.Context has `logical_date` and none of these keys.
-REMOVED_CONTEXT_KEYS: dict[str, Removal] = {
-    "execution_date": Removal("logical_date", _RELEASE_NOTES),
-    **{
-        key: Removal(None, _RELEASE_NOTES + " (no one-to-one replacement: data_interval_* or macros, by intent)")
-        for key in (
-            "next_ds",
-            "next_ds_nodash",
-            "next_execution_date",
-            "prev_ds",
-            "prev_ds_nodash",
-            "prev_execution_date",
-            "prev_execution_date_success",
-            "tomorrow_ds",
-            "tomorrow_ds_nodash",
-            "yesterday_ds",
-            "yesterday_ds_nodash",
-            "conf",
-        )
-    },
-}
 
 # Removed import paths -> (module, name) of the replacement. Sources: Airflow 3.0.0 release
 # notes ("Removed deprecated DummyOperator"..., "SubDAGs are removed", operators moved to

@@ -11,6 +11,7 @@ from __future__ import annotations
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
 from patchit_provider.engine.triage.catalogs.base import AF3, WRAPPER, TextRule, Verdict, text_rule
+from patchit_provider.engine.triage.catalogs.airflow_context import RUFF_AIR301
 
 # Airflow 2.10 airflow/exceptions.py; Airflow 3.x airflow-core airflow/exceptions.py and task-sdk
 # airflow/sdk/exceptions.py (the installed 3.3 files).
@@ -27,9 +28,6 @@ CHANGED_EXTERNALLY = (
 POOLS = "https://airflow.apache.org/docs/apache-airflow/stable/administration-and-deployment/pools.html"
 SIGNALS = "https://man7.org/linux/man-pages/man7/signal.7.html (128+N / -N for signal N)"
 AF3_UPGRADE = "https://airflow.apache.org/docs/apache-airflow/stable/installation/upgrading_to_airflow3.html"
-RUFF_AIR301 = (
-    "https://docs.astral.sh/ruff/rules/airflow3-removal/ (crates/ruff_linter/src/rules/airflow/rules/removal_in_3.rs)"
-)
 
 # Modules of Airflow 2.10 that Airflow 3 removed or moved into a provider or the task SDK (ruff
 # AIR301/AIR302; each checked absent from an installed Airflow 3.3). catalogs/messages.py covers

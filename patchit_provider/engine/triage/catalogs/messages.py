@@ -11,11 +11,17 @@ import re
 
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
-from patchit_provider.engine.triage.catalogs import airflow_messages, client_messages, dbt_messages, pg_extensions
+from patchit_provider.engine.triage.catalogs import (
+    airflow_context,
+    airflow_messages,
+    client_messages,
+    dbt_messages,
+    pg_extensions,
+)
 from patchit_provider.engine.triage.catalogs.base import AF3, TextRule, Verdict
 from patchit_provider.engine.triage.catalogs.base import text_rule as _r
 
-AF3_UPGRADE = "https://airflow.apache.org/docs/apache-airflow/stable/installation/upgrading_to_airflow3.html"
+AF3_UPGRADE = airflow_messages.AF3_UPGRADE
 AF_CONTEXT = "https://airflow.apache.org/docs/apache-airflow/stable/templates-ref.html (removed in 3.0: see upgrading_to_airflow3)"
 AF_TASKS = "https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/tasks.html#zombie-undead-tasks"
 AF_TROUBLE = "https://airflow.apache.org/docs/apache-airflow/stable/troubleshooting.html"
@@ -33,23 +39,9 @@ DUCKDB = "https://github.com/duckdb/duckdb/blob/main/src/common/exception.cpp (E
 BIGQUERY = "https://cloud.google.com/bigquery/docs/error-messages"
 
 # Context keys removed in Airflow 3.0 (upgrading_to_airflow3: "Removed context variables").
-REMOVED_CONTEXT_KEYS = (
-    "execution_date",
-    "next_execution_date",
-    "next_ds",
-    "next_ds_nodash",
-    "prev_ds",
-    "prev_ds_nodash",
-    "prev_execution_date",
-    "prev_execution_date_success",
-    "tomorrow_ds",
-    "tomorrow_ds_nodash",
-    "yesterday_ds",
-    "yesterday_ds_nodash",
-    "triggering_dataset_events",
-)
 # Modules and names removed or moved in Airflow 3.0 (ruff AIR301/AIR302 list them).
-_KEYS = "|".join(REMOVED_CONTEXT_KEYS)
+# `KeyError: 'conf'` is any dict's: a removed `conf` is read from the template's error alone (airflow_messages)
+_KEYS = "|".join(key for key in airflow_context.REMOVED_CONTEXT_KEYS if key != "conf")
 
 
 # Ordered: the most specific messages first.
