@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from patchit_provider.engine.llm.base import LLMAnswer, LLMAnswerError, LLMRequest, token_count
+from patchit_provider.engine.llm.base import LLMAnswer, LLMAnswerError, LLMRequest, vendor_answer
 from patchit_provider.engine.llm.http import HttpConfig, send
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -54,15 +54,7 @@ class AnthropicBackend:
         )
         if not text.strip():
             raise LLMAnswerError(f"/v1/messages answer has no text (stop_reason={data.get('stop_reason')!r})")
-        raw_usage = data.get("usage")
-        usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
-        return LLMAnswer(
-            text=text,
-            model=str(data.get("model") or self.model),
-            backend=self.name,
-            input_tokens=token_count(usage.get("input_tokens")),
-            output_tokens=token_count(usage.get("output_tokens")),
-        )
+        return vendor_answer(self, data, text, input_tokens="input_tokens", output_tokens="output_tokens")
 
     def check(self) -> str:
         """`GET /v1/models/{model}`: free, and proves both the key and the model name."""

@@ -56,6 +56,22 @@ def token_count(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
+def vendor_answer(
+    backend: LLMBackend, data: dict[str, Any], text: str, *, input_tokens: str, output_tokens: str
+) -> LLMAnswer:
+    """The answer of a vendor's JSON reply: its model (else the configured one) and the usage
+    counts under the vendor's own key names (missing or malformed counts are 0)."""
+    raw_usage = data.get("usage")
+    usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
+    return LLMAnswer(
+        text=text,
+        model=str(data.get("model") or backend.model),
+        backend=backend.name,
+        input_tokens=token_count(usage.get(input_tokens)),
+        output_tokens=token_count(usage.get(output_tokens)),
+    )
+
+
 class LLMError(ExternalError, RuntimeError):
     """An LLM call failed. `status` is the HTTP status when there was one."""
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from patchit_provider.engine.llm.base import LLMAnswer, LLMAnswerError, LLMAuthError, LLMError, LLMRequest, token_count
+from patchit_provider.engine.llm.base import (
+    LLMAnswer,
+    LLMAnswerError,
+    LLMAuthError,
+    LLMError,
+    LLMRequest,
+    vendor_answer,
+)
 from patchit_provider.engine.llm.http import HttpConfig, send
 
 
@@ -49,15 +56,7 @@ class InHouseBackend:
         rationale = data.get("rationale")
         if isinstance(rationale, str) and rationale.strip():
             text = f"RATIONALE: {rationale.strip()}\n{text}"
-        raw_usage = data.get("usage")
-        usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
-        return LLMAnswer(
-            text=text,
-            model=str(data.get("model") or self.model),
-            backend=self.name,
-            input_tokens=token_count(usage.get("input_tokens")),
-            output_tokens=token_count(usage.get("output_tokens")),
-        )
+        return vendor_answer(self, data, text, input_tokens="input_tokens", output_tokens="output_tokens")
 
     def check(self) -> str:
         """The contract has no check endpoint: prove the server answers and accepts the key."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from patchit_provider.engine.llm.base import LLMAnswer, LLMAnswerError, LLMRequest, token_count
+from patchit_provider.engine.llm.base import LLMAnswer, LLMAnswerError, LLMRequest, vendor_answer
 from patchit_provider.engine.llm.http import HttpConfig, send
 
 # OpenAI's reasoning models (o1, o3, o4-mini, gpt-5...) take `max_completion_tokens` instead.
@@ -61,14 +61,7 @@ class OpenAICompatBackend:
         if not isinstance(content, str) or not content.strip():
             reason = choice.get("finish_reason") if isinstance(choice, dict) else None
             raise LLMAnswerError(f"chat/completions answer has no text (finish_reason={reason!r})")
-        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-        return LLMAnswer(
-            text=content,
-            model=str(data.get("model") or self.model),
-            backend=self.name,
-            input_tokens=token_count(usage.get("prompt_tokens")),
-            output_tokens=token_count(usage.get("completion_tokens")),
-        )
+        return vendor_answer(self, data, content, input_tokens="prompt_tokens", output_tokens="completion_tokens")
 
     def check(self) -> str:
         """`GET /models`: free, and it proves the base URL and (on OpenAI) the key."""
