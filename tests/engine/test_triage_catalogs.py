@@ -23,7 +23,7 @@ import pytest
 
 from patchit_provider.engine.taxonomy import Category
 from patchit_provider.engine.triage.catalogs import codes, exceptions, spark, sqlstate
-from patchit_testing import local_http_server, triage_text
+from patchit_testing import local_http_server, postgres_base_url, triage_text
 
 SITE = Path(importlib.import_module("pandas").__file__).parents[1]
 
@@ -612,12 +612,10 @@ def test_real_postgresql_22p02_literal_row_and_value():
     """PostgreSQL's own 22P02 messages (PATCHIT_TEST_PG_URL, scripts/postgres.sh): a literal of the
     statement is the SQL's fault, a whole CSV row in one column of COPY (text format, tab
     delimiter) a malformed file, one bad value of the data a type mismatch."""
-    url = os.environ.get("PATCHIT_TEST_PG_URL")
-    if not url:
-        pytest.skip('PATCHIT_TEST_PG_URL is not set (eval "$(bash scripts/postgres.sh start)")')
+    url = _pg_dsn()
     psycopg = importlib.import_module("psycopg")
     errors = {}
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=10) as conn:
+    with psycopg.connect(url, connect_timeout=10) as conn:
         conn.autocommit = True
         conn.execute("create temporary table admissions (patientid integer, unit text, age text, year text)")
         for name, run in {
@@ -636,11 +634,9 @@ def test_real_postgresql_22p02_literal_row_and_value():
 def test_real_postgresql_undefined_function_with_or_without_its_class():
     """A function or operator no signature fits (42883): psycopg's class decides; a tool that
     prints only PostgreSQL's message and HINT (psql, a shell step) gets the same verdict."""
-    url = os.environ.get("PATCHIT_TEST_PG_URL")
-    if not url:
-        pytest.skip('PATCHIT_TEST_PG_URL is not set (eval "$(bash scripts/postgres.sh start)")')
+    url = _pg_dsn()
     psycopg = importlib.import_module("psycopg")
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=10) as conn:
+    with psycopg.connect(url, connect_timeout=10) as conn:
         for statement in ("select lower(now())", "select now() = 1"):
             with pytest.raises(psycopg.errors.UndefinedFunction) as caught:
                 conn.execute(statement)
@@ -654,14 +650,11 @@ def test_real_postgresql_connection_slots_and_deadlock():
     """Class 53 (insufficient resources): a role's used-up connection slots (53300) are a resource,
     not the network; a deadlock (40P01), two transactions locking rows in opposite order, is lock
     contention like 55P03's lock timeout: re-run."""
-    url = os.environ.get("PATCHIT_TEST_PG_URL")
-    if not url:
-        pytest.skip('PATCHIT_TEST_PG_URL is not set (eval "$(bash scripts/postgres.sh start)")')
+    url = _pg_dsn()
     import threading
 
     psycopg = importlib.import_module("psycopg")
-    plain = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, connect_timeout=10, autocommit=True) as admin:
+    with psycopg.connect(url, connect_timeout=10, autocommit=True) as admin:
         admin.execute("drop role if exists patchit_one_slot")
         admin.execute("create role patchit_one_slot login password 'p' connection limit 1")
         admin.execute("drop table if exists patchit_locks")
@@ -669,7 +662,7 @@ def test_real_postgresql_connection_slots_and_deadlock():
         admin.execute("insert into patchit_locks values (1, 0), (2, 0)")
         admin.execute("grant all on patchit_locks to patchit_one_slot")
         try:
-            slot_url = psycopg.conninfo.make_conninfo(plain, user="patchit_one_slot", password="p")
+            slot_url = psycopg.conninfo.make_conninfo(url, user="patchit_one_slot", password="p")
             with psycopg.connect(slot_url, connect_timeout=10):
                 with pytest.raises(psycopg.OperationalError) as full:
                     psycopg.connect(slot_url, connect_timeout=10)
@@ -677,7 +670,7 @@ def test_real_postgresql_connection_slots_and_deadlock():
             assert "too many connections" in str(full.value)
             assert (slots.category, slots.remediation.value) == (Category.INFRA_RESOURCE, "escalate"), slots.rationale
 
-            first, second = psycopg.connect(plain, connect_timeout=10), psycopg.connect(plain, connect_timeout=10)
+            first, second = psycopg.connect(url, connect_timeout=10), psycopg.connect(url, connect_timeout=10)
             caught: list[BaseException] = []
             both_hold = threading.Barrier(2, timeout=10)
 
@@ -714,15 +707,13 @@ def test_real_postgresql_function_or_type_of_a_missing_extension():
     """pgcrypto's digest() and citext's type fail as 42883 / 42704 on a database without the
     extension: the database lacks a package (escalate to whoever runs CREATE EXTENSION), not the
     statement a cast; once the extension exists the same statements run."""
-    url = os.environ.get("PATCHIT_TEST_PG_URL")
-    if not url:
-        pytest.skip('PATCHIT_TEST_PG_URL is not set (eval "$(bash scripts/postgres.sh start)")')
+    url = _pg_dsn()
     psycopg = importlib.import_module("psycopg")
     statements = {
         "select digest('x', 'sha1')": psycopg.errors.UndefinedFunction,
         "create temporary table emails (address citext)": psycopg.errors.UndefinedObject,
     }
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=10) as conn:
+    with psycopg.connect(url, connect_timeout=10) as conn:
         conn.autocommit = True
         conn.execute("drop extension if exists pgcrypto")
         conn.execute("drop extension if exists citext")
@@ -748,11 +739,9 @@ def test_real_postgresql_function_or_type_of_a_missing_extension():
 def test_real_postgresql_numeric_overflow_without_its_code():
     """22003 in PostgreSQL's words ("integer out of range", "numeric field overflow"), as psql or a
     shell step prints it without the SQLSTATE, is a value that does not fit its type."""
-    url = os.environ.get("PATCHIT_TEST_PG_URL")
-    if not url:
-        pytest.skip('PATCHIT_TEST_PG_URL is not set (eval "$(bash scripts/postgres.sh start)")')
+    url = _pg_dsn()
     psycopg = importlib.import_module("psycopg")
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=10) as conn:
+    with psycopg.connect(url, connect_timeout=10) as conn:
         conn.autocommit = True
         for statement in ("select 2147483647::integer + 1", "select 12345.6::numeric(3, 1)"):
             with pytest.raises(psycopg.errors.NumericValueOutOfRange) as caught:
@@ -770,6 +759,11 @@ REDSHIFT_OVERFLOW = (
 
 def test_redshift_numeric_data_overflow():
     assert triage_text(REDSHIFT_OVERFLOW).category == Category.DATA_TYPE_MISMATCH
+
+
+def _pg_dsn() -> str:
+    """The test PostgreSQL (postgres_base_url: skipped without it, failed in CI) as a libpq DSN."""
+    return postgres_base_url().replace("postgresql+psycopg://", "postgresql://")
 
 
 def _copy(conn, data: str) -> None:
