@@ -1037,6 +1037,16 @@ def test_taxonomy_words_before_unknown_with_a_low_confidence():
     assert (result.culprit.path, result.culprit.line) == ("/srv/etl/pull.py", 9)
 
 
+def test_taxonomy_words_skip_the_user_s_own_names():
+    """A snake_case name or path is the user's, not the engine's words: a step named
+    `load_network_stats` that finds duplicate rows has a data problem, not a network one."""
+    result = triage_text(
+        "acme.errors.AcmeError: step load_network_stats in /srv/etl/load_network.py found duplicate rows\n"
+    )
+    assert result.category == Category.DATA_QUALITY
+    assert "network" not in result.rationale
+
+
 def test_exception_repr_inside_a_wrapper_line():
     """Celery logs a task failure as `raised unexpected: KeyError('x')`
     (https://docs.celeryq.dev/en/stable/userguide/tasks.html); the repr names the class."""

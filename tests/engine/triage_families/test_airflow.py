@@ -390,6 +390,16 @@ def test_list_import_errors_wraps_a_long_path(bundle: bool) -> None:
     assert result.culprit is not None and result.culprit.path == path
 
 
+@pytest.mark.parametrize("message", ["cannot import name bigquery_etl_copy_deduplicate", "cannot import name 'helper'"])
+def test_broken_dag_banner_of_an_old_python_s_import_error(message: str) -> None:
+    """Python 2 and Python 3 before 3.7 printed `cannot import name X` without the module
+    (Python/ceval.c import_from); an Airflow 1 banner carries it without the class. As posted in
+    https://github.com/mozilla/telemetry-airflow/issues/579."""
+    result = triage_text(f"Broken DAG: [{DAG}] {message}")
+    assert result.error.type == "ImportError" and result.category.value == "dependency.missing"
+    assert result.culprit is not None and result.culprit.path == DAG
+
+
 def test_broken_dag_banner_and_processor_log() -> None:
     """The UI's banner and the DAG processor's line; CPython's own message names the class."""
     banner = triage_text(f"Broken DAG: [{DAG}] invalid syntax (etl.py, line 14)")

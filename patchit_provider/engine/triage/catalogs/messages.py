@@ -643,7 +643,8 @@ CPYTHON_MESSAGES: list[tuple[re.Pattern[str], str]] = [
         "SyntaxError",
     ),
     (re.compile(r"No module named '[\w.]+'"), "ModuleNotFoundError"),
-    (re.compile(r"cannot import name '\w+' from '[\w.]+'"), "ImportError"),
+    # Python 2 and 3 before 3.7 printed the name alone, Python 2 without quotes (Python/ceval.c import_from)
+    (re.compile(r"cannot import name '\w+' from '[\w.]+'|cannot import name '?\w+'?\s*$", re.M), "ImportError"),
     (re.compile(r"'[\w.]+' object has no attribute '\w+'|module '[\w.]+' has no attribute '\w+'"), "AttributeError"),
     (
         re.compile(

@@ -86,6 +86,11 @@ _WORDS: list[tuple[C, str]] = [
 _COMPILED = [(category, re.compile(words, re.I)) for category, words in _WORDS]
 
 
+# snake_case names and paths are the user's own names, not the engine's words: a function
+# `copy_deduplicate` says nothing about duplicates.
+_IDENTIFIER = re.compile(r"[\w./\\-]*\w_\w[\w./\\-]*")
+
+
 def _split_camel(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
 
@@ -94,7 +99,7 @@ def read_words(type_name: str, message: str) -> tuple[Verdict, str] | None:
     """(verdict, the words) of the first taxonomy family named by the error's words; the class
     name counts as words (`ApiTimeoutError` -> "Api Timeout Error")."""
     short = type_name.rsplit(".", 1)[-1] if type_name and type_name != "log" else ""
-    text = f"{_split_camel(short)}: {message[:2000]}"
+    text = f"{_split_camel(short)}: {_IDENTIFIER.sub(' ', message[:2000])}"
     for category, pattern in _COMPILED:
         match = pattern.search(text)
         if match:
