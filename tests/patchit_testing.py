@@ -129,6 +129,11 @@ def postgres_base_url() -> str:
     return url
 
 
+def postgres_dsn() -> str:
+    """The test PostgreSQL as a libpq DSN (psycopg.connect, psql)."""
+    return postgres_base_url().replace("postgresql+psycopg://", "postgresql://")
+
+
 @pytest.fixture
 def pg_schema_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a brand-new, empty schema (selected through the URL's

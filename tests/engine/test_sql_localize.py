@@ -259,3 +259,65 @@ def test_one_line_broken_dag_uses_the_line_cpython_names():
     result = run("Broken DAG: [/opt/airflow/dags/export.py] invalid syntax (export.py, line 34)", None)
     assert result.category.value == "code.error"
     assert (result.culprit.path, result.culprit.line) == ("/opt/airflow/dags/export.py", 34)
+
+
+def _psql() -> str:
+    import glob
+    import shutil
+
+    found = shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), reverse=True)), None)
+    if found is None:
+        pytest.skip("no psql client (Debian's postgresql-client)")
+    return found
+
+
+def test_a_script_run_by_psql_points_at_the_file_and_line_psql_names(tmp_path):
+    """`psql -f` prefixes its messages with `psql:<file>:<line>:` (src/bin/psql/startup.c,
+    log_locus_callback); real psql against the test PostgreSQL."""
+    import subprocess
+
+    from patchit_testing import postgres_dsn
+
+    script = (
+        write(
+            tmp_path,
+            {
+                "sql/load_orders.sql": "create temporary table orders (customer_id int);\n\n"
+                "select\n    custmer_id\nfrom orders;\n"
+            },
+        )
+        / "sql/load_orders.sql"
+    )
+    proc = subprocess.run(
+        [_psql(), postgres_dsn(), "-v", "ON_ERROR_STOP=1", "-f", "sql/load_orders.sql"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0 and "psql:sql/load_orders.sql:" in proc.stderr, proc.stderr
+    without_repo = run(proc.stdout + proc.stderr, None)
+    assert (without_repo.culprit.path, without_repo.culprit.line) == ("sql/load_orders.sql", 5)
+    assert script.exists()
+    with_repo = run(proc.stdout + proc.stderr, tmp_path)  # the parser finds the identifier's own line
+    assert (with_repo.culprit.path, with_repo.culprit.line) == ("sql/load_orders.sql", 4)
+
+
+def test_a_jvm_job_s_own_frame_is_the_culprit_library_frames_never():
+    """A Scala Spark job's trace: the innermost frame outside the JVM's and libraries' packages
+    (JLS 6.1 reverse-DNS names) is the job's file under its package folders. A Java class path
+    such as `org.apache.spark.sql` is never taken for a `.sql` file."""
+    log = (
+        'Exception in thread "main" org.apache.spark.sql.AnalysisException: [UNRESOLVED_COLUMN.WITH_SUGGESTION] A '
+        "column, variable, or function parameter with name `custmer_id` cannot be resolved. Did you mean one of the "
+        "following? [`customer_id`, `amount`].;\n"
+        "\tat org.apache.spark.sql.errors.QueryCompilationErrors$.unresolvedAttributeError(QueryCompilationErrors.scala:221)\n"
+        "\tat org.apache.spark.sql.catalyst.analysis.CheckAnalysis.failAnalysis(CheckAnalysis.scala:54)\n"
+        "\tat com.acme.etl.LoadOrders$.main(LoadOrders.scala:42)\n"
+        "\tat com.acme.etl.LoadOrders.main(LoadOrders.scala)\n"
+        "\tat java.base/jdk.internal.reflect.NativeMethodAccessorImpl.invoke0(Native Method)\n"
+    )
+    result = run(log, None)
+    assert (result.culprit.path, result.culprit.line) == ("com/acme/etl/LoadOrders.scala", 42)
+    only_spark = run("\n".join(line for line in log.splitlines() if "acme" not in line), None)
+    assert only_spark.culprit is None

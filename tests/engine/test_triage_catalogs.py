@@ -23,7 +23,7 @@ import pytest
 
 from patchit_provider.engine.taxonomy import Category
 from patchit_provider.engine.triage.catalogs import codes, exceptions, spark, sqlstate
-from patchit_testing import local_http_server, postgres_base_url, triage_text
+from patchit_testing import local_http_server, postgres_dsn, triage_text
 
 SITE = Path(importlib.import_module("pandas").__file__).parents[1]
 
@@ -612,7 +612,7 @@ def test_real_postgresql_22p02_literal_row_and_value():
     """PostgreSQL's own 22P02 messages (PATCHIT_TEST_PG_URL, scripts/postgres.sh): a literal of the
     statement is the SQL's fault, a whole CSV row in one column of COPY (text format, tab
     delimiter) a malformed file, one bad value of the data a type mismatch."""
-    url = _pg_dsn()
+    url = postgres_dsn()
     psycopg = importlib.import_module("psycopg")
     errors = {}
     with psycopg.connect(url, connect_timeout=10) as conn:
@@ -634,7 +634,7 @@ def test_real_postgresql_22p02_literal_row_and_value():
 def test_real_postgresql_undefined_function_with_or_without_its_class():
     """A function or operator no signature fits (42883): psycopg's class decides; a tool that
     prints only PostgreSQL's message and HINT (psql, a shell step) gets the same verdict."""
-    url = _pg_dsn()
+    url = postgres_dsn()
     psycopg = importlib.import_module("psycopg")
     with psycopg.connect(url, connect_timeout=10) as conn:
         for statement in ("select lower(now())", "select now() = 1"):
@@ -650,7 +650,7 @@ def test_real_postgresql_connection_slots_and_deadlock():
     """Class 53 (insufficient resources): a role's used-up connection slots (53300) are a resource,
     not the network; a deadlock (40P01), two transactions locking rows in opposite order, is lock
     contention like 55P03's lock timeout: re-run."""
-    url = _pg_dsn()
+    url = postgres_dsn()
     import threading
 
     psycopg = importlib.import_module("psycopg")
@@ -707,7 +707,7 @@ def test_real_postgresql_function_or_type_of_a_missing_extension():
     """pgcrypto's digest() and citext's type fail as 42883 / 42704 on a database without the
     extension: the database lacks a package (escalate to whoever runs CREATE EXTENSION), not the
     statement a cast; once the extension exists the same statements run."""
-    url = _pg_dsn()
+    url = postgres_dsn()
     psycopg = importlib.import_module("psycopg")
     statements = {
         "select digest('x', 'sha1')": psycopg.errors.UndefinedFunction,
@@ -739,7 +739,7 @@ def test_real_postgresql_function_or_type_of_a_missing_extension():
 def test_real_postgresql_numeric_overflow_without_its_code():
     """22003 in PostgreSQL's words ("integer out of range", "numeric field overflow"), as psql or a
     shell step prints it without the SQLSTATE, is a value that does not fit its type."""
-    url = _pg_dsn()
+    url = postgres_dsn()
     psycopg = importlib.import_module("psycopg")
     with psycopg.connect(url, connect_timeout=10) as conn:
         conn.autocommit = True
@@ -759,11 +759,6 @@ REDSHIFT_OVERFLOW = (
 
 def test_redshift_numeric_data_overflow():
     assert triage_text(REDSHIFT_OVERFLOW).category == Category.DATA_TYPE_MISMATCH
-
-
-def _pg_dsn() -> str:
-    """The test PostgreSQL (postgres_base_url: skipped without it, failed in CI) as a libpq DSN."""
-    return postgres_base_url().replace("postgresql+psycopg://", "postgresql://")
 
 
 def _copy(conn, data: str) -> None:

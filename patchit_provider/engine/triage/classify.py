@@ -360,7 +360,7 @@ def _culprit(evidence: Evidence, category: Category, message: str = "", error_ty
             if pipeline is not None:
                 return Culprit(path=pipeline.path, line=None)
         return None
-    frame = localize.user_frame(frames)
+    frame = localize.user_frame(frames) or localize.jvm_user_frame(frames)
     if (
         frame is None
         and evidence.error is not None

@@ -44,7 +44,11 @@ pyarrow click tornado gunicorn uvicorn starlette fastapi pydantic aiohttp grpc k
 # `py4j-0.10.9-src.zip/py4j/`; SPARK_HOME/python/pyspark): never the user's code.
 _ZIPPED_LIB = re.compile(r"\.(?:zip|egg|whl|pex)/|(?:^|/)python/(?:pyspark|py4j)/")
 _LIB = re.compile(r"(?:^|/)(?:[Ll]ib|python\d(?:\.\d+)?)/([\w.]+?)(?:\.py)?(?:/|$)")
-_SQL_PATH = re.compile(r"(?<![\w/.-])((?:[A-Za-z]:)?[\w./@~+-]*[\w-]\.sql)\b")
+# Not a dotted name that goes on (`pyspark.sql.utils`, `org.apache.spark.sql.AnalysisException`).
+_SQL_PATH = re.compile(r"(?<![\w/.-])((?:[A-Za-z]:)?[\w./@~+-]*[\w-]\.sql)\b(?![.$]\w)")
+# A package, not a file: a dotted name without a folder that starts with a library's or a
+# reverse-DNS root (`pyspark.sql`, "in org.apache.spark.sql").
+_PACKAGE_ROOTS = THIRD_PARTY_ROOTS | {"org", "com", "io", "net", "java", "javax", "scala", "spark"}
 # The forms Airflow prints an import error in: the UI's banner and the DAG processor's log (2.x,
 # 3.x); `airflow dags list-import-errors` as JSON or YAML (airflow/cli/commands/dag_command.py
 # dag_list_import_errors: "filepath", "error"); the REST API's import errors ("filename",
@@ -92,6 +96,36 @@ def user_frame(frames: list[Frame]) -> Frame | None:
     return None
 
 
+# Packages of the JVM, Spark, Hadoop and the drivers and libraries a job links: a frame in one of
+# them is never the job's own code. Packages follow the reverse-DNS convention (JLS 6.1), so the
+# first two parts name who publishes the code.
+_JVM_LIBRARY = re.compile(
+    r"^(?:java|javax|jdk|sun|com\.sun|scala|kotlin|groovy|akka|py4j|oracle|shapeless|cats|zio|"
+    r"org\.(?:apache|eclipse|glassfish|jboss|slf4j|postgresql|h2|json4s|codehaus|joda|springframework|xerial|"
+    r"antlr|objenesis|roaringbitmap|sparkproject|mariadb|hibernate|junit|scalatest)|"
+    r"com\.(?:google|amazonaws|databricks|fasterxml|microsoft|mysql|typesafe|twitter|esotericsoftware|"
+    r"zaxxer|snowflake|clickhouse|github\.luben|univocity|ctc|thoughtworks)|"
+    r"io\.(?:netty|grpc|delta|airlift|trino|prestosql|confluent|fabric8|micrometer|dropwizard)|"
+    r"net\.(?:snowflake|razorvine|jpountz|sf)|software\.amazon|shaded|parquet|avro)\b"
+)
+
+
+def jvm_user_frame(frames: list[Frame]) -> Frame | None:
+    """The innermost JVM frame of the job's own code (a Scala or Java Spark job): the first frame
+    (a JVM trace prints the innermost frame first) whose class is outside the JVM's and the
+    libraries' packages. Its path is the file under the package's folders, as a source tree
+    keeps it (`com/acme/etl/LoadOrders.scala`)."""
+    for frame in frames:
+        name = frame.function or ""
+        if not frame.path.endswith((".scala", ".java", ".kt")) or "." not in name or _JVM_LIBRARY.match(name):
+            continue
+        package = [part for part in name.split(".")[:-2] if part]  # drop the class and the method
+        if not package:
+            continue
+        return Frame(path="/".join([*package, frame.path]), line=frame.line, function=name)
+    return None
+
+
 def broken_dag(text: str) -> str | None:
     """The DAG file of an import error ("Broken DAG: [/opt/airflow/dags/x.py] ...")."""
     match = _BROKEN_DAG.search(text)
@@ -125,6 +159,8 @@ def sql_paths(texts: list[str]) -> list[str]:
     found: list[str] = []
     for text in texts:
         for match in _SQL_PATH.finditer(text):
+            if not re.search(r"[/\\]", match.group(1)) and match.group(1).split(".")[0] in _PACKAGE_ROOTS:
+                continue
             path = match.group(1).lstrip("./") if match.group(1).startswith("./") else match.group(1)
             if path not in found and "target/run/" not in path and "target/compiled/" not in path:
                 found.append(path)
@@ -269,7 +305,7 @@ def sql_file_culprit(
     parsed statements hold the identifier. None when no SQL file can be shown."""
     named = sql_paths(texts)
     if root is None:
-        return Culprit(path=named[0], line=None) if named else None
+        return Culprit(path=named[0], line=_psql_line(texts, named[0])) if named else None
     if runner:
         source = read_text(root / runner)
         if source:
@@ -278,7 +314,8 @@ def sql_file_culprit(
     for path in named:
         relative = map_path(path, root) or _beside(root, runner, path)
         if relative:
-            return Culprit(path=relative, line=locate_in_sql(root, relative, message, error_type))
+            line = locate_in_sql(root, relative, message, error_type)
+            return Culprit(path=relative, line=line if line is not None else _psql_line(texts, path))
     if missing is None:
         return None
     kind, name = missing
@@ -293,6 +330,14 @@ def sql_file_culprit(
                 if len(hits) > 1:
                     return None  # the identifier is in several files: the runner decides, not a guess
     return hits[0] if hits else None
+
+
+def _psql_line(texts: list[str], path: str) -> int | None:
+    """The line psql names for a script it ran (`psql -f load.sql`): every message of a script is
+    prefixed `psql:<file>:<line>: ` (src/bin/psql/startup.c, log_locus_callback); the line is
+    where the failing statement ended in the file."""
+    locus = re.compile(rf"\bpsql:{re.escape(path)}:(\d+): (?:ERROR|FATAL)")
+    return next((int(m.group(1)) for text in texts for m in [locus.search(text)] if m), None)
 
 
 def _beside(root: Path, runner: str | None, path: str) -> str | None:
