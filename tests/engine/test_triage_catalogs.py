@@ -1047,3 +1047,63 @@ def test_exception_repr_inside_a_wrapper_line():
     (https://docs.celeryq.dev/en/stable/userguide/tasks.html); the repr names the class."""
     text = "[2024-01-01 10:00:00,000: ERROR/ForkPoolWorker-1] Task etl.load[abc] raised unexpected: KeyError('customer_id')"
     assert triage_text(text).category == Category.SCHEMA_MISSING_COLUMN
+
+
+# --- one installed package calling another in a form the installed version does not have --------
+AIGER = (  # as posted in https://github.com/mvcisback/py-aiger/issues/113 (fixed by requiring attrs 19.3)
+    "Traceback (most recent call last):\n"
+    '  File "<string>", line 1, in <module>\n'
+    '  File "/usr/local/lib/python3.7/site-packages/aiger/__init__.py", line 6, in <module>\n'
+    "    from aiger.expr import atom, atoms, ite, BoolExpr\n"
+    '  File "/usr/local/lib/python3.7/site-packages/aiger/expr.py", line 9, in <module>\n'
+    "    @attr.s(frozen=True, slots=True, eq=False, auto_attribs=True, hash=True)\n"
+    "TypeError: attrs() got an unexpected keyword argument 'eq'\n"
+)
+# the frames as posted in https://github.com/OpenEnergyPlatform/open-MaStR/issues/420 (pandas 1.5
+# under SQLAlchemy 2.0; the thread and pandas-dev/pandas#51015 end with pinning SQLAlchemy < 2)
+PANDAS_SQLALCHEMY = (
+    "Traceback (most recent call last):\n"
+    '  File "C:\\Users\\deniz\\Documents\\open-MaStR\\open_mastr\\utils\\helpers.py", line 717, in db_query_to_csv\n'
+    "    pd.read_sql(\n"
+    '  File "C:\\Users\\deniz\\Anaconda3\\envs\\mastr-clean\\lib\\site-packages\\pandas\\io\\sql.py", line 1405, in execute\n'
+    "    return self.connectable.execution_options().execute(*args, **kwargs)\n"
+    "AttributeError: 'OptionEngine' object has no attribute 'execute'\n"
+)
+
+
+def test_a_package_calling_another_with_an_argument_it_lacks_is_a_version_mismatch():
+    result = triage_text(AIGER)
+    assert (result.category.value, result.remediation.value) == ("dependency.missing", "patch")
+    # the same call written in the user's own file is the user's code to fix
+    own = triage_text(AIGER.replace("/usr/local/lib/python3.7/site-packages/aiger/expr.py", "/srv/etl/expr.py"))
+    assert own.category.value == "code.error"
+
+
+def test_a_package_forwarding_its_caller_s_kwargs_leaves_the_argument_to_the_caller():
+    forwarded = AIGER.replace(
+        "@attr.s(frozen=True, slots=True, eq=False, auto_attribs=True, hash=True)", "return attr.s(**kwargs)"
+    ).replace("/usr/local/lib/python3.7/site-packages/aiger/__init__.py", "/srv/etl/circuits.py")
+    assert triage_text(forwarded).category.value == "code.error"
+
+
+def test_sqlalchemy_2_removed_engine_execution_wherever_it_is_called():
+    """pandas < 2.2 calls Engine.execute, which SQLAlchemy 2.0 removed (migration_20.html); the
+    package forwards **kwargs, but an attribute it looks up itself is its own."""
+    result = triage_text(PANDAS_SQLALCHEMY)
+    assert (result.category.value, result.remediation.value) == ("dependency.missing", "patch")
+    # as posted in https://github.com/marklit/datafluent_pg/issues/1: the script's own call
+    script = triage_text(
+        "Traceback (most recent call last):\n\n"
+        '  File "/home/paperspace/.pq/bin/datafluent", line 38, in build_month_distributions\n'
+        "    results = engine.execute(get_columns_sql)\n\n"
+        "AttributeError: 'Engine' object has no attribute 'execute'\n"
+    )
+    assert script.category.value == "dependency.missing" and "migration_20" in script.source
+
+
+def test_a_built_in_value_s_missing_attribute_inside_a_package_is_still_the_caller_s_code():
+    """`'NoneType' object has no attribute` inside a library means a value the caller passed."""
+    text = PANDAS_SQLALCHEMY.replace(
+        "'OptionEngine' object has no attribute 'execute'", "'NoneType' object has no attribute 'cursor'"
+    )
+    assert triage_text(text).category.value != "dependency.missing"

@@ -276,18 +276,31 @@ _STDLIB = re.compile(r"^<[^>]*>$|(?:^|/)lib(?:64)?/python\d(?:\.\d+)?/(?!.*(?:si
 _FORWARDS_KWARGS = re.compile(r"\*\*(?:\w+\()?kwargs\b")  # `**kwargs`, `**airflow_kwargs(**kwargs)`
 
 
-def _caller_in_package(matched: Candidate, candidates: list[Candidate]) -> bool:
+# A call that does not fit the called API's signature or names (CPython's TypeError texts of
+# Python/ceval.c and Objects/call.c; AttributeError of a module or of a library's own class, not
+# of a built-in value such as None): raised in an installed package's frame, one package calls
+# another in a form the installed version does not have.
+_API_MISMATCH = re.compile(
+    r"got an unexpected keyword argument|takes (?:from )?\d+ (?:to \d+ )?positional arguments? but \d+ (?:were|was) given|"
+    r"missing \d+ required (?:positional|keyword-only) arguments?|"
+    r"module '[\w.]+' has no attribute|"
+    r"'(?!(?:NoneType|list|dict|str|int|float|tuple|set|bytes|bool|function|method|generator|coroutine)')[\w.]+' object has no attribute"
+)
+
+
+def _caller_in_package(matched: Candidate, candidates: list[Candidate], forwarding: bool = True) -> bool:
     """The code that called a removed Airflow API is an installed package's: the innermost frame
     outside Airflow and the standard library, of the matched error or, when its traceback is all
     Airflow's (a package caught it and raised its own error), of the errors around it. A package
     frame that only forwards its own caller's `**kwargs` (cosmos's `DbtDag(**kwargs)` on to
-    `DAG.__init__`) passes the decision on to the frame that called it."""
+    `DAG.__init__`) passes the decision on to the frame that called it; with `forwarding` off
+    (an attribute the package looks up itself) it decides."""
     for candidate in (matched, *(c for c in candidates if c is not matched)):
         frames = [(f.path.replace("\\", "/"), f.code or "") for f in candidate.frames]
         callers = [(path, code) for path, code in frames if not (_AIRFLOW_ITSELF.search(path) or _STDLIB.search(path))]
         for index in range(len(callers) - 1, -1, -1):
             path, code = callers[index]
-            if index > 0 and is_foreign(path) and _FORWARDS_KWARGS.search(code):
+            if forwarding and index > 0 and is_foreign(path) and _FORWARDS_KWARGS.search(code):
                 continue  # a wrapper handing its caller's arguments on
             return is_foreign(path)
     return False
@@ -455,6 +468,22 @@ def triage(evidence: Evidence) -> Triage:
             verdict.confidence,
             verdict.source,
             "an installed package uses an API Airflow removed: that package's version does not support the installed Airflow",
+        )
+    if (
+        verdict is not None
+        and verdict.category == Category.CODE_ERROR
+        and matched is not None
+        and matched.type.rsplit(".", 1)[-1] in ("TypeError", "AttributeError")
+        and _API_MISMATCH.search(matched.message)
+        and _caller_in_package(matched, [matched], forwarding=matched.type.endswith("TypeError"))
+    ):
+        verdict = Verdict(
+            Category.DEPENDENCY_MISSING,
+            min(verdict.confidence, 0.7),
+            "https://docs.python.org/3/library/exceptions.html (TypeError, AttributeError) raised in an installed package's frame",
+            "an installed package calls another package's API in a form the installed version does not have: "
+            "their versions do not fit together (pin one)",
+            Remediation.PATCH,
         )
     if (
         verdict is not None

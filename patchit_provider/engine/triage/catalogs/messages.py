@@ -280,6 +280,15 @@ RULES: list[TextRule] = [
         "pandas 2.0 removed this DataFrame/Series method",
     ),
     _r(
+        r"'(?:Option)?Engine' object has no attribute '(?:execute|table_names|has_table|run_callable|scalar)'",
+        C.DEPENDENCY_MISSING,
+        0.9,
+        "https://docs.sqlalchemy.org/en/20/changelog/migration_20.html (Engine.execute and the other "
+        "connectionless execution methods are removed in 2.0)",
+        "SQLAlchemy 2.0 removed execution on the Engine: the code (or a package such as pandas < 2.2) "
+        "was written for SQLAlchemy 1.x",
+    ),
+    _r(
         # pandas < 2.0 hands format="ISO8601"/"mixed" to strptime as a literal format, so every
         # value fails to match it; pandas 2.0 introduced both keywords
         r"does not match format '(?:ISO8601|mixed)'",
