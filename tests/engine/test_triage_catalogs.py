@@ -1107,3 +1107,80 @@ def test_a_built_in_value_s_missing_attribute_inside_a_package_is_still_the_call
         "'OptionEngine' object has no attribute 'execute'", "'NoneType' object has no attribute 'cursor'"
     )
     assert triage_text(text).category.value != "dependency.missing"
+
+
+def _strptime_error(value: str, fmt: str) -> str:
+    import datetime
+
+    with pytest.raises(ValueError) as caught:
+        datetime.datetime.strptime(value, fmt)
+    return (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/etl/parse.py", line 12, in parse\n'
+        "    return datetime.strptime(raw, FORMAT)\n"
+        f"ValueError: {caught.value}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "value,fmt,category",
+    [
+        ("2014-12-25", "%y-%m-%d", "code.error"),  # a four-digit year read with %y (CPython's own message)
+        ("25/12/2014", "%m/%d/%Y", "code.error"),  # day and month exchanged
+        ("13:30", "%I:%M", "code.error"),  # the 12-hour clock's %I where the value is on a 24-hour clock
+        ("n/a", "%Y-%m-%d", "data.type_mismatch"),  # no spelling of the format reads it: the data
+        ("2014-12-25T10:00", "%Y-%m-%d", "data.type_mismatch"),  # CPython: "unconverted data remains"
+        ("2014/12/25", "%Y-%m-%d", "data.type_mismatch"),  # another separator: the rows, not one directive
+    ],
+)
+def test_a_date_that_a_sibling_format_reads_is_the_code_s_format(value, fmt, category):
+    result = triage_text(_strptime_error(value, fmt))
+    assert result.category.value == category
+    if category == "code.error":
+        assert result.remediation.value == "patch" and (result.culprit.path, result.culprit.line) == (
+            "/srv/etl/parse.py",
+            12,
+        )
+
+
+@pytest.mark.parametrize(
+    "text,category,remediation",
+    [
+        # Spark's DATA_SOURCE_NOT_FOUND (error-conditions.json) and Spark 2.4's wording of it
+        (
+            "pyspark.errors.exceptions.captured.AnalysisException: [DATA_SOURCE_NOT_FOUND] Failed to find the data "
+            "source: kafka. Make sure the provider name is correct and the package is properly registered and "
+            "compatible with your Spark version. SQLSTATE: 42K02",
+            "dependency.missing",
+            "patch",
+        ),
+        (
+            "org.apache.spark.sql.AnalysisException: Failed to find data source: kafka. Please deploy the application "
+            'as per the deployment section of "Structured Streaming + Kafka Integration Guide".;',
+            "dependency.missing",
+            "patch",
+        ),
+        # a JVM too new for Spark's bytecode reader (xbean-asm), and the JVM's own class version error
+        (
+            "java.lang.IllegalArgumentException: Unsupported class file major version 61",
+            "dependency.missing",
+            "escalate",
+        ),
+        (
+            'Exception in thread "main" java.lang.UnsupportedClassVersionError: com/acme/Job has been compiled by a '
+            "more recent version of the Java Runtime (class file version 61.0), this version of the Java Runtime only "
+            "recognizes class file versions up to 52.0",
+            "dependency.missing",
+            "escalate",
+        ),
+        # BigQuery's notFound for a job run in another location than its dataset (error-messages)
+        (
+            "google.api_core.exceptions.NotFound: 404 Not found: sales_eu was not found in location US",
+            "config.missing",
+            "escalate",
+        ),
+    ],
+)
+def test_runtime_and_packaging_catalog_entries(text, category, remediation):
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == (category, remediation)

@@ -14,7 +14,7 @@ from patchit_provider.engine.repo import is_foreign
 from patchit_provider.engine.taxonomy import DEFAULT_REMEDIATION, Category, Remediation
 from patchit_provider.engine.triage.fingerprint import FINGERPRINT_VERSION, fingerprint
 from patchit_provider.engine.triage.replacement import Replacement, find_replacement
-from patchit_provider.engine.triage import dbt_lines, localize, resolve
+from patchit_provider.engine.triage import date_format, dbt_lines, localize, resolve
 from patchit_provider.engine.triage.catalogs import airflow_meta, messages, vocabulary
 from patchit_provider.engine.triage.catalogs.base import AF3, Verdict
 from patchit_provider.engine.triage.resolve import Finding
@@ -112,6 +112,7 @@ PREDICATES: dict[str, Callable[[Candidate, Path | None], bool]] = {
     ),
     "config_path": lambda c, _: _config_file(c),
     "http_body": lambda c, _: _http_body(c),
+    "format_misfit": lambda c, _: date_format.corrected_format(c.message) is not None,
     "executable": lambda c, _: bool(_missing_path(c)) and "/" not in _missing_path(c) and "." not in _missing_path(c),
     "input_path": lambda c, _: not _config_file(c) and ("/" in _missing_path(c) or "." in _missing_path(c)),
 }

@@ -306,9 +306,17 @@ RULES: list[Rule] = [
     ),
     # --- data.type_mismatch ---
     R(
+        C.CODE_ERROR,
+        ("ValueError",),
+        r"does not match format",
+        0.9,
+        "the value is a good date in a sibling of the format (%y for %Y, %d for %m): the format string is wrong",
+        when="format_misfit",
+    ),
+    R(
         C.DATA_TYPE_MISMATCH,
         (),
-        r"invalid literal for int\(\)|could not convert string to float|(?:does not|doesn't) match format|Unknown (?:string|datetime string) format|Unable to parse string|Conversion Error|CAST_INVALID_INPUT|invalid input syntax for (?:type|integer)|cannot convert float NaN to integer|Cannot convert non-finite values|Invalid value for dtype|could not be cast|Could not convert .* to numeric|out of range for type|cannot be cast to",
+        r"invalid literal for int\(\)|could not convert string to float|(?:does not|doesn't) match format|unconverted data remains|Unknown (?:string|datetime string) format|Unable to parse string|Conversion Error|CAST_INVALID_INPUT|invalid input syntax for (?:type|integer)|cannot convert float NaN to integer|Cannot convert non-finite values|Invalid value for dtype|could not be cast|Could not convert .* to numeric|out of range for type|cannot be cast to",
         0.85,
         "a value cannot be converted to the expected type",
     ),

@@ -314,6 +314,27 @@ RULES: list[TextRule] = [
         "an operating-system library or build tool is missing from the image",
         Remediation.ESCALATE,
     ),
+    # --- the Java runtime does not fit the classes (JVM spec 4.1: a class file's major_version names
+    #     the Java release that compiled it; 52 = Java 8, 55 = 11, 61 = 17) -----------------------
+    _r(
+        r"Unsupported class file major version \d+|UnsupportedClassVersionError|compiled by a more recent version of the Java Runtime",
+        C.DEPENDENCY_MISSING,
+        0.9,
+        "https://docs.oracle.com/javase/specs/jvms/se21/html/jvms-4.html#jvms-4.1 (major_version); "
+        "https://spark.apache.org/docs/latest/#downloading (the Java releases Spark runs on)",
+        "the Java runtime is not a release these classes (or Spark) support: install the JDK they need",
+        Remediation.ESCALATE,
+    ),
+    # --- Spark: a data source whose package is not on the classpath (DATA_SOURCE_NOT_FOUND, 42K02;
+    #     Spark 2.x/3.0 printed "Failed to find data source: kafka") -----------------------------
+    _r(
+        r"Failed to find (?:the )?data source: [\w.]+",
+        C.DEPENDENCY_MISSING,
+        0.85,
+        "https://spark.apache.org/docs/latest/sql-error-conditions.html (DATA_SOURCE_NOT_FOUND); "
+        "https://spark.apache.org/docs/latest/structured-streaming-kafka-integration.html#deploying",
+        "the data source's package is not deployed with the job (spark-submit --packages / spark.jars.packages)",
+    ),
     _r(
         r"Excel xlsx file; not supported",
         C.DEPENDENCY_MISSING,
@@ -597,7 +618,7 @@ RULES: list[TextRule] = [
     # BigQuery runs a job in one location; a dataset of another location is "not found in location X":
     # the profile's/job's location setting is wrong, the dataset exists (error-messages: notFound).
     _r(
-        r"Not found: Dataset [\w:.\-`\"<>]+ was not found in location \S+",
+        r"Not found: (?:Dataset )?[\w:.\-`\"<>*]+ was not found in location \S+",
         C.CONFIG_MISSING,
         0.8,
         BIGQUERY,

@@ -50,6 +50,11 @@ CONDITIONS: dict[str, Verdict] = {
     "UNABLE_TO_ACQUIRE_MEMORY": _v(C.INFRA_RESOURCE, 0.95, "Spark UNABLE_TO_ACQUIRE_MEMORY"),
     "TABLE_OR_VIEW_ALREADY_EXISTS": _v(C.CODE_ERROR, 0.7, "Spark TABLE_OR_VIEW_ALREADY_EXISTS"),
     "INCOMPATIBLE_DATA_FOR_TABLE": _v(C.DATA_TYPE_MISMATCH, 0.75, "Spark INCOMPATIBLE_DATA_FOR_TABLE"),
+    "DATA_SOURCE_NOT_FOUND": _v(
+        C.DEPENDENCY_MISSING, 0.9, "Spark DATA_SOURCE_NOT_FOUND: the data source's package is not deployed with the job"
+    ),
+    "KAFKA_DATA_SOURCE_NOT_ENABLED": _v(C.DEPENDENCY_MISSING, 0.85, "Spark KAFKA_DATA_SOURCE_NOT_ENABLED"),
+    "AVRO_DATA_SOURCE_NOT_ENABLED": _v(C.DEPENDENCY_MISSING, 0.85, "Spark AVRO_DATA_SOURCE_NOT_ENABLED"),
     # Databricks / Delta Lake conditions (not in Spark's own file):
     # https://docs.databricks.com/en/error-messages/index.html
     "INSUFFICIENT_PERMISSIONS": Verdict(C.INFRA_AUTH, 0.9, DATABRICKS, "Databricks INSUFFICIENT_PERMISSIONS"),
