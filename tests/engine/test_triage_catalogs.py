@@ -1101,6 +1101,20 @@ def test_sqlalchemy_2_removed_engine_execution_wherever_it_is_called():
     assert script.category.value == "dependency.missing" and "migration_20" in script.source
 
 
+def test_a_typo_answered_by_a_library_s_getattr_is_the_caller_s_code():
+    """pandas raises a caller's misspelt attribute from its own `__getattr__`
+    (pandas/core/groupby/groupby.py): the raising line is the library's, the mistake the caller's."""
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/kpis/weekly.py", line 4, in <module>\n'
+        '    totals = df.groupby("region")["amount"].summ()\n'
+        '  File "/usr/local/lib/python3.12/site-packages/pandas/core/groupby/groupby.py", line 1363, in __getattr__\n'
+        "    raise AttributeError(\n"
+        "AttributeError: 'SeriesGroupBy' object has no attribute 'summ'\n"
+    )
+    assert triage_text(text).category.value == "code.error"
+
+
 def test_a_built_in_value_s_missing_attribute_inside_a_package_is_still_the_caller_s_code():
     """`'NoneType' object has no attribute` inside a library means a value the caller passed."""
     text = PANDAS_SQLALCHEMY.replace(
@@ -1126,7 +1140,7 @@ def _strptime_error(value: str, fmt: str) -> str:
     "value,fmt,category",
     [
         ("2014-12-25", "%y-%m-%d", "code.error"),  # a four-digit year read with %y (CPython's own message)
-        ("25/12/2014", "%m/%d/%Y", "code.error"),  # day and month exchanged
+        ("25/12/2014", "%m/%d/%Y", "data.type_mismatch"),  # day and month in the other order: feed or format
         ("13:30", "%I:%M", "code.error"),  # the 12-hour clock's %I where the value is on a 24-hour clock
         ("n/a", "%Y-%m-%d", "data.type_mismatch"),  # no spelling of the format reads it: the data
         ("2014-12-25T10:00", "%Y-%m-%d", "data.type_mismatch"),  # CPython: "unconverted data remains"

@@ -289,6 +289,30 @@ _API_MISMATCH = re.compile(
 )
 
 
+def _package_calls_a_missing_api(c: Candidate) -> bool:
+    """The innermost frame outside Airflow and the standard library is an installed package's, and
+    its own line makes the call or the lookup that failed (`attr.s(..., eq=False)`,
+    `engine.execute(...)`): not a `raise` inside a library's `__getattr__`, which is how pandas
+    answers a caller's typo (`'SeriesGroupBy' object has no attribute 'summ'`), and not a line
+    that forwards its caller's `**kwargs` (then the caller's frame decides)."""
+    if not _API_MISMATCH.search(c.message) or "Did you mean" in c.message:
+        return False
+    name = re.search(r"(?:keyword argument|has no attribute) '(\w+)'", c.message)
+    frames = [(f.path.replace("\\", "/"), f.code or "") for f in c.frames]
+    callers = [(path, code) for path, code in frames if not (_AIRFLOW_ITSELF.search(path) or _STDLIB.search(path))]
+    for index in range(len(callers) - 1, -1, -1):
+        path, code = callers[index]
+        if c.type.endswith("TypeError") and index > 0 and is_foreign(path) and _FORWARDS_KWARGS.search(code):
+            continue
+        if not is_foreign(path) or not code.strip() or code.lstrip().startswith("raise"):
+            return False
+        if name is None:
+            return True
+        attribute = "has no attribute" in name.string[name.start() : name.end()]
+        return bool(re.search(rf"\.{name.group(1)}\b" if attribute else rf"\b{name.group(1)}\s*=", code))
+    return False
+
+
 def _caller_in_package(matched: Candidate, candidates: list[Candidate], forwarding: bool = True) -> bool:
     """The code that called a removed Airflow API is an installed package's: the innermost frame
     outside Airflow and the standard library, of the matched error or, when its traceback is all
@@ -475,8 +499,7 @@ def triage(evidence: Evidence) -> Triage:
         and verdict.category == Category.CODE_ERROR
         and matched is not None
         and matched.type.rsplit(".", 1)[-1] in ("TypeError", "AttributeError")
-        and _API_MISMATCH.search(matched.message)
-        and _caller_in_package(matched, [matched], forwarding=matched.type.endswith("TypeError"))
+        and _package_calls_a_missing_api(matched)
     ):
         verdict = Verdict(
             Category.DEPENDENCY_MISSING,

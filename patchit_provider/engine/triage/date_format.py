@@ -2,7 +2,7 @@
 
 CPython's `_strptime` says `time data '2014-12-25' does not match format '%y-%m-%d'`
 (Lib/_strptime.py). When the same value parses under the format with one directive exchanged
-for its sibling (`%y`/`%Y`, `%m`/`%d`, `%H`/`%I`, `%b`/`%B`/`%m`), the value is a good date and
+for its sibling (`%y`/`%Y`, `%H`/`%I`, `%b`/`%B`/`%m`), the value is a good date and
 the format string in the code is what is wrong: a code fix, not a data problem. Only the posted
 value and format are parsed (`ast.literal_eval` of their reprs, `strptime`): nothing runs.
 """
@@ -36,13 +36,12 @@ def _parses(value: str, fmt: str) -> bool:
 
 
 def _spellings(fmt: str) -> list[str]:
-    """The format with one directive exchanged for a sibling, and with %m and %d swapped."""
+    """The format with one directive exchanged for a sibling. Day and month in the other order
+    are not a sibling: a feed that changed its order is as likely as a wrong format."""
     found = []
     for match in re.finditer(r"%[A-Za-z]", fmt):
         for sibling in _SIBLINGS.get(match.group(0), ()):
             found.append(fmt[: match.start()] + sibling + fmt[match.end() :])
-    if "%m" in fmt and "%d" in fmt:
-        found.append(fmt.replace("%m", "\0").replace("%d", "%m").replace("\0", "%d"))
     return found
 
 

@@ -310,7 +310,7 @@ RULES: list[Rule] = [
         ("ValueError",),
         r"does not match format",
         0.9,
-        "the value is a good date in a sibling of the format (%y for %Y, %d for %m): the format string is wrong",
+        "the value is a good date in a sibling of the format (%y for %Y, %I for %H): the format string is wrong",
         when="format_misfit",
     ),
     R(
