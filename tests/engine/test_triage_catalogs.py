@@ -1198,3 +1198,50 @@ def test_a_date_that_a_sibling_format_reads_is_the_code_s_format(value, fmt, cat
 def test_runtime_and_packaging_catalog_entries(text, category, remediation):
     result = triage_text(text)
     assert (result.category.value, result.remediation.value) == (category, remediation)
+
+
+@pytest.mark.parametrize(
+    "text,category",
+    [
+        # trino-python-client's TrinoQueryError repr (trino/exceptions.py), as dbt-trino prints it
+        (
+            'dbt Database Error: TrinoUserError(type=USER_ERROR, name=COLUMN_NOT_FOUND, message="line 17:7: Column '
+            "'fee_amount' cannot be resolved\", query_id=20240101_000000_00000_abcde)",
+            "schema.missing_column",
+        ),
+        (
+            "TrinoUserError(type=USER_ERROR, name=AMBIGUOUS_NAME, message=\"line 48:13: Column 'version' is "
+            'ambiguous", query_id=20240101_000000_00001_abcde)',
+            "code.error",
+        ),
+        (
+            'TrinoUserError(type=USER_ERROR, name=INVALID_CAST_ARGUMENT, message="Cannot cast DECIMAL(38, 0) '
+            "'115792089237316195423570985008687907853269984665640564039457584007913129639935' to BIGINT\", "
+            "query_id=20240101_000000_00002_abcde)",
+            "data.type_mismatch",
+        ),
+        # Athena prints the name before the message
+        (
+            "botocore.exceptions.ClientError: TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.sales.orderz' does "
+            "not exist",
+            "schema.missing_relation",
+        ),
+        (
+            "HIVE_BAD_DATA: Error parsing field value '2021-13-45' for field 3: For input string: \"2021-13-45\"",
+            "data.malformed",
+        ),
+        (
+            'TrinoQueryError(type=INSUFFICIENT_RESOURCES, name=EXCEEDED_LOCAL_MEMORY_LIMIT, message="Query exceeded '
+            'per-node memory limit of 1GB", query_id=20240101_000000_00003_abcde)',
+            "infra.resource",
+        ),
+    ],
+)
+def test_trino_error_names(text, category):
+    """io.trino.spi.StandardErrorCode and the Hive connector's HiveErrorCode, by name."""
+    result = triage_text(text)
+    assert result.category.value == category and "Trino error" in result.decided_by
+
+
+def test_a_word_in_capitals_that_no_catalog_names_is_no_trino_code():
+    assert "Trino" not in triage_text("acme.WarehouseError: WAREHOUSE_DOWN: try later").decided_by

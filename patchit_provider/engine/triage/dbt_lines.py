@@ -25,6 +25,7 @@ _POSITIONS = (
     re.compile(r"\bline (\d+) at position \d+", re.I),  # Snowflake
     re.compile(r"\bat \[(\d+):\d+\]"),  # BigQuery
     re.compile(r"\bline (\d+),? pos \d+"),  # Spark / Databricks
+    re.compile(r"\bline (\d+):\d+: "),  # Trino / Presto / Athena (ParsingException, SemanticException)
 )
 _TRUNCATED = re.compile(r"^\.\.\.|\.\.\.$")  # libpq cuts a long line around the error with "..."
 SIMILAR = 0.6

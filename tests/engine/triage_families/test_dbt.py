@@ -506,6 +506,9 @@ def test_a_dbt_model_error_points_at_the_model_line_the_warehouse_names(tmp_path
         # Snowflake's compilation error and BigQuery's syntax error give a number, no text
         "001003 (42000): SQL compilation error:\nsyntax error line 6 at position 0 unexpected 'from'.",
         "400 Syntax error: Unexpected keyword FROM at [6:1]",
+        # dbt-trino: the Python client's TrinoUserError repr (trino/exceptions.py), Trino's "line n:m: "
+        "TrinoUserError(type=USER_ERROR, name=SYNTAX_ERROR, message=\"line 6:1: mismatched input 'from'\", "
+        "query_id=20240101_000000_00000_abcde)",
     ],
 )
 def test_a_numbered_position_is_read_in_the_sql_dbt_ran(message):
