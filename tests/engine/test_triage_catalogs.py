@@ -1245,3 +1245,41 @@ def test_trino_error_names(text, category):
 
 def test_a_word_in_capitals_that_no_catalog_names_is_no_trino_code():
     assert "Trino" not in triage_text("acme.WarehouseError: WAREHOUSE_DOWN: try later").decided_by
+
+
+def test_a_print_under_an_ascii_locale_is_the_job_s_environment(tmp_path):
+    """Real CPython: stdout's encoding is the locale's (ASCII under cron's C locale; here forced with
+    PYTHONIOENCODING, https://docs.python.org/3/library/sys.html#sys.stdout). The same text
+    written to a file opened with an ASCII encoding is the code's choice."""
+    import subprocess
+
+    script = tmp_path / "report.py"
+    script.write_text("def report(name):\n    print('Process %s ended.' % name)\n\nreport('résumé')\n")
+    printed = subprocess.run(
+        [sys.executable, str(script)],
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONIOENCODING": "ascii"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "UnicodeEncodeError: 'ascii' codec can't encode" in printed.stderr, printed.stderr
+    result = triage_text(printed.stderr)
+    assert (result.category.value, result.remediation.value) == ("config.missing", "escalate")
+    script.write_text(
+        "def report(name):\n    with open('out.txt', 'w', encoding='ascii') as out:\n        out.write(name)\n\nreport('résumé')\n"
+    )
+    written = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert triage_text(written.stderr).category.value == "code.error"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # paramiko/client.py RejectPolicy.missing_host_key; pysftp's CnOpts without a known_hosts file
+        "paramiko.ssh_exception.SSHException: Server '10.0.0.5' not found in known_hosts",
+        "paramiko.ssh_exception.SSHException: No hostkey for host sftp.example.com found.",
+    ],
+)
+def test_an_ssh_host_key_missing_from_known_hosts_is_configuration(text):
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == ("config.missing", "escalate")

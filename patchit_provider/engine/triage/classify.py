@@ -113,6 +113,10 @@ PREDICATES: dict[str, Callable[[Candidate, Path | None], bool]] = {
     "config_path": lambda c, _: _config_file(c),
     "http_body": lambda c, _: _http_body(c),
     "format_misfit": lambda c, _: date_format.corrected_format(c.message) is not None,
+    # the raising line prints: the stream's encoding is the process's locale, not the code's choice
+    "stdout_write": lambda c, _: (
+        bool(c.frames) and bool(re.search(r"\bprint\(|\bstd(?:out|err)\b", c.frames[-1].code or ""))
+    ),
     "executable": lambda c, _: bool(_missing_path(c)) and "/" not in _missing_path(c) and "." not in _missing_path(c),
     "input_path": lambda c, _: not _config_file(c) and ("/" in _missing_path(c) or "." in _missing_path(c)),
 }

@@ -304,6 +304,17 @@ RULES: list[Rule] = [
         0.8,
         "input bytes cannot be parsed",
     ),
+    # Python writes sys.stdout in the locale's encoding: ASCII under cron's or a container's C/POSIX
+    # locale, the console code page on Windows (https://docs.python.org/3/library/sys.html#sys.stdout,
+    # PYTHONIOENCODING, PEP 538). A print that cannot encode is the job's environment.
+    R(
+        C.CONFIG_MISSING,
+        ("UnicodeEncodeError",),
+        r"'(?:ascii|charmap|cp\d+)' codec can't encode",
+        0.8,
+        "the job's locale makes stdout ASCII or a code page (set LANG=C.UTF-8 or PYTHONIOENCODING=utf-8 for the job)",
+        when="stdout_write",
+    ),
     # --- data.type_mismatch ---
     R(
         C.CODE_ERROR,

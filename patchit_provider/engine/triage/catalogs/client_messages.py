@@ -86,7 +86,7 @@ _BQ_REASON = r"['\"]reason['\"]\s*:\s*['\"]"
 
 # Slack Web API `error` codes (api.slack.com/web#errors): a token problem, or a rate limit (HTTP 429).
 _SLACK = r"(?:SlackApiError|Slack API)[^\n]*\n?[^\n]{0,300}?['\"]error['\"]:\s*['\"]"
-_SLACK_AUTH = "invalid_auth|not_authed|account_inactive|token_revoked|token_expired|no_permission|missing_scope|not_allowed_token_type|ekm_access_denied|access_denied|org_login_required"
+_SLACK_AUTH = "not_in_channel|invalid_auth|not_authed|account_inactive|token_revoked|token_expired|no_permission|missing_scope|not_allowed_token_type|ekm_access_denied|access_denied|org_login_required"
 
 FIRST: list[TextRule] = [
     # libcurl 60 CURLE_PEER_FAILED_VERIFICATION: the same untrusted certificate as OpenSSL's reason
@@ -184,6 +184,17 @@ LAST: list[TextRule] = [
         0.9,
         SLACK,
         "Slack refused the token (invalid, revoked, expired or lacking a scope)",
+    ),
+    # --- SSH / SFTP: the server's host key is not in known_hosts (paramiko client.py RejectPolicy
+    #     "Server %r not found in known_hosts"; pysftp CnOpts "No hostkey for host %s found.") ---
+    text_rule(
+        r"not found in known_hosts|No hostkey for host \S+ found|Host key for server '?\S+'? does not match",
+        C.CONFIG_MISSING,
+        0.85,
+        "https://github.com/paramiko/paramiko/blob/main/paramiko/client.py (RejectPolicy); "
+        "https://pysftp.readthedocs.io/en/release_0.2.9/cookbook.html#pysftp-cnopts",
+        "the SSH server's host key is not configured in the job's known_hosts",
+        Remediation.ESCALATE,
     ),
     text_rule(
         r"\b(?:INVALID_SESSION_ID|INVALID_LOGIN|INVALID_AUTH_HEADER|INSUFFICIENT_ACCESS(?:_OR_READONLY)?)\b",
