@@ -1283,3 +1283,21 @@ def test_a_print_under_an_ascii_locale_is_the_job_s_environment(tmp_path):
 def test_an_ssh_host_key_missing_from_known_hosts_is_configuration(text):
     result = triage_text(text)
     assert (result.category.value, result.remediation.value) == ("config.missing", "escalate")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # BigQuery's `duplicate` reason as google-api-python-client prints it (mozilla/bigquery-etl's dry run)
+        "sql/shared/clients_v1/init.sql ERROR\n [{'code': 409, 'errors': [{'message': 'Already Exists: Table "
+        "my-project:shared.clients_v1', 'domain': 'global', 'reason': 'duplicate'}]}]",
+        # BigQuery invalidQuery for a view calling an unqualified function
+        "google.api_core.exceptions.BadRequest: 400 Within a standard SQL view, references to functions/procedures "
+        "require explicit project IDs unless the entity is created in the same project that is issuing the query",
+    ],
+)
+def test_bigquery_statement_errors_are_the_statement_s(text):
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == ("code.error", "patch")
+    if "init.sql" in text:  # the SQL file the output names
+        assert result.culprit is not None and result.culprit.path == "sql/shared/clients_v1/init.sql"

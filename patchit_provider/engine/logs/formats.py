@@ -323,7 +323,12 @@ def dbt_error(block: list[str]) -> ErrorInfo:
     path = match["path"] or next((m.group(1) or m.group(2) for m in map(_DBT_PATH.search, details) if m), None)
     frames = [Frame(path=path, function=match["name"])] if path else []
     kind = match["kind"]
-    if kind == "Failure":  # a data test's rows, or a unit test's (the model's logic on fixed rows)
+    nested = next((m for m in map(DBT_ERROR.match, details) if m is not None and m["kind"] != "Failure"), None)
+    if kind == "Failure" and match["resource"] not in (None, "test", "unit_test"):
+        # dbt 1.8+ heads a model's (seed's, snapshot's) error with "Failure in model x (path)" and
+        # prints the error itself under it ("Database Error in model x"): that one is the kind
+        kind = nested["kind"] if nested else "Runtime Error"
+    elif kind == "Failure":  # a data test's rows, or a unit test's (the model's logic on fixed rows)
         kind = "Failure in unit_test" if match["resource"] == "unit_test" else "Failure in test"
     return ErrorInfo(
         type=f"dbt {kind}",

@@ -170,7 +170,10 @@ def sql_paths(texts: list[str]) -> list[str]:
 _SQL_ENGINE = re.compile(
     r"Binder Error|Catalog Error|Parser Error|Conversion Error|syntax error at or near|SQL compilation error|"
     r"psycopg|duckdb|snowflake|sqlite3|pyodbc|ProgrammingError|UndefinedColumn|UndefinedTable|"
-    r"\bSQLSTATE\b|\b\d{6} \([0-9A-Z]{5}\):",
+    r"\bSQLSTATE\b|\b\d{6} \([0-9A-Z]{5}\):|"
+    # Trino/Presto/Athena clients, BigQuery's job errors, Spark SQL's analyzer and parser
+    r"(?:Trino|Presto)\w*Error|Already Exists: (?:Table|View|Dataset)|Not found: (?:Table|View|Dataset)|"
+    r"Unrecognized name: |Syntax error: |AnalysisException|ParseException",
     re.I,
 )
 

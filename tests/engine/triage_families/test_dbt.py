@@ -532,3 +532,19 @@ def test_compiled_copies_are_never_read_outside_the_repository(tmp_path):
     repo.mkdir()
     assert dbt_lines.target_copies(outside, "models/m.sql") == ("select 1\n", "")  # the project's own copy
     assert dbt_lines.target_copies(repo, "../other/models/m.sql") == ("", "")
+
+
+@pytest.mark.skipif(not DBT_BIN.exists(), reason="dbt is installed by scripts/setup.sh")
+def test_failure_in_model_heads_a_model_error_not_a_test_s_rows(tmp_path):
+    """dbt 1.8+ sums up a model's error as `Failure in model x (path)` with the error under it
+    (real dbt-duckdb run); an output cut right after that heading is still the model's error,
+    never a data test's failing rows."""
+    project = dbt_project(tmp_path / "repo", "p", {"bad.sql": "select nosuchcol from (select 1 as a) t\n"})
+    proc = _dbt(project, "run")
+    assert "Failure in model bad (models/bad.sql)" in proc.stdout, proc.stdout[-2000:]
+    whole = triage_text(proc.stdout)
+    assert whole.category.value == "schema.missing_column" and whole.error.type == "dbt Runtime Error"
+    cut = proc.stdout[: proc.stdout.index("Failure in model bad")] + "Failure in model bad (models/bad.sql)\n"
+    result = triage_text(cut)
+    assert result.error.type == "dbt Runtime Error" and result.category.value != "data.quality"
+    assert result.culprit is not None and result.culprit.path == "models/bad.sql"

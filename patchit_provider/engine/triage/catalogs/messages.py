@@ -631,6 +631,23 @@ RULES: list[TextRule] = [
         BIGQUERY,
         "the BigQuery table or dataset does not exist",
     ),
+    # BigQuery's `duplicate` reason (HTTP 409): a statement or job creates a table, dataset or job
+    # that already exists (CREATE TABLE without OR REPLACE / IF NOT EXISTS, a fixed job id)
+    _r(
+        r"Already Exists: (?:Table|Dataset|Job|View|Routine) [\w:.\-`\"<>*]+",
+        C.CODE_ERROR,
+        0.85,
+        BIGQUERY + " (duplicate)",
+        "the statement creates a BigQuery object that already exists (CREATE OR REPLACE, IF NOT EXISTS)",
+    ),
+    # BigQuery invalidQuery: a view created in another project must name its functions' project
+    _r(
+        r"references to functions/procedures require explicit project IDs|references are not project-qualified",
+        C.CODE_ERROR,
+        0.85,
+        BIGQUERY + "; https://cloud.google.com/bigquery/docs/user-defined-functions#views",
+        "a view's function reference lacks its project id",
+    ),
     _r(
         r"IO Error: No files found that match the pattern|No files found that match",
         C.UPSTREAM_FAILED,
