@@ -1301,3 +1301,38 @@ def test_bigquery_statement_errors_are_the_statement_s(text):
     assert (result.category.value, result.remediation.value) == ("code.error", "patch")
     if "init.sql" in text:  # the SQL file the output names
         assert result.culprit is not None and result.culprit.path == "sql/shared/clients_v1/init.sql"
+
+
+def _run_script(tmp_path, shell: str, body: str) -> str:
+    import shutil
+    import subprocess
+
+    program = shutil.which(shell)
+    if program is None:
+        pytest.skip(f"no {shell}")
+    script = tmp_path / "scripts" / "load.sh"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(body)
+    proc = subprocess.run([program, "scripts/load.sh"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    return proc.stderr
+
+
+@pytest.mark.parametrize("shell", ["bash", "dash"])
+def test_a_shell_script_s_own_error_points_at_its_file_and_line(tmp_path, shell):
+    """Real bash and dash: `<script>: line n:` / `<script>: n:`; a script that does not parse is code."""
+    missing = _run_script(tmp_path, shell, "set -e\necho start\nnosuchtool_patchit --version\n")
+    result = triage_text(missing)
+    assert (result.culprit.path, result.culprit.line) == ("scripts/load.sh", 3)
+    assert result.category.value == "dependency.missing"
+    broken = _run_script(tmp_path, shell, "echo start\nif true; then\n  echo x\nfi fi\n")
+    result = triage_text(broken)
+    assert result.category.value == "code.error" and result.remediation.value == "patch"
+    assert result.culprit.path == "scripts/load.sh" and result.culprit.line == 4
+    # with the repository, the script is the repository's file
+    assert triage_text(missing, repo=tmp_path).culprit.path == "scripts/load.sh"
+
+
+def test_a_command_string_names_no_file():
+    """`bash -c` (BashOperator's bash_command) prints the shell's own name: no script file."""
+    assert triage_text("bash: line 1: jq: command not found\n").culprit is None

@@ -10,7 +10,7 @@ from typing import Callable
 
 from patchit_provider.engine.logs import parse_chain
 from patchit_provider.engine.models import Culprit, ErrorInfo, ErrorSummary, Evidence, Frame, Triage
-from patchit_provider.engine.repo import is_foreign
+from patchit_provider.engine.repo import is_foreign, map_path
 from patchit_provider.engine.taxonomy import DEFAULT_REMEDIATION, Category, Remediation
 from patchit_provider.engine.triage.fingerprint import FINGERPRINT_VERSION, fingerprint
 from patchit_provider.engine.triage.replacement import Replacement, find_replacement
@@ -396,7 +396,11 @@ def _culprit(evidence: Evidence, category: Category, message: str = "", error_ty
         if line is None and root is not None and is_dbt and own.path.endswith(".sql"):
             line = _dbt_model_line(evidence, root, own.path, message)
         return Culprit(path=own.path, line=line)
+    shell = localize.shell_locus(message + "\n" + evidence.log_excerpt[-20_000:])
     if root is not None:
+        script = map_path(shell[0], root) if shell is not None else None
+        if script is not None and shell is not None:  # a script of the repository the shell names
+            return Culprit(path=script, line=shell[1])
         if DEFAULT_REMEDIATION[category] == Remediation.PATCH:
             pipeline = next((s for s in evidence.code_context if s.focus_line is None), None)
             if pipeline is not None:
@@ -414,6 +418,8 @@ def _culprit(evidence: Evidence, category: Category, message: str = "", error_ty
         frame = next((f for f in (localize.user_frame(e.frames) for e in chain) if f is not None), None)
     if frame is not None:
         return Culprit(path=frame.path, line=frame.line)
+    if shell is not None:
+        return Culprit(path=shell[0], line=shell[1])
     dag = localize.broken_dag(message + "\n" + evidence.log_excerpt[-20_000:])
     if dag is not None:  # a DAG import error without frames: the line CPython names, if any
         where = next(

@@ -126,6 +126,25 @@ def jvm_user_frame(frames: list[Frame]) -> Frame | None:
     return None
 
 
+# bash prints `<script>: line <n>: <message>`, dash `<script>: <n>: <message>` (bash error.c
+# get_name_for_error + "line %d: "; dash error.c). The interpreter's own name (`bash: line 1:`,
+# `/bin/sh: 1:`) is a `-c` command string: no file.
+_SHELL_LOCUS = re.compile(r"(?:^|[\s|\]])(?P<path>[\w./~-]*[\w~-]): (?:line )?(?P<line>\d+): \S", re.M)
+_SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash"}
+
+
+def shell_locus(text: str) -> tuple[str, int] | None:
+    """The script file and line a shell names for its error (the last one the output prints)."""
+    found = None
+    for match in _SHELL_LOCUS.finditer(text[-20_000:]):
+        path = match["path"]
+        name = PurePosixPath(path).name
+        if name in _SHELLS or not ("/" in path or name.endswith((".sh", ".bash", ".ksh", ".zsh"))):
+            continue
+        found = (path, int(match["line"]))
+    return found
+
+
 def broken_dag(text: str) -> str | None:
     """The DAG file of an import error ("Broken DAG: [/opt/airflow/dags/x.py] ...")."""
     match = _BROKEN_DAG.search(text)

@@ -392,6 +392,17 @@ RULES: list[TextRule] = [
         "https://github.com/python/cpython/blob/main/Lib/_strptime.py (ValueError: time data %r does not match format %r)",
         "an empty date string is parsed: the setting or variable that should supply it is unset",
     ),
+    # --- shell scripts: the parser's own messages (bash parse.y "syntax error near unexpected token",
+    #     "unexpected EOF while looking for matching"; dash "Syntax error: ... unexpected") ---------
+    _r(
+        r"syntax error near unexpected token|unexpected EOF while looking for matching|"
+        r"syntax error: unexpected end of file|\b\d+: Syntax error: .{1,40} unexpected",
+        C.CODE_ERROR,
+        0.9,
+        "https://git.savannah.gnu.org/cgit/bash.git/tree/parse.y; https://git.kernel.org/pub/scm/utils/dash/dash.git/tree/src/parser.c",
+        "the shell script does not parse",
+        Remediation.PATCH,
+    ),
     # --- CPython: a circular import (Python/import.c "partially initialized module") -----------
     _r(
         r"partially initialized module .* \(most likely due to a circular import\)",
