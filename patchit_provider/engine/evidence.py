@@ -88,6 +88,9 @@ def collect_evidence(
         packages=package_versions(error),
         input_peeks=peek_inputs(error, mapped, root, notes, repo_only=ingested),
         dbt_nodes=dbt_nodes,
+        pipeline_files=list(
+            dict.fromkeys([*([event.code_path] if event.code_path else []), *(digest.pipeline_files if digest else [])])
+        ),
         notes=notes,
     )
     redacted: Evidence

@@ -226,6 +226,11 @@ class Evidence(Contract):
     )
     input_peeks: list[InputPeek] = Field(default_factory=list)
     dbt_nodes: list[DbtNode] = Field(default_factory=list)
+    pipeline_files: list[str] = Field(
+        default_factory=list,
+        description="The files that define the pipeline as the event or the log names them (the DAG file of "
+        "'Filling up the DagBag from ...'), as written: where to look when no frame is the user's.",
+    )
     redactions: int = 0
     notes: list[str] = Field(default_factory=list)
 

@@ -420,6 +420,10 @@ def _culprit(evidence: Evidence, category: Category, message: str = "", error_ty
         return Culprit(path=frame.path, line=frame.line)
     if shell is not None:
         return Culprit(path=shell[0], line=shell[1])
+    if DEFAULT_REMEDIATION[category] == Remediation.PATCH and evidence.pipeline_files:
+        # the pipeline's own definition fails in the orchestrator's code (a template rendered by
+        # Airflow): the file that defines it, as the log names it
+        return Culprit(path=evidence.pipeline_files[0], line=None)
     dag = localize.broken_dag(message + "\n" + evidence.log_excerpt[-20_000:])
     if dag is not None:  # a DAG import error without frames: the line CPython names, if any
         where = next(

@@ -522,3 +522,28 @@ def test_an_import_of_a_folder_on_the_dags_own_path_is_the_trees_layout(tmp_path
 def test_a_throttled_image_pull_is_retried_a_missing_image_is_not(text, category, remediation):
     result = triage_text(text)
     assert (result.category.value, result.remediation.value) == (category, remediation), result.rationale
+
+
+def test_a_template_failing_in_airflow_s_code_points_at_the_dag_file_the_log_names() -> None:
+    """Every frame is Airflow's or Jinja's (the template is rendered by the task runner); without a
+    repository the culprit is the DAG file of "Filling up the DagBag from ..." (dagbag.py)."""
+    log = (
+        "[2024-05-01, 10:00:00 UTC] {dagbag.py:540} INFO - Filling up the DagBag from /opt/airflow/dags/etl_orders.py\n"
+        "[2024-05-01, 10:00:01 UTC] {taskinstance.py:1937} ERROR - Task failed with exception\n"
+        "Traceback (most recent call last):\n"
+        '  File "/home/airflow/.local/lib/python3.11/site-packages/airflow/models/taskinstance.py", line 1648, in '
+        "_execute_task_with_callbacks\n    self.render_templates(context=context)\n"
+        '  File "/home/airflow/.local/lib/python3.11/site-packages/jinja2/environment.py", line 1301, in render\n'
+        "    self.environment.handle_exception()\n"
+        '  File "<template>", line 1, in top-level template code\n'
+        "jinja2.exceptions.UndefinedError: 'execution_date' is undefined\n"
+    )
+    result = triage_text(log)
+    assert result.category.value == "code.error"
+    assert result.culprit is not None and (result.culprit.path, result.culprit.line) == (
+        "/opt/airflow/dags/etl_orders.py",
+        None,
+    )
+    # an infrastructure failure in the same task names no file: nothing in the DAG to change
+    oom = triage_text(log.split("Traceback")[0] + "ERROR - Task exited with return code Negsignal.SIGKILL\n")
+    assert oom.culprit is None
