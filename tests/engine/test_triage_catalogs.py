@@ -1336,3 +1336,87 @@ def test_a_shell_script_s_own_error_points_at_its_file_and_line(tmp_path, shell)
 def test_a_command_string_names_no_file():
     """`bash -c` (BashOperator's bash_command) prints the shell's own name: no script file."""
     assert triage_text("bash: line 1: jq: command not found\n").culprit is None
+
+
+@pytest.mark.parametrize(
+    "text,category,remediation",
+    [
+        # Redshift COPY: the load error's DETAIL block (STL_LOAD_ERRORS; r_Load_Error_Reference)
+        (
+            "psycopg2.errors.InternalError_: Load into table 'orders' failed.  Check 'stl_load_errors' system table "
+            "for details.\nDETAIL:  \n  -----------------------------------------------\n  error:  Invalid digit, "
+            "Value 'S', Pos 0, Type: Integer \n  code:      1207\n  context:   SHIPPING_ITEM_ID\n",
+            "data.type_mismatch",
+            "escalate",
+        ),
+        (
+            "redshift_connector.error.ProgrammingError: {'S': 'ERROR', 'C': 'XX000', 'M': '1023', 'D': "
+            "'Serializable isolation violation on table - 1234567, transactions forming the cycle are: 1, 2'}",
+            "infra.timeout",
+            "retry",
+        ),
+        # confluent-kafka (librdkafka's KafkaError), kafka-python's classes, librdkafka's descriptions
+        (
+            'cimpl.KafkaException: KafkaError{code=MSG_SIZE_TOO_LARGE,val=10,str="Unable to produce message: '
+            'Broker: Message size too large"}',
+            "config.missing",
+            "escalate",
+        ),
+        ("kafka.errors.NoBrokersAvailable: NoBrokersAvailable", "infra.network", "retry"),
+        (
+            "Kafka error: Message consumption error: UnknownTopicOrPartition (Broker: Unknown topic or partition)",
+            "schema.missing_relation",
+            "escalate",
+        ),
+        (
+            'cimpl.KafkaException: KafkaError{code=TOPIC_AUTHORIZATION_FAILED,val=29,str="Broker: Topic '
+            'authorization failed"}',
+            "infra.auth",
+            "escalate",
+        ),
+        # BigQuery invalidQuery / invalid, Snowflake and PostgreSQL argument types, Dataflow quota
+        ("google.api_core.exceptions.BadRequest: 400 Function not found: TO_CHAR at [71:25]", "code.error", "patch"),
+        ("google.api_core.exceptions.BadRequest: 400 Type not found: text at [13:51]", "code.error", "patch"),
+        ("google.api_core.exceptions.BadRequest: 400 Bad int64 value: 1.72e9", "data.type_mismatch", "escalate"),
+        (
+            "snowflake.connector.errors.ProgrammingError: 001044 (42P13): SQL compilation error: error line 4 at "
+            "position 8\nInvalid argument types for function 'TRY_CAST': (TIMESTAMP_NTZ(9), TIMESTAMP_NTZ(9))",
+            "code.error",
+            "patch",
+        ),
+        (
+            'ERROR:  failed to find conversion function from "unknown" to character varying',
+            "code.error",
+            "patch",
+        ),
+        (
+            "Workflow failed. Causes: Project p has insufficient quota(s) to execute this workflow with 1 instances "
+            "in region us-central1.",
+            "infra.resource",
+            "escalate",
+        ),
+    ],
+)
+def test_warehouse_stream_and_cloud_catalog_entries(text, category, remediation):
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == (category, remediation)
+
+
+def test_a_kafka_looking_name_outside_kafka_decides_nothing():
+    """The Kafka table only reads errors that are Kafka's (class or text)."""
+    assert "Kafka" not in triage_text("acme.ApiError: REQUEST_TIMED_OUT while polling the acme API").decided_by
+
+
+def test_an_unbound_local_printed_without_its_class_is_code(tmp_path):
+    """Real CPython's message, as a wrapper prints it without the class (str(exc))."""
+    import subprocess
+
+    script = tmp_path / "job.py"
+    script.write_text(
+        "def run(rows):\n    for row in rows:\n        key = row\n    return key\n\n"
+        "try:\n    run([])\nexcept Exception as exc:\n    print(f'ERROR: {exc}')\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60).stdout
+    assert "key" in out
+    result = triage_text(out)
+    assert result.category.value == "code.error" and result.error.type == "UnboundLocalError"

@@ -1,7 +1,7 @@
 """The resolver: facts of one exception -> the catalog verdict that decides it.
 
 For one exception (type, message), strongest fact first:
-1. codes the engine put in the message: a Spark error condition, a Trino error name, a specific SQLSTATE (or the
+1. codes the engine put in the message: a Spark error condition, a Trino or Kafka error name, a specific SQLSTATE (or the
    psycopg class, which is one), an AWS error code, an HTTP status (with the rate-limit body
    rule), an errno, a signal or exit code;
 2. engine messages that carry no code (catalogs/messages.py);
@@ -15,7 +15,7 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass
 
-from patchit_provider.engine.triage.catalogs import codes, exceptions, messages, spark, sqlstate, trino
+from patchit_provider.engine.triage.catalogs import codes, exceptions, kafka, messages, spark, sqlstate, trino
 from patchit_provider.engine.triage.catalogs.base import Verdict
 
 
@@ -45,6 +45,9 @@ def code_facts(type_name: str, message: str, context: str = "") -> Finding | Non
     named = trino.find(message)
     if named:
         return Finding(named[1], f"Trino error {named[0]}")
+    streamed = kafka.find(type_name, message)
+    if streamed:
+        return Finding(streamed[1], f"Kafka error {streamed[0]}")
     state = _state(type_name, message)
     if state and (verdict := sqlstate.specific(state)) is not None:
         return Finding(verdict, f"SQLSTATE {state}")

@@ -334,9 +334,55 @@ ORACLE: dict[str, Verdict] = {n: Verdict(cat, 0.9, ORACLE_SRC, f"ORA-{n}: {why}"
 _ORACLE = re.compile(r"\bORA-(\d{5})\b")
 
 
+# --- Redshift: COPY's load error codes (STL_LOAD_ERRORS, printed as "code: 1207" in the error's
+#     DETAIL block), https://docs.aws.amazon.com/redshift/latest/dg/r_Load_Error_Reference.html;
+#     1023 is the serializable isolation violation of two concurrent writers
+#     (https://docs.aws.amazon.com/redshift/latest/dg/c_serial_isolation.html) ------------------
+REDSHIFT_SRC = "https://docs.aws.amazon.com/redshift/latest/dg/r_Load_Error_Reference.html"
+_RS = {
+    1200: (C.DATA_MALFORMED, "unknown parse error"),
+    1201: (C.DATA_MALFORMED, "field delimiter not found in the input file"),
+    1202: (C.DATA_MALFORMED, "the input row has more columns than the table"),
+    1203: (C.DATA_MALFORMED, "the input row has fewer columns than the table"),
+    1204: (C.DATA_TYPE_MISMATCH, "a value exceeds the column type's range or length"),
+    1205: (C.DATA_TYPE_MISMATCH, "a date is not in the expected format"),
+    1206: (C.DATA_TYPE_MISMATCH, "a timestamp is not in the expected format"),
+    1207: (C.DATA_TYPE_MISMATCH, "a value holds a character outside 0-9 for a numeric column (invalid digit)"),
+    1208: (C.DATA_TYPE_MISMATCH, "a FLOAT value is malformed"),
+    1209: (C.DATA_TYPE_MISMATCH, "a DECIMAL value is malformed"),
+    1210: (C.DATA_TYPE_MISMATCH, "a BOOLEAN value is malformed"),
+    1211: (C.DATA_MALFORMED, "an input line holds no data"),
+    1212: (C.UPSTREAM_FAILED, "the load file was not found"),
+    1213: (C.DATA_QUALITY, "a NOT NULL field holds no data"),
+    1214: (C.DATA_MALFORMED, "a delimiter was not found"),
+    1215: (C.DATA_TYPE_MISMATCH, "a CHAR field is malformed"),
+    1216: (C.DATA_MALFORMED, "an invalid input line"),
+    1217: (C.DATA_TYPE_MISMATCH, "an invalid identity column value"),
+    1219: (C.DATA_MALFORMED, "an invalid UTF-8 hexadecimal digit"),
+    1220: (C.DATA_MALFORMED, "invalid UTF-8 characters"),
+    1221: (C.DATA_MALFORMED, "the file's encoding is not the one COPY was given"),
+}
+REDSHIFT: dict[int, Verdict] = {
+    n: Verdict(cat, 0.9, REDSHIFT_SRC, f"Redshift load error {n}: {why}") for n, (cat, why) in _RS.items()
+}
+REDSHIFT[1023] = Verdict(
+    C.INFRA_TIMEOUT,
+    0.85,
+    "https://docs.aws.amazon.com/redshift/latest/dg/c_serial_isolation.html",
+    "Redshift error 1023: a serializable isolation violation, two writers at once (re-run)",
+    Remediation.RETRY,
+)
+_REDSHIFT = re.compile(r"\bcode:\s+(12[0-2]\d)\b|\bSerializable isolation violation\b|['\"]M['\"]: ['\"](1023)['\"]")
+
+
 def vendor_verdict(message: str) -> tuple[str, Verdict] | None:
-    """A MySQL error number or an Oracle ORA- code the driver printed."""
+    """A MySQL error number, an Oracle ORA- code or a Redshift load error code the driver printed."""
     text = message[:4000]
+    redshift = _REDSHIFT.search(text)
+    if redshift:
+        number = int(next((g for g in redshift.groups() if g), "1023"))
+        if number in REDSHIFT:
+            return f"Redshift {number}", REDSHIFT[number]
     oracle = _ORACLE.search(text)
     if oracle and oracle.group(1) in ORACLE:
         return f"ORA-{oracle.group(1)}", ORACLE[oracle.group(1)]

@@ -651,6 +651,50 @@ RULES: list[TextRule] = [
         BIGQUERY + " (duplicate)",
         "the statement creates a BigQuery object that already exists (CREATE OR REPLACE, IF NOT EXISTS)",
     ),
+    # BigQuery invalidQuery: the statement names a function or type BigQuery does not have (another
+    # dialect's TO_CHAR, TEXT), or calls one with argument types no signature takes
+    _r(
+        r"(?:Function|Type|Table-valued function) not found: [\w.`]+|No matching signature for (?:function|operator|aggregate function)",
+        C.CODE_ERROR,
+        0.85,
+        BIGQUERY + " (invalidQuery)",
+        "the SQL uses a function or type BigQuery does not have, or argument types it does not take",
+    ),
+    # BigQuery: a value of the data cannot be read as the column's type
+    _r(
+        r"Bad (?:int64|double|bool|numeric|bignumeric|date|datetime|timestamp|time) value: ",
+        C.DATA_TYPE_MISMATCH,
+        0.85,
+        BIGQUERY + " (invalid)",
+        "a value cannot be read as the column's type",
+    ),
+    # Snowflake SQL compilation: a function called with argument types it does not take
+    _r(
+        r"Function \w+ cannot be used with arguments of types|[Ii]nvalid argument types for function '?\w+'?",
+        C.CODE_ERROR,
+        0.85,
+        "https://docs.snowflake.com/en/sql-reference/functions-conversion (argument types)",
+        "the SQL calls a function with argument types it does not take",
+    ),
+    # PostgreSQL / Redshift parse_coerce.c (42846 cannot_coerce): an untyped literal or column the
+    # statement must cast
+    _r(
+        r"failed to find conversion function from \S+ to [\w ]+",
+        C.CODE_ERROR,
+        0.85,
+        "https://github.com/postgres/postgres/blob/master/src/backend/parser/parse_coerce.c (42846)",
+        "the statement needs an explicit cast (an untyped literal or column)",
+    ),
+    # Google Cloud Dataflow / Compute Engine: the project's quota or the zone's capacity
+    _r(
+        r"has insufficient quota\(s\) to execute this workflow|ZONE_RESOURCE_POOL_EXHAUSTED|"
+        r"Quota '\w+' exceeded\.\s+Limit: |QUOTA_EXCEEDED",
+        C.INFRA_RESOURCE,
+        0.85,
+        "https://cloud.google.com/dataflow/docs/guides/common-errors; "
+        "https://cloud.google.com/compute/docs/troubleshooting/troubleshooting-resource-availability",
+        "the project's quota or the zone's capacity cannot start the workers",
+    ),
     # BigQuery invalidQuery: a view created in another project must name its functions' project
     _r(
         r"references to functions/procedures require explicit project IDs|references are not project-qualified",
@@ -692,6 +736,13 @@ def match(text: str) -> tuple[TextRule, Verdict] | None:
 # Python/import.c); https://docs.python.org/3/library/exceptions.html
 CPYTHON_MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bname '\w+' is not defined"), "NameError"),
+    (
+        re.compile(
+            r"local variable '\w+' referenced before assignment|cannot access local variable '\w+' where it is not "
+            r"associated with a value"
+        ),
+        "UnboundLocalError",
+    ),
     (
         re.compile(
             r"invalid syntax|unexpected indent|unindent does not match|expected an indented block|"
