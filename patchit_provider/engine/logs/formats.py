@@ -249,6 +249,9 @@ def error_from_detail(stacks: Any) -> ErrorInfo | None:
     )
 
 
+SUMMARY_BLOCKS = 4  # the first failed nodes of a run summary kept (memory stays bounded)
+
+
 class BlockScanner:
     """Keeps the last dbt error or JVM exception block: a header line plus its detail lines."""
 
@@ -257,6 +260,7 @@ class BlockScanner:
         self.blocks: deque[tuple[int, list[str]]] = deque(maxlen=2)  # (start line, lines)
         self._block: deque[str] | None = None
         self._start = 0
+        self.summary: list[tuple[int, list[str]]] | None = None  # the blocks after dbt's run summary began
 
     @property
     def active(self) -> bool:
@@ -292,9 +296,28 @@ class BlockScanner:
         self._finish()
         return list(self.blocks)
 
+    def mark_summary(self) -> None:
+        """dbt's "Completed with N errors" line: the run's summary of failed nodes follows."""
+        self._finish()
+        self.summary = []
+
+    def first_of_summary(self) -> list[str] | None:
+        """The first failed node of dbt's last run summary (dbt lists them in the order they
+        failed): where the run first broke, before the nodes that failed after it. A bare
+        "Failure in model x (path)" heading gives way to the node's own error block under it."""
+        if not self.summary:
+            return None
+        first = self.summary[0][1]
+        heading = self.header.match(first[0])
+        if len(first) == 1 and heading is not None and heading["kind"] == "Failure" and len(self.summary) > 1:
+            return self.summary[1][1]
+        return first
+
     def _finish(self) -> None:
         if self._block is not None:
             self.blocks.append((self._start, list(self._block)))
+            if self.summary is not None and len(self.summary) < SUMMARY_BLOCKS:
+                self.summary.append((self._start, list(self._block)))
         self._block = None
 
 

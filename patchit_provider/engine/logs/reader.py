@@ -118,6 +118,9 @@ def read_log(source: LogSource) -> LogDigest:
         if weak.left > 0 or weak.anchored:
             weak.feed(line)
     tracebacks, dbt_blocks, java_blocks = pytb.close(), dbt.close(), java.close()
+    first_failed = dbt.first_of_summary()
+    if first_failed is not None and dbt_blocks:  # dbt's summary: its first failed node stands for the run
+        dbt_blocks = [(max(number for number, _ in dbt_blocks), first_failed)]
     errors = _collect_errors(records, tracebacks, dbt_blocks, java_blocks)
     if not errors:  # no traceback or block: an exception printed on its own (logs/bare.py)
         bare = bare_error(list(tail), is_wrapper)
@@ -135,6 +138,10 @@ def read_log(source: LogSource) -> LogDigest:
         bytes_read=stats.bytes,
         pipeline_files=sorted(pipeline_files, key=lambda path: -path.count("/")),
     )
+
+
+# dbt's end-of-run summary (dbt/task/printer.py print_run_end_messages): "Completed with 3 errors, ..."
+_DBT_SUMMARY = re.compile(r"\bCompleted with \d+ errors?\b")
 
 
 def _scan(
@@ -185,6 +192,8 @@ def _scan(
         if ended:
             pytb.close()  # the lines that carried the traceback's prefix are over
     if text is not None:
+        if "Completed with" in text and _DBT_SUMMARY.search(text):
+            dbt.mark_summary()
         if (pytb.active or "Traceback" in text) and pytb.feed(text, number, origin):
             strong.anchor(tail, line, restart=True)
         if (hot or dbt.active) and dbt.feed(text, number):

@@ -548,3 +548,31 @@ def test_failure_in_model_heads_a_model_error_not_a_test_s_rows(tmp_path):
     result = triage_text(cut)
     assert result.error.type == "dbt Runtime Error" and result.category.value != "data.quality"
     assert result.culprit is not None and result.culprit.path == "models/bad.sql"
+
+
+@pytest.mark.skipif(not DBT_BIN.exists(), reason="dbt is installed by scripts/setup.sh")
+def test_a_run_with_several_failed_models_names_the_first_of_dbt_s_summary(tmp_path):
+    """dbt's end-of-run summary ("Completed with 2 errors") lists the failed nodes in the order
+    they failed (real dbt-duckdb, one thread): the first one stands for the run, as a person
+    reading the summary starts with it."""
+    project = dbt_project(
+        tmp_path / "repo",
+        "p",
+        {
+            "a_first.sql": "select nosuchcol from (select 1 as a) t\n",
+            "b_second.sql": "select * from nosuchtable_patchit\n",
+        },
+    )
+    proc = subprocess.run(
+        [str(DBT_BIN), "--no-use-colors", "run", "--threads", "1", "--profiles-dir", str(project)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert "Completed with 2 errors" in proc.stdout, proc.stdout[-2000:]
+    summary = proc.stdout[proc.stdout.index("Completed with 2 errors") :]
+    first = "a_first" if summary.index("a_first") < summary.index("b_second") else "b_second"
+    result = triage_text(proc.stdout)
+    assert result.culprit is not None and result.culprit.path == f"models/{first}.sql"
+    assert result.category.value == ("schema.missing_column" if first == "a_first" else "schema.missing_relation")
