@@ -1196,8 +1196,12 @@ def test_a_date_that_a_sibling_format_reads_is_the_code_s_format(value, fmt, cat
     ],
 )
 def test_runtime_and_packaging_catalog_entries(text, category, remediation):
+    _assert_verdict(text, category, remediation)
+
+
+def _assert_verdict(text: str, category: str, remediation: str) -> None:
     result = triage_text(text)
-    assert (result.category.value, result.remediation.value) == (category, remediation)
+    assert (result.category.value, result.remediation.value) == (category, remediation), result.rationale
 
 
 @pytest.mark.parametrize(
@@ -1398,8 +1402,7 @@ def test_a_command_string_names_no_file():
     ],
 )
 def test_warehouse_stream_and_cloud_catalog_entries(text, category, remediation):
-    result = triage_text(text)
-    assert (result.category.value, result.remediation.value) == (category, remediation)
+    _assert_verdict(text, category, remediation)
 
 
 def test_a_kafka_looking_name_outside_kafka_decides_nothing():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno as _errno
 import os
 import re
+from typing import TypeVar
 
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
@@ -301,9 +302,17 @@ _MY = {
     2013: (C.INFRA_NETWORK, "lost connection during query"),
     1114: (C.INFRA_RESOURCE, "the table is full"),
 }
-MYSQL: dict[int, Verdict] = {
-    n: Verdict(cat, 0.9, MYSQL_SRC, f"MySQL error {n}: {why}") for n, (cat, why) in _MY.items()
-}
+
+
+K = TypeVar("K", int, str)
+
+
+def _vendor_table(rows: dict[K, tuple[C, str]], source: str, label: str) -> dict[K, Verdict]:
+    """A vendor's numbered errors -> verdicts citing the vendor's reference ("MySQL error 1054: ...")."""
+    return {n: Verdict(cat, 0.9, source, f"{label.format(n)}: {why}") for n, (cat, why) in rows.items()}
+
+
+MYSQL: dict[int, Verdict] = _vendor_table(_MY, MYSQL_SRC, "MySQL error {}")
 _MYSQL = re.compile(r"\((?P<a>[12]\d{3}), [\"']|\bERROR (?P<b>[12]\d{3}) \(|\bMySQL error (?P<c>[12]\d{3})\b")
 
 # --- Oracle ORA- codes: https://docs.oracle.com/en/error-help/db/
@@ -330,7 +339,7 @@ _ORA = {
     "04031": (C.INFRA_RESOURCE, "unable to allocate shared memory"),
     "01013": (C.INFRA_TIMEOUT, "user requested cancel (call timeout)"),
 }
-ORACLE: dict[str, Verdict] = {n: Verdict(cat, 0.9, ORACLE_SRC, f"ORA-{n}: {why}") for n, (cat, why) in _ORA.items()}
+ORACLE: dict[str, Verdict] = _vendor_table(_ORA, ORACLE_SRC, "ORA-{}")
 _ORACLE = re.compile(r"\bORA-(\d{5})\b")
 
 
@@ -362,9 +371,7 @@ _RS = {
     1220: (C.DATA_MALFORMED, "invalid UTF-8 characters"),
     1221: (C.DATA_MALFORMED, "the file's encoding is not the one COPY was given"),
 }
-REDSHIFT: dict[int, Verdict] = {
-    n: Verdict(cat, 0.9, REDSHIFT_SRC, f"Redshift load error {n}: {why}") for n, (cat, why) in _RS.items()
-}
+REDSHIFT: dict[int, Verdict] = _vendor_table(_RS, REDSHIFT_SRC, "Redshift load error {}")
 REDSHIFT[1023] = Verdict(
     C.INFRA_TIMEOUT,
     0.85,
