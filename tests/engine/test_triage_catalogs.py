@@ -1423,3 +1423,58 @@ def test_an_unbound_local_printed_without_its_class_is_code(tmp_path):
     assert "key" in out
     result = triage_text(out)
     assert result.category.value == "code.error" and result.error.type == "UnboundLocalError"
+
+
+@pytest.mark.parametrize(
+    "text,category,remediation",
+    [
+        # azure-storage's 400 codes (Blob service error codes): the name the code builds
+        (
+            "azure.common.AzureHttpError: The specifed resource name contains invalid characters. ErrorCode: "
+            "InvalidResourceName",
+            "code.error",
+            "patch",
+        ),
+        # a Databricks job cluster that Azure's core quota stops (the cluster's termination message)
+        (
+            "Unexpected state for cluster (job-4-run-1):  Could not launch cluster due to cloud provider failures. "
+            "azure_error_code: OperationNotAllowed, azure_error_message: Operation results in exceeding quota limits "
+            "of Core. Maximum allowed: 100, Current in use: 99, Additional requested: 4.",
+            "infra.resource",
+            "escalate",
+        ),
+        # a Data Factory activity naming a notebook path the workspace does not have
+        (
+            "Activity Notebook1 failed: Databricks execution failed with error message: Notebook not found: "
+            "/etl/load_orders.",
+            "code.error",
+            "patch",
+        ),
+        # loky's TerminatedWorkerError: by joblib's own account a segfault or the memory killer
+        (
+            "joblib.externals.loky.process_executor.TerminatedWorkerError: A worker process managed by the executor "
+            "was unexpectedly terminated. This could be caused by a segmentation fault while calling the function "
+            "or by an excessive memory usage causing the Operating System to kill the worker.",
+            "infra.resource",
+            "escalate",
+        ),
+        # xlrd on a text file (a UTF-8 BOM, a tab-separated header) vs on a damaged workbook
+        (
+            "xlrd.biffh.XLRDError: Unsupported format, or corrupt file: Expected BOF record; found b'Country\\t'",
+            "code.error",
+            "patch",
+        ),
+        (
+            "xlrd.biffh.XLRDError: Unsupported format, or corrupt file: Expected BOF record; found '\\xef\\xbb\\xbfa,b,c'",
+            "code.error",
+            "patch",
+        ),
+        (
+            "xlrd.biffh.XLRDError: Unsupported format, or corrupt file: Expected BOF record; found b'\\x00\\x00\\x00\\x1c'",
+            "data.malformed",
+            "escalate",
+        ),
+    ],
+)
+def test_azure_databricks_and_file_reader_catalog_entries(text, category, remediation):
+    _assert_verdict(text, category, remediation)

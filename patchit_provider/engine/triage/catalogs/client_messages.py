@@ -248,6 +248,14 @@ LAST: list[TextRule] = [
         AZURE_STORAGE,
         "the Azure container, share or queue named in the configuration does not exist",
     ),
+    text_rule(
+        r"(?:ErrorCode:\s*|\()(?:InvalidResourceName|InvalidUri|InvalidBlobOrBlock|InvalidQueryParameterValue|"
+        r"InvalidHeaderValue|OutOfRangeInput|InvalidInput|MissingRequiredHeader)\b",
+        C.CODE_ERROR,
+        0.8,
+        AZURE_STORAGE,
+        "the request the code builds is invalid (a container or blob name, a parameter): Azure Storage's 400 codes",
+    ),
     # --- S3-compatible clients that print the AWS error code in their own format --------------
     *_aws_code_rules(r"S3 operation failed; code: ", MINIO),
     # --- credentials never configured (botocore's, google-auth's, azure-identity's messages) ---

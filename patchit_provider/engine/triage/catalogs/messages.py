@@ -335,6 +335,15 @@ RULES: list[TextRule] = [
         "https://spark.apache.org/docs/latest/structured-streaming-kafka-integration.html#deploying",
         "the data source's package is not deployed with the job (spark-submit --packages / spark.jars.packages)",
     ),
+    # xlrd (xlrd/__init__.py, biffh.py): a workbook starts with a BOF record; a file that starts with
+    # text (a UTF-8 BOM, a header of words and tabs or commas) is a CSV/TSV handed to an Excel reader
+    _r(
+        r"Expected BOF record; found b?'(?:\\xef\\xbb\\xbf|[\w\"][\w \\t,;\"-]*')",
+        C.CODE_ERROR,
+        0.8,
+        "https://github.com/python-excel/xlrd/blob/master/xlrd/__init__.py (open_workbook: Expected BOF record)",
+        "the file is text (CSV/TSV), not a workbook: read it with a text reader",
+    ),
     _r(
         r"Excel xlsx file; not supported",
         C.DEPENDENCY_MISSING,
@@ -688,12 +697,32 @@ RULES: list[TextRule] = [
     # Google Cloud Dataflow / Compute Engine: the project's quota or the zone's capacity
     _r(
         r"has insufficient quota\(s\) to execute this workflow|ZONE_RESOURCE_POOL_EXHAUSTED|"
-        r"Quota '\w+' exceeded\.\s+Limit: |QUOTA_EXCEEDED",
+        r"Quota '\w+' exceeded\.\s+Limit: |QUOTA_EXCEEDED|exceeding quota limits of \w+|AZURE_QUOTA_EXCEEDED_EXCEPTION",
         C.INFRA_RESOURCE,
         0.85,
         "https://cloud.google.com/dataflow/docs/guides/common-errors; "
-        "https://cloud.google.com/compute/docs/troubleshooting/troubleshooting-resource-availability",
+        "https://cloud.google.com/compute/docs/troubleshooting/troubleshooting-resource-availability; "
+        "https://learn.microsoft.com/en-us/azure/quotas/view-quotas (Azure core quota); "
+        "https://docs.databricks.com/api/workspace/clusters (termination code AZURE_QUOTA_EXCEEDED_EXCEPTION)",
         "the project's quota or the zone's capacity cannot start the workers",
+    ),
+    # Databricks Jobs: the notebook a task or a Data Factory activity names does not exist at that
+    # path (the workspace's RESOURCE_DOES_NOT_EXIST): the pipeline's definition names it
+    _r(
+        r"Notebook not found: \S+",
+        C.CODE_ERROR,
+        0.75,
+        "https://docs.databricks.com/api/workspace/jobs/submit (notebook_task.notebook_path: an absolute workspace path)",
+        "the notebook path the job or activity names does not exist in the workspace",
+    ),
+    # joblib (joblib/externals/loky/process_executor.py TerminatedWorkerError): a worker died, by
+    # joblib's own account a segmentation fault or the OS killing it for memory
+    _r(
+        r"TerminatedWorkerError: A worker process managed by the executor was unexpectedly terminated",
+        C.INFRA_RESOURCE,
+        0.6,
+        "https://github.com/joblib/loky/blob/master/loky/process_executor.py (TerminatedWorkerError)",
+        "a worker process was killed (joblib: a segfault or the OS's memory killer)",
     ),
     # BigQuery invalidQuery: a view created in another project must name its functions' project
     _r(
