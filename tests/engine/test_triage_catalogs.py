@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import errno
 import http.server
+import threading
 import importlib
 import io
 import json
@@ -1478,3 +1479,100 @@ def test_an_unbound_local_printed_without_its_class_is_code(tmp_path):
 )
 def test_azure_databricks_and_file_reader_catalog_entries(text, category, remediation):
     _assert_verdict(text, category, remediation)
+
+
+def _expired_tls_server_error(tmp_path) -> str:
+    """requests against a local HTTPS server whose certificate (signed by a CA the client trusts)
+    expired yesterday: OpenSSL's own X509_V_ERR_CERT_HAS_EXPIRED, as requests prints it."""
+    import datetime
+    import ssl
+    import traceback
+
+    import requests
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def cert(subject: str, key, issuer: str, issuer_key, start, end, ca: bool):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(end)
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]),
+                critical=False,
+            )
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = cert(
+        "test CA", ca_key, "test CA", ca_key, now - datetime.timedelta(days=10), now + datetime.timedelta(days=10), True
+    )
+    leaf = cert(
+        "127.0.0.1",
+        leaf_key,
+        "test CA",
+        ca_key,
+        now - datetime.timedelta(days=5),
+        now - datetime.timedelta(days=1),
+        False,
+    )
+    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "leaf.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "leaf.key").write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+
+    class Ok(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "leaf.pem", tmp_path / "leaf.key")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(requests.exceptions.SSLError) as caught:
+            requests.get(
+                f"https://127.0.0.1:{server.server_address[1]}/data", verify=str(tmp_path / "ca.pem"), timeout=10
+            )
+    finally:
+        server.shutdown()
+    return "".join(traceback.format_exception(caught.value))
+
+
+def test_an_expired_server_certificate_is_the_server_s_not_the_client_s_credentials(tmp_path):
+    text = _expired_tls_server_error(tmp_path)
+    assert "certificate has expired" in text
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == ("infra.network", "escalate")
+    # an untrusted chain stays the client's trust store to fix
+    untrusted = text.replace("certificate has expired", "unable to get local issuer certificate")
+    assert triage_text(untrusted).category.value == "infra.auth"
+
+
+def test_hdf5_without_its_file_signature_is_a_damaged_file():
+    """HDF5's H5F_open message as h5py 2 and 3 print it for a file that is not HDF5."""
+    for text in (
+        "OSError: Unable to open file (File signature not found)",
+        "OSError: Unable to synchronously open file (file signature not found)",
+    ):
+        assert triage_text(text).category.value == "data.malformed"

@@ -335,6 +335,15 @@ RULES: list[TextRule] = [
         "https://spark.apache.org/docs/latest/structured-streaming-kafka-integration.html#deploying",
         "the data source's package is not deployed with the job (spark-submit --packages / spark.jars.packages)",
     ),
+    # HDF5 (H5Fint.c H5F_open "file signature not found", as h5py, netCDF4 and pandas.HDFStore print
+    # it): the file is not HDF5, or is damaged
+    _r(
+        r"[Ff]ile signature not found",
+        C.DATA_MALFORMED,
+        0.85,
+        "https://github.com/HDFGroup/hdf5/blob/develop/src/H5Fint.c (H5F_open: unable to find a file signature)",
+        "the file is not a valid HDF5 file (damaged, truncated or another format)",
+    ),
     # xlrd (xlrd/__init__.py, biffh.py): a workbook starts with a BOF record; a file that starts with
     # text (a UTF-8 BOM, a header of words and tabs or commas) is a CSV/TSV handed to an Excel reader
     _r(
@@ -449,6 +458,16 @@ RULES: list[TextRule] = [
         "a DAG or task id is invalid",
     ),
     # --- TLS: the server's certificate is not trusted (OpenSSL's reason) ------------------------
+    # OpenSSL's X509_V_ERR_CERT_HAS_EXPIRED: the server's certificate ran out; its owner renews it
+    # (nothing on the client's side to change, unlike a CA bundle or a self-signed chain)
+    _r(
+        r"certificate verify failed: certificate has expired|CERT_HAS_EXPIRED",
+        C.INFRA_NETWORK,
+        0.9,
+        "https://docs.openssl.org/master/man3/X509_STORE_CTX_get_error/ (X509_V_ERR_CERT_HAS_EXPIRED)",
+        "the server's TLS certificate has expired: the service's owner must renew it",
+        Remediation.ESCALATE,
+    ),
     _r(
         r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|self[- ]signed certificate in certificate chain",
         C.INFRA_AUTH,
