@@ -302,36 +302,42 @@ def _package_calls_a_missing_api(c: Candidate) -> bool:
     if not _API_MISMATCH.search(c.message) or "Did you mean" in c.message:
         return False
     name = re.search(r"(?:keyword argument|has no attribute) '(\w+)'", c.message)
+    caller = _calling_frame(c, forwarding=c.type.endswith("TypeError"))
+    if caller is None:
+        return False
+    path, code = caller
+    if not is_foreign(path) or not code.strip() or code.lstrip().startswith("raise"):
+        return False
+    if name is None:
+        return True
+    attribute = "has no attribute" in name.group(0)
+    return bool(re.search(rf"\.{name.group(1)}\b" if attribute else rf"\b{name.group(1)}\s*=", code))
+
+
+def _calling_frame(c: Candidate, forwarding: bool = True) -> tuple[str, str] | None:
+    """(path, code) of the innermost frame outside Airflow and the standard library: the code that
+    made the failing call. With `forwarding`, a package frame that only hands its caller's
+    `**kwargs` on passes the part to the frame that called it."""
     frames = [(f.path.replace("\\", "/"), f.code or "") for f in c.frames]
     callers = [(path, code) for path, code in frames if not (_AIRFLOW_ITSELF.search(path) or _STDLIB.search(path))]
     for index in range(len(callers) - 1, -1, -1):
         path, code = callers[index]
-        if c.type.endswith("TypeError") and index > 0 and is_foreign(path) and _FORWARDS_KWARGS.search(code):
-            continue
-        if not is_foreign(path) or not code.strip() or code.lstrip().startswith("raise"):
-            return False
-        if name is None:
-            return True
-        attribute = "has no attribute" in name.string[name.start() : name.end()]
-        return bool(re.search(rf"\.{name.group(1)}\b" if attribute else rf"\b{name.group(1)}\s*=", code))
-    return False
+        if forwarding and index > 0 and is_foreign(path) and _FORWARDS_KWARGS.search(code):
+            continue  # a wrapper handing its caller's arguments on
+        return path, code
+    return None
 
 
-def _caller_in_package(matched: Candidate, candidates: list[Candidate], forwarding: bool = True) -> bool:
+def _caller_in_package(matched: Candidate, candidates: list[Candidate]) -> bool:
     """The code that called a removed Airflow API is an installed package's: the innermost frame
     outside Airflow and the standard library, of the matched error or, when its traceback is all
     Airflow's (a package caught it and raised its own error), of the errors around it. A package
     frame that only forwards its own caller's `**kwargs` (cosmos's `DbtDag(**kwargs)` on to
-    `DAG.__init__`) passes the decision on to the frame that called it; with `forwarding` off
-    (an attribute the package looks up itself) it decides."""
+    `DAG.__init__`) passes the decision on to the frame that called it."""
     for candidate in (matched, *(c for c in candidates if c is not matched)):
-        frames = [(f.path.replace("\\", "/"), f.code or "") for f in candidate.frames]
-        callers = [(path, code) for path, code in frames if not (_AIRFLOW_ITSELF.search(path) or _STDLIB.search(path))]
-        for index in range(len(callers) - 1, -1, -1):
-            path, code = callers[index]
-            if forwarding and index > 0 and is_foreign(path) and _FORWARDS_KWARGS.search(code):
-                continue  # a wrapper handing its caller's arguments on
-            return is_foreign(path)
+        caller = _calling_frame(candidate)
+        if caller is not None:
+            return is_foreign(caller[0])
     return False
 
 
@@ -420,16 +426,16 @@ def _culprit(evidence: Evidence, category: Category, message: str = "", error_ty
         return Culprit(path=frame.path, line=frame.line)
     if shell is not None:
         return Culprit(path=shell[0], line=shell[1])
-    if DEFAULT_REMEDIATION[category] == Remediation.PATCH and evidence.pipeline_files:
-        # the pipeline's own definition fails in the orchestrator's code (a template rendered by
-        # Airflow): the file that defines it, as the log names it
-        return Culprit(path=evidence.pipeline_files[0], line=None)
     dag = localize.broken_dag(message + "\n" + evidence.log_excerpt[-20_000:])
     if dag is not None:  # a DAG import error without frames: the line CPython names, if any
         where = next(
             (m for m in _FILE_LINE.finditer(message) if PurePosixPath(dag.replace("\\", "/")).name == m.group(1)), None
         )
         return Culprit(path=dag, line=int(where.group(2)) if where else None)
+    if DEFAULT_REMEDIATION[category] == Remediation.PATCH and evidence.pipeline_files:
+        # the pipeline's own definition fails in the orchestrator's code (a template rendered by
+        # Airflow): the file that defines it, as the log names it
+        return Culprit(path=evidence.pipeline_files[0], line=None)
     return None
 
 
