@@ -1576,3 +1576,28 @@ def test_hdf5_without_its_file_signature_is_a_damaged_file():
         "OSError: Unable to synchronously open file (file signature not found)",
     ):
         assert triage_text(text).category.value == "data.malformed"
+
+
+@pytest.mark.parametrize(
+    "text,category,remediation",
+    [
+        # Snowflake's 000606 carries PostgreSQL's 57P03 ("cannot connect now"): Snowflake's words decide
+        (
+            "snowflake.connector.errors.ProgrammingError: 000606 (57P03): No active warehouse selected in the "
+            "current session.  Select an active warehouse with the 'use warehouse' command.",
+            "config.missing",
+            "escalate",
+        ),
+        # a JVM LinkageError: the connector jar was compiled against another Spark
+        (
+            "py4j.protocol.Py4JJavaError: An error occurred while calling o132.save.\n"
+            ": java.lang.NoSuchMethodError: 'scala.collection.immutable.Map "
+            "org.apache.spark.sql.execution.datasources.jdbc.JdbcOptionsInWrite.params()'\n"
+            "\tat com.microsoft.sqlserver.jdbc.spark.DefaultSource.createRelation(DefaultSource.scala:56)\n",
+            "dependency.missing",
+            "patch",
+        ),
+    ],
+)
+def test_vendor_words_over_a_borrowed_sqlstate_and_jvm_linkage_errors(text, category, remediation):
+    _assert_verdict(text, category, remediation)

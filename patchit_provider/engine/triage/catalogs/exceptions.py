@@ -360,6 +360,15 @@ CLASSES: dict[str, Verdict | None] = {
     ),
     **_family("NoSuchTableException", C.SCHEMA_MISSING_RELATION, 0.85, JAVA, "the table does not exist"),
     **_family("ClassNotFoundException NoClassDefFoundError", C.DEPENDENCY_MISSING, 0.75, JAVA, "a jar is missing"),
+    # java.lang.LinkageError's subclasses: a class changed incompatibly after the calling jar was
+    # compiled against it (a connector built for another Spark or library version)
+    **_family(
+        "NoSuchMethodError NoSuchFieldError AbstractMethodError IncompatibleClassChangeError",
+        C.DEPENDENCY_MISSING,
+        0.8,
+        "https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/lang/LinkageError.html",
+        "a jar was built against another version of a library it calls (pin matching versions)",
+    ),
     **_family(
         "NumberFormatException DateTimeParseException", C.DATA_TYPE_MISMATCH, 0.8, JAVA, "a value cannot be parsed"
     ),

@@ -522,7 +522,7 @@ RULES: list[TextRule] = [
     _r(
         r"This session does not have a current database|No active warehouse selected|does not have a current (?:schema|warehouse)",
         C.CONFIG_MISSING,
-        0.8,
+        0.95,  # Snowflake prints 000606 with SQLSTATE 57P03, PostgreSQL's "cannot connect now": its words decide
         SNOWFLAKE,
         "the connection names no database or warehouse",
     ),
