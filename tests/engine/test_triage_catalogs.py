@@ -1601,3 +1601,26 @@ def test_hdf5_without_its_file_signature_is_a_damaged_file():
 )
 def test_vendor_words_over_a_borrowed_sqlstate_and_jvm_linkage_errors(text, category, remediation):
     _assert_verdict(text, category, remediation)
+
+
+def test_a_type_the_reader_guessed_from_a_sample_is_the_reading_call_s(tmp_path):
+    """Real DuckDB: a CSV whose first 5,000 ids are numbers and a later one is not. The sniffer's
+    own message says the type was auto-detected and names the fix in the call; a type the call
+    declared itself stays a value of the data that does not fit."""
+    import traceback
+
+    duckdb = pytest.importorskip("duckdb")
+    path = tmp_path / "ids.csv"
+    path.write_text("id,name\n" + "".join(f"{i},a\n" for i in range(5000)) + "D100,b\n")
+
+    def failure(sql: str) -> str:
+        with pytest.raises(duckdb.ConversionException) as caught:
+            duckdb.sql(sql).fetchall()
+        return "".join(traceback.format_exception(caught.value))
+
+    guessed = triage_text(failure(f"select * from read_csv('{path}', sample_size=100)"))
+    assert (guessed.category.value, guessed.remediation.value) == ("code.error", "patch")
+    declared = triage_text(
+        failure(f"select * from read_csv('{path}', header=true, columns={{'id': 'BIGINT', 'name': 'VARCHAR'}})")
+    )
+    assert declared.category.value == "data.type_mismatch"

@@ -335,6 +335,17 @@ RULES: list[TextRule] = [
         "https://spark.apache.org/docs/latest/structured-streaming-kafka-integration.html#deploying",
         "the data source's package is not deployed with the job (spark-submit --packages / spark.jars.packages)",
     ),
+    # The reader guessed a column's type from a sample and a later value does not fit: the engines'
+    # own messages name the fix in the reading call (DuckDB's CSV sniffer, src/execution/operator/
+    # csv_scanner; dask's read_csv dtype check, dask/dataframe/io/csv.py)
+    _r(
+        r"This type was auto-detected from the CSV file|dask's dtype inference failing",
+        C.CODE_ERROR,
+        0.9,
+        "https://duckdb.org/docs/data/csv/auto_detection; "
+        "https://docs.dask.org/en/stable/generated/dask.dataframe.read_csv.html (dtype inference from a sample)",
+        "the reader guessed the column's type from a sample: declare the type in the reading call",
+    ),
     # HDF5 (H5Fint.c H5F_open "file signature not found", as h5py, netCDF4 and pandas.HDFStore print
     # it): the file is not HDF5, or is damaged
     _r(
