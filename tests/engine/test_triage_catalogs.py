@@ -1624,3 +1624,71 @@ def test_a_type_the_reader_guessed_from_a_sample_is_the_reading_call_s(tmp_path)
         failure(f"select * from read_csv('{path}', header=true, columns={{'id': 'BIGINT', 'name': 'VARCHAR'}})")
     )
     assert declared.category.value == "data.type_mismatch"
+
+
+def test_a_provider_forwarding_a_keyword_its_caller_never_wrote_is_a_provider_mismatch():
+    """The SFTP provider's hook adds `host_proxy_cmd` and forwards **kwargs to an older SSH
+    provider's SSHHook (as posted in apache/airflow's tracker); the operator's own call never wrote
+    it, so the two providers' versions do not fit (https://github.com/apache/airflow/issues/53084). A
+    call cut at its first line decides nothing."""
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/opt/python3.11/lib/python3.11/site-packages/airflow/providers/sftp/operators/sftp.py", line 149, '
+        "in execute\n    self.sftp_hook = SFTPHook(ssh_conn_id=self.ssh_conn_id)\n"
+        '  File "/opt/python3.11/lib/python3.11/site-packages/airflow/providers/sftp/hooks/sftp.py", line 119, '
+        "in __init__\n    super().__init__(*args, **kwargs)\n"
+        "TypeError: SSHHook.__init__() got an unexpected keyword argument 'host_proxy_cmd'\n"
+    )
+    result = triage_text(text)
+    assert (result.category.value, result.remediation.value) == ("dependency.missing", "patch")
+    cut = text.replace("SFTPHook(ssh_conn_id=self.ssh_conn_id)", "SFTPHook(")
+    assert triage_text(cut).category.value == "code.error"
+
+
+def test_a_locked_sqlite_database_is_lock_contention(tmp_path):
+    """Real SQLite: a second connection writes while the first holds the write lock (SQLITE_BUSY)."""
+    import sqlite3
+    import traceback
+
+    path = tmp_path / "w.db"
+    holder = sqlite3.connect(path, timeout=0)
+    holder.execute("create table t (x int)")
+    holder.commit()
+    holder.execute("begin immediate")
+    other = sqlite3.connect(path, timeout=0)
+    with pytest.raises(sqlite3.OperationalError) as caught:
+        other.execute("insert into t values (1)")
+    holder.rollback()
+    result = triage_text("".join(traceback.format_exception(caught.value)))
+    assert (result.category.value, result.remediation.value) == ("infra.timeout", "retry")
+
+
+@pytest.mark.parametrize(
+    "text,category",
+    [
+        # Elasticsearch's bulk item errors (disk-allocator flood stage, the parent circuit breaker)
+        (
+            'ERROR Bulk response item: {"status":429,"error":{"type":"cluster_block_exception","reason":"index '
+            "[orders] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has "
+            'read-only-allow-delete block];"}}',
+            "infra.resource",
+        ),
+        (
+            "elasticsearch.exceptions.TransportError: TransportError(429, 'circuit_breaking_exception', '[parent] "
+            "Data too large, data for [<http_request>] would be [1021mb], which is larger than the limit of [1020mb]')",
+            "infra.resource",
+        ),
+        (
+            "elasticsearch.NotFoundError: NotFoundError(404, 'index_not_found_exception', 'no such index [orders]')",
+            "schema.missing_relation",
+        ),
+        # Flink's FactoryUtil without the connector's jar
+        (
+            "org.apache.flink.table.api.ValidationException: Could not find any factory for identifier 'kafka' that "
+            "implements 'org.apache.flink.table.factories.DynamicTableFactory' in the classpath.",
+            "dependency.missing",
+        ),
+    ],
+)
+def test_search_cluster_and_flink_catalog_entries(text, category):
+    assert triage_text(text).category.value == category

@@ -275,6 +275,7 @@ def classify(candidates: list[Candidate], root: Path | None) -> tuple[Finding | 
 
 
 _AIRFLOW_ITSELF = re.compile(r"(?:site|dist)-packages/airflow/")
+_AIRFLOW_CORE = re.compile(r"(?:site|dist)-packages/airflow/(?!providers/)")  # providers are packages of their own
 _STDLIB = re.compile(r"^<[^>]*>$|(?:^|/)lib(?:64)?/python\d(?:\.\d+)?/(?!.*(?:site|dist)-packages/)")
 
 
@@ -294,35 +295,44 @@ _API_MISMATCH = re.compile(
 
 
 def _package_calls_a_missing_api(c: Candidate) -> bool:
-    """The innermost frame outside Airflow and the standard library is an installed package's, and
-    its own line makes the call or the lookup that failed (`attr.s(..., eq=False)`,
-    `engine.execute(...)`): not a `raise` inside a library's `__getattr__`, which is how pandas
-    answers a caller's typo (`'SeriesGroupBy' object has no attribute 'summ'`), and not a line
-    that forwards its caller's `**kwargs` (then the caller's frame decides)."""
+    """The innermost frame outside Airflow's core and the standard library is an installed
+    package's (a provider's included), and its own line makes the call or the lookup that failed
+    (`attr.s(..., eq=False)`, `engine.execute(...)`): not a `raise` inside a library's
+    `__getattr__`, which is how pandas answers a caller's typo (`'SeriesGroupBy' object has no
+    attribute 'summ'`). A line that forwards `**kwargs` passes an unexpected keyword on: the
+    caller's line decides when it wrote that keyword, else the forwarding package added it."""
     if not _API_MISMATCH.search(c.message) or "Did you mean" in c.message:
         return False
     name = re.search(r"(?:keyword argument|has no attribute) '(\w+)'", c.message)
-    caller = _calling_frame(c, forwarding=c.type.endswith("TypeError"))
-    if caller is None:
+    frames = [(f.path.replace("\\", "/"), f.code or "") for f in c.frames]
+    callers = [(path, code) for path, code in frames if not (_AIRFLOW_CORE.search(path) or _STDLIB.search(path))]
+    if not callers:
         return False
-    path, code = caller
+    path, code = callers[-1]
+    keyword = name is not None and "keyword argument" in name.group(0)
+    if keyword and _FORWARDS_KWARGS.search(code) and len(callers) > 1:
+        caller_path, caller_code = callers[-2]
+        if re.search(rf"\b{name.group(1)}\s*=", caller_code):  # type: ignore[union-attr]
+            return is_foreign(caller_path)
+        if caller_code.count("(") != caller_code.count(")"):
+            return False  # the traceback shows the first line of a longer call: the keyword may be below
+        return is_foreign(path)  # the forwarding package put the keyword in itself
     if not is_foreign(path) or not code.strip() or code.lstrip().startswith("raise"):
         return False
     if name is None:
         return True
-    attribute = "has no attribute" in name.group(0)
-    return bool(re.search(rf"\.{name.group(1)}\b" if attribute else rf"\b{name.group(1)}\s*=", code))
+    return bool(re.search(rf"\b{name.group(1)}\s*=" if keyword else rf"\.{name.group(1)}\b", code))
 
 
-def _calling_frame(c: Candidate, forwarding: bool = True) -> tuple[str, str] | None:
+def _calling_frame(c: Candidate) -> tuple[str, str] | None:
     """(path, code) of the innermost frame outside Airflow and the standard library: the code that
-    made the failing call. With `forwarding`, a package frame that only hands its caller's
-    `**kwargs` on passes the part to the frame that called it."""
+    made the failing call. A package frame that only hands its caller's `**kwargs` on passes the
+    part to the frame that called it."""
     frames = [(f.path.replace("\\", "/"), f.code or "") for f in c.frames]
     callers = [(path, code) for path, code in frames if not (_AIRFLOW_ITSELF.search(path) or _STDLIB.search(path))]
     for index in range(len(callers) - 1, -1, -1):
         path, code = callers[index]
-        if forwarding and index > 0 and is_foreign(path) and _FORWARDS_KWARGS.search(code):
+        if index > 0 and is_foreign(path) and _FORWARDS_KWARGS.search(code):
             continue  # a wrapper handing its caller's arguments on
         return path, code
     return None
@@ -517,6 +527,7 @@ def triage(evidence: Evidence) -> Triage:
     if (
         verdict is not None
         and verdict.category == Category.CODE_ERROR
+        and verdict.kind != AF3  # a removed Airflow API: decided above by who called it
         and matched is not None
         and matched.type.rsplit(".", 1)[-1] in ("TypeError", "AttributeError")
         and _package_calls_a_missing_api(matched)

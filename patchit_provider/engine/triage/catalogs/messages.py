@@ -335,6 +335,50 @@ RULES: list[TextRule] = [
         "https://spark.apache.org/docs/latest/structured-streaming-kafka-integration.html#deploying",
         "the data source's package is not deployed with the job (spark-submit --packages / spark.jars.packages)",
     ),
+    # SQLite's SQLITE_BUSY (https://www.sqlite.org/rescode.html#busy): another connection holds the
+    # database's lock; like other lock contention, a re-run after it is released succeeds
+    _r(
+        r"database is locked|database table is locked",
+        C.INFRA_TIMEOUT,
+        0.85,
+        "https://www.sqlite.org/rescode.html#busy (SQLITE_BUSY, SQLITE_LOCKED)",
+        "another connection holds the SQLite database's lock (lock contention: re-run once it is released)",
+        Remediation.RETRY,
+    ),
+    # Elasticsearch / OpenSearch error types, as the bulk and search APIs return them
+    # (https://www.elastic.co/guide/en/elasticsearch/reference/current/disk-allocator.html;
+    # .../circuit-breaker.html): a full disk's read-only block and the memory breakers are resources
+    _r(
+        r"flood[- ]stage watermark|read-only-allow-delete|circuit_breaking_exception|es_rejected_execution_exception",
+        C.INFRA_RESOURCE,
+        0.85,
+        "https://www.elastic.co/guide/en/elasticsearch/reference/current/fix-watermark-errors.html; "
+        "https://www.elastic.co/guide/en/elasticsearch/reference/current/circuit-breaker-errors.html",
+        "the search cluster is out of disk (flood-stage read-only block) or memory (a circuit breaker)",
+    ),
+    _r(
+        r"index_not_found_exception|no such index \[",
+        C.SCHEMA_MISSING_RELATION,
+        0.85,
+        "https://www.elastic.co/guide/en/elasticsearch/reference/current/indices.html",
+        "the Elasticsearch index does not exist",
+    ),
+    _r(
+        r"mapper_parsing_exception|illegal_argument_exception.{0,80}mapper \[|failed to parse field \[",
+        C.DATA_TYPE_MISMATCH,
+        0.8,
+        "https://www.elastic.co/guide/en/elasticsearch/reference/current/mapping.html",
+        "a document's field does not fit the index mapping's type",
+    ),
+    # Flink's table factory discovery (FactoryUtil): the connector's jar is not on the classpath
+    _r(
+        r"Could not find any factory for identifier '[\w-]+' that implements",
+        C.DEPENDENCY_MISSING,
+        0.9,
+        "https://nightlies.apache.org/flink/flink-docs-stable/docs/connectors/table/overview/ (connector jars); "
+        "https://github.com/apache/flink/blob/master/flink-table/flink-table-common/src/main/java/org/apache/flink/table/factories/FactoryUtil.java",
+        "the connector's jar is not on the job's classpath",
+    ),
     # The reader guessed a column's type from a sample and a later value does not fit: the engines'
     # own messages name the fix in the reading call (DuckDB's CSV sniffer, src/execution/operator/
     # csv_scanner; dask's read_csv dtype check, dask/dataframe/io/csv.py)
