@@ -312,11 +312,10 @@ def _package_calls_a_missing_api(c: Candidate) -> bool:
     keyword = name is not None and "keyword argument" in name.group(0)
     if keyword and _FORWARDS_KWARGS.search(code) and len(callers) > 1:
         caller_path, caller_code = callers[-2]
-        if re.search(rf"\b{name.group(1)}\s*=", caller_code):  # type: ignore[union-attr]
-            return is_foreign(caller_path)
-        if caller_code.count("(") != caller_code.count(")"):
-            return False  # the traceback shows the first line of a longer call: the keyword may be below
-        return is_foreign(path)  # the forwarding package put the keyword in itself
+        whole_call = "(" in caller_code and caller_code.count("(") == caller_code.count(")")
+        if whole_call and "**" not in caller_code and not re.search(rf"\b{name.group(1)}\s*=", caller_code):  # type: ignore[union-attr]
+            return is_foreign(path)  # the caller's whole call never wrote it: the forwarding package put it in
+        return is_foreign(caller_path)  # the caller wrote it, or may have (a call cut at its first line, **options)
     if not is_foreign(path) or not code.strip() or code.lstrip().startswith("raise"):
         return False
     if name is None:
