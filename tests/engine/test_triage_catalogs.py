@@ -1699,3 +1699,77 @@ def test_a_locked_sqlite_database_is_lock_contention(tmp_path):
 )
 def test_search_cluster_and_flink_catalog_entries(text, category):
     assert triage_text(text).category.value == category
+
+
+@pytest.mark.parametrize(
+    "text,category,remediation",
+    [
+        # SQL Server's Database Engine messages as pyodbc prints them
+        (
+            "pyodbc.IntegrityError: ('23000', \"[23000] [Microsoft][ODBC Driver 17 for SQL Server][SQL Server]Cannot "
+            "insert the value NULL into column 'HousingType', table 'lsa.dbo.Project'; column does not allow nulls. "
+            'INSERT fails. (515) (SQLExecDirectW)")',
+            "data.quality",
+            "escalate",
+        ),
+        (
+            "pyodbc.ProgrammingError: ('42S22', \"[42S22] [Microsoft][ODBC Driver 17 for SQL Server][SQL Server]"
+            "Invalid column name 'custmer_id'. (207) (SQLExecDirectW)\")",
+            "schema.missing_column",
+            "escalate",
+        ),
+        (
+            "pymssql.exceptions.ProgrammingError: (208, b\"Invalid object name 'dbo.orderz'.\")",
+            "schema.missing_relation",
+            "escalate",
+        ),
+        # a bracket inside the name: the statement's quoting, not a missing table
+        (
+            "pymssql.exceptions.ProgrammingError: (208, b\"Invalid object name '[omop.dbo].[cdm_source'.\")",
+            "code.error",
+            "patch",
+        ),
+        (
+            "pyodbc.ProgrammingError: ('40001', '[40001] [Microsoft][ODBC Driver 17 for SQL Server][SQL Server]"
+            "Transaction (Process ID 71) was deadlocked on lock resources with another process and has been chosen "
+            "as the deadlock victim. Rerun the transaction. (1205) (SQLExecDirectW)')",
+            "infra.timeout",
+            "retry",
+        ),
+        # Cassandra's native-protocol write timeout (the Python driver's words)
+        (
+            "cassandra.WriteTimeout: Error from server: code=1100 [Coordinator node timed out waiting for replica "
+            'nodes\' responses] message="Operation timed out - received only 0 responses."',
+            "infra.timeout",
+            "retry",
+        ),
+        (
+            "airflow.exceptions.AirflowException: error: API requests to Fivetran failed 3 times. Raising error.",
+            "infra.network",
+            "retry",
+        ),
+        (
+            "cosmos.dbt.graph.CosmosLoadDbtException: Unable to find the dbt executable: dbt in "
+            "/usr/local/airflow/dbt_venv/bin",
+            "dependency.missing",
+            "escalate",
+        ),
+    ],
+)
+def test_sql_server_cassandra_and_provider_catalog_entries(text, category, remediation):
+    _assert_verdict(text, category, remediation)
+
+
+def test_an_argument_list_too_long_is_the_command_s(tmp_path):
+    """Real bash: a glob expanded past the kernel's ARG_MAX (execve E2BIG) is the command's to batch."""
+    import subprocess
+
+    proc = subprocess.run(
+        ["bash", "-c", "/bin/true $(seq 1 400000 | sed 's/^/long-file-name-/')"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Argument list too long" in proc.stderr, proc.stderr
+    result = triage_text(proc.stderr)
+    assert (result.category.value, result.remediation.value) == ("code.error", "patch")

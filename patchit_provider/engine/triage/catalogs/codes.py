@@ -87,6 +87,9 @@ _E = {
     **dict.fromkeys(
         ("ENOMEM", "EMFILE", "ENFILE", "EAGAIN"), (C.INFRA_RESOURCE, 0.85, "out of memory or file handles")
     ),
+    # execve(2) E2BIG: the argument list a command was built with (a shell glob over many files) is
+    # longer than the kernel takes; the command must batch (find -exec ... +, xargs)
+    "E2BIG": (C.CODE_ERROR, 0.85, "the command's argument list is too long (batch it: find -exec, xargs)"),
     **dict.fromkeys(
         (
             "ECONNREFUSED",

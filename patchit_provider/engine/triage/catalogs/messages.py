@@ -37,6 +37,7 @@ SNOWFLAKE = "https://docs.snowflake.com/en/user-guide/key-pair-auth-troubleshoot
 PG_MSG = "https://www.postgresql.org/docs/current/errcodes-appendix.html (message texts of src/backend)"
 DUCKDB = "https://github.com/duckdb/duckdb/blob/main/src/common/exception.cpp (ExceptionType names)"
 BIGQUERY = "https://cloud.google.com/bigquery/docs/error-messages"
+SQLSERVER = "https://learn.microsoft.com/en-us/sql/relational-databases/errors-events/database-engine-events-and-errors"
 
 # Context keys removed in Airflow 3.0 (upgrading_to_airflow3: "Removed context variables").
 # Modules and names removed or moved in Airflow 3.0 (ruff AIR301/AIR302 list them).
@@ -334,6 +335,69 @@ RULES: list[TextRule] = [
         "https://spark.apache.org/docs/latest/sql-error-conditions.html (DATA_SOURCE_NOT_FOUND); "
         "https://spark.apache.org/docs/latest/structured-streaming-kafka-integration.html#deploying",
         "the data source's package is not deployed with the job (spark-submit --packages / spark.jars.packages)",
+    ),
+    # SQL Server's own messages (Database Engine errors 515, 2627/2601, 8152/2628, 207, 208, 102,
+    # 1205, 18456), as pyodbc, pymssql and sqlcmd print them
+    _r(
+        r"Cannot insert the value NULL into column|Violation of (?:PRIMARY KEY|UNIQUE KEY) constraint|"
+        r"Cannot insert duplicate key row in object",
+        C.DATA_QUALITY,
+        0.9,
+        SQLSERVER,
+        "a NULL or a duplicate key the table's constraint refuses",
+    ),
+    _r(
+        r"String or binary data would be truncated",
+        C.DATA_TYPE_MISMATCH,
+        0.9,
+        SQLSERVER,
+        "a value is longer than its column",
+    ),
+    _r(r"Invalid column name '[^']+'", C.SCHEMA_MISSING_COLUMN, 0.9, SQLSERVER, "the column does not exist"),
+    _r(
+        r"Invalid object name '[^'\]\[]*\][^']*'|Invalid object name '[^']*\[[^']*'",
+        C.CODE_ERROR,
+        0.9,
+        SQLSERVER + " (208)",
+        "the statement's bracket quoting is broken: a bracket is part of the object's name",
+    ),
+    _r(r"Invalid object name '[^']+'", C.SCHEMA_MISSING_RELATION, 0.9, SQLSERVER, "the table or view does not exist"),
+    _r(
+        r"was deadlocked on lock resources with another process and has been chosen as the deadlock victim",
+        C.INFRA_TIMEOUT,
+        0.9,
+        SQLSERVER,
+        "a deadlock with another session (lock contention: re-run)",
+        Remediation.RETRY,
+    ),
+    # Cassandra's request timeouts (the native protocol's WriteTimeout/ReadTimeout, as the drivers
+    # print them): the replicas did not answer in time
+    _r(
+        r"\b(?:Write|Read)_timeout\b|Coordinator node timed out waiting for replica nodes|received only \d+ responses",
+        C.INFRA_TIMEOUT,
+        0.85,
+        "https://cassandra.apache.org/doc/latest/cassandra/reference/native-protocol.html (Write_timeout, Read_timeout)",
+        "the Cassandra replicas did not answer within the timeout",
+        Remediation.RETRY,
+    ),
+    # provider hooks that give up after their own retries (the Fivetran provider's "API requests to
+    # Fivetran failed 3 times"): the service did not answer
+    _r(
+        r"API requests to \w+ failed \d+ times",
+        C.INFRA_NETWORK,
+        0.8,
+        "https://github.com/astronomer/airflow-provider-fivetran-async (FivetranHook._do_api_call retries)",
+        "the service's API failed on every retry",
+        Remediation.RETRY,
+    ),
+    # astronomer-cosmos (cosmos/dbt/graph.py): the dbt executable is not where the DAG says
+    _r(
+        r"Unable to find the dbt executable",
+        C.DEPENDENCY_MISSING,
+        0.8,
+        "https://astronomer.github.io/astronomer-cosmos/configuration/execution-config.html (dbt_executable_path)",
+        "the dbt executable is not installed where the DAG's execution config looks for it",
+        Remediation.ESCALATE,
     ),
     # SQLite's SQLITE_BUSY (https://www.sqlite.org/rescode.html#busy): another connection holds the
     # database's lock; like other lock contention, a re-run after it is released succeeds
