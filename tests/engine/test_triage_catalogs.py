@@ -1158,46 +1158,41 @@ def test_a_date_that_a_sibling_format_reads_is_the_code_s_format(value, fmt, cat
         )
 
 
-@pytest.mark.parametrize(
-    "text,category,remediation",
-    [
-        # Spark's DATA_SOURCE_NOT_FOUND (error-conditions.json) and Spark 2.4's wording of it
-        (
-            "pyspark.errors.exceptions.captured.AnalysisException: [DATA_SOURCE_NOT_FOUND] Failed to find the data "
-            "source: kafka. Make sure the provider name is correct and the package is properly registered and "
-            "compatible with your Spark version. SQLSTATE: 42K02",
-            "dependency.missing",
-            "patch",
-        ),
-        (
-            "org.apache.spark.sql.AnalysisException: Failed to find data source: kafka. Please deploy the application "
-            'as per the deployment section of "Structured Streaming + Kafka Integration Guide".;',
-            "dependency.missing",
-            "patch",
-        ),
-        # a JVM too new for Spark's bytecode reader (xbean-asm), and the JVM's own class version error
-        (
-            "java.lang.IllegalArgumentException: Unsupported class file major version 61",
-            "dependency.missing",
-            "escalate",
-        ),
-        (
-            'Exception in thread "main" java.lang.UnsupportedClassVersionError: com/acme/Job has been compiled by a '
-            "more recent version of the Java Runtime (class file version 61.0), this version of the Java Runtime only "
-            "recognizes class file versions up to 52.0",
-            "dependency.missing",
-            "escalate",
-        ),
-        # BigQuery's notFound for a job run in another location than its dataset (error-messages)
-        (
-            "google.api_core.exceptions.NotFound: 404 Not found: sales_eu was not found in location US",
-            "config.missing",
-            "escalate",
-        ),
-    ],
-)
-def test_runtime_and_packaging_catalog_entries(text, category, remediation):
-    _assert_verdict(text, category, remediation)
+RUNTIME_AND_PACKAGING_CATALOG_ENTRIES = [
+    # Spark's DATA_SOURCE_NOT_FOUND (error-conditions.json) and Spark 2.4's wording of it
+    (
+        "pyspark.errors.exceptions.captured.AnalysisException: [DATA_SOURCE_NOT_FOUND] Failed to find the data "
+        "source: kafka. Make sure the provider name is correct and the package is properly registered and "
+        "compatible with your Spark version. SQLSTATE: 42K02",
+        "dependency.missing",
+        "patch",
+    ),
+    (
+        "org.apache.spark.sql.AnalysisException: Failed to find data source: kafka. Please deploy the application "
+        'as per the deployment section of "Structured Streaming + Kafka Integration Guide".;',
+        "dependency.missing",
+        "patch",
+    ),
+    # a JVM too new for Spark's bytecode reader (xbean-asm), and the JVM's own class version error
+    (
+        "java.lang.IllegalArgumentException: Unsupported class file major version 61",
+        "dependency.missing",
+        "escalate",
+    ),
+    (
+        'Exception in thread "main" java.lang.UnsupportedClassVersionError: com/acme/Job has been compiled by a '
+        "more recent version of the Java Runtime (class file version 61.0), this version of the Java Runtime only "
+        "recognizes class file versions up to 52.0",
+        "dependency.missing",
+        "escalate",
+    ),
+    # BigQuery's notFound for a job run in another location than its dataset (error-messages)
+    (
+        "google.api_core.exceptions.NotFound: 404 Not found: sales_eu was not found in location US",
+        "config.missing",
+        "escalate",
+    ),
+]
 
 
 def _assert_verdict(text: str, category: str, remediation: str) -> None:
@@ -1343,67 +1338,62 @@ def test_a_command_string_names_no_file():
     assert triage_text("bash: line 1: jq: command not found\n").culprit is None
 
 
-@pytest.mark.parametrize(
-    "text,category,remediation",
-    [
-        # Redshift COPY: the load error's DETAIL block (STL_LOAD_ERRORS; r_Load_Error_Reference)
-        (
-            "psycopg2.errors.InternalError_: Load into table 'orders' failed.  Check 'stl_load_errors' system table "
-            "for details.\nDETAIL:  \n  -----------------------------------------------\n  error:  Invalid digit, "
-            "Value 'S', Pos 0, Type: Integer \n  code:      1207\n  context:   SHIPPING_ITEM_ID\n",
-            "data.type_mismatch",
-            "escalate",
-        ),
-        (
-            "redshift_connector.error.ProgrammingError: {'S': 'ERROR', 'C': 'XX000', 'M': '1023', 'D': "
-            "'Serializable isolation violation on table - 1234567, transactions forming the cycle are: 1, 2'}",
-            "infra.timeout",
-            "retry",
-        ),
-        # confluent-kafka (librdkafka's KafkaError), kafka-python's classes, librdkafka's descriptions
-        (
-            'cimpl.KafkaException: KafkaError{code=MSG_SIZE_TOO_LARGE,val=10,str="Unable to produce message: '
-            'Broker: Message size too large"}',
-            "config.missing",
-            "escalate",
-        ),
-        ("kafka.errors.NoBrokersAvailable: NoBrokersAvailable", "infra.network", "retry"),
-        (
-            "Kafka error: Message consumption error: UnknownTopicOrPartition (Broker: Unknown topic or partition)",
-            "schema.missing_relation",
-            "escalate",
-        ),
-        (
-            'cimpl.KafkaException: KafkaError{code=TOPIC_AUTHORIZATION_FAILED,val=29,str="Broker: Topic '
-            'authorization failed"}',
-            "infra.auth",
-            "escalate",
-        ),
-        # BigQuery invalidQuery / invalid, Snowflake and PostgreSQL argument types, Dataflow quota
-        ("google.api_core.exceptions.BadRequest: 400 Function not found: TO_CHAR at [71:25]", "code.error", "patch"),
-        ("google.api_core.exceptions.BadRequest: 400 Type not found: text at [13:51]", "code.error", "patch"),
-        ("google.api_core.exceptions.BadRequest: 400 Bad int64 value: 1.72e9", "data.type_mismatch", "escalate"),
-        (
-            "snowflake.connector.errors.ProgrammingError: 001044 (42P13): SQL compilation error: error line 4 at "
-            "position 8\nInvalid argument types for function 'TRY_CAST': (TIMESTAMP_NTZ(9), TIMESTAMP_NTZ(9))",
-            "code.error",
-            "patch",
-        ),
-        (
-            'ERROR:  failed to find conversion function from "unknown" to character varying',
-            "code.error",
-            "patch",
-        ),
-        (
-            "Workflow failed. Causes: Project p has insufficient quota(s) to execute this workflow with 1 instances "
-            "in region us-central1.",
-            "infra.resource",
-            "escalate",
-        ),
-    ],
-)
-def test_warehouse_stream_and_cloud_catalog_entries(text, category, remediation):
-    _assert_verdict(text, category, remediation)
+WAREHOUSE_STREAM_AND_CLOUD_CATALOG_ENTRIES = [
+    # Redshift COPY: the load error's DETAIL block (STL_LOAD_ERRORS; r_Load_Error_Reference)
+    (
+        "psycopg2.errors.InternalError_: Load into table 'orders' failed.  Check 'stl_load_errors' system table "
+        "for details.\nDETAIL:  \n  -----------------------------------------------\n  error:  Invalid digit, "
+        "Value 'S', Pos 0, Type: Integer \n  code:      1207\n  context:   SHIPPING_ITEM_ID\n",
+        "data.type_mismatch",
+        "escalate",
+    ),
+    (
+        "redshift_connector.error.ProgrammingError: {'S': 'ERROR', 'C': 'XX000', 'M': '1023', 'D': "
+        "'Serializable isolation violation on table - 1234567, transactions forming the cycle are: 1, 2'}",
+        "infra.timeout",
+        "retry",
+    ),
+    # confluent-kafka (librdkafka's KafkaError), kafka-python's classes, librdkafka's descriptions
+    (
+        'cimpl.KafkaException: KafkaError{code=MSG_SIZE_TOO_LARGE,val=10,str="Unable to produce message: '
+        'Broker: Message size too large"}',
+        "config.missing",
+        "escalate",
+    ),
+    ("kafka.errors.NoBrokersAvailable: NoBrokersAvailable", "infra.network", "retry"),
+    (
+        "Kafka error: Message consumption error: UnknownTopicOrPartition (Broker: Unknown topic or partition)",
+        "schema.missing_relation",
+        "escalate",
+    ),
+    (
+        'cimpl.KafkaException: KafkaError{code=TOPIC_AUTHORIZATION_FAILED,val=29,str="Broker: Topic '
+        'authorization failed"}',
+        "infra.auth",
+        "escalate",
+    ),
+    # BigQuery invalidQuery / invalid, Snowflake and PostgreSQL argument types, Dataflow quota
+    ("google.api_core.exceptions.BadRequest: 400 Function not found: TO_CHAR at [71:25]", "code.error", "patch"),
+    ("google.api_core.exceptions.BadRequest: 400 Type not found: text at [13:51]", "code.error", "patch"),
+    ("google.api_core.exceptions.BadRequest: 400 Bad int64 value: 1.72e9", "data.type_mismatch", "escalate"),
+    (
+        "snowflake.connector.errors.ProgrammingError: 001044 (42P13): SQL compilation error: error line 4 at "
+        "position 8\nInvalid argument types for function 'TRY_CAST': (TIMESTAMP_NTZ(9), TIMESTAMP_NTZ(9))",
+        "code.error",
+        "patch",
+    ),
+    (
+        'ERROR:  failed to find conversion function from "unknown" to character varying',
+        "code.error",
+        "patch",
+    ),
+    (
+        "Workflow failed. Causes: Project p has insufficient quota(s) to execute this workflow with 1 instances "
+        "in region us-central1.",
+        "infra.resource",
+        "escalate",
+    ),
+]
 
 
 def test_a_kafka_looking_name_outside_kafka_decides_nothing():
@@ -1426,59 +1416,54 @@ def test_an_unbound_local_printed_without_its_class_is_code(tmp_path):
     assert result.category.value == "code.error" and result.error.type == "UnboundLocalError"
 
 
-@pytest.mark.parametrize(
-    "text,category,remediation",
-    [
-        # azure-storage's 400 codes (Blob service error codes): the name the code builds
-        (
-            "azure.common.AzureHttpError: The specifed resource name contains invalid characters. ErrorCode: "
-            "InvalidResourceName",
-            "code.error",
-            "patch",
-        ),
-        # a Databricks job cluster that Azure's core quota stops (the cluster's termination message)
-        (
-            "Unexpected state for cluster (job-4-run-1):  Could not launch cluster due to cloud provider failures. "
-            "azure_error_code: OperationNotAllowed, azure_error_message: Operation results in exceeding quota limits "
-            "of Core. Maximum allowed: 100, Current in use: 99, Additional requested: 4.",
-            "infra.resource",
-            "escalate",
-        ),
-        # a Data Factory activity naming a notebook path the workspace does not have
-        (
-            "Activity Notebook1 failed: Databricks execution failed with error message: Notebook not found: "
-            "/etl/load_orders.",
-            "code.error",
-            "patch",
-        ),
-        # loky's TerminatedWorkerError: by joblib's own account a segfault or the memory killer
-        (
-            "joblib.externals.loky.process_executor.TerminatedWorkerError: A worker process managed by the executor "
-            "was unexpectedly terminated. This could be caused by a segmentation fault while calling the function "
-            "or by an excessive memory usage causing the Operating System to kill the worker.",
-            "infra.resource",
-            "escalate",
-        ),
-        # xlrd on a text file (a UTF-8 BOM, a tab-separated header) vs on a damaged workbook
-        (
-            "xlrd.biffh.XLRDError: Unsupported format, or corrupt file: Expected BOF record; found b'Country\\t'",
-            "code.error",
-            "patch",
-        ),
-        (
-            "xlrd.biffh.XLRDError: Unsupported format, or corrupt file: Expected BOF record; found '\\xef\\xbb\\xbfa,b,c'",
-            "code.error",
-            "patch",
-        ),
-        (
-            "xlrd.biffh.XLRDError: Unsupported format, or corrupt file: Expected BOF record; found b'\\x00\\x00\\x00\\x1c'",
-            "data.malformed",
-            "escalate",
-        ),
-    ],
-)
-def test_azure_databricks_and_file_reader_catalog_entries(text, category, remediation):
-    _assert_verdict(text, category, remediation)
+AZURE_DATABRICKS_AND_FILE_READER_CATALOG_ENTRIES = [
+    # azure-storage's 400 codes (Blob service error codes): the name the code builds
+    (
+        "azure.common.AzureHttpError: The specifed resource name contains invalid characters. ErrorCode: "
+        "InvalidResourceName",
+        "code.error",
+        "patch",
+    ),
+    # a Databricks job cluster that Azure's core quota stops (the cluster's termination message)
+    (
+        "Unexpected state for cluster (job-4-run-1):  Could not launch cluster due to cloud provider failures. "
+        "azure_error_code: OperationNotAllowed, azure_error_message: Operation results in exceeding quota limits "
+        "of Core. Maximum allowed: 100, Current in use: 99, Additional requested: 4.",
+        "infra.resource",
+        "escalate",
+    ),
+    # a Data Factory activity naming a notebook path the workspace does not have
+    (
+        "Activity Notebook1 failed: Databricks execution failed with error message: Notebook not found: "
+        "/etl/load_orders.",
+        "code.error",
+        "patch",
+    ),
+    # loky's TerminatedWorkerError: by joblib's own account a segfault or the memory killer
+    (
+        "joblib.externals.loky.process_executor.TerminatedWorkerError: A worker process managed by the executor "
+        "was unexpectedly terminated. This could be caused by a segmentation fault while calling the function "
+        "or by an excessive memory usage causing the Operating System to kill the worker.",
+        "infra.resource",
+        "escalate",
+    ),
+    # xlrd on a text file (a UTF-8 BOM, a tab-separated header) vs on a damaged workbook
+    (
+        "xlrd.biffh.XLRDError: Unsupported format, or corrupt file: Expected BOF record; found b'Country\\t'",
+        "code.error",
+        "patch",
+    ),
+    (
+        "xlrd.biffh.XLRDError: Unsupported format, or corrupt file: Expected BOF record; found '\\xef\\xbb\\xbfa,b,c'",
+        "code.error",
+        "patch",
+    ),
+    (
+        "xlrd.biffh.XLRDError: Unsupported format, or corrupt file: Expected BOF record; found b'\\x00\\x00\\x00\\x1c'",
+        "data.malformed",
+        "escalate",
+    ),
+]
 
 
 def _expired_tls_server_error(tmp_path) -> str:
@@ -1578,29 +1563,24 @@ def test_hdf5_without_its_file_signature_is_a_damaged_file():
         assert triage_text(text).category.value == "data.malformed"
 
 
-@pytest.mark.parametrize(
-    "text,category,remediation",
-    [
-        # Snowflake's 000606 carries PostgreSQL's 57P03 ("cannot connect now"): Snowflake's words decide
-        (
-            "snowflake.connector.errors.ProgrammingError: 000606 (57P03): No active warehouse selected in the "
-            "current session.  Select an active warehouse with the 'use warehouse' command.",
-            "config.missing",
-            "escalate",
-        ),
-        # a JVM LinkageError: the connector jar was compiled against another Spark
-        (
-            "py4j.protocol.Py4JJavaError: An error occurred while calling o132.save.\n"
-            ": java.lang.NoSuchMethodError: 'scala.collection.immutable.Map "
-            "org.apache.spark.sql.execution.datasources.jdbc.JdbcOptionsInWrite.params()'\n"
-            "\tat com.microsoft.sqlserver.jdbc.spark.DefaultSource.createRelation(DefaultSource.scala:56)\n",
-            "dependency.missing",
-            "patch",
-        ),
-    ],
-)
-def test_vendor_words_over_a_borrowed_sqlstate_and_jvm_linkage_errors(text, category, remediation):
-    _assert_verdict(text, category, remediation)
+VENDOR_WORDS_OVER_A_BORROWED_SQLSTATE_AND_JVM_LINKAGE_ERRORS = [
+    # Snowflake's 000606 carries PostgreSQL's 57P03 ("cannot connect now"): Snowflake's words decide
+    (
+        "snowflake.connector.errors.ProgrammingError: 000606 (57P03): No active warehouse selected in the "
+        "current session.  Select an active warehouse with the 'use warehouse' command.",
+        "config.missing",
+        "escalate",
+    ),
+    # a JVM LinkageError: the connector jar was compiled against another Spark
+    (
+        "py4j.protocol.Py4JJavaError: An error occurred while calling o132.save.\n"
+        ": java.lang.NoSuchMethodError: 'scala.collection.immutable.Map "
+        "org.apache.spark.sql.execution.datasources.jdbc.JdbcOptionsInWrite.params()'\n"
+        "\tat com.microsoft.sqlserver.jdbc.spark.DefaultSource.createRelation(DefaultSource.scala:56)\n",
+        "dependency.missing",
+        "patch",
+    ),
+]
 
 
 def test_a_type_the_reader_guessed_from_a_sample_is_the_reading_call_s(tmp_path):
@@ -1701,63 +1681,58 @@ def test_search_cluster_and_flink_catalog_entries(text, category):
     assert triage_text(text).category.value == category
 
 
-@pytest.mark.parametrize(
-    "text,category,remediation",
-    [
-        # SQL Server's Database Engine messages as pyodbc prints them
-        (
-            "pyodbc.IntegrityError: ('23000', \"[23000] [Microsoft][ODBC Driver 17 for SQL Server][SQL Server]Cannot "
-            "insert the value NULL into column 'HousingType', table 'lsa.dbo.Project'; column does not allow nulls. "
-            'INSERT fails. (515) (SQLExecDirectW)")',
-            "data.quality",
-            "escalate",
-        ),
-        (
-            "pyodbc.ProgrammingError: ('42S22', \"[42S22] [Microsoft][ODBC Driver 17 for SQL Server][SQL Server]"
-            "Invalid column name 'custmer_id'. (207) (SQLExecDirectW)\")",
-            "schema.missing_column",
-            "escalate",
-        ),
-        (
-            "pymssql.exceptions.ProgrammingError: (208, b\"Invalid object name 'dbo.orderz'.\")",
-            "schema.missing_relation",
-            "escalate",
-        ),
-        # a bracket inside the name: the statement's quoting, not a missing table
-        (
-            "pymssql.exceptions.ProgrammingError: (208, b\"Invalid object name '[omop.dbo].[cdm_source'.\")",
-            "code.error",
-            "patch",
-        ),
-        (
-            "pyodbc.ProgrammingError: ('40001', '[40001] [Microsoft][ODBC Driver 17 for SQL Server][SQL Server]"
-            "Transaction (Process ID 71) was deadlocked on lock resources with another process and has been chosen "
-            "as the deadlock victim. Rerun the transaction. (1205) (SQLExecDirectW)')",
-            "infra.timeout",
-            "retry",
-        ),
-        # Cassandra's native-protocol write timeout (the Python driver's words)
-        (
-            "cassandra.WriteTimeout: Error from server: code=1100 [Coordinator node timed out waiting for replica "
-            'nodes\' responses] message="Operation timed out - received only 0 responses."',
-            "infra.timeout",
-            "retry",
-        ),
-        (
-            "airflow.exceptions.AirflowException: error: API requests to Fivetran failed 3 times. Raising error.",
-            "infra.network",
-            "retry",
-        ),
-        (
-            "cosmos.dbt.graph.CosmosLoadDbtException: Unable to find the dbt executable: dbt in "
-            "/usr/local/airflow/dbt_venv/bin",
-            "dependency.missing",
-            "escalate",
-        ),
-    ],
-)
-def test_sql_server_cassandra_and_provider_catalog_entries(text, category, remediation):
-    _assert_verdict(text, category, remediation)
+SQL_SERVER_CASSANDRA_AND_PROVIDER_CATALOG_ENTRIES = [
+    # SQL Server's Database Engine messages as pyodbc prints them
+    (
+        "pyodbc.IntegrityError: ('23000', \"[23000] [Microsoft][ODBC Driver 17 for SQL Server][SQL Server]Cannot "
+        "insert the value NULL into column 'HousingType', table 'lsa.dbo.Project'; column does not allow nulls. "
+        'INSERT fails. (515) (SQLExecDirectW)")',
+        "data.quality",
+        "escalate",
+    ),
+    (
+        "pyodbc.ProgrammingError: ('42S22', \"[42S22] [Microsoft][ODBC Driver 17 for SQL Server][SQL Server]"
+        "Invalid column name 'custmer_id'. (207) (SQLExecDirectW)\")",
+        "schema.missing_column",
+        "escalate",
+    ),
+    (
+        "pymssql.exceptions.ProgrammingError: (208, b\"Invalid object name 'dbo.orderz'.\")",
+        "schema.missing_relation",
+        "escalate",
+    ),
+    # a bracket inside the name: the statement's quoting, not a missing table
+    (
+        "pymssql.exceptions.ProgrammingError: (208, b\"Invalid object name '[omop.dbo].[cdm_source'.\")",
+        "code.error",
+        "patch",
+    ),
+    (
+        "pyodbc.ProgrammingError: ('40001', '[40001] [Microsoft][ODBC Driver 17 for SQL Server][SQL Server]"
+        "Transaction (Process ID 71) was deadlocked on lock resources with another process and has been chosen "
+        "as the deadlock victim. Rerun the transaction. (1205) (SQLExecDirectW)')",
+        "infra.timeout",
+        "retry",
+    ),
+    # Cassandra's native-protocol write timeout (the Python driver's words)
+    (
+        "cassandra.WriteTimeout: Error from server: code=1100 [Coordinator node timed out waiting for replica "
+        'nodes\' responses] message="Operation timed out - received only 0 responses."',
+        "infra.timeout",
+        "retry",
+    ),
+    (
+        "airflow.exceptions.AirflowException: error: API requests to Fivetran failed 3 times. Raising error.",
+        "infra.network",
+        "retry",
+    ),
+    (
+        "cosmos.dbt.graph.CosmosLoadDbtException: Unable to find the dbt executable: dbt in "
+        "/usr/local/airflow/dbt_venv/bin",
+        "dependency.missing",
+        "escalate",
+    ),
+]
 
 
 def test_an_argument_list_too_long_is_the_command_s(tmp_path):
@@ -1773,3 +1748,18 @@ def test_an_argument_list_too_long_is_the_command_s(tmp_path):
     assert "Argument list too long" in proc.stderr, proc.stderr
     result = triage_text(proc.stderr)
     assert (result.category.value, result.remediation.value) == ("code.error", "patch")
+
+
+@pytest.mark.parametrize(
+    "text,category,remediation",
+    [
+        *RUNTIME_AND_PACKAGING_CATALOG_ENTRIES,
+        *WAREHOUSE_STREAM_AND_CLOUD_CATALOG_ENTRIES,
+        *AZURE_DATABRICKS_AND_FILE_READER_CATALOG_ENTRIES,
+        *VENDOR_WORDS_OVER_A_BORROWED_SQLSTATE_AND_JVM_LINKAGE_ERRORS,
+        *SQL_SERVER_CASSANDRA_AND_PROVIDER_CATALOG_ENTRIES,
+    ],
+)
+def test_catalog_entries(text, category, remediation):
+    """One case per catalog entry, in the engines' own words (each list says where they come from)."""
+    _assert_verdict(text, category, remediation)
