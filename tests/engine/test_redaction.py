@@ -215,3 +215,43 @@ def test_the_store_redacts_whatever_a_caller_writes(tmp_path):
         assert store.get_incident(incident.incident_id).event.event_id == incident.event.event_id  # ids kept
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("store.db*"))
     assert token.encode() not in raw and password.encode() not in raw
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        # token_urlsafe(32) draws the secret corpus's "unexplained blob" met and that went through
+        # (a fresh-clone CI run leaked the first kind): snake_case-looking, nearly no digits
+        "zQTQh8YtqNfLfO_S3pOYtKepZFsf_qyv6ZJ47boKyOs",
+        "E7g2_uCTkCUUzcE79Pl_dBw7Bts5NU5_eO9f7dw4Afc",
+        "nrKzvgcHnfufmkWnS7NDCKGNRjRqfypOHtTANSwdvYg",
+        "RObiA7HwqFxBfyQqVgr-aexohNecAHMXeaB-LhwcyRs",
+    ],
+)
+def test_a_random_draw_that_looks_like_an_identifier_is_still_masked(token):
+    assert token not in redact(f"Command 'unexplained blob {token} in output' returned non-zero exit status 2.")[0]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "TestCustomerOrders2024",
+        "customer_orders_v2_2024",
+        "AbstractSingletonProxyFactoryBean",
+        "load_orders_into_warehouse_v3",
+    ],
+)
+def test_names_made_of_words_are_kept(name):
+    assert redact(f"running {name} now")[0] == f"running {name} now"
+
+
+def test_random_urlsafe_tokens_are_masked_nearly_always():
+    """20,000 fresh token_urlsafe(32) draws: at most 0.05% may pass (measured 11 in 200,000 after
+    the word test; 934 in 200,000 before it)."""
+    import secrets
+
+    leaked = sum(
+        token in redact(f"unexplained blob {token} in output")[0]
+        for token in (secrets.token_urlsafe(32) for _ in range(20_000))
+    )
+    assert leaked <= 10

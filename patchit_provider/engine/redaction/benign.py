@@ -228,9 +228,12 @@ def looks_random(token: str) -> bool:
         return False
     if not any(c.isupper() for c in token) and not any(c in "+=" for c in token) and digits < 4:
         return False
-    if "_" in token and _IDENTIFIER.match(token) and max(len(part) for part in token.split("_")) < 16:
+    wordlike = _wordlike(token)
+    if "_" in token and _IDENTIFIER.match(token) and max(len(part) for part in token.split("_")) < 16 and wordlike:
         return False  # TestCustomerOrders2024, customer_orders_v2_2024
     threshold = 4.2 if len(token) < 32 else 4.4 if len(token) < 64 else 4.6
+    if not wordlike:
+        threshold -= 0.2  # no words to lower the entropy: a random draw may sit just below the bar
     if entropy(token) < min(threshold, math.log2(len(token)) - 0.3) + bonus:
         return False
     return not is_plain_base64(token)
@@ -238,11 +241,22 @@ def looks_random(token: str) -> bool:
 
 def _mixed_case_random(token: str) -> bool:
     """A long token without digits that is still random (token_urlsafe can draw one or none):
-    many upper and lower letters, no lower-case run as long as a word's."""
+    many upper and lower letters that do not make words."""
     upper = sum(c.isupper() for c in token)
     lower = sum(c.islower() for c in token)
-    longest = max((len(run) for run in re.findall(r"[a-z]+", token)), default=0)
-    return len(token) >= 30 and upper >= 6 and lower >= 6 and longest <= 5 and entropy(token) >= 4.4
+    return len(token) >= 30 and upper >= 6 and lower >= 6 and not _wordlike(token) and entropy(token) >= 4.2
+
+
+_FRAGMENT = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def _wordlike(token: str) -> bool:
+    """Made of words: CamelCase and snake_case fragments of four characters or more carry most of
+    it (`TestCustomerOrders2024`, `customer_orders_v2_2024`); a random draw breaks into short
+    fragments (`zQTQh8YtqNfLfO`: z, QTQ, h, 8, Ytq, Nf, Lf, O)."""
+    fragments = _FRAGMENT.findall(token)
+    total = sum(len(f) for f in fragments)
+    return total > 0 and sum(len(f) for f in fragments if len(f) >= 4) / total >= 0.7
 
 
 def is_plain_base64(token: str) -> bool:
