@@ -512,37 +512,3 @@ def test_a_real_structlog_json_record_gives_its_traceback(tmp_path):
     digest = read_log(f'{{"event": "starting", "level": "info"}}\n{line}\n')
     assert (digest.error.type, digest.error.message) == ("KeyError", "'amount'")
     assert (digest.error.frames[-1].path, digest.error.frames[-1].line) == (str(path), 3)
-
-
-def test_an_exception_message_in_paragraphs_is_read_whole():
-    """DuckDB, PostgreSQL drivers and others print a message, a blank line, then more of it (the
-    hints that name the fix); a new log record after the blank line ends it, and a chained
-    traceback after one still starts its own block."""
-    text = (
-        "Traceback (most recent call last):\n"
-        '  File "/srv/etl/load.py", line 5, in <module>\n'
-        "    con.sql(q).fetchall()\n"
-        "_duckdb.ConversionException: Conversion Error: CSV Error on Line: 5002\n"
-        "Original Line: D100,b\n"
-        "\n"
-        "Column id is being converted as type BIGINT\n"
-        "This type was auto-detected from the CSV file.\n"
-        "\n"
-        "[2026-01-01 10:00:00,000] INFO - the next record\n"
-    )
-    digest = read_log(text)
-    assert "This type was auto-detected" in digest.error.message
-    assert "the next record" not in digest.error.message
-    chained = (
-        "Traceback (most recent call last):\n"
-        '  File "/srv/etl/a.py", line 1, in <module>\n'
-        "KeyError: 'x'\n"
-        "\n"
-        "During handling of the above exception, another exception occurred:\n"
-        "\n"
-        "Traceback (most recent call last):\n"
-        '  File "/srv/etl/a.py", line 3, in <module>\n'
-        "ValueError: bad\n"
-    )
-    assert [e.type for e in parse_chain(chained)] == ["ValueError", "KeyError"]
-    assert read_log(chained).error.type == "ValueError"

@@ -68,18 +68,11 @@ class TracebackScanner:
         self._origin = ""
         self._state = "idle"  # idle | frames | message | between
         self._message_lines = 0
-        self._paragraph = False  # "between" after a blank line inside a message (not a chain marker)
         self._group = False
 
     @property
     def active(self) -> bool:
         return self._block is not None
-
-    def end_paragraphs(self) -> None:
-        """A log record's line (its prefix was stripped) after a blank line: the message is over,
-        whatever the record says."""
-        if self._block is not None and self._state == "between" and self._paragraph:
-            self._finish()
 
     def feed(self, line: str, number: int = 0, origin: str = "") -> bool:
         """Return True when the line starts a new (not chained) traceback."""
@@ -109,20 +102,8 @@ class TracebackScanner:
         if stripped in CHAIN_MARKERS:
             self._block.append(line)
             self._state = "between"
-            self._paragraph = False
         elif self._state == "between":
-            if (
-                stripped
-                and self._paragraph
-                and not _RECORD_START.match(line)
-                and self._message_lines < MAX_MESSAGE_LINES
-            ):
-                # an engine's message in paragraphs (DuckDB's "Possible solutions", a driver's DETAIL
-                # after a blank line): the exception line's text goes on
-                self._block.append(line)
-                self._state = "message"
-                self._message_lines += 1
-            elif stripped:
+            if stripped:
                 self._finish()
             else:
                 self._block.append(line)
@@ -141,7 +122,6 @@ class TracebackScanner:
             if not stripped:
                 self._block.append(line)
                 self._state = "between"  # a chain marker may follow a blank line
-                self._paragraph = True
             elif _RECORD_START.match(line) or self._message_lines >= MAX_MESSAGE_LINES:
                 self._finish()
             else:

@@ -188,8 +188,6 @@ def _scan(
             return busy
     else:
         text, origin = fmt.strip_prefix(line)
-        if pytb.active and text != line:
-            pytb.end_paragraphs()
         text, ended = prefix.strip(text)
         if ended:
             pytb.close()  # the lines that carried the traceback's prefix are over
