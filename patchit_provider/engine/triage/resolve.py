@@ -1,7 +1,8 @@
 """The resolver: facts of one exception -> the catalog verdict that decides it.
 
 For one exception (type, message), strongest fact first:
-1. codes the engine put in the message: a Spark error condition, a Trino or Kafka error name, a specific SQLSTATE (or the
+1. codes the engine put in the message: an engine's named error (NAMED_ERRORS: a Spark condition, a Trino or Kafka
+   error name, ...), a specific SQLSTATE (or the
    psycopg class, which is one), an AWS error code, an HTTP status (with the rate-limit body
    rule), an errno, a signal or exit code;
 2. engine messages that carry no code (catalogs/messages.py);
@@ -13,10 +14,20 @@ and the nearest base class with a verdict.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from patchit_provider.engine.triage.catalogs import codes, exceptions, kafka, messages, spark, sqlstate, trino
 from patchit_provider.engine.triage.catalogs.base import Verdict
+
+# Engines that name their errors (a condition, an error name or a numbered code of their own
+# table), strongest first: (what the fact is called, finder(type_name, message)). A finder reads
+# only errors that are its engine's and returns (name, verdict) for a name of its table.
+NAMED_ERRORS: tuple[tuple[str, Callable[[str, str], tuple[str, Verdict] | None]], ...] = (
+    ("Spark condition", lambda _type, message: spark.find(message)),
+    ("Trino error", lambda _type, message: trino.find(message)),
+    ("Kafka error", kafka.find),
+)
 
 
 @dataclass(frozen=True)
@@ -39,15 +50,10 @@ def _state(type_name: str, message: str) -> str | None:
 def code_facts(type_name: str, message: str, context: str = "") -> Finding | None:
     """Codes printed by the engine (strongest facts). `context`: the lines printed right after
     (a response body under an HTTP status line)."""
-    found = spark.find(message)
-    if found:
-        return Finding(found[1], f"Spark condition {found[0]}")
-    named = trino.find(message)
-    if named:
-        return Finding(named[1], f"Trino error {named[0]}")
-    streamed = kafka.find(type_name, message)
-    if streamed:
-        return Finding(streamed[1], f"Kafka error {streamed[0]}")
+    for label, finder in NAMED_ERRORS:
+        found = finder(type_name, message)
+        if found:
+            return Finding(found[1], f"{label} {found[0]}")
     state = _state(type_name, message)
     if state and (verdict := sqlstate.specific(state)) is not None:
         return Finding(verdict, f"SQLSTATE {state}")
