@@ -14,7 +14,7 @@ from patchit_provider.engine.repo import is_foreign, map_path
 from patchit_provider.engine.taxonomy import DEFAULT_REMEDIATION, Category, Remediation
 from patchit_provider.engine.triage.fingerprint import FINGERPRINT_VERSION, fingerprint
 from patchit_provider.engine.triage.replacement import Replacement, find_replacement
-from patchit_provider.engine.triage import date_format, dbt_lines, localize, resolve
+from patchit_provider.engine.triage import date_format, dbt_lines, divisor, localize, resolve
 from patchit_provider.engine.triage.catalogs import airflow_meta, messages, vocabulary
 from patchit_provider.engine.triage.catalogs.base import AF3, Verdict
 from patchit_provider.engine.triage.resolve import Finding
@@ -113,6 +113,8 @@ PREDICATES: dict[str, Callable[[Candidate, Path | None], bool]] = {
     "config_path": lambda c, _: _config_file(c),
     "http_body": lambda c, _: _http_body(c),
     "format_misfit": lambda c, _: date_format.corrected_format(c.message) is not None,
+    # the division on the raising line (the innermost frame: ZeroDivisionError raises at the operator)
+    "unguarded_divisor": lambda c, _: bool(c.frames) and divisor.unguarded(c.frames[-1].code or ""),
     # the raising line prints: the stream's encoding is the process's locale, not the code's choice
     "stdout_write": lambda c, _: (
         bool(c.frames) and bool(re.search(r"\bprint\(|\bstd(?:out|err)\b", c.frames[-1].code or ""))

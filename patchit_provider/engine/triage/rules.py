@@ -259,6 +259,17 @@ RULES: list[Rule] = [
         0.85,
         "the input was empty where data was required",
     ),
+    # ZeroDivisionError: the raising line shows the divisor. A size of the input (`len(rows)`,
+    # `df.shape[0]`, `n_rows`) is zero because the input was empty (the class rule below); any other
+    # divisor is a quantity the code divides by without guarding its zero.
+    R(
+        C.CODE_ERROR,
+        ("ZeroDivisionError",),
+        None,
+        0.6,
+        "the code divides by a computed value that can be zero and does not guard it",
+        when="unguarded_divisor",
+    ),
     R(C.DATA_EMPTY, ("ZeroDivisionError",), None, 0.6, "a division by a count of zero rows"),
     # --- data.malformed ---
     # No JSON value at the first character of an HTTP response body: the server answered with an

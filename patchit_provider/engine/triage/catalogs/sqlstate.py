@@ -40,7 +40,9 @@ CODES: dict[str, Verdict] = {
     "22003": _v(C.DATA_TYPE_MISMATCH, 0.85, "SQLSTATE 22003: numeric value out of range"),
     "22007": _v(C.DATA_TYPE_MISMATCH, 0.85, "SQLSTATE 22007: invalid datetime format"),
     "22008": _v(C.DATA_TYPE_MISMATCH, 0.85, "SQLSTATE 22008: datetime field overflow"),
-    "22012": _v(C.DATA_EMPTY, 0.6, "SQLSTATE 22012: division by zero (a zero count)"),
+    # a SQL statement divides by an expression that can be zero and does not guard it (NULLIF, a safe
+    # divide such as Snowflake's DIV0 or Spark's try_divide): the query is the place to fix it
+    "22012": _v(C.CODE_ERROR, 0.6, "SQLSTATE 22012: division by zero in a statement that does not guard its divisor"),
     "22018": _v(C.DATA_TYPE_MISMATCH, 0.9, "SQLSTATE 22018: invalid character value for cast"),
     "22021": _v(C.DATA_MALFORMED, 0.85, "SQLSTATE 22021: character not in repertoire (bad encoding)"),
     "22032": _v(C.DATA_MALFORMED, 0.85, "SQLSTATE 22032: invalid JSON text"),
