@@ -18,6 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from patchit_provider.engine.triage.catalogs import codes, exceptions, kafka, messages, spark, sqlstate, trino
+from patchit_provider.engine.triage.catalogs import clickhouse
+from patchit_provider.engine.triage.catalogs import snowflake
+from patchit_provider.engine.triage.catalogs import azure_data_factory
+from patchit_provider.engine.triage.catalogs import mongodb
+from patchit_provider.engine.triage.catalogs import slack
+from patchit_provider.engine.triage.catalogs import redis
 from patchit_provider.engine.triage.catalogs.base import Verdict
 
 # Engines that name their errors (a condition, an error name or a numbered code of their own
@@ -27,6 +33,12 @@ NAMED_ERRORS: tuple[tuple[str, Callable[[str, str], tuple[str, Verdict] | None]]
     ("Spark condition", lambda _type, message: spark.find(message)),
     ("Trino error", lambda _type, message: trino.find(message)),
     ("Kafka error", kafka.find),
+    ("Redis error", redis.find),
+    ("MongoDB error", mongodb.find),
+    ("Azure Data Factory error", azure_data_factory.find),
+    ("Snowflake error", snowflake.find),
+    ("ClickHouse error", clickhouse.find),
+    ("Slack error", slack.find),
 )
 
 
