@@ -16,7 +16,7 @@ import re
 
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
-from patchit_provider.engine.triage.catalogs import codes
+from patchit_provider.engine.triage.catalogs import codes, snowflake
 from patchit_provider.engine.triage.catalogs.base import TextRule, Verdict, text_rule
 from patchit_provider.engine.triage.catalogs.base import class_family as _family
 from patchit_provider.engine.triage.catalogs.base import wrappers as _wrappers
@@ -40,9 +40,7 @@ ENTRA = "https://learn.microsoft.com/en-us/entra/identity-platform/reference-err
 OAUTH = "https://www.rfc-editor.org/rfc/rfc6749#section-5.2"
 GOOGLE_AUTH = "https://github.com/googleapis/google-auth-library-python/blob/main/google/auth/exceptions.py"
 BOTOCORE = "https://github.com/boto/botocore/blob/develop/botocore/exceptions.py"
-SNOWFLAKE_CODES = (
-    "https://github.com/snowflakedb/snowflake-connector-python/blob/main/src/snowflake/connector/errorcode.py"
-)
+SNOWFLAKE_CODES = snowflake.CONNECTOR  # the connector's errno table lives in catalogs/snowflake.py
 SNOWFLAKE_NETWORK = (
     "https://docs.snowflake.com/en/user-guide/network-policies (a login from an IP the policy does not allow)"
 )
@@ -280,37 +278,6 @@ LAST: list[TextRule] = [
         0.8,
         AZURE_IDENTITY,
         "no Azure credential is configured (CredentialUnavailableError)",
-    ),
-    # --- snowflake-connector's OCSP errno (errorcode.py 254xxx): the certificate's status is bad
-    #     (revoked, invalid, expired) or the OCSP responder cannot be reached
-    text_rule(
-        r"(?:^|[:(]\s*)254(?:005|006|007|009|010|011)(?: \(\w{5}\))?: ",
-        C.INFRA_AUTH,
-        0.85,
-        SNOWFLAKE_CODES,
-        "the certificate's OCSP status is revoked, unknown or invalid (ER_OCSP_RESPONSE_CERT_STATUS_*)",
-    ),
-    text_rule(
-        r"(?:^|[:(]\s*)254(?:002|003|004|014|016)(?: \(\w{5}\))?: ",
-        C.INFRA_NETWORK,
-        0.8,
-        SNOWFLAKE_CODES,
-        "the OCSP responder or its cache server could not be reached (ER_OCSP_RESPONSE_UNAVAILABLE, ...)",
-    ),
-    # --- snowflake-connector's own errno (errorcode.py) for settings left empty ---------------
-    text_rule(
-        r"(?:^|[:(]\s*)2510(?:01|05|06|09|13|14)(?: \(\w{5}\))?: ",
-        C.CONFIG_MISSING,
-        0.85,
-        SNOWFLAKE_CODES,
-        "the Snowflake connection lacks its account, user, password, host or OAuth client setting",
-    ),
-    text_rule(
-        r"(?:^|[:(]\s*)251008(?: \(\w{5}\))?: ",
-        C.INFRA_AUTH,
-        0.85,
-        SNOWFLAKE_CODES,
-        "the Snowflake private key cannot be used (ER_INVALID_PRIVATE_KEY)",
     ),
     # --- python-oracledb's own DPY- numbers (its ORA- codes are codes.py's) ----------------------
     text_rule(
