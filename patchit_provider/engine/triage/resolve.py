@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from patchit_provider.engine.triage.catalogs import codes, exceptions, kafka, messages, spark, sqlstate, trino
+from patchit_provider.engine.triage.catalogs import databricks
 from patchit_provider.engine.triage.catalogs import clickhouse
 from patchit_provider.engine.triage.catalogs import snowflake
 from patchit_provider.engine.triage.catalogs import azure_data_factory
@@ -33,6 +34,7 @@ NAMED_ERRORS: tuple[tuple[str, Callable[[str, str], tuple[str, Verdict] | None]]
     ("Spark condition", lambda _type, message: spark.find(message)),
     ("Trino error", lambda _type, message: trino.find(message)),
     ("Kafka error", kafka.find),
+    ("Databricks error", databricks.find),
     ("Redis error", redis.find),
     ("MongoDB error", mongodb.find),
     ("Azure Data Factory error", azure_data_factory.find),
