@@ -37,6 +37,10 @@ AIRFLOW = "installed airflow/exceptions.py and airflow/sdk/exceptions.py (Airflo
 DBT = "https://github.com/dbt-labs/dbt-core/blob/main/core/dbt/exceptions.py, dbt_common/exceptions"
 JAVA = "https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/lang/package-summary.html"
 SPARK = "https://spark.apache.org/docs/latest/api/python/reference/pyspark.errors.html"
+POLARS = (
+    "https://docs.pola.rs/api/python/stable/reference/exceptions.html; "
+    "https://github.com/pola-rs/polars/blob/main/crates/polars-python/src/exceptions.rs"
+)
 
 
 CLASSES: dict[str, Verdict | None] = {
@@ -408,6 +412,43 @@ CLASSES: dict[str, Verdict | None] = {
         "Py4JJavaError AnalysisException SparkException CapturedException PySparkException SparkRuntimeException "
         "IllegalArgumentException IllegalStateException"
     ),
+    # --- polars (polars.exceptions; the Rust PolarsError variants map one to one) ------------
+    # ComputeError is polars' catch-all ("could not perform an underlying computation": CSV
+    # parsing, strict casts before 0.20, cloud I/O, ...): its message decides (catalogs/messages.py)
+    **_wrappers("PolarsError ComputeError"),
+    **_family("ColumnNotFoundError", C.SCHEMA_MISSING_COLUMN, 0.9, POLARS, "a referenced column does not exist"),
+    **_family(
+        "SchemaFieldNotFoundError StructFieldNotFoundError",
+        C.SCHEMA_MISSING_COLUMN,
+        0.8,
+        POLARS,
+        "a schema field or struct field the code names does not exist",
+    ),
+    # SchemaMismatch: the data's dtypes differ from the ones expected (concat of frames whose
+    # types drifted, an expression on a column of another type). Keyed by the qualified name:
+    # pandera's and jsonschema's SchemaError mean something else.
+    **_family(
+        "polars.exceptions.SchemaError exceptions.SchemaError",
+        C.DATA_TYPE_MISMATCH,
+        0.65,
+        POLARS,
+        "the data's types differ from the schema the operation expects",
+    ),
+    **_family("NoDataError", C.DATA_EMPTY, 0.85, POLARS, "the input or frame is empty"),
+    **_family("NoRowsReturnedError", C.DATA_EMPTY, 0.7, POLARS, "no row returned where one was expected"),
+    **_family("TooManyRowsReturnedError", C.DATA_QUALITY, 0.7, POLARS, "several rows where exactly one was expected"),
+    **_family("SQLSyntaxError", C.CODE_ERROR, 0.85, POLARS, "the SQL given to polars does not parse"),
+    **_family(
+        "InvalidOperationError DuplicateError OutOfBoundsError SQLInterfaceError StringCacheMismatchError "
+        "ParameterCollisionError UnsuitableSQLError",
+        C.CODE_ERROR,
+        0.6,
+        POLARS,
+        "polars was asked for an operation the data structure or dtype does not allow",
+    ),
+    **_family(
+        "ModuleUpgradeRequiredError", C.DEPENDENCY_MISSING, 0.85, POLARS, "an optional module needs a newer version"
+    ),
 }
 
 # Known bases of classes of the libraries above, as their sources define them (built-ins come
@@ -490,6 +531,19 @@ BASES: dict[str, tuple[str, ...]] = {
     "ArithmeticException": ("CapturedException",),
     "NumberFormatException": ("IllegalArgumentException",),
     "DateTimeException": ("ArithmeticException",),
+    # polars (crates/polars-python/src/exceptions.rs, py-polars/polars/exceptions.py)
+    "PolarsError": ("Exception",),
+    **dict.fromkeys(
+        (
+            "ColumnNotFoundError ComputeError DuplicateError InvalidOperationError NoDataError OutOfBoundsError "
+            "SQLInterfaceError SQLSyntaxError SchemaError SchemaFieldNotFoundError ShapeError "
+            "StringCacheMismatchError StructFieldNotFoundError RowsError ParameterCollisionError UnsuitableSQLError"
+        ).split(),
+        ("PolarsError",),
+    ),
+    "NoRowsReturnedError": ("RowsError",),
+    "TooManyRowsReturnedError": ("RowsError",),
+    "ModuleUpgradeRequiredError": ("ModuleNotFoundError",),
 }
 
 # The family modules' classes (catalogs/airflow_messages.py, client_messages.py, dbt_messages.py).

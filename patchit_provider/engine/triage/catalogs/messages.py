@@ -37,6 +37,7 @@ SNOWFLAKE = "https://docs.snowflake.com/en/user-guide/key-pair-auth-troubleshoot
 PG_MSG = "https://www.postgresql.org/docs/current/errcodes-appendix.html (message texts of src/backend)"
 DUCKDB = "https://github.com/duckdb/duckdb/blob/main/src/common/exception.cpp (ExceptionType names)"
 BIGQUERY = "https://cloud.google.com/bigquery/docs/error-messages"
+POLARS = "https://github.com/pola-rs/polars/tree/main/crates (polars_err! message texts)"
 SQLSERVER = "https://learn.microsoft.com/en-us/sql/relational-databases/errors-events/database-engine-events-and-errors"
 
 # Context keys removed in Airflow 3.0 (upgrading_to_airflow3: "Removed context variables").
@@ -593,6 +594,19 @@ RULES: list[TextRule] = [
         0.9,
         "https://docs.openssl.org/master/man3/X509_STORE_CTX_get_error/",
         "the server's TLS certificate is not trusted (fix the CA bundle or the endpoint)",
+    ),
+    # --- polars: a value of the data does not fit its dtype (before the packaging rule, whose
+    # "is incompatible with" would take polars' SchemaMismatch text). The CSV reader's ComputeError
+    # (crates/polars-io/src/csv/read/parser.rs), a strict cast (crates/polars-core/src/utils/series.rs;
+    # before 0.20 "strict conversion from ... failed for value(s)"), dtype.rs's SchemaMismatch ---------
+    _r(
+        r"could not parse `[^`\n]*` as dtype `?[^`\n]+?`? at column|"
+        r"conversion from `?[\w\[\](), ]+`? to `?[^`\n]+?`? failed (?:in column|for value)|"
+        r"\btype \w[\w()\[\], ]* is incompatible with expected type \w",
+        C.DATA_TYPE_MISMATCH,
+        0.85,
+        POLARS,
+        "a value of the data does not fit the dtype polars reads or casts it to",
     ),
     # --- Python packaging --------------------------------------------------------------------
     _r(
