@@ -1043,6 +1043,17 @@ def test_taxonomy_words_skip_the_user_s_own_names():
     assert "network" not in result.rationale
 
 
+def test_taxonomy_words_read_an_api_s_upper_case_error_code():
+    """An upper-case code is the API's own word for the error (`RATE_LIMIT`), not a user's name."""
+    result = triage_text(  # as posted in https://github.com/HGData/mk-node-hubspot/issues/89 (smart quotes)
+        "{“status”:“error”,“message”:“You have reached your secondly limit.”,“errorType”:“RATE_LIMIT”,"
+        "“policyName”:“SECONDLY”}\n"
+    )
+    assert (result.category, result.remediation.value) == (Category.INFRA_NETWORK, "retry")
+    assert result.decided_by.startswith("words")
+    assert triage_text("acme.errors.AcmeError: step load_network_stats failed\n").category != Category.INFRA_NETWORK
+
+
 def test_exception_repr_inside_a_wrapper_line():
     """Celery logs a task failure as `raised unexpected: KeyError('x')`
     (https://docs.celeryq.dev/en/stable/userguide/tasks.html); the repr names the class."""

@@ -87,8 +87,15 @@ _COMPILED = [(category, re.compile(words, re.I)) for category, words in _WORDS]
 
 
 # snake_case names and paths are the user's own names, not the engine's words: a function
-# `copy_deduplicate` says nothing about duplicates.
+# `copy_deduplicate` says nothing about duplicates. An upper-case one is an API's error code
+# (`RATE_LIMIT`, `QUOTA_EXCEEDED`: Google's ErrorInfo reasons, AWS and Databricks codes are
+# written so), whose words are the engine's.
 _IDENTIFIER = re.compile(r"[\w./\\-]*\w_\w[\w./\\-]*")
+_CODE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+
+
+def _unnamed(match: re.Match[str]) -> str:
+    return match.group(0).replace("_", " ") if _CODE.fullmatch(match.group(0)) else " "
 
 
 def _split_camel(name: str) -> str:
@@ -99,7 +106,7 @@ def read_words(type_name: str, message: str) -> tuple[Verdict, str] | None:
     """(verdict, the words) of the first taxonomy family named by the error's words; the class
     name counts as words (`ApiTimeoutError` -> "Api Timeout Error")."""
     short = type_name.rsplit(".", 1)[-1] if type_name and type_name != "log" else ""
-    text = f"{_split_camel(short)}: {_IDENTIFIER.sub(' ', message[:2000])}"
+    text = f"{_split_camel(short)}: {_IDENTIFIER.sub(_unnamed, message[:2000])}"
     for category, pattern in _COMPILED:
         match = pattern.search(text)
         if match:
