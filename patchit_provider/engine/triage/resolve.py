@@ -102,7 +102,7 @@ def class_fact(type_name: str) -> Finding | None:
     """The raised class's own verdict (not its bases)."""
     for key in (type_name.strip().replace(" ", "_"), _short(type_name)):
         verdict = exceptions.CLASSES.get(key)
-        if verdict is not None:
+        if verdict is not None and exceptions.owned(type_name, verdict):
             return Finding(verdict, f"class {_short(type_name)}")
     return None
 
@@ -117,6 +117,8 @@ def weak_facts(type_name: str, message: str) -> Finding | None:
         if name in exceptions.CLASSES:
             verdict = exceptions.CLASSES[name]
             if verdict is None:  # a wrapper base: nothing more specific to say
+                return None
+            if not exceptions.owned(type_name, verdict):
                 return None
             return Finding(verdict.weaker(0.1), f"base class {name} of {_short(type_name)}")
     return None

@@ -42,6 +42,23 @@ POLARS = (
     "https://github.com/pola-rs/polars/blob/main/crates/polars-python/src/exceptions.rs"
 )
 
+# Libraries whose class names are generic words other libraries reuse with another meaning
+# (pymongo's `WriteError` is a rejected write, elasticsearch's `TransportError` carries an HTTP
+# status): a short-name entry of these sources decides a qualified class only from its own modules.
+OWNERS: dict[str, tuple[str, ...]] = {
+    HTTPX: ("httpx", "httpcore"),
+    URLLIB3: ("urllib3", "requests"),  # requests re-exports urllib3's classes
+}
+
+
+def owned(type_name: str, verdict: Verdict | None) -> bool:
+    """False when a qualified class (`pymongo.errors.WriteError`) comes from another library than
+    the one whose short-name entry matched; a vendored copy (`snowflake.connector.vendored.urllib3`)
+    names its library among its modules."""
+    owners = OWNERS.get(verdict.source) if verdict is not None else None
+    modules = type_name.strip().split(".")[:-1]
+    return owners is None or not modules or any(module in owners for module in modules)
+
 
 CLASSES: dict[str, Verdict | None] = {
     # --- Python built-ins -------------------------------------------------------------------
