@@ -16,7 +16,7 @@ import re
 
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
-from patchit_provider.engine.triage.catalogs import codes, snowflake
+from patchit_provider.engine.triage.catalogs import bigquery, codes, snowflake
 from patchit_provider.engine.triage.catalogs.base import TextRule, Verdict, text_rule
 from patchit_provider.engine.triage.catalogs.base import class_family as _family
 from patchit_provider.engine.triage.catalogs.base import wrappers as _wrappers
@@ -24,7 +24,7 @@ from patchit_provider.engine.triage.catalogs.base import wrappers as _wrappers
 AIOHTTP = "https://github.com/aio-libs/aiohttp/blob/master/aiohttp/client_exceptions.py (installed aiohttp)"
 HTTPX = "https://www.python-httpx.org/exceptions/ (installed httpx/_exceptions.py)"
 URLLIB3 = "https://github.com/urllib3/urllib3/blob/main/src/urllib3/exceptions.py (installed urllib3)"
-BIGQUERY = "https://cloud.google.com/bigquery/docs/error-messages (error reasons)"
+BIGQUERY = bigquery.SOURCE  # the reasons live in catalogs/bigquery.py
 BIGQUERY_LOAD = "https://cloud.google.com/bigquery/docs/loading-data-cloud-storage-csv#troubleshoot_parsing_errors; https://cloud.google.com/bigquery/docs/error-messages (invalid)"
 GOOGLE_QUOTA = "https://cloud.google.com/docs/quotas/troubleshoot (RESOURCE_EXHAUSTED: Quota exceeded for quota metric)"
 CURL = "https://curl.se/libcurl/c/libcurl-errors.html"
@@ -78,9 +78,6 @@ def _aws_code_rules(prefix: str, source: str) -> list[TextRule]:
         rules.append(TextRule(pattern, dataclasses.replace(_cited(first, source), why=why)))
     return rules
 
-
-# BigQuery's errors[] entries, as google-cloud-bigquery and googleapiclient print them.
-_BQ_REASON = r"['\"]reason['\"]\s*:\s*['\"]"
 
 # Slack Web API `error` codes (api.slack.com/web#errors): a token problem, or a rate limit (HTTP 429).
 _SLACK = r"(?:SlackApiError|Slack API)[^\n]*\n?[^\n]{0,300}?['\"]error['\"]:\s*['\"]"
@@ -140,23 +137,6 @@ LAST: list[TextRule] = [
         "a Google API per-minute or per-100-seconds quota was used up (RESOURCE_EXHAUSTED, 429): retry later",
         Remediation.RETRY,
     ),
-    # --- BigQuery error reasons (the `reason` of an errors[] entry; the HTTP status may be absent) --
-    text_rule(
-        _BQ_REASON + r"(?:backendError|internalError|jobBackendError|jobInternalError|tableUnavailable|"
-        r"rateLimitExceeded|quotaExceeded|userRateLimitExceeded)['\"]",
-        C.INFRA_NETWORK,
-        0.85,
-        BIGQUERY,
-        "BigQuery answered a transient reason (backend/internal error, rate limit or quota): retry",
-    ),
-    text_rule(
-        _BQ_REASON + r"(?:resourcesExceeded|billingTierLimitExceeded)['\"]",
-        C.INFRA_RESOURCE,
-        0.9,  # more specific than the HTTP status it comes with
-        BIGQUERY,
-        "the BigQuery query exceeded its resources or its billing tier",
-    ),
-    text_rule(_BQ_REASON + r"accessDenied['\"]", C.INFRA_AUTH, 0.9, BIGQUERY, "BigQuery refused access (accessDenied)"),
     # --- BigQuery load jobs: the input file's values or rows cannot be read (a 400 that is not the
     #     request's fault); a value that does not convert first, then a row or file that does not parse
     text_rule(
@@ -168,7 +148,7 @@ LAST: list[TextRule] = [
     ),
     text_rule(
         r"(?:CSV|JSON) (?:table|processing) encountered too many errors, giving up|"
-        r"CSV table references column position \d+, but line starting at position:\s*\d+ contains only \d+ columns|"
+        r"CSV table references column position \d+, but line (?:starting at position:\s*\d+ )?contains only \d+ columns|"
         r"JSON parsing error in row starting at position \d+|Error detected while parsing row starting at position",
         C.DATA_MALFORMED,
         0.85,

@@ -733,7 +733,7 @@ RULES: list[TextRule] = [
         Remediation.ESCALATE,
     ),
     _r(
-        r"out of shared memory|Out of Memory Error|could not resize shared memory|Resources exceeded during query execution|resource monitor",
+        r"out of shared memory|Out of Memory Error|could not resize shared memory|resource monitor",
         C.INFRA_RESOURCE,
         0.9,
         DUCKDB,
@@ -786,31 +786,6 @@ RULES: list[TextRule] = [
         0.85,
         PG_MSG,
         "the account lacks a permission",
-    ),
-    # BigQuery runs a job in one location; a dataset of another location is "not found in location X":
-    # the profile's/job's location setting is wrong, the dataset exists (error-messages: notFound).
-    _r(
-        r"Not found: (?:Dataset )?[\w:.\-`\"<>*]+ was not found in location \S+",
-        C.CONFIG_MISSING,
-        0.8,
-        BIGQUERY,
-        "the job runs in another location than the dataset (the location setting of the job or profile)",
-    ),
-    _r(
-        r"Not found: (?:Table|View|Dataset) [\w:.\-`\"<>]+",
-        C.SCHEMA_MISSING_RELATION,
-        0.85,
-        BIGQUERY,
-        "the BigQuery table or dataset does not exist",
-    ),
-    # BigQuery's `duplicate` reason (HTTP 409): a statement or job creates a table, dataset or job
-    # that already exists (CREATE TABLE without OR REPLACE / IF NOT EXISTS, a fixed job id)
-    _r(
-        r"Already Exists: (?:Table|Dataset|Job|View|Routine) [\w:.\-`\"<>*]+",
-        C.CODE_ERROR,
-        0.85,
-        BIGQUERY + " (duplicate)",
-        "the statement creates a BigQuery object that already exists (CREATE OR REPLACE, IF NOT EXISTS)",
     ),
     # BigQuery invalidQuery: the statement names a function or type BigQuery does not have (another
     # dialect's TO_CHAR, TEXT), or calls one with argument types no signature takes
