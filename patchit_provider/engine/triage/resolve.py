@@ -17,14 +17,28 @@ import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from patchit_provider.engine.triage.catalogs import codes, exceptions, kafka, messages, spark, sqlstate, trino
-from patchit_provider.engine.triage.catalogs import databricks
-from patchit_provider.engine.triage.catalogs import clickhouse
-from patchit_provider.engine.triage.catalogs import snowflake
-from patchit_provider.engine.triage.catalogs import azure_data_factory
-from patchit_provider.engine.triage.catalogs import mongodb
-from patchit_provider.engine.triage.catalogs import slack
-from patchit_provider.engine.triage.catalogs import redis
+from patchit_provider.engine.triage.catalogs import (
+    azure_data_factory,
+    bigquery,
+    clickhouse,
+    codes,
+    data_quality,
+    databricks,
+    docker,
+    exceptions,
+    git,
+    kafka,
+    kubernetes,
+    messages,
+    mongodb,
+    redis,
+    slack,
+    snowflake,
+    spark,
+    sqlstate,
+    transfer,
+    trino,
+)
 from patchit_provider.engine.triage.catalogs.base import Verdict
 
 # Engines that name their errors (a condition, an error name or a numbered code of their own
@@ -41,6 +55,12 @@ NAMED_ERRORS: tuple[tuple[str, Callable[[str, str], tuple[str, Verdict] | None]]
     ("Snowflake error", snowflake.find),
     ("ClickHouse error", clickhouse.find),
     ("Slack error", slack.find),
+    ("Kubernetes reason", kubernetes.find),
+    ("Data-quality framework", data_quality.find),
+    ("Docker error", docker.find),
+    ("git error", git.find),
+    ("Transfer protocol error", transfer.find),
+    ("BigQuery error", bigquery.find),
 )
 
 
