@@ -112,7 +112,7 @@ RULES: list[Rule] = [
     R(
         C.INFRA_RESOURCE,
         (),
-        r"No space left on device|Errno 28\b|java\.lang\.OutOfMemoryError|Out of Memory Error|OOMKilled|Likely out of memory|SIGKILL|return code -9\b|exit code 137|ExecutorLostFailure|Container killed by YARN|exceeding memory limits",
+        r"No space left on device|Errno 28\b|java\.lang\.OutOfMemoryError|Out of Memory Error|Likely out of memory|SIGKILL|return code -9\b|exit code 137|ExecutorLostFailure|Container killed by YARN|exceeding memory limits",
         0.9,
         "the process was killed or ran out of a resource",
     ),

@@ -26,7 +26,7 @@ AF_CONTEXT = "https://airflow.apache.org/docs/apache-airflow/stable/templates-re
 AF_TASKS = "https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/tasks.html#zombie-undead-tasks"
 AF_TROUBLE = "https://airflow.apache.org/docs/apache-airflow/stable/troubleshooting.html"
 AF_DAGFILE = "https://airflow.apache.org/docs/apache-airflow/stable/howto/dynamic-dag-generation.html; airflow/dag_processing (Broken DAG import errors)"
-K8S = "https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/; https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/"
+KERNEL = "https://github.com/torvalds/linux/blob/master/mm/oom_kill.c ('Out of memory: Killed process'); https://github.com/torvalds/linux/blob/master/mm/memcontrol.c"
 YARN = "https://spark.apache.org/docs/latest/running-on-yarn.html (spark.executor.memoryOverhead); Hadoop ContainersMonitorImpl"
 JVM = "https://docs.oracle.com/en/java/javase/17/troubleshoot/troubleshooting-memory-leaks.html"
 DBT_TESTS = "https://docs.getdbt.com/reference/resource-configs/severity"
@@ -168,11 +168,12 @@ RULES: list[TextRule] = [
     ),
     # --- Kubernetes, YARN, JVM: memory and evictions -----------------------------------------
     _r(
-        r"OOMKilled|Out ?of ?memory: Killed process|memory cgroup out of memory|The node was low on resource: memory|Evicted",
+        # the kernel's OOM killer (Kubernetes' OOMKilled and evictions: catalogs/kubernetes.py)
+        r"Out ?of ?memory: Killed process|memory cgroup out of memory",
         C.INFRA_RESOURCE,
         0.95,
-        K8S,
-        "the container was killed for memory or evicted",
+        KERNEL,
+        "the kernel's OOM killer killed the process (memory)",
     ),
     _r(
         r"Container killed by YARN for exceeding (?:physical )?memory limits|exceeding (?:physical|virtual) memory limits|Container killed on request\. Exit code is 1(?:37|43)|Container from a bad node|ExecutorLostFailure|Executor lost|Lost executor|Executor heartbeat timed out",
@@ -189,31 +190,6 @@ RULES: list[TextRule] = [
         "the JVM or process ran out of memory",
     ),
     _r(r"No space left on device", C.INFRA_RESOURCE, 0.95, JVM, "the disk is full (ENOSPC)"),
-    # a pull the registry or the kubelet throttled: kubelet's own limit (registryPullQPS; its
-    # throttled image service answers "pull QPS exceeded", pkg/kubelet/images/helpers.go) or Docker
-    # Hub's pull rate limit ("toomanyrequests"): the image exists, a later pull gets it
-    _r(
-        r"pull QPS exceeded|toomanyrequests: You have reached your (?:unauthenticated )?pull rate limit",
-        C.INFRA_NETWORK,
-        0.9,
-        "https://github.com/kubernetes/kubernetes/blob/master/pkg/kubelet/images/helpers.go; "
-        "https://docs.docker.com/docker-hub/usage/pulls/",
-        "the image pull was throttled (kubelet's pull QPS or the registry's rate limit)",
-    ),
-    _r(
-        r"ImagePullBackOff|ErrImagePull|InvalidImageName",
-        C.CONFIG_MISSING,
-        0.75,
-        K8S,
-        "the task's container image cannot be pulled",
-    ),
-    _r(
-        r"Pod took longer than \d+ seconds to start|Unschedulable|Insufficient (?:cpu|memory)",
-        C.INFRA_RESOURCE,
-        0.7,
-        K8S,
-        "the pod could not be scheduled (resources)",
-    ),
     # --- dbt ---------------------------------------------------------------------------------
     _r(
         # A unit test runs the model's SQL on fixed rows given in the test: its failure is the
