@@ -110,6 +110,11 @@ PREDICATES: dict[str, Callable[[Candidate, Path | None], bool]] = {
     "env_lookup": lambda c, _: any(
         re.search(r"\benviron\b|getenv", line) for line in [c.code_line, *(f.code or "" for f in c.frames[-3:])]
     ),
+    # the raising line subscripts the triggered run's conf or the DAG's params
+    "run_conf_lookup": lambda c, _: any(
+        re.search(r"\bconf\s*\[|\bparams\s*\[|\[[\"']params[\"']\]\s*\[", line)
+        for line in [c.code_line, *(f.code or "" for f in c.frames[-2:])]
+    ),
     "config_path": lambda c, _: _config_file(c),
     "http_body": lambda c, _: _http_body(c),
     "format_misfit": lambda c, _: date_format.corrected_format(c.message) is not None,

@@ -61,6 +61,17 @@ RULES: list[Rule] = [
     ),
     R(C.CONFIG_MISSING, ("KeyError",), r"Variable \S+ does not exist", 0.95, "an Airflow Variable is missing"),
     R(C.CONFIG_MISSING, ("KeyError",), None, 0.8, "an environment variable is read but not set", when="env_lookup"),
+    # the run's own configuration: `dag_run.conf` is the JSON given when the run was triggered and
+    # `params` the DAG's params (https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/params.html);
+    # a key the code reads from them and the trigger did not pass is the run's configuration
+    R(
+        C.CONFIG_MISSING,
+        ("KeyError",),
+        None,
+        0.75,
+        "a key the run's configuration (dag_run.conf or params) does not carry",
+        when="run_conf_lookup",
+    ),
     R(
         C.CONFIG_MISSING,
         (),

@@ -547,3 +547,37 @@ def test_a_template_failing_in_airflow_s_code_points_at_the_dag_file_the_log_nam
     # an infrastructure failure in the same task names no file: nothing in the DAG to change
     oom = triage_text(log.split("Traceback")[0] + "ERROR - Task exited with return code Negsignal.SIGKILL\n")
     assert oom.culprit is None
+
+
+CWL_CONF = (  # as posted in https://github.com/Barski-lab/cwl-airflow/issues/39 (the trigger's JSON lacked "job")
+    "Traceback (most recent call last):\n"
+    '  File "/usr/local/lib/python3.7/site-packages/airflow/models/taskinstance.py", line 984, in _run_raw_task\n'
+    "    result = task_copy.execute(context=context)\n"
+    '  File "/usr/local/lib/python3.7/site-packages/cwl_airflow/extensions/operators/cwljobdispatcher.py", line 49, '
+    "in execute\n"
+    '    job=context["dag_run"].conf["job"],\n'
+    "KeyError: 'job'\n"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'class Run:\n    conf = {}\n\ncontext = {"dag_run": Run()}\ntable = context["dag_run"].conf["table"]\n',
+        'def execute(context):\n    return context["params"]["table"]\n\nexecute({"params": {}})\n',
+        "def load(params):\n    return params['table']\n\nload({})\n",
+    ],
+)
+def test_a_key_the_run_s_conf_or_params_lacks_is_the_run_s_configuration(tmp_path, body) -> None:
+    """KeyError on the triggered run's `dag_run.conf` or the DAG's `params`: the trigger did not pass
+    the key, a configuration to fix where the run is triggered (CPython's own traceback)."""
+    script = tmp_path / "dag_task.py"
+    script.write_text(body)
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert "KeyError" in run.stderr
+    assert triage_text(run.stderr).category == Category.CONFIG_MISSING
+    assert triage_text(CWL_CONF).category == Category.CONFIG_MISSING
+    # the same KeyError on a record of the data stays a missing field
+    script.write_text('row = {"id": 1}\nprint(row["customer_id"])\n')
+    record = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert triage_text(record.stderr).category == Category.SCHEMA_MISSING_COLUMN
