@@ -14,6 +14,14 @@ rest (bq_error.py / bq_error_utils.py), so its message text decides; the texts b
 reasons' own messages, read where a client printed the message without its reason.
 Only errors that are BigQuery's count: a BigQuery name in the text, a reason only BigQuery has,
 or one of its own messages (Cloud Storage's `'reason': 'notFound'` is not this table's).
+
+Many logs carry the message alone: the bq CLI, the Airflow operators' deferred errors
+(`AirflowException(<errorResult.message>)`), google-api-core's `400 <message>`. The message then
+decides, and under the reason it often comes with it says more than the reason (`invalid` covers a
+wrong request and a malformed file alike), so the messages are read first. They come from the pages
+that state them: partitioned and clustered tables, DML, schema changes, load and query jobs, quotas
+(MESSAGE_DOCS). A message only GoogleSQL or BigQuery prints counts anywhere; a message of a shape
+other engines share counts only in a BigQuery error (the gate below).
 """
 
 from __future__ import annotations
@@ -32,6 +40,39 @@ BQ_CLI = (
     "(CreateBigqueryError); .../platform/bq/utils/bq_error_utils.py (process_error: 'Error in query string')"
 )
 GO_CLIENT = "https://github.com/googleapis/google-api-go-client/blob/main/googleapi/googleapi.go (Error.Error)"
+# the pages that state the messages read below without their reason
+PARTITIONS = (
+    "https://cloud.google.com/bigquery/docs/managing-partitioned-tables; "
+    "https://cloud.google.com/bigquery/docs/querying-partitioned-tables (require_partition_filter); "
+    "https://cloud.google.com/bigquery/docs/creating-partitioned-tables; "
+    "https://cloud.google.com/bigquery/docs/creating-clustered-tables"
+)
+SCHEMAS = (
+    "https://cloud.google.com/bigquery/docs/managing-table-schemas#manually_adding_an_empty_column "
+    "(schemaUpdateOptions ALLOW_FIELD_ADDITION / ALLOW_FIELD_RELAXATION); "
+    "https://cloud.google.com/bigquery/docs/reference/rest/v2/Job#JobConfigurationLoad (schemaUpdateOptions)"
+)
+DML = (
+    "https://cloud.google.com/bigquery/docs/troubleshoot-queries#could_not_serialize_access_to_table_due_to_concurrent_update; "
+    "https://cloud.google.com/bigquery/docs/transactions#transaction_concurrency; "
+    "https://cloud.google.com/bigquery/docs/data-manipulation-language (DML limitations)"
+)
+LOADS = (
+    "https://cloud.google.com/bigquery/docs/batch-loading-data (wildcards: a URI that matches no file); "
+    "https://cloud.google.com/bigquery/docs/loading-data-cloud-storage-parquet (Parquet type conversions); "
+    "https://cloud.google.com/bigquery/docs/loading-data-cloud-storage-csv#troubleshoot_parsing_errors; "
+    "https://cloud.google.com/bigquery/quotas (load jobs: compressed file size)"
+)
+QUERIES_SQL = (
+    f"{QUERIES}; "
+    "https://cloud.google.com/bigquery/docs/reference/standard-sql/lexical; "
+    "https://cloud.google.com/bigquery/docs/reference/standard-sql/dml-syntax"
+)
+AIRFLOW_HOOK = (
+    "https://github.com/apache/airflow/blob/main/providers/google/src/airflow/providers/google/cloud/hooks/bigquery.py "
+    "(run_query: allowed_schema_update_options)"
+)
+MESSAGE_DOCS = (PARTITIONS, SCHEMAS, DML, LOADS, QUERIES_SQL, QUOTAS, AIRFLOW_HOOK)
 
 
 def _v(
@@ -133,6 +174,208 @@ _TEXTS: list[tuple[re.Pattern[str], str, Verdict]] = [
     )
 ]
 
+
+def _msg(category: C, why: str, remediation: Remediation | None = None, source: str = SOURCE) -> Verdict:
+    """A message's verdict: as sure as the reasons' own texts above."""
+    return _v(category, why, remediation, 0.85, source)
+
+
+# --- The messages clients print without their reason, by the page that states them: (pattern, the
+#     reason BigQuery reports it with, verdict). Whitespace between words is `\s+`: the bq CLI and
+#     mail archives wrap long messages.
+# Partitioned and clustered tables (invalid, invalidQuery): the job's destination, partitioning or
+# query does not fit the table's partitioning: the job's code or configuration changes.
+_PARTITION_SPEC = _msg(
+    C.CODE_ERROR,
+    "invalid: the job's partitioning or clustering does not fit the destination table's",
+    source=PARTITIONS,
+)
+_WRONG_PARTITION = _msg(
+    C.CODE_ERROR,
+    "invalid: the query writes rows of other dates into a partition decorator ($YYYYMMDD): its filter or destination is wrong",
+    source=PARTITIONS,
+)
+_PARTITION_FILTER = _msg(
+    C.CODE_ERROR,
+    "invalidQuery: the table requires a filter on its partitioning column (require_partition_filter) that the query lacks",
+    source=PARTITIONS,
+)
+_PARTITION_SQL = _msg(
+    C.CODE_ERROR,
+    "invalidQuery: the DDL's PARTITION BY / CLUSTER BY or the clustered query is not allowed",
+    source=PARTITIONS,
+)
+# a limit of what one job may modify, not a wrong statement: the job is split or the limit raised
+_TOO_MANY_PARTITIONS = _msg(
+    C.INFRA_RESOURCE, "invalid: the job modifies more partitions than one job may", source=f"{PARTITIONS}; {QUOTAS}"
+)
+# Schema changes (invalid): the job's schema adds, drops, retypes or requires fields without the
+# schemaUpdateOptions that allow it (or with options its write disposition does not take)
+_SCHEMA_CHANGE = _msg(
+    C.CODE_ERROR,
+    "invalid: the job's schema changes the table's in a way its schemaUpdateOptions do not allow",
+    source=SCHEMAS,
+)
+_NAMES = _msg(C.CODE_ERROR, "invalid: a table, dataset or field name the job gives is not a valid name", source=SCHEMAS)
+# DML: concurrent mutations of one table; BigQuery aborts one of them and the docs say retry
+_CONTENTION = _msg(
+    C.INFRA_NETWORK,
+    "invalidQuery: a concurrent DML statement changed the table; this one was aborted: retry",
+    Remediation.RETRY,
+    source=DML,
+)
+_DML_JOB = _msg(C.CODE_ERROR, "invalidQuery: the DML statement or its job configuration is not allowed", source=DML)
+# Load jobs: a wildcard URI that matches nothing is a file another step should have written
+_NO_FILES = _msg(
+    C.UPSTREAM_FAILED,
+    "invalid: the load job's Cloud Storage URI matched no file (the step that writes it has not run or wrote elsewhere)",
+    source=LOADS,
+)
+_LOAD_TYPE = _msg(
+    C.DATA_TYPE_MISMATCH, "invalid: a column of the loaded file has another type than the table's", source=LOADS
+)
+_LOAD_MALFORMED = _msg(
+    C.DATA_MALFORMED, "invalid: the loaded file cannot be parsed in its declared format", source=LOADS
+)
+_LOAD_TOO_BIG = _msg(
+    C.INFRA_RESOURCE, "invalid: a compressed load file is larger than a load job may read", source=LOADS
+)
+# Query jobs (invalidQuery): GoogleSQL's analyzer names the statement's error and its [line:column]
+_SYNTAX = _msg(C.CODE_ERROR, "invalidQuery: the SQL does not parse (GoogleSQL syntax error)", source=QUERIES_SQL)
+_NO_COLUMN = _msg(
+    C.SCHEMA_MISSING_COLUMN, "invalidQuery: the SQL names a column or field the table does not have", source=QUERIES_SQL
+)
+_SQL = _msg(
+    C.CODE_ERROR, "invalidQuery: the statement is invalid for the tables it reads and writes", source=QUERIES_SQL
+)
+# the data breaks a promise of the statement: one row of a scalar subquery, no NULL in an array
+_SQL_DATA = _msg(
+    C.DATA_QUALITY, "invalidQuery: the data breaks what the statement assumes (one row, no NULL)", source=QUERIES_SQL
+)
+_VALUE = _msg(C.DATA_TYPE_MISMATCH, "invalidQuery: a value of the data cannot be read as its type", source=QUERIES_SQL)
+# The project or service the job runs in: the connection's or deployment's configuration
+_PROJECT = _v(
+    C.CONFIG_MISSING,
+    "the project, its BigQuery API or a connection the job names does not exist or is not enabled",
+    confidence=0.8,
+)
+
+_TEXTS += [
+    (re.compile(pattern), reason, verdict)
+    for pattern, reason, verdict in (
+        # partitioned and clustered tables
+        (r"Incompatible\s+table\s+partitioning\s+specification", "invalid", _PARTITION_SPEC),
+        (
+            r"Partitioning\s+specification\s+must\s+be\s+provided\s+in\s+order\s+to\s+create\s+partitioned\s+table",
+            "invalid",
+            _PARTITION_SPEC,
+        ),
+        (
+            r"If partitioning specification is present, destination table must also be present",
+            "invalid",
+            _PARTITION_SPEC,
+        ),
+        (r"Cannot add storage to a non-\s*partitioned table with a partition reference", "invalid", _PARTITION_SPEC),
+        (r"Cannot read partition information from a table that is not partitioned", "invalid", _PARTITION_SPEC),
+        (r"Table with field based partitioning must have a schema", "invalid", _PARTITION_SPEC),
+        (r"Cannot replace a table with a different\s+(?:partitioning|clustering)\s+spec", "invalid", _PARTITION_SPEC),
+        (r"Some rows belong to different partitions rather than destination partition", "invalid", _WRONG_PARTITION),
+        (r"Cannot query over table '[^']+' without a filter over column\(s\)", "invalidQuery", _PARTITION_FILTER),
+        (r"Result of ORDER BY queries cannot be clustered", "invalidQuery", _PARTITION_SQL),
+        (r"Entries in the CLUSTER BY clause must be column names", "invalidQuery", _PARTITION_SQL),
+        (r"PARTITION BY expression must be \w+\(", "invalidQuery", _PARTITION_SQL),
+        (r"Partitioning by expressions of type \w+ is not allowed", "invalidQuery", _PARTITION_SQL),
+        (r"Too many partitions produced by query, allowed \d+", "invalid", _TOO_MANY_PARTITIONS),
+        # schema changes
+        (r"Provided\s+Schema\s+does\s+not\s+match\s+Table", "invalid", _SCHEMA_CHANGE),
+        (r"Cannot add required fields to an existing schema", "invalid", _SCHEMA_CHANGE),
+        (r"Schema update options should only be specified with WRITE_APPEND disposition", "invalid", _SCHEMA_CHANGE),
+        # Airflow's hook refuses what BigQuery would refuse as invalid (AIRFLOW_HOOK)
+        (
+            r"contains invalid schema update options\. Please only use one or more of the following options",
+            "invalid",
+            _msg(C.CODE_ERROR, "schemaUpdateOptions holds an option a query job does not take", source=AIRFLOW_HOOK),
+        ),
+        (
+            r'Invalid field name "[^"\n]*"\. Fields must contain only letters, numbers, and underscores',
+            "invalid",
+            _NAMES,
+        ),
+        (r'Invalid (?:table|dataset) ID "[^"\n]*"\. (?:Table|Dataset) IDs must be alphanumeric', "invalid", _NAMES),
+        (r"Duplicate column names in the result are not supported", "invalidQuery", _NAMES),
+        # DML
+        (r"Could not serialize access to table \S+ due to concurrent update", "invalidQuery", _CONTENTION),
+        (r"Transaction is aborted due to concurrent update against table", "invalidQuery", _CONTENTION),
+        (r"Cannot set (?:destination table|write disposition) in jobs with DML statements", "invalid", _DML_JOB),
+        (r"configuration\.query\.destinationTable cannot be set for scripts", "invalid", _DML_JOB),
+        (r"\b(?:UPDATE|DELETE) must have a WHERE clause", "invalidQuery", _DML_JOB),
+        # load jobs
+        (r"Failed to expand table \S+ with file pattern \S+ matched no files", "invalid", _NO_FILES),
+        (r"Parquet column '[^']+' has type \w+ which does not match the target cpp_type \w+", "invalid", _LOAD_TYPE),
+        (r'Missing close double quote \(["\\]*\) character', "invalid", _LOAD_MALFORMED),
+        (r'Data between close double quote \(["\\]*\) and field separator', "invalid", _LOAD_MALFORMED),
+        (r"Bad character \(ASCII \d+\) encountered", "invalid", _LOAD_MALFORMED),
+        (r"The Apache Avro library failed to parse the header", "invalid", _LOAD_MALFORMED),
+        (r"Error while reading data, error message: Failed to parse JSON", "invalid", _LOAD_MALFORMED),
+        (
+            r"Input (?:CSV|JSON) files are not splittable and at least one of the files is larger than the maximum",
+            "invalid",
+            _LOAD_TOO_BIG,
+        ),
+        # query jobs: the concurrency texts above come first (they end in an [line:column] too)
+        (r"Syntax error: [^\n]{0,300}? at \[\d+:\d+\]", "invalidQuery", _SYNTAX),
+        (r"Unrecognized name: [^\n]{1,300}? at \[\d+:\d+\]", "invalidQuery", _NO_COLUMN),
+        (r"Name \S+ not found inside \S+ at \[\d+:\d+\]", "invalidQuery", _NO_COLUMN),
+        (r"Column \S+ in SELECT \* (?:EXCEPT|REPLACE) list does not exist", "invalidQuery", _NO_COLUMN),
+        (r'Table name "[^"\n]+" missing dataset while no default dataset is set in the request', "invalidQuery", _SQL),
+        (
+            r"Query column \d+ has type \w+ which cannot be inserted into column \S+, which has type",
+            "invalidQuery",
+            _SQL,
+        ),
+        (r"Inserted row has wrong column count; Has \d+, expected \d+", "invalidQuery", _SQL),
+        (
+            r"SELECT list expression references (?:column )?\S+ which is neither grouped nor aggregated",
+            "invalidQuery",
+            _SQL,
+        ),
+        (r"Column name \S+ is ambiguous at \[\d+:\d+\]", "invalidQuery", _SQL),
+        (r"Cannot access field \S+ on a value with type ARRAY<", "invalidQuery", _SQL),
+        (r"Correlated subqueries that reference other tables are not supported unless", "invalidQuery", _SQL),
+        (r"Query text specifies use_legacy_sql:(?:false|true), while API options specify:", "invalidQuery", _SQL),
+        (r'Could not cast literal "[^"\n]*" to type \w+', "invalidQuery", _SQL),
+        (r"The query is too large\. The maximum (?:standard SQL )?query length is", "invalidQuery", _SQL),
+        (r"Scalar subquery produced more than one element", "invalidQuery", _SQL_DATA),
+        (r"Array cannot have a null element; error in writing field", "invalidQuery", _SQL_DATA),
+        (
+            r"Cannot return an invalid timestamp value of -?\d+ microseconds relative to the Unix epoch",
+            "invalidQuery",
+            _VALUE,
+        ),
+        # quotas and limits the reasons' own texts above do not name
+        (r"Job exceeded rate limits: ", "rateLimitExceeded", _RATE),
+        (r"Query exceeded resource limits\b", "billingTierLimitExceeded", CODES["billingTierLimitExceeded"]),
+        (r"Cannot query rows larger than \d+MB limit", "resourcesExceeded", CODES["resourcesExceeded"]),
+        # the project, the service or a connection the job runs with
+        (r"Not found: Project [\w:.\-]+", "notFound", _PROJECT),
+        (r"Not found: Connection \S+", "notFound", _PROJECT),
+        (r"Invalid project ID '[^'\n]*'\. Project IDs must contain", "invalid", _PROJECT),
+        (r"BigQuery API has not been used in project \S+ before or it is disabled", "accessDenied", _PROJECT),
+    )
+]
+# Messages of a shape other engines share: read only in a BigQuery error (the gate).
+_GATED_TEXTS: list[tuple[re.Pattern[str], str, Verdict]] = [
+    (re.compile(pattern), reason, verdict)
+    for pattern, reason, verdict in (
+        (r"Invalid (?:date|datetime|timestamp|time): '", "invalidQuery", _VALUE),
+        (r"Invalid (?:BIG)?NUMERIC value: ", "invalidQuery", _VALUE),
+        (r'Failed to parse input string "', "invalidQuery", _VALUE),
+        # any BigQuery error about schemaUpdateOptions (bq's --schema_update_option, the API's, the
+        # hook's) is the job's configuration: the options, or the disposition or destination they need
+        (r"(?i)schema[_ ]?update[_ ]?options?", "invalid", _SCHEMA_CHANGE),
+    )
+]
+
 # The bq CLI's classes (bq_error.py CreateBigqueryError) and what it prints for invalidQuery.
 _BQ_CLASSES = {
     "BigqueryNotFoundError": "notFound",
@@ -157,14 +400,18 @@ _BIGQUERY = re.compile(
 
 
 def find(type_name: str, message: str) -> tuple[str, Verdict] | None:
-    """The reason of a BigQuery error: its own message first (the most specific), then the reason
-    a client printed, then what the bq CLI's class or output stands for."""
+    """The reason of a BigQuery error: its own message first (the most specific; a shared-shape
+    message only in a BigQuery error), then the reason a client printed, then what the bq CLI's
+    class or output stands for."""
     text = f"{type_name}: {message[:4000]}"
     for pattern, reason, verdict in _TEXTS:
         if pattern.search(text):
             return reason, verdict
     if not _BIGQUERY.search(text):
         return None
+    for pattern, reason, verdict in _GATED_TEXTS:
+        if pattern.search(text):
+            return reason, verdict
     for match in (*_REASON.finditer(text), *_GO_TRAILING.finditer(text)):
         name = match.group("name") or match.groupdict().get("r")
         if name in CODES:
