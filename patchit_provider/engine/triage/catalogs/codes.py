@@ -277,33 +277,86 @@ def grpc_verdict(message: str) -> tuple[str, Verdict] | None:
 
 # --- MySQL / MariaDB server and client error numbers ("(1146, \"Table 'x' doesn't exist\")"):
 # https://dev.mysql.com/doc/mysql-errors/8.0/en/server-error-reference.html,
-# https://dev.mysql.com/doc/mysql-errors/8.0/en/client-error-reference.html
+# https://dev.mysql.com/doc/mysql-errors/8.0/en/client-error-reference.html; 1969 is MariaDB's
+# (https://mariadb.com/kb/en/mariadb-error-code-reference/). catalogs/server_messages.py reads the
+# same numbers from their message texts when a client prints no number.
 MYSQL_SRC = "https://dev.mysql.com/doc/mysql-errors/8.0/en/server-error-reference.html"
 _MY = {
+    # the account lacks a grant, or the server refuses the account or its host: a person grants it
     1044: (C.INFRA_AUTH, "access denied to the database"),
     1045: (C.INFRA_AUTH, "access denied for the user"),
     1142: (C.INFRA_AUTH, "command denied on the table"),
+    1143: (C.INFRA_AUTH, "command denied on a column"),
+    1370: (C.INFRA_AUTH, "command denied on a routine"),
+    1227: (C.INFRA_AUTH, "the operation needs a privilege the account lacks"),
+    1130: (C.INFRA_AUTH, "the host is not allowed to connect"),
+    # the connection names a database that is not there, or none: the connection's settings
     1049: (C.CONFIG_MISSING, "unknown database"),
+    1046: (C.CONFIG_MISSING, "no database selected"),
+    # the statement names a column, table or routine the schema does not have
     1054: (C.SCHEMA_MISSING_COLUMN, "unknown column"),
     1146: (C.SCHEMA_MISSING_RELATION, "table doesn't exist"),
+    1051: (C.SCHEMA_MISSING_RELATION, "unknown table"),
+    1109: (C.SCHEMA_MISSING_RELATION, "unknown table in the statement"),
+    1305: (C.SCHEMA_MISSING_RELATION, "the function or procedure does not exist"),
+    # well-formed rows a constraint of the table refuses
     1062: (C.DATA_QUALITY, "duplicate entry for a unique key"),
     1048: (C.DATA_QUALITY, "column cannot be null"),
+    1364: (C.DATA_QUALITY, "a NOT NULL field without default got no value"),
     1452: (C.DATA_QUALITY, "foreign key constraint fails"),
+    1451: (C.DATA_QUALITY, "a parent row is still referenced by a foreign key"),
+    # the statement itself is wrong: the pipeline's SQL changes
     1064: (C.CODE_ERROR, "SQL syntax error"),
+    1136: (C.CODE_ERROR, "the column count does not match the value count"),
+    1052: (C.CODE_ERROR, "an ambiguous column"),
+    1055: (C.CODE_ERROR, "a non-aggregated column outside GROUP BY (ONLY_FULL_GROUP_BY)"),
+    1060: (C.CODE_ERROR, "a duplicate column name"),
+    1050: (C.CODE_ERROR, "the table already exists"),
+    2014: (C.CODE_ERROR, "commands out of sync (a result left unread)"),
+    # a value of the data does not fit the column's type, length or range
     1366: (C.DATA_TYPE_MISMATCH, "incorrect value for the column's type"),
     1406: (C.DATA_TYPE_MISMATCH, "data too long"),
     1264: (C.DATA_TYPE_MISMATCH, "value out of range"),
+    1265: (C.DATA_TYPE_MISMATCH, "data truncated for the column"),
     1292: (C.DATA_TYPE_MISMATCH, "incorrect datetime value"),
+    1411: (C.DATA_TYPE_MISMATCH, "incorrect value for a function"),
+    1690: (C.DATA_TYPE_MISMATCH, "a value out of its type's range"),
+    # the input bytes are no valid JSON
+    3140: (C.DATA_MALFORMED, "invalid JSON text"),
+    # lock contention or the statement's time limit: re-run
     1205: (C.INFRA_TIMEOUT, "lock wait timeout exceeded"),
     3024: (C.INFRA_TIMEOUT, "maximum statement execution time exceeded"),
+    1969: (C.INFRA_TIMEOUT, "MariaDB max_statement_time exceeded"),
     1213: (C.INFRA_TIMEOUT, "deadlock found (lock contention, like 1205: re-run)"),
+    # the server's connections, memory, disk or lock table are used up
     1040: (C.INFRA_RESOURCE, "too many connections (the server's connection slots, like PostgreSQL's 53300)"),
+    1203: (C.INFRA_RESOURCE, "the user's max_user_connections are used up"),
+    1226: (C.INFRA_RESOURCE, "the user exceeded a resource limit"),
+    1114: (C.INFRA_RESOURCE, "the table is full"),
+    1021: (C.INFRA_RESOURCE, "disk full"),
+    1037: (C.INFRA_RESOURCE, "out of memory"),
+    1038: (C.INFRA_RESOURCE, "out of sort memory"),
+    1041: (C.INFRA_RESOURCE, "out of memory (resources)"),
+    1206: (C.INFRA_RESOURCE, "the number of locks exceeds the lock table size"),
+    # the server or the path to it failed (transient)
     2002: (C.INFRA_NETWORK, "can't connect through the socket"),
     2003: (C.INFRA_NETWORK, "can't connect to the server"),
     2005: (C.INFRA_NETWORK, "unknown server host"),
     2006: (C.INFRA_NETWORK, "server has gone away"),
     2013: (C.INFRA_NETWORK, "lost connection during query"),
-    1114: (C.INFRA_RESOURCE, "the table is full"),
+    2055: (C.INFRA_NETWORK, "lost connection (system error)"),
+    1053: (C.INFRA_NETWORK, "server shutdown in progress"),
+    1927: (C.INFRA_NETWORK, "the connection was killed"),
+    1158: (C.INFRA_NETWORK, "error reading communication packets"),
+    1159: (C.INFRA_NETWORK, "timeout reading communication packets"),
+    1160: (C.INFRA_NETWORK, "error writing communication packets"),
+    1161: (C.INFRA_NETWORK, "timeout writing communication packets"),
+    4031: (C.INFRA_NETWORK, "the server closed the idle connection (wait_timeout)"),
+    # a server or client setting forbids the statement: the connection's or server's configuration
+    1153: (C.CONFIG_MISSING, "a packet is bigger than max_allowed_packet"),
+    1290: (C.CONFIG_MISSING, "a server option (read-only, secure-file-priv) forbids the statement"),
+    1148: (C.CONFIG_MISSING, "the command is not allowed (local_infile disabled)"),
+    3948: (C.CONFIG_MISSING, "loading local data is disabled on the client or the server"),
 }
 
 
@@ -316,7 +369,19 @@ def _vendor_table(rows: dict[K, tuple[C, str]], source: str, label: str) -> dict
 
 
 MYSQL: dict[int, Verdict] = _vendor_table(_MY, MYSQL_SRC, "MySQL error {}")
-_MYSQL = re.compile(r"\((?P<a>[12]\d{3}), [\"']|\bERROR (?P<b>[12]\d{3}) \(|\bMySQL error (?P<c>[12]\d{3})\b")
+# mysqlclient/PyMySQL "(1146, '...')", the mysql client "ERROR 1146 (42S02)", mysql-connector-python
+# "1146 (42S02): ...", go-sql-driver "Error 1146 (42S02): ..." / "Error 1146: ..."
+_MYSQL = re.compile(
+    r"\((?P<a>[1-4]\d{3}), [\"']|\bERROR (?P<b>[1-4]\d{3}) \(|\bMySQL error (?P<c>[1-4]\d{3})\b"
+    r"|(?<![\w.-])(?P<d>[1-4]\d{3}) \([0-9A-Z]{5}\): |\bError (?P<e>[1-4]\d{3})(?: \([0-9A-Z]{5}\))?: "
+)
+
+
+def mysql_number(text: str) -> int | None:
+    """The MySQL error number a client printed beside its message, if any."""
+    match = _MYSQL.search(text[:4000])
+    return int(next(g for g in match.groups() if g)) if match else None
+
 
 # --- Oracle ORA- codes: https://docs.oracle.com/en/error-help/db/
 ORACLE_SRC = "https://docs.oracle.com/en/error-help/db/"
@@ -396,9 +461,7 @@ def vendor_verdict(message: str) -> tuple[str, Verdict] | None:
     oracle = _ORACLE.search(text)
     if oracle and oracle.group(1) in ORACLE:
         return f"ORA-{oracle.group(1)}", ORACLE[oracle.group(1)]
-    mysql = _MYSQL.search(text)
-    if mysql:
-        number = int(next(g for g in mysql.groups() if g))
-        if number in MYSQL:
-            return f"MySQL {number}", MYSQL[number]
+    number = mysql_number(text)
+    if number in MYSQL:
+        return f"MySQL {number}", MYSQL[number]
     return None
