@@ -49,10 +49,14 @@ CODES: dict[str, Verdict] = {
     "2200N": _v(C.DATA_MALFORMED, 0.85, "SQLSTATE 2200N: invalid XML content"),
     "22P02": _v(C.DATA_TYPE_MISMATCH, 0.9, "SQLSTATE 22P02: invalid text representation"),
     "22P04": _v(C.DATA_MALFORMED, 0.85, "SQLSTATE 22P04: bad COPY file format"),
+    # bytes that have no character in the database's encoding (convert, a JSON \u0000): the input's encoding
+    "22P05": _v(C.DATA_MALFORMED, 0.85, "SQLSTATE 22P05: untranslatable character (bad encoding)"),
     "23502": _v(C.DATA_QUALITY, 0.9, "SQLSTATE 23502: not-null violation"),
     "23503": _v(C.DATA_QUALITY, 0.9, "SQLSTATE 23503: foreign key violation"),
     "23505": _v(C.DATA_QUALITY, 0.9, "SQLSTATE 23505: unique violation"),
     "23514": _v(C.DATA_QUALITY, 0.9, "SQLSTATE 23514: check violation"),
+    # idle_in_transaction_session_timeout ended the session: a limit on time, like 57014
+    "25P03": _v(C.INFRA_TIMEOUT, 0.85, "SQLSTATE 25P03: idle-in-transaction session timeout"),
     "25P02": _v(C.UNKNOWN, 0.3, "SQLSTATE 25P02: a previous statement of the transaction failed (look further up)"),
     "28000": _v(C.INFRA_AUTH, 0.9, "SQLSTATE 28000: invalid authorization specification"),
     "28P01": _v(C.INFRA_AUTH, 0.95, "SQLSTATE 28P01: invalid password"),
@@ -79,6 +83,8 @@ CODES: dict[str, Verdict] = {
     "57P01": _v(C.INFRA_NETWORK, 0.8, "SQLSTATE 57P01: admin shutdown (the server restarted)"),
     "57P02": _v(C.INFRA_NETWORK, 0.8, "SQLSTATE 57P02: crash shutdown"),
     "57P03": _v(C.INFRA_NETWORK, 0.8, "SQLSTATE 57P03: cannot connect now"),
+    # idle_session_timeout (PostgreSQL 14) ended an idle session: a time limit, not the network
+    "57P05": _v(C.INFRA_TIMEOUT, 0.85, "SQLSTATE 57P05: idle session timeout"),
 }
 
 CLASSES: dict[str, Verdict] = {
