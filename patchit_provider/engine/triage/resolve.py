@@ -31,7 +31,9 @@ from patchit_provider.engine.triage.catalogs import (
     kubernetes,
     messages,
     mongodb,
+    pg_messages,
     redis,
+    server_messages,
     slack,
     snowflake,
     spark,
@@ -61,6 +63,8 @@ NAMED_ERRORS: tuple[tuple[str, Callable[[str, str], tuple[str, Verdict] | None]]
     ("git error", git.find),
     ("Transfer protocol error", transfer.find),
     ("BigQuery error", bigquery.find),
+    ("Server message", server_messages.find),
+    ("PostgreSQL message", pg_messages.find),
 )
 
 
