@@ -330,7 +330,8 @@ def test_tables_map_to_taxonomy_categories():
         assert isinstance(verdict.category, Category) and verdict.category is not Category.UNKNOWN, symbol
         assert re.match(r"(?:ER|CR|WARN)_[A-Z0-9_]+$", symbol) and re.compile(template)
     ms = [n for n, *_ in server_messages.SQLSERVER_TEMPLATES]
-    assert 30 <= len(ms) == len(set(ms)) and set(ms) == set(server_messages.SQLSERVER)
+    # every template has its number; the table also holds numbers only read as printed (`SqlErrorNumber=40613`)
+    assert 30 <= len(ms) == len(set(ms)) and set(ms) <= set(server_messages.SQLSERVER)
     for number, verdict in server_messages.SQLSERVER.items():
         assert isinstance(verdict.category, Category) and verdict.category is not Category.UNKNOWN, number
         assert f"SQL Server error {number}:" in verdict.why and verdict.source == server_messages.SQLSERVER_SOURCE

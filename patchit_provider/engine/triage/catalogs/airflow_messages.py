@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
-from patchit_provider.engine.triage.catalogs.base import AF3, WRAPPER, TextRule, Verdict, text_rule
+from patchit_provider.engine.triage.catalogs.base import AF3, WRAPPER, TextRule, Verdict, text_rule, each
 from patchit_provider.engine.triage.catalogs.airflow_context import RUFF_AIR301
 
 # Airflow 2.10 airflow/exceptions.py; Airflow 3.x airflow-core airflow/exceptions.py and task-sdk
@@ -262,41 +262,37 @@ LAST: list[TextRule] = [
 ]
 
 
-def _family(names: str, verdict: Verdict | None) -> dict[str, Verdict | None]:
-    return dict.fromkeys(names.split(), verdict)
-
-
 # Classes of Airflow 2.10 and 3.x that exceptions.py does not name yet.
 CLASSES: dict[str, Verdict | None] = {
     # signals of control flow, not failures; a class that only reports another failure
-    **_family(
+    **each(
         "AirflowSkipException AirflowRescheduleException TaskDeferred TaskAwaitingInput DagRunTriggerException "
         "DownstreamTasksSkipped AirflowClusterPolicySkipDag TaskDeferralError AirflowClusterPolicyError "
         "BackfillUnfinished PodMutationHookException",
         WRAPPER,
     ),
-    **_family(
+    **each(
         "AirflowWebServerTimeout",
         Verdict(C.INFRA_TIMEOUT, 0.85, EXC_2, "the web server did not answer in time"),
     ),
-    **_family(
+    **each(
         "UnmappableOperator FailStopDagInvalidTriggerRule InvalidStatsNameException DagRunTypeNotAllowed "
         "AirflowInactiveAssetInInletOrOutletException",
         Verdict(C.CODE_ERROR, 0.75, f"{EXC_2}; {EXC_3}", "the DAG's definition is invalid"),
     ),
-    **_family(
+    **each(
         "UnknownExecutorException AirflowUnsupportedFileTypeException PodReconciliationError",
         Verdict(C.CONFIG_MISSING, 0.75, f"{EXC_2}; {EXC_3}", "a deployment setting is missing or wrong"),
     ),
-    **_family(
+    **each(
         "UnmappableXComLengthPushed",
         Verdict(C.CONFIG_MISSING, 0.6, EXC_2, "the mapped list is longer than [core] max_map_length"),
     ),
-    **_family(
+    **each(
         "NoAvailablePoolSlot DagConcurrencyLimitReached TaskConcurrencyLimitReached",
         Verdict(C.INFRA_RESOURCE, 0.7, EXC_2, "no pool slot or concurrency left to run the task"),
     ),
-    **_family(
+    **each(
         "DeserializingResultError",
         Verdict(
             C.DEPENDENCY_MISSING, 0.6, EXC_3, "the result was pickled by another Python version than the one reading it"

@@ -25,7 +25,8 @@ import re
 
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
-from patchit_provider.engine.triage.catalogs.base import Verdict
+from patchit_provider.engine.triage.catalogs import server_messages
+from patchit_provider.engine.triage.catalogs.base import Verdict, each
 
 CONNECTORS = "https://learn.microsoft.com/en-us/azure/data-factory/connector-troubleshoot-guide"
 ACTIVITIES = "https://learn.microsoft.com/en-us/azure/data-factory/data-factory-troubleshoot-guide"
@@ -47,14 +48,10 @@ def _v(
     return Verdict(category, confidence, source, f"Azure Data Factory {why}", remediation)
 
 
-def _same(names: str, verdict: Verdict) -> dict[str, Verdict]:
-    return dict.fromkeys(names.split(), verdict)
-
-
 # named codes of the connector, copy activity and data flow references
 CODES: dict[str, Verdict] = {
     # an input another system should have put there is absent (a file, a path, a container)
-    **_same(
+    **each(
         "UserErrorFileNotFound SftpPathNotFound",
         _v(C.UPSTREAM_FAILED, "the source file or path does not exist"),
     ),
@@ -62,28 +59,28 @@ CODES: dict[str, Verdict] = {
         C.UPSTREAM_FAILED, "the storage container the dataset names does not exist", source=DATA_FLOWS
     ),
     # the column the mapping, the dataset or the query names is not in the data
-    **_same(
+    **each(
         "SqlInvalidColumnName SqlColumnNameMismatchByCaseSensitive UserErrorInvalidColumnMappingColumnNotFound "
         "ParquetColumnNotFound",
         _v(C.SCHEMA_MISSING_COLUMN, "a column of the mapping or the query does not exist in the source or sink"),
     ),
-    **_same(
+    **each(
         "DF-Executor-ColumnUnavailable DF-Executor-InvalidInputColumns",
         _v(C.SCHEMA_MISSING_COLUMN, "a column the data flow names is not in the source's schema", source=DATA_FLOWS),
     ),
     # the bytes of the file cannot be parsed in the dataset's format
-    **_same(
+    **each(
         "DelimitedTextMoreColumnsThanDefined UserErrorSourceDataContainsMoreColumnsThanDefined "
         "DelimitedTextColumnNameNotAllowNull JsonInvalidDataFormat JsonInvalidDataMixedArrayAndObject "
         "ParquetInvalidFile",
         _v(C.DATA_MALFORMED, "the source file cannot be parsed in the dataset's format"),
     ),
-    **_same(
+    **each(
         "DF-Executor-SystemInvalidJson DF-Xml-MalformedFile",
         _v(C.DATA_MALFORMED, "the source file is malformed or in an unsupported encoding", source=DATA_FLOWS),
     ),
     # a value of the data does not convert to the sink's or the mapping's type
-    **_same(
+    **each(
         "ParquetInvalidDataFormat ParquetDataTypeNotMatchColumnType ParquetNotSupportedType "
         "JsonUnsupportedHierarchicalComplexValue SqlDataTypeNotSupported SqlBulkCopyInvalidColumnLength "
         "DataTypeNotSupported",
@@ -93,14 +90,14 @@ CODES: dict[str, Verdict] = {
         C.DATA_TYPE_MISMATCH, "a value cannot be converted to a date or time", source=DATA_FLOWS
     ),
     # the pipeline's definition (query, mapping, dataset path, expression) is wrong: its authors fix it
-    **_same(
+    **each(
         "SqlInvalidDbQueryString UserErrorOdbcInvalidQueryString WildcardPathSinkNotSupported "
         "MappingInvalidPropertyWithEmptyValue MappingInvalidPropertyWithNamePathAndOrdinal MappingDuplicatedOrdinal "
         "MappingInvalidOrdinalForSinkColumn JsonInvalidArrayPathDefinition JsonNullValueInPathDefinition "
         "SqlAutoCreateTableTypeMapFailed SqlCreateTableFailedUnsupportedType QueryMissingFormatSettingsInDataset",
         _v(C.CODE_ERROR, "the activity's query, mapping or dataset definition is invalid", confidence=0.8),
     ),
-    **_same(
+    **each(
         "DF-Executor-ParseError DF-Executor-InvalidType DF-Executor-SystemImplicitCartesian DF-Executor-InvalidColumn",
         _v(C.CODE_ERROR, "the data flow's expression or join is invalid", confidence=0.8, source=DATA_FLOWS),
     ),
@@ -108,11 +105,11 @@ CODES: dict[str, Verdict] = {
         C.CONFIG_TEMPLATE, "the pipeline expression cannot be evaluated", confidence=0.8, source=DATA_FLOWS
     ),
     # a linked service or integration runtime setting is missing or wrong
-    **_same(
+    **each(
         "SqlServerInvalidLinkedServiceCredentialMissing AdlsGen2InvalidUrl AccessToOnPremFileSystemDenied",
         _v(C.CONFIG_MISSING, "the linked service or the integration runtime is not configured for this access"),
     ),
-    **_same(
+    **each(
         "DF-Executor-StoreIsNotDefined DF-GEN2-InvalidAccountConfiguration DF-GEN2-InvalidAuthConfiguration "
         "DF-Blob-InvalidAccountConfiguration DF-Blob-InvalidAuthConfiguration",
         _v(
@@ -121,7 +118,7 @@ CODES: dict[str, Verdict] = {
             source=DATA_FLOWS,
         ),
     ),
-    **_same(
+    **each(
         "JreNotFound UserErrorJreNotFound",
         _v(
             C.DEPENDENCY_MISSING,
@@ -130,7 +127,7 @@ CODES: dict[str, Verdict] = {
         ),
     ),
     # the credentials are refused or lack the permission
-    **_same(
+    **each(
         "SqlUnauthorizedAccess SftpPermissionDenied SftpAuthenticationFailure SftpInvalidSftpCredential "
         "SftpInvalidHostKeyFingerprint AdlsGen2ForbiddenError ADLSGen2ForbiddenError GetOAuth2AccessTokenErrorResponse "
         "FailedToGetOAuth2AccessToken SqlDeniedPublicAccess",
@@ -140,13 +137,13 @@ CODES: dict[str, Verdict] = {
         C.INFRA_AUTH, "the linked service's account name or access key is wrong", source=DATA_FLOWS
     ),
     # the data store dropped the connection or is briefly unavailable (the reference says retry)
-    **_same(
+    **each(
         "SqlConnectionIsClosed SqlBatchWriteTransactionFailed AzureBlobServiceNotReturnExpectedDataLength "
         "DynamicsCreateServiceClientError FailedToDownloadCustomPlugins",
         _v(C.INFRA_NETWORK, "the data store closed the connection or failed transiently", Remediation.RETRY),
     ),
     # a time limit was reached
-    **_same(
+    **each(
         "SqlOpenConnectionTimeout SqlBatchWriteTimeout AdlsGen2TimeoutError",
         _v(C.INFRA_TIMEOUT, "the data store did not answer in time (transient)", Remediation.RETRY),
     ),
@@ -157,7 +154,7 @@ CODES: dict[str, Verdict] = {
         source=DATA_FLOWS,
     ),
     # the data flow cluster ran out of memory or disk
-    **_same(
+    **each(
         "DF-Executor-OutOfMemoryError DF-Executor-OutOfDiskSpaceError",
         _v(C.INFRA_RESOURCE, "the data flow cluster ran out of memory or disk", source=DATA_FLOWS),
     ),
@@ -213,41 +210,6 @@ ACTIVITY_CODES: dict[int, Verdict] = {
     **dict.fromkeys((2104, 2105, 2111, 3602, 3603, 3606, 3607, 3609, 3611, 3612, 4101, 4110, 4111), _DEFINITION),
 }
 
-_AZURE_SQL_TRANSIENT = _v(
-    C.INFRA_NETWORK,
-    "the Azure SQL database is reconfiguring or busy (a transient fault: retry)",
-    Remediation.RETRY,
-    source=AZURE_SQL,
-)
-_AZURE_SQL_LIMIT = _v(C.INFRA_RESOURCE, "the Azure SQL database reached a resource limit", source=AZURE_SQL)
-
-# SQL error numbers as the copy activity prints them (`SqlErrorNumber=40613`); the SQL Server messages
-# catalogs/messages.py reads by their text (207, 208, 515, 2627, 8152, 1205, 18456, ...) are not repeated here
-SQL_NUMBERS: dict[int, Verdict] = {
-    **dict.fromkeys((40197, 40501, 40613, 49918, 49919, 49920, 4221, 615, 926), _AZURE_SQL_TRANSIENT),
-    **dict.fromkeys((10928, 10929, 10936, 40544, 40551, 40552, 40553, 701, 1105, 9002), _AZURE_SQL_LIMIT),
-    40549: _v(C.INFRA_TIMEOUT, "the session was ended for a long-running transaction", source=AZURE_SQL),
-    -2: _v(C.INFRA_TIMEOUT, "the SQL command timed out", Remediation.RETRY, source=AZURE_SQL),
-    **dict.fromkeys(
-        (40615, 47073),
-        _v(C.INFRA_AUTH, "the Azure SQL firewall or its public network access refuses this client", source=AZURE_SQL),
-    ),
-    **dict.fromkeys(
-        (229, 262, 916), _v(C.INFRA_AUTH, "the SQL login lacks a permission on the object", source=AZURE_SQL)
-    ),
-    **dict.fromkeys(
-        (40531, 40532), _v(C.CONFIG_MISSING, "the linked service names a server that is not there", source=AZURE_SQL)
-    ),
-    2812: _v(C.SCHEMA_MISSING_RELATION, "the stored procedure does not exist", source=AZURE_SQL),
-    **dict.fromkeys(
-        (241, 242, 245, 8114, 8115),
-        _v(C.DATA_TYPE_MISMATCH, "a value cannot be converted to the column's type", source=AZURE_SQL),
-    ),
-    # Synapse dedicated SQL pool (PolyBase): rows rejected for a value of the wrong type
-    107090: _v(C.DATA_TYPE_MISMATCH, "PolyBase rejected rows whose value does not fit the column's type"),
-    547: _v(C.DATA_QUALITY, "a row conflicts with a FOREIGN KEY or CHECK constraint", source=AZURE_SQL),
-}
-
 # what the Airflow provider raises itself: its wait for the run's terminal status timed out
 _PROVIDER_TIMEOUT = re.compile(r"Pipeline run \S+ has not reached a terminal status after \d+ seconds")
 PROVIDER_TIMEOUT = _v(
@@ -285,7 +247,8 @@ def find(type_name: str, message: str) -> tuple[str, Verdict] | None:
     if sql:
         number = int(sql[1])
         # a SQL error this table does not hold: its own message decides (catalogs/messages.py)
-        return (f"SqlErrorNumber={number}", SQL_NUMBERS[number]) if number in SQL_NUMBERS else None
+        known = server_messages.SQLSERVER.get(number)
+        return (f"SqlErrorNumber={number}", known) if known else None
     for name in named:
         if name in DEFAULTS:
             return name, DEFAULTS[name]

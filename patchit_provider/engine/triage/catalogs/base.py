@@ -64,6 +64,11 @@ def class_family(names: str, category: Category, confidence: float, source: str,
     return {name: Verdict(category, confidence, source, why) for name in names.split()}
 
 
+def each(names: str, verdict: Verdict | None) -> dict[str, Verdict | None]:
+    """One verdict for each of several names (space-separated): an engine's codes or classes."""
+    return dict.fromkeys(names.split(), verdict)
+
+
 def wrappers(names: str) -> dict[str, Verdict | None]:
     """Classes that only report that something else failed (see WRAPPER)."""
-    return dict.fromkeys(names.split(), WRAPPER)
+    return each(names, WRAPPER)

@@ -25,7 +25,7 @@ import re
 
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
-from patchit_provider.engine.triage.catalogs.base import Verdict
+from patchit_provider.engine.triage.catalogs.base import Verdict, each
 
 _K8S = "https://github.com/kubernetes/kubernetes/blob/master/"
 SOURCE = (
@@ -55,10 +55,6 @@ def _v(
     return Verdict(category, confidence, source, f"Kubernetes {why}", remediation)
 
 
-def _same(names: str, verdict: Verdict) -> dict[str, Verdict]:
-    return dict.fromkeys(names.split(), verdict)
-
-
 # the kubelet cannot get the image: the name, tag or pull secret the pod names is wrong (a pull
 # throttled or a registry unreachable is refined below from the message the kubelet carries)
 _IMAGE = _v(C.CONFIG_MISSING, 0.85, "cannot pull the container image the pod names (image, tag or pull secret)")
@@ -82,15 +78,15 @@ _CLAIM = _v(C.CONFIG_MISSING, 0.75, "the pod's PersistentVolumeClaim is missing 
 _API_DOWN = _v(C.INFRA_NETWORK, 0.8, "API server unavailable or throttling (transient)", Remediation.RETRY, API)
 
 CODES: dict[str, Verdict] = {
-    **_same("ErrImagePull ImagePullBackOff InvalidImageName ErrImageNeverPull", _IMAGE),
+    **each("ErrImagePull ImagePullBackOff InvalidImageName ErrImageNeverPull", _IMAGE),
     "RegistryUnavailable": _v(C.INFRA_NETWORK, 0.8, "the image registry did not answer", Remediation.RETRY),
     # the Secret, ConfigMap or key an env var or volume names does not exist
     "CreateContainerConfigError": _v(
         C.CONFIG_MISSING, 0.9, "the Secret, ConfigMap or key the container uses is missing"
     ),
-    **_same("CreateContainerError RunContainerError ContainerCannotRun StartError", _START),
+    **each("CreateContainerError RunContainerError ContainerCannotRun StartError", _START),
     # the sandbox is the pod's network namespace: a CNI (IP allocation, network plugin) failure
-    **_same(
+    **each(
         "CreatePodSandboxError FailedCreatePodSandBox NetworkNotReady",
         _v(C.INFRA_NETWORK, 0.7, "the node could not set up the pod's network", Remediation.RETRY),
     ),
@@ -100,8 +96,8 @@ CODES: dict[str, Verdict] = {
     ),
     "OOMKilled": _v(C.INFRA_RESOURCE, 0.95, "killed the container for exceeding its memory limit"),
     "Evicted": _v(C.INFRA_RESOURCE, 0.9, "evicted the pod: its node ran low on memory or disk"),
-    **_same("OutOfcpu OutOfmemory OutOfpods OutOfephemeral-storage", _ADMISSION),
-    **_same(
+    **each("OutOfcpu OutOfmemory OutOfpods OutOfephemeral-storage", _ADMISSION),
+    **each(
         "PreemptionByScheduler PreemptionByKubeScheduler Preempting TerminationByKubelet DeletionByTaintManager "
         "EvictionByEvictionAPI DeletionByPodGC NodeLost NodeShutdown",
         _DISRUPTED,
@@ -123,7 +119,7 @@ CODES: dict[str, Verdict] = {
     "Forbidden": _v(C.INFRA_AUTH, 0.85, "API server refused the service account (RBAC)", source=API),
     "Invalid": _v(C.CODE_ERROR, 0.8, "API server rejected the pod spec the code built", Remediation.PATCH, API),
     "Expired": _v(C.INFRA_NETWORK, 0.7, "watch resource version expired (the watch restarts)", Remediation.RETRY, API),
-    **_same("TooManyRequests ServiceUnavailable ServerTimeout Timeout InternalError", _API_DOWN),
+    **each("TooManyRequests ServiceUnavailable ServerTimeout Timeout InternalError", _API_DOWN),
     "ExceededQuota": _v(
         C.INFRA_RESOURCE, 0.9, "namespace ResourceQuota is used up by running pods", Remediation.RETRY, API
     ),

@@ -141,8 +141,9 @@ def _ms(category: C, why: str, remediation: Remediation | None = None) -> tuple[
     return category, why, remediation
 
 
-# SQL Server's numbers: the categories catalogs/messages.py gives the texts it reads (208, 207, 515,
-# 2627/2601, 8152/2628, 1205) and azure_data_factory.SQL_NUMBERS gives the numbers it holds.
+# SQL Server's and Azure SQL's numbers (the one table: an ADF copy activity's `SqlErrorNumber=N` is read
+# here too); the categories agree with the texts catalogs/messages.py reads (208, 207, 515, 2627/2601,
+# 8152/2628, 1205).
 _MS = {
     # the statement names an object the database lacks
     208: _ms(C.SCHEMA_MISSING_RELATION, "invalid object name (the table or view does not exist)"),
@@ -191,10 +192,33 @@ _MS = {
     9002: _ms(C.INFRA_RESOURCE, "the transaction log is full"),
     40544: _ms(C.INFRA_RESOURCE, "the database reached its size quota"),
     10928: _ms(C.INFRA_RESOURCE, "a resource limit of the database was reached"),
+    10929: _ms(C.INFRA_RESOURCE, "the database's minimum resource guarantee cannot be met"),
+    10936: _ms(C.INFRA_RESOURCE, "the elastic pool's request limit was reached"),
+    40551: _ms(C.INFRA_RESOURCE, "the session used too much TEMPDB"),
+    40552: _ms(C.INFRA_RESOURCE, "the session used too much transaction log space"),
+    40553: _ms(C.INFRA_RESOURCE, "the session used too much memory"),
     # Azure SQL reconfiguring or busy: transient
-    40613: _ms(C.INFRA_NETWORK, "the database is not currently available (retry)"),
-    40501: _ms(C.INFRA_NETWORK, "the service is busy (retry)"),
-    40197: _ms(C.INFRA_NETWORK, "the service had an error processing the request (retry)"),
+    40613: _ms(C.INFRA_NETWORK, "the database is not currently available (retry)", Remediation.RETRY),
+    40501: _ms(C.INFRA_NETWORK, "the service is busy (retry)", Remediation.RETRY),
+    40197: _ms(C.INFRA_NETWORK, "the service had an error processing the request (retry)", Remediation.RETRY),
+    49918: _ms(C.INFRA_NETWORK, "not enough resources to process the request now (retry)", Remediation.RETRY),
+    49919: _ms(C.INFRA_NETWORK, "too many create or update operations in progress (retry)", Remediation.RETRY),
+    49920: _ms(C.INFRA_NETWORK, "too many operations in progress (retry)", Remediation.RETRY),
+    4221: _ms(
+        C.INFRA_NETWORK, "a login to the read-secondary timed out waiting for a replica (retry)", Remediation.RETRY
+    ),
+    615: _ms(C.INFRA_NETWORK, "a database ID could not be found while the database moves (retry)", Remediation.RETRY),
+    926: _ms(C.INFRA_NETWORK, "the database cannot be opened while it recovers (retry)", Remediation.RETRY),
+    # a client-side command timeout (SqlClient's -2) and a transaction ended for running too long
+    -2: _ms(C.INFRA_TIMEOUT, "the SQL command timed out", Remediation.RETRY),
+    40549: _ms(C.INFRA_TIMEOUT, "the session was ended for a long-running transaction"),
+    # the server refuses this client, or the connection names a server that is not there
+    40615: _ms(C.INFRA_AUTH, "the Azure SQL firewall refuses the client's IP address"),
+    47073: _ms(C.INFRA_AUTH, "public network access to the server is denied"),
+    40531: _ms(C.CONFIG_MISSING, "the server named in the connection is not found"),
+    40532: _ms(C.CONFIG_MISSING, "the server named in the login is not found"),
+    # Synapse dedicated SQL pool (PolyBase): rows rejected for a value of the wrong type
+    107090: _ms(C.DATA_TYPE_MISMATCH, "PolyBase rejected rows whose value does not fit the column's type"),
 }
 SQLSERVER: dict[int, Verdict] = {
     number: Verdict(category, 0.9, SQLSERVER_SOURCE, f"SQL Server error {number}: {why}", remediation)

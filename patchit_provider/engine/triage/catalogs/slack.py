@@ -16,7 +16,7 @@ import re
 
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
-from patchit_provider.engine.triage.catalogs.base import Verdict
+from patchit_provider.engine.triage.catalogs.base import Verdict, each
 
 SOURCE = (
     "https://api.slack.com/web#responses; https://api.slack.com/methods/chat.postMessage#errors; "
@@ -28,12 +28,8 @@ def _v(category: C, why: str, remediation: Remediation | None = None, confidence
     return Verdict(category, confidence, SOURCE, f"Slack {why}", remediation)
 
 
-def _all(names: str, verdict: Verdict) -> dict[str, Verdict]:
-    return {name: verdict for name in names.split()}
-
-
 CODES: dict[str, Verdict] = {
-    **_all(
+    **each(
         "not_authed invalid_auth account_inactive token_revoked token_expired invalid_token no_permission "
         "missing_scope not_allowed_token_type access_denied ekm_access_denied team_access_not_granted "
         "org_login_required restricted_action action_prohibited posting_to_general_channel_denied not_in_channel",
@@ -41,7 +37,7 @@ CODES: dict[str, Verdict] = {
     ),
     # "Value passed for channel was invalid": the configured channel (or user) is wrong, archived or gone;
     # a private channel is also invisible to a bot that was never invited to it
-    **_all(
+    **each(
         "channel_not_found is_archived channel_is_archived user_not_found users_not_found no_service "
         "no_service_id no_team team_not_found",
         _v(
@@ -50,11 +46,11 @@ CODES: dict[str, Verdict] = {
             "channel needs the bot invited)",
         ),
     ),
-    **_all(
+    **each(
         "ratelimited rate_limited internal_error fatal_error service_unavailable request_timeout",
         _v(C.INFRA_NETWORK, "is rate limiting or failed on its side (transient)", Remediation.RETRY),
     ),
-    **_all(
+    **each(
         "invalid_arguments invalid_arg_name invalid_array_arg invalid_charset invalid_form_data invalid_post_type "
         "missing_post_type invalid_json json_not_object invalid_blocks invalid_blocks_format invalid_attachments "
         "invalid_payload msg_too_long no_text too_many_attachments unknown_method method_deprecated "

@@ -16,7 +16,7 @@ import re
 
 from patchit_provider.engine.taxonomy import Category as C
 from patchit_provider.engine.taxonomy import Remediation
-from patchit_provider.engine.triage.catalogs.base import Verdict
+from patchit_provider.engine.triage.catalogs.base import Verdict, each
 
 CONNECTOR = "https://github.com/snowflakedb/snowflake-connector-python/blob/main/src/snowflake/connector/errorcode.py"
 FORMAT = "https://github.com/snowflakedb/snowflake-connector-python/blob/main/src/snowflake/connector/errors.py"
@@ -35,10 +35,6 @@ def _v(
     return Verdict(category, confidence, source, f"Snowflake {why}", remediation)
 
 
-def _same(codes: str, verdict: Verdict) -> dict[str, Verdict]:
-    return dict.fromkeys(codes.split(), verdict)
-
-
 _RETRY = Remediation.RETRY
 
 CODES: dict[str, Verdict] = {
@@ -46,7 +42,7 @@ CODES: dict[str, Verdict] = {
     "000904": _v(C.SCHEMA_MISSING_COLUMN, "000904: invalid identifier (a column that does not exist)", confidence=0.95),
     "002003": _v(C.SCHEMA_MISSING_RELATION, "002003: the object does not exist or the role cannot see it"),
     # --- the SQL itself is wrong: a code change fixes it
-    **_same(
+    **each(
         "001003 001044 002140",
         _v(C.CODE_ERROR, "compilation error: syntax, argument types or an unknown function"),
     ),
@@ -54,7 +50,7 @@ CODES: dict[str, Verdict] = {
         C.CODE_ERROR, "002002: the object already exists (CREATE without OR REPLACE / IF NOT EXISTS)", confidence=0.8
     ),
     # --- authentication and privileges: a person must grant or renew
-    **_same(
+    **each(
         "390100 390114 390144 390189 390318 390422",
         _v(
             C.INFRA_AUTH,
@@ -65,7 +61,7 @@ CODES: dict[str, Verdict] = {
     ),
     "003001": _v(C.INFRA_AUTH, "003001: insufficient privileges on the object", confidence=0.95),
     # --- the session names no warehouse or database: the connection's settings
-    **_same(
+    **each(
         "000606 090105",
         _v(C.CONFIG_MISSING, "the session has no current warehouse or database (connection setting)", confidence=0.95),
     ),
@@ -75,7 +71,7 @@ CODES: dict[str, Verdict] = {
     # a server incident ("Processing aborted due to error 300010"): the service, not the statement
     "000603": _v(C.INFRA_NETWORK, "000603: SQL execution internal error (a server incident)", _RETRY, 0.75),
     # --- values of the data (100xxx): a value that does not fit its type, a file that does not fit its table
-    **_same(
+    **each(
         "100035 100038 100040 100046 100071",
         _v(C.DATA_TYPE_MISMATCH, "a value is not recognized as, or does not fit, its type"),
     ),
@@ -83,7 +79,7 @@ CODES: dict[str, Verdict] = {
     "100080": _v(C.DATA_MALFORMED, "100080: the file's column count does not match the table's"),
     "100072": _v(C.DATA_QUALITY, "100072: NULL in a non-nullable column"),
     # --- the connector's own errno (errorcode.py): the network between client and service
-    **_same(
+    **each(
         "250003 250005 250006 251012 252010 253002 253003",
         _v(C.INFRA_NETWORK, "connector: a request to the service or its stage failed", _RETRY, 0.85, CONNECTOR),
     ),
@@ -92,7 +88,7 @@ CODES: dict[str, Verdict] = {
         C.INFRA_TIMEOUT, "251011: the login timed out (ER_CONNECTION_TIMEOUT)", source=CONNECTOR, confidence=0.85
     ),
     # OCSP: the responder or its cache cannot be reached, or the certificate's status is bad
-    **_same(
+    **each(
         "254002 254003 254004 254014 254016",
         _v(
             C.INFRA_NETWORK,
@@ -101,7 +97,7 @@ CODES: dict[str, Verdict] = {
             source=CONNECTOR,
         ),
     ),
-    **_same(
+    **each(
         "254005 254006 254007 254009 254010 254011",
         _v(
             C.INFRA_AUTH,
@@ -117,7 +113,7 @@ CODES: dict[str, Verdict] = {
         source=CONNECTOR,
     ),
     # settings the connection left empty or wrong
-    **_same(
+    **each(
         "251001 251005 251006 251009 251013 251014 251015",
         _v(
             C.CONFIG_MISSING,
@@ -126,7 +122,7 @@ CODES: dict[str, Verdict] = {
             source=CONNECTOR,
         ),
     ),
-    **_same(
+    **each(
         "250007 251007",
         _v(
             C.CONFIG_MISSING,
@@ -147,7 +143,7 @@ CODES: dict[str, Verdict] = {
         confidence=0.75,
         source=CONNECTOR,
     ),
-    **_same(
+    **each(
         "255002 255004 255006",
         _v(C.DEPENDENCY_MISSING, "connector: pyarrow or numpy is not installed", confidence=0.85, source=CONNECTOR),
     ),
