@@ -313,39 +313,14 @@ RULES: list[TextRule] = [
         "https://spark.apache.org/docs/latest/structured-streaming-kafka-integration.html#deploying",
         "the data source's package is not deployed with the job (spark-submit --packages / spark.jars.packages)",
     ),
-    # SQL Server's own messages (Database Engine errors 515, 2627/2601, 8152/2628, 207, 208, 102,
-    # 1205, 18456), as pyodbc, pymssql and sqlcmd print them
-    _r(
-        r"Cannot insert the value NULL into column|Violation of (?:PRIMARY KEY|UNIQUE KEY) constraint|"
-        r"Cannot insert duplicate key row in object",
-        C.DATA_QUALITY,
-        0.9,
-        SQLSERVER,
-        "a NULL or a duplicate key the table's constraint refuses",
-    ),
-    _r(
-        r"String or binary data would be truncated",
-        C.DATA_TYPE_MISMATCH,
-        0.9,
-        SQLSERVER,
-        "a value is longer than its column",
-    ),
-    _r(r"Invalid column name '[^']+'", C.SCHEMA_MISSING_COLUMN, 0.9, SQLSERVER, "the column does not exist"),
+    # SQL Server 208 whose name holds a bracket: the statement's quoting is broken (the other SQL Server
+    # messages are read by catalogs/server_messages.py, with their numbers)
     _r(
         r"Invalid object name '[^'\]\[]*\][^']*'|Invalid object name '[^']*\[[^']*'",
         C.CODE_ERROR,
         0.9,
         SQLSERVER + " (208)",
         "the statement's bracket quoting is broken: a bracket is part of the object's name",
-    ),
-    _r(r"Invalid object name '[^']+'", C.SCHEMA_MISSING_RELATION, 0.9, SQLSERVER, "the table or view does not exist"),
-    _r(
-        r"was deadlocked on lock resources with another process and has been chosen as the deadlock victim",
-        C.INFRA_TIMEOUT,
-        0.9,
-        SQLSERVER,
-        "a deadlock with another session (lock contention: re-run)",
-        Remediation.RETRY,
     ),
     # Cassandra's request timeouts (the native protocol's WriteTimeout/ReadTimeout, as the drivers
     # print them): the replicas did not answer in time
