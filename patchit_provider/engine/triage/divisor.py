@@ -60,4 +60,4 @@ def _divisors(line: str) -> list[ast.expr] | None:
 def unguarded(line: str) -> bool:
     """The raising line divides, and by nothing that is a size of the input."""
     found = _divisors(line)
-    return bool(found) and not any(_is_size(node) for node in found)
+    return bool(found) and not any(_is_size(node) for node in found or ())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from patchit_provider.engine.taxonomy import Category, Remediation
 
@@ -64,7 +65,10 @@ def class_family(names: str, category: Category, confidence: float, source: str,
     return {name: Verdict(category, confidence, source, why) for name in names.split()}
 
 
-def each(names: str, verdict: Verdict | None) -> dict[str, Verdict | None]:
+V = TypeVar("V", Verdict, Verdict | None)
+
+
+def each(names: str, verdict: V) -> dict[str, V]:
     """One verdict for each of several names (space-separated): an engine's codes or classes."""
     return dict.fromkeys(names.split(), verdict)
 

@@ -416,7 +416,7 @@ def find(type_name: str, message: str) -> tuple[str, Verdict] | None:
         name = match.group("name") or match.groupdict().get("r")
         if name in CODES:
             return name, CODES[name]
-    reason = _BQ_CLASSES.get(type_name.rsplit(".", 1)[-1]) or (
+    by_class = _BQ_CLASSES.get(type_name.rsplit(".", 1)[-1]) or (
         "invalidQuery" if _BQ_INVALID_QUERY.search(text) else None
     )
-    return (reason, CODES[reason]) if reason else None
+    return (by_class, CODES[by_class]) if by_class else None

@@ -461,7 +461,7 @@ def vendor_verdict(message: str) -> tuple[str, Verdict] | None:
     oracle = _ORACLE.search(text)
     if oracle and oracle.group(1) in ORACLE:
         return f"ORA-{oracle.group(1)}", ORACLE[oracle.group(1)]
-    number = mysql_number(text)
-    if number in MYSQL:
-        return f"MySQL {number}", MYSQL[number]
+    mysql = mysql_number(text)
+    if mysql is not None and mysql in MYSQL:
+        return f"MySQL {mysql}", MYSQL[mysql]
     return None

@@ -189,8 +189,8 @@ def find(type_name: str, message: str) -> tuple[str, Verdict] | None:
         if match["name"] in PREFIXES:
             return match["name"], PREFIXES[match["name"]]
     described = _TEXT.search(text)
-    if described:
+    if described and described.lastgroup:
         name = _TEXT_NAMES[int(described.lastgroup[1:])]
         return name, TEXTS[name][1]
-    name = _class(type_name, text)
-    return (name, CLASSES[name]) if name else None
+    raised = _class(type_name, text)
+    return (raised, CLASSES[raised]) if raised else None

@@ -46,8 +46,15 @@ def _v(category: C, source: str, why: str, remediation: Remediation | None = Non
     return Verdict(category, confidence, source, why, remediation)
 
 
-def _family(keys: str, category: C, source: str, why: str, **kw) -> dict[str, Verdict]:
-    return dict.fromkeys(keys.split(), _v(category, source, why, **kw))
+def _family(
+    keys: str,
+    category: C,
+    source: str,
+    why: str,
+    remediation: Remediation | None = None,
+    confidence: float = 0.85,
+) -> dict[str, Verdict]:
+    return dict.fromkeys(keys.split(), _v(category, source, why, remediation, confidence))
 
 
 CODES: dict[str, Verdict] = {
