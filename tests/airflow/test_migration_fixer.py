@@ -95,10 +95,18 @@ def test_removed_context_key_is_migrated_and_the_rerun_succeeds(airflow_db, dag_
     settings = PatchitSettings(publish_mode="none", repo_map=json.dumps({DAG_ID: str(repo)}))
     try:
         incident = Remediator(store, settings).run_all(seen["event"])
+        # what the remediation did, printed if no patch comes out (a fresh-clone CI run once got none)
+        trail = [(entry.kind, entry.message, entry.data) for entry in store.audit_trail(incident.incident_id)]
     finally:
         store.close()
     assert incident.triage.remediation.value == "patch", incident.triage
-    assert incident.patch is not None and incident.patch.producer == "fixer:airflow_migration"
+    assert incident.patch is not None and incident.patch.producer == "fixer:airflow_migration", (
+        incident.state,
+        incident.triage.culprit,
+        incident.triage.error,
+        incident.validation,
+        trail,
+    )
     assert '-    day = context["execution_date"]\n+    day = context["logical_date"]\n' in incident.patch.diff
     assert incident.patch.diff.count("\n+") == 2  # the +++ header and the one changed line
     assert "RELEASE_NOTES" in incident.patch.rationale
