@@ -52,6 +52,12 @@ fi
 say "installing PATCHIT (editable) with test extras into .venv"
 (cd "$ROOT" && "$UV" pip install --quiet -p "$PY" -e '.[test]')
 
+# uv keeps every revision of a source distribution it has built. The registry behind this
+# machine answers uv's revalidation of pyspark's sdist as "modified" every time, so each install
+# built and kept another 1.4 GB copy until the disk (shared with CI) was full. `prune` drops the
+# revisions and archives nothing points at any more; the one just installed stays cached.
+"$UV" cache prune --quiet || say "warning: 'uv cache prune' failed; uv's cache at $("$UV" cache dir) keeps old builds" >&2
+
 "$PY" -c 'import patchit_provider, airflow, pytest' \
     || { say "error: .venv was installed but does not import patchit_provider/airflow/pytest" >&2; exit 1; }
 want_stamp > "$STAMP"
