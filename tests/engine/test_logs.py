@@ -334,6 +334,21 @@ def test_bare_error_message_goes_on_until_sqlalchemys_echo():
     assert digest.error.message.endswith("Database 'UTIL_DB' does not exist or not authorized.")
 
 
+def test_bare_error_message_ends_where_airflows_next_record_starts():
+    """Airflow 2 prints the task's traceback raw, then its own records; with the traceback's
+    header cut off, the records after the exception line are not its message
+    (github.com/sungchun12/airflow-dbt-cloud/issues/1, the posted task log)."""
+    digest = read_log(
+        '  File "/var/www/html/python/DAGs/dbt_cloud_utils.py", line 77, in _trigger_job\n'
+        '    assert self.account_id == response_payload["data"]["account_id"]\n'
+        "TypeError: 'NoneType' object is not subscriptable\n"
+        "[2022-02-27, 16:01:38 PST] {local_task_job.py:154} INFO - Task exited with return code 1\n"
+        "[2022-02-27, 16:01:39 PST] {local_task_job.py:264} INFO - 0 downstream tasks scheduled from follow-on schedule check\n"
+    )
+    assert digest.error.type == "TypeError"
+    assert digest.error.message == "'NoneType' object is not subscriptable"
+
+
 def test_sentry_layout_exception_first_then_frames():
     """Sentry's issue page prints the exception, then its frames, paths relative to sys.path
     (https://docs.sentry.io/platforms/python/)."""

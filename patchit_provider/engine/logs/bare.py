@@ -74,6 +74,13 @@ def _text(line: str) -> str:
     return _PYTEST.sub("", text, count=1) if text[:1] == "E" else text
 
 
+def _starts_record(line: str) -> bool:
+    """The raw line opens a log record (a timestamp or a logger prefix that strip_prefix removes):
+    after an exception line printed without one, it is the logger again, not the message going on
+    (Airflow 2 prints the traceback raw, then "[ts] {local_task_job.py:154} INFO - Task exited")."""
+    return bool(_RECORD_START.match(line)) or fmt.strip_prefix(line)[0] != line
+
+
 def bare_error(lines: list[str], is_wrapper: Callable[[ErrorInfo], bool] = lambda error: False) -> ErrorInfo | None:
     """The most relevant exception line of `lines` (the last one that does not only wrap
     another), with the frames displayed above it and its detail lines below."""
@@ -108,7 +115,8 @@ def bare_error(lines: list[str], is_wrapper: Callable[[ErrorInfo], bool] = lambd
         if not match or text.startswith((" ", "\t")) and not frames:
             continue
         detail = []
-        for follow in texts[index + 1 : index + 1 + MAX_DETAIL_LINES]:
+        own_record = _starts_record(lines[index])
+        for offset, follow in enumerate(texts[index + 1 : index + 1 + MAX_DETAIL_LINES], start=index + 1):
             # a message goes on (as Python prints a multi-line one) until a blank line, a frame,
             # another exception, a new log record or SQLAlchemy's "[SQL: ...]" echo
             if (
@@ -118,6 +126,7 @@ def bare_error(lines: list[str], is_wrapper: Callable[[ErrorInfo], bool] = lambd
                 or follow.startswith(("[SQL:", "(Background on this error at:"))
                 or _PYTEST_RULE.match(follow)
                 or (_RECORD_START.match(follow) and not _DETAIL.match(follow))
+                or (not own_record and _starts_record(lines[offset]))
             ):
                 break
             detail.append(follow.strip())
