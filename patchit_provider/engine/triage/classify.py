@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from patchit_provider.engine.logs import parse_chain
+from patchit_provider.engine.logs.paragraphs import paragraphs
 from patchit_provider.engine.models import Culprit, ErrorInfo, ErrorSummary, Evidence, Frame, Triage
 from patchit_provider.engine.repo import is_foreign, map_path
 from patchit_provider.engine.taxonomy import DEFAULT_REMEDIATION, Category, Remediation
@@ -269,11 +270,13 @@ def _weak(c: Candidate, root: Path | None) -> Finding | None:
     return None
 
 
-def classify(candidates: list[Candidate], root: Path | None) -> tuple[Finding | None, Candidate | None]:
+def classify(
+    candidates: list[Candidate], root: Path | None, judges: tuple[Callable[..., Finding | None], ...] = ()
+) -> tuple[Finding | None, Candidate | None]:
     """First candidate (outermost first) with a strong fact; only when none has one, the same
     with the weak facts (so a cause's precise error beats the wrapper's vague class). A verdict
     of `unknown` (SQLSTATE 25P02: an earlier statement failed) passes to the next candidate."""
-    for judge in (_strong, _weak):
+    for judge in judges or (_strong, _weak):
         for candidate in candidates:
             found = judge(candidate, root)
             if found is not None and found.verdict.category != Category.UNKNOWN:
@@ -517,6 +520,10 @@ def triage(evidence: Evidence) -> Triage:
     log_lines = _log_candidates(evidence.log_excerpt) if evidence.error is not None else candidates
     if found is None and evidence.error is not None:  # a vague error: the log lines around it may say more
         found, matched = classify(log_lines, root)
+        from_log = found is not None
+    if found is None:  # a message wrapped over lines: its words joined again, codes and engine messages only
+        wrapped = [Candidate("log", text, []) for text in paragraphs(evidence.log_excerpt)]
+        found, matched = classify(wrapped, root, judges=(_strong,))
         from_log = found is not None
     if found is None:  # no catalog fact anywhere: the taxonomy's words, error first, then the log's lines
         found, matched = (
