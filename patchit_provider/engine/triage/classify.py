@@ -144,7 +144,7 @@ _NESTED = re.compile(
     re.S,
 )
 _CAUSED_BY = re.compile(r"^\s*Caused by: ((?:[\w$]+\.)*[\w$]+)(?::[ \t]?(.*))?$", re.M)  # a JVM chain's causes
-_REPR = re.compile(r"\b((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Timeout))\((['\"])(.*?)\2\)")
+_REPR = re.compile(r"(?<![\w.])((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Timeout))\((['\"])(.*?)\2\)")
 _FILE_LINE = re.compile(r"\(([^()]+\.py), line (\d+)\)")
 
 

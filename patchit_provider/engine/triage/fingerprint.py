@@ -17,7 +17,9 @@ from patchit_provider.engine.taxonomy import Category
 
 FINGERPRINT_VERSION = 1
 
-_HINT = re.compile(r"\.?\s*(?:Did you mean|Perhaps you meant)[^\n]*", re.I)
+# Each pattern starts only where a run of its characters starts (a lookbehind), so a long token
+# is scanned once, not once per position; on one line the matches are the same as without it.
+_HINT = re.compile(r"(?:\.|(?<!\s))\s*(?:Did you mean|Perhaps you meant)[^\n]*", re.I)
 _MASKS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:manual|scheduled|backfill|dataset_triggered|asset_triggered)__\S+"), "<run>"),
     (re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.I), "<url>"),
@@ -33,7 +35,7 @@ _MASKS: list[tuple[re.Pattern[str], str]] = [
         "<host>",
     ),
     # directories of a path (keep the file name: it tells which input is missing)
-    (re.compile(r"(?:[A-Za-z]:)?(?:[\w.@~+-]*[/\\])+(?=[\w.@~+-]+)"), "<dir>/"),
+    (re.compile(r"(?:[A-Za-z]:|(?<![\w.@~+-]))(?:[\w.@~+-]*[/\\])+(?=[\w.@~+-]+)"), "<dir>/"),
     (re.compile(r"\b[0-9a-f]{7,}\b", re.I), "<hex>"),
     (re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])"), "<n>"),
 ]

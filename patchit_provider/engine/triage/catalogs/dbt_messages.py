@@ -217,7 +217,7 @@ LAST: list[TextRule] = [
         Remediation.PATCH,
     ),
     _r(
-        r"\S+ \S+ requires \S+, which is not installed",
+        r"(?<!\S)\S+ \S+ requires \S+, which is not installed",
         C.DEPENDENCY_MISSING,
         0.85,
         f"{PIP}/commands/install.py (_warn_about_conflicts); {PIP}/commands/check.py",

@@ -194,14 +194,14 @@ RULES: list[TextRule] = [
     _r(
         # A unit test runs the model's SQL on fixed rows given in the test: its failure is the
         # model's logic (or the test's expectation), never the warehouse's data.
-        r"Failure in unit_test\b|\d+ of \d+ FAIL \d+ \S+::\S+|actual differs from expected:",
+        r"Failure in unit_test\b|\b\d+ of \d+ FAIL \d+ \S+::\S+|actual differs from expected:",
         C.CODE_ERROR,
         0.9,
         dbt_messages.DBT_UNIT_TESTS,
         "a dbt unit test failed: the model's SQL gives other rows than the test expects",
     ),
     _r(
-        r"Failure in test\b|Got \d+ results?, configured to (?:fail|warn) if|\d+ of \d+ FAIL \d+ ",
+        r"Failure in test\b|Got \d+ results?, configured to (?:fail|warn) if|\b\d+ of \d+ FAIL \d+ ",
         C.DATA_QUALITY,
         0.9,
         DBT_TESTS,

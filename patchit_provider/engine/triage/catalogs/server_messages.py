@@ -46,9 +46,9 @@ MYSQL_TEMPLATES: tuple[tuple[int, str, str, bool], ...] = (
     # authentication and grants: the server refuses the account
     (1045, "ER_ACCESS_DENIED_ERROR", r"Access denied for user '[^']*'@'[^']*' \(using password: (?:YES|NO)\)", True),
     (1044, "ER_DBACCESS_DENIED_ERROR", r"Access denied for user '[^']*'@'[^']*' to database '[^']+'", True),
-    (1143, "ER_COLUMNACCESS_DENIED_ERROR", r"\w+ command denied to user '[^']*'@'[^']*' for column", True),
-    (1142, "ER_TABLEACCESS_DENIED_ERROR", r"\w+ command denied to user '[^']*'@'[^']*' for table", True),
-    (1370, "ER_PROCACCESS_DENIED_ERROR", r"\w+ command denied to user '[^']*'@'[^']*' for routine", True),
+    (1143, "ER_COLUMNACCESS_DENIED_ERROR", r"\b\w+ command denied to user '[^']*'@'[^']*' for column", True),
+    (1142, "ER_TABLEACCESS_DENIED_ERROR", r"\b\w+ command denied to user '[^']*'@'[^']*' for table", True),
+    (1370, "ER_PROCACCESS_DENIED_ERROR", r"\b\w+ command denied to user '[^']*'@'[^']*' for routine", True),
     (
         1227,
         "ER_SPECIFIC_ACCESS_DENIED_ERROR",
@@ -236,8 +236,8 @@ SQLSERVER_TEMPLATES: tuple[tuple[int, str, bool], ...] = (
     (4060, r"Cannot open database \"[^\"]+\" requested by the login\. The login failed", True),
     (916, r"The server principal \"[^\"]+\" is not able to access the database \"[^\"]+\"", True),
     (229, r"The \w+ permission was denied on the object '[^']+'", True),
-    (300, r"\w+(?: \w+)* permission was denied on object '[^']+', database '[^']+'", True),
-    (262, r"\w+(?: \w+)* permission denied in database '[^']+'", True),
+    (300, r"\b\w+(?: \w+){0,4} permission was denied on object '[^']+', database '[^']+'", True),
+    (262, r"\b\w+(?: \w+){0,4} permission denied in database '[^']+'", True),
     (515, r"Cannot insert the value NULL into column '[^']+'", True),
     (2627, r"Violation of (?:PRIMARY KEY|UNIQUE KEY) constraint '[^']+'", True),
     (2601, r"Cannot insert duplicate key row in object '[^']+' with unique index", True),

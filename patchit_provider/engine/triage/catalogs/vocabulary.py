@@ -90,7 +90,7 @@ _COMPILED = [(category, re.compile(words, re.I)) for category, words in _WORDS]
 # `copy_deduplicate` says nothing about duplicates. An upper-case one is an API's error code
 # (`RATE_LIMIT`, `QUOTA_EXCEEDED`: Google's ErrorInfo reasons, AWS and Databricks codes are
 # written so), whose words are the engine's.
-_IDENTIFIER = re.compile(r"[\w./\\-]*\w_\w[\w./\\-]*")
+_IDENTIFIER = re.compile(r"(?<![\w./\\-])[\w./\\-]*\w_\w[\w./\\-]*")  # from a token's start: one scan per token
 _CODE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 
 
