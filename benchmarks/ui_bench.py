@@ -1,15 +1,17 @@
-"""Timings of the PATCHIT UI over a store of N incidents (default 10,000): `python benchmarks/ui_bench.py [N]`.
+"""Timings of the PATCHIT UI over a store of N incidents (default 10,000):
+`python benchmarks/ui_bench.py [N] [--store URL]`.
 
-Measures the app and the store (SQLite file in a temp dir) through FastAPI's TestClient; the
+Measures the app and the store (a SQLite file in a temp dir, or the empty PostgreSQL database
+that --store names, e.g. the one `scripts/postgres.sh start` prints) through FastAPI's TestClient; the
 Airflow auth dependency is replaced by a fixed scope, so the figures leave out the auth
 manager's own cost (one metadata-DB query per request for the readable DAG ids).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -106,9 +108,10 @@ def measure(client: TestClient, path: str, runs: int = 15) -> tuple[float, float
     return statistics.median(times), times[int(len(times) * 0.9) - 1], status
 
 
-def main(n: int) -> None:
-    folder = tempfile.mkdtemp(prefix="patchit-bench-store-")
-    store = open_store(f"sqlite:///{folder}/patchit.db")
+def main(n: int, url: str = "") -> None:
+    store = open_store(url or f"sqlite:///{tempfile.mkdtemp(prefix='patchit-bench-store-')}/patchit.db")
+    if store.count_incidents():
+        raise SystemExit(f"{url}: the store is not empty; the benchmark fills an empty one")
     t = time.perf_counter()
     fill(store, n)
     print(f"store: {n} incidents, {3 * n} audit events inserted in {time.perf_counter() - t:.2f} s")
@@ -149,4 +152,8 @@ def main(n: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", type=int, nargs="?", default=10_000, help="incidents to load")
+    parser.add_argument("--store", default="", help="an empty store's URL (default: a new SQLite file)")
+    args = parser.parse_args()
+    main(args.n, args.store)

@@ -91,8 +91,11 @@ def test_paging(store):
     assert store.list_incidents(limit=0) == []
 
 
-def test_listing_ten_thousand_incidents_is_fast(store, record_property):
-    """Bulk-load 10,000 rows (as many create_incident calls would) and time the UI's queries."""
+def test_listing_ten_thousand_incidents(store, record_property):
+    """Bulk-load 10,000 rows (as many create_incident calls would) and run the UI's queries on them.
+
+    Their times are printed, not asserted: a wall-clock bound fails on a loaded machine, not on
+    slow code. The speed figures are `benchmarks/ui_bench.py` (SQLite, or PostgreSQL with --store)."""
     base, _ = store.create_incident(event("seed", "run-0"))
     categories = list(Category)
     rows = []
@@ -140,7 +143,6 @@ def test_listing_ten_thousand_incidents_is_fast(store, record_property):
         result = run()
         timings[name] = round((time.perf_counter() - start) * 1000, 1)
         assert result is not None and result != []
-        assert timings[name] < 1000, (name, timings[name])
     record_property("list_timings_ms", timings)
     print(f"\n[{store.dialect}] 10,001 incidents, query ms: {timings}")
     assert store.count_incidents() == 10_001
