@@ -485,12 +485,34 @@ def test_table_entries_map_to_their_sqlstate_and_a_category():
         assert entry.source.startswith("https://github.com/postgres/postgres/blob/master/src/")
 
 
+# Messages only PostgreSQL prints, read without its framing or client (a Django or bare driver
+# error that prints str(exception)): the text rules messages.py held for them are this table's now
+UNFRAMED = [
+    ("django.db.utils.ProgrammingError", "function to_char_x(date) does not exist", "42883", "code.error"),
+    ("django.db.utils.ProgrammingError", "operator does not exist: date = integer", "42883", "code.error"),
+    ("django.db.utils.OperationalError", "deadlock detected", "40P01", "infra.timeout"),
+    ("django.db.utils.DataError", "integer out of range", "22003", "data.type_mismatch"),
+    ("django.db.utils.OperationalError", "FATAL: too many clients already", "53300", "infra.resource"),
+]
+
+
+@pytest.mark.parametrize(("type_name", "message", "state", "category"), UNFRAMED)
+def test_own_messages_without_framing(type_name, message, state, category):
+    found = pg_messages.find(type_name, message)
+    assert found is not None and found[0].startswith(state + " "), found
+    result = triage_text(
+        f'Traceback (most recent call last):\n  File "load.py", line 3, in <module>\n{type_name}: {message}\n'
+    )
+    assert result.category.value == category, result.decided_by
+
+
 # Statements of CAPTURED re-run against a live server: the outputs above are the server's own
 LIVE = [
     ("select amount, discount from orders", None, "42703"),
     ("select * from order_items", None, "42P01"),
     ("create table staging.orders(id int)", None, "3F000"),
     ("select to_char_x(created) from orders", None, "42883"),
+    ("select 2147483647::int + 1", None, "22003"),
     ("copy orders(id) from stdin", b"12a\n", "22P02"),
     ("copy orders(id, created) from stdin", b"1\tyesterday-ish\n", "22007"),
     ("copy orders(id, name) from stdin", b"1\tVery long customer name\n", "22001"),

@@ -451,16 +451,13 @@ RULES: list[TextRule] = [
         Remediation.ESCALATE,
     ),
     # --- no function or operator of that name takes these argument types: the statement calls
-    #     it with the wrong types (or a name the database does not have). PostgreSQL reports it
-    #     as 42883 (parse_func.c / parse_oper.c and their HINT), GoogleSQL (BigQuery's analyzer)
-    #     as "No matching signature for operator|function ... for argument types" -----------
+    #     it with the wrong types (or a name the database does not have). PostgreSQL's 42883
+    #     (parse_func.c / parse_oper.c) is pg_messages.py's; GoogleSQL (BigQuery's analyzer)
+    #     says "No matching signature for operator|function ... for argument types" -----------
     _r(
-        # not the HINT ("No function matches the given name..."): PostgreSQL prints it under the
-        # ERROR line, which names the function (an extension's, above)
-        r"\bfunction [\w.\"]+\(.*?\) does not exist|\boperator does not exist: |No matching signature for\b",
+        r"No matching signature for\b",
         C.CODE_ERROR,
         0.75,
-        "https://github.com/postgres/postgres/blob/master/src/backend/parser/parse_func.c (42883 undefined_function); "
         "https://cloud.google.com/bigquery/docs/reference/standard-sql/conversion_rules (GoogleSQL signatures)",
         "no function or operator of that name takes these argument types: the statement needs a cast or another function",
     ),
@@ -509,14 +506,15 @@ RULES: list[TextRule] = [
         "keys are duplicated where they must be unique",
     ),
     # --- a MERGE/upsert whose source has several rows for one target key (SQLSTATE 21000
-    #     cardinality_violation; a dbt snapshot's or incremental model's unique_key is not unique) --
+    #     cardinality_violation; a dbt snapshot's or incremental model's unique_key is not unique;
+    #     PostgreSQL's "... command cannot affect row a second time" is pg_messages.py's) --
     _r(
         r"UPDATE/MERGE must match at most one source row for each target row|Duplicate row detected during DML action|"
-        r"(?:MERGE|ON CONFLICT DO UPDATE) command cannot affect row a second time|multiple source rows matched and attempted to (?:modify|update|delete) the same target row",
+        r"multiple source rows matched and attempted to (?:modify|update|delete) the same target row",
         C.DATA_QUALITY,
         0.85,
         "https://cloud.google.com/bigquery/docs/reference/standard-sql/dml-syntax#merge_statement; "
-        "https://docs.snowflake.com/en/sql-reference/sql/merge#duplicate-join-behavior; https://www.postgresql.org/docs/current/sql-merge.html; "
+        "https://docs.snowflake.com/en/sql-reference/sql/merge#duplicate-join-behavior; "
         "https://docs.databricks.com/en/error-messages/delta-multiple-source-row-matching-target-row-in-merge-error-class.html",
         "the merge source holds several rows for one key (the unique_key is not unique in the data)",
     ),
@@ -576,10 +574,11 @@ RULES: list[TextRule] = [
         "the warehouse refused the credentials (password, key pair, JWT or OAuth)",
     ),
     _r(
-        r"Insufficient privileges to operate on|permission denied for (?:table|schema|relation|database|sequence|function)|Access Denied: |User does not have permission|PERMISSION_DENIED",
+        # PostgreSQL's "permission denied for <object>" is pg_messages.py's (42501)
+        r"Insufficient privileges to operate on|Access Denied: |User does not have permission|PERMISSION_DENIED",
         C.INFRA_AUTH,
         0.9,
-        PG_MSG,
+        f"{SNOWFLAKE}; {BIGQUERY} (accessDenied)",
         "the account lacks a privilege on the object",
     ),
     _r(
@@ -611,7 +610,7 @@ RULES: list[TextRule] = [
         "the connection names no database or warehouse",
     ),
     _r(
-        r"reached its statement or warehouse timeout|canceling statement due to statement timeout|statement timeout|Query exceeded (?:the )?(?:maximum )?(?:execution )?time|Interrupt Error|query was canceled|SQL execution canceled",
+        r"reached its statement or warehouse timeout|statement timeout|Query exceeded (?:the )?(?:maximum )?(?:execution )?time|Interrupt Error|query was canceled|SQL execution canceled",
         C.INFRA_TIMEOUT,
         0.9,
         SNOWFLAKE,
@@ -643,37 +642,20 @@ RULES: list[TextRule] = [
         "a whole delimited row lands in one column: the file's delimiter or format is not the one COPY reads",
     ),
     _r(
-        r"(?:Numeric|Date|Timestamp|Time|Boolean) value '[^']*' is not recognized|is not recognized as a valid|Failed to cast variant value|Conversion Error|invalid input syntax for type|value too long for type|out of range for type",
+        r"(?:Numeric|Date|Timestamp|Time|Boolean) value '[^']*' is not recognized|is not recognized as a valid|Failed to cast variant value|Conversion Error",
         C.DATA_TYPE_MISMATCH,
         0.9,
         SNOWFLAKE,
         "a value cannot be converted to the column's type",
     ),
-    # SQLSTATE 22003 numeric_value_out_of_range in the words of PostgreSQL (utils/adt/numeric.c
-    # "numeric field overflow", int.c / int8.c "integer out of range") and Redshift ("Numeric data
-    # overflow", its STL_ERROR code 1058), printed without the code by psql or a shell step
+    # SQLSTATE 22003 numeric_value_out_of_range in Redshift's words ("Numeric data overflow", its
+    # STL_ERROR code 1058); PostgreSQL's "numeric field overflow" / "integer out of range" are pg_messages.py's
     _r(
-        r"\bnumeric (?:field|data) overflow\b|\b(?:smallint|integer|bigint) out of range\b",
+        r"\bnumeric data overflow\b",
         C.DATA_TYPE_MISMATCH,
         0.85,
-        "https://github.com/postgres/postgres/blob/master/src/backend/utils/adt/numeric.c; "
         "https://docs.aws.amazon.com/redshift/latest/dg/r_STL_ERROR.html",
         "a number does not fit the precision of its column or type (SQLSTATE 22003)",
-    ),
-    _r(
-        r"could not serialize access|the database system is (?:starting up|shutting down|in recovery mode)",
-        C.INFRA_NETWORK,
-        0.8,
-        PG_MSG,
-        "a transient database condition (re-run)",
-    ),
-    _r(r"deadlock detected", C.INFRA_TIMEOUT, 0.8, PG_MSG, "SQLSTATE 40P01's message: lock contention (re-run)"),
-    _r(
-        r"remaining connection slots are reserved|too many clients already|too many connections for (?:role|database)",
-        C.INFRA_RESOURCE,
-        0.85,
-        PG_MSG,
-        "SQLSTATE 53300's messages: the server's connection slots are used up (class 53, insufficient resources)",
     ),
     _r(
         r"QueuePool limit of size \d+ overflow \d+ reached",

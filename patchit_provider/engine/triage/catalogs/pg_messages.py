@@ -69,8 +69,10 @@ MESSAGES: tuple[Message, ...] = (
     _m("index %s does not exist", "42704", "backend/commands/tablecmds.c"),
     _m("schema %s does not exist", "3F000", "backend/catalog/namespace.c"),
     _m("database %s does not exist", "3D000", _POSTINIT),
+    # the signature func_signature_string prints, name(argument types), is PostgreSQL's own
+    _m(r'\bfunction [\w.$"]+\((?:%s)?\) does not exist', "42883", "backend/parser/parse_func.c", own=True),
     _m("function %s does not exist", "42883", "backend/parser/parse_func.c"),
-    _m("operator does not exist: %s", "42883", "backend/parser/parse_oper.c"),
+    _m("operator does not exist: %s", "42883", "backend/parser/parse_oper.c", own=True),
     # authentication and privileges: the server refused the login or the object
     _m("password authentication failed for user %s", "28P01", _AUTH, own=True),
     _m("(?:Ident|peer|LDAP|RADIUS|certificate|GSSAPI|SSPI|PAM|BSD) authentication failed for user %s", "28000", _AUTH),
@@ -104,7 +106,7 @@ MESSAGES: tuple[Message, ...] = (
     _m("terminating connection because of crash of another server process", "57P02", _POSTGRES, own=True),
     _m("(?:canceling statement|terminating connection) due to conflict with recovery", "40001", _POSTGRES, own=True),
     _m("could not serialize access due to %s", "40001", "backend/storage/lmgr/predicate.c", own=True),
-    _m("deadlock detected", "40P01", "backend/storage/lmgr/deadlock.c"),
+    _m("deadlock detected", "40P01", "backend/storage/lmgr/deadlock.c", own=True),
     # time limits
     _m("canceling statement due to statement timeout", "57014", _POSTGRES, own=True),
     _m("canceling statement due to user request", "57014", _POSTGRES, own=True),
@@ -113,7 +115,8 @@ MESSAGES: tuple[Message, ...] = (
     _m("terminating connection due to idle-in-transaction timeout", "25P03", _POSTGRES, own=True),
     _m("terminating connection due to idle-session timeout", "57P05", _POSTGRES, own=True),
     # resources of the server: connection slots, memory, disk
-    _m("sorry, too many clients already", "53300", "backend/storage/lmgr/proc.c", own=True),
+    # (a log that quotes the message may drop its "sorry, ")
+    _m("(?:sorry, )?too many clients already", "53300", "backend/storage/lmgr/proc.c", own=True),
     _m("remaining connection slots are reserved for %s", "53300", _POSTINIT, own=True),
     _m("too many connections for (?:role|database) %s", "53300", _POSTINIT, own=True),
     # "out of memory" alone is every program's: only with mcxt.c's DETAIL
@@ -132,7 +135,7 @@ MESSAGES: tuple[Message, ...] = (
     _m('invalid value "%s" for "%s"', "22007", "backend/utils/adt/formatting.c"),
     _m(r"value too long for type character(?: varying)?\(%d\)", "22001", "backend/utils/adt/varchar.c", own=True),
     _m("numeric field overflow", "22003", "backend/utils/adt/numeric.c", own=True),
-    _m(r"\b(?:smallint|integer|bigint) out of range\b", "22003", "backend/utils/adt/int8.c"),
+    _m(r"\b(?:smallint|integer|bigint) out of range\b", "22003", "backend/utils/adt/int8.c", own=True),
     _m('value "%s" is out of range for type (?:smallint|integer|bigint)', "22003", "backend/utils/adt/numutils.c"),
     _m('"%s" is out of range for type (?:real|double precision)', "22003", "backend/utils/adt/float.c"),
     _m("value out of range: (?:overflow|underflow)", "22003", "backend/utils/adt/float.c"),
