@@ -249,7 +249,7 @@ RULES: list[Rule] = [
     R(
         C.SCHEMA_MISSING_COLUMN,
         (),
-        r"Referenced column \"[^\"]+\" not found|does not have a column named|column \"[^\"]+\" (?:of relation \"[^\"]+\" )?does not exist|Unrecognized name: |column [\w.\"]+ does not exist|UNRESOLVED_COLUMN|cannot resolve '?`?[\w.]+`?'? given input columns|no such column|invalid identifier|Unknown column '|not in index|are in the \[columns\]|Usecols do not match columns|Column '[^']+' does not exist|Missing column",
+        r"Referenced column \"[^\"]+\" not found|does not have a column named|column \"[^\"]+\" (?:of relation \"[^\"]+\" )?does not exist|column [\w.\"]+ does not exist|UNRESOLVED_COLUMN|cannot resolve '?`?[\w.]+`?'? given input columns|no such column|invalid identifier|Unknown column '|not in index|are in the \[columns\]|Usecols do not match columns|Column '[^']+' does not exist|Missing column",
         0.9,
         "a referenced column does not exist",
     ),

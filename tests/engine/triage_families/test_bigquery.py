@@ -429,3 +429,47 @@ def test_schema_update_options_are_the_job_s_configuration_only_in_a_bigquery_er
     reason, verdict = bigquery.find("log", f"BigQuery error in query operation: {text}")
     assert (reason, verdict.category) == ("invalid", Category.CODE_ERROR)
     assert bigquery.find("log", text) is None
+
+
+# Messages other modules read before (catalogs/messages.py, client_messages.py, rules.py): the
+# texts of the tests that hold them (test_triage_catalogs.py, test_clients.py), read by this table
+MOVED = [
+    ("google.api_core.exceptions.BadRequest: 400 Function not found: TO_CHAR at [71:25]", "invalidQuery", "code.error"),
+    ("google.api_core.exceptions.BadRequest: 400 Type not found: text at [13:51]", "invalidQuery", "code.error"),
+    (
+        "Error: No matching signature for operator < for argument types: DATETIME, TIMESTAMP\n  Signature: T1 < T1",
+        "invalidQuery",
+        "code.error",
+    ),
+    ("google.api_core.exceptions.BadRequest: 400 Bad int64 value: 1.72e9", "invalidQuery", "data.type_mismatch"),
+    (
+        "google.api_core.exceptions.BadRequest: 400 Within a standard SQL view, references to functions/procedures "
+        "require explicit project IDs unless the entity is created in the same project that is issuing the query",
+        "invalidQuery",
+        "code.error",
+    ),
+    (
+        "  Database Error\n    UPDATE/MERGE must match at most one source row for each target row",
+        "invalidQuery",
+        "data.quality",
+    ),
+    ("Unrecognized name: cust_id; Did you mean customer_id?", "invalidQuery", "schema.missing_column"),
+    (
+        "Message: Could not parse '2018-01-18 0:00:00' as DATE for field review_creation_date (position 5)",
+        "invalid",
+        "data.type_mismatch",
+    ),
+    (
+        "400 Error while reading data, error message: CSV table encountered too many errors, giving up. Rows: 1; "
+        "errors: 1. Please look into the errors[] collection for more details.",
+        "invalid",
+        "data.malformed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "reason", "category"), MOVED)
+def test_messages_without_a_reason_are_this_table_s(text, reason, category):
+    found = bigquery.find("log", text)
+    assert found is not None and found[0] == reason and found[1].category.value == category, found
+    assert triage_text(text).category.value == category

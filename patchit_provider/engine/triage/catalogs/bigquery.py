@@ -68,11 +68,16 @@ QUERIES_SQL = (
     "https://cloud.google.com/bigquery/docs/reference/standard-sql/lexical; "
     "https://cloud.google.com/bigquery/docs/reference/standard-sql/dml-syntax"
 )
+FUNCTIONS = (
+    "https://cloud.google.com/bigquery/docs/reference/standard-sql/functions-and-operators; "
+    "https://cloud.google.com/bigquery/docs/reference/standard-sql/conversion_rules (GoogleSQL signatures)"
+)
+UDF_VIEWS = "https://cloud.google.com/bigquery/docs/user-defined-functions#views"
 AIRFLOW_HOOK = (
     "https://github.com/apache/airflow/blob/main/providers/google/src/airflow/providers/google/cloud/hooks/bigquery.py "
     "(run_query: allowed_schema_update_options)"
 )
-MESSAGE_DOCS = (PARTITIONS, SCHEMAS, DML, LOADS, QUERIES_SQL, QUOTAS, AIRFLOW_HOOK)
+MESSAGE_DOCS = (PARTITIONS, SCHEMAS, DML, LOADS, QUERIES_SQL, FUNCTIONS, UDF_VIEWS, QUOTAS, AIRFLOW_HOOK)
 
 
 def _v(
@@ -253,6 +258,14 @@ _SQL_DATA = _msg(
     C.DATA_QUALITY, "invalidQuery: the data breaks what the statement assumes (one row, no NULL)", source=QUERIES_SQL
 )
 _VALUE = _msg(C.DATA_TYPE_MISMATCH, "invalidQuery: a value of the data cannot be read as its type", source=QUERIES_SQL)
+# a function or type another dialect has (TO_CHAR, TEXT), or argument types no signature takes
+_FUNCTION = _msg(
+    C.CODE_ERROR,
+    "invalidQuery: the SQL uses a function or type BigQuery does not have, or argument types it does not take",
+    source=FUNCTIONS,
+)
+# a view created in another project must name its functions' project
+_UDF_PROJECT = _msg(C.CODE_ERROR, "invalidQuery: a view's function reference lacks its project id", source=UDF_VIEWS)
 # The project or service the job runs in: the connection's or deployment's configuration
 _PROJECT = _v(
     C.CONFIG_MISSING,
@@ -322,9 +335,23 @@ _TEXTS += [
             "invalid",
             _LOAD_TOO_BIG,
         ),
+        # the loaded file's values and rows (loading-data-cloud-storage-csv#troubleshoot_parsing_errors):
+        # a value that does not convert first, then a row or file that does not parse
+        (
+            r"(?is:Could not parse '[^'\n]{0,200}' as \w+ for field|Could not convert value .{0,200}? to \w+\. Field: )",
+            "invalid",
+            _LOAD_TYPE,
+        ),
+        (
+            r"(?i:(?:CSV|JSON) (?:table|processing) encountered too many errors, giving up|"
+            r"CSV table references column position \d+, but line (?:starting at position:\s*\d+ )?contains only \d+ columns|"
+            r"JSON parsing error in row starting at position \d+|Error detected while parsing row starting at position)",
+            "invalid",
+            _LOAD_MALFORMED,
+        ),
         # query jobs: the concurrency texts above come first (they end in an [line:column] too)
         (r"Syntax error: [^\n]{0,300}? at \[\d+:\d+\]", "invalidQuery", _SYNTAX),
-        (r"Unrecognized name: [^\n]{1,300}? at \[\d+:\d+\]", "invalidQuery", _NO_COLUMN),
+        (r"(?i:Unrecognized name: )", "invalidQuery", _NO_COLUMN),
         (r"Name \S+ not found inside \S+ at \[\d+:\d+\]", "invalidQuery", _NO_COLUMN),
         (r"Column \S+ in SELECT \* (?:EXCEPT|REPLACE) list does not exist", "invalidQuery", _NO_COLUMN),
         (r'Table name "[^"\n]+" missing dataset while no default dataset is set in the request', "invalidQuery", _SQL),
@@ -346,11 +373,27 @@ _TEXTS += [
         (r'Could not cast literal "[^"\n]*" to type \w+', "invalidQuery", _SQL),
         (r"The query is too large\. The maximum (?:standard SQL )?query length is", "invalidQuery", _SQL),
         (r"Scalar subquery produced more than one element", "invalidQuery", _SQL_DATA),
+        (r"(?i:UPDATE/MERGE must match at most one source row for each target row)", "invalidQuery", _SQL_DATA),
         (r"Array cannot have a null element; error in writing field", "invalidQuery", _SQL_DATA),
         (
             r"Cannot return an invalid timestamp value of -?\d+ microseconds relative to the Unix epoch",
             "invalidQuery",
             _VALUE,
+        ),
+        (
+            r"(?i:Bad (?:int64|double|bool|numeric|bignumeric|date|datetime|timestamp|time) value: )",
+            "invalidQuery",
+            _VALUE,
+        ),
+        (
+            r"(?i:(?:Function|Type|Table-valued function) not found: [\w.`]+|No matching signature for\b)",
+            "invalidQuery",
+            _FUNCTION,
+        ),
+        (
+            r"(?i:references to functions/procedures require explicit project IDs|references are not project-qualified)",
+            "invalidQuery",
+            _UDF_PROJECT,
         ),
         # quotas and limits the reasons' own texts above do not name
         (r"Job exceeded rate limits: ", "rateLimitExceeded", _RATE),

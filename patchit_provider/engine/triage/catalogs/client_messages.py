@@ -25,7 +25,6 @@ AIOHTTP = "https://github.com/aio-libs/aiohttp/blob/master/aiohttp/client_except
 HTTPX = "https://www.python-httpx.org/exceptions/ (installed httpx/_exceptions.py)"
 URLLIB3 = "https://github.com/urllib3/urllib3/blob/main/src/urllib3/exceptions.py (installed urllib3)"
 BIGQUERY = bigquery.SOURCE  # the reasons live in catalogs/bigquery.py
-BIGQUERY_LOAD = "https://cloud.google.com/bigquery/docs/loading-data-cloud-storage-csv#troubleshoot_parsing_errors; https://cloud.google.com/bigquery/docs/error-messages (invalid)"
 GOOGLE_QUOTA = "https://cloud.google.com/docs/quotas/troubleshoot (RESOURCE_EXHAUSTED: Quota exceeded for quota metric)"
 CURL = "https://curl.se/libcurl/c/libcurl-errors.html"
 MINIO = "https://github.com/minio/minio-py/blob/master/minio/error.py (S3Error: 'S3 operation failed; code: ...')"
@@ -137,24 +136,7 @@ LAST: list[TextRule] = [
         "a Google API per-minute or per-100-seconds quota was used up (RESOURCE_EXHAUSTED, 429): retry later",
         Remediation.RETRY,
     ),
-    # --- BigQuery load jobs: the input file's values or rows cannot be read (a 400 that is not the
-    #     request's fault); a value that does not convert first, then a row or file that does not parse
-    text_rule(
-        r"Could not parse '[^'\n]{0,200}' as \w+ for field|Could not convert value .{0,200}? to \w+\. Field: ",
-        C.DATA_TYPE_MISMATCH,
-        0.85,
-        BIGQUERY_LOAD,
-        "a value of the loaded file does not convert to its column's type",
-    ),
-    text_rule(
-        r"(?:CSV|JSON) (?:table|processing) encountered too many errors, giving up|"
-        r"CSV table references column position \d+, but line (?:starting at position:\s*\d+ )?contains only \d+ columns|"
-        r"JSON parsing error in row starting at position \d+|Error detected while parsing row starting at position",
-        C.DATA_MALFORMED,
-        0.85,
-        BIGQUERY_LOAD,
-        "rows of the loaded file cannot be parsed (more bad records than max_bad_records)",
-    ),
+    # (BigQuery load jobs' messages, without their reason: catalogs/bigquery.py)
     # --- API tokens refused ------------------------------------------------------------------
     text_rule(
         _SLACK + rf"(?:{_SLACK_AUTH})['\"]",

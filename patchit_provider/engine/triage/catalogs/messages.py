@@ -450,17 +450,6 @@ RULES: list[TextRule] = [
         "the function or type belongs to a PostgreSQL extension this database does not have (CREATE EXTENSION)",
         Remediation.ESCALATE,
     ),
-    # --- no function or operator of that name takes these argument types: the statement calls
-    #     it with the wrong types (or a name the database does not have). PostgreSQL's 42883
-    #     (parse_func.c / parse_oper.c) is pg_messages.py's; GoogleSQL (BigQuery's analyzer)
-    #     says "No matching signature for operator|function ... for argument types" -----------
-    _r(
-        r"No matching signature for\b",
-        C.CODE_ERROR,
-        0.75,
-        "https://cloud.google.com/bigquery/docs/reference/standard-sql/conversion_rules (GoogleSQL signatures)",
-        "no function or operator of that name takes these argument types: the statement needs a cast or another function",
-    ),
     # --- SQLAlchemy engine/url.py: an empty connection URL is a connection nobody configured ---
     _r(
         r"Could not parse (?:rfc1738 |SQLAlchemy )?URL from string '\s*'",
@@ -507,13 +496,13 @@ RULES: list[TextRule] = [
     ),
     # --- a MERGE/upsert whose source has several rows for one target key (SQLSTATE 21000
     #     cardinality_violation; a dbt snapshot's or incremental model's unique_key is not unique;
-    #     PostgreSQL's "... command cannot affect row a second time" is pg_messages.py's) --
+    #     PostgreSQL's "... command cannot affect row a second time" is pg_messages.py's, BigQuery's
+    #     "UPDATE/MERGE must match at most one source row" bigquery.py's) --
     _r(
-        r"UPDATE/MERGE must match at most one source row for each target row|Duplicate row detected during DML action|"
+        r"Duplicate row detected during DML action|"
         r"multiple source rows matched and attempted to (?:modify|update|delete) the same target row",
         C.DATA_QUALITY,
         0.85,
-        "https://cloud.google.com/bigquery/docs/reference/standard-sql/dml-syntax#merge_statement; "
         "https://docs.snowflake.com/en/sql-reference/sql/merge#duplicate-join-behavior; "
         "https://docs.databricks.com/en/error-messages/delta-multiple-source-row-matching-target-row-in-merge-error-class.html",
         "the merge source holds several rows for one key (the unique_key is not unique in the data)",
@@ -720,23 +709,6 @@ RULES: list[TextRule] = [
         PG_MSG,
         "the account lacks a permission",
     ),
-    # BigQuery invalidQuery: the statement names a function or type BigQuery does not have (another
-    # dialect's TO_CHAR, TEXT), or calls one with argument types no signature takes
-    _r(
-        r"(?:Function|Type|Table-valued function) not found: [\w.`]+|No matching signature for (?:function|operator|aggregate function)",
-        C.CODE_ERROR,
-        0.85,
-        BIGQUERY + " (invalidQuery)",
-        "the SQL uses a function or type BigQuery does not have, or argument types it does not take",
-    ),
-    # BigQuery: a value of the data cannot be read as the column's type
-    _r(
-        r"Bad (?:int64|double|bool|numeric|bignumeric|date|datetime|timestamp|time) value: ",
-        C.DATA_TYPE_MISMATCH,
-        0.85,
-        BIGQUERY + " (invalid)",
-        "a value cannot be read as the column's type",
-    ),
     # Snowflake SQL compilation: a function called with argument types it does not take
     _r(
         r"Function \w+ cannot be used with arguments of types|[Ii]nvalid argument types for function '?\w+'?",
@@ -783,14 +755,6 @@ RULES: list[TextRule] = [
         0.6,
         "https://github.com/joblib/loky/blob/master/loky/process_executor.py (TerminatedWorkerError)",
         "a worker process was killed (joblib: a segfault or the OS's memory killer)",
-    ),
-    # BigQuery invalidQuery: a view created in another project must name its functions' project
-    _r(
-        r"references to functions/procedures require explicit project IDs|references are not project-qualified",
-        C.CODE_ERROR,
-        0.85,
-        BIGQUERY + "; https://cloud.google.com/bigquery/docs/user-defined-functions#views",
-        "a view's function reference lacks its project id",
     ),
     _r(
         r"IO Error: No files found that match the pattern|No files found that match",
