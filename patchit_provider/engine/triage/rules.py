@@ -114,7 +114,7 @@ RULES: list[Rule] = [
     R(
         C.INFRA_TIMEOUT,
         (),
-        r"canceling statement due to statement timeout|Sensor has timed out|execution_timeout|Query exceeded (?:the )?timeout|statement timed out",
+        r"Sensor has timed out|execution_timeout|Query exceeded (?:the )?timeout|statement timed out",
         0.85,
         "a statement or sensor timed out",
     ),

@@ -493,6 +493,8 @@ UNFRAMED = [
     ("django.db.utils.OperationalError", "deadlock detected", "40P01", "infra.timeout"),
     ("django.db.utils.DataError", "integer out of range", "22003", "data.type_mismatch"),
     ("django.db.utils.OperationalError", "FATAL: too many clients already", "53300", "infra.resource"),
+    ("django.db.utils.OperationalError", "out of shared memory", "53200", "infra.resource"),
+    ("django.db.utils.OperationalError", "canceling statement due to statement timeout", "57014", "infra.timeout"),
 ]
 
 

@@ -655,7 +655,8 @@ RULES: list[TextRule] = [
         Remediation.ESCALATE,
     ),
     _r(
-        r"out of shared memory|Out of Memory Error|could not resize shared memory|resource monitor",
+        # PostgreSQL's lock.c "out of shared memory" is pg_messages.py's (53200)
+        r"Out of Memory Error|could not resize shared memory|resource monitor",
         C.INFRA_RESOURCE,
         0.9,
         DUCKDB,

@@ -121,7 +121,7 @@ MESSAGES: tuple[Message, ...] = (
     _m("too many connections for (?:role|database) %s", "53300", _POSTINIT, own=True),
     # "out of memory" alone is every program's: only with mcxt.c's DETAIL
     _m(r"out of memory\s+DETAIL:\s+Failed on request of size %d", "53200", "backend/utils/mmgr/mcxt.c", own=True),
-    _m("out of shared memory", "53200", "backend/storage/lmgr/lock.c"),
+    _m("out of shared memory", "53200", "backend/storage/lmgr/lock.c", own=True),
     # errcode_for_file_access (backend/utils/error/elog.c) reports ENOSPC as 53100 disk_full
     _m("could not %s: No space left on device", "53100", "backend/storage/smgr/md.c"),
     _m(r"temporary file size exceeds temp_file_limit \(%dkB\)", "53400", "backend/storage/file/fd.c", own=True),
