@@ -24,6 +24,8 @@ corpus, and to the held-out set too with `--heldout-thresholds`.
     python benchmarks/triage_accuracy.py --external --part dev --half A    # cross-validation: misses of half A
     python benchmarks/triage_accuracy.py --external --part dev --half B --no-cases   # half B: aggregates only
     python benchmarks/triage_accuracy.py --external --part dev --batch 2     # one collection batch (rows batch=N)
+    PATCHIT_LLM_URL=... PATCHIT_LLM_MODEL=... PATCHIT_LLM_API_KEY=... \
+        python benchmarks/triage_accuracy.py --external --model-reading   # what the `read` stage adds
 
 The external corpus (benchmarks/external/README.md) holds outputs posted in public trackers, with
 no repository: each case is triaged without `--repo`. Its culprit is scored only where the label
@@ -247,8 +249,45 @@ def dev_half(case: str) -> str:
     return "A" if int(hashlib.sha256(case.encode()).hexdigest(), 16) % 2 == 0 else "B"
 
 
+def model_reader():
+    """The ModelReader of the model `patchit remediate` would ask (--llm-* / PATCHIT_LLM_*
+    variables, else the Airflow connection), or exit when none is configured."""
+    from patchit_provider.cli import _llm_config
+    from patchit_provider.engine.settings import PatchitSettings
+
+    found = _llm_config(argparse.Namespace(no_llm=False), PatchitSettings())
+    if found is None:
+        raise SystemExit("--model-reading: no model configured (PATCHIT_LLM_KIND / _URL / _MODEL / _API_KEY)")
+    return found[0].reader()
+
+
+def read_unknown(log: Path, got: dict, reader) -> dict:
+    """`got` as the remediation's `read` stage would leave it: an `unknown` triage read by the model
+    (the same checks; a failed or refused reading leaves it unknown)."""
+    from patchit_provider.engine.evidence import collect_evidence
+    from patchit_provider.engine.llm.base import LLMError
+    from patchit_provider.engine.models import FailureEvent
+    from patchit_provider.engine.settings import PatchitSettings
+    from patchit_provider.engine.triage import triage
+
+    if reader is None or got.get("category") != "unknown":
+        return got
+    event = FailureEvent(pipeline_id="benchmark", run_id="r", log_text=log.read_text(errors="replace"))
+    evidence = collect_evidence(event, None, PatchitSettings())
+    try:
+        read = reader(evidence, triage(evidence))
+    except LLMError:
+        return got
+    return read.model_dump(mode="json") if read is not None else got
+
+
 def evaluate_external(
-    name: str, directory: Path, use_subprocess: bool = False, half: str | None = None, batch: int | None = None
+    name: str,
+    directory: Path,
+    use_subprocess: bool = False,
+    half: str | None = None,
+    batch: int | None = None,
+    reader=None,
 ) -> list[ExternalResult]:
     results = []
     for label_path in sorted(directory.glob("*/label.json")):
@@ -258,6 +297,7 @@ def evaluate_external(
         if batch is not None and label.get("batch", 1) != batch:
             continue
         got, error = triage_json(label_path.parent / "log", None, use_subprocess)
+        got = read_unknown(label_path.parent / "log", got, reader)
         results.append(ExternalResult(label_path.parent.name, label, got, error))
     return results
 
@@ -378,7 +418,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-cases", action="store_true", help="print aggregates only, no per-case misses")
     parser.add_argument("--max-unknown", type=float, help="with --external: the highest acceptable rate of `unknown`")
+    parser.add_argument(
+        "--model-reading",
+        action="store_true",
+        help="with --external: read the cases triage leaves `unknown` with the configured model, as the "
+        "remediation's `read` stage does (PATCHIT_LLM_* variables, as `patchit remediate`)",
+    )
     args = parser.parse_args(argv)
+    reader = model_reader() if args.model_reading else None
 
     failures: list[str] = []
     if args.external:
@@ -387,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             frozen = name.endswith("heldout")
             half = None if frozen else args.half
-            results = evaluate_external(name, directory, args.subprocess, half, args.batch)
+            results = evaluate_external(name, directory, args.subprocess, half, args.batch, reader)
             print_external(
                 name + (f" half {half}" if half else ""), results, show_cases=not frozen and not args.no_cases
             )

@@ -193,20 +193,22 @@ def _llm_config(args: argparse.Namespace, settings: PatchitSettings) -> tuple[An
         return config, f"Airflow connection {conn_id}"
 
 
-def _llm_proposer(args: argparse.Namespace, settings: PatchitSettings) -> Any:
-    """The model's proposer (asked when no deterministic fixer applies), or None. One line on
-    standard error says which model, so a person knows a model was asked."""
+def _llm_collaborators(args: argparse.Namespace, settings: PatchitSettings) -> tuple[Any, Any]:
+    """The model's proposer (asked when no deterministic fixer applies) and reader (asked when
+    the catalogs classify a failure as unknown, unless `triage_model_reading` is off), or
+    (None, None). One line on standard error says which model, so a person knows a model was asked."""
     found = _llm_config(args, settings)
     if found is None:
-        return None
+        return None, None
     config, source = found
     try:
         proposer = config.proposer()
+        reader = config.reader() if settings.triage_model_reading else None
     except ValueError as exc:
         raise CliError(f"LLM settings ({source}): {exc}") from exc
     where = config.base_url or "the vendor's default URL"
     print(f"patchit: model {config.backend}/{config.model or '-'} at {where} ({source})", file=sys.stderr)
-    return proposer
+    return proposer, reader
 
 
 def cmd_remediate(args: argparse.Namespace) -> int:
@@ -216,18 +218,20 @@ def cmd_remediate(args: argparse.Namespace) -> int:
 
     repo = _repo_dir(args.repo)
     settings = _settings(repo, args.check)
-    llm = _llm_proposer(args, settings)
+    llm, reader = _llm_collaborators(args, settings)
     with tempfile.TemporaryDirectory(prefix="patchit-cli-") as scratch:
         event = _cli_event(args.log, Path(scratch))
         store = open_store(f"sqlite:///{scratch}/store.db")
         try:
-            incident = Remediator(store, settings, llm=llm).run_all(event)
+            incident = Remediator(store, settings, llm=llm, reader=reader).run_all(event)
             trail = store.audit_trail(incident.incident_id)
         finally:
             store.close()
     for entry in trail:
         if entry.kind == AuditKind.LLM_FAILED:
-            print(f"patchit: the model gave no usable patch: {entry.message}", file=sys.stderr)
+            print(f"patchit: the model gave no usable answer: {entry.message}", file=sys.stderr)
+        elif entry.kind == AuditKind.TRIAGE_READ:
+            print(f"patchit: the catalogs found no cause; the model read: {entry.message}", file=sys.stderr)
     result = remediation_result(incident)
     if args.json:
         _print_json(result.model_dump(mode="json"))

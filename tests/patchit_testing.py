@@ -4,6 +4,7 @@ PostgreSQL schema; the replay tests' failure."""
 from __future__ import annotations
 
 import contextlib
+import json
 import http.server
 import os
 import subprocess
@@ -186,3 +187,35 @@ def amout_triage(fingerprint: str, summary: str, path: str, line: int):
         culprit=Culprit(path=path, line=line),
         confidence=0.9,
     )
+
+
+class ScriptedChat(http.server.BaseHTTPRequestHandler):
+    """OpenAI's Chat Completions as documented (POST /v1/chat/completions, key sk-test): answers
+    `answer`, keeps each request body in `prompts`. Shared by every test that scripts a model."""
+
+    answer = ""
+    prompts: list[dict] = []
+
+    def do_POST(self):  # noqa: N802 (http.server API)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        assert self.path == "/v1/chat/completions" and self.headers["Authorization"] == "Bearer sk-test"
+        type(self).prompts.append(body)
+        payload = {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 1_764_000_000,
+            "model": body["model"],
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": type(self).answer}, "finish_reason": "stop"}
+            ],
+            "usage": {"prompt_tokens": 900, "completion_tokens": 80, "total_tokens": 980},
+        }
+        data = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass

@@ -555,6 +555,7 @@ class AuditKind:
     INCIDENT_GROUPED = "incident.grouped"
     EVIDENCE_SAVED = "evidence.saved"
     TRIAGE_COMPLETED = "triage.completed"
+    TRIAGE_READ = "triage.read"  # a model read a failure the catalogs left unknown (stages/read.py)
     PATCH_PROPOSED = "patch.proposed"
     PATCH_SKIPPED = "patch.skipped"
     LLM_FAILED = "llm.failed"
@@ -1343,6 +1344,18 @@ class TriageOutput(StageOutput):
     triage: Triage
 
 
+class ReadInput(Contract):
+    incident_id: str
+    evidence: Evidence
+    triage: Triage
+
+
+class ReadOutput(StageOutput):
+    triage: Triage | None = Field(
+        default=None, description="The triage with the model's reading; None: the model gave none."
+    )
+
+
 class ProposeInput(Contract):
     incident_id: str
     evidence: Evidence
@@ -1379,6 +1392,9 @@ class ApproveInput(Contract):
     confidence: float | None = None
     approval_reason: str | None = Field(
         default=None, description="ValidationResult.approval_reason: forces a person whatever the setting."
+    )
+    read_by_model: bool = Field(
+        default=False, description="The category rests on a model's reading (stage `read`): forces a person."
     )
 
 

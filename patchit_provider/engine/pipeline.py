@@ -26,7 +26,7 @@ from patchit_provider.engine.models import (
 from patchit_provider.engine.notify.messages import Moment
 from patchit_provider.engine.settings import PatchitSettings
 from patchit_provider.engine.stages import REMEDIATION, StageContext, StageKey, approve, receive
-from patchit_provider.engine.stages.base import GitHubTarget, IncidentStore, Notifier, Proposer
+from patchit_provider.engine.stages.base import GitHubTarget, IncidentStore, Notifier, Proposer, Reader
 from patchit_provider.engine.stages.receive import redact_event
 
 __all__ = ["ApprovalMissing", "IncidentNotFound", "Remediator", "StageKey", "redact_event"]
@@ -50,12 +50,14 @@ class Remediator:
         llm: Proposer | None = None,
         notifier: Notifier | None = None,
         task_api: TaskApi | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.ctx = StageContext(
             store=store,
             settings=settings,
             notifier=notifier,
             proposer=llm,
+            reader=reader,
             github=github_target,
             task_api=task_api,
         )
@@ -65,6 +67,7 @@ class Remediator:
     settings = _in_context("settings")
     github_target = _in_context("github")
     llm = _in_context("proposer")
+    reader = _in_context("reader")
     notifier = _in_context("notifier")
 
     def load(self, incident_id: str) -> Incident:

@@ -138,6 +138,7 @@ def render_rca(incident: Incident) -> tuple[str, dict[str, Any]]:
             f"- **Remediation:** {md_code(triage.remediation.value)}",
             f"- **Confidence:** {triage.confidence:.2f}",
             f"- **Why:** {md_escape(triage.rationale)}",
+            *([f"- **Decided by:** {md_escape(triage.decided_by)}"] if triage.decided_by else []),
             f"- **Fingerprint:** {md_code(triage.fingerprint)} (v{triage.fingerprint_version})",
             "",
             "## Next step",

@@ -95,6 +95,12 @@ class PatchitSettings(BaseModel):
         description="Connection (type patchit_llm) of the model asked for a patch when no deterministic "
         "fixer applies; when it does not exist (or this is empty) only deterministic fixes are made.",
     )
+    triage_model_reading: bool = Field(
+        True,
+        description="When the catalogs classify a failure as unknown and a `patchit_llm` connection exists, "
+        "the model is asked for a category, a remediation and the evidence line it rests on (stage `read`); "
+        "the quoted line must be in the evidence, and the reading's confidence is 0.3.",
+    )
     notify_conn_ids: list[str] = Field(
         default_factory=list,
         description="Comma-separated HTTP connection ids of the webhooks notified when an incident "

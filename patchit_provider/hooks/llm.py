@@ -93,6 +93,12 @@ class LLMConnectionConfig:
             max_chars=self.max_prompt_chars,
         )
 
+    def reader(self, *, transport: Any = None, sleep: Any = None):
+        """The engine's ModelReader: what reads a failure the catalogs left unknown (stage `read`)."""
+        from patchit_provider.engine.llm.reading import ModelReader
+
+        return ModelReader(self.build_backend(transport=transport, sleep=sleep), self.budget)
+
 
 class PatchitLLMHook(BaseHook):
     conn_name_attr = "llm_conn_id"
@@ -125,6 +131,10 @@ class PatchitLLMHook(BaseHook):
     def get_proposer(self):
         """The engine's LLMProposer for this connection (what the remediation DAG hands over)."""
         return self.get_config().proposer(transport=self._transport, sleep=self._sleep)
+
+    def get_reader(self):
+        """The engine's ModelReader for this connection (the remediation DAG's `read` stage)."""
+        return self.get_config().reader(transport=self._transport, sleep=self._sleep)
 
     def test_connection(self) -> tuple[bool, str]:
         """A cheap real call (model list / key info) with a short timeout and no retries."""

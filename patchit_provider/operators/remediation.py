@@ -50,7 +50,9 @@ def _remediator(settings=None, stage: StageKey | tuple[StageKey, ...] | None = N
     store = PatchitStoreHook(settings=settings).get_store()
     extras: dict[str, Any] = {"notifier": _notifier(store, settings)}
     if StageKey.PROPOSE in stages:
-        extras["llm"] = _llm_proposer(settings)
+        extras["llm"] = _llm_hook(settings, "get_proposer")
+    if StageKey.READ in stages and settings.triage_model_reading:
+        extras["reader"] = _llm_hook(settings, "get_reader")
     if StageKey.EVIDENCE in stages:  # the failed try's XComs and rendered fields, for the replay
         from patchit_provider.hooks.api import PatchitApiHook
 
@@ -68,8 +70,9 @@ def _notifier(store, settings):
     return notifier_or_none(store, settings)
 
 
-def _llm_proposer(settings):
-    """The LLM proposer of the `patchit_llm` connection, or None (deterministic fixers only)."""
+def _llm_hook(settings, build: str):
+    """`PatchitLLMHook.<build>()` of the `patchit_llm` connection (its proposer or its reader), or
+    None when there is no such connection (deterministic fixers and catalogs only)."""
     from airflow.sdk.exceptions import AirflowNotFoundException
 
     from patchit_provider.hooks.llm import PatchitLLMHook
@@ -78,7 +81,7 @@ def _llm_proposer(settings):
     if not conn_id:
         return None
     try:
-        return PatchitLLMHook(conn_id).get_proposer()
+        return getattr(PatchitLLMHook(conn_id), build)()
     except AirflowNotFoundException:
         return None
 
@@ -232,9 +235,10 @@ def raise_without_text(stage: str, incident_id: str, exc: Exception) -> NoReturn
 
 
 class PatchOperator(_StagesOperator):
-    """propose and validate in one task: a candidate patch is validated as soon as it exists."""
+    """read (a model's reading of a failure the catalogs left unknown), propose and validate in
+    one task: a candidate patch is validated as soon as it exists."""
 
-    stages = (StageKey.PROPOSE, StageKey.VALIDATE)
+    stages = (StageKey.READ, StageKey.PROPOSE, StageKey.VALIDATE)
     ui_color = "#d9f2ef"
 
 

@@ -168,3 +168,28 @@ def test_conn_fields_load_into_airflow_form_widgets(connection_form_loaded):
     widget = manager._connection_form_widgets["extra__patchit_llm__backend"]
     assert widget.field["schema"]["title"] == "Backend" and widget.field["value"] == "openai"
     assert "extra__patchit_llm__model" in manager._field_behaviours["patchit_llm"]["placeholders"]
+
+
+def test_the_patch_task_gets_the_connections_reader_unless_reading_is_off(monkeypatch):
+    """The remediation DAG's `patch` task runs the `read` stage with the connection's model;
+    `triage_model_reading = False` leaves it without one (and so does a missing connection)."""
+    from patchit_provider.engine.llm.reading import ModelReader
+    from patchit_provider.engine.settings import PatchitSettings
+    from patchit_provider.engine.stages.base import StageKey
+    from patchit_provider.operators.remediation import PatchOperator, _remediator
+
+    set_conn(monkeypatch, host="http://127.0.0.1:9/v1", password="sk-test", backend="openai", model="gpt-test")
+    settings = PatchitSettings(store_url="sqlite://")
+    remediator, store = _remediator(settings, stage=PatchOperator.stages)
+    store.close()
+    assert StageKey.READ in PatchOperator.stages
+    assert isinstance(remediator.reader, ModelReader) and remediator.reader.backend.model == "gpt-test"
+    remediator, store = _remediator(
+        settings.model_copy(update={"triage_model_reading": False}), stage=PatchOperator.stages
+    )
+    store.close()
+    assert remediator.reader is None and remediator.llm is not None
+    monkeypatch.delenv("AIRFLOW_CONN_PATCHIT_LLM")
+    remediator, store = _remediator(settings, stage=PatchOperator.stages)
+    store.close()
+    assert remediator.reader is None and remediator.llm is None

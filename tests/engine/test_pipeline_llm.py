@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from patchit_provider.engine.models import ErrorInfo, FailureEvent, IncidentStat
 from patchit_provider.engine.pipeline import Remediator
 from patchit_provider.engine.settings import PatchitSettings
 from patchit_provider.engine.store import open_store
+from patchit_testing import ScriptedChat
 
 BUGGY = 'total = order["quantity"] * float(order["unit_price"])'
 FIXED = 'total = float(order["quantity"]) * float(order["unit_price"])'
@@ -33,35 +34,6 @@ ANSWERS = {
     f"        {BUGGY}\n=======\n        try:\n            {BUGGY}\n        except Exception:\n"
     "            total = 0.0\n>>>>>>> REPLACE\n",
 }
-
-
-class ScriptedChat(BaseHTTPRequestHandler):
-    answer = ""
-    prompts: list[dict] = []
-
-    def do_POST(self):  # noqa: N802 (http.server API)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        assert self.path == "/v1/chat/completions" and self.headers["Authorization"] == "Bearer sk-test"
-        type(self).prompts.append(body)
-        payload = {
-            "id": "chatcmpl-1",
-            "object": "chat.completion",
-            "created": 1_764_000_000,
-            "model": body["model"],
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": type(self).answer}, "finish_reason": "stop"}
-            ],
-            "usage": {"prompt_tokens": 900, "completion_tokens": 80, "total_tokens": 980},
-        }
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")

@@ -118,6 +118,7 @@ def test_a_second_pipeline_registers_and_runs_its_stages():
     assert REMEDIATION.keys() == [
         StageKey.EVIDENCE,
         StageKey.TRIAGE,
+        StageKey.READ,
         StageKey.PROPOSE,
         StageKey.VALIDATE,
         StageKey.PUBLISH,

@@ -35,6 +35,7 @@ class StageKey(str, Enum):
     RECEIVE = "receive"
     EVIDENCE = "evidence"
     TRIAGE = "triage"
+    READ = "read"
     PROPOSE = "propose"
     VALIDATE = "validate"
     APPROVE = "approve"
@@ -69,6 +70,12 @@ class Proposer(Protocol):
     def __call__(self, evidence: Evidence, triage: Triage, repo: Path) -> list[PatchProposal]: ...
 
 
+class Reader(Protocol):
+    """engine.llm.reading.ModelReader: a model's reading of a triage the catalogs left unknown."""
+
+    def __call__(self, evidence: Evidence, triage: Triage) -> Triage | None: ...
+
+
 class GitHubTarget(Protocol):
     """engine.publishing.github_client.GitHubTarget: where `publish_mode = github` publishes."""
 
@@ -84,6 +91,7 @@ class StageContext:
     settings: PatchitSettings
     notifier: Notifier | None = None
     proposer: Proposer | None = None
+    reader: Reader | None = None
     github: GitHubTarget | None = None
     # The Airflow REST API (hooks/api.py), for the failed try's XComs and rendered fields.
     task_api: TaskApi | None = None
