@@ -104,7 +104,7 @@ def test_one_task_runs_its_stages_in_order(monkeypatch):
     monkeypatch.setattr(operators, "_mask_task_connections", lambda store, incident_id: None)
     remediator = _Remediator()
     assert _operator(operators.PatchOperator).run_stages(remediator, None, "inc-1") == "inc-1"
-    assert remediator.ran == [StageKey.PROPOSE, StageKey.VALIDATE]
+    assert remediator.ran == [StageKey.READ, StageKey.PROPOSE, StageKey.VALIDATE]
 
 
 @pytest.mark.parametrize(
@@ -112,7 +112,7 @@ def test_one_task_runs_its_stages_in_order(monkeypatch):
     [
         ("AnalyseOperator", StageKey.EVIDENCE, [StageKey.EVIDENCE]),
         ("AnalyseOperator", StageKey.TRIAGE, [StageKey.EVIDENCE, StageKey.TRIAGE]),
-        ("PatchOperator", StageKey.PROPOSE, [StageKey.PROPOSE]),
+        ("PatchOperator", StageKey.PROPOSE, [StageKey.READ, StageKey.PROPOSE]),
     ],
 )
 def test_a_failing_stage_names_itself_and_stops_its_task(monkeypatch, cls, fails, ran):

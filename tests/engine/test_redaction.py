@@ -255,3 +255,29 @@ def test_random_urlsafe_tokens_are_masked_nearly_always():
         for token in (secrets.token_urlsafe(32) for _ in range(10_000))
     )
     assert leaked <= 6
+
+
+# --- paths: a directory that tempfile.mkdtemp named is not a secret -------------------------
+# Each of these paths was hidden whole by the entropy net before (suffixes found by drawing
+# mkdtemp-like names): the traceback then lost its file (no culprit, no patch), and a patch's
+# absolute path stopped being absolute to the policy. Both happened in CI runs.
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '  File "/tmp/patchit-airflow-it-8ayn1b7o/dags/daily_report_af2.py", line 9, in build_report',
+        '  File "/tmp/patchit-airflow-it-x9xf26gk/dags/daily_report_af2.py", line 9, in build_report',
+        '    open("/tmp/pytest-of-root/pytest-12/popen-gw0/hostile0/case-env_dump_to_file-j3q5k36c/outside/canary.txt", "w")',
+    ],
+)
+def test_a_path_with_a_temporary_directory_keeps_its_segments(line):
+    assert redact(line) == (line, 0)
+
+
+def test_a_random_segment_of_a_path_is_hidden_alone():
+    token = rnd(ALNUM, 28)
+    text = f"GET /v1/keys/{token}/usage-report.json failed"
+    out, count = redact(text)
+    assert token not in out and count == 1
+    assert out == "GET /v1/keys/***/usage-report.json failed"  # the rest of the path still says what was asked

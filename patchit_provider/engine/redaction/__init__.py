@@ -72,6 +72,8 @@ _CACHE_MIN_CHARS, _CACHE_ENTRIES = 2_000, 64
 MIN_LITERAL_CHARS = 5  # as Airflow's masker: shorter values would mask ordinary words
 
 _CANDIDATE = re.compile(r"(?<![\w/.*])[A-Za-z0-9+/_=\-]{20,}")
+MIN_RANDOM_SEGMENT = 20  # as _CANDIDATE: a shorter run is never judged random on its own
+MIN_RANDOM_RUN = 16  # in a path segment, the longest run between - _ . that a token has
 _WORDS = re.compile(r"[_.\-\s]+|(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -281,14 +283,35 @@ def _rules(text: str, values: set[str]) -> tuple[str, int]:
 
     def high_entropy(match: re.Match[str]) -> str:
         nonlocal total
-        if looks_random(match[0]):
+        token = match[0]
+        if "/" in token and ("-" in token or "_" in token):
+            # A path (base64's alphabet has no - or _ beside its /): only a segment that is random
+            # on its own is hidden, so `/tmp/airflow-it-k2j3h4g5/dags/etl.py` keeps its file.
+            parts = token.split("/")
+            hidden = [MARK if _random_segment(part) else part for part in parts]
+            total += sum(part == MARK for part in hidden)
+            return "/".join(hidden)
+        if looks_random(token):
             total += 1
             return MARK
-        return match[0]
+        return token
 
     text = _CANDIDATE.sub(high_entropy, text)
     text, n = _replace_values(text, values)
     return text, total + n
+
+
+_SEPARATORS = re.compile(r"[-_.]")
+
+
+def _random_segment(part: str) -> bool:
+    """A path segment that is a token on its own: long, with a long unbroken run, and random.
+    `patchit-airflow-it-k2j3h4g5` (words and the short suffix mkdtemp adds) is a name."""
+    return (
+        len(part) >= MIN_RANDOM_SEGMENT
+        and max(len(run) for run in _SEPARATORS.split(part)) >= MIN_RANDOM_RUN
+        and looks_random(part)
+    )
 
 
 def redact(text: str) -> tuple[str, int]:
