@@ -237,3 +237,39 @@ def test_code_spans_show_ids_literally(text):
 
     html = str(markdown(f"id {md_code(text)}"))
     assert re.sub(r"<[^>]+>", "", html).strip() == f"id {text}".replace("`", "&#96;").replace("&#96;", "`")
+
+
+def test_a_models_reading_shows_as_text_whatever_it_says(client, headers_for, store):
+    """The reason a model gives for its reading (stage `read`) reaches the incident page only as
+    text: markup and links in it are shown, never run or followed."""
+    from patchit_provider.engine.evidence import collect_evidence
+    from patchit_provider.engine.models import Artifact, FailureEvent
+    from patchit_provider.engine.settings import PatchitSettings
+    from patchit_provider.engine.taxonomy import Remediation
+    from patchit_provider.engine.triage import triage
+    from patchit_provider.engine.triage.model_reading import apply_reading
+
+    quote = "RuntimeError: NetCDF: HDF error"
+    event = FailureEvent(pipeline_id="sales_daily", run_id="r", log_text=quote + "\n")
+    evidence = collect_evidence(event, None, PatchitSettings())
+    why = "<img src=x onerror=alert(1)> see [docs](javascript:alert(2)) <script>alert(3)</script>"
+    read = apply_reading(
+        triage(evidence),
+        evidence,
+        category=Category.INFRA_RESOURCE,
+        remediation=Remediation.ESCALATE,
+        quote=quote,
+        why=why,
+        model="openai/gpt-test",
+    )
+    incident = store.get_incident(add_incident(store, "sales_daily").incident_id)
+    incident.triage = read
+    store.save_incident(incident)
+    md, _ = render_rca(incident)
+    store.put_artifact(
+        Artifact(incident_id=incident.incident_id, name="rca.md", content=md, media_type="text/markdown")
+    )
+    page = client.get(f"/incidents/{incident.incident_id}", headers=headers_for("admin")).text
+    rca = page.split('<section id="rca">')[1].split("</section>")[0]
+    assert "model reading (openai/gpt-test)" in rca and "onerror=alert(1)" in rca  # shown as text
+    assert "<img" not in rca and "<script" not in rca and 'href="javascript:' not in rca
