@@ -521,7 +521,7 @@ def triage(evidence: Evidence) -> Triage:
     if found is None and evidence.error is not None:  # a vague error: the log lines around it may say more
         found, matched = classify(log_lines, root)
         from_log = found is not None
-    if found is None:  # a message wrapped over lines: its words joined again, codes and engine messages only
+    if found is None:  # a message wrapped over lines, joined again: the strong facts only (codes, messages, text rules)
         wrapped = [Candidate("log", text, []) for text in paragraphs(evidence.log_excerpt)]
         found, matched = classify(wrapped, root, judges=(_strong,))
         from_log = found is not None
