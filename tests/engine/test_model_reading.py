@@ -129,6 +129,7 @@ def test_the_request_fences_the_log_and_hides_its_secrets():
     request = build_request(evidence, triage(evidence))
     assert secret not in request.prompt and secret not in request.system
     assert "UNTRUSTED-BEGIN" in request.prompt and QUOTE in request.prompt
+    assert "NetCDF" not in request.prompt.split("UNTRUSTED-BEGIN")[0]  # no failure text outside the fence
     assert all(category in request.prompt for category in ("code.error", "infra.auth", "upstream.failed"))
     assert request.max_tokens <= 400
 

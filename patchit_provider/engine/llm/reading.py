@@ -67,11 +67,10 @@ def build_request(evidence: Evidence, triage: Triage, max_chars: int = DEFAULT_M
     head = redact(head[-(max_chars // 2) :])[0]
     room = max(max_chars - len(head) - len(categories) - len(remediations) - 600, 0)
     log = redact((evidence.log_excerpt or "")[-room:] if room else "")[0]
-    body = head + ("log (tail):\n" + log if log else "")
-    prompt = (
-        f"Categories:\n{categories}\n\nRemediations:\n{remediations}\n\n"
-        f"The catalogs' own summary: {redact(triage.summary)[0]}\n\n"
-        + fence_untrusted("error, traceback and log", body)
+    # the summary quotes the error: it is failure text too, so it goes inside the fence
+    body = f"catalogs' summary: {redact(triage.summary)[0]}\n" + head + ("log (tail):\n" + log if log else "")
+    prompt = f"Categories:\n{categories}\n\nRemediations:\n{remediations}\n\n" + fence_untrusted(
+        "summary, error, traceback and log", body
     )
     return LLMRequest(system=SYSTEM_PROMPT, prompt=prompt, max_tokens=MAX_ANSWER_TOKENS, prompt_version=PROMPT_VERSION)
 
