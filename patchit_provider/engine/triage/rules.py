@@ -147,7 +147,7 @@ RULES: list[Rule] = [
     R(
         C.INFRA_AUTH,
         (),
-        r"\b40[13]\b[^\n]{0,40}(?:Unauthorized|Forbidden)|(?:Unauthorized|Forbidden) for url|permission denied for|password authentication failed|authentication failed|Incorrect username or password|ExpiredToken|security token included in the request is (?:expired|invalid)|InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|access denied|invalid_grant|token (?:has )?expired",
+        r"\b40[13]\b[^\n]{0,40}(?:Unauthorized|Forbidden)|(?:Unauthorized|Forbidden) for url|permission denied for|authentication failed|Incorrect username or password|ExpiredToken|security token included in the request is (?:expired|invalid)|InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|access denied|invalid_grant|token (?:has )?expired",
         0.85,
         "authentication or authorization was refused",
     ),
@@ -234,7 +234,7 @@ RULES: list[Rule] = [
     R(
         C.SCHEMA_MISSING_RELATION,
         (),
-        r"depends on a node named .* which was not found|Catalog Error: Table with name|Catalog Error: (?:View|Table) .* does not exist|relation \"[^\"]+\" does not exist|TABLE_OR_VIEW_NOT_FOUND|Table or view not found|no such table|Object '[^']+' does not exist or not authorized|Table '[^']+' doesn't exist|UndefinedTable",
+        r"depends on a node named .* which was not found|Catalog Error: Table with name|Catalog Error: (?:View|Table) .* does not exist|TABLE_OR_VIEW_NOT_FOUND|Table or view not found|no such table|Object '[^']+' does not exist or not authorized|Table '[^']+' doesn't exist|UndefinedTable",
         0.9,
         "a table, view or dbt node does not exist",
     ),
@@ -349,7 +349,7 @@ RULES: list[Rule] = [
     R(
         C.DATA_TYPE_MISMATCH,
         (),
-        r"invalid literal for int\(\)|could not convert string to float|(?:does not|doesn't) match format|unconverted data remains|Unknown (?:string|datetime string) format|Unable to parse string|Conversion Error|CAST_INVALID_INPUT|invalid input syntax for (?:type|integer)|cannot convert float NaN to integer|Cannot convert non-finite values|Invalid value for dtype|could not be cast|Could not convert .* to numeric|out of range for type|cannot be cast to",
+        r"invalid literal for int\(\)|could not convert string to float|(?:does not|doesn't) match format|unconverted data remains|Unknown (?:string|datetime string) format|Unable to parse string|Conversion Error|CAST_INVALID_INPUT|cannot convert float NaN to integer|Cannot convert non-finite values|Invalid value for dtype|could not be cast|Could not convert .* to numeric|out of range for type|cannot be cast to",
         0.85,
         "a value cannot be converted to the expected type",
     ),

@@ -495,6 +495,10 @@ UNFRAMED = [
     ("django.db.utils.OperationalError", "FATAL: too many clients already", "53300", "infra.resource"),
     ("django.db.utils.OperationalError", "out of shared memory", "53200", "infra.resource"),
     ("django.db.utils.OperationalError", "canceling statement due to statement timeout", "57014", "infra.timeout"),
+    # the texts rules.py read besides this table
+    ("django.db.utils.ProgrammingError", 'relation "orders" does not exist', "42P01", "schema.missing_relation"),
+    ("django.db.utils.DataError", 'invalid input syntax for integer: "12a"', "22P02", "data.type_mismatch"),
+    ("django.db.utils.DataError", 'invalid input syntax for type date: "2021-13-01"', "22007", "data.type_mismatch"),
 ]
 
 

@@ -61,6 +61,8 @@ MESSAGES: tuple[Message, ...] = (
     _m("column %s does not exist", "42703", _PARSE_REL),
     _m("missing FROM-clause entry for table %s", "42P01", _PARSE_REL, own=True),
     _m("relation %s does not exist", "42P01", _PARSE_REL),
+    # unframed (a Django or SQLAlchemy error): the name quote_identifier printed in double quotes
+    _m('relation "%s" does not exist', "42P01", _PARSE_REL, own=True),
     _m(
         "(?:table|view|materialized view|sequence|foreign table) %s does not exist",
         "42P01",
@@ -126,8 +128,14 @@ MESSAGES: tuple[Message, ...] = (
     _m("could not %s: No space left on device", "53100", "backend/storage/smgr/md.c"),
     _m(r"temporary file size exceeds temp_file_limit \(%dkB\)", "53400", "backend/storage/file/fd.c", own=True),
     # values of the data that do not convert (the date/time types report 22007, before 22P02)
-    _m(r"invalid input syntax for type (?:date|time|timestamp|interval)\b", "22007", "backend/utils/adt/datetime.c"),
-    _m("invalid input syntax for (?:type )?%s", "22P02", "backend/utils/adt/numutils.c"),
+    # (only PostgreSQL and its forks print "invalid input syntax for": read unframed too; "for integer" is before 12)
+    _m(
+        r"invalid input syntax for type (?:date|time|timestamp|interval)\b",
+        "22007",
+        "backend/utils/adt/datetime.c",
+        own=True,
+    ),
+    _m("invalid input syntax for (?:type )?%s", "22P02", "backend/utils/adt/numutils.c", own=True),
     _m("invalid input value for enum %s", "22P02", "backend/utils/adt/enum.c", own=True),
     _m("malformed (?:array|record) literal: %s", "22P02", "backend/utils/adt/arrayfuncs.c", own=True),
     _m("date/time field value out of range: %s", "22008", "backend/utils/adt/datetime.c", own=True),
