@@ -74,14 +74,20 @@ def failure_log(repo: Path, dest: Path) -> Path:
     return dest
 
 
-def triage_text(text: str, repo: Path | None = None):
-    """`triage` of a log given as text, through evidence collection, as the CLI does it."""
+def evidence_text(text: str, repo: Path | None = None):
+    """The evidence of a log given as text, collected as the CLI does it."""
     from patchit_provider.engine.evidence import collect_evidence
     from patchit_provider.engine.models import FailureEvent
     from patchit_provider.engine.settings import PatchitSettings
+
+    return collect_evidence(FailureEvent(pipeline_id="p", run_id="r", log_text=text), repo, PatchitSettings())
+
+
+def triage_text(text: str, repo: Path | None = None):
+    """`triage` of a log given as text, through evidence collection, as the CLI does it."""
     from patchit_provider.engine.triage import triage
 
-    return triage(collect_evidence(FailureEvent(pipeline_id="p", run_id="r", log_text=text), repo, PatchitSettings()))
+    return triage(evidence_text(text, repo))
 
 
 @contextlib.contextmanager

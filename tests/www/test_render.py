@@ -242,16 +242,15 @@ def test_code_spans_show_ids_literally(text):
 def test_a_models_reading_shows_as_text_whatever_it_says(client, headers_for, store):
     """The reason a model gives for its reading (stage `read`) reaches the incident page only as
     text: markup and links in it are shown, never run or followed."""
-    from patchit_provider.engine.evidence import collect_evidence
-    from patchit_provider.engine.models import Artifact, FailureEvent
-    from patchit_provider.engine.settings import PatchitSettings
+    from patchit_testing import evidence_text
+
+    from patchit_provider.engine.models import Artifact
     from patchit_provider.engine.taxonomy import Remediation
     from patchit_provider.engine.triage import triage
     from patchit_provider.engine.triage.model_reading import apply_reading
 
     quote = "RuntimeError: NetCDF: HDF error"
-    event = FailureEvent(pipeline_id="sales_daily", run_id="r", log_text=quote + "\n")
-    evidence = collect_evidence(event, None, PatchitSettings())
+    evidence = evidence_text(quote + "\n")
     why = "<img src=x onerror=alert(1)> see [docs](javascript:alert(2)) <script>alert(3)</script>"
     read = apply_reading(
         triage(evidence),
