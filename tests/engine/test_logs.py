@@ -289,6 +289,18 @@ def test_bare_exception_line_with_detail():
     assert "Key (id)=(0) already exists." in digest.error.message
 
 
+def test_bare_exception_of_class_exception():
+    """`raise Exception("...")` prints "Exception: ..."; a flow runner wrapping dbt printed only
+    that (github.com/basedosdados/pipelines/issues/161)."""
+    digest = read_log(
+        "Exception: Error running sync command: Database Error in model dia (models/br_cvm/dia.sql)\n"
+        "  Error while reading table: staging.dia, error message: Too many values in row starting at position: 769.\n"
+        "  compiled SQL at target/run/basedosdados/models/br_cvm/dia.sql\n"
+    )
+    assert digest.error.type == "Exception"
+    assert "Too many values in row" in digest.error.message
+
+
 def test_syntax_error_display_without_traceback_header():
     """CPython prints a SyntaxError of a file it compiles as File/line/caret and the error only."""
     digest = read_log(

@@ -19,7 +19,8 @@ from patchit_provider.engine.models import ErrorInfo, Frame
 MAX_DETAIL_LINES = 12
 # A class name that says it is an error, optionally dotted; or an `errors`/`exceptions` module's class.
 _TYPE = (
-    r"(?:[A-Za-z_]\w*\.)*(?:[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Timeout|Failure|Fault|Denied|NotFound|"
+    # `Exception` alone: Python prints `raise Exception("...")` as "Exception: ..."
+    r"(?:[A-Za-z_]\w*\.)*(?:Exception|[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Timeout|Failure|Fault|Denied|NotFound|"
     r"Forbidden|Unauthorized|Violation|Unavailable|Exceeded|Expired)|[A-Z]\w*Error\w*)"
     r"|(?:[a-z_]\w*\.)+(?:errors?|exceptions?)\.[A-Z]\w*"
     # standard-library modules whose exceptions are not named *Error (zipfile.BadZipFile,

@@ -145,6 +145,24 @@ def shell_locus(text: str) -> tuple[str, int] | None:
     return found
 
 
+# dbt's error context (dbt/exceptions, jinja call stack): "Compilation Error in model x
+# (models/x.sql)" names the node's file, and "> in macro m (macros/m.sql)" lines, innermost first,
+# the macro that raised. Read anywhere in a line: a runner may wrap dbt's text ("Exception: Error
+# running sync command: Database Error in model x (models/x.sql)", or "... (path) - 'y' is undefined").
+_DBT_NODE = re.compile(
+    r"\b(?:Database|Compilation|Runtime|Parsing|Dependency|Internal|Validation) Error in "
+    r"(?:model|test|snapshot|seed|analysis|operation|unit_test|sql_operation) [\w.]+ \((?P<path>[^()\s]+\.(?:sql|yml|yaml|py|csv))\)"
+)
+_DBT_MACRO = re.compile(r"(?:^|>\s?)in macro [\w.]+ \((?P<path>[^()\s]+\.sql)\)", re.M)
+
+
+def dbt_node_file(text: str) -> str | None:
+    """The file dbt names for an error printed outside its own block: the innermost macro of the
+    call stack when one is named, else the failing node's file."""
+    found = _DBT_MACRO.search(text) or _DBT_NODE.search(text)
+    return found["path"].removeprefix("./") if found else None
+
+
 def broken_dag(text: str) -> str | None:
     """The DAG file of an import error ("Broken DAG: [/opt/airflow/dags/x.py] ...")."""
     match = _BROKEN_DAG.search(text)

@@ -465,6 +465,13 @@ MOVED = [
         "invalid",
         "data.malformed",
     ),
+    # a row wider than the table (github.com/GoogleCloudPlatform/database-assessment/issues/135)
+    (
+        "400 Error while reading data, error message: Too many values in row starting at position: 30863. "
+        "Found 10 column(s) while expected 9.",
+        "invalid",
+        "data.malformed",
+    ),
 ]
 
 

@@ -273,6 +273,39 @@ POSTED = [
         "patch",
         None,
     ),
+    # dbt's error printed on one line, outside its own block: the node's file, or the innermost
+    # macro of the Jinja call stack, is the culprit
+    (
+        "dbt/one-line-compilation-error",
+        "https://github.com/cal-itp/data-infra/pull/2157",
+        "Compilation Error in model stg_feed_guideline_index (models/staging/stg_feed_guideline_index.sql) - "
+        "'no_rt_critical_validation_errors' is undefined. This can happen when calling a macro that does not exist.",
+        "config.template",
+        "patch",
+        "models/staging/stg_feed_guideline_index.sql",
+    ),
+    (
+        "dbt/undefined-in-a-macro-called-by-a-hook",
+        "https://github.com/Montreal-Analytics/dbt-snowflake-utils/issues/24",
+        "dbt runtime exception\n"
+        "Compilation Error in operation dx_dbt_pdb-on-run-end-0 (./dbt_project.yml) 'model_contains_tag_meta' is "
+        "undefined > in macro apply_meta_as_tags (macros/apply_meta_as_tags.sql) > called by operation "
+        "dx_dbt_pdb-on-run-end-0 (./dbt_project.yml)",
+        "config.template",
+        "patch",
+        "macros/apply_meta_as_tags.sql",
+    ),
+    (
+        "dbt/database-error-wrapped-by-a-runner",
+        "https://github.com/basedosdados/pipelines/issues/161",
+        "Exception: Error running sync command: Database Error in model dia (models/br_cvm/dia.sql)\n"
+        "  Error while reading table: staging.dia, error message: Too many values in row starting at position: 769. "
+        "Found 44 column(s) while expected 38.\n"
+        "  compiled SQL at target/run/basedosdados/models/br_cvm/dia.sql",
+        "data.malformed",
+        "escalate",
+        "models/br_cvm/dia.sql",
+    ),
 ]
 
 

@@ -345,7 +345,8 @@ _TEXTS += [
         (
             r"(?i:(?:CSV|JSON) (?:table|processing) encountered too many errors, giving up|"
             r"CSV table references column position \d+, but line (?:starting at position:\s*\d+ )?contains only \d+ columns|"
-            r"JSON parsing error in row starting at position \d+|Error detected while parsing row starting at position)",
+            r"JSON parsing error in row starting at position \d+|Error detected while parsing row starting at position|"
+            r"Too many values in row starting at position:\s*\d+)",
             "invalid",
             _LOAD_MALFORMED,
         ),
