@@ -261,11 +261,15 @@ def model_reader():
     return found[0].reader()
 
 
+# what became of each `unknown` the model read (--model-reading), by outcome
+READINGS: Counter[str] = Counter()
+
+
 def read_unknown(log: Path, got: dict, reader) -> dict:
     """`got` as the remediation's `read` stage would leave it: an `unknown` triage read by the model
     (the same checks; a failed or refused reading leaves it unknown)."""
     from patchit_provider.engine.evidence import collect_evidence
-    from patchit_provider.engine.llm.base import LLMError
+    from patchit_provider.engine.llm.base import LLMAnswerError, LLMError
     from patchit_provider.engine.models import FailureEvent
     from patchit_provider.engine.settings import PatchitSettings
     from patchit_provider.engine.triage import triage
@@ -276,8 +280,11 @@ def read_unknown(log: Path, got: dict, reader) -> dict:
     evidence = collect_evidence(event, None, PatchitSettings())
     try:
         read = reader(evidence, triage(evidence))
-    except LLMError:
+    except LLMError as exc:  # the rule that refused it, without the case's text
+        rule = str(exc).removeprefix("the reading was refused: ").split(":")[0][:70]
+        READINGS[f"refused ({rule})" if isinstance(exc, LLMAnswerError) else "model failed"] += 1
         return got
+    READINGS["applied" if read is not None else "the model answered unknown"] += 1
     return read.model_dump(mode="json") if read is not None else got
 
 
@@ -438,6 +445,9 @@ def main(argv: list[str] | None = None) -> int:
             print_external(
                 name + (f" half {half}" if half else ""), results, show_cases=not frozen and not args.no_cases
             )
+            if reader is not None:
+                print("  model readings: " + (", ".join(f"{k} {v}" for k, v in sorted(READINGS.items())) or "none"))
+                READINGS.clear()
             if args.json and not frozen and not args.no_cases:
                 for r in results:
                     print(json.dumps({"set": name, "case": r.case, "label": r.label, "got": r.got, "error": r.error}))

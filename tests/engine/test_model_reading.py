@@ -15,6 +15,7 @@ from patchit_provider.engine.llm.reading import ModelReader, build_request, pars
 from patchit_provider.engine.models import AuditKind, FailureEvent, IncidentState
 from patchit_provider.engine.pipeline import Remediator
 from patchit_provider.engine.settings import PatchitSettings
+from patchit_provider.engine.taxonomy import Category, Remediation
 from patchit_provider.engine.store import open_store
 from patchit_testing import ScriptedChat as Chat
 from patchit_testing import evidence_text, local_http_server, triage_text
@@ -116,16 +117,45 @@ def test_a_fenced_json_answer_is_read_and_unknown_stays_unknown(reader):
 
 
 def test_the_request_fences_the_log_and_hides_its_secrets():
-    from patchit_provider.engine.triage import triage
-
     secret = "Zx9Qw3Er7Ty1Ui5Op2As6Df"
     evidence = evidence_text(f"connecting with password={secret}\n" + NETCDF)
-    request = build_request(evidence, triage(evidence))
+    request = build_request(evidence)
     assert secret not in request.prompt and secret not in request.system
     assert "UNTRUSTED-BEGIN" in request.prompt and QUOTE in request.prompt
     assert "NetCDF" not in request.prompt.split("UNTRUSTED-BEGIN")[0]  # no failure text outside the fence
     assert all(category in request.prompt for category in ("code.error", "infra.auth", "upstream.failed"))
     assert request.max_tokens <= 400
+
+
+def _fenced_lines(prompt: str) -> list[str]:
+    inside = prompt.split("UNTRUSTED-BEGIN", 1)[1].split("\n", 1)[1].rsplit("UNTRUSTED-END", 1)[0]
+    return [line for line in inside.splitlines() if line.strip() and not line.startswith("[")]
+
+
+def test_any_captured_line_the_model_copies_whole_is_accepted_as_its_quote():
+    """A model copies the line as the prompt shows it: no label of the prompt's own may be glued
+    to a captured line (the first form, "error: <type>: <message>", made a whole-line quote fail
+    the check), and a line shown with its secret masked is still the evidence's."""
+    from patchit_provider.engine.triage import triage
+    from patchit_provider.engine.triage.model_reading import MIN_QUOTE_CHARS, apply_reading
+
+    secret = "Zx9Qw3Er7Ty1Ui5Op2As6Df"
+    evidence = evidence_text(f"opening postgresql://etl:{secret}@db:5432/warehouse for the archive\n" + NETCDF)
+    before = triage(evidence)
+    lines = [line for line in _fenced_lines(build_request(evidence).prompt) if len(line.strip()) >= MIN_QUOTE_CHARS]
+    assert any(line.startswith("RuntimeError: NetCDF") for line in lines)  # the error, as its own line
+    assert any("postgresql://etl:" in line and secret not in line for line in lines)  # the masked line is shown
+    for line in lines:
+        read = apply_reading(
+            before,
+            evidence,
+            category=Category.CODE_ERROR,
+            remediation=Remediation.PATCH,
+            quote=line,
+            why="x",
+            model="m",
+        )
+        assert read.category is Category.CODE_ERROR, line
 
 
 def test_parse_reading_takes_only_the_four_strings():
