@@ -1364,6 +1364,20 @@ WAREHOUSE_STREAM_AND_CLOUD_CATALOG_ENTRIES = [
         "infra.timeout",
         "retry",
     ),
+    # Google Cloud IAM denials (cloud.google.com/iam/docs/permission-error-messages), as gsutil
+    # (github.com/mlcommons/training/issues/673) and a REST client (ropensci/googlelanguager#74) print them
+    (
+        "AccessDeniedException: 403 someone@example.com does not have storage.objects.list access to the Google "
+        "Cloud Storage bucket. Permission 'storage.objects.list' denied on resource (or it may not exist).",
+        "infra.auth",
+        "escalate",
+    ),
+    (
+        "Error: API returned: sa@proj.iam.gserviceaccount.com does not have storage.objects.get access to the "
+        "Google Cloud Storage object.",
+        "infra.auth",
+        "escalate",
+    ),
     # confluent-kafka (librdkafka's KafkaError), kafka-python's classes, librdkafka's descriptions
     (
         'cimpl.KafkaException: KafkaError{code=MSG_SIZE_TOO_LARGE,val=10,str="Unable to produce message: '

@@ -571,6 +571,15 @@ RULES: list[TextRule] = [
         "the account lacks a privilege on the object",
     ),
     _r(
+        # Google Cloud's IAM denial as the REST API, gcloud and client libraries print it, naming
+        # the permission (service.resource.verb) the principal lacks
+        r"Permission '[a-z]\w*(?:\.\w+)+' denied on (?:the )?resource|does not have [a-z]\w*(?:\.\w+){2,} access to ",
+        C.INFRA_AUTH,
+        0.9,
+        "https://cloud.google.com/iam/docs/permission-error-messages (REST API and gcloud messages)",
+        "the principal lacks a Google Cloud IAM permission on the resource (a role binding, or a deny policy)",
+    ),
+    _r(
         r"(?:Database|Schema|Warehouse|Stage|Integration|Role) '[^']+' does not exist or not authorized",
         C.INFRA_AUTH,
         0.75,
