@@ -53,8 +53,9 @@ _PACKAGE_ROOTS = THIRD_PARTY_ROOTS | {"org", "com", "io", "net", "java", "javax"
 # 3.x); `airflow dags list-import-errors` as JSON or YAML (airflow/cli/commands/dag_command.py
 # dag_list_import_errors: "filepath", "error"); the REST API's import errors ("filename",
 # "stack_trace").
+# (a bracketed path holds no bracket: `\S+` restarted a scan to the end of a long token at every "[")
 _BROKEN_DAG = re.compile(
-    r"Broken DAG: \[(?P<a>[^\]]+\.py)\]|Failed to import: (?P<b>\S+\.py)|\[(?P<c>\S+\.py)\] (?:Traceback|\w+Error:)"
+    r"Broken DAG: \[(?P<a>[^\]]+\.py)\]|Failed to import: (?P<b>\S+\.py)|\[(?P<c>[^\s\[\]]+\.py)\] (?:Traceback|\w+Error:)"
     r"|\"(?:filepath|filename)\": \"(?P<d>[^\"]+\.py)\"(?=[^{}]*\"(?:error|stack_trace)\")"
     r"|^(?:- | +)filepath: (?P<e>\S+\.py)\s*$",
     re.M,
