@@ -446,7 +446,7 @@ def _culprit(evidence: Evidence, category: Category, message: str = "", error_ty
     if shell is not None:
         return Culprit(path=shell[0], line=shell[1])
     node = localize.dbt_node_file(message + "\n" + evidence.log_excerpt[-20_000:])
-    if node is not None and not node.endswith(".yml"):  # a project file (dbt_project.yml) is no node's code
+    if node is not None and PurePosixPath(node).name != "dbt_project.yml":  # the project file is no node's code
         return Culprit(path=node, line=None)
     dag = localize.broken_dag(message + "\n" + evidence.log_excerpt[-20_000:])
     if dag is not None:  # a DAG import error without frames: the line CPython names, if any

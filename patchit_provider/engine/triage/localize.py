@@ -155,12 +155,19 @@ _DBT_NODE = re.compile(
     r"(?:model|test|snapshot|seed|analysis|operation|unit_test|sql_operation) [\w.]+ \((?P<path>[^()\s]+\.(?:sql|yml|yaml|py|csv))\)"
 )
 _DBT_MACRO = re.compile(r"(?:^|>\s?)in macro [\w.]+ \((?P<path>[^()\s]+\.sql)\)", re.M)
+# A database error's "compiled code at <build_path>" (dbt_common DbtDatabaseError.process_stack):
+# target/{run,compiled}/<package>/<original_file_path> (dbt ParsedNode.get_target_write_path); a
+# test defined in a .yml file is written below that file's path.
+_DBT_BUILD_PATH = re.compile(
+    r"compiled (?:code|Code|SQL) at (?:[^\s/]*/)*?target/(?:run|compiled)/[\w.-]+/(?P<path>\S+?\.(?:sql|yml|yaml))(?=/|\s|$)"
+)
 
 
 def dbt_node_file(text: str) -> str | None:
     """The file dbt names for an error printed outside its own block: the innermost macro of the
-    call stack when one is named, else the failing node's file."""
-    found = _DBT_MACRO.search(text) or _DBT_NODE.search(text)
+    call stack when one is named, else the failing node's file (its heading, else the original
+    path inside the compiled copy's)."""
+    found = _DBT_MACRO.search(text) or _DBT_NODE.search(text) or _DBT_BUILD_PATH.search(text)
     return found["path"].removeprefix("./") if found else None
 
 

@@ -306,6 +306,16 @@ POSTED = [
         "escalate",
         "models/br_cvm/dia.sql",
     ),
+    (
+        "dbt/compiled-code-path-only",
+        "https://github.com/mitodl/ol-data-platform/pull/1203",
+        '  TrinoUserError(type=USER_ERROR, name=COLUMN_NOT_FOUND, message="line 140:11: Column '
+        "'micromasters_completed_orders.line_id' cannot be resolved\", query_id=20240716_150419_00448_3dabn)\n"
+        "  compiled Code at target/run/open_learning/models/marts/combined/marts__combined_course_enrollment_detail.sql",
+        "schema.missing_column",
+        "escalate",
+        "models/marts/combined/marts__combined_course_enrollment_detail.sql",
+    ),
 ]
 
 
