@@ -301,6 +301,20 @@ def test_bare_exception_of_class_exception():
     assert "Too many values in row" in digest.error.message
 
 
+def test_a_frame_line_whose_copy_lost_its_file_word_still_localizes():
+    """A posted traceback cut mid-line: the frame starts at its quoted path
+    (github.com/zulip/zulip/issues/19622); a quoted non-Python name is no frame."""
+    digest = read_log(
+        '"/Users/me/project/Test_File.py", line 29, in <module>\n'
+        "    cursor.execute(f\"INSERT INTO richpeople (ID, NAME) VALUES({ID}, 'Ali')\")\n"
+        'psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "richpeople_pkey"\n'
+        "DETAIL:  Key (id)=(0) already exists.\n"
+    )
+    assert [(f.path, f.line) for f in digest.error.frames] == [("/Users/me/project/Test_File.py", 29)]
+    other = read_log('"orders.csv", line 3, in header\nValueError: bad header\n')
+    assert other.error.type == "ValueError" and other.error.frames == []
+
+
 def test_syntax_error_display_without_traceback_header():
     """CPython prints a SyntaxError of a file it compiles as File/line/caret and the error only."""
     digest = read_log(

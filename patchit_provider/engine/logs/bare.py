@@ -42,7 +42,11 @@ _WRAPPED = re.compile(
     r"(?:^|[\s:])\((?P<type>(?:[a-z_]\w*\.)*(?:(?:errors?|err|exc|exceptions?)\.[A-Z]\w*|"
     r"[a-z_]\w*\.[A-Z]\w*(?:Error|Exception|Warning)))\) (?P<msg>\S.*)$"
 )
-_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?\s*$')
+# A frame line, also one whose copy lost its leading `File ` (a .py path then, so that no other
+# quoted "x", line 3 reads as a frame).
+_FRAME = re.compile(
+    r'^\s*(?:File |(?="[^"]+\.py", line \d))"(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?\s*$'
+)
 # IPython / Jupyter: "File ~/etl/load.py:42, in load(path)" (IPython 8) and
 # "/srv/etl/load.py in load(path)" followed by "---> 42 code" (IPython 7).
 _IPY8 = re.compile(r"^\s*File (?P<path>[^\s,]+?\.py):(?P<line>\d+)(?:, in (?P<func>[\w<>]+))?")
