@@ -135,9 +135,9 @@ def _fenced_lines(prompt: str) -> list[str]:
 def test_any_captured_line_the_model_copies_whole_is_accepted_as_its_quote():
     """A model copies the line as the prompt shows it: no label of the prompt's own may be glued
     to a captured line (the first form, "error: <type>: <message>", made a whole-line quote fail
-    the check), and a line shown with its secret masked is still the evidence's."""
+    the check); the evidence is redacted, so the masked line is the one to quote."""
     from patchit_provider.engine.triage import triage
-    from patchit_provider.engine.triage.model_reading import MIN_QUOTE_CHARS, apply_reading
+    from patchit_provider.engine.triage.model_reading import MIN_QUOTE_CHARS, ReadingRefused, apply_reading
 
     secret = "Zx9Qw3Er7Ty1Ui5Op2As6Df"
     evidence = evidence_text(f"opening postgresql://etl:{secret}@db:5432/warehouse for the archive\n" + NETCDF)
@@ -156,6 +156,11 @@ def test_any_captured_line_the_model_copies_whole_is_accepted_as_its_quote():
             model="m",
         )
         assert read.category is Category.CODE_ERROR, line
+    raw = f"opening postgresql://etl:{secret}@db:5432/warehouse for the archive"  # the line as the task printed it
+    with pytest.raises(ReadingRefused, match="not in the evidence"):  # a secret never reaches the incident
+        apply_reading(
+            before, evidence, category=Category.CODE_ERROR, remediation=Remediation.PATCH, quote=raw, why="x", model="m"
+        )
 
 
 def test_parse_reading_takes_only_the_four_strings():

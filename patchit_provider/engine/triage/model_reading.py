@@ -69,9 +69,7 @@ def apply_reading(
     line = _flat(quote)
     if not MIN_QUOTE_CHARS <= len(line) <= MAX_QUOTE_CHARS:
         raise ReadingRefused(f"the quoted line must be {MIN_QUOTE_CHARS}-{MAX_QUOTE_CHARS} characters, not {len(line)}")
-    captured = evidence_text(evidence)
-    # the model saw the evidence redacted: a line it copies may hold the masks
-    if line not in _flat(captured) and line not in _flat(redact(captured)[0]):
+    if line not in _flat(evidence_text(evidence)):  # evidence is redacted (collect_evidence): as the model saw it
         raise ReadingRefused("the quoted line is not in the evidence")
     reason = redact(_flat(why)[:MAX_WHY_CHARS])[0] or "(no reason given)"
     summary = triage.summary.removesuffix(f" [{Category.UNKNOWN.value}]")
