@@ -32,8 +32,10 @@ _DBT_MARK = re.compile(
 )
 _SPARK_MARK = re.compile(r"org\.apache\.spark|SparkContext|pyspark|py4j")
 
+# dbt's error kinds as its console heads them (dbt_common.exceptions: DbtRuntimeError.type + " Error")
+DBT_ERROR_KINDS = r"(?:Database|Compilation|Runtime|Parsing|Dependency|Internal|Validation|Env var) Error"
 DBT_ERROR = re.compile(
-    r"^\s*(?P<kind>(?:Database|Compilation|Runtime|Parsing|Dependency|Internal|Validation|Env var) Error|Failure)"
+    rf"^\s*(?P<kind>{DBT_ERROR_KINDS}|Failure)"
     r"(?: in (?:(?P<resource>\w+) )?(?P<name>[\w.]+|\[[^\]\n]+\]) \((?P<path>[^)]+)\))?\s*$"
 )
 JAVA_EXC = re.compile(

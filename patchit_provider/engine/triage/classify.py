@@ -421,7 +421,8 @@ def _culprit(evidence: Evidence, category: Category, message: str = "", error_ty
         if line is None and root is not None and is_dbt and own.path.endswith(".sql"):
             line = _dbt_model_line(evidence, root, own.path, message)
         return Culprit(path=own.path, line=line)
-    shell = localize.shell_locus(message + "\n" + evidence.log_excerpt[-20_000:])
+    said = message + "\n" + evidence.log_excerpt[-20_000:]  # what the output says, for the loci it names
+    shell = localize.shell_locus(said)
     if root is not None:
         script = map_path(shell[0], root) if shell is not None else None
         if script is not None and shell is not None:  # a script of the repository the shell names
@@ -445,10 +446,10 @@ def _culprit(evidence: Evidence, category: Category, message: str = "", error_ty
         return Culprit(path=frame.path, line=frame.line)
     if shell is not None:
         return Culprit(path=shell[0], line=shell[1])
-    node = localize.dbt_node_file(message + "\n" + evidence.log_excerpt[-20_000:])
+    node = localize.dbt_node_file(said)
     if node is not None and PurePosixPath(node).name != "dbt_project.yml":  # the project file is no node's code
         return Culprit(path=node, line=None)
-    dag = localize.broken_dag(message + "\n" + evidence.log_excerpt[-20_000:])
+    dag = localize.broken_dag(said)
     if dag is not None:  # a DAG import error without frames: the line CPython names, if any
         where = next(
             (m for m in _FILE_LINE.finditer(message) if PurePosixPath(dag.replace("\\", "/")).name == m.group(1)), None

@@ -18,6 +18,7 @@ import re
 import sys
 from pathlib import Path, PurePosixPath
 
+from patchit_provider.engine.logs.formats import DBT_ERROR_KINDS
 from patchit_provider.engine.models import Culprit, Frame
 from patchit_provider.engine.repo import is_foreign, map_path
 from patchit_provider.engine.triage.replacement import missing_name
@@ -151,7 +152,7 @@ def shell_locus(text: str) -> tuple[str, int] | None:
 # the macro that raised. Read anywhere in a line: a runner may wrap dbt's text ("Exception: Error
 # running sync command: Database Error in model x (models/x.sql)", or "... (path) - 'y' is undefined").
 _DBT_NODE = re.compile(
-    r"\b(?:Database|Compilation|Runtime|Parsing|Dependency|Internal|Validation) Error in "
+    rf"\b{DBT_ERROR_KINDS} in "
     r"(?:model|test|snapshot|seed|analysis|operation|unit_test|sql_operation) [\w.]+ \((?P<path>[^()\s]+\.(?:sql|yml|yaml|py|csv))\)"
 )
 _DBT_MACRO = re.compile(r"(?:^|>\s?)in macro [\w.]+ \((?P<path>[^()\s]+\.sql)\)", re.M)
