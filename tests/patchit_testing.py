@@ -195,6 +195,16 @@ def amout_triage(fingerprint: str, summary: str, path: str, line: int):
     )
 
 
+def send_json(handler: http.server.BaseHTTPRequestHandler, status: int, payload: dict) -> None:
+    """Answer a scripted vendor request with `payload` as JSON (the tests' servers share it)."""
+    data = json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class ScriptedChat(http.server.BaseHTTPRequestHandler):
     """OpenAI's Chat Completions as documented (POST /v1/chat/completions, key sk-test): answers
     `answer`, keeps each request body in `prompts`. Shared by every test that scripts a model."""
@@ -216,12 +226,7 @@ class ScriptedChat(http.server.BaseHTTPRequestHandler):
             ],
             "usage": {"prompt_tokens": 900, "completion_tokens": 80, "total_tokens": 980},
         }
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, 200, payload)
 
     def log_message(self, *args):
         pass
