@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from patchit_testing import send_json
 
 BASE = Path(tempfile.mkdtemp(prefix="patchit-airflow-it-"))
 atexit.register(shutil.rmtree, BASE, True)
@@ -275,12 +276,7 @@ class FakeAirflowApi:
                 pass
 
             def _reply(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body)
 
             def _record(self) -> dict:
                 length = int(self.headers.get("Content-Length") or 0)
