@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import BaseModel
 
@@ -281,3 +283,26 @@ def test_a_random_segment_of_a_path_is_hidden_alone():
     out, count = redact(text)
     assert token not in out and count == 1
     assert out == "GET /v1/keys/***/usage-report.json failed"  # the rest of the path still says what was asked
+
+
+# A draw of the secret corpus that leaked once in CI: the body of a key block cut short, ending in
+# "/" with short "/" segments (so the entropy net took it for a path), behind a log record's prefix
+# on every line, or in a JSON event or a repr with "\n" escapes.
+_CUT_KEY_BODY = "ZQfYElh+iTKir0cymQRrt/gsn07z1J0xrZ6lOWyGcar/Rt1w1mceVdHTmcF0H1C/"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\n".join(
+            f"[2026-11-22T10:00:00.{n:03d}+0000] {{subprocess.py:93}} INFO - {line}"
+            for n, line in enumerate(["key file:", "-----BEGIN OPENSSH PRIVATE KEY-----", _CUT_KEY_BODY, "(truncated)"])
+        ),
+        json.dumps({"event": f"key file:\n-----BEGIN OPENSSH PRIVATE KEY-----\n{_CUT_KEY_BODY}\n(truncated)"}),
+        repr(f"key file:\n-----BEGIN OPENSSH PRIVATE KEY-----\n{_CUT_KEY_BODY}\n(truncated)"),
+    ],
+    ids=["prefixed-lines", "json-event", "repr"],
+)
+def test_a_key_block_cut_short_loses_its_key_lines_in_every_shape(text):
+    redacted = redact(text)[0]
+    assert _CUT_KEY_BODY not in redacted and "(truncated)" in redacted

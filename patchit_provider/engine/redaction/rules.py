@@ -80,16 +80,21 @@ KEY_BLOCKS: list[Rule] = [
         ),
         0,
     ),
-    # the same inside a JSON string (a service-account file): "\n" escapes instead of newlines
+    # the same inside a JSON string or a repr (a service-account file, a traceback's locals): "\n"
+    # escapes instead of newlines; a block cut short ends at the first piece that is no key line
     (
         re.compile(
-            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:\\n|[A-Za-z0-9+/=\s])*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|(?=[\"']))"
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:(?:\\n|[ \t])+[A-Za-z0-9+/=]{8,})+"
+            r"(?:(?:\\n|[ \t])*-----END [A-Z0-9 ]*PRIVATE KEY-----)?"
         ),
         0,
     ),
+    # a block cut short, its lines bare or each behind a log record's prefix (a task's output
+    # logged line by line: "[ts] {subprocess.py:93} INFO - <key line>")
     (
         re.compile(
-            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:\r?\n[ \t]*(?:[A-Za-z0-9+/=:-]{8,}|[A-Za-z-]+: .*)[ \t]*(?=\r?\n|\Z))*"
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:\r?\n(?:[ \t]*(?:[A-Za-z0-9+/=:-]{8,}|[A-Za-z-]+: .*)|"
+            r"[^\n]*?[ \t][A-Za-z0-9+/=]{16,})[ \t]*(?=\r?\n|\Z))*"
         ),
         0,
     ),
